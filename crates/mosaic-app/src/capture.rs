@@ -1,0 +1,177 @@
+//! The capture harness: render N frames, save the last one as PNG, exit.
+//! Works on a window (under Xvfb in tests) and on an offscreen image target
+//! (no display at all); video recording will drive the same path per frame.
+
+use std::path::{Path, PathBuf};
+
+use bevy::diagnostic::FrameCount;
+use bevy::prelude::*;
+use bevy::render::view::screenshot::{Screenshot, ScreenshotCaptured};
+use serde::Serialize;
+
+use crate::scene::{ColorMapping, SphereScene};
+
+/// Screenshots asked for before this frame can be dropped by Bevy (the target
+/// is not ready yet, and a dropped request is never retried).
+pub const MIN_FRAMES: u32 = 5;
+/// Frames to wait for a requested screenshot before giving up with an error.
+const TIMEOUT_FRAMES: u32 = 300;
+
+#[derive(Clone, Debug)]
+pub struct CaptureRequest {
+    /// PNG to write.
+    pub path: PathBuf,
+    /// Frames to render before capturing (at least [`MIN_FRAMES`]).
+    pub frames: u32,
+    /// Where to write the on-screen position of every point (JSON).
+    pub manifest: Option<PathBuf>,
+}
+
+#[derive(Clone, Debug)]
+pub enum CaptureTarget {
+    PrimaryWindow,
+    Image(Handle<Image>),
+}
+
+pub struct CapturePlugin {
+    pub request: CaptureRequest,
+    pub target: CaptureTarget,
+}
+
+#[derive(Resource)]
+struct CaptureState {
+    request: CaptureRequest,
+    target: CaptureTarget,
+    requested_at: Option<u32>,
+}
+
+impl Plugin for CapturePlugin {
+    fn build(&self, app: &mut App) {
+        app.insert_resource(CaptureState { request: self.request.clone(), target: self.target.clone(), requested_at: None })
+            .add_systems(Update, request_capture);
+    }
+}
+
+/// Where one point landed in the captured image.
+#[derive(Serialize, Debug)]
+pub struct ProjectedPoint {
+    pub label: String,
+    /// Pixel coordinates, origin top-left, y down.
+    pub x: f32,
+    pub y: f32,
+    /// Distance from the camera, for reasoning about occlusion.
+    pub depth: f32,
+    /// On-screen radius in pixels.
+    pub radius_px: f32,
+    /// The point's sRGB colour.
+    pub color: [u8; 3],
+}
+
+/// What a capture showed, written beside the PNG on request.
+#[derive(Serialize, Debug)]
+pub struct CaptureManifest {
+    pub width: u32,
+    pub height: u32,
+    pub point_radius: f32,
+    pub points: Vec<ProjectedPoint>,
+}
+
+fn request_capture(
+    mut commands: Commands,
+    frame: Res<FrameCount>,
+    mut state: ResMut<CaptureState>,
+    cameras: Query<(&Camera, &GlobalTransform), With<Camera3d>>,
+    scene: Res<SphereScene>,
+    mapping: Res<ColorMapping>,
+    mut exit: MessageWriter<AppExit>,
+) {
+    if let Some(at) = state.requested_at {
+        if frame.0 > at + TIMEOUT_FRAMES {
+            error!("the screenshot never arrived after {TIMEOUT_FRAMES} frames; the render target may not exist");
+            exit.write(AppExit::error());
+        }
+        return;
+    }
+    if frame.0 < state.request.frames.max(MIN_FRAMES) {
+        return;
+    }
+    if let Some(path) = &state.request.manifest {
+        let Ok((camera, transform)) = cameras.single() else {
+            error!("capture needs exactly one 3-D camera");
+            exit.write(AppExit::error());
+            return;
+        };
+        if let Err(e) = write_manifest(path, camera, transform, &scene, &mapping) {
+            error!("cannot write the manifest {}: {e}", path.display());
+            exit.write(AppExit::error());
+            return;
+        }
+    }
+    let screenshot = match &state.target {
+        CaptureTarget::PrimaryWindow => Screenshot::primary_window(),
+        CaptureTarget::Image(handle) => Screenshot::image(handle.clone()),
+    };
+    let path = state.request.path.clone();
+    commands.spawn(screenshot).observe(move |captured: On<ScreenshotCaptured>, mut exit: MessageWriter<AppExit>| {
+        match save_png(&captured.image, &path) {
+            Ok(()) => {
+                info!("saved {}", path.display());
+                exit.write(AppExit::Success);
+            }
+            Err(e) => {
+                error!("cannot save {}: {e}", path.display());
+                exit.write(AppExit::error());
+            }
+        }
+    });
+    state.requested_at = Some(frame.0);
+}
+
+/// Writes the frame as an RGB PNG, via a temporary file so a reader never
+/// sees half an image.
+pub fn save_png(frame: &Image, path: &Path) -> Result<(), String> {
+    let rgb = frame.clone().try_into_dynamic().map_err(|e| e.to_string())?.to_rgb8();
+    let tmp = path.with_extension("png.tmp");
+    rgb.save_with_format(&tmp, image::ImageFormat::Png).map_err(|e| e.to_string())?;
+    std::fs::rename(&tmp, path).map_err(|e| e.to_string())
+}
+
+fn write_manifest(
+    path: &Path,
+    camera: &Camera,
+    transform: &GlobalTransform,
+    scene: &SphereScene,
+    mapping: &ColorMapping,
+) -> Result<(), String> {
+    let size = camera.physical_target_size().ok_or("the camera has no target size yet")?;
+    let scale = camera.target_scaling_factor().unwrap_or(1.0);
+    let radius = crate::sphere_view::point_radius(scene.len());
+    let right = transform.right();
+    let points = scene
+        .positions
+        .iter()
+        .zip(mapping.colors(scene))
+        .zip(&scene.labels)
+        .filter_map(|((p, color), label)| {
+            let world = Vec3::from_array(*p);
+            let screen = camera.world_to_viewport(transform, world).ok()? * scale;
+            let edge = camera.world_to_viewport(transform, world + right * radius).ok()? * scale;
+            Some(ProjectedPoint {
+                label: label.clone(),
+                x: screen.x,
+                y: screen.y,
+                depth: transform.translation().distance(world),
+                radius_px: screen.distance(edge),
+                color,
+            })
+        })
+        .collect();
+    let manifest = CaptureManifest {
+        width: size.x,
+        height: size.y,
+        point_radius: radius,
+        points,
+    };
+    let json = serde_json::to_string_pretty(&manifest).map_err(|e| e.to_string())?;
+    std::fs::write(path, json).map_err(|e| e.to_string())
+}

@@ -1,0 +1,68 @@
+//! Environment checks that turn missing displays and drivers into one clear
+//! line naming the fix, before any window or renderer is created.
+
+use anyhow::{Result, bail};
+
+/// The explorer window needs an X11 display (Wayland sessions provide one through XWayland).
+pub fn check_display() -> Result<()> {
+    let display = std::env::var("DISPLAY").unwrap_or_default();
+    if display.is_empty() {
+        bail!(
+            "no display: DISPLAY is not set. Run `mosaic` in a desktop session, or under a virtual display \
+             with `xvfb-run -a mosaic` (Debian: apt-get install xvfb xauth); `mosaic snapshot --out view.png` \
+             renders without any display"
+        );
+    }
+    // A local display ":N" has a socket; a missing one means the X server is gone.
+    if let Some(number) = display.strip_prefix(':').and_then(|d| d.split('.').next()) {
+        let socket = std::path::Path::new("/tmp/.X11-unix").join(format!("X{number}"));
+        if !socket.exists() {
+            bail!(
+                "no display: DISPLAY={display} but no X server is listening ({} is missing). Start one, or run \
+                 under `xvfb-run -a mosaic`",
+                socket.display()
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Bevy renders through Vulkan on Linux: make sure some adapter, hardware or
+/// software (Mesa's lavapipe), is there before starting it.
+pub fn check_gpu() -> Result<()> {
+    let instance = wgpu::Instance::new(wgpu::InstanceDescriptor::new_without_display_handle_from_env());
+    let adapters = bevy::tasks::block_on(instance.enumerate_adapters(wgpu::Backends::from_env().unwrap_or(wgpu::Backends::all())));
+    if adapters.is_empty() {
+        bail!(
+            "no Vulkan device found: install a GPU driver with Vulkan support, or Mesa's software renderer \
+             (Debian: apt-get install mesa-vulkan-drivers libvulkan1)"
+        );
+    }
+    Ok(())
+}
+
+/// Panics are bugs or broken environments; either way the user gets one line
+/// with the cause and a hint, not a backtrace. `MOSAIC_BACKTRACE=1` restores
+/// Rust's default report.
+pub fn install_friendly_panic_hook() {
+    if std::env::var_os("MOSAIC_BACKTRACE").is_some() {
+        return;
+    }
+    std::panic::set_hook(Box::new(|info| {
+        let message = info
+            .payload()
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| info.payload().downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown cause".to_string());
+        let location = info.location().map(|l| format!(" at {}:{}", l.file(), l.line())).unwrap_or_default();
+        let hint = if message.contains("XOpenDisplay") || message.contains("event loop") {
+            "no usable display: run in a desktop session or under `xvfb-run -a mosaic`"
+        } else if message.contains("GPU") || message.contains("adapter") {
+            "no usable graphics device: install Vulkan drivers (Debian: apt-get install mesa-vulkan-drivers libvulkan1)"
+        } else {
+            "this is a bug: please report it with MOSAIC_BACKTRACE=1 output"
+        };
+        eprintln!("error: mosaic stopped: {message}{location}. Hint: {hint}");
+    }));
+}

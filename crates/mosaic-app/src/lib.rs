@@ -1,0 +1,196 @@
+//! NeuroMosaic's Bevy side: the plugins that draw the architecture sphere,
+//! the camera, the egui panels, and the capture harness that renders any view
+//! to PNG with no person present (tests today, offline video later).
+
+pub mod capture;
+pub mod checks;
+pub mod points;
+pub mod scene;
+pub mod sphere_view;
+pub mod ui;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::{Result, bail};
+use bevy::app::ScheduleRunnerPlugin;
+use bevy::camera::RenderTarget;
+use bevy::core_pipeline::tonemapping::{DebandDither, Tonemapping};
+use bevy::log::LogPlugin;
+use bevy::prelude::*;
+use bevy::render::RenderPlugin;
+use bevy::render::render_resource::TextureFormat;
+use bevy::window::{ExitCondition, PresentMode, WindowResolution};
+use bevy::winit::WinitPlugin;
+use bevy_egui::{EguiGlobalSettings, EguiPlugin};
+use bevy_panorbit_camera::{PanOrbitCamera, PanOrbitCameraPlugin, PanOrbitCameraSystemSet};
+
+pub use capture::CaptureRequest;
+pub use checks::{check_display, check_gpu, install_friendly_panic_hook};
+use scene::{ColorMapping, SphereScene};
+
+/// Everything the explorer needs to show a population.
+#[derive(Clone, Debug)]
+pub struct ExplorerOptions {
+    pub scene: SphereScene,
+    pub mapping: ColorMapping,
+    /// Show the egui side panel.
+    pub panel: bool,
+}
+
+pub use mosaic_core::theme::BACKGROUND;
+
+/// The initial viewpoint: orbit angles around the sphere's centre.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct CameraPose {
+    pub focus: Vec3,
+    pub yaw: f32,
+    pub pitch: f32,
+    pub radius: f32,
+}
+
+impl Default for CameraPose {
+    fn default() -> Self {
+        CameraPose { focus: Vec3::ZERO, yaw: 0.5, pitch: 0.35, radius: 3.4 }
+    }
+}
+
+impl CameraPose {
+    /// The camera transform for this pose, built exactly as the orbit
+    /// camera builds it, so a window and an offscreen render agree.
+    pub fn transform(&self) -> Transform {
+        let rotation = Quat::from_rotation_y(self.yaw) * Quat::from_rotation_x(-self.pitch);
+        Transform { translation: self.focus + rotation * Vec3::new(0.0, 0.0, self.radius), rotation, ..default() }
+    }
+}
+
+/// Camera components shared by every view: exact colours (no tonemapping,
+/// no dithering), no MSAA (impostor edges come from the shader), a fixed field of view.
+fn camera_components(pose: CameraPose) -> impl Bundle {
+    (
+        Camera3d::default(),
+        Camera { clear_color: ClearColorConfig::Custom(Color::srgb_u8(BACKGROUND[0], BACKGROUND[1], BACKGROUND[2])), ..default() },
+        Projection::Perspective(PerspectiveProjection { fov: 40f32.to_radians(), ..default() }),
+        Tonemapping::None,
+        DebandDither::Disabled,
+        Msaa::Off,
+        pose.transform(),
+    )
+}
+
+/// The scene, its view and its panel, independent of where frames go.
+struct ExplorerPlugin {
+    options: ExplorerOptions,
+}
+
+impl Plugin for ExplorerPlugin {
+    fn build(&self, app: &mut App) {
+        app.insert_resource(self.options.scene.clone())
+            .insert_resource(self.options.mapping.clone())
+            .add_plugins((points::PointCloudPlugin, sphere_view::SphereViewPlugin));
+        if self.options.panel {
+            // The panel gets its own camera (see `ui::ui_camera`), spawned by each mode.
+            app.insert_resource(EguiGlobalSettings { auto_create_primary_context: false, ..default() })
+                .add_plugins((EguiPlugin::default(), ui::PanelPlugin));
+        }
+    }
+}
+
+fn default_plugins_without_log() -> bevy::app::PluginGroupBuilder {
+    // Logging is set up by the binary (tracing-subscriber, RUST_LOG).
+    DefaultPlugins.build().disable::<LogPlugin>()
+}
+
+/// Opens the explorer window. With `capture`, saves a screenshot of the
+/// window after the requested frames and exits (used under Xvfb in tests).
+pub fn run_window(options: ExplorerOptions, capture: Option<CaptureRequest>) -> Result<()> {
+    let panel = options.panel;
+    let mut app = App::new();
+    app.add_plugins(
+        default_plugins_without_log()
+            .set(WindowPlugin {
+                primary_window: Some(Window {
+                    title: "NeuroMosaic".into(),
+                    resolution: WindowResolution::new(1280, 720).with_scale_factor_override(1.0),
+                    present_mode: PresentMode::AutoVsync,
+                    ..default()
+                }),
+                ..default()
+            })
+            .set(RenderPlugin { synchronous_pipeline_compilation: capture.is_some(), ..default() }),
+    )
+    .add_plugins((ExplorerPlugin { options }, PanOrbitCameraPlugin))
+    .add_systems(Startup, move |mut commands: Commands| {
+        let pose = CameraPose::default();
+        commands.spawn((
+            camera_components(pose),
+            PanOrbitCamera {
+                focus: pose.focus,
+                yaw: Some(pose.yaw),
+                pitch: Some(pose.pitch),
+                radius: Some(pose.radius),
+                ..default()
+            },
+        ));
+        if panel {
+            commands.spawn(ui::ui_camera(RenderTarget::default()));
+        }
+    });
+    if panel {
+        app.add_systems(PostUpdate, ui::block_orbit_over_panel.before(PanOrbitCameraSystemSet));
+    }
+    let expected = capture.as_ref().map(|c| c.path.clone());
+    if let Some(request) = capture {
+        app.add_plugins(capture::CapturePlugin { request, target: capture::CaptureTarget::PrimaryWindow });
+    }
+    finish(app.run(), expected)
+}
+
+/// Renders the explorer offscreen (no window, no display server) at the given
+/// size and saves the frame after `capture.frames` frames.
+pub fn run_offscreen(options: ExplorerOptions, width: u32, height: u32, capture: CaptureRequest) -> Result<()> {
+    let panel = options.panel;
+    let expected = capture.path.clone();
+    let mut app = App::new();
+    app.add_plugins(
+        default_plugins_without_log()
+            .set(WindowPlugin { primary_window: None, exit_condition: ExitCondition::DontExit, ..default() })
+            // Compile pipelines before drawing so the first frames are complete.
+            .set(RenderPlugin { synchronous_pipeline_compilation: true, ..default() })
+            .disable::<WinitPlugin>(),
+    )
+    // Without winit something must drive the frames; no wait between them.
+    .add_plugins(ScheduleRunnerPlugin::run_loop(Duration::ZERO))
+    .add_plugins(ExplorerPlugin { options });
+    let target = app
+        .world_mut()
+        .resource_mut::<Assets<Image>>()
+        .add(Image::new_target_texture(width, height, TextureFormat::Rgba8UnormSrgb, None));
+    let camera_target = target.clone();
+    app.add_systems(Startup, move |mut commands: Commands| {
+        let target = RenderTarget::Image(camera_target.clone().into());
+        commands.spawn((camera_components(CameraPose::default()), target.clone()));
+        if panel {
+            commands.spawn(ui::ui_camera(target));
+        }
+    })
+    .add_plugins(capture::CapturePlugin { request: capture, target: capture::CaptureTarget::Image(target) });
+    finish(app.run(), Some(expected))
+}
+
+/// Turns the app's exit into a result, and checks the promised file exists:
+/// some driver failures end the app "successfully" without rendering.
+fn finish(exit: AppExit, expected: Option<PathBuf>) -> Result<()> {
+    if let AppExit::Error(code) = exit {
+        bail!("rendering stopped with an error (code {code}); the lines above say why");
+    }
+    if let Some(path) = expected {
+        if !path.is_file() {
+            bail!(
+                "no image was written to {}: the renderer produced no frame (run with RUST_LOG=info to see why)",
+                path.display()
+            );
+        }
+    }
+    Ok(())
+}

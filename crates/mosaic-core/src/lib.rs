@@ -1,0 +1,15 @@
+//! NeuroMosaic's data model, free of heavy dependencies: architecture specs,
+//! search spaces (RON files), fixed-length encodings with evolutionary
+//! operators, samplers, and the colour maps every view shares.
+
+pub mod colormap;
+pub mod encoding;
+pub mod sample;
+pub mod space;
+pub mod spec;
+pub mod theme;
+
+pub use colormap::{Colormap, ValueRange};
+pub use encoding::{Choice, Encoder, Knob};
+pub use space::{Bounds, SearchSpace, SpaceError};
+pub use spec::{Activation, ArchSpec, Family, Norm, Optimizer, TaskShape};

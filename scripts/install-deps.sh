@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Installs the Debian packages NeuroMosaic needs, if any are missing.
+#   scripts/install-deps.sh run    window + Vulkan (Mesa's software renderer where no GPU)
+#   scripts/install-deps.sh test   the above + Xvfb for headless window tests
+set -euo pipefail
+
+mode=${1:-run}
+packages=(libvulkan1 mesa-vulkan-drivers libx11-6 libxcursor1 libxrandr2 libxi6 libxkbcommon-x11-0 gcc)
+if [ "$mode" = test ]; then
+  packages+=(xvfb xauth)
+fi
+
+if ! command -v cargo >/dev/null 2>&1; then
+  echo "error: cargo not found: install Rust 1.95 or newer with rustup (https://rustup.rs), then rerun" >&2
+  exit 1
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if ! command -v apt-get >/dev/null 2>&1; then
+  echo "error: missing system packages (${missing[*]}) and no apt-get: install their equivalents, then rerun" >&2
+  exit 1
+fi
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then
+  if command -v sudo >/dev/null 2>&1; then sudo="sudo"; else
+    echo "error: missing system packages; as root run: apt-get install -y ${missing[*]}" >&2
+    exit 1
+  fi
+fi
+echo "installing system packages: ${missing[*]}" >&2
+# A private TMPDIR: apt has failed here when files in a shared /tmp vanished mid-install.
+apt_tmp=$(mktemp -d)
+trap 'rm -rf "$apt_tmp"' EXIT
+export TMPDIR=$apt_tmp DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

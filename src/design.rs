@@ -1,0 +1,47 @@
+//! The design-space sphere: architectures sampled from a search space and
+//! placed by their encodings (every knob weighted equally, PCA to 3-D, then
+//! onto the sphere). This is the
+//! "architecture" mode of the sphere; the representation mode, from trained
+//! networks, replaces it as the population and manifold land.
+
+use anyhow::{Context, Result};
+use mosaic_app::scene::{MetricColumn, SphereScene};
+use mosaic_core::sample::latin_hypercube;
+use mosaic_core::{Encoder, Knob, SearchSpace, TaskShape};
+
+/// Names of the colourable columns, in panel order; the first is the default.
+pub const COLUMNS: [&str; 6] = ["log10 parameters", "depth", "width", "log10 learning rate", "dropout", "epochs"];
+
+/// Samples `n` architectures by a Latin hypercube and lays them out on a unit sphere.
+pub fn design_sphere(space: SearchSpace, n: usize, seed: u64) -> Result<SphereScene> {
+    let encoder = Encoder::new(space);
+    let specs = latin_hypercube(&encoder, n, seed);
+    let encodings: Vec<Vec<f64>> = specs.iter().map(|s| encoder.encode(s)).collect();
+    let features = mosaic_manifold::balance_blocks(&encodings, &encoder.knob_blocks());
+    let positions = mosaic_manifold::sphere_layout(&features, 1.0)
+        .context("placing the sampled architectures on the sphere")?;
+    let task = TaskShape::PLANAR_BINARY;
+    let column = |name: &str, f: &dyn Fn(&mosaic_core::ArchSpec) -> f64| MetricColumn {
+        name: name.to_string(),
+        values: specs.iter().map(f).collect(),
+    };
+    let columns = vec![
+        column(COLUMNS[0], &|s| (s.parameter_count(task) as f64).log10()),
+        column(COLUMNS[1], &|s| Knob::Depth.get(s)),
+        column(COLUMNS[2], &|s| Knob::Width.get(s)),
+        column(COLUMNS[3], &|s| s.learning_rate.log10()),
+        column(COLUMNS[4], &|s| s.dropout),
+        column(COLUMNS[5], &|s| Knob::Epochs.get(s)),
+    ];
+    let labels = specs
+        .iter()
+        .enumerate()
+        .map(|(i, s)| format!("#{i} {:?} {}x{} {:?}", s.family, s.depth, s.width, s.activation))
+        .collect();
+    Ok(SphereScene {
+        title: format!("{n} sampled architectures · space `{}`", encoder.space().name),
+        labels,
+        positions: positions.iter().map(|p| p.map(|x| x as f32)).collect(),
+        columns,
+    })
+}

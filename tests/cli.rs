@@ -1,0 +1,70 @@
+//! The command line as a user meets it: help, version, and clear one-line
+//! errors for bad input, never a panic.
+
+mod common;
+
+use common::mosaic;
+
+#[test]
+fn help_lists_the_subcommands() {
+    let out = mosaic().arg("--help").output().unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    for word in ["explore", "snapshot", "--points", "--color-by", "--colormap"] {
+        assert!(text.contains(word), "--help lacks {word}:\n{text}");
+    }
+}
+
+#[test]
+fn version_names_the_program_and_crate_version() {
+    let out = mosaic().arg("--version").output().unwrap();
+    assert!(out.status.success());
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), format!("mosaic {}", env!("CARGO_PKG_VERSION")));
+}
+
+#[test]
+fn unknown_flag_is_a_usage_error() {
+    let out = mosaic().arg("--frobnicate").output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.starts_with("error: unexpected argument '--frobnicate'"), "{err}");
+    assert!(err.contains("--help"), "{err}");
+}
+
+#[test]
+fn unwritable_output_path_fails_before_rendering() {
+    let out = mosaic().args(["snapshot", "--out", "/nonexistent-dir/view.png"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    assert!(err.contains("/nonexistent-dir") && err.contains("does not exist"), "{err}");
+}
+
+#[test]
+fn missing_display_names_the_fix() {
+    let out = mosaic().env_remove("DISPLAY").env_remove("WAYLAND_DISPLAY").output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    assert!(err.contains("DISPLAY is not set") && err.contains("xvfb-run"), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+}
+
+#[test]
+fn dead_display_names_the_fix() {
+    let out = mosaic().env("DISPLAY", ":987").output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("no X server") && err.contains("xvfb-run"), "{err}");
+}
+
+#[test]
+fn malformed_space_file_names_file_and_line() {
+    let dir = common::scratch_dir("bad_space");
+    let path = dir.join("space.ron");
+    std::fs::write(&path, "SearchSpace(\n  name: \"x\",\n  families: [Mlp, Transformer],\n)").unwrap();
+    let out = mosaic().args(["snapshot", "--out"]).arg(dir.join("v.png")).arg("--space").arg(&path).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("space.ron") && err.contains("line 3") && err.contains("Transformer"), "{err}");
+}
