@@ -5,14 +5,10 @@
 set -euo pipefail
 
 mode=${1:-run}
-packages=(libvulkan1 mesa-vulkan-drivers libx11-6 libxcursor1 libxrandr2 libxi6 libxkbcommon-x11-0 gcc)
+# gcc + libc6-dev: the linker and C runtime rustc needs (gcc alone only recommends libc6-dev).
+packages=(libvulkan1 mesa-vulkan-drivers libx11-6 libxcursor1 libxrandr2 libxi6 libxkbcommon-x11-0 gcc libc6-dev)
 if [ "$mode" = test ]; then
   packages+=(xvfb xauth)
-fi
-
-if ! command -v cargo >/dev/null 2>&1; then
-  echo "error: cargo not found: install Rust 1.95 or newer with rustup (https://rustup.rs), then rerun" >&2
-  exit 1
 fi
 
 missing=()
@@ -33,9 +29,11 @@ if [ "$(id -u)" -ne 0 ]; then
   fi
 fi
 echo "installing system packages: ${missing[*]}" >&2
-# A private TMPDIR: apt has failed here when files in a shared /tmp vanished mid-install.
+# A private TMPDIR: apt has failed here when files in a shared /tmp vanished
+# mid-install. `env` carries it (and non-interactive mode) through sudo; the
+# lock timeout waits out unattended upgrades on a freshly booted machine.
 apt_tmp=$(mktemp -d)
 trap 'rm -rf "$apt_tmp"' EXIT
-export TMPDIR=$apt_tmp DEBIAN_FRONTEND=noninteractive
-$sudo apt-get update -qq
-$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+apt=($sudo env TMPDIR="$apt_tmp" DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300)
+"${apt[@]}" update -qq
+"${apt[@]}" install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

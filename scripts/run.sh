@@ -4,5 +4,6 @@
 # (try `scripts/run.sh --help`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+scripts/check-rust.sh
 scripts/install-deps.sh run
 exec cargo run --release --locked -- "$@"

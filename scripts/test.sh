@@ -3,6 +3,7 @@
 # installs what it needs, then runs every test, headless rendering included.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+scripts/check-rust.sh
 scripts/install-deps.sh test
 
 # Bevy renders through Vulkan; with no GPU, Mesa's lavapipe answers.

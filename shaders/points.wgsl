@@ -70,6 +70,7 @@ fn fragment(in: VertexOut) -> FragmentOut {
     let surface = view.clip_from_view * vec4(in.center_view + normal * in.radius, 1.0);
     var out: FragmentOut;
     out.color = vec4(rgb, 1.0);
-    out.depth = surface.z / surface.w;
+    // Clamped: a point cut by the near plane must not write an invalid depth.
+    out.depth = clamp(surface.z / surface.w, 0.0, 1.0);
     return out;
 }

@@ -1,6 +1,7 @@
 //! `mosaic`: the NeuroMosaic command line. With no subcommand it opens the explorer.
 
 mod design;
+mod sweep_cmd;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -25,6 +26,10 @@ enum Command {
     Explore(ExploreArgs),
     /// Render the sphere offscreen (no window, no display) and save it as PNG.
     Snapshot(SnapshotArgs),
+    /// Train a population of networks from a search space into a store.
+    Sweep(sweep_cmd::SweepArgs),
+    /// Write a stored sweep as a table (one row per run) for other tools.
+    Export(sweep_cmd::ExportArgs),
 }
 
 /// Which architectures are shown and how they are coloured.
@@ -136,6 +141,8 @@ fn run(cli: Cli) -> Result<()> {
             let capture = CaptureRequest { path: args.out, frames: args.frames, manifest: args.manifest };
             mosaic_app::run_offscreen(options, args.width, args.height, capture)
         }
+        Command::Sweep(args) => sweep_cmd::sweep(args),
+        Command::Export(args) => sweep_cmd::export(args),
     }
 }
 

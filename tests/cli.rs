@@ -68,3 +68,32 @@ fn malformed_space_file_names_file_and_line() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("space.ron") && err.contains("line 3") && err.contains("Transformer"), "{err}");
 }
+
+#[test]
+fn invalid_space_values_name_file_and_field() {
+    let dir = common::scratch_dir("invalid_space");
+    let path = dir.join("inverted.ron");
+    let text = mosaic_core::space::DEFAULT_SPACE_RON.replace("depth: (min: 1, max: 6)", "depth: (min: 6, max: 1)");
+    std::fs::write(&path, text).unwrap();
+    let out = mosaic().args(["snapshot", "--out"]).arg(dir.join("v.png")).arg("--space").arg(&path).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("inverted.ron") && err.contains("`depth`") && err.contains("greater than max"), "{err}");
+}
+
+#[test]
+fn out_of_range_numbers_are_rejected_with_the_range() {
+    let out = mosaic().args(["snapshot", "--out", "x.png", "--points", "1"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("--points") && err.contains("3..=1000000"), "{err}");
+}
+
+#[test]
+fn a_snapshot_too_narrow_for_the_panel_says_how_to_fix_it() {
+    let dir = common::scratch_dir("narrow");
+    let out = mosaic().args(["snapshot", "--width", "300", "--out"]).arg(dir.join("v.png")).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("--no-panel") && err.contains("--width 380"), "{err}");
+}

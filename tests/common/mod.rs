@@ -31,6 +31,7 @@ pub struct ProjectedPoint {
     pub depth: f32,
     pub radius_px: f32,
     pub color: [u8; 3],
+    pub value: f64,
 }
 
 #[derive(Deserialize, Debug)]

@@ -3,6 +3,8 @@
 //! (no display at all); video recording will drive the same path per frame.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use bevy::diagnostic::FrameCount;
 use bevy::prelude::*;
@@ -11,11 +13,11 @@ use serde::Serialize;
 
 use crate::scene::{ColorMapping, SphereScene};
 
-/// Screenshots asked for before this frame can be dropped by Bevy (the target
-/// is not ready yet, and a dropped request is never retried).
+/// Frames rendered, once the target exists, before the earliest capture: a
+/// screenshot asked for too early can be dropped by Bevy.
 pub const MIN_FRAMES: u32 = 5;
-/// Frames to wait for a requested screenshot before giving up with an error.
-const TIMEOUT_FRAMES: u32 = 300;
+/// Frames to wait for a requested screenshot before asking once more, then failing.
+const TIMEOUT_FRAMES: u32 = 120;
 
 #[derive(Clone, Debug)]
 pub struct CaptureRequest {
@@ -36,19 +38,33 @@ pub enum CaptureTarget {
 pub struct CapturePlugin {
     pub request: CaptureRequest,
     pub target: CaptureTarget,
+    /// Set once the PNG is written: the caller's proof that this run, not an
+    /// earlier one, produced the file.
+    pub saved: Arc<AtomicBool>,
 }
 
 #[derive(Resource)]
 struct CaptureState {
     request: CaptureRequest,
     target: CaptureTarget,
+    saved: Arc<AtomicBool>,
+    /// Frame at which the camera first had a target to render into.
+    ready_at: Option<u32>,
     requested_at: Option<u32>,
+    retried: bool,
 }
 
 impl Plugin for CapturePlugin {
     fn build(&self, app: &mut App) {
-        app.insert_resource(CaptureState { request: self.request.clone(), target: self.target.clone(), requested_at: None })
-            .add_systems(Update, request_capture);
+        app.insert_resource(CaptureState {
+            request: self.request.clone(),
+            target: self.target.clone(),
+            saved: self.saved.clone(),
+            ready_at: None,
+            requested_at: None,
+            retried: false,
+        })
+        .add_systems(Update, request_capture);
     }
 }
 
@@ -65,6 +81,8 @@ pub struct ProjectedPoint {
     pub radius_px: f32,
     /// The point's sRGB colour.
     pub color: [u8; 3],
+    /// The mapped column's value (NaN where missing).
+    pub value: f64,
 }
 
 /// What a capture showed, written beside the PNG on request.
@@ -85,22 +103,33 @@ fn request_capture(
     mapping: Res<ColorMapping>,
     mut exit: MessageWriter<AppExit>,
 ) {
+    let Ok((camera, transform)) = cameras.single() else {
+        error!("capture needs exactly one 3-D camera");
+        exit.write(AppExit::error());
+        return;
+    };
+    if state.ready_at.is_none() && camera.physical_target_size().is_some() {
+        state.ready_at = Some(frame.0);
+    }
+    let Some(ready_at) = state.ready_at else { return };
     if let Some(at) = state.requested_at {
         if frame.0 > at + TIMEOUT_FRAMES {
-            error!("the screenshot never arrived after {TIMEOUT_FRAMES} frames; the render target may not exist");
-            exit.write(AppExit::error());
+            if state.retried {
+                error!("the screenshot never arrived; the render target may not exist");
+                exit.write(AppExit::error());
+            } else {
+                // A request that met an unready target is dropped, not retried: ask once more.
+                warn!("no screenshot after {TIMEOUT_FRAMES} frames; asking again");
+                state.retried = true;
+                state.requested_at = None;
+            }
         }
         return;
     }
-    if frame.0 < state.request.frames.max(MIN_FRAMES) {
+    if frame.0 < ready_at + state.request.frames.max(MIN_FRAMES) {
         return;
     }
     if let Some(path) = &state.request.manifest {
-        let Ok((camera, transform)) = cameras.single() else {
-            error!("capture needs exactly one 3-D camera");
-            exit.write(AppExit::error());
-            return;
-        };
         if let Err(e) = write_manifest(path, camera, transform, &scene, &mapping) {
             error!("cannot write the manifest {}: {e}", path.display());
             exit.write(AppExit::error());
@@ -111,11 +140,12 @@ fn request_capture(
         CaptureTarget::PrimaryWindow => Screenshot::primary_window(),
         CaptureTarget::Image(handle) => Screenshot::image(handle.clone()),
     };
-    let path = state.request.path.clone();
+    let (path, saved) = (state.request.path.clone(), state.saved.clone());
     commands.spawn(screenshot).observe(move |captured: On<ScreenshotCaptured>, mut exit: MessageWriter<AppExit>| {
         match save_png(&captured.image, &path) {
             Ok(()) => {
                 info!("saved {}", path.display());
+                saved.store(true, Ordering::SeqCst);
                 exit.write(AppExit::Success);
             }
             Err(e) => {
@@ -147,12 +177,14 @@ fn write_manifest(
     let scale = camera.target_scaling_factor().unwrap_or(1.0);
     let radius = crate::sphere_view::point_radius(scene.len());
     let right = transform.right();
+    let values = scene.columns.get(mapping.column).map(|c| c.values.as_slice()).unwrap_or(&[]);
     let points = scene
         .positions
         .iter()
         .zip(mapping.colors(scene))
         .zip(&scene.labels)
-        .filter_map(|((p, color), label)| {
+        .enumerate()
+        .filter_map(|(i, ((p, color), label))| {
             let world = Vec3::from_array(*p);
             let screen = camera.world_to_viewport(transform, world).ok()? * scale;
             let edge = camera.world_to_viewport(transform, world + right * radius).ok()? * scale;
@@ -163,6 +195,7 @@ fn write_manifest(
                 depth: transform.translation().distance(world),
                 radius_px: screen.distance(edge),
                 color,
+                value: values.get(i).copied().unwrap_or(f64::NAN),
             })
         })
         .collect();

@@ -13,10 +13,14 @@ pub fn check_display() -> Result<()> {
              renders without any display"
         );
     }
-    // A local display ":N" has a socket; a missing one means the X server is gone.
+    // A local display ":N" listens on a socket file, an abstract socket, or
+    // both; with neither, the X server is gone.
     if let Some(number) = display.strip_prefix(':').and_then(|d| d.split('.').next()) {
         let socket = std::path::Path::new("/tmp/.X11-unix").join(format!("X{number}"));
-        if !socket.exists() {
+        let abstract_name = format!("@/tmp/.X11-unix/X{number}");
+        let listening = std::fs::read_to_string("/proc/net/unix")
+            .is_ok_and(|t| t.lines().any(|l| l.split_whitespace().last() == Some(abstract_name.as_str())));
+        if !socket.exists() && !listening {
             bail!(
                 "no display: DISPLAY={display} but no X server is listening ({} is missing). Start one, or run \
                  under `xvfb-run -a mosaic`",
@@ -63,6 +67,6 @@ pub fn install_friendly_panic_hook() {
         } else {
             "this is a bug: please report it with MOSAIC_BACKTRACE=1 output"
         };
-        eprintln!("error: mosaic stopped: {message}{location}. Hint: {hint}");
+        eprintln!("error: internal failure: {message}{location}. Hint: {hint}");
     }));
 }

@@ -9,7 +9,8 @@ pub mod scene;
 pub mod sphere_view;
 pub mod ui;
 
-use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use anyhow::{Result, bail};
@@ -38,7 +39,7 @@ pub struct ExplorerOptions {
     pub panel: bool,
 }
 
-pub use mosaic_core::theme::BACKGROUND;
+pub use mosaic_core::theme::{BACKGROUND, PANEL_WIDTH};
 
 /// The initial viewpoint: orbit angles around the sphere's centre.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -65,7 +66,8 @@ impl CameraPose {
 }
 
 /// Camera components shared by every view: exact colours (no tonemapping,
-/// no dithering), no MSAA (impostor edges come from the shader), a fixed field of view.
+/// no dithering), no MSAA (it would not smooth the impostors' discarded
+/// edges anyway), a fixed field of view.
 fn camera_components(pose: CameraPose) -> impl Bundle {
     (
         Camera3d::default(),
@@ -105,13 +107,18 @@ fn default_plugins_without_log() -> bevy::app::PluginGroupBuilder {
 /// window after the requested frames and exits (used under Xvfb in tests).
 pub fn run_window(options: ExplorerOptions, capture: Option<CaptureRequest>) -> Result<()> {
     let panel = options.panel;
+    let mut resolution = WindowResolution::new(1280, 720);
+    if capture.is_some() {
+        // A capture has the requested pixel size whatever the screen's scaling.
+        resolution = resolution.with_scale_factor_override(1.0);
+    }
     let mut app = App::new();
     app.add_plugins(
         default_plugins_without_log()
             .set(WindowPlugin {
                 primary_window: Some(Window {
                     title: "NeuroMosaic".into(),
-                    resolution: WindowResolution::new(1280, 720).with_scale_factor_override(1.0),
+                    resolution,
                     present_mode: PresentMode::AutoVsync,
                     ..default()
                 }),
@@ -139,18 +146,26 @@ pub fn run_window(options: ExplorerOptions, capture: Option<CaptureRequest>) -> 
     if panel {
         app.add_systems(PostUpdate, ui::block_orbit_over_panel.before(PanOrbitCameraSystemSet));
     }
-    let expected = capture.as_ref().map(|c| c.path.clone());
+    let saved = Arc::new(AtomicBool::new(false));
+    let capturing = capture.is_some();
     if let Some(request) = capture {
-        app.add_plugins(capture::CapturePlugin { request, target: capture::CaptureTarget::PrimaryWindow });
+        app.add_plugins(capture::CapturePlugin {
+            request,
+            target: capture::CaptureTarget::PrimaryWindow,
+            saved: saved.clone(),
+        });
     }
-    finish(app.run(), expected)
+    finish(app.run(), capturing.then_some(&saved))
 }
 
 /// Renders the explorer offscreen (no window, no display server) at the given
 /// size and saves the frame after `capture.frames` frames.
 pub fn run_offscreen(options: ExplorerOptions, width: u32, height: u32, capture: CaptureRequest) -> Result<()> {
     let panel = options.panel;
-    let expected = capture.path.clone();
+    if panel && (width as f32) < PANEL_WIDTH + 100.0 {
+        bail!("--width {width} leaves no room beside the {PANEL_WIDTH} px panel: use --width {} or more, or --no-panel", PANEL_WIDTH as u32 + 100);
+    }
+    let saved = Arc::new(AtomicBool::new(false));
     let mut app = App::new();
     app.add_plugins(
         default_plugins_without_log()
@@ -174,23 +189,23 @@ pub fn run_offscreen(options: ExplorerOptions, width: u32, height: u32, capture:
             commands.spawn(ui::ui_camera(target));
         }
     })
-    .add_plugins(capture::CapturePlugin { request: capture, target: capture::CaptureTarget::Image(target) });
-    finish(app.run(), Some(expected))
+    .add_plugins(capture::CapturePlugin {
+        request: capture,
+        target: capture::CaptureTarget::Image(target),
+        saved: saved.clone(),
+    });
+    finish(app.run(), Some(&saved))
 }
 
-/// Turns the app's exit into a result, and checks the promised file exists:
-/// some driver failures end the app "successfully" without rendering.
-fn finish(exit: AppExit, expected: Option<PathBuf>) -> Result<()> {
+/// Turns the app's exit into a result. A capture must also have saved its
+/// image in this run: some driver failures end the app "successfully"
+/// without rendering, and an old file of the same name proves nothing.
+fn finish(exit: AppExit, saved: Option<&Arc<AtomicBool>>) -> Result<()> {
     if let AppExit::Error(code) = exit {
         bail!("rendering stopped with an error (code {code}); the lines above say why");
     }
-    if let Some(path) = expected {
-        if !path.is_file() {
-            bail!(
-                "no image was written to {}: the renderer produced no frame (run with RUST_LOG=info to see why)",
-                path.display()
-            );
-        }
+    if saved.is_some_and(|s| !s.load(Ordering::SeqCst)) {
+        bail!("no image was captured: the renderer produced no frame (run with RUST_LOG=info to see why)");
     }
     Ok(())
 }

@@ -99,6 +99,12 @@ pub fn point_cloud_mesh(points: &[PointInstance]) -> Mesh {
         .with_inserted_indices(Indices::U32(indices))
 }
 
+/// Rewrites the colours of a cloud built by [`point_cloud_mesh`] for the same points.
+pub fn set_point_colors(mesh: &mut Mesh, points: &[PointInstance]) {
+    let colors: Vec<[f32; 4]> = points.iter().flat_map(|p| [p.color.to_f32_array(); 4]).collect();
+    mesh.insert_attribute(ATTR_COLOR, colors);
+}
+
 /// Registers the embedded shader and the material.
 pub struct PointCloudPlugin;
 

@@ -3,15 +3,14 @@
 
 use bevy::prelude::*;
 
-use crate::points::{PointCloud, PointInstance, PointsMaterial, point_cloud_bundle, point_cloud_mesh};
+use crate::points::{PointCloud, PointInstance, PointsMaterial, point_cloud_bundle, point_cloud_mesh, set_point_colors};
 use crate::scene::{ColorMapping, SphereScene};
 
 pub struct SphereViewPlugin;
 
 impl Plugin for SphereViewPlugin {
     fn build(&self, app: &mut App) {
-        app.add_systems(Startup, spawn_point_cloud)
-            .add_systems(Update, recolor_points.run_if(resource_changed::<ColorMapping>.or_else(resource_changed::<SphereScene>)));
+        app.add_systems(Startup, spawn_point_cloud).add_systems(Update, update_point_cloud);
     }
 }
 
@@ -48,16 +47,26 @@ fn spawn_point_cloud(
     commands.spawn(point_cloud_bundle(mesh, materials.add(PointsMaterial::default())));
 }
 
-/// Rebuilds the cloud's mesh in place when the data or the mapping changes.
-fn recolor_points(
+/// Keeps the cloud in step: new data rebuilds the mesh; a new colour mapping
+/// rewrites only the colour attribute. Startup already built the first mesh,
+/// so the resources' insertion is not a change here.
+fn update_point_cloud(
     scene: Res<SphereScene>,
     mapping: Res<ColorMapping>,
     clouds: Query<&Mesh3d, With<PointCloud>>,
     mut meshes: ResMut<Assets<Mesh>>,
 ) {
+    let data_changed = scene.is_changed() && !scene.is_added();
+    let colors_changed = mapping.is_changed() && !mapping.is_added();
+    if !data_changed && !colors_changed {
+        return;
+    }
     for mesh in &clouds {
-        if let Some(mut m) = meshes.get_mut(&mesh.0) {
+        let Some(mut m) = meshes.get_mut(&mesh.0) else { continue };
+        if data_changed {
             *m = point_cloud_mesh(&point_instances(&scene, &mapping));
+        } else {
+            set_point_colors(&mut m, &point_instances(&scene, &mapping));
         }
     }
 }

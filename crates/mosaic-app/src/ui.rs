@@ -53,6 +53,9 @@ fn fit_view_beside_panel(mut cameras: Query<&mut Camera, With<Camera3d>>) {
         let (Some(size), Some(scale)) = (camera.physical_target_size(), camera.target_scaling_factor()) else {
             continue;
         };
+        if size.x == 0 || size.y == 0 {
+            continue; // a minimised window
+        }
         let panel = ((PANEL_WIDTH * scale).round() as u32).min(size.x.saturating_sub(1));
         let wanted = Viewport {
             physical_position: UVec2::new(panel, 0),
@@ -144,7 +147,9 @@ fn format_value(v: f64) -> String {
     if v.fract() == 0.0 && v.abs() < 1e6 { format!("{v:.0}") } else { format!("{v:.3}") }
 }
 
-/// Stops the orbit camera reacting to drags and scrolls meant for the panel.
+/// Stops the orbit camera while egui uses the pointer over the 3-D view (an
+/// open drop-down list, a drag that began on a widget). The panel itself lies
+/// outside the 3-D viewport, which the orbit camera already ignores.
 pub fn block_orbit_over_panel(wants: Res<EguiWantsInput>, mut cameras: Query<&mut PanOrbitCamera>) {
     let over_panel = wants.wants_any_pointer_input();
     for mut camera in &mut cameras {

@@ -240,18 +240,23 @@ impl Encoder {
     }
 
     /// A spec from a point of the unit design cube (one coordinate per knob,
-    /// see [`Encoder::design_dims`]): numeric knobs scale into their bounds,
-    /// categorical coordinates pick option `floor(u * arity)`.
+    /// see [`Encoder::design_dims`]): real knobs scale into their bounds;
+    /// integer knobs and categorical options split the axis into equal bins
+    /// (equal in log space for log knobs), so a uniform design gives every
+    /// value its fair share, the end values included.
     pub fn from_design(&self, u: &[f64]) -> ArchSpec {
-        let at = |i: usize| u.get(i).copied().unwrap_or(0.0);
+        let at = |i: usize| {
+            let x = u.get(i).copied().unwrap_or(0.0);
+            if x.is_nan() { 0.0 } else { x.clamp(0.0, 1.0) }
+        };
         let mut spec = self.base_spec();
         for (i, k) in Knob::ALL.iter().enumerate() {
-            k.set(&mut spec, self.knob_value(*k, at(i)));
+            let value = if k.is_integer() { integer_bin(k.bounds(&self.space), at(i)) } else { self.knob_value(*k, at(i)) };
+            k.set(&mut spec, value);
         }
         for (j, c) in Choice::ALL.iter().enumerate() {
             let arity = c.arity(&self.space);
             let x = at(Knob::ALL.len() + j);
-            let x = if x.is_nan() { 0.0 } else { x.clamp(0.0, 1.0) };
             c.set(&self.space, &mut spec, ((x * arity as f64) as usize).min(arity - 1));
         }
         spec
@@ -339,6 +344,17 @@ impl Encoder {
             epochs: s.epochs.min as u32,
         }
     }
+}
+
+/// The integer whose bin holds `u`: [min, max+1) cut into max-min+1 equal
+/// parts (in log space for log knobs).
+fn integer_bin(b: Bounds, u: f64) -> f64 {
+    let value = if b.log {
+        (b.min.ln() + u * ((b.max + 1.0).ln() - b.min.ln())).exp()
+    } else {
+        b.min + u * (b.max - b.min + 1.0)
+    };
+    value.floor().clamp(b.min, b.max)
 }
 
 /// A standard normal draw (Box–Muller), so we need no extra distribution crate.

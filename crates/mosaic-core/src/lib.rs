@@ -4,6 +4,7 @@
 
 pub mod colormap;
 pub mod encoding;
+pub mod run;
 pub mod sample;
 pub mod space;
 pub mod spec;
@@ -11,5 +12,6 @@ pub mod theme;
 
 pub use colormap::{Colormap, ValueRange};
 pub use encoding::{Choice, Encoder, Knob};
+pub use run::{EpochMetrics, RunOutcome, RunStatus};
 pub use space::{Bounds, SearchSpace, SpaceError};
 pub use spec::{Activation, ArchSpec, Family, Norm, Optimizer, TaskShape};

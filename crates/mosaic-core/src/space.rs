@@ -8,6 +8,7 @@ use crate::spec::{Activation, ArchSpec, Family, Norm, Optimizer};
 
 /// Inclusive bounds of a numeric knob; `log` means values are spread evenly in log space.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Bounds {
     pub min: f64,
     pub max: f64,
@@ -46,10 +47,11 @@ impl Bounds {
         }
     }
 
-    fn validate(&self, knob: &'static str, integer: bool) -> Result<(), SpaceError> {
+    /// Checks the bounds of `knob`; `limit` is the largest value NeuroMosaic accepts for it.
+    fn validate(&self, knob: &'static str, integer: bool, limit: f64) -> Result<(), SpaceError> {
         let bad = |reason: String| SpaceError::Invalid { field: knob, reason };
         if !self.min.is_finite() || !self.max.is_finite() {
-            return Err(bad("bounds must be finite numbers".into()));
+            return Err(bad(format!("bounds must be finite numbers, got ({}, {})", self.min, self.max)));
         }
         if self.min > self.max {
             return Err(bad(format!("min {} is greater than max {}", self.min, self.max)));
@@ -58,7 +60,10 @@ impl Bounds {
             return Err(bad(format!("log scale needs min > 0, got {}", self.min)));
         }
         if integer && (self.min < 1.0 || self.min.fract() != 0.0 || self.max.fract() != 0.0) {
-            return Err(bad("integer knobs need whole bounds of at least 1".into()));
+            return Err(bad(format!("needs whole numbers of at least 1, got ({}, {})", self.min, self.max)));
+        }
+        if self.max > limit {
+            return Err(bad(format!("max {} is above the supported {limit}", self.max)));
         }
         Ok(())
     }
@@ -93,6 +98,8 @@ pub enum SpaceError {
     Parse { path: String, message: String },
     #[error("invalid search space: field `{field}`: {reason}")]
     Invalid { field: &'static str, reason: String },
+    #[error("invalid search space {path}: field `{field}`: {reason}")]
+    InvalidIn { path: String, field: &'static str, reason: String },
 }
 
 /// The default space embedded in the binary, so the explorer runs with no files at hand.
@@ -111,7 +118,10 @@ impl SearchSpace {
             path: origin.to_string(),
             message: format!("line {}, column {}: {}", e.position.line, e.position.col, e.code),
         })?;
-        space.validate()?;
+        space.validate().map_err(|e| match e {
+            SpaceError::Invalid { field, reason } => SpaceError::InvalidIn { path: origin.to_string(), field, reason },
+            other => other,
+        })?;
         Ok(space)
     }
 
@@ -127,36 +137,41 @@ impl SearchSpace {
     }
 
     pub fn validate(&self) -> Result<(), SpaceError> {
-        fn non_empty<T>(field: &'static str, v: &[T]) -> Result<(), SpaceError> {
+        fn choices<T: PartialEq + std::fmt::Debug>(field: &'static str, v: &[T]) -> Result<(), SpaceError> {
             if v.is_empty() {
                 return Err(SpaceError::Invalid { field, reason: "needs at least one choice".into() });
             }
+            if let Some((i, dup)) = v.iter().enumerate().find(|(i, x)| v[..*i].contains(x)) {
+                return Err(SpaceError::Invalid { field, reason: format!("choice {dup:?} is listed twice (entry {})", i + 1) });
+            }
             Ok(())
         }
-        non_empty("families", &self.families)?;
-        non_empty("activations", &self.activations)?;
-        non_empty("norms", &self.norms)?;
-        non_empty("skip", &self.skip)?;
-        non_empty("optimizers", &self.optimizers)?;
-        self.depth.validate("depth", true)?;
-        self.width.validate("width", true)?;
-        self.taper.validate("taper", false)?;
-        self.dropout.validate("dropout", false)?;
-        self.learning_rate.validate("learning_rate", false)?;
-        self.batch_size.validate("batch_size", true)?;
-        self.weight_decay.validate("weight_decay", false)?;
-        self.epochs.validate("epochs", true)?;
+        choices("families", &self.families)?;
+        choices("activations", &self.activations)?;
+        choices("norms", &self.norms)?;
+        choices("skip", &self.skip)?;
+        choices("optimizers", &self.optimizers)?;
+        // Limits keep every network countable and buildable on one machine.
+        self.depth.validate("depth", true, 256.0)?;
+        self.width.validate("width", true, 65_536.0)?;
+        self.taper.validate("taper", false, 4.0)?;
+        self.dropout.validate("dropout", false, 0.95)?;
+        self.learning_rate.validate("learning_rate", false, 10.0)?;
+        self.batch_size.validate("batch_size", true, 1_048_576.0)?;
+        self.weight_decay.validate("weight_decay", false, 1.0)?;
+        self.epochs.validate("epochs", true, 100_000.0)?;
+        let bad = |field: &'static str, reason: &str| Err(SpaceError::Invalid { field, reason: reason.into() });
         if self.taper.min <= 0.0 {
-            return Err(SpaceError::Invalid { field: "taper", reason: "must be positive".into() });
+            return bad("taper", "must be positive");
         }
-        if self.dropout.min < 0.0 || self.dropout.max >= 1.0 {
-            return Err(SpaceError::Invalid { field: "dropout", reason: "must lie in [0, 1)".into() });
+        if self.dropout.min < 0.0 {
+            return bad("dropout", "must lie in [0, 0.95]");
         }
         if self.learning_rate.min <= 0.0 {
-            return Err(SpaceError::Invalid { field: "learning_rate", reason: "must be positive".into() });
+            return bad("learning_rate", "must be positive");
         }
         if self.weight_decay.min < 0.0 {
-            return Err(SpaceError::Invalid { field: "weight_decay", reason: "must not be negative".into() });
+            return bad("weight_decay", "must not be negative");
         }
         Ok(())
     }

@@ -88,6 +88,8 @@ impl ArchSpec {
     /// Layer/batch norm: `2*width` (scale and shift). A skip between layers of
     /// different width goes through a bias-free projection `in*out`.
     pub fn parameter_count(&self, task: TaskShape) -> u64 {
+        // Saturating arithmetic: an absurd spec counts as u64::MAX, never wraps.
+        let (add, mul) = (u64::saturating_add, u64::saturating_mul);
         let widths = self.hidden_widths();
         let mut total = 0u64;
         let mut prev = match self.family {
@@ -97,20 +99,18 @@ impl ArchSpec {
         let residual = self.family == Family::ResidualMlp || self.skip;
         for (i, &w) in widths.iter().enumerate() {
             let w = w as u64;
-            total += match self.family {
-                Family::Cnn => 9 * prev * w + w,
-                _ => prev * w + w,
-            };
+            let kernel = if self.family == Family::Cnn { 9 } else { 1 };
+            total = add(total, add(mul(mul(kernel, prev), w), w));
             if self.norm != Norm::None {
-                total += 2 * w;
+                total = add(total, mul(2, w));
             }
             // The first layer changes the representation's kind (input -> hidden):
             // skips start from the second hidden layer.
             if residual && i > 0 && prev != w {
-                total += prev * w;
+                total = add(total, mul(prev, w));
             }
             prev = w;
         }
-        total + prev * task.classes as u64 + task.classes as u64
+        add(total, add(mul(prev, task.classes as u64), task.classes as u64))
     }
 }

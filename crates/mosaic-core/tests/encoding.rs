@@ -124,6 +124,28 @@ fn samplers_are_seeded_and_cover_the_space() {
     for f in [Family::Mlp, Family::ResidualMlp, Family::Cnn] {
         assert_eq!(lhs.iter().filter(|s| s.family == f).count(), 80, "{f:?}");
     }
+    // Integer knobs too, end values included: depth 1..=6 gets 240 / 6 = 40 each.
+    for d in 1..=6 {
+        assert_eq!(lhs.iter().filter(|s| s.depth == d).count(), 40, "depth {d}");
+    }
+    // Every numeric knob reaches both ends of its range (within one stratum).
+    let space = e.space();
+    for k in Knob::ALL {
+        let b = k.bounds(space);
+        let units: Vec<f64> = lhs.iter().map(|s| b.to_unit(k.get(s))).collect();
+        let (lo, hi) = units.iter().fold((1.0f64, 0.0f64), |(lo, hi), u| (lo.min(*u), hi.max(*u)));
+        let slack = if k.is_integer() { 1.0 / (b.max - b.min).max(1.0) } else { 1.0 / 240.0 };
+        assert!(lo <= slack + 1e-9 && hi >= 1.0 - slack - 1e-9, "{}: [{lo}, {hi}]", k.name());
+    }
+}
+
+#[test]
+fn log_scale_integers_spread_evenly_in_log_space() {
+    let e = encoder();
+    let lhs = latin_hypercube(&e, 1000, 8);
+    // width 8..=256 on a log scale: as many below 45 (the geometric middle) as above.
+    let below = lhs.iter().filter(|s| s.width < 45).count();
+    assert!((430..=570).contains(&below), "{below} of 1000 below the log-middle");
 }
 
 #[test]
@@ -158,8 +180,20 @@ fn malformed_space_files_name_the_problem() {
     assert!(err.contains("Transformer") && err.contains("line"), "{err}");
 
     let inverted = good.replace("depth: (min: 1, max: 6)", "depth: (min: 6, max: 1)");
-    let err = SearchSpace::from_ron(&inverted, "x").unwrap_err().to_string();
-    assert!(err.contains("`depth`") && err.contains("greater than max"), "{err}");
+    let err = SearchSpace::from_ron(&inverted, "spaces/inv.ron").unwrap_err().to_string();
+    assert!(err.contains("spaces/inv.ron") && err.contains("`depth`") && err.contains("greater than max"), "{err}");
+
+    let typo = good.replace("learning_rate: (min: 1e-4, max: 1e-1, log: true)", "learning_rate: (min: 1e-4, max: 1e-1, lgo: true)");
+    let err = SearchSpace::from_ron(&typo, "x").unwrap_err().to_string();
+    assert!(err.contains("lgo"), "{err}");
+
+    let twice = good.replace("activations: [Relu,", "activations: [Relu, Relu,");
+    let err = SearchSpace::from_ron(&twice, "x").unwrap_err().to_string();
+    assert!(err.contains("`activations`") && err.contains("twice"), "{err}");
+
+    let huge = good.replace("taper: (min: 0.5, max: 1.0)", "taper: (min: 0.5, max: 40.0)");
+    let err = SearchSpace::from_ron(&huge, "x").unwrap_err().to_string();
+    assert!(err.contains("`taper`") && err.contains("above the supported"), "{err}");
 
     let log0 = good.replace("weight_decay: (min: 1e-6", "weight_decay: (min: 0.0");
     let err = SearchSpace::from_ron(&log0, "x").unwrap_err().to_string();
@@ -188,6 +222,19 @@ fn parameter_count_matches_hand_counts() {
     assert_eq!(spec.hidden_widths(), vec![64, 32]);
     let expected = (2 * 64 + 64) + 2 * 64 + (64 * 32 + 32) + 2 * 32 + 64 * 32 + (32 * 2 + 2);
     assert_eq!(spec.parameter_count(TaskShape::PLANAR_BINARY), expected);
+
+    spec.family = Family::ResidualMlp; // residual blocks skip even when `skip` is off
+    spec.skip = false;
+    let expected = (2 * 64 + 64) + 2 * 64 + (64 * 32 + 32) + 2 * 32 + 64 * 32 + (32 * 2 + 2);
+    assert_eq!(spec.parameter_count(TaskShape::PLANAR_BINARY), expected);
+
+    // Absurd sizes saturate instead of wrapping.
+    let mut giant = spec.clone();
+    giant.family = Family::Cnn;
+    giant.width = u32::MAX;
+    giant.depth = 3;
+    giant.taper = 1.0;
+    assert_eq!(giant.parameter_count(TaskShape::PLANAR_BINARY), u64::MAX);
 
     spec.family = Family::Cnn;
     spec.norm = mosaic_core::Norm::None;

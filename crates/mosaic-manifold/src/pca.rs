@@ -57,9 +57,12 @@ impl Pca {
             .iter()
             .map(|&c| {
                 let mut axis: Vec<f64> = (0..d).map(|i| vectors[i][c]).collect();
-                // Eigenvectors have no sign: fix it (largest entry positive) so
-                // layouts are identical from run to run.
-                let pivot = axis.iter().copied().fold(0.0f64, |m, x| if x.abs() > m.abs() { x } else { m });
+                // Eigenvectors have no sign: fix it so layouts are identical from
+                // run to run. The first entry of (nearly) the largest magnitude
+                // must be positive; the tolerance settles exact ties such as a
+                // +-1/sqrt(2) one-hot pair, whatever the rounding.
+                let largest = axis.iter().fold(0.0f64, |m, x| m.max(x.abs()));
+                let pivot = axis.iter().copied().find(|x| x.abs() >= largest * (1.0 - 1e-6)).unwrap_or(0.0);
                 if pivot < 0.0 {
                     axis.iter_mut().for_each(|x| *x = -*x);
                 }

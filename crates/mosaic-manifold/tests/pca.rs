@@ -62,19 +62,73 @@ proptest! {
 }
 
 #[test]
-fn sphere_projection_keeps_direction_and_radius() {
-    let coords = [[2.0, 0.0, 0.0], [-2.0, 0.0, 0.0], [0.0, 4.0, 0.0], [0.0, -4.0, 0.0], [0.0, 0.0, 1.0], [0.0, 0.0, -1.0]];
+fn sphere_projection_keeps_direction_from_the_centroid_and_radius() {
+    // A cloud centred at (10, -5, 3), not at the origin.
+    let offsets = [[2.0, 0.0, 0.0], [-2.0, 0.0, 0.0], [0.0, 4.0, 0.0], [0.0, -4.0, 0.0], [1.0, 1.0, 1.0], [-1.0, -1.0, -1.0]];
+    let coords: Vec<[f64; 3]> = offsets.iter().map(|o| [o[0] + 10.0, o[1] - 5.0, o[2] + 3.0]).collect();
     let on = project_to_sphere(&coords, |i| 1.0 + i as f64);
-    for (i, p) in on.iter().enumerate() {
+    for (i, (p, o)) in on.iter().zip(&offsets).enumerate() {
         let r = (p[0] * p[0] + p[1] * p[1] + p[2] * p[2]).sqrt();
         assert!((r - (1.0 + i as f64)).abs() < 1e-12);
-        // Directions from the centroid are kept.
+        let len = (o[0] * o[0] + o[1] * o[1] + o[2] * o[2]).sqrt();
         for a in 0..3 {
-            assert_eq!(p[a].signum() * coords[i][a].abs().signum(), coords[i][a].signum() * p[a].abs().signum());
+            assert!((p[a] / r - o[a] / len).abs() < 1e-12, "point {i} axis {a}");
         }
     }
     let centre = project_to_sphere(&[[0.0; 3], [1.0, 1.0, 1.0], [-1.0, -1.0, -1.0]], |_| 2.0);
     assert_eq!(centre[0], [2.0, 0.0, 0.0]);
+}
+
+#[test]
+fn jacobi_handles_diagonal_repeated_and_tiny_matrices() {
+    let (values, _) = symmetric_eigen(vec![vec![3.0]]);
+    assert_eq!(values, vec![3.0]);
+    let (values, v) = symmetric_eigen(vec![vec![2.0, 0.0], vec![0.0, 5.0]]);
+    assert_eq!(values, vec![2.0, 5.0]);
+    assert_eq!(v, vec![vec![1.0, 0.0], vec![0.0, 1.0]]);
+    // A repeated eigenvalue: [[2,1,0],[1,2,0],[0,0,3]] has eigenvalues 1, 3, 3.
+    let (mut values, _) = symmetric_eigen(vec![vec![2.0, 1.0, 0.0], vec![1.0, 2.0, 0.0], vec![0.0, 0.0, 3.0]]);
+    values.sort_by(f64::total_cmp);
+    for (got, want) in values.iter().zip([1.0, 3.0, 3.0]) {
+        assert!((got - want).abs() < 1e-12, "{values:?}");
+    }
+}
+
+#[test]
+fn pca_orders_components_and_fixes_their_sign() {
+    let data = anisotropic_cloud(2_000, &[1.0, 3.0, 0.5], 9);
+    let pca = Pca::fit(&data, 3).unwrap();
+    assert!(pca.variances.windows(2).all(|w| w[0] >= w[1]), "{:?}", pca.variances);
+    for axis in &pca.components {
+        let largest = axis.iter().fold(0.0f64, |m, x| m.max(x.abs()));
+        let pivot = axis.iter().find(|x| x.abs() >= largest * (1.0 - 1e-6)).unwrap();
+        assert!(*pivot > 0.0, "{axis:?}");
+    }
+    // Negating the data flips every eigenvector's natural sign; the rule undoes it.
+    let negated: Vec<Vec<f64>> = data.iter().map(|r| r.iter().map(|x| -x).collect()).collect();
+    let again = Pca::fit(&negated, 3).unwrap();
+    for (a, b) in pca.components.iter().zip(&again.components) {
+        for (x, y) in a.iter().zip(b) {
+            assert!((x - y).abs() < 1e-9);
+        }
+    }
+    // An exact tie (a one-hot pair) is settled by the first entry.
+    let pair: Vec<Vec<f64>> = (0..10).map(|i| if i % 2 == 0 { vec![1.0, 0.0] } else { vec![0.0, 1.0] }).collect();
+    let tie = Pca::fit(&pair, 1).unwrap();
+    assert!(tie.components[0][0] > 0.0 && tie.components[0][1] < 0.0, "{:?}", tie.components);
+}
+
+#[test]
+fn sphere_layout_works_for_the_smallest_populations() {
+    for n in [2, 3] {
+        let data: Vec<Vec<f64>> = (0..n).map(|i| vec![i as f64, (i * i) as f64, 1.0]).collect();
+        let pos = sphere_layout(&data, 1.0).unwrap();
+        assert_eq!(pos.len(), n);
+        assert!(pos.iter().all(|p| ((p[0] * p[0] + p[1] * p[1] + p[2] * p[2]).sqrt() - 1.0).abs() < 1e-9));
+    }
+    // Identical rows have no direction; they still land on the sphere, not NaN.
+    let same = sphere_layout(&[vec![1.0, 2.0], vec![1.0, 2.0], vec![1.0, 2.0]], 1.0).unwrap();
+    assert!(same.iter().flatten().all(|x| x.is_finite()));
 }
 
 #[test]

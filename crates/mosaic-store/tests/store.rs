@@ -1,0 +1,145 @@
+use mosaic_core::sample::latin_hypercube;
+use mosaic_core::{Encoder, EpochMetrics, RunOutcome, RunStatus, SearchSpace};
+use mosaic_store::{Store, SweepPlan};
+
+fn scratch(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("mosaic-store-test-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+fn plan(n: usize) -> SweepPlan {
+    let space = SearchSpace::default_space();
+    let encoder = Encoder::new(space.clone());
+    let specs = latin_hypercube(&encoder, n, 3);
+    let encodings = specs.iter().map(|s| encoder.encode(s)).collect();
+    SweepPlan { name: "demo".into(), dataset: "spirals".into(), seed: 3, space, specs, encodings }
+}
+
+fn outcome(status: RunStatus, epochs: u32, last_loss: f64) -> RunOutcome {
+    RunOutcome {
+        status,
+        epochs: (1..=epochs)
+            .map(|e| EpochMetrics {
+                epoch: e,
+                train_loss: if e == epochs { last_loss } else { 1.0 / e as f64 },
+                train_accuracy: 0.5 + 0.01 * e as f64,
+                val_loss: 1.1 / e as f64,
+                val_accuracy: 0.5 + 0.02 * e as f64,
+                grad_norm: 0.3,
+                weight_norm: 4.0 + e as f64,
+                learning_rate: 1e-3,
+                seconds: 0.01,
+            })
+            .collect(),
+        test_loss: Some(0.2),
+        test_accuracy: Some(0.9),
+        parameters: 1234,
+        seconds: 0.5,
+        note: (status == RunStatus::Diverged).then(|| "loss became NaN at epoch 3".to_string()),
+    }
+}
+
+#[test]
+fn sweeps_and_runs_survive_reopening() {
+    let dir = scratch("reopen");
+    let p = plan(6);
+    let (sweep, first_run) = {
+        let mut store = Store::open(&dir).unwrap();
+        let sweep = store.create_sweep(&p).unwrap();
+        let runs = store.runs(sweep.id).unwrap();
+        assert_eq!(runs.len(), 6);
+        assert!(runs.iter().all(|r| r.status == RunStatus::Pending && r.outcome.is_none()));
+        store.finish_run(runs[0].id, &outcome(RunStatus::Done, 4, 0.1)).unwrap();
+        store.finish_run(runs[1].id, &outcome(RunStatus::Diverged, 3, f64::NAN)).unwrap();
+        (sweep, runs[0].id)
+    };
+    let store = Store::open(&dir).unwrap();
+    assert_eq!(store.sweep_by_name("demo").unwrap().unwrap(), sweep);
+    let runs = store.runs(sweep.id).unwrap();
+    assert_eq!(runs[0].id, first_run);
+    for (r, spec) in runs.iter().zip(&p.specs) {
+        assert_eq!(&r.spec, spec);
+    }
+    assert_eq!(runs[0].encoding, p.encodings[0]);
+    assert_eq!(runs[0].outcome.as_ref().unwrap(), &outcome(RunStatus::Done, 4, 0.1));
+    let diverged = runs[1].outcome.as_ref().unwrap();
+    assert_eq!(diverged.status, RunStatus::Diverged);
+    assert!(diverged.epochs[2].train_loss.is_nan(), "a NaN loss reads back as NaN");
+    assert_eq!(diverged.note.as_deref(), Some("loss became NaN at epoch 3"));
+    assert_eq!(runs.iter().filter(|r| r.status == RunStatus::Pending).count(), 4);
+}
+
+#[test]
+fn finishing_a_run_twice_replaces_its_epochs() {
+    let dir = scratch("twice");
+    let mut store = Store::open(&dir).unwrap();
+    let sweep = store.create_sweep(&plan(2)).unwrap();
+    let run = store.runs(sweep.id).unwrap()[0].id;
+    store.finish_run(run, &outcome(RunStatus::Done, 5, 0.1)).unwrap();
+    store.finish_run(run, &outcome(RunStatus::Done, 2, 0.3)).unwrap();
+    let again = store.runs(sweep.id).unwrap()[0].outcome.clone().unwrap();
+    assert_eq!(again.epochs.len(), 2);
+    assert!(store.finish_run(9999, &outcome(RunStatus::Done, 1, 0.1)).is_err());
+}
+
+#[test]
+fn sweep_names_are_unique() {
+    let dir = scratch("unique");
+    let mut store = Store::open(&dir).unwrap();
+    store.create_sweep(&plan(2)).unwrap();
+    let err = store.create_sweep(&plan(2)).unwrap_err().to_string();
+    assert!(err.contains("UNIQUE"), "{err}");
+    // The failed insert left nothing behind.
+    assert_eq!(store.sweeps().unwrap().len(), 1);
+    assert_eq!(store.runs(store.sweeps().unwrap()[0].id).unwrap().len(), 2);
+}
+
+#[test]
+fn export_writes_a_row_per_run_with_knobs_and_metrics() {
+    let dir = scratch("export");
+    let mut store = Store::open(&dir).unwrap();
+    let sweep = store.create_sweep(&plan(3)).unwrap();
+    let runs = store.runs(sweep.id).unwrap();
+    store.finish_run(runs[2].id, &outcome(RunStatus::Done, 4, 0.1)).unwrap();
+    let mut csv = Vec::new();
+    store.export_csv(sweep.id, &mut csv).unwrap();
+    let text = String::from_utf8(csv).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 4);
+    let header: Vec<&str> = lines[0].split(',').collect();
+    for col in ["family", "learning_rate", "batch_size", "val_accuracy", "test_accuracy", "parameters"] {
+        assert!(header.contains(&col), "missing {col}: {header:?}");
+    }
+    let last: Vec<&str> = lines[3].split(',').collect();
+    assert_eq!(last.len(), header.len());
+    let col = |name: &str| header.iter().position(|h| *h == name).unwrap();
+    assert_eq!(last[col("status")], "done");
+    assert_eq!(last[col("val_accuracy")], "0.58");
+    assert_eq!(last[col("parameters")], "1234");
+    let pending: Vec<&str> = lines[1].split(',').collect();
+    assert_eq!(pending[col("status")], "pending");
+    assert_eq!(pending[col("val_accuracy")], "");
+}
+
+#[test]
+fn a_file_that_is_not_a_store_gives_a_clear_error_and_is_left_alone() {
+    let dir = scratch("corrupt");
+    std::fs::create_dir_all(&dir).unwrap();
+    let db = dir.join(mosaic_store::DB_FILE);
+    std::fs::write(&db, b"this is not a database, but somebody's notes").unwrap();
+    let err = Store::open(&dir).err().expect("opening garbage must fail").to_string();
+    assert!(err.contains("mosaic.sqlite") && err.contains("not a database"), "{err}");
+    assert_eq!(std::fs::read(&db).unwrap(), b"this is not a database, but somebody's notes");
+}
+
+#[test]
+fn atomic_writes_leave_no_temporary_files() {
+    let dir = scratch("atomic");
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("weights.safetensors");
+    mosaic_store::write_atomic(&path, b"first").unwrap();
+    mosaic_store::write_atomic(&path, b"second").unwrap();
+    assert_eq!(std::fs::read(&path).unwrap(), b"second");
+    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 1);
+}

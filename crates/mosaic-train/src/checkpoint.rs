@@ -1,0 +1,68 @@
+//! Weights and activations as safetensors files, readable from Python
+//! (`safetensors.numpy.load_file`) and PyTorch.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use burn::module::{Module, ModuleVisitor, Param};
+use burn::prelude::*;
+use safetensors::tensor::{Dtype, TensorView};
+
+/// Named f32 arrays, in name order.
+pub type Arrays = BTreeMap<String, (Vec<usize>, Vec<f32>)>;
+
+/// Collects every float parameter with its dotted path (`blocks.0.layer.weight`).
+struct Collect {
+    path: Vec<String>,
+    arrays: Arrays,
+}
+
+impl<B: Backend> ModuleVisitor<B> for Collect {
+    fn enter_module(&mut self, name: &str, _container_type: &str) {
+        self.path.push(name.to_string());
+    }
+    fn exit_module(&mut self, _name: &str, _container_type: &str) {
+        self.path.pop();
+    }
+    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<B, D>>) {
+        let value = param.val();
+        let shape = value.dims().to_vec();
+        let data = value.into_data().convert::<f32>().to_vec::<f32>().expect("converted to f32");
+        self.arrays.insert(self.path.join("."), (shape, data));
+    }
+}
+
+/// Every float parameter of a module (trainable weights and norm statistics).
+pub fn module_arrays<B: Backend, M: Module<B>>(module: &M) -> Arrays {
+    let mut visitor = Collect { path: Vec::new(), arrays: Arrays::new() };
+    module.visit(&mut visitor);
+    visitor.arrays
+}
+
+/// Serialises arrays to safetensors bytes.
+pub fn to_safetensors(arrays: &Arrays) -> Vec<u8> {
+    let bytes: Vec<(&String, Vec<usize>, Vec<u8>)> = arrays
+        .iter()
+        .map(|(name, (shape, data))| (name, shape.clone(), data.iter().flat_map(|x| x.to_le_bytes()).collect()))
+        .collect();
+    let views = bytes.iter().map(|(name, shape, b)| {
+        (name.as_str(), TensorView::new(Dtype::F32, shape.clone(), b).expect("shape matches the data"))
+    });
+    safetensors::serialize(views, None).expect("in-memory serialisation cannot fail")
+}
+
+/// Reads a safetensors file of f32 arrays.
+pub fn read_safetensors(path: &Path) -> Result<Arrays, String> {
+    let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let tensors = safetensors::SafeTensors::deserialize(&bytes)
+        .map_err(|e| format!("{} is not a valid safetensors file: {e}", path.display()))?;
+    let mut out = Arrays::new();
+    for (name, view) in tensors.tensors() {
+        if view.dtype() != Dtype::F32 {
+            return Err(format!("{}: tensor `{name}` is {:?}, expected F32", path.display(), view.dtype()));
+        }
+        let data = view.data().chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect();
+        out.insert(name, (view.shape().to_vec(), data));
+    }
+    Ok(out)
+}

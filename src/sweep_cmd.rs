@@ -1,0 +1,211 @@
+//! `mosaic sweep` and `mosaic export`: train a population into a store, and
+//! hand it to other tools.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use anyhow::{Context, Result, bail};
+use clap::{Args, ValueEnum};
+use indicatif::{ProgressBar, ProgressStyle};
+use mosaic_core::sample::latin_hypercube;
+use mosaic_core::{Encoder, SearchSpace};
+use mosaic_store::{Store, SweepPlan};
+use mosaic_train::data::{BuiltIn, Dataset, load_csv, load_idx, split};
+use mosaic_train::sweep::{SweepEvent, SweepOptions, run_sweep};
+use mosaic_train::train::Checkpoints;
+
+#[derive(Args, Debug)]
+pub struct SweepArgs {
+    /// Search space (RON); default: the embedded scenes/spaces/default.ron.
+    #[arg(long, value_name = "FILE")]
+    pub space: Option<PathBuf>,
+    /// Built-in task (spirals, moons, circles, blobs, blobsK, checkerboard, shapes),
+    /// `csv:PATH[:LABEL_COLUMN]`, or `idx:IMAGES,LABELS` (MNIST format).
+    #[arg(long, default_value = "spirals")]
+    pub dataset: String,
+    /// Number of networks to train.
+    #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub n: u32,
+    /// The experiment store (a folder; created if missing).
+    #[arg(long, value_name = "DIR")]
+    pub store: PathBuf,
+    /// Sweep name in the store; default: derived from data set, space, n and seed.
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Seeds the sampler, the data and every run.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Examples generated for a built-in task.
+    #[arg(long, default_value_t = 2000, value_parser = clap::value_parser!(u32).range(20..=10_000_000))]
+    pub examples: u32,
+    /// Parallel trainings; default: one per core.
+    #[arg(long)]
+    pub workers: Option<usize>,
+    /// Which checkpoints to keep per run.
+    #[arg(long, value_enum, default_value_t = CheckpointArg::Final)]
+    pub checkpoints: CheckpointArg,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug)]
+pub enum CheckpointArg {
+    None,
+    Final,
+    All,
+}
+
+/// Probe inputs shared by every network of a sweep.
+const PROBE_SIZE: usize = 500;
+
+pub fn load_dataset(spec: &str, examples: usize, seed: u64) -> Result<Dataset> {
+    if let Some(rest) = spec.strip_prefix("csv:") {
+        let (path, label) = match rest.rsplit_once(':') {
+            Some((p, l)) if !l.contains('/') && !l.ends_with(".csv") => (p, Some(l)),
+            _ => (rest, None),
+        };
+        return Ok(load_csv(std::path::Path::new(path), label)?);
+    }
+    if let Some(rest) = spec.strip_prefix("idx:") {
+        let (images, labels) = rest.split_once(',').context("idx data needs `idx:IMAGES,LABELS`")?;
+        return Ok(load_idx(std::path::Path::new(images), std::path::Path::new(labels))?);
+    }
+    let Some(kind) = BuiltIn::parse(spec) else {
+        bail!(
+            "unknown data set `{spec}`: use spirals, moons, circles, blobs, blobsK (K classes), checkerboard, shapes, \
+             csv:PATH[:LABEL] or idx:IMAGES,LABELS"
+        );
+    };
+    Ok(kind.generate(examples, seed))
+}
+
+pub fn sweep(args: SweepArgs) -> Result<()> {
+    let space = match &args.space {
+        Some(path) => SearchSpace::load(path)?,
+        None => SearchSpace::default_space(),
+    };
+    let data = load_dataset(&args.dataset, args.examples as usize, args.seed)?;
+    let splits = split(&data, args.seed, PROBE_SIZE);
+    let name = args.name.clone().unwrap_or_else(|| format!("{}-{}-n{}-s{}", args.dataset, space.name, args.n, args.seed));
+    let mut store = Store::open(&args.store)?;
+    let sweep = match store.sweep_by_name(&name)? {
+        Some(existing) => {
+            if existing.dataset != args.dataset || existing.seed != args.seed || existing.runs != args.n as usize || existing.space != space {
+                bail!(
+                    "store {} already has a sweep `{name}` with another plan ({} runs on {}, seed {}): pass --name to start a new one",
+                    args.store.display(),
+                    existing.runs,
+                    existing.dataset,
+                    existing.seed
+                );
+            }
+            existing
+        }
+        None => {
+            let encoder = Encoder::new(space.clone());
+            let specs = latin_hypercube(&encoder, args.n as usize, args.seed);
+            let encodings = specs.iter().map(|s| encoder.encode(s)).collect();
+            store.create_sweep(&SweepPlan { name: name.clone(), dataset: args.dataset.clone(), seed: args.seed, space, specs, encodings })?
+        }
+    };
+
+    let cancel = Arc::new(AtomicBool::new(false));
+    {
+        let cancel = cancel.clone();
+        // First Ctrl-C: finish cleanly (runs in flight stay pending). Second: the default, immediate exit.
+        let _ = ctrlc::set_handler(move || {
+            if cancel.swap(true, Ordering::SeqCst) {
+                std::process::exit(130);
+            }
+            eprintln!("\nstopping: runs in flight will be trained again on resume (Ctrl-C again to quit now)");
+        });
+    }
+    let workers = args.workers.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let options = SweepOptions {
+        workers,
+        checkpoints: match args.checkpoints {
+            CheckpointArg::None => Checkpoints::None,
+            CheckpointArg::Final => Checkpoints::Final,
+            CheckpointArg::All => Checkpoints::EveryEpoch,
+        },
+    };
+    let bar = ProgressBar::new(sweep.runs as u64);
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} runs · ETA {eta} · {msg}")
+            .expect("valid template"),
+    );
+    let mut best: Option<f64> = None;
+    let summary = run_sweep(&mut store, &sweep, &splits, &options, &cancel, &mut |event| match event {
+        SweepEvent::Plan { finished, pending } => {
+            bar.set_position(*finished as u64);
+            bar.reset_eta();
+            bar.set_message(format!("{pending} to train on {workers} workers"));
+        }
+        SweepEvent::Finished { run, .. } => {
+            if let Some(acc) = run.outcome.as_ref().and_then(|o| o.val_accuracy()).filter(|a| a.is_finite()) {
+                best = Some(best.map_or(acc, |b: f64| b.max(acc)));
+            }
+            bar.inc(1);
+            bar.set_message(format!("best val accuracy {}", best.map_or("—".into(), |b| format!("{:.1}%", 100.0 * b))));
+        }
+    })?;
+    bar.finish();
+    println!(
+        "sweep `{name}` in {}: {} trained, {} diverged, {} failed{}",
+        args.store.display(),
+        summary.trained,
+        summary.diverged,
+        summary.failed,
+        if summary.left > 0 { format!(", {} left (run the same command to resume)", summary.left) } else { String::new() }
+    );
+    Ok(())
+}
+
+#[derive(Args, Debug)]
+pub struct ExportArgs {
+    #[arg(long, value_name = "DIR")]
+    pub store: PathBuf,
+    #[arg(long, value_enum, default_value_t = ExportFormat::Csv)]
+    pub format: ExportFormat,
+    /// Which sweep; default: the only one in the store.
+    #[arg(long)]
+    pub sweep: Option<String>,
+    /// Output file; default: standard output.
+    #[arg(long, short, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug)]
+pub enum ExportFormat {
+    Csv,
+}
+
+pub fn export(args: ExportArgs) -> Result<()> {
+    if !args.store.join(mosaic_store::DB_FILE).is_file() {
+        bail!("{} is not a NeuroMosaic store (no {} inside): run `mosaic sweep --store` first", args.store.display(), mosaic_store::DB_FILE);
+    }
+    let store = Store::open(&args.store)?;
+    let sweeps = store.sweeps()?;
+    let sweep = match &args.sweep {
+        Some(name) => sweeps.iter().find(|s| &s.name == name).with_context(|| {
+            format!("no sweep `{name}` in {}; it has: {}", args.store.display(), sweeps.iter().map(|s| s.name.as_str()).collect::<Vec<_>>().join(", "))
+        })?,
+        None => match sweeps.as_slice() {
+            [one] => one,
+            [] => bail!("{} holds no sweep yet", args.store.display()),
+            many => bail!(
+                "{} holds {} sweeps: pick one with --sweep ({})",
+                args.store.display(),
+                many.len(),
+                many.iter().map(|s| s.name.as_str()).collect::<Vec<_>>().join(", ")
+            ),
+        },
+    };
+    match &args.out {
+        Some(path) => {
+            let mut file = std::fs::File::create(path).with_context(|| format!("cannot write {}", path.display()))?;
+            store.export_csv(sweep.id, &mut file)?;
+        }
+        None => store.export_csv(sweep.id, &mut std::io::stdout().lock())?,
+    }
+    Ok(())
+}
