@@ -12,17 +12,27 @@ use safetensors::tensor::{Dtype, TensorView};
 pub type Arrays = BTreeMap<String, (Vec<usize>, Vec<f32>)>;
 
 /// Collects every float parameter with its dotted path (`blocks.0.layer.weight`).
+/// Enum variants (`Dense`, `Conv`) are left out of the path: the shapes say
+/// which kind a layer is, and the names stay like PyTorch's.
 struct Collect {
     path: Vec<String>,
     arrays: Arrays,
 }
 
+fn is_variant(container_type: &str) -> bool {
+    container_type.starts_with("Enum:")
+}
+
 impl<B: Backend> ModuleVisitor<B> for Collect {
-    fn enter_module(&mut self, name: &str, _container_type: &str) {
-        self.path.push(name.to_string());
+    fn enter_module(&mut self, name: &str, container_type: &str) {
+        if !is_variant(container_type) {
+            self.path.push(name.to_string());
+        }
     }
-    fn exit_module(&mut self, _name: &str, _container_type: &str) {
-        self.path.pop();
+    fn exit_module(&mut self, _name: &str, container_type: &str) {
+        if !is_variant(container_type) {
+            self.path.pop();
+        }
     }
     fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<B, D>>) {
         let value = param.val();

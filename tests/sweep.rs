@@ -1,0 +1,129 @@
+//! `mosaic sweep` and `mosaic export` as a user runs them: killed mid-sweep,
+//! resumed, nothing lost and nothing trained twice.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::{mosaic, scratch_dir};
+use mosaic_core::RunStatus;
+use mosaic_store::Store;
+
+fn small_space(dir: &std::path::Path) -> std::path::PathBuf {
+    let text = mosaic_core::space::DEFAULT_SPACE_RON
+        .replace("depth: (min: 1, max: 6)", "depth: (min: 1, max: 3)")
+        .replace("width: (min: 8, max: 256, log: true)", "width: (min: 8, max: 48, log: true)")
+        .replace("epochs: (min: 5, max: 40)", "epochs: (min: 3, max: 8)");
+    let path = dir.join("small.ron");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+fn finished(store: &std::path::Path) -> usize {
+    let Ok(store) = Store::open(store) else { return 0 };
+    let Ok(sweeps) = store.sweeps() else { return 0 };
+    sweeps.first().and_then(|s| store.runs(s.id).ok()).map_or(0, |runs| runs.iter().filter(|r| r.status.is_finished()).count())
+}
+
+#[test]
+fn a_killed_sweep_resumes_with_no_run_lost_or_repeated() {
+    let dir = scratch_dir("sweep_kill");
+    let space = small_space(&dir);
+    let store = dir.join("store");
+    let args = |cmd: &mut std::process::Command| {
+        cmd.args(["sweep", "--dataset", "moons", "--examples", "1200", "--n", "16", "--workers", "2", "--store"])
+            .arg(&store)
+            .arg("--space")
+            .arg(&space);
+    };
+    let mut first = mosaic();
+    args(&mut first);
+    let mut child = first.stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null()).spawn().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while finished(&store) < 3 {
+        assert!(Instant::now() < deadline, "the sweep made no progress");
+        assert!(child.try_wait().unwrap().is_none(), "the sweep ended before it could be killed");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.kill().unwrap(); // SIGKILL: no clean-up runs
+    child.wait().unwrap();
+    let done_before = finished(&store);
+    eprintln!("killed with {done_before} of 16 runs finished");
+    assert!(done_before < 16, "killed too late to test resuming");
+
+    let mut again = mosaic();
+    args(&mut again);
+    let out = again.output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let summary = String::from_utf8_lossy(&out.stdout);
+    let s = Store::open(&store).unwrap();
+    let sweeps = s.sweeps().unwrap();
+    assert_eq!(sweeps.len(), 1, "the resume reused the sweep");
+    let runs = s.runs(sweeps[0].id).unwrap();
+    assert_eq!(runs.len(), 16);
+    assert_eq!(runs.iter().map(|r| r.index).collect::<Vec<_>>(), (0..16).collect::<Vec<_>>());
+    for r in &runs {
+        let o = r.outcome.as_ref().unwrap_or_else(|| panic!("run {} was lost", r.index));
+        if o.status == RunStatus::Done {
+            assert_eq!(o.epochs.len(), r.spec.epochs as usize, "run {} has a partial record", r.index);
+        }
+    }
+    // The resume trained exactly what the kill left: "N trained, N diverged, N failed".
+    let counts: Vec<usize> = summary
+        .split(": ")
+        .nth(1)
+        .unwrap_or_default()
+        .split(", ")
+        .filter_map(|part| part.split(' ').next()?.parse().ok())
+        .collect();
+    assert_eq!(counts.len(), 3, "{summary}");
+    assert_eq!(counts.iter().sum::<usize>(), 16 - done_before, "{summary}");
+}
+
+#[test]
+fn export_writes_one_csv_row_per_run() {
+    let dir = scratch_dir("sweep_export");
+    let space = small_space(&dir);
+    let store = dir.join("store");
+    let out = mosaic()
+        .args(["sweep", "--dataset", "blobs3", "--examples", "300", "--n", "4", "--store"])
+        .arg(&store)
+        .arg("--space")
+        .arg(&space)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let csv = dir.join("runs.csv");
+    let out = mosaic().args(["export", "--format", "csv", "--store"]).arg(&store).arg("-o").arg(&csv).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = std::fs::read_to_string(&csv).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 5);
+    assert!(lines[0].starts_with("run,status,family,"));
+    let acc = lines[0].split(',').position(|h| h == "val_accuracy").unwrap();
+    for row in &lines[1..] {
+        let v: f64 = row.split(',').nth(acc).unwrap().parse().unwrap();
+        assert!((0.0..=1.0).contains(&v), "{row}");
+    }
+}
+
+#[test]
+fn sweep_and_export_errors_name_the_fix() {
+    let dir = scratch_dir("sweep_errors");
+    let out = mosaic().args(["sweep", "--dataset", "imagenet", "--store"]).arg(dir.join("s")).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("unknown data set `imagenet`") && err.contains("spirals"), "{err}");
+
+    let out = mosaic().args(["export", "--store"]).arg(dir.join("nothing")).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("not a NeuroMosaic store") && err.contains("mosaic sweep"), "{err}");
+
+    let csv = dir.join("bad.csv");
+    std::fs::write(&csv, "x,y,label\n1,2,0\n3,x,1\n").unwrap();
+    let out = mosaic().arg("sweep").arg("--dataset").arg(format!("csv:{}", csv.display())).arg("--store").arg(dir.join("s2")).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("bad.csv:3"), "{err}");
+}
