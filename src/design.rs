@@ -7,7 +7,7 @@
 use anyhow::{Context, Result};
 use mosaic_app::scene::{MetricColumn, SphereScene};
 use mosaic_core::sample::latin_hypercube;
-use mosaic_core::{Encoder, Knob, SearchSpace, TaskShape};
+use mosaic_core::{ArchSpec, Encoder, Knob, SearchSpace, TaskShape};
 
 /// Names of the colourable columns, in panel order; the first is the default.
 pub const COLUMNS: [&str; 6] = ["log10 parameters", "depth", "width", "log10 learning rate", "dropout", "epochs"];
@@ -16,12 +16,19 @@ pub const COLUMNS: [&str; 6] = ["log10 parameters", "depth", "width", "log10 lea
 pub fn design_sphere(space: SearchSpace, n: usize, seed: u64) -> Result<SphereScene> {
     let encoder = Encoder::new(space);
     let specs = latin_hypercube(&encoder, n, seed);
+    let title = format!("{n} sampled architectures · space `{}`", encoder.space().name);
+    scene_from_specs(&encoder, &specs, title)
+}
+
+/// The sphere for given specs: positions from their encodings, one colour
+/// column per knob-derived quantity (see [`COLUMNS`]).
+pub fn scene_from_specs(encoder: &Encoder, specs: &[ArchSpec], title: String) -> Result<SphereScene> {
     let encodings: Vec<Vec<f64>> = specs.iter().map(|s| encoder.encode(s)).collect();
     let features = mosaic_manifold::balance_blocks(&encodings, &encoder.knob_blocks());
     let positions = mosaic_manifold::sphere_layout(&features, 1.0)
-        .context("placing the sampled architectures on the sphere")?;
+        .context("placing the architectures on the sphere")?;
     let task = TaskShape::PLANAR_BINARY;
-    let column = |name: &str, f: &dyn Fn(&mosaic_core::ArchSpec) -> f64| MetricColumn {
+    let column = |name: &str, f: &dyn Fn(&ArchSpec) -> f64| MetricColumn {
         name: name.to_string(),
         values: specs.iter().map(f).collect(),
     };
@@ -39,7 +46,8 @@ pub fn design_sphere(space: SearchSpace, n: usize, seed: u64) -> Result<SphereSc
         .map(|(i, s)| format!("#{i} {:?} {}x{} {:?}", s.family, s.depth, s.width, s.activation))
         .collect();
     Ok(SphereScene {
-        title: format!("{n} sampled architectures · space `{}`", encoder.space().name),
+        title,
+        status: String::new(),
         labels,
         positions: positions.iter().map(|p| p.map(|x| x as f32)).collect(),
         columns,

@@ -1,6 +1,8 @@
 //! `mosaic`: the NeuroMosaic command line. With no subcommand it opens the explorer.
 
+mod bench_cmd;
 mod design;
+mod live;
 mod sweep_cmd;
 
 use std::path::{Path, PathBuf};
@@ -13,11 +15,13 @@ use mosaic_core::{Colormap, SearchSpace};
 
 #[derive(Parser, Debug)]
 #[command(name = "mosaic", version, about = "NeuroMosaic: fly through the space of neural networks")]
+#[command(args_conflicts_with_subcommands = true)]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
+    /// With no subcommand: the explorer's options.
     #[command(flatten)]
-    population: PopulationArgs,
+    explore: ExploreArgs,
 }
 
 #[derive(Subcommand, Debug)]
@@ -30,30 +34,51 @@ enum Command {
     Sweep(sweep_cmd::SweepArgs),
     /// Write a stored sweep as a table (one row per run) for other tools.
     Export(sweep_cmd::ExportArgs),
+    /// Benchmarks (see benches/ for the scripts that compare with reference tools).
+    #[command(subcommand)]
+    Bench(BenchCommand),
+}
+
+#[derive(Subcommand, Debug)]
+enum BenchCommand {
+    /// Epoch time of the reference MLP; writes the data for the PyTorch side.
+    Train(bench_cmd::BenchTrainArgs),
 }
 
 /// Which architectures are shown and how they are coloured.
 #[derive(Args, Debug, Clone)]
 struct PopulationArgs {
     /// Search space file (RON); default: the embedded scenes/spaces/default.ron.
-    #[arg(long, global = true, value_name = "FILE")]
+    #[arg(long, value_name = "FILE")]
     space: Option<PathBuf>,
-    /// Number of architectures to sample.
-    #[arg(long, global = true, default_value_t = 400, value_parser = clap::value_parser!(u32).range(3..=1_000_000))]
+    /// Number of architectures (networks to train, when training).
+    #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(u32).range(3..=1_000_000))]
     points: u32,
-    /// Seed of the sampler.
-    #[arg(long, global = true, default_value_t = 0)]
+    /// Seed of the sampler (and of the data and training).
+    #[arg(long, default_value_t = 0)]
     seed: u64,
-    /// Quantity that colours the points.
-    #[arg(long, global = true, value_enum, default_value_t = ColorBy::Parameters)]
-    color_by: ColorBy,
+    /// Experiment store to show (and, in the explorer, to train into); the
+    /// explorer's default is the demo store under ~/.local/share/neuromosaic.
+    #[arg(long, value_name = "DIR")]
+    store: Option<PathBuf>,
+    /// Data set the networks learn (see `mosaic sweep --help`).
+    #[arg(long, default_value = "spirals")]
+    dataset: String,
+    /// Examples generated for a built-in data set.
+    #[arg(long, default_value_t = 2000)]
+    examples: u32,
+    /// Quantity that colours the points; default: validation accuracy when
+    /// networks are trained, parameter count otherwise.
+    #[arg(long, value_enum)]
+    color_by: Option<ColorBy>,
     /// Colour map.
-    #[arg(long, global = true, value_enum, default_value_t = MapName::Viridis)]
+    #[arg(long, value_enum, default_value_t = MapName::Viridis)]
     colormap: MapName,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug)]
 enum ColorBy {
+    Accuracy,
     Parameters,
     Depth,
     Width,
@@ -71,6 +96,11 @@ enum MapName {
 
 #[derive(Args, Debug)]
 struct ExploreArgs {
+    #[command(flatten)]
+    population: PopulationArgs,
+    /// Show the sampled architectures only; train nothing, touch no store.
+    #[arg(long)]
+    no_train: bool,
     /// Save a screenshot of the window to this PNG after `--frames` frames, then exit.
     #[arg(long, value_name = "PNG")]
     screenshot: Option<PathBuf>,
@@ -81,6 +111,8 @@ struct ExploreArgs {
 
 #[derive(Args, Debug)]
 struct SnapshotArgs {
+    #[command(flatten)]
+    population: PopulationArgs,
     /// Output PNG file.
     #[arg(long, short, value_name = "PNG")]
     out: PathBuf,
@@ -119,15 +151,17 @@ fn init_logging() {
 }
 
 fn run(cli: Cli) -> Result<()> {
-    let population = cli.population;
-    match cli.command.unwrap_or(Command::Explore(ExploreArgs { screenshot: None, frames: 10 })) {
+    match cli.command.unwrap_or(Command::Explore(cli.explore)) {
         Command::Explore(args) => {
             if let Some(path) = &args.screenshot {
                 check_writable(path)?;
             }
-            let options = explorer_options(&population, true)?;
+            // Environment first: nothing is trained or stored for a window that cannot open.
             mosaic_app::check_display()?;
             mosaic_app::check_gpu()?;
+            let population = &args.population;
+            let trained = (!args.no_train).then(|| population.store.clone().unwrap_or_else(live::default_store));
+            let options = explorer_options(population, true, trained, true)?;
             let capture = args.screenshot.map(|path| CaptureRequest { path, frames: args.frames, manifest: None });
             mosaic_app::run_window(options, capture)
         }
@@ -136,23 +170,45 @@ fn run(cli: Cli) -> Result<()> {
             if let Some(m) = &args.manifest {
                 check_writable(m)?;
             }
-            let options = explorer_options(&population, !args.no_panel)?;
+            let population = &args.population;
+            let options = explorer_options(population, !args.no_panel, population.store.clone(), false)?;
             mosaic_app::check_gpu()?;
             let capture = CaptureRequest { path: args.out, frames: args.frames, manifest: args.manifest };
             mosaic_app::run_offscreen(options, args.width, args.height, capture)
         }
         Command::Sweep(args) => sweep_cmd::sweep(args),
         Command::Export(args) => sweep_cmd::export(args),
+        Command::Bench(BenchCommand::Train(args)) => bench_cmd::bench_train(args),
     }
 }
 
-fn explorer_options(p: &PopulationArgs, panel: bool) -> Result<ExplorerOptions> {
+/// The scene to show: the sampled design, or a store's sweep (trained in the
+/// background when `train` is set and runs are left).
+fn explorer_options(p: &PopulationArgs, panel: bool, store: Option<PathBuf>, train: bool) -> Result<ExplorerOptions> {
     let space = match &p.space {
         Some(path) => SearchSpace::load(path)?,
         None => SearchSpace::default_space(),
     };
-    let scene = design::design_sphere(space, p.points as usize, p.seed)?;
-    let column_name = match p.color_by {
+    let (scene, feed) = match store {
+        Some(store) => {
+            let population = live::Population {
+                store,
+                space,
+                dataset: p.dataset.clone(),
+                examples: p.examples as usize,
+                n: p.points as usize,
+                seed: p.seed,
+            };
+            live::open(population, train)?
+        }
+        None => (design::design_sphere(space, p.points as usize, p.seed)?, None),
+    };
+    let has_accuracy = scene.column_index(live::VAL_ACCURACY).is_some();
+    let column_name = match p.color_by.unwrap_or(if has_accuracy { ColorBy::Accuracy } else { ColorBy::Parameters }) {
+        ColorBy::Accuracy if !has_accuracy => {
+            bail!("--color-by accuracy needs trained networks: pass --store with a sweep (or drop --no-train)")
+        }
+        ColorBy::Accuracy => live::VAL_ACCURACY,
         ColorBy::Parameters => design::COLUMNS[0],
         ColorBy::Depth => design::COLUMNS[1],
         ColorBy::Width => design::COLUMNS[2],
@@ -166,7 +222,7 @@ fn explorer_options(p: &PopulationArgs, panel: bool) -> Result<ExplorerOptions> 
         MapName::Plasma => Colormap::Plasma,
         MapName::Inferno => Colormap::Inferno,
     };
-    Ok(ExplorerOptions { scene, mapping: ColorMapping { column, colormap }, panel })
+    Ok(ExplorerOptions { scene, mapping: ColorMapping { column, colormap }, panel, feed })
 }
 
 /// Fails early, before any window opens, if `path` cannot be written.

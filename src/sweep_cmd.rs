@@ -10,7 +10,7 @@ use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use mosaic_core::sample::latin_hypercube;
 use mosaic_core::{Encoder, SearchSpace};
-use mosaic_store::{Store, SweepPlan};
+use mosaic_store::{Store, SweepInfo, SweepPlan};
 use mosaic_train::data::{BuiltIn, Dataset, load_csv, load_idx, split};
 use mosaic_train::sweep::{SweepEvent, SweepOptions, run_sweep};
 use mosaic_train::train::Checkpoints;
@@ -54,8 +54,18 @@ pub enum CheckpointArg {
     All,
 }
 
+impl CheckpointArg {
+    pub fn policy(self) -> Checkpoints {
+        match self {
+            CheckpointArg::None => Checkpoints::None,
+            CheckpointArg::Final => Checkpoints::Final,
+            CheckpointArg::All => Checkpoints::EveryEpoch,
+        }
+    }
+}
+
 /// Probe inputs shared by every network of a sweep.
-const PROBE_SIZE: usize = 500;
+pub const PROBE_SIZE: usize = 500;
 
 pub fn load_dataset(spec: &str, examples: usize, seed: u64) -> Result<Dataset> {
     if let Some(rest) = spec.strip_prefix("csv:") {
@@ -78,6 +88,44 @@ pub fn load_dataset(spec: &str, examples: usize, seed: u64) -> Result<Dataset> {
     Ok(kind.generate(examples, seed))
 }
 
+pub fn default_sweep_name(dataset: &str, space: &SearchSpace, n: usize, seed: u64) -> String {
+    format!("{dataset}-{}-n{n}-s{seed}", space.name)
+}
+
+/// The stored sweep of that name, checked to have this plan, or a new one
+/// sampled by a Latin hypercube.
+pub fn open_or_create_sweep(
+    store: &mut Store,
+    name: &str,
+    space: SearchSpace,
+    dataset: &str,
+    n: usize,
+    seed: u64,
+) -> Result<SweepInfo> {
+    if let Some(existing) = store.sweep_by_name(name)? {
+        if existing.dataset != dataset || existing.seed != seed || existing.runs != n || existing.space != space {
+            bail!(
+                "store {} already has a sweep `{name}` with another plan ({} runs on {}, seed {}): pass --name to start a new one",
+                store.root().display(),
+                existing.runs,
+                existing.dataset,
+                existing.seed
+            );
+        }
+        return Ok(existing);
+    }
+    let encoder = Encoder::new(space.clone());
+    let specs = latin_hypercube(&encoder, n, seed);
+    let encodings = specs.iter().map(|s| encoder.encode(s)).collect();
+    let plan = SweepPlan { name: name.to_string(), dataset: dataset.to_string(), seed, space, specs, encodings };
+    Ok(store.create_sweep(&plan)?)
+}
+
+/// Workers for a sweep: the requested number, or one per core.
+pub fn worker_count(requested: Option<usize>) -> usize {
+    requested.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())).max(1)
+}
+
 pub fn sweep(args: SweepArgs) -> Result<()> {
     let space = match &args.space {
         Some(path) => SearchSpace::load(path)?,
@@ -85,28 +133,9 @@ pub fn sweep(args: SweepArgs) -> Result<()> {
     };
     let data = load_dataset(&args.dataset, args.examples as usize, args.seed)?;
     let splits = split(&data, args.seed, PROBE_SIZE);
-    let name = args.name.clone().unwrap_or_else(|| format!("{}-{}-n{}-s{}", args.dataset, space.name, args.n, args.seed));
+    let name = args.name.clone().unwrap_or_else(|| default_sweep_name(&args.dataset, &space, args.n as usize, args.seed));
     let mut store = Store::open(&args.store)?;
-    let sweep = match store.sweep_by_name(&name)? {
-        Some(existing) => {
-            if existing.dataset != args.dataset || existing.seed != args.seed || existing.runs != args.n as usize || existing.space != space {
-                bail!(
-                    "store {} already has a sweep `{name}` with another plan ({} runs on {}, seed {}): pass --name to start a new one",
-                    args.store.display(),
-                    existing.runs,
-                    existing.dataset,
-                    existing.seed
-                );
-            }
-            existing
-        }
-        None => {
-            let encoder = Encoder::new(space.clone());
-            let specs = latin_hypercube(&encoder, args.n as usize, args.seed);
-            let encodings = specs.iter().map(|s| encoder.encode(s)).collect();
-            store.create_sweep(&SweepPlan { name: name.clone(), dataset: args.dataset.clone(), seed: args.seed, space, specs, encodings })?
-        }
-    };
+    let sweep = open_or_create_sweep(&mut store, &name, space, &args.dataset, args.n as usize, args.seed)?;
 
     let cancel = Arc::new(AtomicBool::new(false));
     {
@@ -119,15 +148,8 @@ pub fn sweep(args: SweepArgs) -> Result<()> {
             eprintln!("\nstopping: runs in flight will be trained again on resume (Ctrl-C again to quit now)");
         });
     }
-    let workers = args.workers.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-    let options = SweepOptions {
-        workers,
-        checkpoints: match args.checkpoints {
-            CheckpointArg::None => Checkpoints::None,
-            CheckpointArg::Final => Checkpoints::Final,
-            CheckpointArg::All => Checkpoints::EveryEpoch,
-        },
-    };
+    let workers = worker_count(args.workers);
+    let options = SweepOptions { workers, checkpoints: args.checkpoints.policy() };
     let bar = ProgressBar::new(sweep.runs as u64);
     bar.set_style(
         ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} runs · ETA {eta} · {msg}")

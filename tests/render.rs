@@ -115,7 +115,7 @@ fn offscreen_snapshot_shows_the_coloured_sphere_and_panel() {
     let manifest = read_manifest(&json);
     assert_eq!((img.width(), img.height()), (1280, 720));
     assert_eq!((manifest.width, manifest.height), (1280, 720));
-    assert_eq!(manifest.points.len(), 400);
+    assert_eq!(manifest.points.len(), 200);
 
     // The sphere sits in the view, right of the panel.
     for p in &manifest.points {
@@ -174,7 +174,7 @@ fn window_under_xvfb_matches_the_offscreen_render() {
         Command::new("xvfb-run")
             .args(["-a", "-s", "-screen 0 1280x720x24"])
             .arg(env!("CARGO_BIN_EXE_mosaic"))
-            .args(["explore", "--frames", "12", "--screenshot"])
+            .args(["explore", "--no-train", "--frames", "12", "--screenshot"])
             .arg(&win)
             .env("RUST_LOG", "error"),
     );

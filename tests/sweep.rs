@@ -127,3 +127,36 @@ fn sweep_and_export_errors_name_the_fix() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("bad.csv:3"), "{err}");
 }
+
+#[test]
+fn a_snapshot_of_a_store_colours_each_network_by_its_accuracy() {
+    let dir = scratch_dir("sweep_snapshot");
+    let space = small_space(&dir);
+    let store = dir.join("store");
+    let common = |cmd: &mut std::process::Command| {
+        cmd.args(["--dataset", "moons", "--examples", "300", "--store"]).arg(&store).arg("--space").arg(&space);
+    };
+    // `sweep` names its size --n; the viewers name it --points: the same sweep either way.
+    let mut sweep = mosaic();
+    sweep.args(["sweep", "--n", "6"]);
+    common(&mut sweep);
+    let out = sweep.output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+
+    let (png, json) = (dir.join("view.png"), dir.join("view.json"));
+    let mut snap = mosaic();
+    snap.args(["snapshot", "--no-panel", "--points", "6", "--width", "640", "--height", "360", "--out"]).arg(&png).arg("--manifest").arg(&json);
+    common(&mut snap);
+    let out = snap.output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+
+    let s = Store::open(&store).unwrap();
+    let runs = s.runs(s.sweeps().unwrap()[0].id).unwrap();
+    let manifest = common::read_manifest(&json);
+    assert_eq!(manifest.points.len(), 6);
+    for p in &manifest.points {
+        let index: usize = p.label.trim_start_matches('#').split(' ').next().unwrap().parse().unwrap();
+        let stored = runs[index].outcome.as_ref().unwrap().val_accuracy().unwrap();
+        assert_eq!(p.value, stored, "network {index}");
+    }
+}

@@ -2,6 +2,7 @@
 //! the camera, the egui panels, and the capture harness that renders any view
 //! to PNG with no person present (tests today, offline video later).
 
+pub mod bridge;
 pub mod capture;
 pub mod checks;
 pub mod points;
@@ -37,6 +38,8 @@ pub struct ExplorerOptions {
     pub mapping: ColorMapping,
     /// Show the egui side panel.
     pub panel: bool,
+    /// Updates computed elsewhere (a sweep training in the background).
+    pub feed: Option<crossbeam_channel::Receiver<bridge::SceneUpdate>>,
 }
 
 pub use mosaic_core::theme::{BACKGROUND, PANEL_WIDTH};
@@ -87,9 +90,12 @@ struct ExplorerPlugin {
 
 impl Plugin for ExplorerPlugin {
     fn build(&self, app: &mut App) {
+        if let Some(feed) = &self.options.feed {
+            app.insert_resource(bridge::SceneFeed(feed.clone()));
+        }
         app.insert_resource(self.options.scene.clone())
             .insert_resource(self.options.mapping.clone())
-            .add_plugins((points::PointCloudPlugin, sphere_view::SphereViewPlugin));
+            .add_plugins((points::PointCloudPlugin, sphere_view::SphereViewPlugin, bridge::BridgePlugin));
         if self.options.panel {
             // The panel gets its own camera (see `ui::ui_camera`), spawned by each mode.
             app.insert_resource(EguiGlobalSettings { auto_create_primary_context: false, ..default() })

@@ -16,6 +16,8 @@ pub struct MetricColumn {
 pub struct SphereScene {
     /// Shown in the panel, e.g. "400 sampled architectures · space `default`".
     pub title: String,
+    /// A line under the title about work in progress (empty when idle).
+    pub status: String,
     pub labels: Vec<String>,
     pub positions: Vec<[f32; 3]>,
     pub columns: Vec<MetricColumn>,
@@ -52,6 +54,11 @@ impl ColorMapping {
     /// The value range of the mapped column, for the legend.
     pub fn range(&self, scene: &SphereScene) -> Option<ValueRange> {
         scene.columns.get(self.column).and_then(|c| ValueRange::of(c.values.iter().copied()))
+    }
+
+    /// How many points have no finite value in the mapped column.
+    pub fn missing(&self, scene: &SphereScene) -> usize {
+        scene.columns.get(self.column).map_or(scene.len(), |c| c.values.iter().filter(|v| !v.is_finite()).count())
     }
 
     /// sRGB colour of every point; points with no finite value are grey.

@@ -80,6 +80,9 @@ fn side_panel(mut contexts: EguiContexts, scene: Res<SphereScene>, mut mapping: 
         ui.add_space(6.0);
         ui.heading("NeuroMosaic");
         ui.label(&scene.title);
+        if !scene.status.is_empty() {
+            ui.label(egui::RichText::new(&scene.status).color(Color32::from_rgb(150, 200, 255)));
+        }
         ui.separator();
 
         // Edit a copy so the resource is only marked changed on a real change.
@@ -108,7 +111,12 @@ fn side_panel(mut contexts: EguiContexts, scene: Res<SphereScene>, mut mapping: 
         ui.add_space(8.0);
         legend(ui, &scene, &mapping);
         ui.separator();
-        ui.label(format!("{} points", scene.len()));
+        let missing = mapping.missing(&scene);
+        if missing > 0 {
+            ui.label(format!("{} points · {missing} grey: no value yet", scene.len()));
+        } else {
+            ui.label(format!("{} points", scene.len()));
+        }
         ui.add_space(8.0);
         ui.weak("Drag: orbit · right-drag: pan · wheel: zoom");
     });

@@ -1,0 +1,90 @@
+//! The explorer's live population: a sweep trained on a background thread
+//! while the sphere shows it, each point taking its colour as its run finishes.
+//! The sweep lives in a store, so closing the window loses at most the runs
+//! in flight and the next launch picks up where this one stopped.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
+
+use anyhow::Result;
+use crossbeam_channel::{Receiver, unbounded};
+use mosaic_app::bridge::SceneUpdate;
+use mosaic_app::scene::{MetricColumn, SphereScene};
+use mosaic_core::{ArchSpec, Encoder, SearchSpace};
+use mosaic_store::Store;
+use mosaic_train::data::split;
+use mosaic_train::sweep::{SweepEvent, SweepOptions, run_sweep};
+use mosaic_train::train::Checkpoints;
+
+use crate::design::scene_from_specs;
+use crate::sweep_cmd::{PROBE_SIZE, default_sweep_name, load_dataset, open_or_create_sweep, worker_count};
+
+/// The colour column that trained runs fill in.
+pub const VAL_ACCURACY: &str = "val accuracy";
+
+/// Where the explorer keeps its demo sweep unless told otherwise.
+pub fn default_store() -> PathBuf {
+    let data = std::env::var_os("XDG_DATA_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| Path::new(&h).join(".local/share")));
+    data.map_or_else(|| PathBuf::from("mosaic-demo-store"), |d| d.join("neuromosaic").join("demo"))
+}
+
+pub struct Population {
+    pub store: PathBuf,
+    pub space: SearchSpace,
+    pub dataset: String,
+    pub examples: usize,
+    pub n: usize,
+    pub seed: u64,
+}
+
+/// Opens (or plans) the sweep and returns its scene, with the accuracies of
+/// finished runs filled in. With `train`, a thread trains the rest and feeds
+/// the returned channel.
+pub fn open(p: Population, train: bool) -> Result<(SphereScene, Option<Receiver<SceneUpdate>>)> {
+    let name = default_sweep_name(&p.dataset, &p.space, p.n, p.seed);
+    let mut store = Store::open(&p.store)?;
+    let sweep = open_or_create_sweep(&mut store, &name, p.space.clone(), &p.dataset, p.n, p.seed)?;
+    let runs = store.runs(sweep.id)?;
+    let specs: Vec<ArchSpec> = runs.iter().map(|r| r.spec.clone()).collect();
+    let title = format!("{} networks on {} · space `{}`", p.n, p.dataset, p.space.name);
+    let mut scene = scene_from_specs(&Encoder::new(p.space.clone()), &specs, title)?;
+    // Runs not trained yet have no accuracy: they show grey until they do.
+    let accuracy = runs.iter().map(|r| r.outcome.as_ref().and_then(|o| o.val_accuracy()).unwrap_or(f64::NAN)).collect();
+    scene.columns.insert(0, MetricColumn { name: VAL_ACCURACY.into(), values: accuracy });
+    let done = runs.iter().filter(|r| r.status.is_finished()).count();
+    if !train || done == runs.len() {
+        scene.status = format!("{done} of {} trained · store {}", runs.len(), p.store.display());
+        return Ok((scene, None));
+    }
+    let data = load_dataset(&p.dataset, p.examples, p.seed)?;
+    let (tx, rx) = unbounded();
+    let total = runs.len();
+    std::thread::Builder::new().name("demo-sweep".into()).spawn(move || {
+        let splits = split(&data, p.seed, PROBE_SIZE);
+        let workers = worker_count(None);
+        let options = SweepOptions { workers, checkpoints: Checkpoints::Final };
+        let (mut finished, mut best) = (done, f64::NAN);
+        let result = run_sweep(&mut store, &sweep, &splits, &options, &AtomicBool::new(false), &mut |event| {
+            let status = match event {
+                SweepEvent::Plan { pending, .. } => format!("training {pending} networks on {workers} cores…"),
+                SweepEvent::Finished { run, .. } => {
+                    finished += 1;
+                    if let Some(acc) = run.outcome.as_ref().and_then(|o| o.val_accuracy()) {
+                        best = if best.is_nan() { acc } else { best.max(acc) };
+                        let _ = tx.send(SceneUpdate::SetValue { column: VAL_ACCURACY.into(), index: run.index, value: acc });
+                    }
+                    format!("trained {finished} of {total} · best {:.1}%", 100.0 * best)
+                }
+            };
+            let _ = tx.send(SceneUpdate::Status(status));
+        });
+        let last = match result {
+            Ok(_) => format!("{total} networks trained · best {:.1}%", 100.0 * best),
+            Err(e) => format!("training stopped: {e}"),
+        };
+        let _ = tx.send(SceneUpdate::Status(last));
+    })?;
+    Ok((scene, Some(rx)))
+}
