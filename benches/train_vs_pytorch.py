@@ -89,10 +89,14 @@ def main():
     med = lambda ts: statistics.median(ts[1:] if len(ts) > 1 else ts) * 1000
     ours = med(rust["epoch_seconds"])
     print(f"machine: {platform.processor() or platform.machine()}, {cores} cores, torch {torch.__version__}")
-    print(f"{'trainer':<28}{'median epoch (ms)':>18}{'final val acc':>15}")
-    print(f"{'NeuroMosaic (burn Flex, 1 thread)':<28}{ours:>18.2f}{rust['final_val_accuracy']:>15.3f}")
-    print(f"{'PyTorch CPU, 1 thread':<28}{med(torch_1):>18.2f}{acc_1:>15.3f}")
-    print(f"{f'PyTorch CPU, {cores} threads':<28}{med(torch_n):>18.2f}{acc_n:>15.3f}")
+    rows = [
+        ("NeuroMosaic (burn Flex, 1 thread)", ours, rust["final_val_accuracy"]),
+        ("PyTorch CPU, 1 thread", med(torch_1), acc_1),
+        (f"PyTorch CPU, {cores} threads", med(torch_n), acc_n),
+    ]
+    print(f"{'trainer':<36}{'median epoch (ms)':>18}{'final val acc':>15}")
+    for name, ms, acc in rows:
+        print(f"{name:<36}{ms:>18.2f}{acc:>15.3f}")
     print(f"speed-up over PyTorch 1 thread: {med(torch_1) / ours:.2f}x; over {cores} threads: {med(torch_n) / ours:.2f}x")
 
 

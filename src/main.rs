@@ -48,7 +48,8 @@ enum BenchCommand {
 /// Which architectures are shown and how they are coloured.
 #[derive(Args, Debug, Clone)]
 struct PopulationArgs {
-    /// Search space file (RON); default: the embedded scenes/spaces/default.ron.
+    /// Search space file (RON); default: the embedded scenes/spaces/demo.ron
+    /// for trained populations, scenes/spaces/default.ron for the sampled design.
     #[arg(long, value_name = "FILE")]
     space: Option<PathBuf>,
     /// Number of architectures (networks to train, when training).
@@ -146,7 +147,9 @@ fn main() -> ExitCode {
 fn init_logging() {
     use tracing_subscriber::EnvFilter;
     // Quiet by default; RUST_LOG=info (or debug, or per-crate filters) for more.
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("warn"));
+    // bevy_egui's note that software Vulkan lacks texture binding arrays is
+    // harmless (it falls back) and would otherwise print on every run.
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("warn,bevy_egui::render=error"));
     tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
 }
 
@@ -185,9 +188,12 @@ fn run(cli: Cli) -> Result<()> {
 /// The scene to show: the sampled design, or a store's sweep (trained in the
 /// background when `train` is set and runs are left).
 fn explorer_options(p: &PopulationArgs, panel: bool, store: Option<PathBuf>, train: bool) -> Result<ExplorerOptions> {
-    let space = match &p.space {
-        Some(path) => SearchSpace::load(path)?,
-        None => SearchSpace::default_space(),
+    // Trained populations default to the demo space (no CNNs on 2-D tasks);
+    // the sampled design shows the whole default space.
+    let space = match (&p.space, &store) {
+        (Some(path), _) => SearchSpace::load(path)?,
+        (None, Some(_)) => SearchSpace::demo_space(),
+        (None, None) => SearchSpace::default_space(),
     };
     let (scene, feed) = match store {
         Some(store) => {

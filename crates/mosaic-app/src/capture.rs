@@ -175,7 +175,7 @@ fn write_manifest(
 ) -> Result<(), String> {
     let size = camera.physical_target_size().ok_or("the camera has no target size yet")?;
     let scale = camera.target_scaling_factor().unwrap_or(1.0);
-    let radius = crate::sphere_view::point_radius(scene.len());
+    let instances = crate::sphere_view::point_instances(scene, mapping);
     let right = transform.right();
     let values = scene.columns.get(mapping.column).map(|c| c.values.as_slice()).unwrap_or(&[]);
     let points = scene
@@ -187,7 +187,7 @@ fn write_manifest(
         .filter_map(|(i, ((p, color), label))| {
             let world = Vec3::from_array(*p);
             let screen = camera.world_to_viewport(transform, world).ok()? * scale;
-            let edge = camera.world_to_viewport(transform, world + right * radius).ok()? * scale;
+            let edge = camera.world_to_viewport(transform, world + right * instances[i].radius).ok()? * scale;
             Some(ProjectedPoint {
                 label: label.clone(),
                 x: screen.x,
@@ -202,7 +202,7 @@ fn write_manifest(
     let manifest = CaptureManifest {
         width: size.x,
         height: size.y,
-        point_radius: radius,
+        point_radius: crate::sphere_view::point_radius(scene.len()),
         points,
     };
     let json = serde_json::to_string_pretty(&manifest).map_err(|e| e.to_string())?;

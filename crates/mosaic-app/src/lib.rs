@@ -22,8 +22,8 @@ use bevy::log::LogPlugin;
 use bevy::prelude::*;
 use bevy::render::RenderPlugin;
 use bevy::render::render_resource::TextureFormat;
-use bevy::window::{ExitCondition, PresentMode, WindowResolution};
-use bevy::winit::WinitPlugin;
+use bevy::window::{ExitCondition, PresentMode, RequestRedraw, WindowResolution};
+use bevy::winit::{UpdateMode, WinitPlugin, WinitSettings};
 use bevy_egui::{EguiGlobalSettings, EguiPlugin};
 use bevy_panorbit_camera::{PanOrbitCamera, PanOrbitCameraPlugin, PanOrbitCameraSystemSet};
 
@@ -152,6 +152,15 @@ pub fn run_window(options: ExplorerOptions, capture: Option<CaptureRequest>) -> 
     if panel {
         app.add_systems(PostUpdate, ui::block_orbit_over_panel.before(PanOrbitCameraSystemSet));
     }
+    if capture.is_none() {
+        // Interactive: draw on input, while the camera eases, and a few times a
+        // second for live updates; an idle view leaves the cores to training.
+        app.insert_resource(WinitSettings {
+            focused_mode: UpdateMode::reactive(Duration::from_millis(100)),
+            unfocused_mode: UpdateMode::reactive_low_power(Duration::from_millis(500)),
+        })
+        .add_systems(Update, redraw_while_camera_moves);
+    }
     let saved = Arc::new(AtomicBool::new(false));
     let capturing = capture.is_some();
     if let Some(request) = capture {
@@ -162,6 +171,21 @@ pub fn run_window(options: ExplorerOptions, capture: Option<CaptureRequest>) -> 
         });
     }
     finish(app.run(), capturing.then_some(&saved))
+}
+
+/// Keeps frames coming while the orbit camera eases towards its target, so
+/// reactive updates do not freeze it half-way.
+fn redraw_while_camera_moves(cameras: Query<&PanOrbitCamera>, mut redraw: MessageWriter<RequestRedraw>) {
+    let moving = cameras.iter().any(|c| {
+        let off = |now: Option<f32>, target: f32| now.is_some_and(|v| (v - target).abs() > 1e-4);
+        off(c.yaw, c.target_yaw)
+            || off(c.pitch, c.target_pitch)
+            || off(c.radius, c.target_radius)
+            || c.focus.distance(c.target_focus) > 1e-4
+    });
+    if moving {
+        redraw.write(RequestRedraw);
+    }
 }
 
 /// Renders the explorer offscreen (no window, no display server) at the given

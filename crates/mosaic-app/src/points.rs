@@ -99,10 +99,13 @@ pub fn point_cloud_mesh(points: &[PointInstance]) -> Mesh {
         .with_inserted_indices(Indices::U32(indices))
 }
 
-/// Rewrites the colours of a cloud built by [`point_cloud_mesh`] for the same points.
-pub fn set_point_colors(mesh: &mut Mesh, points: &[PointInstance]) {
+/// Rewrites the colours and radii of a cloud built by [`point_cloud_mesh`]
+/// for the same points, leaving positions and indices alone.
+pub fn set_point_style(mesh: &mut Mesh, points: &[PointInstance]) {
     let colors: Vec<[f32; 4]> = points.iter().flat_map(|p| [p.color.to_f32_array(); 4]).collect();
+    let radii: Vec<f32> = points.iter().flat_map(|p| [p.radius; 4]).collect();
     mesh.insert_attribute(ATTR_COLOR, colors);
+    mesh.insert_attribute(ATTR_RADIUS, radii);
 }
 
 /// Registers the embedded shader and the material.

@@ -56,6 +56,11 @@ impl ColorMapping {
         scene.columns.get(self.column).and_then(|c| ValueRange::of(c.values.iter().copied()))
     }
 
+    /// Whether point `i` has a finite value in the mapped column.
+    pub fn has_value(&self, scene: &SphereScene, i: usize) -> bool {
+        scene.columns.get(self.column).and_then(|c| c.values.get(i)).is_some_and(|v| v.is_finite())
+    }
+
     /// How many points have no finite value in the mapped column.
     pub fn missing(&self, scene: &SphereScene) -> usize {
         scene.columns.get(self.column).map_or(scene.len(), |c| c.values.iter().filter(|v| !v.is_finite()).count())
@@ -76,5 +81,6 @@ impl ColorMapping {
     }
 }
 
-/// Colour of a point whose mapped value is missing or not finite.
-pub const MISSING_VALUE: [u8; 3] = [128, 128, 128];
+/// Colour of a point whose mapped value is missing or not finite (a network
+/// not trained yet, say): a dim grey that recedes behind the coloured points.
+pub const MISSING_VALUE: [u8; 3] = [64, 68, 78];

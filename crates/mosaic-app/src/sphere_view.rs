@@ -3,7 +3,7 @@
 
 use bevy::prelude::*;
 
-use crate::points::{PointCloud, PointInstance, PointsMaterial, point_cloud_bundle, point_cloud_mesh, set_point_colors};
+use crate::points::{PointCloud, PointInstance, PointsMaterial, point_cloud_bundle, point_cloud_mesh, set_point_style};
 use crate::scene::{ColorMapping, SphereScene};
 
 pub struct SphereViewPlugin;
@@ -14,12 +14,15 @@ impl Plugin for SphereViewPlugin {
     }
 }
 
-/// Point radius for `n` points on a unit sphere: a fifth of the mean spacing,
+/// Point radius for `n` points on a unit sphere: a sixth of the mean spacing,
 /// so points read as separate dots at any population size.
 pub fn point_radius(n: usize) -> f32 {
     let spacing = (4.0 * std::f32::consts::PI / n.max(1) as f32).sqrt();
-    (0.2 * spacing).clamp(0.002, 0.06)
+    (spacing / 6.0).clamp(0.002, 0.05)
 }
+
+/// Points without a value are drawn at this fraction of the full radius.
+const MISSING_SCALE: f32 = 0.6;
 
 /// The points to draw for a scene under a mapping.
 pub fn point_instances(scene: &SphereScene, mapping: &ColorMapping) -> Vec<PointInstance> {
@@ -28,10 +31,11 @@ pub fn point_instances(scene: &SphereScene, mapping: &ColorMapping) -> Vec<Point
         .positions
         .iter()
         .zip(mapping.colors(scene))
-        .map(|(p, c)| PointInstance {
+        .enumerate()
+        .map(|(i, (p, c))| PointInstance {
             center: Vec3::from_array(*p),
             color: Color::srgb_u8(c[0], c[1], c[2]).to_linear(),
-            radius,
+            radius: if mapping.has_value(scene, i) { radius } else { radius * MISSING_SCALE },
         })
         .collect()
 }
@@ -48,7 +52,7 @@ fn spawn_point_cloud(
 }
 
 /// Keeps the cloud in step: new data rebuilds the mesh; a new colour mapping
-/// rewrites only the colour attribute. Startup already built the first mesh,
+/// rewrites only the colour and radius attributes. Startup already built the first mesh,
 /// so the resources' insertion is not a change here.
 fn update_point_cloud(
     scene: Res<SphereScene>,
@@ -66,7 +70,7 @@ fn update_point_cloud(
         if data_changed {
             *m = point_cloud_mesh(&point_instances(&scene, &mapping));
         } else {
-            set_point_colors(&mut m, &point_instances(&scene, &mapping));
+            set_point_style(&mut m, &point_instances(&scene, &mapping));
         }
     }
 }

@@ -113,7 +113,7 @@ fn side_panel(mut contexts: EguiContexts, scene: Res<SphereScene>, mut mapping: 
         ui.separator();
         let missing = mapping.missing(&scene);
         if missing > 0 {
-            ui.label(format!("{} points · {missing} grey: no value yet", scene.len()));
+            ui.label(format!("{} points · {missing} grey: no value (not trained yet, or diverged)", scene.len()));
         } else {
             ui.label(format!("{} points", scene.len()));
         }

@@ -104,12 +104,20 @@ pub enum SpaceError {
 
 /// The default space embedded in the binary, so the explorer runs with no files at hand.
 pub const DEFAULT_SPACE_RON: &str = include_str!("../../../scenes/spaces/default.ron");
+/// The space the explorer's demo sweep trains on the 2-D spirals task (no CNNs).
+pub const DEMO_SPACE_RON: &str = include_str!("../../../scenes/spaces/demo.ron");
 
 impl SearchSpace {
     /// The space shipped as `scenes/spaces/default.ron`.
     pub fn default_space() -> SearchSpace {
         SearchSpace::from_ron(DEFAULT_SPACE_RON, "scenes/spaces/default.ron")
             .expect("the embedded default search space is valid (checked by tests)")
+    }
+
+    /// The space shipped as `scenes/spaces/demo.ron`.
+    pub fn demo_space() -> SearchSpace {
+        SearchSpace::from_ron(DEMO_SPACE_RON, "scenes/spaces/demo.ron")
+            .expect("the embedded demo search space is valid (checked by tests)")
     }
 
     /// Parses and validates a space; `origin` names the source in errors.

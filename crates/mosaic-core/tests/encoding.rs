@@ -166,6 +166,10 @@ fn default_space_file_parses_and_round_trips_through_ron() {
     assert!(space.learning_rate.log);
     let again = SearchSpace::from_ron(&space.to_ron(), "round-trip").unwrap();
     assert_eq!(again, space);
+    // The demo space is the default one without CNNs.
+    let demo = SearchSpace::demo_space();
+    assert_eq!(demo.families, vec![Family::Mlp, Family::ResidualMlp]);
+    assert_eq!(SearchSpace { name: space.name.clone(), families: space.families.clone(), ..demo }, space);
 }
 
 #[test]
