@@ -14,6 +14,7 @@ use mosaic_core::{ArchSpec, Encoder, SearchSpace};
 use mosaic_store::Store;
 use mosaic_train::data::split;
 use mosaic_train::sweep::{SweepEvent, SweepOptions, run_sweep};
+use mosaic_train::Device;
 use mosaic_train::train::Checkpoints;
 
 use crate::design::scene_from_specs;
@@ -64,7 +65,7 @@ pub fn open(p: Population, train: bool) -> Result<(SphereScene, Option<Receiver<
     std::thread::Builder::new().name("demo-sweep".into()).spawn(move || {
         let splits = split(&data, p.seed, PROBE_SIZE);
         let workers = worker_count(None);
-        let options = SweepOptions { workers, checkpoints: Checkpoints::Final };
+        let options = SweepOptions { workers, checkpoints: Checkpoints::Final, device: Device::Cpu };
         let (mut finished, mut best) = (done, f64::NAN);
         let result = run_sweep(&mut store, &sweep, &splits, &options, &AtomicBool::new(false), &mut |event| {
             let status = match event {

@@ -2,6 +2,7 @@
 
 mod bench_cmd;
 mod design;
+mod embed_cmd;
 mod live;
 mod sweep_cmd;
 
@@ -34,6 +35,8 @@ enum Command {
     Sweep(sweep_cmd::SweepArgs),
     /// Write a stored sweep as a table (one row per run) for other tools.
     Export(sweep_cmd::ExportArgs),
+    /// Embed points with PHATE: features or a distance matrix (.npy) in, coordinates (.npy) out.
+    Embed(embed_cmd::EmbedArgs),
     /// Benchmarks (see benches/ for the scripts that compare with reference tools).
     #[command(subcommand)]
     Bench(BenchCommand),
@@ -181,6 +184,7 @@ fn run(cli: Cli) -> Result<()> {
         }
         Command::Sweep(args) => sweep_cmd::sweep(args),
         Command::Export(args) => sweep_cmd::export(args),
+        Command::Embed(args) => embed_cmd::embed(args),
         Command::Bench(BenchCommand::Train(args)) => bench_cmd::bench_train(args),
     }
 }

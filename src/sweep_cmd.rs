@@ -13,6 +13,7 @@ use mosaic_core::{Encoder, SearchSpace};
 use mosaic_store::{Store, SweepInfo, SweepPlan};
 use mosaic_train::data::{BuiltIn, Dataset, load_csv, load_idx, split};
 use mosaic_train::sweep::{SweepEvent, SweepOptions, run_sweep};
+use mosaic_train::Device;
 use mosaic_train::train::Checkpoints;
 
 #[derive(Args, Debug)]
@@ -45,6 +46,15 @@ pub struct SweepArgs {
     /// Which checkpoints to keep per run.
     #[arg(long, value_enum, default_value_t = CheckpointArg::Final)]
     pub checkpoints: CheckpointArg,
+    /// Where to train: one run per core, or all on the GPU (builds with `--features wgpu`).
+    #[arg(long, value_enum, default_value_t = DeviceArg::Cpu)]
+    pub device: DeviceArg,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug)]
+pub enum DeviceArg {
+    Cpu,
+    Gpu,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug)]
@@ -149,7 +159,14 @@ pub fn sweep(args: SweepArgs) -> Result<()> {
         });
     }
     let workers = worker_count(args.workers);
-    let options = SweepOptions { workers, checkpoints: args.checkpoints.policy() };
+    let device = match args.device {
+        DeviceArg::Cpu => Device::Cpu,
+        DeviceArg::Gpu => Device::Gpu,
+    };
+    if !device.available() {
+        bail!("this mosaic was built without GPU training: rebuild with `cargo build --release --features wgpu`, or use --device cpu");
+    }
+    let options = SweepOptions { workers, checkpoints: args.checkpoints.policy(), device };
     let bar = ProgressBar::new(sweep.runs as u64);
     bar.set_style(
         ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} runs · ETA {eta} · {msg}")

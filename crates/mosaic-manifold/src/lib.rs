@@ -1,8 +1,10 @@
 //! NeuroMosaic's geometry: from feature vectors to positions on the
-//! architecture sphere. Today: PCA and sphere projection; PHATE, network
-//! distances and clustering join here (see ARCHITECTURE.md).
+//! architecture sphere: PCA, PHATE, sphere projection, and `.npy` files for
+//! interchange with Python. Network distances and clustering join here.
 
+pub mod npy;
 pub mod pca;
+pub mod phate;
 pub mod sphere;
 
 pub use pca::Pca;
@@ -16,6 +18,12 @@ pub enum ManifoldError {
     RaggedRows { row: usize, len: usize, expected: usize },
     #[error("row {row} holds a NaN or infinite value")]
     NonFinite { row: usize },
+    #[error("a distance matrix must be square, got {rows} x {cols}")]
+    NotSquare { rows: usize, cols: usize },
+    #[error("entry ({row}, {col}) = {value} is not a distance (finite, non-negative, zero on the diagonal)")]
+    BadDistance { row: usize, col: usize, value: f64 },
+    #[error("numerical failure: {0}")]
+    Numerics(String),
 }
 
 /// Scales each block of columns (a knob's one column, or a categorical

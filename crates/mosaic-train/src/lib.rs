@@ -17,3 +17,30 @@ pub type CpuBackend = burn::backend::Autodiff<burn::backend::Flex>;
 pub fn cpu_device() -> burn::backend::flex::FlexDevice {
     burn::backend::flex::FlexDevice
 }
+
+/// GPU training through burn's wgpu backend (cargo feature `wgpu`).
+#[cfg(feature = "wgpu")]
+pub type GpuBackend = burn::backend::Autodiff<burn::backend::Wgpu>;
+
+/// The default wgpu device: the first discrete GPU, else whatever adapter wgpu finds.
+#[cfg(feature = "wgpu")]
+pub fn gpu_device() -> burn::backend::wgpu::WgpuDevice {
+    burn::backend::wgpu::WgpuDevice::default()
+}
+
+/// Where runs train.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Device {
+    /// One run per worker thread, each on one core.
+    #[default]
+    Cpu,
+    /// All runs on the GPU, one at a time (needs the `wgpu` feature).
+    Gpu,
+}
+
+impl Device {
+    /// Whether this build can train on the device.
+    pub fn available(self) -> bool {
+        self == Device::Cpu || cfg!(feature = "wgpu")
+    }
+}

@@ -16,13 +16,14 @@ use mosaic_store::{RunRecord, Store, StoreError, SweepInfo};
 
 use crate::data::Splits;
 use crate::train::{Checkpoints, TrainConfig, TrainError, train};
-use crate::{CpuBackend, cpu_device};
+use crate::{CpuBackend, Device, cpu_device};
 
 #[derive(Clone, Debug)]
 pub struct SweepOptions {
     /// Worker threads (each trains one run at a time on one core).
     pub workers: usize,
     pub checkpoints: Checkpoints,
+    pub device: Device,
 }
 
 /// What the sweep reports as it goes.
@@ -79,7 +80,8 @@ pub fn run_sweep(
         jobs_tx.send(Job { seed: run_seed(sweep.seed, run.index), run, dir }).expect("receiver alive");
     }
     drop(jobs_tx);
-    let workers = options.workers.max(1);
+    // The GPU trains one run at a time: parallel runs would only queue on it.
+    let workers = if options.device == Device::Gpu { 1 } else { options.workers.max(1) };
     std::thread::scope(|scope| -> Result<(), StoreError> {
         for _ in 0..workers {
             let (jobs, done) = (jobs_rx.clone(), done_tx.clone());
@@ -87,7 +89,7 @@ pub fn run_sweep(
                 for job in jobs {
                     let started = Instant::now();
                     let config = TrainConfig { seed: job.seed, checkpoints: options.checkpoints, out_dir: Some(job.dir) };
-                    let result = train_guarded(&job.run.spec, data, &config, cancel);
+                    let result = train_guarded(&job.run.spec, data, &config, cancel, options.device);
                     if done.send((job.run, result, started.elapsed().as_secs_f64())).is_err() {
                         return;
                     }
@@ -125,12 +127,15 @@ pub fn run_dir(store_root: &Path, run: i64) -> PathBuf {
     store_root.join("runs").join(run.to_string())
 }
 
-/// Trains on the CPU backend; a panic inside burn (a shape the spec cannot
+/// Trains on the chosen backend; a panic inside burn (a shape the spec cannot
 /// build, say) becomes an error for this run instead of ending the sweep.
-fn train_guarded(spec: &ArchSpec, data: &Splits, config: &TrainConfig, cancel: &AtomicBool) -> Result<RunOutcome, TrainError> {
-    let device = cpu_device();
-    let result = std::panic::catch_unwind(AssertUnwindSafe(|| {
-        train::<CpuBackend>(spec, data, config, cancel, &device, &mut |_| {})
+fn train_guarded(spec: &ArchSpec, data: &Splits, config: &TrainConfig, cancel: &AtomicBool, device: Device) -> Result<RunOutcome, TrainError> {
+    let result = std::panic::catch_unwind(AssertUnwindSafe(|| match device {
+        Device::Cpu => train::<CpuBackend>(spec, data, config, cancel, &cpu_device(), &mut |_| {}),
+        #[cfg(feature = "wgpu")]
+        Device::Gpu => train::<crate::GpuBackend>(spec, data, config, cancel, &crate::gpu_device(), &mut |_| {}),
+        #[cfg(not(feature = "wgpu"))]
+        Device::Gpu => Err(TrainError::Unavailable("GPU training needs a build with `--features wgpu`".into())),
     }));
     match result {
         Ok(r) => r.map(|t| t.outcome),

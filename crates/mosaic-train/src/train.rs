@@ -50,6 +50,8 @@ pub enum TrainError {
     NoData,
     #[error("training failed: {0}")]
     Panicked(String),
+    #[error("{0}")]
+    Unavailable(String),
 }
 
 /// A finished run: its record and its hidden representations of the probe set.

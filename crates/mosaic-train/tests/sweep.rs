@@ -8,6 +8,7 @@ use mosaic_core::{Activation, Encoder, Family, Norm, Optimizer, RunStatus, Searc
 use mosaic_store::{Store, SweepPlan};
 use mosaic_train::data::{BuiltIn, split};
 use mosaic_train::sweep::{SweepEvent, SweepOptions, run_seed, run_sweep};
+use mosaic_train::Device;
 use mosaic_train::train::Checkpoints;
 
 fn small_space() -> SearchSpace {
@@ -39,7 +40,7 @@ fn results_do_not_depend_on_the_number_of_workers() {
         let dir = scratch(&format!("workers{workers}"));
         let mut store = Store::open(&dir).unwrap();
         let sweep = store.create_sweep(&plan(6, "w")).unwrap();
-        let options = SweepOptions { workers, checkpoints: Checkpoints::None };
+        let options = SweepOptions { workers, checkpoints: Checkpoints::None, device: Device::Cpu };
         let mut finished = 0;
         let summary = run_sweep(&mut store, &sweep, &data, &options, &AtomicBool::new(false), &mut |e| {
             if let SweepEvent::Finished { .. } = e {
@@ -73,7 +74,7 @@ fn a_diverging_run_is_recorded_and_the_sweep_goes_on() {
     let dir = scratch("diverge");
     let mut store = Store::open(&dir).unwrap();
     let sweep = store.create_sweep(&p).unwrap();
-    let options = SweepOptions { workers: 2, checkpoints: Checkpoints::Final };
+    let options = SweepOptions { workers: 2, checkpoints: Checkpoints::Final, device: Device::Cpu };
     let summary = run_sweep(&mut store, &sweep, &data, &options, &AtomicBool::new(false), &mut |_| {}).unwrap();
     assert_eq!(summary.diverged, 1, "{summary:?}");
     assert_eq!(summary.trained, 3);
@@ -92,7 +93,7 @@ fn a_cancelled_sweep_leaves_runs_pending_and_resumes() {
     let dir = scratch("cancel");
     let mut store = Store::open(&dir).unwrap();
     let sweep = store.create_sweep(&plan(4, "c")).unwrap();
-    let options = SweepOptions { workers: 1, checkpoints: Checkpoints::None };
+    let options = SweepOptions { workers: 1, checkpoints: Checkpoints::None, device: Device::Cpu };
     let summary = run_sweep(&mut store, &sweep, &data, &options, &AtomicBool::new(true), &mut |_| {}).unwrap();
     assert_eq!((summary.trained, summary.left), (0, 4));
     let summary = run_sweep(&mut store, &sweep, &data, &options, &AtomicBool::new(false), &mut |_| {}).unwrap();

@@ -148,3 +148,20 @@ fn cancelling_stops_training() {
     let result = train::<CpuBackend>(&spec, &splits, &config(0), &AtomicBool::new(true), &cpu_device(), &mut |_| {});
     assert!(matches!(result, Err(mosaic_train::train::TrainError::Cancelled)));
 }
+
+/// The same run on the GPU backend (here: whatever wgpu finds, lavapipe on
+/// a machine without a GPU) matches the CPU run: same initial weights, same
+/// batches, so the losses agree up to float reordering.
+#[cfg(feature = "wgpu")]
+#[test]
+fn gpu_training_matches_cpu_training() {
+    use mosaic_train::{GpuBackend, gpu_device};
+    let splits = split(&BuiltIn::Moons.generate(400, 3), 3, 50);
+    let spec = mlp(16, 2, Optimizer::Adam, 0.01, 3);
+    let cpu = train::<CpuBackend>(&spec, &splits, &config(5), &AtomicBool::new(false), &cpu_device(), &mut |_| {}).unwrap();
+    let gpu = train::<GpuBackend>(&spec, &splits, &config(5), &AtomicBool::new(false), &gpu_device(), &mut |_| {}).unwrap();
+    for (c, g) in cpu.outcome.epochs.iter().zip(&gpu.outcome.epochs) {
+        assert!((c.train_loss - g.train_loss).abs() < 1e-3 * c.train_loss.abs().max(1.0), "epoch {}: {} vs {}", c.epoch, c.train_loss, g.train_loss);
+        assert!((c.val_accuracy - g.val_accuracy).abs() <= 0.02, "epoch {}", c.epoch);
+    }
+}

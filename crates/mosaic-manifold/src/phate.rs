@@ -1,0 +1,281 @@
+//! PHATE (Moon et al., 2019), following the reference `phate` package
+//! (2.0.0, with graphtools 2.1.0) step by step so that the automatic t and
+//! the potential distances match it:
+//!
+//! 1. alpha-decay kernel `K0_ij = exp(-(d_ij / bw_i)^decay)`, `bw_i` the
+//!    distance to the `knn`-th nearest other point, entries below 1e-4 zeroed;
+//!    symmetrised `K = (K0 + K0^T) / 2`; diffusion operator `P = D^-1 K`;
+//! 2. t: the knee of the von Neumann entropy of P's singular values;
+//! 3. potential `-ln(P^t + 1e-7)` and Euclidean distances between its rows;
+//! 4. classical MDS (as the reference computes it), then metric MDS by SMACOF.
+//!
+//! Dense: memory and time grow with n^2 and n^3; landmarks for large n are
+//! not implemented yet.
+
+use faer::{Mat, Side};
+
+use crate::ManifoldError;
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct PhateConfig {
+    /// Neighbour whose distance sets each point's kernel bandwidth.
+    pub knn: usize,
+    /// Alpha-decay exponent.
+    pub decay: f64,
+    /// Diffusion time; `None` picks it from the entropy knee.
+    pub t: Option<usize>,
+    /// Largest t considered by the automatic choice.
+    pub t_max: usize,
+    pub dims: usize,
+    /// SMACOF iterations at most, and the relative stress change that stops it.
+    pub mds_iterations: usize,
+    pub mds_tolerance: f64,
+}
+
+impl Default for PhateConfig {
+    fn default() -> Self {
+        PhateConfig { knn: 5, decay: 40.0, t: None, t_max: 100, dims: 3, mds_iterations: 3000, mds_tolerance: 1e-6 }
+    }
+}
+
+/// Kernel entries below this are zeroed (graphtools' `thresh`).
+const THRESH: f64 = 1e-4;
+/// Added before the logarithm of the potential.
+const POTENTIAL_EPS: f64 = 1e-7;
+
+#[derive(Clone, Debug)]
+pub struct Phate {
+    /// The diffusion time used.
+    pub t: usize,
+    /// Von Neumann entropy of P^(k+1) for k = 0..t_max (what t was picked from).
+    pub entropy: Vec<f64>,
+    /// Euclidean distances between rows of the potential, n x n.
+    pub potential_distances: Mat<f64>,
+    /// The embedding, n rows of `dims` coordinates.
+    pub embedding: Vec<Vec<f64>>,
+    /// SMACOF iterations run.
+    pub mds_iterations: usize,
+}
+
+/// Pairwise Euclidean distances between rows.
+pub fn pairwise_distances(rows: &[Vec<f64>]) -> Result<Mat<f64>, ManifoldError> {
+    let d = rows.first().map_or(0, Vec::len);
+    if let Some((row, r)) = rows.iter().enumerate().find(|(_, r)| r.len() != d) {
+        return Err(ManifoldError::RaggedRows { row, len: r.len(), expected: d });
+    }
+    if let Some(row) = rows.iter().position(|r| r.iter().any(|x| !x.is_finite())) {
+        return Err(ManifoldError::NonFinite { row });
+    }
+    let n = rows.len();
+    Ok(Mat::from_fn(n, n, |i, j| {
+        rows[i].iter().zip(&rows[j]).map(|(a, b)| (a - b) * (a - b)).sum::<f64>().sqrt()
+    }))
+}
+
+/// Checks that `d` can be a distance matrix: square, finite, non-negative, zero diagonal.
+pub fn check_distances(d: &Mat<f64>) -> Result<(), ManifoldError> {
+    if d.nrows() != d.ncols() {
+        return Err(ManifoldError::NotSquare { rows: d.nrows(), cols: d.ncols() });
+    }
+    for i in 0..d.nrows() {
+        for j in 0..d.ncols() {
+            let v = d[(i, j)];
+            if !v.is_finite() || v < 0.0 || (i == j && v != 0.0) {
+                return Err(ManifoldError::BadDistance { row: i, col: j, value: v });
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The symmetrised alpha-decay kernel `K = (K0 + K0^T) / 2`.
+pub fn kernel(distances: &Mat<f64>, knn: usize, decay: f64) -> Mat<f64> {
+    let n = distances.nrows();
+    // graphtools clamps knn to n - 2.
+    let k = knn.min(n.saturating_sub(2)).max(1);
+    let bandwidth: Vec<f64> = (0..n)
+        .map(|i| {
+            let mut row: Vec<f64> = (0..n).map(|j| distances[(i, j)]).collect();
+            row.select_nth_unstable_by(k, f64::total_cmp);
+            row[k].max(f64::EPSILON)
+        })
+        .collect();
+    let k0 = Mat::from_fn(n, n, |i, j| {
+        let v = (-(distances[(i, j)] / bandwidth[i]).powf(decay)).exp();
+        if v >= THRESH { v } else { 0.0 }
+    });
+    Mat::from_fn(n, n, |i, j| 0.5 * (k0[(i, j)] + k0[(j, i)]))
+}
+
+/// The diffusion operator `P = D^-1 K` and the degrees `D` (row sums of K).
+pub fn diffusion_operator(kernel: &Mat<f64>) -> (Mat<f64>, Vec<f64>) {
+    let n = kernel.nrows();
+    let degree: Vec<f64> = (0..n).map(|i| (0..n).map(|j| kernel[(i, j)]).sum()).collect();
+    (Mat::from_fn(n, n, |i, j| kernel[(i, j)] / degree[i]), degree)
+}
+
+/// Von Neumann entropy of `P^(k+1)` for k in 0..t_max, from P's singular
+/// values, as the reference computes it (each probability gets +eps).
+pub fn von_neumann_entropy(singular_values: &[f64], t_max: usize) -> Vec<f64> {
+    let mut powered = singular_values.to_vec();
+    (0..t_max)
+        .map(|_| {
+            let sum: f64 = powered.iter().sum();
+            let h = -powered
+                .iter()
+                .map(|s| {
+                    let p = s / sum + f64::EPSILON;
+                    p * p.ln()
+                })
+                .sum::<f64>();
+            powered.iter_mut().zip(singular_values).for_each(|(p, s)| *p *= s);
+            h
+        })
+        .collect()
+}
+
+/// The knee of `y` over `x = 0, 1, …`: the break point where two straight
+/// lines fit best (sum of absolute residuals). Reproduces the reference's
+/// fits exactly, including that the right-hand line is fitted from one
+/// point before the break.
+pub fn find_knee(y: &[f64]) -> usize {
+    let len = y.len();
+    assert!(len >= 3, "a knee needs at least 3 points");
+    let x: Vec<f64> = (0..len).map(|i| i as f64).collect();
+    // Least-squares line through points first..=last: (slope, intercept).
+    let fit = |first: usize, last: usize| {
+        let n = (last - first + 1) as f64;
+        let (mut sx, mut sy, mut sxx, mut sxy) = (0.0, 0.0, 0.0, 0.0);
+        for i in first..=last {
+            sx += x[i];
+            sy += y[i];
+            sxx += x[i] * x[i];
+            sxy += x[i] * y[i];
+        }
+        let det = n * sxx - sx * sx;
+        ((n * sxy - sx * sy) / det, -(sx * sxy - sxx * sy) / det)
+    };
+    let mut best = (f64::INFINITY, 1);
+    for b in 1..len - 1 {
+        let (mf, bf) = fit(0, b);
+        let (mb, bb) = fit(b - 1, len - 1);
+        let forward: f64 = (0..=b).map(|i| (mf * x[i] + bf - y[i]).abs()).sum();
+        let backward: f64 = (b..len).map(|i| (mb * x[i] + bb - y[i]).abs()).sum();
+        let err = forward + backward;
+        // The first minimum wins, as with numpy's argmin.
+        if err < best.0 {
+            best = (err, b);
+        }
+    }
+    best.1
+}
+
+/// `P^t` through the symmetric `A = D^-1/2 K D^-1/2` (P = D^-1/2 A D^1/2):
+/// one eigendecomposition instead of repeated dense products.
+fn diffusion_power(kernel: &Mat<f64>, degree: &[f64], t: usize) -> Result<Mat<f64>, ManifoldError> {
+    let n = kernel.nrows();
+    let a = Mat::from_fn(n, n, |i, j| kernel[(i, j)] / (degree[i] * degree[j]).sqrt());
+    let eig = a.self_adjoint_eigen(Side::Lower).map_err(|e| ManifoldError::Numerics(format!("{e:?}")))?;
+    let (u, s) = (eig.U(), eig.S().column_vector());
+    let scaled = Mat::from_fn(n, n, |i, k| u[(i, k)] * s[k].powi(t as i32));
+    let at = &scaled * u.transpose();
+    Ok(Mat::from_fn(n, n, |i, j| at[(i, j)] * (degree[j] / degree[i]).sqrt()))
+}
+
+/// Classical MDS as the reference computes it: the double-centred squared
+/// distances `J D^2 J` (without the usual -1/2), their top eigenvectors by
+/// magnitude, scaled by |eigenvalue|.
+pub fn classical_mds(distances: &Mat<f64>, dims: usize) -> Result<Mat<f64>, ManifoldError> {
+    let n = distances.nrows();
+    let sq = Mat::from_fn(n, n, |i, j| distances[(i, j)] * distances[(i, j)]);
+    let col_mean: Vec<f64> = (0..n).map(|j| (0..n).map(|i| sq[(i, j)]).sum::<f64>() / n as f64).collect();
+    let centred_cols = Mat::from_fn(n, n, |i, j| sq[(i, j)] - col_mean[j]);
+    let row_mean: Vec<f64> = (0..n).map(|i| (0..n).map(|j| centred_cols[(i, j)]).sum::<f64>() / n as f64).collect();
+    let b = Mat::from_fn(n, n, |i, j| centred_cols[(i, j)] - row_mean[i]);
+    let eig = b.self_adjoint_eigen(Side::Lower).map_err(|e| ManifoldError::Numerics(format!("{e:?}")))?;
+    let (u, s) = (eig.U(), eig.S().column_vector());
+    let mut order: Vec<usize> = (0..n).collect();
+    order.sort_by(|&a, &b| s[b].abs().total_cmp(&s[a].abs()));
+    let dims = dims.min(n);
+    Ok(Mat::from_fn(n, dims, |i, k| u[(i, order[k])] * s[order[k]].abs()))
+}
+
+/// Metric MDS by SMACOF (Guttman transforms) from `init`, as scikit-learn
+/// does it; stops when the stress falls by less than `tolerance` relative to
+/// the embedding's scale. Returns the embedding and the iterations run.
+pub fn smacof(distances: &Mat<f64>, init: Mat<f64>, max_iter: usize, tolerance: f64) -> (Mat<f64>, usize) {
+    let n = distances.nrows();
+    let dims = init.ncols();
+    let mut x = init;
+    let mut old_stress: Option<f64> = None;
+    let dist_of = |x: &Mat<f64>| {
+        Mat::from_fn(n, n, |i, j| (0..dims).map(|k| (x[(i, k)] - x[(j, k)]).powi(2)).sum::<f64>().sqrt())
+    };
+    let mut dist = dist_of(&x);
+    for it in 0..max_iter {
+        // Guttman transform: X <- B(X) X / n.
+        let mut b = Mat::from_fn(n, n, |i, j| {
+            let d = if dist[(i, j)] == 0.0 { 1e-5 } else { dist[(i, j)] };
+            -distances[(i, j)] / d
+        });
+        for i in 0..n {
+            let row: f64 = (0..n).filter(|&j| j != i).map(|j| -b[(i, j)]).sum();
+            b[(i, i)] = row;
+        }
+        let next = &b * &x;
+        x = Mat::from_fn(n, dims, |i, k| next[(i, k)] / n as f64);
+        dist = dist_of(&x);
+        let mut stress = 0.0;
+        let mut norm = 0.0;
+        for i in 0..n {
+            for j in 0..n {
+                stress += (dist[(i, j)] - distances[(i, j)]).powi(2);
+                norm += dist[(i, j)] * dist[(i, j)];
+            }
+        }
+        let (stress, norm) = (stress / 2.0, norm / 2.0);
+        if let Some(old) = old_stress {
+            if (old - stress) / norm < tolerance {
+                return (x, it + 1);
+            }
+        }
+        old_stress = Some(stress);
+    }
+    (x, max_iter)
+}
+
+/// PHATE of points given by their pairwise distances.
+pub fn phate_from_distances(distances: &Mat<f64>, config: &PhateConfig) -> Result<Phate, ManifoldError> {
+    check_distances(distances)?;
+    let n = distances.nrows();
+    if n < 4 {
+        return Err(ManifoldError::TooFewPoints { needed: 4, got: n });
+    }
+    let k = kernel(distances, config.knn, config.decay);
+    let (p, degree) = diffusion_operator(&k);
+    let singular = p.singular_values().map_err(|e| ManifoldError::Numerics(format!("{e:?}")))?;
+    let entropy = von_neumann_entropy(&singular, config.t_max.max(3));
+    let t = match config.t {
+        Some(t) => t.max(1),
+        None => find_knee(&entropy),
+    };
+    let pt = diffusion_power(&k, &degree, t)?;
+    let potential = Mat::from_fn(n, n, |i, j| -(pt[(i, j)].max(0.0) + POTENTIAL_EPS).ln());
+    let potential_distances = row_distances(&potential);
+    let init = classical_mds(&potential_distances, config.dims)?;
+    let (y, iterations) = smacof(&potential_distances, init, config.mds_iterations, config.mds_tolerance);
+    let embedding = (0..n).map(|i| (0..y.ncols()).map(|k| y[(i, k)]).collect()).collect();
+    Ok(Phate { t, entropy, potential_distances, embedding, mds_iterations: iterations })
+}
+
+/// PHATE of feature rows (Euclidean distances between them).
+pub fn phate(rows: &[Vec<f64>], config: &PhateConfig) -> Result<Phate, ManifoldError> {
+    phate_from_distances(&pairwise_distances(rows)?, config)
+}
+
+/// Euclidean distances between the rows of a matrix, through the Gram matrix.
+fn row_distances(m: &Mat<f64>) -> Mat<f64> {
+    let n = m.nrows();
+    let gram = m * m.transpose();
+    Mat::from_fn(n, n, |i, j| if i == j { 0.0 } else { (gram[(i, i)] + gram[(j, j)] - 2.0 * gram[(i, j)]).max(0.0).sqrt() })
+}

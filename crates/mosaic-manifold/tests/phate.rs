@@ -1,0 +1,111 @@
+//! PHATE against the reference Python package, on the fixture written by
+//! `benches/phate_reference.py`, and the building blocks on their own.
+
+use std::path::{Path, PathBuf};
+
+use faer::Mat;
+use mosaic_manifold::npy;
+use mosaic_manifold::phate::{PhateConfig, find_knee, pairwise_distances, phate, phate_from_distances, von_neumann_entropy};
+use mosaic_manifold::ManifoldError;
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/phate_tree").join(name)
+}
+
+/// Procrustes disparity as scipy computes it: both centred and scaled to unit
+/// Frobenius norm, the best rotation/reflection applied, the squared residual.
+fn procrustes_disparity(a: &[Vec<f64>], b: &[Vec<f64>]) -> f64 {
+    let standardise = |m: &[Vec<f64>]| {
+        let (n, d) = (m.len(), m[0].len());
+        let mean: Vec<f64> = (0..d).map(|k| m.iter().map(|r| r[k]).sum::<f64>() / n as f64).collect();
+        let c = Mat::from_fn(n, d, |i, k| m[i][k] - mean[k]);
+        let norm = c.norm_l2();
+        Mat::from_fn(n, d, |i, k| c[(i, k)] / norm)
+    };
+    let (a, b) = (standardise(a), standardise(b));
+    let cross = a.transpose() * &b;
+    let s: f64 = cross.singular_values().unwrap().iter().sum();
+    1.0 - s * s
+}
+
+#[test]
+fn matches_the_reference_phate_package() {
+    let x = npy::read(&fixture("X.npy")).unwrap();
+    let want_t: usize = std::fs::read_to_string(fixture("t.txt")).unwrap().trim().parse().unwrap();
+    let want_h = npy::read(&fixture("entropy.npy")).unwrap().data;
+    let want_d = npy::read(&fixture("potential_dist.npy")).unwrap();
+    let want_y = npy::read(&fixture("embedding.npy")).unwrap().to_rows();
+
+    let got = phate(&x.to_rows(), &PhateConfig::default()).unwrap();
+    assert_eq!(got.t, want_t, "automatic t");
+    for (k, (g, w)) in got.entropy.iter().zip(&want_h).enumerate() {
+        assert!((g - w).abs() <= 1e-9 * w.abs().max(1.0), "entropy at t={}: {g} vs {w}", k + 1);
+    }
+    let n = x.rows;
+    let mut worst = 0.0f64;
+    for i in 0..n {
+        for j in 0..n {
+            let (g, w) = (got.potential_distances[(i, j)], want_d.data[i * n + j]);
+            if i != j {
+                worst = worst.max((g - w).abs() / w.abs());
+            }
+        }
+    }
+    assert!(worst <= 1e-4, "potential distances differ by up to {worst:e} (relative)");
+    let disparity = procrustes_disparity(&got.embedding, &want_y);
+    eprintln!("t = {}, potential distances within {worst:.2e} (relative), Procrustes disparity {disparity:.2e}, {} SMACOF iterations", got.t, got.mds_iterations);
+    assert!(disparity <= 0.05, "Procrustes disparity {disparity}");
+}
+
+#[test]
+fn features_and_their_distance_matrix_give_the_same_embedding() {
+    let x = npy::read(&fixture("X.npy")).unwrap().to_rows();
+    let from_features = phate(&x, &PhateConfig::default()).unwrap();
+    let from_distances = phate_from_distances(&pairwise_distances(&x).unwrap(), &PhateConfig::default()).unwrap();
+    assert_eq!(from_features.t, from_distances.t);
+    assert!(procrustes_disparity(&from_features.embedding, &from_distances.embedding) < 1e-12);
+}
+
+#[test]
+fn knee_of_two_lines_is_where_they_meet() {
+    // Steep, then flat, meeting at x = 12.
+    let y: Vec<f64> = (0..60).map(|x| if x < 12 { 40.0 - 3.0 * x as f64 } else { 4.0 - 0.01 * (x - 12) as f64 }).collect();
+    assert_eq!(find_knee(&y), 12);
+}
+
+#[test]
+fn entropy_falls_as_diffusion_forgets_detail() {
+    let h = von_neumann_entropy(&[1.0, 0.9, 0.5, 0.1], 30);
+    assert_eq!(h.len(), 30);
+    assert!(h.windows(2).all(|w| w[1] <= w[0] + 1e-12));
+    // Uniform singular values: entropy ln(4) at every power.
+    let flat = von_neumann_entropy(&[1.0; 4], 5);
+    assert!(flat.iter().all(|v| (v - 4f64.ln()).abs() < 1e-9));
+}
+
+#[test]
+fn bad_distance_matrices_are_refused_with_the_place() {
+    let square = Mat::from_fn(5, 5, |i, j| (i as f64 - j as f64).abs());
+    let mut neg = square.clone();
+    neg[(1, 3)] = -1.0;
+    assert_eq!(
+        phate_from_distances(&neg, &PhateConfig::default()).unwrap_err(),
+        ManifoldError::BadDistance { row: 1, col: 3, value: -1.0 }
+    );
+    let mut nan = square.clone();
+    nan[(2, 2)] = f64::NAN;
+    assert!(matches!(phate_from_distances(&nan, &PhateConfig::default()), Err(ManifoldError::BadDistance { row: 2, col: 2, .. })));
+    let wide = Mat::<f64>::zeros(3, 4);
+    assert_eq!(phate_from_distances(&wide, &PhateConfig::default()).unwrap_err(), ManifoldError::NotSquare { rows: 3, cols: 4 });
+    let tiny = Mat::from_fn(3, 3, |i, j| (i as f64 - j as f64).abs());
+    assert_eq!(phate_from_distances(&tiny, &PhateConfig::default()).unwrap_err(), ManifoldError::TooFewPoints { needed: 4, got: 3 });
+}
+
+#[test]
+fn a_fixed_t_is_used_as_given() {
+    let x = npy::read(&fixture("X.npy")).unwrap().to_rows();
+    let got = phate(&x, &PhateConfig { t: Some(3), mds_iterations: 50, ..PhateConfig::default() }).unwrap();
+    assert_eq!(got.t, 3);
+    assert_eq!(got.embedding.len(), 240);
+    assert!(got.embedding.iter().flatten().all(|v| v.is_finite()));
+}

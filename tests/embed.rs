@@ -1,0 +1,64 @@
+//! `mosaic embed` as a Python user drives it: .npy in, .npy out, clear errors.
+
+mod common;
+
+use common::{mosaic, scratch_dir};
+use mosaic_manifold::npy::{self, Array2};
+
+fn fixture() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("crates/mosaic-manifold/tests/fixtures/phate_tree/X.npy")
+}
+
+#[test]
+fn features_in_embedding_out_with_the_chosen_t() {
+    let dir = scratch_dir("embed_features");
+    let out_path = dir.join("Y.npy");
+    let out = mosaic().args(["embed", "--features"]).arg(fixture()).arg("--out").arg(&out_path).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8_lossy(&out.stdout);
+    let want_t = std::fs::read_to_string(fixture().with_file_name("t.txt")).unwrap();
+    assert!(text.starts_with(&format!("t = {} (auto)", want_t.trim())), "{text}");
+    let y = npy::read(&out_path).unwrap();
+    assert_eq!((y.rows, y.cols), (240, 3));
+
+    let two = dir.join("Y2.npy");
+    let out = mosaic().args(["embed", "--dims", "2", "--t", "7", "--features"]).arg(fixture()).arg("-o").arg(&two).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("t = 7 ·"));
+    assert_eq!(npy::read(&two).unwrap().cols, 2);
+}
+
+#[test]
+fn bad_arrays_get_errors_naming_the_file_and_the_problem() {
+    let dir = scratch_dir("embed_errors");
+    let write = |name: &str, a: &Array2| {
+        let p = dir.join(name);
+        std::fs::write(&p, npy::to_bytes(a)).unwrap();
+        p
+    };
+    let run = |args: &[&str], input: &std::path::Path| {
+        let out = mosaic().arg("embed").args(args).arg(input).arg("--out").arg(dir.join("y.npy")).output().unwrap();
+        assert_eq!(out.status.code(), Some(1), "{args:?} should fail");
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    let wide = write("wide.npy", &Array2 { rows: 4, cols: 5, data: vec![0.0; 20] });
+    let err = run(&["--distances"], &wide);
+    assert!(err.contains("wide.npy") && err.contains("must be square") && err.contains("4 x 5"), "{err}");
+
+    let mut data: Vec<f64> = (0..30).map(|v| v as f64).collect();
+    data[7] = f64::NAN;
+    let nan = write("nan.npy", &Array2 { rows: 10, cols: 3, data });
+    let err = run(&["--features"], &nan);
+    assert!(err.contains("nan.npy") && err.contains("row 2") && err.contains("NaN"), "{err}");
+
+    let text = dir.join("text.npy");
+    std::fs::write(&text, "1,2,3\n").unwrap();
+    let err = run(&["--features"], &text);
+    assert!(err.contains("text.npy") && err.contains("numpy.save"), "{err}");
+
+    let err = run(&["--t", "0", "--features"], &fixture());
+    assert!(err.contains("--t must be `auto` or a whole number"), "{err}");
+
+    let out = mosaic().args(["embed", "--out", "y.npy"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "an input is required");
+}
