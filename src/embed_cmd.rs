@@ -6,21 +6,37 @@ use std::path::PathBuf;
 use anyhow::{Context, Result, bail};
 use clap::Args;
 use faer::Mat;
+use mosaic_core::{Encoder, RunStatus};
+use mosaic_manifold::distance::{operator_distances, representation_operator};
 use mosaic_manifold::npy::{self, Array2};
 use mosaic_manifold::phate::{PhateConfig, phate, phate_from_distances};
+use mosaic_store::{RunRecord, Store};
 
 #[derive(Args, Debug)]
-#[command(group(clap::ArgGroup::new("input").required(true).args(["features", "distances"])))]
+#[command(group(clap::ArgGroup::new("input").required(true).args(["features", "distances", "store"])))]
 pub struct EmbedArgs {
+    /// Embed the trained networks of a store's sweep and record the result there.
+    #[arg(long, value_name = "DIR")]
+    pub store: Option<PathBuf>,
+    /// With --store: which sweep (default: the only one).
+    #[arg(long, requires = "store")]
+    pub sweep: Option<String>,
+    /// With --store: place networks by what they compute (their hidden
+    /// representations of the probe set) or by their architecture encodings.
+    #[arg(long, value_enum, default_value_t = Mode::Representation)]
+    pub mode: Mode,
+    /// With --store: probe points used for representation distances (the first ones of the probe set).
+    #[arg(long, default_value_t = 250, value_parser = clap::value_parser!(u32).range(10..=5000))]
+    pub probe_points: u32,
     /// n x d feature matrix (.npy, float32 or float64).
     #[arg(long, value_name = "NPY")]
     pub features: Option<PathBuf>,
     /// n x n distance matrix (.npy): square, non-negative, zero diagonal.
     #[arg(long, value_name = "NPY")]
     pub distances: Option<PathBuf>,
-    /// Where to write the n x dims embedding (.npy, float64).
-    #[arg(long, short, value_name = "NPY")]
-    pub out: PathBuf,
+    /// Where to write the n x dims embedding (.npy, float64); required for .npy inputs.
+    #[arg(long, short, value_name = "NPY", required_unless_present = "store")]
+    pub out: Option<PathBuf>,
     #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=10))]
     pub dims: u32,
     /// Neighbour that sets each point's kernel bandwidth.
@@ -39,6 +55,21 @@ pub struct EmbedArgs {
 
 /// Largest n the dense path accepts: its matrices hold n^2 doubles each.
 const MAX_DENSE: usize = 5000;
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    Representation,
+    Architecture,
+}
+
+impl Mode {
+    pub fn name(self) -> &'static str {
+        match self {
+            Mode::Representation => "representation",
+            Mode::Architecture => "architecture",
+        }
+    }
+}
 
 pub fn embed(args: EmbedArgs) -> Result<()> {
     let t = match args.t.as_str() {
@@ -65,19 +96,93 @@ pub fn embed(args: EmbedArgs) -> Result<()> {
             let m = Mat::from_fn(d.rows, d.cols, |i, j| d.data[i * d.cols + j]);
             phate_from_distances(&m, &config).with_context(|| format!("embedding {}", path.display()))?
         }
-        (None, None) => unreachable!("clap requires one input"),
+        (None, None) => return embed_store(&args, &config),
     };
     let rows = result.embedding.len();
     let out = Array2 { rows, cols: args.dims as usize, data: result.embedding.into_iter().flatten().collect() };
-    std::fs::write(&args.out, npy::to_bytes(&out)).with_context(|| format!("cannot write {}", args.out.display()))?;
+    let path = args.out.as_ref().context("--out is required")?;
+    std::fs::write(path, npy::to_bytes(&out)).with_context(|| format!("cannot write {}", path.display()))?;
     println!(
         "t = {}{} · {rows} points -> {} ({:.2} s)",
         result.t,
         if t.is_none() { " (auto)" } else { "" },
-        args.out.display(),
+        path.display(),
         started.elapsed().as_secs_f64()
     );
     Ok(())
+}
+
+/// Embeds a stored sweep's trained networks and records the coordinates in the store.
+fn embed_store(args: &EmbedArgs, config: &PhateConfig) -> Result<()> {
+    let dir = args.store.as_ref().expect("checked by clap");
+    if !dir.join(mosaic_store::DB_FILE).is_file() {
+        bail!("{} is not a NeuroMosaic store (no {} inside): run `mosaic sweep --store` first", dir.display(), mosaic_store::DB_FILE);
+    }
+    if config.dims != 3 {
+        bail!("--dims must be 3 with --store: the store keeps 3-D embeddings for the sphere");
+    }
+    let mut store = Store::open(dir)?;
+    let sweep = crate::sweep_cmd::pick_sweep(&store, args.sweep.as_deref())?;
+    let started = std::time::Instant::now();
+    let runs: Vec<_> = store.runs(sweep.id)?.into_iter().filter(|r| r.status == RunStatus::Done).collect();
+    let (ids, distances, skipped) = match args.mode {
+        Mode::Representation => representation_distances(&runs, dir, args.probe_points as usize)?,
+        Mode::Architecture => {
+            let encoder = Encoder::new(sweep.space.clone());
+            let d = Mat::from_fn(runs.len(), runs.len(), |i, j| encoder.distance(&runs[i].spec, &runs[j].spec));
+            (runs.iter().map(|r| r.id).collect(), d, 0)
+        }
+    };
+    if ids.len() < 4 {
+        bail!("sweep `{}` has {} trained networks to embed; PHATE needs at least 4", sweep.name, ids.len());
+    }
+    let result = phate_from_distances(&distances, config)?;
+    let coords: Vec<(i64, [f64; 3])> = ids.iter().zip(&result.embedding).map(|(id, y)| (*id, [y[0], y[1], y[2]])).collect();
+    store.save_embedding(sweep.id, args.mode.name(), result.t, &coords)?;
+    println!(
+        "t = {}{} · {} networks of `{}` embedded by {}{} ({:.2} s)",
+        result.t,
+        if config.t.is_none() { " (auto)" } else { "" },
+        ids.len(),
+        sweep.name,
+        args.mode.name(),
+        if skipped > 0 { format!(", {skipped} skipped (no usable activations)") } else { String::new() },
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+/// Network distances from each run's last hidden layer on the shared probe set.
+fn representation_distances(runs: &[RunRecord], store: &std::path::Path, probe: usize) -> Result<(Vec<i64>, Mat<f64>, usize)> {
+    let mut ids = Vec::new();
+    let mut operators = Vec::new();
+    let mut skipped = 0;
+    for run in runs {
+        let path = mosaic_train::sweep::run_dir(store, run.id).join("activations.safetensors");
+        let Ok(arrays) = mosaic_train::checkpoint::read_safetensors(&path) else {
+            skipped += 1;
+            continue;
+        };
+        // The last hidden layer: the highest `layerN`.
+        let Some((shape, data)) = arrays.iter().filter_map(|(k, v)| Some((k.strip_prefix("layer")?.parse::<usize>().ok()?, v))).max_by_key(|(i, _)| *i).map(|(_, v)| v) else {
+            skipped += 1;
+            continue;
+        };
+        let (points, width) = (shape[0].min(probe), shape[1]);
+        match representation_operator(&data[..points * width], points, width) {
+            Ok(op) => {
+                ids.push(run.id);
+                operators.push(op);
+            }
+            Err(_) => skipped += 1,
+        }
+    }
+    // Runs trained on the same probe set have operators of one size.
+    let size = operators.first().map_or(0, Vec::len);
+    if operators.iter().any(|o| o.len() != size) {
+        bail!("the sweep's runs have probe sets of different sizes; retrain them with one data set");
+    }
+    Ok((ids, operator_distances(&operators)?, skipped))
 }
 
 fn check_size(n: usize, path: &std::path::Path) -> Result<()> {

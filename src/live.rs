@@ -40,6 +40,25 @@ pub struct Population {
     pub seed: u64,
 }
 
+/// Positions from a representation embedding. Networks it lacks (diverged,
+/// not trained yet) sit at the mean of their three nearest embedded
+/// networks by architecture distance.
+fn place_by_representation(ids: &[i64], specs: &[ArchSpec], coords: &[(i64, [f64; 3])], encoder: &Encoder) -> Vec<[f64; 3]> {
+    let embedded: Vec<(usize, [f64; 3])> =
+        coords.iter().filter_map(|(run, c)| Some((ids.iter().position(|id| id == run)?, *c))).collect();
+    (0..ids.len())
+        .map(|i| {
+            if let Some((_, c)) = embedded.iter().find(|(j, _)| *j == i) {
+                return *c;
+            }
+            let mut near: Vec<(f64, [f64; 3])> = embedded.iter().map(|(j, c)| (encoder.distance(&specs[i], &specs[*j]), *c)).collect();
+            near.sort_by(|a, b| a.0.total_cmp(&b.0));
+            let k = near.len().min(3).max(1);
+            std::array::from_fn(|a| near.iter().take(k).map(|(_, c)| c[a]).sum::<f64>() / k as f64)
+        })
+        .collect()
+}
+
 /// Opens (or plans) the sweep and returns its scene, with the accuracies of
 /// finished runs filled in. With `train`, a thread trains the rest and feeds
 /// the returned channel.
@@ -50,7 +69,15 @@ pub fn open(p: Population, train: bool) -> Result<(SphereScene, Option<Receiver<
     let runs = store.runs(sweep.id)?;
     let specs: Vec<ArchSpec> = runs.iter().map(|r| r.spec.clone()).collect();
     let title = format!("{} networks on {} · space `{}`", p.n, p.dataset, p.space.name);
-    let mut scene = scene_from_specs(&Encoder::new(p.space.clone()), &specs, title)?;
+    let encoder = Encoder::new(p.space.clone());
+    let mut scene = scene_from_specs(&encoder, &specs, title)?;
+    if let Some((t, coords)) = store.embedding(sweep.id, "representation")? {
+        let ids: Vec<i64> = runs.iter().map(|r| r.id).collect();
+        let placed = place_by_representation(&ids, &specs, &coords, &encoder);
+        let on_sphere = mosaic_manifold::project_to_sphere(&placed, |_| 1.0);
+        scene.positions = on_sphere.iter().map(|p| p.map(|x| x as f32)).collect();
+        scene.title.push_str(&format!(" · placed by PHATE of hidden representations (t = {t})"));
+    }
     // Runs not trained yet have no accuracy: they show grey until they do.
     let accuracy = runs.iter().map(|r| r.outcome.as_ref().and_then(|o| o.val_accuracy()).unwrap_or(f64::NAN)).collect();
     scene.columns.insert(0, MetricColumn { name: VAL_ACCURACY.into(), values: accuracy });

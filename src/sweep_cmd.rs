@@ -218,27 +218,30 @@ pub enum ExportFormat {
     Csv,
 }
 
+/// The named sweep, or the store's only one.
+pub fn pick_sweep(store: &Store, name: Option<&str>) -> Result<SweepInfo> {
+    let sweeps = store.sweeps()?;
+    let names = || sweeps.iter().map(|s| s.name.as_str()).collect::<Vec<_>>().join(", ");
+    match name {
+        Some(name) => sweeps
+            .iter()
+            .find(|s| s.name == name)
+            .cloned()
+            .with_context(|| format!("no sweep `{name}` in {}; it has: {}", store.root().display(), names())),
+        None => match sweeps.as_slice() {
+            [one] => Ok(one.clone()),
+            [] => bail!("{} holds no sweep yet", store.root().display()),
+            many => bail!("{} holds {} sweeps: pick one with --sweep ({})", store.root().display(), many.len(), names()),
+        },
+    }
+}
+
 pub fn export(args: ExportArgs) -> Result<()> {
     if !args.store.join(mosaic_store::DB_FILE).is_file() {
         bail!("{} is not a NeuroMosaic store (no {} inside): run `mosaic sweep --store` first", args.store.display(), mosaic_store::DB_FILE);
     }
     let store = Store::open(&args.store)?;
-    let sweeps = store.sweeps()?;
-    let sweep = match &args.sweep {
-        Some(name) => sweeps.iter().find(|s| &s.name == name).with_context(|| {
-            format!("no sweep `{name}` in {}; it has: {}", args.store.display(), sweeps.iter().map(|s| s.name.as_str()).collect::<Vec<_>>().join(", "))
-        })?,
-        None => match sweeps.as_slice() {
-            [one] => one,
-            [] => bail!("{} holds no sweep yet", args.store.display()),
-            many => bail!(
-                "{} holds {} sweeps: pick one with --sweep ({})",
-                args.store.display(),
-                many.len(),
-                many.iter().map(|s| s.name.as_str()).collect::<Vec<_>>().join(", ")
-            ),
-        },
-    };
+    let sweep = pick_sweep(&store, args.sweep.as_deref())?;
     match &args.out {
         Some(path) => {
             let mut file = std::fs::File::create(path).with_context(|| format!("cannot write {}", path.display()))?;

@@ -62,3 +62,33 @@ fn bad_arrays_get_errors_naming_the_file_and_the_problem() {
     let out = mosaic().args(["embed", "--out", "y.npy"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2), "an input is required");
 }
+
+#[test]
+fn a_stored_sweep_is_embedded_by_representation_and_by_architecture() {
+    let dir = scratch_dir("embed_store");
+    let store = dir.join("store");
+    let out = mosaic()
+        .args(["sweep", "--space", "scenes/spaces/demo.ron", "--dataset", "moons", "--examples", "300", "--n", "10", "--store"])
+        .arg(&store)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    for mode in ["representation", "architecture"] {
+        let out = mosaic().args(["embed", "--mode", mode, "--store"]).arg(&store).output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(String::from_utf8_lossy(&out.stdout).contains(&format!("embedded by {mode}")));
+    }
+    let s = mosaic_store::Store::open(&store).unwrap();
+    let sweep = s.sweeps().unwrap()[0].id;
+    let done: Vec<i64> = s.runs(sweep).unwrap().iter().filter(|r| r.status == mosaic_core::RunStatus::Done).map(|r| r.id).collect();
+    for mode in ["representation", "architecture"] {
+        let (t, coords) = s.embedding(sweep, mode).unwrap().unwrap();
+        assert!(t >= 1);
+        assert_eq!(coords.iter().map(|(id, _)| *id).collect::<Vec<_>>(), done, "{mode}: one point per trained network");
+        assert!(coords.iter().all(|(_, c)| c.iter().all(|v| v.is_finite())));
+    }
+    let out = mosaic().args(["embed", "--store"]).arg(dir.join("nothing")).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not a NeuroMosaic store"));
+}

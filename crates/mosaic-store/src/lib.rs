@@ -355,6 +355,45 @@ impl Store {
     }
 }
 
+impl Store {
+    /// Replaces a sweep's embedding of one kind (`representation`,
+    /// `architecture`) with `coords`, in one transaction.
+    pub fn save_embedding(&mut self, sweep: i64, kind: &str, t: usize, coords: &[(i64, [f64; 3])]) -> Result<()> {
+        let path = self.root.join(DB_FILE).display().to_string();
+        let sql = |source| StoreError::Sql { path: path.clone(), source };
+        let tx = self.conn.transaction().map_err(sql)?;
+        tx.execute("DELETE FROM embeddings WHERE sweep = ?1 AND kind = ?2", params![sweep, kind]).map_err(sql)?;
+        {
+            let mut insert = tx
+                .prepare("INSERT INTO embeddings (sweep, kind, run, t, x, y, z) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")
+                .map_err(sql)?;
+            for (run, c) in coords {
+                insert.execute(params![sweep, kind, run, t as i64, c[0], c[1], c[2]]).map_err(sql)?;
+            }
+        }
+        tx.commit().map_err(sql)
+    }
+
+    /// A sweep's stored embedding of one kind: run id and coordinates, and the t used.
+    pub fn embedding(&self, sweep: i64, kind: &str) -> Result<Option<(usize, Vec<(i64, [f64; 3])>)>> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT run, t, x, y, z FROM embeddings WHERE sweep = ?1 AND kind = ?2 ORDER BY run")
+            .map_err(self.sql_err())?;
+        let rows = stmt
+            .query_map(params![sweep, kind], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?, [r.get(2)?, r.get(3)?, r.get(4)?])))
+            .map_err(self.sql_err())?;
+        let mut t = 0;
+        let mut coords = Vec::new();
+        for row in rows {
+            let (run, rt, c) = row.map_err(self.sql_err())?;
+            t = rt as usize;
+            coords.push((run, c));
+        }
+        Ok((!coords.is_empty()).then_some((t, coords)))
+    }
+}
+
 /// Writes `bytes` to `path` atomically: a temporary file, synced, then renamed.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let tmp = path.with_extension("tmp");
@@ -414,6 +453,16 @@ CREATE TABLE IF NOT EXISTS epochs (
     learning_rate  REAL NOT NULL,
     seconds        REAL NOT NULL,
     PRIMARY KEY (run, epoch)
+);
+CREATE TABLE IF NOT EXISTS embeddings (
+    sweep INTEGER NOT NULL REFERENCES sweeps(id),
+    kind  TEXT NOT NULL,
+    run   INTEGER NOT NULL REFERENCES runs(id),
+    t     INTEGER NOT NULL,
+    x     REAL NOT NULL,
+    y     REAL NOT NULL,
+    z     REAL NOT NULL,
+    PRIMARY KEY (sweep, kind, run)
 );
 ";
 

@@ -143,3 +143,18 @@ fn atomic_writes_leave_no_temporary_files() {
     assert_eq!(std::fs::read(&path).unwrap(), b"second");
     assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 1);
 }
+
+#[test]
+fn embeddings_are_replaced_whole_and_read_back() {
+    let dir = scratch("embedding");
+    let mut store = Store::open(&dir).unwrap();
+    let sweep = store.create_sweep(&plan(3)).unwrap();
+    let runs: Vec<i64> = store.runs(sweep.id).unwrap().iter().map(|r| r.id).collect();
+    assert_eq!(store.embedding(sweep.id, "representation").unwrap(), None);
+    let first: Vec<(i64, [f64; 3])> = runs.iter().map(|&r| (r, [r as f64, 0.5, -1.0])).collect();
+    store.save_embedding(sweep.id, "representation", 7, &first).unwrap();
+    store.save_embedding(sweep.id, "representation", 9, &first[..2]).unwrap();
+    let (t, got) = store.embedding(sweep.id, "representation").unwrap().unwrap();
+    assert_eq!((t, got), (9, first[..2].to_vec()));
+    assert_eq!(store.embedding(sweep.id, "architecture").unwrap(), None);
+}
