@@ -62,11 +62,13 @@ pub fn bench_train(args: BenchTrainArgs) -> Result<()> {
     let config = TrainConfig { seed: 1, checkpoints: Checkpoints::None, out_dir: None };
     let run = train::<CpuBackend>(&spec, &splits, &config, &AtomicBool::new(false), &cpu_device(), &mut |_| {})?;
     let seconds: Vec<f64> = run.outcome.epochs.iter().map(|e| e.seconds).collect();
+    // JSON has no NaN: a missing or broken number is null.
+    let number = |v: Option<f64>| v.filter(|x| x.is_finite()).map_or("null".to_string(), |x| x.to_string());
     let json = format!(
         "{{\"epoch_seconds\": {:?}, \"final_val_accuracy\": {}, \"final_train_loss\": {}}}",
         seconds,
-        run.outcome.val_accuracy().unwrap_or(f64::NAN),
-        run.outcome.last().map_or(f64::NAN, |e| e.train_loss)
+        number(run.outcome.val_accuracy()),
+        number(run.outcome.last().map(|e| e.train_loss))
     );
     std::fs::write(args.out_dir.join("rust.json"), &json)?;
     println!("{json}");

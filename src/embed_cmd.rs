@@ -25,8 +25,9 @@ pub struct EmbedArgs {
     /// representations of the probe set) or by their architecture encodings.
     #[arg(long, value_enum, default_value_t = Mode::Representation)]
     pub mode: Mode,
-    /// With --store: probe points used for representation distances (the first ones of the probe set).
-    #[arg(long, default_value_t = 250, value_parser = clap::value_parser!(u32).range(10..=5000))]
+    /// With --store: probe points used for representation distances (the
+    /// first ones of the sweep's 500-point probe set).
+    #[arg(long, default_value_t = 250, value_parser = clap::value_parser!(u32).range(10..=500))]
     pub probe_points: u32,
     /// n x d feature matrix (.npy, float32 or float64).
     #[arg(long, value_name = "NPY")]
@@ -74,7 +75,12 @@ impl Mode {
 pub fn embed(args: EmbedArgs) -> Result<()> {
     let t = match args.t.as_str() {
         "auto" => None,
-        s => Some(s.parse::<usize>().ok().filter(|t| *t >= 1).with_context(|| format!("--t must be `auto` or a whole number >= 1, got `{s}`"))?),
+        s => Some(
+            s.parse::<usize>()
+                .ok()
+                .filter(|t| (1..=mosaic_manifold::phate::MAX_T).contains(t))
+                .with_context(|| format!("--t must be `auto` or a whole number in 1..={}, got `{s}`", mosaic_manifold::phate::MAX_T))?,
+        ),
     };
     if !(args.decay > 0.0 && args.decay.is_finite()) {
         bail!("--decay must be a positive number, got {}", args.decay);
@@ -99,7 +105,9 @@ pub fn embed(args: EmbedArgs) -> Result<()> {
         (None, None) => return embed_store(&args, &config),
     };
     let rows = result.embedding.len();
-    let out = Array2 { rows, cols: args.dims as usize, data: result.embedding.into_iter().flatten().collect() };
+    // Fewer points than dimensions give fewer coordinates than asked.
+    let cols = result.embedding.first().map_or(0, Vec::len);
+    let out = Array2 { rows, cols, data: result.embedding.into_iter().flatten().collect() };
     let path = args.out.as_ref().context("--out is required")?;
     std::fs::write(path, npy::to_bytes(&out)).with_context(|| format!("cannot write {}", path.display()))?;
     println!(
@@ -133,6 +141,9 @@ fn embed_store(args: &EmbedArgs, config: &PhateConfig) -> Result<()> {
             (runs.iter().map(|r| r.id).collect(), d, 0)
         }
     };
+    if ids.len() > MAX_DENSE {
+        bail!("sweep `{}` has {} trained networks; this version embeds at most {MAX_DENSE}", sweep.name, ids.len());
+    }
     if ids.len() < 4 {
         bail!("sweep `{}` has {} trained networks to embed; PHATE needs at least 4", sweep.name, ids.len());
     }
@@ -168,7 +179,11 @@ fn representation_distances(runs: &[RunRecord], store: &std::path::Path, probe: 
             skipped += 1;
             continue;
         };
-        let (points, width) = (shape[0].min(probe), shape[1]);
+        let [points, width] = shape[..] else {
+            skipped += 1;
+            continue;
+        };
+        let points = points.min(probe);
         match representation_operator(&data[..points * width], points, width) {
             Ok(op) => {
                 ids.push(run.id);

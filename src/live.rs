@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 
-use anyhow::Result;
+use anyhow::{Result, bail};
 use crossbeam_channel::{Receiver, unbounded};
 use mosaic_app::bridge::SceneUpdate;
 use mosaic_app::scene::{MetricColumn, SphereScene};
@@ -18,7 +18,7 @@ use mosaic_train::Device;
 use mosaic_train::train::Checkpoints;
 
 use crate::design::scene_from_specs;
-use crate::sweep_cmd::{PROBE_SIZE, default_sweep_name, load_dataset, open_or_create_sweep, worker_count};
+use crate::sweep_cmd::{PROBE_SIZE, default_sweep_name, load_dataset, open_or_create_sweep, pick_sweep, worker_count};
 
 /// The colour column that trained runs fill in.
 pub const VAL_ACCURACY: &str = "val accuracy";
@@ -33,7 +33,11 @@ pub fn default_store() -> PathBuf {
 
 pub struct Population {
     pub store: PathBuf,
-    pub space: SearchSpace,
+    /// The space to sample; default: the one for the data (see `default_space_for`).
+    pub space: Option<SearchSpace>,
+    /// Which stored sweep; default: the one named after the plan (training),
+    /// or the store's only sweep (viewing).
+    pub sweep: Option<String>,
     pub dataset: String,
     pub examples: usize,
     pub n: usize,
@@ -41,8 +45,9 @@ pub struct Population {
 }
 
 /// Positions from a representation embedding. Networks it lacks (diverged,
-/// not trained yet) sit at the mean of their three nearest embedded
-/// networks by architecture distance.
+/// not trained yet) are placed from their three nearest embedded networks
+/// by architecture distance, weighted by inverse distance, so two of them
+/// with the same neighbours still land apart.
 fn place_by_representation(ids: &[i64], specs: &[ArchSpec], coords: &[(i64, [f64; 3])], encoder: &Encoder) -> Vec<[f64; 3]> {
     let embedded: Vec<(usize, [f64; 3])> =
         coords.iter().filter_map(|(run, c)| Some((ids.iter().position(|id| id == run)?, *c))).collect();
@@ -53,23 +58,38 @@ fn place_by_representation(ids: &[i64], specs: &[ArchSpec], coords: &[(i64, [f64
             }
             let mut near: Vec<(f64, [f64; 3])> = embedded.iter().map(|(j, c)| (encoder.distance(&specs[i], &specs[*j]), *c)).collect();
             near.sort_by(|a, b| a.0.total_cmp(&b.0));
-            let k = near.len().min(3).max(1);
-            std::array::from_fn(|a| near.iter().take(k).map(|(_, c)| c[a]).sum::<f64>() / k as f64)
+            near.truncate(3);
+            let weights: Vec<f64> = near.iter().map(|(d, _)| 1.0 / (d + 1e-6)).collect();
+            let total: f64 = weights.iter().sum();
+            std::array::from_fn(|a| near.iter().zip(&weights).map(|((_, c), w)| c[a] * w).sum::<f64>() / total.max(f64::MIN_POSITIVE))
         })
         .collect()
 }
 
-/// Opens (or plans) the sweep and returns its scene, with the accuracies of
-/// finished runs filled in. With `train`, a thread trains the rest and feeds
-/// the returned channel.
+/// Opens the sweep and returns its scene, with the accuracies of finished
+/// runs filled in. With `train`, the sweep is planned if new, and a thread
+/// trains the rest and feeds the returned channel; without, the store must
+/// hold the sweep already and nothing is written.
 pub fn open(p: Population, train: bool) -> Result<(SphereScene, Option<Receiver<SceneUpdate>>)> {
-    let name = default_sweep_name(&p.dataset, &p.space, p.n, p.seed);
-    let mut store = Store::open(&p.store)?;
-    let sweep = open_or_create_sweep(&mut store, &name, p.space.clone(), &p.dataset, p.n, p.seed)?;
+    let (mut store, sweep, data) = if train {
+        let data = load_dataset(&p.dataset, p.examples, p.seed)?;
+        let space = p.space.clone().unwrap_or_else(|| mosaic_train::default_space_for(&data));
+        let name = p.sweep.clone().unwrap_or_else(|| default_sweep_name(&p.dataset, &space, p.n, p.seed));
+        let mut store = Store::open(&p.store)?;
+        let sweep = open_or_create_sweep(&mut store, &name, space, &p.dataset, &data, p.n, p.seed)?;
+        (store, sweep, Some(data))
+    } else {
+        if !p.store.join(mosaic_store::DB_FILE).is_file() {
+            bail!("{} is not a NeuroMosaic store (no {} inside): run `mosaic sweep --store` first", p.store.display(), mosaic_store::DB_FILE);
+        }
+        let store = Store::open(&p.store)?;
+        let sweep = pick_sweep(&store, p.sweep.as_deref())?;
+        (store, sweep, None)
+    };
     let runs = store.runs(sweep.id)?;
     let specs: Vec<ArchSpec> = runs.iter().map(|r| r.spec.clone()).collect();
-    let title = format!("{} networks on {} · space `{}`", p.n, p.dataset, p.space.name);
-    let encoder = Encoder::new(p.space.clone());
+    let title = format!("{} networks on {} · space `{}`", sweep.runs, sweep.dataset, sweep.space.name);
+    let encoder = Encoder::new(sweep.space.clone());
     let mut scene = scene_from_specs(&encoder, &specs, title)?;
     if let Some((t, coords)) = store.embedding(sweep.id, "representation")? {
         let ids: Vec<i64> = runs.iter().map(|r| r.id).collect();
@@ -82,14 +102,21 @@ pub fn open(p: Population, train: bool) -> Result<(SphereScene, Option<Receiver<
     let accuracy = runs.iter().map(|r| r.outcome.as_ref().and_then(|o| o.val_accuracy()).unwrap_or(f64::NAN)).collect();
     scene.columns.insert(0, MetricColumn { name: VAL_ACCURACY.into(), values: accuracy });
     let done = runs.iter().filter(|r| r.status.is_finished()).count();
-    if !train || done == runs.len() {
+    let Some(data) = data.filter(|_| done < runs.len()) else {
         scene.status = format!("{done} of {} trained · store {}", runs.len(), p.store.display());
         return Ok((scene, None));
-    }
-    let data = load_dataset(&p.dataset, p.examples, p.seed)?;
+    };
+    let lock = match store.lock_for_training() {
+        Ok(lock) => lock,
+        Err(e) => {
+            scene.status = format!("{done} of {} trained; not training here: {e}", runs.len());
+            return Ok((scene, None));
+        }
+    };
     let (tx, rx) = unbounded();
     let total = runs.len();
     std::thread::Builder::new().name("demo-sweep".into()).spawn(move || {
+        let _training = lock;
         let splits = split(&data, p.seed, PROBE_SIZE);
         let workers = worker_count(None);
         let options = SweepOptions { workers, checkpoints: Checkpoints::Final, device: Device::Cpu };
@@ -109,6 +136,7 @@ pub fn open(p: Population, train: bool) -> Result<(SphereScene, Option<Receiver<
             let _ = tx.send(SceneUpdate::Status(status));
         });
         let last = match result {
+            Ok(summary) if summary.stopped.is_some() => format!("training stopped: {}", summary.stopped.unwrap_or_default()),
             Ok(_) => format!("{total} networks trained · best {:.1}%", 100.0 * best),
             Err(e) => format!("training stopped: {e}"),
         };

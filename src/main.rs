@@ -51,8 +51,8 @@ enum BenchCommand {
 /// Which architectures are shown and how they are coloured.
 #[derive(Args, Debug, Clone)]
 struct PopulationArgs {
-    /// Search space file (RON); default: the embedded scenes/spaces/demo.ron
-    /// for trained populations, scenes/spaces/default.ron for the sampled design.
+    /// Search space file (RON); default: scenes/spaces/default.ron for the
+    /// sampled design; for training, the space that suits the data (see `mosaic sweep --help`).
     #[arg(long, value_name = "FILE")]
     space: Option<PathBuf>,
     /// Number of architectures (networks to train, when training).
@@ -65,11 +65,15 @@ struct PopulationArgs {
     /// explorer's default is the demo store under ~/.local/share/neuromosaic.
     #[arg(long, value_name = "DIR")]
     store: Option<PathBuf>,
+    /// Which of the store's sweeps to show; default: the store's only sweep
+    /// (or, when the explorer trains, the one named after the plan).
+    #[arg(long, value_name = "NAME")]
+    sweep: Option<String>,
     /// Data set the networks learn (see `mosaic sweep --help`).
     #[arg(long, default_value = "spirals")]
     dataset: String,
     /// Examples generated for a built-in data set.
-    #[arg(long, default_value_t = 2000)]
+    #[arg(long, default_value_t = 2000, value_parser = clap::value_parser!(u32).range(20..=10_000_000))]
     examples: u32,
     /// Quantity that colours the points; default: validation accuracy when
     /// networks are trained, parameter count otherwise.
@@ -137,7 +141,7 @@ struct SnapshotArgs {
 
 fn main() -> ExitCode {
     init_logging();
-    mosaic_app::install_friendly_panic_hook();
+    install_friendly_panic_hook();
     match run(Cli::parse()) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -145,6 +149,36 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// Panics are bugs or broken environments; either way the user gets one line
+/// with the cause and a hint, not a backtrace. Panics inside a sweep's runs
+/// are caught and recorded with the run, so they print nothing here.
+/// `MOSAIC_BACKTRACE=1` restores Rust's default report.
+fn install_friendly_panic_hook() {
+    if std::env::var_os("MOSAIC_BACKTRACE").is_some() {
+        return;
+    }
+    std::panic::set_hook(Box::new(|info| {
+        if mosaic_train::sweep::in_guarded_run() {
+            return;
+        }
+        let message = info
+            .payload()
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| info.payload().downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown cause".to_string());
+        let location = info.location().map(|l| format!(" at {}:{}", l.file(), l.line())).unwrap_or_default();
+        let hint = if message.contains("XOpenDisplay") || message.contains("event loop") {
+            "no usable display: run in a desktop session or under `xvfb-run -a mosaic`"
+        } else if message.contains("GPU") || message.contains("adapter") {
+            "no usable graphics device: install Vulkan drivers (Debian: apt-get install mesa-vulkan-drivers libvulkan1)"
+        } else {
+            "this is a bug: please report it with MOSAIC_BACKTRACE=1 output"
+        };
+        eprintln!("error: internal failure: {message}{location}. Hint: {hint}");
+    }));
 }
 
 fn init_logging() {
@@ -192,18 +226,13 @@ fn run(cli: Cli) -> Result<()> {
 /// The scene to show: the sampled design, or a store's sweep (trained in the
 /// background when `train` is set and runs are left).
 fn explorer_options(p: &PopulationArgs, panel: bool, store: Option<PathBuf>, train: bool) -> Result<ExplorerOptions> {
-    // Trained populations default to the demo space (no CNNs on 2-D tasks);
-    // the sampled design shows the whole default space.
-    let space = match (&p.space, &store) {
-        (Some(path), _) => SearchSpace::load(path)?,
-        (None, Some(_)) => SearchSpace::demo_space(),
-        (None, None) => SearchSpace::default_space(),
-    };
+    let space = p.space.as_ref().map(|path| SearchSpace::load(path)).transpose()?;
     let (scene, feed) = match store {
         Some(store) => {
             let population = live::Population {
                 store,
                 space,
+                sweep: p.sweep.clone(),
                 dataset: p.dataset.clone(),
                 examples: p.examples as usize,
                 n: p.points as usize,
@@ -211,7 +240,7 @@ fn explorer_options(p: &PopulationArgs, panel: bool, store: Option<PathBuf>, tra
             };
             live::open(population, train)?
         }
-        None => (design::design_sphere(space, p.points as usize, p.seed)?, None),
+        None => (design::design_sphere(space.unwrap_or_else(SearchSpace::default_space), p.points as usize, p.seed)?, None),
     };
     let has_accuracy = scene.column_index(live::VAL_ACCURACY).is_some();
     let column_name = match p.color_by.unwrap_or(if has_accuracy { ColorBy::Accuracy } else { ColorBy::Parameters }) {

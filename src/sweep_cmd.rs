@@ -18,7 +18,8 @@ use mosaic_train::train::Checkpoints;
 
 #[derive(Args, Debug)]
 pub struct SweepArgs {
-    /// Search space (RON); default: the embedded scenes/spaces/default.ron.
+    /// Search space (RON); default: scenes/spaces/demo.ron (no CNNs) for
+    /// feature data, scenes/spaces/default.ron for images.
     #[arg(long, value_name = "FILE")]
     pub space: Option<PathBuf>,
     /// Built-in task (spirals, moons, circles, blobs, blobsK, checkerboard, shapes),
@@ -102,24 +103,26 @@ pub fn default_sweep_name(dataset: &str, space: &SearchSpace, n: usize, seed: u6
     format!("{dataset}-{}-n{n}-s{seed}", space.name)
 }
 
-/// The stored sweep of that name, checked to have this plan, or a new one
-/// sampled by a Latin hypercube.
+/// The stored sweep of that name, checked to have this plan (the same data,
+/// seed, size and space), or a new one sampled by a Latin hypercube.
 pub fn open_or_create_sweep(
     store: &mut Store,
     name: &str,
     space: SearchSpace,
     dataset: &str,
+    data: &Dataset,
     n: usize,
     seed: u64,
 ) -> Result<SweepInfo> {
+    let fingerprint = data.fingerprint();
     if let Some(existing) = store.sweep_by_name(name)? {
-        if existing.dataset != dataset || existing.seed != seed || existing.runs != n || existing.space != space {
+        if existing.data != fingerprint || existing.seed != seed || existing.runs != n || existing.space != space {
             bail!(
-                "store {} already has a sweep `{name}` with another plan ({} runs on {}, seed {}): pass --name to start a new one",
+                "store {} already has a sweep `{name}` with another plan ({} runs, seed {}, data {}): pass --name to start a new one",
                 store.root().display(),
                 existing.runs,
-                existing.dataset,
-                existing.seed
+                existing.seed,
+                existing.data
             );
         }
         return Ok(existing);
@@ -127,7 +130,7 @@ pub fn open_or_create_sweep(
     let encoder = Encoder::new(space.clone());
     let specs = latin_hypercube(&encoder, n, seed);
     let encodings = specs.iter().map(|s| encoder.encode(s)).collect();
-    let plan = SweepPlan { name: name.to_string(), dataset: dataset.to_string(), seed, space, specs, encodings };
+    let plan = SweepPlan { name: name.to_string(), dataset: dataset.to_string(), data: fingerprint, seed, space, specs, encodings };
     Ok(store.create_sweep(&plan)?)
 }
 
@@ -137,15 +140,16 @@ pub fn worker_count(requested: Option<usize>) -> usize {
 }
 
 pub fn sweep(args: SweepArgs) -> Result<()> {
+    let data = load_dataset(&args.dataset, args.examples as usize, args.seed)?;
     let space = match &args.space {
         Some(path) => SearchSpace::load(path)?,
-        None => SearchSpace::default_space(),
+        None => mosaic_train::default_space_for(&data),
     };
-    let data = load_dataset(&args.dataset, args.examples as usize, args.seed)?;
     let splits = split(&data, args.seed, PROBE_SIZE);
     let name = args.name.clone().unwrap_or_else(|| default_sweep_name(&args.dataset, &space, args.n as usize, args.seed));
     let mut store = Store::open(&args.store)?;
-    let sweep = open_or_create_sweep(&mut store, &name, space, &args.dataset, args.n as usize, args.seed)?;
+    let _training = store.lock_for_training()?;
+    let sweep = open_or_create_sweep(&mut store, &name, space, &args.dataset, &data, args.n as usize, args.seed)?;
 
     let cancel = Arc::new(AtomicBool::new(false));
     {
@@ -188,6 +192,9 @@ pub fn sweep(args: SweepArgs) -> Result<()> {
         }
     })?;
     bar.finish();
+    if let Some(why) = &summary.stopped {
+        bail!("sweep `{name}` stopped: {why}; {} runs left pending (fix that, then run the same command to resume)", summary.left);
+    }
     println!(
         "sweep `{name}` in {}: {} trained, {} diverged, {} failed{}",
         args.store.display(),

@@ -160,3 +160,39 @@ fn a_snapshot_of_a_store_colours_each_network_by_its_accuracy() {
         assert_eq!(p.value, stored, "network {index}");
     }
 }
+
+#[test]
+fn a_snapshot_with_default_flags_shows_the_sweep_it_trained_and_creates_none() {
+    let dir = scratch_dir("sweep_defaults");
+    let store = dir.join("store");
+    let out = mosaic().args(["sweep", "--examples", "200", "--n", "4", "--store"]).arg(&store).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = mosaic()
+        .args(["snapshot", "--no-panel", "--width", "320", "--height", "200", "--store"])
+        .arg(&store)
+        .arg("--out")
+        .arg(dir.join("v.png"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(Store::open(&store).unwrap().sweeps().unwrap().len(), 1, "viewing created no sweep");
+    // A mistyped store is an error, not a new empty store.
+    let out = mosaic().args(["snapshot", "--store"]).arg(dir.join("typo")).arg("--out").arg(dir.join("w.png")).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not a NeuroMosaic store"));
+    assert!(!dir.join("typo").exists());
+}
+
+#[test]
+fn resuming_with_other_data_is_refused() {
+    let dir = scratch_dir("sweep_other_data");
+    let store = dir.join("store");
+    let go = |examples: &str| {
+        mosaic().args(["sweep", "--n", "3", "--name", "s", "--examples", examples, "--store"]).arg(&store).output().unwrap()
+    };
+    assert!(go("200").status.success());
+    let out = go("300");
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("another plan") && err.contains("200 examples"), "{err}");
+}

@@ -44,29 +44,3 @@ pub fn check_gpu() -> Result<()> {
     }
     Ok(())
 }
-
-/// Panics are bugs or broken environments; either way the user gets one line
-/// with the cause and a hint, not a backtrace. `MOSAIC_BACKTRACE=1` restores
-/// Rust's default report.
-pub fn install_friendly_panic_hook() {
-    if std::env::var_os("MOSAIC_BACKTRACE").is_some() {
-        return;
-    }
-    std::panic::set_hook(Box::new(|info| {
-        let message = info
-            .payload()
-            .downcast_ref::<&str>()
-            .map(|s| s.to_string())
-            .or_else(|| info.payload().downcast_ref::<String>().cloned())
-            .unwrap_or_else(|| "unknown cause".to_string());
-        let location = info.location().map(|l| format!(" at {}:{}", l.file(), l.line())).unwrap_or_default();
-        let hint = if message.contains("XOpenDisplay") || message.contains("event loop") {
-            "no usable display: run in a desktop session or under `xvfb-run -a mosaic`"
-        } else if message.contains("GPU") || message.contains("adapter") {
-            "no usable graphics device: install Vulkan drivers (Debian: apt-get install mesa-vulkan-drivers libvulkan1)"
-        } else {
-            "this is a bug: please report it with MOSAIC_BACKTRACE=1 output"
-        };
-        eprintln!("error: internal failure: {message}{location}. Hint: {hint}");
-    }));
-}

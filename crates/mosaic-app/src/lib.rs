@@ -28,7 +28,7 @@ use bevy_egui::{EguiGlobalSettings, EguiPlugin};
 use bevy_panorbit_camera::{PanOrbitCamera, PanOrbitCameraPlugin, PanOrbitCameraSystemSet};
 
 pub use capture::CaptureRequest;
-pub use checks::{check_display, check_gpu, install_friendly_panic_hook};
+pub use checks::{check_display, check_gpu};
 use scene::{ColorMapping, SphereScene};
 
 /// Everything the explorer needs to show a population.

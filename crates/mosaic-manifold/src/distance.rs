@@ -15,9 +15,9 @@ use crate::ManifoldError;
 /// The diffusion operator of one representation, row-major n x n.
 ///
 /// Kernel `K_ij = exp(-d_ij^2 / (2 sigma^2))` with `sigma` the median of the
-/// pairwise distances between distinct probe points (a scale-free default:
-/// it adapts to each layer's magnitude). A representation with no spread
-/// (a dead layer: every probe point maps to the same activation) has no
+/// non-zero pairwise distances between probe points (a scale-free default:
+/// it adapts to each layer's magnitude). A representation with no spread at
+/// all (a dead layer: every probe point maps to the same activation) has no
 /// scale; it gets the uniform operator: every probe point is as similar as
 /// any other.
 pub fn representation_operator(activations: &[f32], points: usize, width: usize) -> Result<Vec<f32>, ManifoldError> {
@@ -36,7 +36,13 @@ pub fn representation_operator(activations: &[f32], points: usize, width: usize)
             d2[j * points + i] = s;
         }
     }
-    let mut off: Vec<f64> = (0..points).flat_map(|i| (i + 1..points).map(move |j| (i, j))).map(|(i, j)| d2[i * points + j].sqrt()).collect();
+    // The median of the distances between distinct activations: pairs that
+    // coincide (units switched off) must not shrink the scale to nothing.
+    let mut off: Vec<f64> = (0..points)
+        .flat_map(|i| (i + 1..points).map(move |j| (i, j)))
+        .map(|(i, j)| d2[i * points + j].sqrt())
+        .filter(|d| *d > 0.0)
+        .collect();
     let sigma = if off.is_empty() {
         0.0
     } else {

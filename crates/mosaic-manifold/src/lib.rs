@@ -25,6 +25,8 @@ pub enum ManifoldError {
     BadDistance { row: usize, col: usize, value: f64 },
     #[error("numerical failure: {0}")]
     Numerics(String),
+    #[error("invalid settings: {0}")]
+    Config(String),
 }
 
 /// Scales each block of columns (a knob's one column, or a categorical

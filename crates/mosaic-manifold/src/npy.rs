@@ -77,8 +77,9 @@ pub fn read(path: &Path) -> Result<Array2, NpyError> {
         _ => return Err(bad(format!("{}-D array; expected a matrix (n x d)", dims.len()))),
     };
     let body = &bytes[start + header_len..];
-    if body.len() != rows * cols * width {
-        return Err(bad(format!("shape ({rows}, {cols}) needs {} bytes of data, found {}", rows * cols * width, body.len())));
+    let needed = rows.checked_mul(cols).and_then(|v| v.checked_mul(width));
+    if needed != Some(body.len()) {
+        return Err(bad(format!("shape ({rows}, {cols}) does not match the {} bytes of data", body.len())));
     }
     let data = if width == 8 {
         body.chunks_exact(8).map(|c| f64::from_le_bytes(c.try_into().expect("8 bytes"))).collect()

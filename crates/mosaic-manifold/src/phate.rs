@@ -7,7 +7,13 @@
 //!    symmetrised `K = (K0 + K0^T) / 2`; diffusion operator `P = D^-1 K`;
 //! 2. t: the knee of the von Neumann entropy of P's singular values;
 //! 3. potential `-ln(P^t + 1e-7)` and Euclidean distances between its rows;
-//! 4. classical MDS (as the reference computes it), then metric MDS by SMACOF.
+//! 4. classical MDS (as the reference computes it), then metric MDS by
+//!    SMACOF (the reference's `mds_solver="smacof"`; its default is an SGD
+//!    solver), aligned onto the classical solution as the reference does.
+//!
+//! Unlike the reference, features are never reduced by PCA first (it does
+//! so above 100 features and 100 points); pass at most 100 features, or a
+//! distance matrix, for identical results.
 //!
 //! Dense: memory and time grow with n^2 and n^3; landmarks for large n are
 //! not implemented yet.
@@ -38,6 +44,30 @@ impl Default for PhateConfig {
     }
 }
 
+/// Largest diffusion time accepted.
+pub const MAX_T: usize = 10_000;
+
+impl PhateConfig {
+    pub fn validate(&self) -> Result<(), ManifoldError> {
+        let bad = |what: String| Err(ManifoldError::Config(what));
+        if self.knn == 0 {
+            return bad("knn must be at least 1".into());
+        }
+        if !(self.decay > 0.0 && self.decay.is_finite()) {
+            return bad(format!("decay must be a positive number, got {}", self.decay));
+        }
+        if let Some(t) = self.t {
+            if !(1..=MAX_T).contains(&t) {
+                return bad(format!("t must lie in 1..={MAX_T}, got {t}"));
+            }
+        }
+        if self.dims == 0 {
+            return bad("dims must be at least 1".into());
+        }
+        Ok(())
+    }
+}
+
 /// Kernel entries below this are zeroed (graphtools' `thresh`).
 const THRESH: f64 = 1e-4;
 /// Added before the logarithm of the potential.
@@ -47,7 +77,8 @@ const POTENTIAL_EPS: f64 = 1e-7;
 pub struct Phate {
     /// The diffusion time used.
     pub t: usize,
-    /// Von Neumann entropy of P^(k+1) for k = 0..t_max (what t was picked from).
+    /// Von Neumann entropy of P^(k+1) for k = 0..t_max (what t was picked
+    /// from); empty when t was given.
     pub entropy: Vec<f64>,
     /// Euclidean distances between rows of the potential, n x n.
     pub potential_distances: Mat<f64>,
@@ -203,37 +234,36 @@ pub fn classical_mds(distances: &Mat<f64>, dims: usize) -> Result<Mat<f64>, Mani
 /// Metric MDS by SMACOF (Guttman transforms) from `init`, as scikit-learn
 /// does it; stops when the stress falls by less than `tolerance` relative to
 /// the embedding's scale. Returns the embedding and the iterations run.
+/// Distances between embedded points are recomputed on the fly, so memory
+/// stays at the input plus O(n * dims).
 pub fn smacof(distances: &Mat<f64>, init: Mat<f64>, max_iter: usize, tolerance: f64) -> (Mat<f64>, usize) {
     let n = distances.nrows();
     let dims = init.ncols();
+    let dist = |x: &Mat<f64>, i: usize, j: usize| (0..dims).map(|k| (x[(i, k)] - x[(j, k)]).powi(2)).sum::<f64>().sqrt();
     let mut x = init;
     let mut old_stress: Option<f64> = None;
-    let dist_of = |x: &Mat<f64>| {
-        Mat::from_fn(n, n, |i, j| (0..dims).map(|k| (x[(i, k)] - x[(j, k)]).powi(2)).sum::<f64>().sqrt())
-    };
-    let mut dist = dist_of(&x);
     for it in 0..max_iter {
-        // Guttman transform: X <- B(X) X / n.
-        let mut b = Mat::from_fn(n, n, |i, j| {
-            let d = if dist[(i, j)] == 0.0 { 1e-5 } else { dist[(i, j)] };
-            -distances[(i, j)] / d
-        });
-        for i in 0..n {
-            let row: f64 = (0..n).filter(|&j| j != i).map(|j| -b[(i, j)]).sum();
-            b[(i, i)] = row;
-        }
-        let next = &b * &x;
-        x = Mat::from_fn(n, dims, |i, k| next[(i, k)] / n as f64);
-        dist = dist_of(&x);
-        let mut stress = 0.0;
-        let mut norm = 0.0;
-        for i in 0..n {
+        // Guttman transform: x_i <- (1/n) sum_j D_ij / d_ij (x_i - x_j), with d = 0 read as 1e-5.
+        let next = Mat::from_fn(n, dims, |i, k| {
+            let mut acc = 0.0;
             for j in 0..n {
-                stress += (dist[(i, j)] - distances[(i, j)]).powi(2);
-                norm += dist[(i, j)] * dist[(i, j)];
+                if j != i {
+                    let d = dist(&x, i, j);
+                    let d = if d == 0.0 { 1e-5 } else { d };
+                    acc += distances[(i, j)] / d * (x[(i, k)] - x[(j, k)]);
+                }
+            }
+            acc / n as f64
+        });
+        x = next;
+        let (mut stress, mut norm) = (0.0, 0.0);
+        for i in 0..n {
+            for j in i + 1..n {
+                let d = dist(&x, i, j);
+                stress += (d - distances[(i, j)]).powi(2);
+                norm += d * d;
             }
         }
-        let (stress, norm) = (stress / 2.0, norm / 2.0);
         if let Some(old) = old_stress {
             if (old - stress) / norm < tolerance {
                 return (x, it + 1);
@@ -244,8 +274,29 @@ pub fn smacof(distances: &Mat<f64>, init: Mat<f64>, max_iter: usize, tolerance: 
     (x, max_iter)
 }
 
+/// The reference's last step (`scipy.spatial.procrustes(classic, y)`): `y`
+/// centred, scaled to unit Frobenius norm, then rotated (or reflected) and
+/// scaled onto the likewise standardised classical solution.
+pub fn align_to(reference: &Mat<f64>, y: &Mat<f64>) -> Mat<f64> {
+    let standardise = |m: &Mat<f64>| {
+        let (n, d) = (m.nrows(), m.ncols());
+        let mean: Vec<f64> = (0..d).map(|k| (0..n).map(|i| m[(i, k)]).sum::<f64>() / n as f64).collect();
+        let c = Mat::from_fn(n, d, |i, k| m[(i, k)] - mean[k]);
+        let norm = c.norm_l2();
+        if norm > 0.0 { Mat::from_fn(n, d, |i, k| c[(i, k)] / norm) } else { c }
+    };
+    let (a, b) = (standardise(reference), standardise(y));
+    let cross = a.transpose() * &b;
+    let Ok(svd) = cross.svd() else { return b };
+    let rotation = svd.U() * svd.V().transpose();
+    let scale: f64 = (0..svd.S().column_vector().nrows()).map(|k| svd.S().column_vector()[k]).sum();
+    let aligned = &b * rotation.transpose();
+    Mat::from_fn(aligned.nrows(), aligned.ncols(), |i, k| aligned[(i, k)] * scale)
+}
+
 /// PHATE of points given by their pairwise distances.
 pub fn phate_from_distances(distances: &Mat<f64>, config: &PhateConfig) -> Result<Phate, ManifoldError> {
+    config.validate()?;
     check_distances(distances)?;
     let n = distances.nrows();
     if n < 4 {
@@ -253,17 +304,24 @@ pub fn phate_from_distances(distances: &Mat<f64>, config: &PhateConfig) -> Resul
     }
     let k = kernel(distances, config.knn, config.decay);
     let (p, degree) = diffusion_operator(&k);
-    let singular = p.singular_values().map_err(|e| ManifoldError::Numerics(format!("{e:?}")))?;
-    let entropy = von_neumann_entropy(&singular, config.t_max.max(3));
-    let t = match config.t {
-        Some(t) => t.max(1),
-        None => find_knee(&entropy),
+    let (t, entropy) = match config.t {
+        Some(t) => (t, Vec::new()),
+        None => {
+            let singular = p.singular_values().map_err(|e| ManifoldError::Numerics(format!("{e:?}")))?;
+            let entropy = von_neumann_entropy(&singular, config.t_max.max(3));
+            (find_knee(&entropy), entropy)
+        }
     };
+    drop(p);
     let pt = diffusion_power(&k, &degree, t)?;
+    drop(k);
     let potential = Mat::from_fn(n, n, |i, j| -(pt[(i, j)].max(0.0) + POTENTIAL_EPS).ln());
+    drop(pt);
     let potential_distances = row_distances(&potential);
-    let init = classical_mds(&potential_distances, config.dims)?;
-    let (y, iterations) = smacof(&potential_distances, init, config.mds_iterations, config.mds_tolerance);
+    drop(potential);
+    let classic = classical_mds(&potential_distances, config.dims)?;
+    let (y, iterations) = smacof(&potential_distances, classic.clone(), config.mds_iterations, config.mds_tolerance);
+    let y = align_to(&classic, &y);
     let embedding = (0..n).map(|i| (0..y.ncols()).map(|k| y[(i, k)]).collect()).collect();
     Ok(Phate { t, entropy, potential_distances, embedding, mds_iterations: iterations })
 }
@@ -273,9 +331,13 @@ pub fn phate(rows: &[Vec<f64>], config: &PhateConfig) -> Result<Phate, ManifoldE
     phate_from_distances(&pairwise_distances(rows)?, config)
 }
 
-/// Euclidean distances between the rows of a matrix, through the Gram matrix.
+/// Euclidean distances between the rows of a matrix, through the Gram
+/// matrix of the column-centred rows (centring leaves distances alone and
+/// keeps the Gram entries small, so the subtraction loses little).
 fn row_distances(m: &Mat<f64>) -> Mat<f64> {
-    let n = m.nrows();
-    let gram = m * m.transpose();
+    let (n, d) = (m.nrows(), m.ncols());
+    let mean: Vec<f64> = (0..d).map(|k| (0..n).map(|i| m[(i, k)]).sum::<f64>() / n as f64).collect();
+    let centred = Mat::from_fn(n, d, |i, k| m[(i, k)] - mean[k]);
+    let gram = &centred * centred.transpose();
     Mat::from_fn(n, n, |i, j| if i == j { 0.0 } else { (gram[(i, i)] + gram[(j, j)] - 2.0 * gram[(i, j)]).max(0.0).sqrt() })
 }

@@ -33,6 +33,9 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 pub struct SweepPlan {
     pub name: String,
     pub dataset: String,
+    /// What exactly was trained on (size and a hash of the examples): a
+    /// resume with other data is refused.
+    pub data: String,
     pub seed: u64,
     pub space: SearchSpace,
     pub specs: Vec<ArchSpec>,
@@ -44,6 +47,7 @@ pub struct SweepInfo {
     pub id: i64,
     pub name: String,
     pub dataset: String,
+    pub data: String,
     pub seed: u64,
     pub space: SearchSpace,
     pub runs: usize,
@@ -65,6 +69,12 @@ pub struct RunRecord {
 pub struct Store {
     root: PathBuf,
     conn: Connection,
+}
+
+/// Proof that this process may train into a store (see [`Store::lock_for_training`]).
+#[derive(Debug)]
+pub struct TrainingLock {
+    _file: std::fs::File,
 }
 
 impl Store {
@@ -96,6 +106,27 @@ impl Store {
         &self.root
     }
 
+    /// Claims the store for training: one process trains into a store at a
+    /// time (two would train the same pending runs). Held until dropped; the
+    /// operating system releases it if the process dies.
+    pub fn lock_for_training(&self) -> Result<TrainingLock> {
+        let path = self.root.join(".training.lock");
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(|source| StoreError::Io { path: path.display().to_string(), source })?;
+        match file.try_lock() {
+            Ok(()) => Ok(TrainingLock { _file: file }),
+            Err(std::fs::TryLockError::WouldBlock) => Err(StoreError::Invalid {
+                path: self.root.display().to_string(),
+                message: "another mosaic process is training into this store; wait for it, stop it, or use another --store".into(),
+            }),
+            Err(std::fs::TryLockError::Error(source)) => Err(StoreError::Io { path: path.display().to_string(), source }),
+        }
+    }
+
     /// Folder for a run's files (created on demand).
     pub fn run_dir(&self, run: i64) -> Result<PathBuf> {
         let dir = self.root.join("runs").join(run.to_string());
@@ -116,8 +147,8 @@ impl Store {
         }
         let tx = self.conn.transaction().map_err(sql)?;
         tx.execute(
-            "INSERT INTO sweeps (name, dataset, seed, space) VALUES (?1, ?2, ?3, ?4)",
-            params![plan.name, plan.dataset, plan.seed as i64, plan.space.to_ron()],
+            "INSERT INTO sweeps (name, dataset, data, seed, space) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![plan.name, plan.dataset, plan.data, plan.seed as i64, plan.space.to_ron()],
         )
         .map_err(sql)?;
         let sweep = tx.last_insert_rowid();
@@ -134,6 +165,7 @@ impl Store {
             id: sweep,
             name: plan.name.clone(),
             dataset: plan.dataset.clone(),
+            data: plan.data.clone(),
             seed: plan.seed,
             space: plan.space.clone(),
             runs: plan.specs.len(),
@@ -144,21 +176,24 @@ impl Store {
         let mut stmt = self
             .conn
             .prepare(
-                "SELECT s.id, s.name, s.dataset, s.seed, s.space, (SELECT COUNT(*) FROM runs r WHERE r.sweep = s.id)
+                "SELECT s.id, s.name, s.dataset, s.seed, s.space, (SELECT COUNT(*) FROM runs r WHERE r.sweep = s.id), s.data
                  FROM sweeps s ORDER BY s.id",
             )
             .map_err(self.sql_err())?;
         let rows = stmt
             .query_map([], |r| {
-                Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, i64>(3)?, r.get::<_, String>(4)?, r.get::<_, i64>(5)?))
+                Ok((
+                    (r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?),
+                    (r.get::<_, i64>(3)?, r.get::<_, String>(4)?, r.get::<_, i64>(5)?, r.get::<_, String>(6)?),
+                ))
             })
             .map_err(self.sql_err())?;
         let mut out = Vec::new();
         for row in rows {
-            let (id, name, dataset, seed, space, runs) = row.map_err(self.sql_err())?;
+            let ((id, name, dataset), (seed, space, runs, data)) = row.map_err(self.sql_err())?;
             let space = SearchSpace::from_ron(&space, &format!("sweep `{name}` in {}", self.root.display()))
                 .map_err(|e| StoreError::Invalid { path: self.root.display().to_string(), message: e.to_string() })?;
-            out.push(SweepInfo { id, name, dataset, seed: seed as u64, space, runs: runs as usize });
+            out.push(SweepInfo { id, name, dataset, data, seed: seed as u64, space, runs: runs as usize });
         }
         Ok(out)
     }
@@ -360,6 +395,9 @@ impl Store {
     /// `architecture`) with `coords`, in one transaction.
     pub fn save_embedding(&mut self, sweep: i64, kind: &str, t: usize, coords: &[(i64, [f64; 3])]) -> Result<()> {
         let path = self.root.join(DB_FILE).display().to_string();
+        if let Some((run, _)) = coords.iter().find(|(_, c)| c.iter().any(|v| !v.is_finite())) {
+            return Err(StoreError::Invalid { path, message: format!("embedding of run {run} is not finite; nothing was stored") });
+        }
         let sql = |source| StoreError::Sql { path: path.clone(), source };
         let tx = self.conn.transaction().map_err(sql)?;
         tx.execute("DELETE FROM embeddings WHERE sweep = ?1 AND kind = ?2", params![sweep, kind]).map_err(sql)?;
@@ -422,6 +460,7 @@ CREATE TABLE IF NOT EXISTS sweeps (
     id      INTEGER PRIMARY KEY,
     name    TEXT NOT NULL UNIQUE,
     dataset TEXT NOT NULL,
+    data    TEXT NOT NULL,
     seed    INTEGER NOT NULL,
     space   TEXT NOT NULL,
     created TEXT NOT NULL DEFAULT (datetime('now'))

@@ -13,7 +13,7 @@ fn plan(n: usize) -> SweepPlan {
     let encoder = Encoder::new(space.clone());
     let specs = latin_hypercube(&encoder, n, 3);
     let encodings = specs.iter().map(|s| encoder.encode(s)).collect();
-    SweepPlan { name: "demo".into(), dataset: "spirals".into(), seed: 3, space, specs, encodings }
+    SweepPlan { name: "demo".into(), dataset: "spirals".into(), data: "spirals, 2000 examples".into(), seed: 3, space, specs, encodings }
 }
 
 fn outcome(status: RunStatus, epochs: u32, last_loss: f64) -> RunOutcome {
@@ -157,4 +157,27 @@ fn embeddings_are_replaced_whole_and_read_back() {
     let (t, got) = store.embedding(sweep.id, "representation").unwrap().unwrap();
     assert_eq!((t, got), (9, first[..2].to_vec()));
     assert_eq!(store.embedding(sweep.id, "architecture").unwrap(), None);
+}
+
+#[test]
+fn one_process_trains_into_a_store_at_a_time() {
+    let dir = scratch("lock");
+    let a = Store::open(&dir).unwrap();
+    let b = Store::open(&dir).unwrap();
+    let held = a.lock_for_training().unwrap();
+    let err = b.lock_for_training().unwrap_err().to_string();
+    assert!(err.contains("another mosaic process is training"), "{err}");
+    drop(held);
+    b.lock_for_training().unwrap();
+}
+
+#[test]
+fn a_non_finite_embedding_is_refused_whole() {
+    let dir = scratch("nan_embedding");
+    let mut store = Store::open(&dir).unwrap();
+    let sweep = store.create_sweep(&plan(2)).unwrap();
+    let runs: Vec<i64> = store.runs(sweep.id).unwrap().iter().map(|r| r.id).collect();
+    let err = store.save_embedding(sweep.id, "representation", 3, &[(runs[0], [0.0; 3]), (runs[1], [f64::NAN, 0.0, 0.0])]).unwrap_err();
+    assert!(err.to_string().contains(&format!("run {}", runs[1])), "{err}");
+    assert_eq!(store.embedding(sweep.id, "representation").unwrap(), None);
 }

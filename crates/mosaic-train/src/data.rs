@@ -43,6 +43,21 @@ impl Dataset {
         }
     }
 
+    /// What a sweep was trained on, in words and a hash of every example:
+    /// equal fingerprints mean equal data.
+    pub fn fingerprint(&self) -> String {
+        // FNV-1a over the feature bits and the labels.
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+        let mut eat = |bytes: &[u8]| {
+            for b in bytes {
+                h = (h ^ *b as u64).wrapping_mul(0x0100_0000_01b3);
+            }
+        };
+        self.features.iter().for_each(|v| eat(&v.to_bits().to_le_bytes()));
+        self.labels.iter().for_each(|l| eat(&l.to_le_bytes()));
+        format!("{}: {} examples x {} features, {} classes, hash {h:016x}", self.name, self.len(), self.dim, self.classes)
+    }
+
     /// The examples at `indices`, in that order.
     pub fn subset(&self, indices: &[usize]) -> Dataset {
         Dataset {
@@ -225,6 +240,9 @@ fn shape_image(label: u32, rng: &mut ChaCha8Rng) -> Vec<f32> {
     img
 }
 
+/// Most classes a data set may have (labels are 0..k-1).
+pub const MAX_CLASSES: usize = 65_536;
+
 /// Problems reading user data, naming the file and where in it.
 #[derive(Debug, thiserror::Error)]
 pub enum DataError {
@@ -305,7 +323,17 @@ fn finish_user_data(
     if labels.len() < 2 {
         return Err(DataError::Invalid { path, message: format!("{} examples; need at least 2", labels.len()) });
     }
+    if dim == 0 {
+        return Err(DataError::Invalid { path, message: "no feature columns: the examples have nothing to learn from".into() });
+    }
     let classes = *labels.iter().max().unwrap() as usize + 1;
+    if classes > MAX_CLASSES {
+        let (i, l) = labels.iter().enumerate().max_by_key(|(_, l)| **l).expect("labels exist");
+        return Err(DataError::Invalid {
+            path,
+            message: format!("label {l} (example {}) implies {classes} classes; at most {MAX_CLASSES} are supported", i + 1),
+        });
+    }
     if classes < 2 {
         return Err(DataError::Invalid { path, message: "every label is 0: need at least two classes".into() });
     }

@@ -11,6 +11,13 @@ pub mod model;
 pub mod sweep;
 pub mod train;
 
+/// The default search space for a data set: all families for images; no
+/// CNNs for plain feature vectors, where a 3x3 convolution has nothing to
+/// convolve (and CNNs took 85% of the demo sweep's time).
+pub fn default_space_for(data: &data::Dataset) -> mosaic_core::SearchSpace {
+    if data.image.is_some() { mosaic_core::SearchSpace::default_space() } else { mosaic_core::SearchSpace::demo_space() }
+}
+
 /// The backend runs train on by default: pure-Rust CPU, with autodiff.
 pub type CpuBackend = burn::backend::Autodiff<burn::backend::Flex>;
 

@@ -7,7 +7,7 @@
 
 use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::AtomicBool;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use crossbeam_channel::unbounded;
@@ -40,8 +40,21 @@ pub struct SweepSummary {
     pub trained: usize,
     pub diverged: usize,
     pub failed: usize,
-    /// Pending runs left untrained (cancelled).
+    /// Pending runs left untrained (cancelled, or the sweep stopped).
     pub left: usize,
+    /// Why the sweep stopped early: a problem of the environment (disk full,
+    /// no GPU build, no data) rather than of a run. Its runs stay pending.
+    pub stopped: Option<String>,
+}
+
+thread_local! {
+    static GUARDED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Whether this thread is inside a run whose panics the sweep catches and
+/// records (a panic hook can stay quiet about those).
+pub fn in_guarded_run() -> bool {
+    GUARDED.with(|g| g.get())
 }
 
 /// The seed of run `index` of a sweep seeded `seed` (SplitMix64 finaliser,
@@ -82,11 +95,19 @@ pub fn run_sweep(
     drop(jobs_tx);
     // The GPU trains one run at a time: parallel runs would only queue on it.
     let workers = if options.device == Device::Gpu { 1 } else { options.workers.max(1) };
+    let halt = AtomicBool::new(false);
     std::thread::scope(|scope| -> Result<(), StoreError> {
         for _ in 0..workers {
-            let (jobs, done) = (jobs_rx.clone(), done_tx.clone());
+            let (jobs, done, halt) = (jobs_rx.clone(), done_tx.clone(), &halt);
             scope.spawn(move || {
                 for job in jobs {
+                    if cancel.load(Ordering::Relaxed) || halt.load(Ordering::Relaxed) {
+                        // Leave it pending, without building its network first.
+                        if done.send((job.run, Err(TrainError::Cancelled), 0.0)).is_err() {
+                            return;
+                        }
+                        continue;
+                    }
                     let started = Instant::now();
                     let config = TrainConfig { seed: job.seed, checkpoints: options.checkpoints, out_dir: Some(job.dir) };
                     let result = train_guarded(&job.run.spec, data, &config, cancel, options.device);
@@ -104,6 +125,13 @@ pub fn run_sweep(
                     summary.left += 1;
                     continue;
                 }
+                // The environment, not the run, is at fault: stop, keep the runs pending.
+                Err(e @ (TrainError::Io { .. } | TrainError::NoData | TrainError::Unavailable(_))) => {
+                    summary.left += 1;
+                    summary.stopped.get_or_insert(e.to_string());
+                    halt.store(true, Ordering::Relaxed);
+                    continue;
+                }
                 Err(e) => failed(&run.spec, e.to_string(), seconds),
             };
             store.finish_run(run.id, &outcome)?;
@@ -118,7 +146,6 @@ pub fn run_sweep(
         }
         Ok(())
     })?;
-    summary.left += jobs_rx.len();
     Ok(summary)
 }
 
@@ -130,6 +157,7 @@ pub fn run_dir(store_root: &Path, run: i64) -> PathBuf {
 /// Trains on the chosen backend; a panic inside burn (a shape the spec cannot
 /// build, say) becomes an error for this run instead of ending the sweep.
 fn train_guarded(spec: &ArchSpec, data: &Splits, config: &TrainConfig, cancel: &AtomicBool, device: Device) -> Result<RunOutcome, TrainError> {
+    GUARDED.with(|g| g.set(true));
     let result = std::panic::catch_unwind(AssertUnwindSafe(|| match device {
         Device::Cpu => train::<CpuBackend>(spec, data, config, cancel, &cpu_device(), &mut |_| {}),
         #[cfg(feature = "wgpu")]
@@ -137,6 +165,7 @@ fn train_guarded(spec: &ArchSpec, data: &Splits, config: &TrainConfig, cancel: &
         #[cfg(not(feature = "wgpu"))]
         Device::Gpu => Err(TrainError::Unavailable("GPU training needs a build with `--features wgpu`".into())),
     }));
+    GUARDED.with(|g| g.set(false));
     match result {
         Ok(r) => r.map(|t| t.outcome),
         Err(panic) => {

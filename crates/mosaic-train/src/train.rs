@@ -169,6 +169,12 @@ fn fit<B: AutodiffBackend, O: Optimizer<Network<B>, B>>(
 
     let eval = model.valid();
     let (test_loss, test_accuracy) = evaluate(&eval, &eval_loss, &data.test, device);
+    // A last step can break the weights after the last training loss was read.
+    let broken_test = !data.test.is_empty() && !test_loss.is_finite();
+    let broken_val = !data.validation.is_empty() && epochs.last().is_some_and(|e: &EpochMetrics| !e.val_loss.is_finite());
+    if diverged.is_none() && (broken_test || broken_val) {
+        diverged = Some("weights became NaN or infinite in the last epoch".into());
+    }
     let activations = probe_activations(&eval, &data.probe, device);
     save(config, "activations.safetensors", &activations)?;
     if config.checkpoints == Checkpoints::Final {

@@ -92,6 +92,12 @@ fn malformed_csv_names_file_line_and_field() {
         let err = load_csv(&path, None).unwrap_err().to_string();
         assert!(err.contains(place) && err.contains(what), "{text:?}: {err}");
     }
+    std::fs::write(&path, "label\n0\n1\n").unwrap();
+    let err = load_csv(&path, None).unwrap_err().to_string();
+    assert!(err.contains("no feature columns"), "{err}");
+    std::fs::write(&path, "x,label\n1,0\n2,4000000000\n").unwrap();
+    let err = load_csv(&path, None).unwrap_err().to_string();
+    assert!(err.contains("label 4000000000 (example 2)") && err.contains("at most 65536"), "{err}");
     std::fs::write(&path, "x,y,label\n1,2,0\n3,4,1\n").unwrap();
     let err = load_csv(&path, Some("class")).unwrap_err().to_string();
     assert!(err.contains("no column named `class`") && err.contains("x, y, label"), "{err}");

@@ -24,7 +24,7 @@ fn plan(n: usize, name: &str) -> SweepPlan {
     let encoder = Encoder::new(space.clone());
     let specs = latin_hypercube(&encoder, n, 5);
     let encodings = specs.iter().map(|s| encoder.encode(s)).collect();
-    SweepPlan { name: name.into(), dataset: "moons".into(), seed: 5, space, specs, encodings }
+    SweepPlan { name: name.into(), dataset: "moons".into(), data: "moons".into(), seed: 5, space, specs, encodings }
 }
 
 fn scratch(name: &str) -> std::path::PathBuf {
@@ -106,6 +106,41 @@ fn a_cancelled_sweep_leaves_runs_pending_and_resumes() {
     })
     .unwrap();
     assert_eq!(plan_seen, Some((4, 0)), "finished runs are never trained again");
+}
+
+#[test]
+fn cancelling_mid_sweep_keeps_the_rest_pending() {
+    let data = split(&BuiltIn::Moons.generate(300, 3), 3, 40);
+    let dir = scratch("cancel_mid");
+    let mut store = Store::open(&dir).unwrap();
+    let sweep = store.create_sweep(&plan(6, "m")).unwrap();
+    let options = SweepOptions { workers: 1, checkpoints: Checkpoints::None, device: Device::Cpu };
+    let cancel = AtomicBool::new(false);
+    let summary = run_sweep(&mut store, &sweep, &data, &options, &cancel, &mut |e| {
+        if let SweepEvent::Finished { .. } = e {
+            cancel.store(true, std::sync::atomic::Ordering::Relaxed);
+        }
+    })
+    .unwrap();
+    let finished = summary.trained + summary.diverged + summary.failed;
+    assert!(finished >= 1 && summary.left >= 1 && finished + summary.left == 6, "{summary:?}");
+    let pending = store.runs(sweep.id).unwrap().iter().filter(|r| !r.status.is_finished()).count();
+    assert_eq!(pending, summary.left);
+}
+
+#[test]
+fn an_environment_error_stops_the_sweep_and_leaves_runs_pending() {
+    // A file where the runs' folder should be: no run can write its files.
+    let data = split(&BuiltIn::Moons.generate(300, 3), 3, 40);
+    let dir = scratch("env_error");
+    let mut store = Store::open(&dir).unwrap();
+    let sweep = store.create_sweep(&plan(4, "e")).unwrap();
+    std::fs::write(dir.join("runs"), b"not a folder").unwrap();
+    let options = SweepOptions { workers: 1, checkpoints: Checkpoints::Final, device: Device::Cpu };
+    let summary = run_sweep(&mut store, &sweep, &data, &options, &AtomicBool::new(false), &mut |_| {}).unwrap();
+    assert_eq!((summary.trained, summary.failed, summary.left), (0, 0, 4), "{summary:?}");
+    assert!(summary.stopped.as_deref().is_some_and(|s| s.contains("cannot write")), "{summary:?}");
+    assert!(store.runs(sweep.id).unwrap().iter().all(|r| r.status == RunStatus::Pending));
 }
 
 #[test]

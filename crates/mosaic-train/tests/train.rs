@@ -142,11 +142,19 @@ fn checkpoints_and_activations_are_written_as_safetensors() {
 }
 
 #[test]
-fn cancelling_stops_training() {
+fn cancelling_mid_run_stops_at_the_next_step() {
     let splits = split(&BuiltIn::Spirals.generate(300, 1), 1, 10);
     let spec = mlp(16, 1, Optimizer::Adam, 0.01, 50);
-    let result = train::<CpuBackend>(&spec, &splits, &config(0), &AtomicBool::new(true), &cpu_device(), &mut |_| {});
+    let cancel = AtomicBool::new(false);
+    let mut epochs = 0;
+    let result = train::<CpuBackend>(&spec, &splits, &config(0), &cancel, &cpu_device(), &mut |e| {
+        epochs = e.epoch;
+        if e.epoch == 2 {
+            cancel.store(true, std::sync::atomic::Ordering::Relaxed);
+        }
+    });
     assert!(matches!(result, Err(mosaic_train::train::TrainError::Cancelled)));
+    assert_eq!(epochs, 2, "no epoch ran after the cancel");
 }
 
 /// The same run on the GPU backend (here: whatever wgpu finds, lavapipe on
@@ -160,6 +168,7 @@ fn gpu_training_matches_cpu_training() {
     let spec = mlp(16, 2, Optimizer::Adam, 0.01, 3);
     let cpu = train::<CpuBackend>(&spec, &splits, &config(5), &AtomicBool::new(false), &cpu_device(), &mut |_| {}).unwrap();
     let gpu = train::<GpuBackend>(&spec, &splits, &config(5), &AtomicBool::new(false), &gpu_device(), &mut |_| {}).unwrap();
+    assert_eq!((cpu.outcome.epochs.len(), gpu.outcome.epochs.len()), (3, 3));
     for (c, g) in cpu.outcome.epochs.iter().zip(&gpu.outcome.epochs) {
         assert!((c.train_loss - g.train_loss).abs() < 1e-3 * c.train_loss.abs().max(1.0), "epoch {}: {} vs {}", c.epoch, c.train_loss, g.train_loss);
         assert!((c.val_accuracy - g.val_accuracy).abs() <= 0.02, "epoch {}", c.epoch);
