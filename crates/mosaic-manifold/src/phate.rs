@@ -213,9 +213,10 @@ fn diffusion_power(kernel: &Mat<f64>, degree: &[f64], t: usize) -> Result<Mat<f6
     Ok(Mat::from_fn(n, n, |i, j| at[(i, j)] * (degree[j] / degree[i]).sqrt()))
 }
 
-/// Classical MDS as the reference computes it: the double-centred squared
-/// distances `J D^2 J` (without the usual -1/2), their top eigenvectors by
-/// magnitude, scaled by |eigenvalue|.
+/// Classical MDS as the reference computes it (randomized PCA of the
+/// double-centred squared distances `J D^2 J`, without the usual -1/2): the
+/// eigenvectors of largest |eigenvalue|, sign-fixed as scikit-learn does,
+/// scaled by their (signed) eigenvalue.
 pub fn classical_mds(distances: &Mat<f64>, dims: usize) -> Result<Mat<f64>, ManifoldError> {
     let n = distances.nrows();
     let sq = Mat::from_fn(n, n, |i, j| distances[(i, j)] * distances[(i, j)]);
@@ -223,12 +224,50 @@ pub fn classical_mds(distances: &Mat<f64>, dims: usize) -> Result<Mat<f64>, Mani
     let centred_cols = Mat::from_fn(n, n, |i, j| sq[(i, j)] - col_mean[j]);
     let row_mean: Vec<f64> = (0..n).map(|i| (0..n).map(|j| centred_cols[(i, j)]).sum::<f64>() / n as f64).collect();
     let b = Mat::from_fn(n, n, |i, j| centred_cols[(i, j)] - row_mean[i]);
-    let eig = b.self_adjoint_eigen(Side::Lower).map_err(|e| ManifoldError::Numerics(format!("{e:?}")))?;
-    let (u, s) = (eig.U(), eig.S().column_vector());
-    let mut order: Vec<usize> = (0..n).collect();
-    order.sort_by(|&a, &b| s[b].abs().total_cmp(&s[a].abs()));
     let dims = dims.min(n);
-    Ok(Mat::from_fn(n, dims, |i, k| u[(i, order[k])] * s[order[k]].abs()))
+    let (values, vectors) = top_eigenpairs(&b, dims)?;
+    // Eigenvectors have no sign; take the reference's (scikit-learn's
+    // svd_flip): the first entry of largest magnitude is positive.
+    let signs: Vec<f64> = (0..dims)
+        .map(|k| {
+            let largest = (0..n).fold(0.0f64, |m, i| m.max(vectors[(i, k)].abs()));
+            let pivot = (0..n).map(|i| vectors[(i, k)]).find(|v| v.abs() == largest).unwrap_or(1.0);
+            if pivot < 0.0 { -1.0 } else { 1.0 }
+        })
+        .collect();
+    // PCA's scores are U S = (sign(l) v) |l| = l v: the signed eigenvalue.
+    Ok(Mat::from_fn(n, dims, |i, k| signs[k] * vectors[(i, k)] * values[k]))
+}
+
+/// The `k` eigenpairs of largest magnitude of a symmetric matrix, by
+/// randomized subspace iteration (Halko et al. 2011; 10 extra directions,
+/// 7 power iterations, as scikit-learn's randomized PCA that the reference
+/// uses): a few products with the matrix instead of a full eigendecomposition.
+/// Small matrices are decomposed exactly.
+pub fn top_eigenpairs(b: &Mat<f64>, k: usize) -> Result<(Vec<f64>, Mat<f64>), ManifoldError> {
+    let n = b.nrows();
+    let numerics = |e: faer::linalg::evd::EvdError| ManifoldError::Numerics(format!("{e:?}"));
+    let width = k + 10;
+    if n <= 4 * width {
+        let eig = b.self_adjoint_eigen(Side::Lower).map_err(numerics)?;
+        let (u, s) = (eig.U(), eig.S().column_vector());
+        let mut order: Vec<usize> = (0..n).collect();
+        order.sort_by(|&a, &c| s[c].abs().total_cmp(&s[a].abs()));
+        return Ok(((0..k).map(|j| s[order[j]]).collect(), Mat::from_fn(n, k, |i, j| u[(i, order[j])])));
+    }
+    // A fixed, well-spread start (no randomness needed for repeatable results).
+    let mut q = Mat::from_fn(n, width, |i, j| ((i * 7919 + j * 104_729) % 2003) as f64 / 1001.0 - 1.0);
+    for _ in 0..7 {
+        q = (b * &q).qr().compute_thin_Q();
+    }
+    let small = q.transpose() * (b * &q);
+    let small = Mat::from_fn(width, width, |i, j| 0.5 * (small[(i, j)] + small[(j, i)]));
+    let eig = small.self_adjoint_eigen(Side::Lower).map_err(numerics)?;
+    let (u, s) = (eig.U(), eig.S().column_vector());
+    let mut order: Vec<usize> = (0..width).collect();
+    order.sort_by(|&a, &c| s[c].abs().total_cmp(&s[a].abs()));
+    let vectors = &q * u;
+    Ok(((0..k).map(|j| s[order[j]]).collect(), Mat::from_fn(n, k, |i, j| vectors[(i, order[j])])))
 }
 
 /// Metric MDS by SMACOF (Guttman transforms) from `init`, as scikit-learn
