@@ -10,7 +10,7 @@ use mosaic_core::{Encoder, RunStatus};
 use mosaic_manifold::distance::{operator_distances, representation_operator};
 use mosaic_manifold::npy::{self, Array2};
 use mosaic_manifold::phate::{PhateConfig, phate, phate_from_distances};
-use mosaic_store::{RunRecord, Store};
+use mosaic_store::RunRecord;
 
 #[derive(Args, Debug)]
 #[command(group(clap::ArgGroup::new("input").required(true).args(["features", "distances", "store"])))]
@@ -123,13 +123,10 @@ pub fn embed(args: EmbedArgs) -> Result<()> {
 /// Embeds a stored sweep's trained networks and records the coordinates in the store.
 fn embed_store(args: &EmbedArgs, config: &PhateConfig) -> Result<()> {
     let dir = args.store.as_ref().expect("checked by clap");
-    if !dir.join(mosaic_store::DB_FILE).is_file() {
-        bail!("{} is not a NeuroMosaic store (no {} inside): run `mosaic sweep --store` first", dir.display(), mosaic_store::DB_FILE);
-    }
     if config.dims != 3 {
         bail!("--dims must be 3 with --store: the store keeps 3-D embeddings for the sphere");
     }
-    let mut store = Store::open(dir)?;
+    let mut store = crate::sweep_cmd::open_existing_store(dir)?;
     let sweep = crate::sweep_cmd::pick_sweep(&store, args.sweep.as_deref())?;
     let started = std::time::Instant::now();
     let runs: Vec<_> = store.runs(sweep.id)?.into_iter().filter(|r| r.status == RunStatus::Done).collect();

@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 
-use anyhow::{Result, bail};
+use anyhow::Result;
 use crossbeam_channel::{Receiver, unbounded};
 use mosaic_app::bridge::SceneUpdate;
 use mosaic_app::scene::{MetricColumn, SphereScene};
@@ -18,7 +18,9 @@ use mosaic_train::Device;
 use mosaic_train::train::Checkpoints;
 
 use crate::design::scene_from_specs;
-use crate::sweep_cmd::{PROBE_SIZE, default_sweep_name, load_dataset, open_or_create_sweep, pick_sweep, worker_count};
+use crate::sweep_cmd::{
+    PROBE_SIZE, default_sweep_name, load_dataset, open_existing_store, open_or_create_sweep, pick_sweep, worker_count,
+};
 
 /// The colour column that trained runs fill in.
 pub const VAL_ACCURACY: &str = "val accuracy";
@@ -79,10 +81,7 @@ pub fn open(p: Population, train: bool) -> Result<(SphereScene, Option<Receiver<
         let sweep = open_or_create_sweep(&mut store, &name, space, &p.dataset, &data, p.n, p.seed)?;
         (store, sweep, Some(data))
     } else {
-        if !p.store.join(mosaic_store::DB_FILE).is_file() {
-            bail!("{} is not a NeuroMosaic store (no {} inside): run `mosaic sweep --store` first", p.store.display(), mosaic_store::DB_FILE);
-        }
-        let store = Store::open(&p.store)?;
+        let store = open_existing_store(&p.store)?;
         let sweep = pick_sweep(&store, p.sweep.as_deref())?;
         (store, sweep, None)
     };

@@ -225,6 +225,14 @@ pub enum ExportFormat {
     Csv,
 }
 
+/// Opens a store that must exist already (reading never creates one).
+pub fn open_existing_store(dir: &std::path::Path) -> Result<Store> {
+    if !dir.join(mosaic_store::DB_FILE).is_file() {
+        bail!("{} is not a NeuroMosaic store (no {} inside): run `mosaic sweep --store` first", dir.display(), mosaic_store::DB_FILE);
+    }
+    Ok(Store::open(dir)?)
+}
+
 /// The named sweep, or the store's only one.
 pub fn pick_sweep(store: &Store, name: Option<&str>) -> Result<SweepInfo> {
     let sweeps = store.sweeps()?;
@@ -244,10 +252,7 @@ pub fn pick_sweep(store: &Store, name: Option<&str>) -> Result<SweepInfo> {
 }
 
 pub fn export(args: ExportArgs) -> Result<()> {
-    if !args.store.join(mosaic_store::DB_FILE).is_file() {
-        bail!("{} is not a NeuroMosaic store (no {} inside): run `mosaic sweep --store` first", args.store.display(), mosaic_store::DB_FILE);
-    }
-    let store = Store::open(&args.store)?;
+    let store = open_existing_store(&args.store)?;
     let sweep = pick_sweep(&store, args.sweep.as_deref())?;
     match &args.out {
         Some(path) => {
