@@ -115,7 +115,12 @@ pub fn open_or_create_sweep(
     seed: u64,
 ) -> Result<SweepInfo> {
     let fingerprint = data.fingerprint();
-    if let Some(existing) = store.sweep_by_name(name)? {
+    if let Some(mut existing) = store.sweep_by_name(name)? {
+        // Sweeps stored before data was recorded take this data as theirs.
+        if existing.data.is_empty() {
+            store.set_sweep_data(existing.id, &fingerprint)?;
+            existing.data = fingerprint.clone();
+        }
         if existing.data != fingerprint || existing.seed != seed || existing.runs != n || existing.space != space {
             bail!(
                 "store {} already has a sweep `{name}` with another plan ({} runs, seed {}, data {}): pass --name to start a new one",

@@ -14,7 +14,8 @@ use mosaic_core::{ArchSpec, EpochMetrics, Knob, RunOutcome, RunStatus, SearchSpa
 use rusqlite::{Connection, params};
 
 pub const DB_FILE: &str = "mosaic.sqlite";
-const SCHEMA_VERSION: i64 = 1;
+/// 1: sweeps, runs, epochs. 2: sweeps.data (what was trained on), embeddings.
+const SCHEMA_VERSION: i64 = 2;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -98,6 +99,17 @@ impl Store {
         conn.pragma_update(None, "synchronous", "NORMAL").map_err(sql)?;
         conn.pragma_update(None, "foreign_keys", "ON").map_err(sql)?;
         conn.execute_batch(SCHEMA).map_err(sql)?;
+        if version == 1 {
+            // Stores from before the data fingerprint: add the column, empty
+            // ("not recorded"); the next resume records it.
+            let has_data = conn
+                .prepare("SELECT 1 FROM pragma_table_info('sweeps') WHERE name = 'data'")
+                .and_then(|mut s| s.exists([]))
+                .map_err(sql)?;
+            if !has_data {
+                conn.execute_batch("ALTER TABLE sweeps ADD COLUMN data TEXT NOT NULL DEFAULT ''").map_err(sql)?;
+            }
+        }
         conn.pragma_update(None, "user_version", SCHEMA_VERSION).map_err(sql)?;
         Ok(Store { root: dir.to_path_buf(), conn })
     }
@@ -196,6 +208,12 @@ impl Store {
             out.push(SweepInfo { id, name, dataset, data, seed: seed as u64, space, runs: runs as usize });
         }
         Ok(out)
+    }
+
+    /// Records what a sweep was trained on, for sweeps made before that was recorded.
+    pub fn set_sweep_data(&mut self, sweep: i64, data: &str) -> Result<()> {
+        self.conn.execute("UPDATE sweeps SET data = ?2 WHERE id = ?1", params![sweep, data]).map_err(self.sql_err())?;
+        Ok(())
     }
 
     pub fn sweep_by_name(&self, name: &str) -> Result<Option<SweepInfo>> {

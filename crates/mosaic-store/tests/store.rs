@@ -181,3 +181,27 @@ fn a_non_finite_embedding_is_refused_whole() {
     assert!(err.to_string().contains(&format!("run {}", runs[1])), "{err}");
     assert_eq!(store.embedding(sweep.id, "representation").unwrap(), None);
 }
+
+#[test]
+fn a_store_from_schema_1_opens_and_gains_the_new_columns() {
+    let dir = scratch("schema1");
+    std::fs::create_dir_all(&dir).unwrap();
+    {
+        // The first schema, as stores made by the first release hold it.
+        let conn = rusqlite::Connection::open(dir.join(mosaic_store::DB_FILE)).unwrap();
+        conn.execute_batch(
+            "CREATE TABLE sweeps (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, dataset TEXT NOT NULL,
+                 seed INTEGER NOT NULL, space TEXT NOT NULL, created TEXT NOT NULL DEFAULT (datetime('now')));
+             PRAGMA user_version = 1;",
+        )
+        .unwrap();
+        let space = mosaic_core::SearchSpace::default_space().to_ron();
+        conn.execute("INSERT INTO sweeps (name, dataset, seed, space) VALUES ('old', 'spirals', 0, ?1)", [space]).unwrap();
+    }
+    let mut store = Store::open(&dir).unwrap();
+    let sweeps = store.sweeps().unwrap();
+    assert_eq!((sweeps[0].name.as_str(), sweeps[0].data.as_str()), ("old", ""));
+    store.set_sweep_data(sweeps[0].id, "spirals: 2000 examples").unwrap();
+    assert_eq!(Store::open(&dir).unwrap().sweeps().unwrap()[0].data, "spirals: 2000 examples");
+    assert_eq!(store.embedding(sweeps[0].id, "representation").unwrap(), None, "the embeddings table exists");
+}
