@@ -301,6 +301,20 @@ impl Encoder {
         out
     }
 
+    /// `steps + 1` specs on the straight line between two encodings, each
+    /// decoded to a valid spec: `a` first, `b` last.
+    pub fn interpolate(&self, a: &ArchSpec, b: &ArchSpec, steps: usize) -> Vec<ArchSpec> {
+        let (ea, eb) = (self.encode(a), self.encode(b));
+        let steps = steps.max(1);
+        (0..=steps)
+            .map(|s| {
+                let t = s as f64 / steps as f64;
+                let v: Vec<f64> = ea.iter().zip(&eb).map(|(x, y)| x + t * (y - x)).collect();
+                self.decode(&v)
+            })
+            .collect()
+    }
+
     /// Uniform crossover: every knob comes from one parent or the other.
     pub fn crossover<R: rand::Rng + ?Sized>(&self, a: &ArchSpec, b: &ArchSpec, rng: &mut R) -> ArchSpec {
         let mut out = a.clone();

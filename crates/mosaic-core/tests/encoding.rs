@@ -246,3 +246,15 @@ fn parameter_count_matches_hand_counts() {
     let image = TaskShape { input_dim: 256, input_channels: 1, classes: 4 };
     assert_eq!(spec.parameter_count(image), (9 * 64 + 64) + (9 * 64 * 32 + 32) + (32 * 4 + 4));
 }
+
+proptest! {
+    #[test]
+    fn interpolation_paths_run_from_a_to_b_through_valid_specs(a in any_spec(), b in any_spec(), steps in 1usize..12) {
+        let e = encoder();
+        let path = e.interpolate(&a, &b, steps);
+        prop_assert_eq!(path.len(), steps + 1);
+        assert_same_spec(&path[0], &a);
+        assert_same_spec(&path[steps], &b);
+        prop_assert!(path.iter().all(|s| e.space().contains(s)));
+    }
+}

@@ -2,6 +2,7 @@
 //! architecture sphere: PCA, PHATE, sphere projection, and `.npy` files for
 //! interchange with Python. Network distances and clustering join here.
 
+pub mod cluster;
 pub mod distance;
 pub mod npy;
 pub mod pca;
