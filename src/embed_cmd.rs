@@ -8,6 +8,7 @@ use clap::Args;
 use faer::Mat;
 use mosaic_core::{Encoder, RunStatus};
 use mosaic_manifold::distance::{operator_distances, representation_operator};
+use mosaic_manifold::features::class_separation;
 use mosaic_manifold::npy::{self, Array2};
 use mosaic_manifold::phate::{PhateConfig, phate, phate_from_distances};
 use mosaic_store::RunRecord;
@@ -130,8 +131,15 @@ fn embed_store(args: &EmbedArgs, config: &PhateConfig) -> Result<()> {
     let sweep = crate::sweep_cmd::pick_sweep(&store, args.sweep.as_deref())?;
     let started = std::time::Instant::now();
     let runs: Vec<_> = store.runs(sweep.id)?.into_iter().filter(|r| r.status == RunStatus::Done).collect();
+    let layers = last_layers(&runs, dir);
+    // Features of each representation, whatever the layout mode.
+    let separation: Vec<(i64, f64)> = layers
+        .iter()
+        .filter_map(|l| Some((l.run, class_separation(&l.data, l.labels.as_ref()?, l.width).ok()?)))
+        .collect();
+    store.save_feature(sweep.id, CLASS_SEPARATION, &separation)?;
     let (ids, distances, skipped) = match args.mode {
-        Mode::Representation => representation_distances(&runs, dir, args.probe_points as usize)?,
+        Mode::Representation => representation_distances(&layers, runs.len(), args.probe_points as usize)?,
         Mode::Architecture => {
             let encoder = Encoder::new(sweep.space.clone());
             let d = Mat::from_fn(runs.len(), runs.len(), |i, j| encoder.distance(&runs[i].spec, &runs[j].spec));
@@ -160,33 +168,45 @@ fn embed_store(args: &EmbedArgs, config: &PhateConfig) -> Result<()> {
     Ok(())
 }
 
-/// Network distances from each run's last hidden layer on the shared probe set.
-fn representation_distances(runs: &[RunRecord], store: &std::path::Path, probe: usize) -> Result<(Vec<i64>, Mat<f64>, usize)> {
+/// Name of the class-separation feature in the store (and the explorer).
+pub const CLASS_SEPARATION: &str = "class separation";
+
+/// One run's last hidden layer on the probe set.
+struct LastLayer {
+    run: i64,
+    points: usize,
+    width: usize,
+    data: Vec<f32>,
+    labels: Option<Vec<u32>>,
+}
+
+/// The last hidden layer (the highest `layerN`) of every run whose
+/// activations file is readable.
+fn last_layers(runs: &[RunRecord], store: &std::path::Path) -> Vec<LastLayer> {
+    runs.iter()
+        .filter_map(|run| {
+            let path = mosaic_train::sweep::run_dir(store, run.id).join("activations.safetensors");
+            let mut arrays = mosaic_train::checkpoint::read_safetensors(&path).ok()?;
+            let labels = arrays.remove(mosaic_train::train::PROBE_LABELS).map(|(_, v)| v.iter().map(|&l| l as u32).collect());
+            let last = arrays.keys().filter_map(|k| k.strip_prefix("layer")?.parse::<usize>().ok()).max()?;
+            let (shape, data) = arrays.remove(&format!("layer{last}"))?;
+            let [points, width] = shape[..] else { return None };
+            Some(LastLayer { run: run.id, points, width, data, labels })
+        })
+        .collect()
+}
+
+/// Network distances from each run's last hidden layer on the first
+/// `probe` points of the shared probe set; runs without usable activations
+/// are skipped and counted.
+fn representation_distances(layers: &[LastLayer], runs: usize, probe: usize) -> Result<(Vec<i64>, Mat<f64>, usize)> {
     let mut ids = Vec::new();
     let mut operators = Vec::new();
-    let mut skipped = 0;
-    for run in runs {
-        let path = mosaic_train::sweep::run_dir(store, run.id).join("activations.safetensors");
-        let Ok(arrays) = mosaic_train::checkpoint::read_safetensors(&path) else {
-            skipped += 1;
-            continue;
-        };
-        // The last hidden layer: the highest `layerN`.
-        let Some((shape, data)) = arrays.iter().filter_map(|(k, v)| Some((k.strip_prefix("layer")?.parse::<usize>().ok()?, v))).max_by_key(|(i, _)| *i).map(|(_, v)| v) else {
-            skipped += 1;
-            continue;
-        };
-        let [points, width] = shape[..] else {
-            skipped += 1;
-            continue;
-        };
-        let points = points.min(probe);
-        match representation_operator(&data[..points * width], points, width) {
-            Ok(op) => {
-                ids.push(run.id);
-                operators.push(op);
-            }
-            Err(_) => skipped += 1,
+    for l in layers {
+        let points = l.points.min(probe);
+        if let Ok(op) = representation_operator(&l.data[..points * l.width], points, l.width) {
+            ids.push(l.run);
+            operators.push(op);
         }
     }
     // Runs trained on the same probe set have operators of one size.
@@ -194,6 +214,7 @@ fn representation_distances(runs: &[RunRecord], store: &std::path::Path, probe: 
     if operators.iter().any(|o| o.len() != size) {
         bail!("the sweep's runs have probe sets of different sizes; retrain them with one data set");
     }
+    let skipped = runs - ids.len();
     Ok((ids, operator_distances(&operators)?, skipped))
 }
 

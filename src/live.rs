@@ -100,6 +100,12 @@ pub fn open(p: Population, train: bool) -> Result<(SphereScene, Option<Receiver<
     // Runs not trained yet have no accuracy: they show grey until they do.
     let accuracy = runs.iter().map(|r| r.outcome.as_ref().and_then(|o| o.val_accuracy()).unwrap_or(f64::NAN)).collect();
     scene.columns.insert(0, MetricColumn { name: VAL_ACCURACY.into(), values: accuracy });
+    // Features of the networks' representations (from `mosaic embed --store`).
+    for (name, values) in store.features(sweep.id)? {
+        let by_run: std::collections::HashMap<i64, f64> = values.into_iter().collect();
+        let values = runs.iter().map(|r| by_run.get(&r.id).copied().unwrap_or(f64::NAN)).collect();
+        scene.columns.push(MetricColumn { name, values });
+    }
     let done = runs.iter().filter(|r| r.status.is_finished()).count();
     let Some(data) = data.filter(|_| done < runs.len()) else {
         scene.status = format!("{done} of {} trained · store {}", runs.len(), p.store.display());

@@ -88,6 +88,12 @@ fn a_stored_sweep_is_embedded_by_representation_and_by_architecture() {
         assert_eq!(coords.iter().map(|(id, _)| *id).collect::<Vec<_>>(), done, "{mode}: one point per trained network");
         assert!(coords.iter().all(|(_, c)| c.iter().all(|v| v.is_finite())));
     }
+    // Class separation of every trained network's last layer, from the probe labels saved with it.
+    let features = s.features(sweep).unwrap();
+    let (name, values) = &features[0];
+    assert_eq!(name, "class separation");
+    assert_eq!(values.iter().map(|(id, _)| *id).collect::<Vec<_>>(), done);
+    assert!(values.iter().all(|(_, v)| v.is_finite() && *v >= 0.0), "{values:?}");
     let out = mosaic().args(["embed", "--store"]).arg(dir.join("nothing")).output().unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("not a NeuroMosaic store"));

@@ -4,6 +4,7 @@
 
 pub mod cluster;
 pub mod distance;
+pub mod features;
 pub mod npy;
 pub mod pca;
 pub mod phate;

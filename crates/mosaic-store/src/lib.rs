@@ -450,6 +450,44 @@ impl Store {
     }
 }
 
+impl Store {
+    /// Replaces one named feature (e.g. `class separation`) of a sweep's runs.
+    pub fn save_feature(&mut self, sweep: i64, name: &str, values: &[(i64, f64)]) -> Result<()> {
+        let path = self.root.join(DB_FILE).display().to_string();
+        let sql = |source| StoreError::Sql { path: path.clone(), source };
+        let tx = self.conn.transaction().map_err(sql)?;
+        tx.execute("DELETE FROM features WHERE sweep = ?1 AND name = ?2", params![sweep, name]).map_err(sql)?;
+        {
+            let mut insert = tx.prepare("INSERT INTO features (sweep, name, run, value) VALUES (?1, ?2, ?3, ?4)").map_err(sql)?;
+            for (run, v) in values {
+                // NULL for a value that is not finite: read back as NaN (no value).
+                insert.execute(params![sweep, name, run, v.is_finite().then_some(*v)]).map_err(sql)?;
+            }
+        }
+        tx.commit().map_err(sql)
+    }
+
+    /// Every stored feature of a sweep: name, then (run, value) pairs.
+    pub fn features(&self, sweep: i64) -> Result<Vec<(String, Vec<(i64, f64)>)>> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT name, run, value FROM features WHERE sweep = ?1 ORDER BY name, run")
+            .map_err(self.sql_err())?;
+        let rows = stmt
+            .query_map([sweep], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?, r.get::<_, Option<f64>>(2)?)))
+            .map_err(self.sql_err())?;
+        let mut out: Vec<(String, Vec<(i64, f64)>)> = Vec::new();
+        for row in rows {
+            let (name, run, value) = row.map_err(self.sql_err())?;
+            if out.last().is_none_or(|(n, _)| *n != name) {
+                out.push((name, Vec::new()));
+            }
+            out.last_mut().expect("just pushed").1.push((run, value.unwrap_or(f64::NAN)));
+        }
+        Ok(out)
+    }
+}
+
 /// Writes `bytes` to `path` atomically: a temporary file, synced, then renamed.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let tmp = path.with_extension("tmp");
@@ -520,6 +558,13 @@ CREATE TABLE IF NOT EXISTS embeddings (
     y     REAL NOT NULL,
     z     REAL NOT NULL,
     PRIMARY KEY (sweep, kind, run)
+);
+CREATE TABLE IF NOT EXISTS features (
+    sweep INTEGER NOT NULL REFERENCES sweeps(id),
+    name  TEXT NOT NULL,
+    run   INTEGER NOT NULL REFERENCES runs(id),
+    value REAL,
+    PRIMARY KEY (sweep, name, run)
 );
 ";
 

@@ -205,3 +205,19 @@ fn a_store_from_schema_1_opens_and_gains_the_new_columns() {
     assert_eq!(Store::open(&dir).unwrap().sweeps().unwrap()[0].data, "spirals: 2000 examples");
     assert_eq!(store.embedding(sweeps[0].id, "representation").unwrap(), None, "the embeddings table exists");
 }
+
+#[test]
+fn features_are_replaced_by_name_and_keep_missing_values_missing() {
+    let dir = scratch("features");
+    let mut store = Store::open(&dir).unwrap();
+    let sweep = store.create_sweep(&plan(3)).unwrap();
+    let runs: Vec<i64> = store.runs(sweep.id).unwrap().iter().map(|r| r.id).collect();
+    store.save_feature(sweep.id, "class separation", &[(runs[0], 1.5), (runs[1], f64::NAN)]).unwrap();
+    store.save_feature(sweep.id, "width use", &[(runs[2], 0.25)]).unwrap();
+    store.save_feature(sweep.id, "class separation", &[(runs[0], 2.5), (runs[1], 0.5)]).unwrap();
+    let got = store.features(sweep.id).unwrap();
+    assert_eq!(got.len(), 2);
+    assert_eq!(got[0], ("class separation".to_string(), vec![(runs[0], 2.5), (runs[1], 0.5)]));
+    store.save_feature(sweep.id, "width use", &[(runs[2], f64::INFINITY)]).unwrap();
+    assert!(store.features(sweep.id).unwrap()[1].1[0].1.is_nan());
+}

@@ -233,7 +233,8 @@ pub fn evaluate<B: Backend>(model: &Network<B>, loss_fn: &CrossEntropyLoss<B>, d
     (loss / data.len() as f64, correct as f64 / data.len() as f64)
 }
 
-/// Each hidden block's output on the probe set, named `layer0`, `layer1`, …
+/// Each hidden block's output on the probe set, named `layer0`, `layer1`, …,
+/// and the probe's labels.
 pub fn probe_activations<B: Backend>(model: &Network<B>, probe: &Dataset, device: &B::Device) -> Arrays {
     let mut out = Arrays::new();
     if probe.is_empty() {
@@ -248,8 +249,14 @@ pub fn probe_activations<B: Backend>(model: &Network<B>, probe: &Dataset, device
         let data = h.into_data().convert::<f32>().to_vec::<f32>().expect("converted to f32");
         out.insert(format!("layer{i}"), (shape, data));
     }
+    // The probe's classes travel with the representations, so features such
+    // as class separation need nothing else.
+    out.insert(PROBE_LABELS.into(), (vec![probe.len()], probe.labels.iter().map(|&l| l as f32).collect()));
     out
 }
+
+/// Name of the probe labels in an activations file.
+pub const PROBE_LABELS: &str = "probe_labels";
 
 /// Global L2 norms over trainable parameters: of the gradients (if given)
 /// and of the weights.
