@@ -87,6 +87,8 @@ struct PopulationArgs {
 #[derive(ValueEnum, Clone, Copy, Debug)]
 enum ColorBy {
     Accuracy,
+    /// How well each network's last hidden layer separates the classes (after `mosaic embed --store`).
+    ClassSeparation,
     Parameters,
     Depth,
     Width,
@@ -248,6 +250,10 @@ fn explorer_options(p: &PopulationArgs, panel: bool, store: Option<PathBuf>, tra
             bail!("--color-by accuracy needs trained networks: pass --store with a sweep (or drop --no-train)")
         }
         ColorBy::Accuracy => live::VAL_ACCURACY,
+        ColorBy::ClassSeparation if scene.column_index(embed_cmd::CLASS_SEPARATION).is_none() => {
+            bail!("--color-by class-separation needs the store's features: run `mosaic embed --store DIR` first")
+        }
+        ColorBy::ClassSeparation => embed_cmd::CLASS_SEPARATION,
         ColorBy::Parameters => design::COLUMNS[0],
         ColorBy::Depth => design::COLUMNS[1],
         ColorBy::Width => design::COLUMNS[2],

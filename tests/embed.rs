@@ -74,6 +74,18 @@ fn a_stored_sweep_is_embedded_by_representation_and_by_architecture() {
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let snapshot = |name: &str| {
+        mosaic()
+            .args(["snapshot", "--no-panel", "--width", "320", "--height", "200", "--color-by", "class-separation", "--store"])
+            .arg(&store)
+            .arg("--out")
+            .arg(dir.join(name))
+            .output()
+            .unwrap()
+    };
+    let before = snapshot("before.png");
+    assert_eq!(before.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&before.stderr).contains("run `mosaic embed --store DIR` first"));
     for mode in ["representation", "architecture"] {
         let out = mosaic().args(["embed", "--mode", mode, "--store"]).arg(&store).output().unwrap();
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
@@ -94,6 +106,8 @@ fn a_stored_sweep_is_embedded_by_representation_and_by_architecture() {
     assert_eq!(name, "class separation");
     assert_eq!(values.iter().map(|(id, _)| *id).collect::<Vec<_>>(), done);
     assert!(values.iter().all(|(_, v)| v.is_finite() && *v >= 0.0), "{values:?}");
+    let after = snapshot("after.png");
+    assert!(after.status.success(), "{}", String::from_utf8_lossy(&after.stderr));
     let out = mosaic().args(["embed", "--store"]).arg(dir.join("nothing")).output().unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("not a NeuroMosaic store"));
