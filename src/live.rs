@@ -19,7 +19,7 @@ use mosaic_train::train::Checkpoints;
 
 use crate::design::scene_from_specs;
 use crate::sweep_cmd::{
-    PROBE_SIZE, default_sweep_name, load_dataset, open_existing_store, open_or_create_sweep, pick_sweep, worker_count,
+    PROBE_SIZE, load_dataset, open_existing_store, open_or_create_sweep, pick_sweep, worker_count,
 };
 
 /// The colour column that trained runs fill in.
@@ -75,10 +75,8 @@ fn place_by_representation(ids: &[i64], specs: &[ArchSpec], coords: &[(i64, [f64
 pub fn open(p: Population, train: bool) -> Result<(SphereScene, Option<Receiver<SceneUpdate>>)> {
     let (mut store, sweep, data) = if train {
         let data = load_dataset(&p.dataset, p.examples, p.seed)?;
-        let space = p.space.clone().unwrap_or_else(|| mosaic_train::default_space_for(&data));
-        let name = p.sweep.clone().unwrap_or_else(|| default_sweep_name(&p.dataset, &space, p.n, p.seed));
         let mut store = Store::open(&p.store)?;
-        let sweep = open_or_create_sweep(&mut store, &name, space, &p.dataset, &data, p.n, p.seed)?;
+        let sweep = open_or_create_sweep(&mut store, p.sweep.as_deref(), p.space.clone(), &p.dataset, &data, p.n, p.seed)?;
         (store, sweep, Some(data))
     } else {
         let store = open_existing_store(&p.store)?;

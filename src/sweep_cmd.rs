@@ -104,16 +104,20 @@ pub fn default_sweep_name(dataset: &str, space: &SearchSpace, n: usize, seed: u6
 }
 
 /// The stored sweep of that name, checked to have this plan (the same data,
-/// seed, size and space), or a new one sampled by a Latin hypercube.
+/// seed, size and space), or a new one sampled by a Latin hypercube. With no
+/// space, the one that suits the data; with no name, one made from the plan.
 pub fn open_or_create_sweep(
     store: &mut Store,
-    name: &str,
-    space: SearchSpace,
+    name: Option<&str>,
+    space: Option<SearchSpace>,
     dataset: &str,
     data: &Dataset,
     n: usize,
     seed: u64,
 ) -> Result<SweepInfo> {
+    let space = space.unwrap_or_else(|| mosaic_train::default_space_for(data));
+    let name = name.map_or_else(|| default_sweep_name(dataset, &space, n, seed), str::to_string);
+    let name = name.as_str();
     let fingerprint = data.fingerprint();
     if let Some(mut existing) = store.sweep_by_name(name)? {
         // Sweeps stored before data was recorded take this data as theirs.
@@ -146,15 +150,12 @@ pub fn worker_count(requested: Option<usize>) -> usize {
 
 pub fn sweep(args: SweepArgs) -> Result<()> {
     let data = load_dataset(&args.dataset, args.examples as usize, args.seed)?;
-    let space = match &args.space {
-        Some(path) => SearchSpace::load(path)?,
-        None => mosaic_train::default_space_for(&data),
-    };
+    let space = args.space.as_deref().map(SearchSpace::load).transpose()?;
     let splits = split(&data, args.seed, PROBE_SIZE);
-    let name = args.name.clone().unwrap_or_else(|| default_sweep_name(&args.dataset, &space, args.n as usize, args.seed));
     let mut store = Store::open(&args.store)?;
     let _training = store.lock_for_training()?;
-    let sweep = open_or_create_sweep(&mut store, &name, space, &args.dataset, &data, args.n as usize, args.seed)?;
+    let sweep = open_or_create_sweep(&mut store, args.name.as_deref(), space, &args.dataset, &data, args.n as usize, args.seed)?;
+    let name = &sweep.name;
 
     let cancel = Arc::new(AtomicBool::new(false));
     {

@@ -62,15 +62,25 @@ pub fn representation_operator(activations: &[f32], points: usize, width: usize)
     Ok(p)
 }
 
-/// Pairwise Frobenius distances between operators of equal size, through
-/// their Gram matrix: ||A - B||^2 = ||A||^2 + ||B||^2 - 2 <A, B>.
+/// Pairwise Frobenius distances between operators of equal size (each
+/// flattened to a row; see [`row_distances`]).
 pub fn operator_distances(operators: &[Vec<f32>]) -> Result<Mat<f64>, ManifoldError> {
     let len = operators.first().map_or(0, Vec::len);
     if let Some((row, op)) = operators.iter().enumerate().find(|(_, o)| o.len() != len) {
         return Err(ManifoldError::RaggedRows { row, len: op.len(), expected: len });
     }
-    let m = operators.len();
-    let flat = Mat::from_fn(m, len, |i, k| operators[i][k] as f64);
-    let gram = &flat * flat.transpose();
-    Ok(Mat::from_fn(m, m, |i, j| if i == j { 0.0 } else { (gram[(i, i)] + gram[(j, j)] - 2.0 * gram[(i, j)]).max(0.0).sqrt() }))
+    let flat = Mat::from_fn(operators.len(), len, |i, k| operators[i][k] as f64);
+    Ok(row_distances(&flat))
+}
+
+/// Euclidean distances between the rows of a matrix, through the Gram
+/// matrix of the column-centred rows: ||a - b||^2 = ||a||^2 + ||b||^2 - 2 a.b.
+/// Centring leaves distances alone and keeps the Gram entries small, so the
+/// subtraction loses little.
+pub fn row_distances(m: &Mat<f64>) -> Mat<f64> {
+    let (n, d) = (m.nrows(), m.ncols());
+    let mean: Vec<f64> = (0..d).map(|k| (0..n).map(|i| m[(i, k)]).sum::<f64>() / n.max(1) as f64).collect();
+    let centred = Mat::from_fn(n, d, |i, k| m[(i, k)] - mean[k]);
+    let gram = &centred * centred.transpose();
+    Mat::from_fn(n, n, |i, j| if i == j { 0.0 } else { (gram[(i, i)] + gram[(j, j)] - 2.0 * gram[(i, j)]).max(0.0).sqrt() })
 }

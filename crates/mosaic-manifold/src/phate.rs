@@ -21,6 +21,7 @@
 use faer::{Mat, Side};
 
 use crate::ManifoldError;
+use crate::distance::row_distances;
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct PhateConfig {
@@ -368,15 +369,4 @@ pub fn phate_from_distances(distances: &Mat<f64>, config: &PhateConfig) -> Resul
 /// PHATE of feature rows (Euclidean distances between them).
 pub fn phate(rows: &[Vec<f64>], config: &PhateConfig) -> Result<Phate, ManifoldError> {
     phate_from_distances(&pairwise_distances(rows)?, config)
-}
-
-/// Euclidean distances between the rows of a matrix, through the Gram
-/// matrix of the column-centred rows (centring leaves distances alone and
-/// keeps the Gram entries small, so the subtraction loses little).
-fn row_distances(m: &Mat<f64>) -> Mat<f64> {
-    let (n, d) = (m.nrows(), m.ncols());
-    let mean: Vec<f64> = (0..d).map(|k| (0..n).map(|i| m[(i, k)]).sum::<f64>() / n as f64).collect();
-    let centred = Mat::from_fn(n, d, |i, k| m[(i, k)] - mean[k]);
-    let gram = &centred * centred.transpose();
-    Mat::from_fn(n, n, |i, j| if i == j { 0.0 } else { (gram[(i, i)] + gram[(j, j)] - 2.0 * gram[(i, j)]).max(0.0).sqrt() })
 }
