@@ -50,13 +50,16 @@ pub struct EmbedArgs {
     /// Diffusion time: `auto` (knee of the von Neumann entropy) or a number.
     #[arg(long, default_value = "auto")]
     pub t: String,
-    /// Seed (reserved: the dense path uses no randomness).
+    /// Above this many points, diffuse between this many landmarks (0: never).
+    #[arg(long, default_value_t = 2000)]
+    pub landmarks: usize,
+    /// Seed of the landmark clustering (the only randomness).
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
+    /// Print the time each step took.
+    #[arg(long)]
+    pub timings: bool,
 }
-
-/// Largest n the dense path accepts: its matrices hold n^2 doubles each.
-const MAX_DENSE: usize = 5000;
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Mode {
@@ -86,12 +89,19 @@ pub fn embed(args: EmbedArgs) -> Result<()> {
     if !(args.decay > 0.0 && args.decay.is_finite()) {
         bail!("--decay must be a positive number, got {}", args.decay);
     }
-    let config = PhateConfig { knn: args.knn as usize, decay: args.decay, t, dims: args.dims as usize, ..PhateConfig::default() };
+    let config = PhateConfig {
+        knn: args.knn as usize,
+        decay: args.decay,
+        t,
+        dims: args.dims as usize,
+        landmarks: args.landmarks,
+        seed: args.seed,
+        ..PhateConfig::default()
+    };
     let started = std::time::Instant::now();
     let result = match (&args.features, &args.distances) {
         (Some(path), _) => {
             let x = npy::read(path)?;
-            check_size(x.rows, path)?;
             phate(&x.to_rows(), &config).with_context(|| format!("embedding {}", path.display()))?
         }
         (_, Some(path)) => {
@@ -99,7 +109,6 @@ pub fn embed(args: EmbedArgs) -> Result<()> {
             if d.rows != d.cols {
                 bail!("{}: a distance matrix must be square, got {} x {}", path.display(), d.rows, d.cols);
             }
-            check_size(d.rows, path)?;
             let m = Mat::from_fn(d.rows, d.cols, |i, j| d.data[i * d.cols + j]);
             phate_from_distances(&m, &config).with_context(|| format!("embedding {}", path.display()))?
         }
@@ -108,16 +117,20 @@ pub fn embed(args: EmbedArgs) -> Result<()> {
     let rows = result.embedding.len();
     // Fewer points than dimensions give fewer coordinates than asked.
     let cols = result.embedding.first().map_or(0, Vec::len);
-    let out = Array2 { rows, cols, data: result.embedding.into_iter().flatten().collect() };
+    let out = Array2 { rows, cols, data: result.embedding.iter().flatten().copied().collect() };
     let path = args.out.as_ref().context("--out is required")?;
     std::fs::write(path, npy::to_bytes(&out)).with_context(|| format!("cannot write {}", path.display()))?;
     println!(
-        "t = {}{} · {rows} points -> {} ({:.2} s)",
+        "t = {}{} · {rows} points{} -> {} ({:.2} s)",
         result.t,
         if t.is_none() { " (auto)" } else { "" },
+        landmark_note(&result),
         path.display(),
         started.elapsed().as_secs_f64()
     );
+    if args.timings {
+        print_timings(&result);
+    }
     Ok(())
 }
 
@@ -146,9 +159,6 @@ fn embed_store(args: &EmbedArgs, config: &PhateConfig) -> Result<()> {
             (runs.iter().map(|r| r.id).collect(), d, 0)
         }
     };
-    if ids.len() > MAX_DENSE {
-        bail!("sweep `{}` has {} trained networks; this version embeds at most {MAX_DENSE}", sweep.name, ids.len());
-    }
     if ids.len() < 4 {
         bail!("sweep `{}` has {} trained networks to embed; PHATE needs at least 4", sweep.name, ids.len());
     }
@@ -218,9 +228,16 @@ fn representation_distances(layers: &[LastLayer], runs: usize, probe: usize) -> 
     Ok((ids, operator_distances(&operators)?, skipped))
 }
 
-fn check_size(n: usize, path: &std::path::Path) -> Result<()> {
-    if n > MAX_DENSE {
-        bail!("{}: {n} points; this version embeds at most {MAX_DENSE} (landmarks for larger sets are not implemented yet)", path.display());
+fn print_timings(result: &mosaic_manifold::phate::Phate) {
+    for (step, seconds) in &result.timings {
+        println!("  {step:<24} {seconds:>8.3} s");
     }
-    Ok(())
+}
+
+/// ", through N landmarks" when landmarks were used.
+fn landmark_note(result: &mosaic_manifold::phate::Phate) -> String {
+    match &result.landmark_of {
+        Some(l) => format!(" through {} landmarks", l.iter().max().map_or(0, |m| m + 1)),
+        None => String::new(),
+    }
 }

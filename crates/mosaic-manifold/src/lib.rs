@@ -5,6 +5,8 @@
 pub mod cluster;
 pub mod distance;
 pub mod features;
+pub mod graph;
+pub mod landmark;
 pub mod npy;
 pub mod pca;
 pub mod phate;

@@ -3,25 +3,32 @@
 //! the potential distances match it:
 //!
 //! 1. alpha-decay kernel `K0_ij = exp(-(d_ij / bw_i)^decay)`, `bw_i` the
-//!    distance to the `knn`-th nearest other point, entries below 1e-4 zeroed;
-//!    symmetrised `K = (K0 + K0^T) / 2`; diffusion operator `P = D^-1 K`;
-//! 2. t: the knee of the von Neumann entropy of P's singular values;
-//! 3. potential `-ln(P^t + 1e-7)` and Euclidean distances between its rows;
-//! 4. classical MDS (as the reference computes it), then metric MDS by
+//!    distance to the `knn`-th nearest other point, entries below 1e-4
+//!    dropped; symmetrised `K = (K0 + K0^T) / 2` (sparse, see [`crate::graph`]);
+//!    diffusion operator `P = D^-1 K`;
+//! 2. above `landmarks` points, diffusion runs between landmarks instead
+//!    (see [`crate::landmark`]), as the reference does above 2,000 points;
+//! 3. t: the knee of the von Neumann entropy of P's singular values;
+//! 4. potential `-ln(P^t + 1e-7)` and Euclidean distances between its rows;
+//! 5. classical MDS (as the reference computes it), then metric MDS by
 //!    SMACOF (the reference's `mds_solver="smacof"`; its default is an SGD
-//!    solver), aligned onto the classical solution as the reference does.
+//!    solver), aligned onto the classical solution as the reference does;
+//!    with landmarks, every point then takes its transitions to the
+//!    landmarks times their coordinates.
 //!
 //! Unlike the reference, features are never reduced by PCA first (it does
 //! so above 100 features and 100 points); pass at most 100 features, or a
-//! distance matrix, for identical results.
-//!
-//! Dense: memory and time grow with n^2 and n^3; landmarks for large n are
-//! not implemented yet.
+//! distance matrix, for identical results. New points join an embedding
+//! without moving it through [`extend`].
+
+use std::time::Instant;
 
 use faer::{Mat, Side};
 
 use crate::ManifoldError;
 use crate::distance::row_distances;
+use crate::graph::{self, Sparse};
+use crate::landmark;
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct PhateConfig {
@@ -37,11 +44,15 @@ pub struct PhateConfig {
     /// SMACOF iterations at most, and the relative stress change that stops it.
     pub mds_iterations: usize,
     pub mds_tolerance: f64,
+    /// Above this many points, diffuse between this many landmarks (0: never).
+    pub landmarks: usize,
+    /// Seed of the landmark clustering (the only randomness).
+    pub seed: u64,
 }
 
 impl Default for PhateConfig {
     fn default() -> Self {
-        PhateConfig { knn: 5, decay: 40.0, t: None, t_max: 100, dims: 3, mds_iterations: 3000, mds_tolerance: 1e-6 }
+        PhateConfig { knn: 5, decay: 40.0, t: None, t_max: 100, dims: 3, mds_iterations: 3000, mds_tolerance: 1e-6, landmarks: 2000, seed: 0 }
     }
 }
 
@@ -69,8 +80,6 @@ impl PhateConfig {
     }
 }
 
-/// Kernel entries below this are zeroed (graphtools' `thresh`).
-const THRESH: f64 = 1e-4;
 /// Added before the logarithm of the potential.
 const POTENTIAL_EPS: f64 = 1e-7;
 
@@ -81,16 +90,21 @@ pub struct Phate {
     /// Von Neumann entropy of P^(k+1) for k = 0..t_max (what t was picked
     /// from); empty when t was given.
     pub entropy: Vec<f64>,
-    /// Euclidean distances between rows of the potential, n x n.
+    /// Euclidean distances between rows of the potential, n x n (between
+    /// landmarks, L x L, when landmarks were used).
     pub potential_distances: Mat<f64>,
     /// The embedding, n rows of `dims` coordinates.
     pub embedding: Vec<Vec<f64>>,
     /// SMACOF iterations run.
     pub mds_iterations: usize,
+    /// Each point's landmark, when landmarks were used.
+    pub landmark_of: Option<Vec<usize>>,
+    /// Seconds spent in each step, in order.
+    pub timings: Vec<(&'static str, f64)>,
 }
 
-/// Pairwise Euclidean distances between rows.
-pub fn pairwise_distances(rows: &[Vec<f64>]) -> Result<Mat<f64>, ManifoldError> {
+/// Checks feature rows: all of one length, every value finite.
+pub fn check_rows(rows: &[Vec<f64>]) -> Result<(), ManifoldError> {
     let d = rows.first().map_or(0, Vec::len);
     if let Some((row, r)) = rows.iter().enumerate().find(|(_, r)| r.len() != d) {
         return Err(ManifoldError::RaggedRows { row, len: r.len(), expected: d });
@@ -98,10 +112,7 @@ pub fn pairwise_distances(rows: &[Vec<f64>]) -> Result<Mat<f64>, ManifoldError> 
     if let Some(row) = rows.iter().position(|r| r.iter().any(|x| !x.is_finite())) {
         return Err(ManifoldError::NonFinite { row });
     }
-    let n = rows.len();
-    Ok(Mat::from_fn(n, n, |i, j| {
-        rows[i].iter().zip(&rows[j]).map(|(a, b)| (a - b) * (a - b)).sum::<f64>().sqrt()
-    }))
+    Ok(())
 }
 
 /// Checks that `d` can be a distance matrix: square, finite, non-negative, zero diagonal.
@@ -118,32 +129,6 @@ pub fn check_distances(d: &Mat<f64>) -> Result<(), ManifoldError> {
         }
     }
     Ok(())
-}
-
-/// The symmetrised alpha-decay kernel `K = (K0 + K0^T) / 2`.
-pub fn kernel(distances: &Mat<f64>, knn: usize, decay: f64) -> Mat<f64> {
-    let n = distances.nrows();
-    // graphtools clamps knn to n - 2.
-    let k = knn.min(n.saturating_sub(2)).max(1);
-    let bandwidth: Vec<f64> = (0..n)
-        .map(|i| {
-            let mut row: Vec<f64> = (0..n).map(|j| distances[(i, j)]).collect();
-            row.select_nth_unstable_by(k, f64::total_cmp);
-            row[k].max(f64::EPSILON)
-        })
-        .collect();
-    let k0 = Mat::from_fn(n, n, |i, j| {
-        let v = (-(distances[(i, j)] / bandwidth[i]).powf(decay)).exp();
-        if v >= THRESH { v } else { 0.0 }
-    });
-    Mat::from_fn(n, n, |i, j| 0.5 * (k0[(i, j)] + k0[(j, i)]))
-}
-
-/// The diffusion operator `P = D^-1 K` and the degrees `D` (row sums of K).
-pub fn diffusion_operator(kernel: &Mat<f64>) -> (Mat<f64>, Vec<f64>) {
-    let n = kernel.nrows();
-    let degree: Vec<f64> = (0..n).map(|i| (0..n).map(|j| kernel[(i, j)]).sum()).collect();
-    (Mat::from_fn(n, n, |i, j| kernel[(i, j)] / degree[i]), degree)
 }
 
 /// Von Neumann entropy of `P^(k+1)` for k in 0..t_max, from P's singular
@@ -200,18 +185,6 @@ pub fn find_knee(y: &[f64]) -> usize {
         }
     }
     best.1
-}
-
-/// `P^t` through the symmetric `A = D^-1/2 K D^-1/2` (P = D^-1/2 A D^1/2):
-/// one eigendecomposition instead of repeated dense products.
-fn diffusion_power(kernel: &Mat<f64>, degree: &[f64], t: usize) -> Result<Mat<f64>, ManifoldError> {
-    let n = kernel.nrows();
-    let a = Mat::from_fn(n, n, |i, j| kernel[(i, j)] / (degree[i] * degree[j]).sqrt());
-    let eig = a.self_adjoint_eigen(Side::Lower).map_err(|e| ManifoldError::Numerics(format!("{e:?}")))?;
-    let (u, s) = (eig.U(), eig.S().column_vector());
-    let scaled = Mat::from_fn(n, n, |i, k| u[(i, k)] * s[k].powi(t as i32));
-    let at = &scaled * u.transpose();
-    Ok(Mat::from_fn(n, n, |i, j| at[(i, j)] * (degree[j] / degree[i]).sqrt()))
 }
 
 /// Classical MDS as the reference computes it (randomized PCA of the
@@ -274,44 +247,62 @@ pub fn top_eigenpairs(b: &Mat<f64>, k: usize) -> Result<(Vec<f64>, Mat<f64>), Ma
 /// Metric MDS by SMACOF (Guttman transforms) from `init`, as scikit-learn
 /// does it; stops when the stress falls by less than `tolerance` relative to
 /// the embedding's scale. Returns the embedding and the iterations run.
-/// Distances between embedded points are recomputed on the fly, so memory
-/// stays at the input plus O(n * dims).
+///
+/// One parallel pass over the pairs per iteration computes both the stress
+/// of the current embedding and its Guttman transform; distances between
+/// embedded points are computed on the fly, so memory stays at the input
+/// plus O(n * dims).
 pub fn smacof(distances: &Mat<f64>, init: Mat<f64>, max_iter: usize, tolerance: f64) -> (Mat<f64>, usize) {
+    use rayon::prelude::*;
     let n = distances.nrows();
     let dims = init.ncols();
-    let dist = |x: &Mat<f64>, i: usize, j: usize| (0..dims).map(|k| (x[(i, k)] - x[(j, k)]).powi(2)).sum::<f64>().sqrt();
-    let mut x = init;
+    // Row-major copy: one point's coordinates side by side.
+    let mut x: Vec<f64> = (0..n).flat_map(|i| (0..dims).map(move |k| (i, k))).map(|(i, k)| init[(i, k)]).collect();
+    let to_mat = |x: &[f64]| Mat::from_fn(n, dims, |i, k| x[i * dims + k]);
     let mut old_stress: Option<f64> = None;
-    for it in 0..max_iter {
-        // Guttman transform: x_i <- (1/n) sum_j D_ij / d_ij (x_i - x_j), with d = 0 read as 1e-5.
-        let next = Mat::from_fn(n, dims, |i, k| {
-            let mut acc = 0.0;
-            for j in 0..n {
-                if j != i {
-                    let d = dist(&x, i, j);
-                    let d = if d == 0.0 { 1e-5 } else { d };
-                    acc += distances[(i, j)] / d * (x[(i, k)] - x[(j, k)]);
+    for it in 0..=max_iter {
+        // Per point: its Guttman update x_i <- (1/n) sum_j D_ij / d_ij (x_i - x_j)
+        // (d = 0 read as 1e-5), and its pairs j > i of the stress and scale.
+        let rows: Vec<(Vec<f64>, f64, f64)> = (0..n)
+            .into_par_iter()
+            .map(|i| {
+                let xi = &x[i * dims..(i + 1) * dims];
+                let mut acc = vec![0.0; dims];
+                let (mut stress, mut norm) = (0.0, 0.0);
+                for j in 0..n {
+                    if j == i {
+                        continue;
+                    }
+                    let xj = &x[j * dims..(j + 1) * dims];
+                    let d = xi.iter().zip(xj).map(|(a, b)| (a - b) * (a - b)).sum::<f64>().sqrt();
+                    let target = distances[(j, i)];
+                    if j > i {
+                        stress += (d - target).powi(2);
+                        norm += d * d;
+                    }
+                    let ratio = target / if d == 0.0 { 1e-5 } else { d };
+                    acc.iter_mut().zip(xi.iter().zip(xj)).for_each(|(a, (p, q))| *a += ratio * (p - q));
+                }
+                acc.iter_mut().for_each(|a| *a /= n as f64);
+                (acc, stress, norm)
+            })
+            .collect();
+        if it > 0 {
+            let stress: f64 = rows.iter().map(|r| r.1).sum();
+            let norm: f64 = rows.iter().map(|r| r.2).sum();
+            if let Some(old) = old_stress {
+                if (old - stress) / norm < tolerance {
+                    return (to_mat(&x), it);
                 }
             }
-            acc / n as f64
-        });
-        x = next;
-        let (mut stress, mut norm) = (0.0, 0.0);
-        for i in 0..n {
-            for j in i + 1..n {
-                let d = dist(&x, i, j);
-                stress += (d - distances[(i, j)]).powi(2);
-                norm += d * d;
-            }
+            old_stress = Some(stress);
         }
-        if let Some(old) = old_stress {
-            if (old - stress) / norm < tolerance {
-                return (x, it + 1);
-            }
+        if it == max_iter {
+            break;
         }
-        old_stress = Some(stress);
+        x = rows.into_iter().flat_map(|r| r.0).collect();
     }
-    (x, max_iter)
+    (to_mat(&x), max_iter)
 }
 
 /// The reference's last step (`scipy.spatial.procrustes(classic, y)`): `y`
@@ -334,39 +325,121 @@ pub fn align_to(reference: &Mat<f64>, y: &Mat<f64>) -> Mat<f64> {
     Mat::from_fn(aligned.nrows(), aligned.ncols(), |i, k| aligned[(i, k)] * scale)
 }
 
+
 /// PHATE of points given by their pairwise distances.
 pub fn phate_from_distances(distances: &Mat<f64>, config: &PhateConfig) -> Result<Phate, ManifoldError> {
     config.validate()?;
     check_distances(distances)?;
-    let n = distances.nrows();
-    if n < 4 {
-        return Err(ManifoldError::TooFewPoints { needed: 4, got: n });
-    }
-    let k = kernel(distances, config.knn, config.decay);
-    let (p, degree) = diffusion_operator(&k);
-    let (t, entropy) = match config.t {
-        Some(t) => (t, Vec::new()),
-        None => {
-            let singular = p.singular_values().map_err(|e| ManifoldError::Numerics(format!("{e:?}")))?;
-            let entropy = von_neumann_entropy(&singular, config.t_max.max(3));
-            (find_knee(&entropy), entropy)
-        }
-    };
-    drop(p);
-    let pt = diffusion_power(&k, &degree, t)?;
-    drop(k);
-    let potential = Mat::from_fn(n, n, |i, j| -(pt[(i, j)].max(0.0) + POTENTIAL_EPS).ln());
-    drop(pt);
-    let potential_distances = row_distances(&potential);
-    drop(potential);
-    let classic = classical_mds(&potential_distances, config.dims)?;
-    let (y, iterations) = smacof(&potential_distances, classic.clone(), config.mds_iterations, config.mds_tolerance);
-    let y = align_to(&classic, &y);
-    let embedding = (0..n).map(|i| (0..y.ncols()).map(|k| y[(i, k)]).collect()).collect();
-    Ok(Phate { t, entropy, potential_distances, embedding, mds_iterations: iterations })
+    check_count(distances.nrows())?;
+    let started = Instant::now();
+    let kernel = graph::kernel_from_distances(distances, config.knn, config.decay);
+    run(kernel, config, ("kernel", started.elapsed().as_secs_f64()))
 }
 
 /// PHATE of feature rows (Euclidean distances between them).
 pub fn phate(rows: &[Vec<f64>], config: &PhateConfig) -> Result<Phate, ManifoldError> {
-    phate_from_distances(&pairwise_distances(rows)?, config)
+    config.validate()?;
+    check_rows(rows)?;
+    check_count(rows.len())?;
+    let started = Instant::now();
+    let x = Mat::from_fn(rows.len(), rows[0].len(), |i, k| rows[i][k]);
+    let kernel = graph::kernel_from_features(&x, config.knn, config.decay);
+    run(kernel, config, ("kernel", started.elapsed().as_secs_f64()))
+}
+
+fn check_count(n: usize) -> Result<(), ManifoldError> {
+    if n < 4 {
+        return Err(ManifoldError::TooFewPoints { needed: 4, got: n });
+    }
+    Ok(())
+}
+
+/// Steps 2 to 5 on the symmetric kernel.
+fn run(kernel: Sparse, config: &PhateConfig, kernel_time: (&'static str, f64)) -> Result<Phate, ManifoldError> {
+    let mut timings = vec![kernel_time];
+    let mut clock = Instant::now();
+    let mut lap = |what: &'static str, timings: &mut Vec<(&'static str, f64)>| {
+        timings.push((what, clock.elapsed().as_secs_f64()));
+        clock = Instant::now();
+    };
+    let n = kernel.rows;
+    let p = kernel.row_normalised();
+    let (operator, landmarks) = if config.landmarks > 0 && n > config.landmarks {
+        let l = landmark::landmarks(&kernel, &p, config.landmarks, config.seed)?;
+        lap("landmarks", &mut timings);
+        (l.operator.clone(), Some(l))
+    } else {
+        (p.to_dense(), None)
+    };
+    drop((kernel, p));
+    let (t, entropy) = match config.t {
+        Some(t) => (t, Vec::new()),
+        None => {
+            let singular = singular_values(&operator)?;
+            let entropy = von_neumann_entropy(&singular, config.t_max.max(3));
+            lap("entropy (automatic t)", &mut timings);
+            (find_knee(&entropy), entropy)
+        }
+    };
+    let pt = graph::matrix_power(&operator, t);
+    drop(operator);
+    lap("diffusion P^t", &mut timings);
+    let m = pt.nrows();
+    let potential = Mat::from_fn(m, m, |i, j| -(pt[(i, j)].max(0.0) + POTENTIAL_EPS).ln());
+    drop(pt);
+    let potential_distances = row_distances(&potential);
+    drop(potential);
+    lap("potential distances", &mut timings);
+    let classic = classical_mds(&potential_distances, config.dims)?;
+    lap("classical MDS", &mut timings);
+    let (y, iterations) = smacof(&potential_distances, classic.clone(), config.mds_iterations, config.mds_tolerance);
+    let y = align_to(&classic, &y);
+    lap("metric MDS (SMACOF)", &mut timings);
+    let y = match &landmarks {
+        Some(l) => l.transitions.mul_dense(&y),
+        None => y,
+    };
+    let embedding = (0..n).map(|i| (0..y.ncols()).map(|k| y[(i, k)]).collect()).collect();
+    Ok(Phate {
+        t,
+        entropy,
+        potential_distances,
+        embedding,
+        mds_iterations: iterations,
+        landmark_of: landmarks.map(|l| l.cluster),
+        timings,
+    })
+}
+
+/// Singular values of a square operator, from the eigenvalues of `M M^T`
+/// (a symmetric eigenvalue problem is about three times cheaper than an SVD).
+fn singular_values(m: &Mat<f64>) -> Result<Vec<f64>, ManifoldError> {
+    let gram = m * m.transpose();
+    let values = gram.self_adjoint_eigenvalues(Side::Lower).map_err(|e| ManifoldError::Numerics(format!("{e:?}")))?;
+    let mut s: Vec<f64> = values.iter().map(|v| v.max(0.0).sqrt()).collect();
+    s.sort_by(|a, b| b.total_cmp(a));
+    Ok(s)
+}
+
+/// Coordinates for a new point from its distances to every embedded point,
+/// without moving them: its alpha-decay affinities (bandwidth: its `knn`-th
+/// nearest embedded point), normalised to transition probabilities, average
+/// the embedded coordinates. This is the reference's `transform` for new
+/// data; with landmarks it is the same, since the embedded coordinates are
+/// themselves transitions times landmark coordinates.
+pub fn extend(distances: &[f64], embedding: &[Vec<f64>], knn: usize, decay: f64) -> Result<Vec<f64>, ManifoldError> {
+    if distances.len() != embedding.len() {
+        return Err(ManifoldError::RaggedRows { row: 0, len: distances.len(), expected: embedding.len() });
+    }
+    if let Some(j) = distances.iter().position(|d| !d.is_finite() || *d < 0.0) {
+        return Err(ManifoldError::BadDistance { row: 0, col: j, value: distances[j] });
+    }
+    if embedding.is_empty() {
+        return Err(ManifoldError::TooFewPoints { needed: 1, got: 0 });
+    }
+    let candidates: Vec<(usize, f64)> = distances.iter().copied().enumerate().collect();
+    let weights = graph::decay_row(&candidates, knn.clamp(1, distances.len()), decay, false);
+    let total: f64 = weights.iter().map(|w| w.1).sum();
+    let dims = embedding[0].len();
+    Ok((0..dims).map(|k| weights.iter().map(|&(j, w)| w * embedding[j][k]).sum::<f64>() / total).collect())
 }

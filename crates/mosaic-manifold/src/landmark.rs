@@ -1,0 +1,185 @@
+//! Landmarks for large n, as graphtools builds them for PHATE: points are
+//! grouped by k-means on the leading singular vectors of the diffusion
+//! operator P (spectral clustering), each group becomes a landmark, and
+//! diffusion runs between landmarks through
+//! `P_landmark = P_mn P_nm` (landmark -> points -> landmark). Every point's
+//! coordinates are then its transitions to the landmarks times theirs.
+
+use faer::{Mat, Side};
+use rayon::prelude::*;
+
+use crate::ManifoldError;
+use crate::graph::Sparse;
+
+/// Singular vectors used for the spectral clustering (graphtools' `n_svd`).
+pub const SPECTRAL_DIMS: usize = 100;
+
+/// The landmark structure of one graph.
+#[derive(Clone, Debug)]
+pub struct Landmarks {
+    /// Each point's landmark.
+    pub cluster: Vec<usize>,
+    /// Transitions from points to landmarks (n x L, rows sum to 1).
+    pub transitions: Sparse,
+    /// Diffusion between landmarks (L x L, rows sum to 1).
+    pub operator: Mat<f64>,
+}
+
+/// A small deterministic generator (SplitMix64) for seeds and starts.
+struct SplitMix(u64);
+
+impl SplitMix {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// Uniform in [-1, 1).
+    fn symmetric(&mut self) -> f64 {
+        (self.next() >> 11) as f64 / (1u64 << 52) as f64 - 1.0
+    }
+}
+
+/// Rows of `P` in the space of its `dims` leading left singular vectors,
+/// scaled by the singular values (`P V = U S`), by randomized subspace
+/// iteration (Halko et al. 2011) with sparse products only.
+pub fn spectral_coordinates(p: &Sparse, dims: usize, seed: u64) -> Result<Mat<f64>, ManifoldError> {
+    let n = p.rows;
+    let width = (dims + 10).min(n);
+    let pt = p.transpose();
+    let mut rng = SplitMix(seed);
+    let omega = Mat::from_fn(n, width, |_, _| rng.symmetric());
+    let mut q = p.mul_dense(&omega).qr().compute_thin_Q();
+    for _ in 0..4 {
+        let z = pt.mul_dense(&q).qr().compute_thin_Q();
+        q = p.mul_dense(&z).qr().compute_thin_Q();
+    }
+    // B = Q^T P; B B^T = W S^2 W^T, and P V = Q W S on the captured range.
+    let bt = pt.mul_dense(&q);
+    let bbt = bt.transpose() * &bt;
+    let eig = bbt.self_adjoint_eigen(Side::Lower).map_err(|e| ManifoldError::Numerics(format!("{e:?}")))?;
+    let (w, s2) = (eig.U(), eig.S().column_vector());
+    let keep = dims.min(width);
+    // Eigenvalues ascend: the leading ones are last.
+    let qw = &q * w;
+    Ok(Mat::from_fn(n, keep, |i, k| {
+        let c = width - 1 - k;
+        qw[(i, c)] * s2[c].max(0.0).sqrt()
+    }))
+}
+
+/// K-means (Lloyd) into at most `k` groups, started from `k` distinct rows
+/// drawn with `seed`; stops when under 0.1 % of points move or after
+/// `iterations`. Empty groups are dropped; groups are renumbered 0.. in order
+/// of their first point.
+pub fn kmeans(x: &Mat<f64>, k: usize, iterations: usize, seed: u64) -> Vec<usize> {
+    let (n, d) = (x.nrows(), x.ncols());
+    let k = k.min(n).max(1);
+    // A seeded partial Fisher-Yates shuffle picks the starting rows.
+    let mut order: Vec<usize> = (0..n).collect();
+    let mut rng = SplitMix(seed ^ 0x5EED);
+    for i in 0..k {
+        let j = i + (rng.next() % (n - i) as u64) as usize;
+        order.swap(i, j);
+    }
+    let mut centres = Mat::from_fn(k, d, |c, j| x[(order[c], j)]);
+    let norms: Vec<f64> = (0..n).map(|i| (0..d).map(|j| x[(i, j)].powi(2)).sum()).collect();
+    let mut label = vec![usize::MAX; n];
+    for _ in 0..iterations.max(1) {
+        let centre_norms: Vec<f64> = (0..k).map(|c| (0..d).map(|j| centres[(c, j)].powi(2)).sum()).collect();
+        let mut moved = 0;
+        // Blocks small enough that the k x block products stay in cache.
+        for start in (0..n).step_by(256) {
+            let end = (start + 256).min(n);
+            let cross = &centres * x.subrows(start, end - start).transpose();
+            let nearest: Vec<usize> = (start..end)
+                .into_par_iter()
+                .map(|i| {
+                    let column = cross.col(i - start);
+                    (0..k)
+                        .map(|c| (c, norms[i] + centre_norms[c] - 2.0 * column[c]))
+                        .min_by(|a, b| a.1.total_cmp(&b.1))
+                        .map_or(0, |m| m.0)
+                })
+                .collect();
+            for (i, c) in (start..end).zip(nearest) {
+                moved += usize::from(label[i] != c);
+                label[i] = c;
+            }
+        }
+        let mut sums = Mat::<f64>::zeros(k, d);
+        let mut counts = vec![0usize; k];
+        for i in 0..n {
+            counts[label[i]] += 1;
+            for j in 0..d {
+                sums[(label[i], j)] += x[(i, j)];
+            }
+        }
+        for c in 0..k {
+            if counts[c] > 0 {
+                for j in 0..d {
+                    centres[(c, j)] = sums[(c, j)] / counts[c] as f64;
+                }
+            }
+        }
+        if moved * 1000 <= n {
+            break;
+        }
+    }
+    let mut renumber = vec![usize::MAX; k];
+    let mut next = 0;
+    for l in &mut label {
+        if renumber[*l] == usize::MAX {
+            renumber[*l] = next;
+            next += 1;
+        }
+        *l = renumber[*l];
+    }
+    label
+}
+
+/// The landmark operator and transitions for kernel `kernel` with diffusion
+/// operator `p`, grouped into at most `count` landmarks.
+pub fn landmarks(kernel: &Sparse, p: &Sparse, count: usize, seed: u64) -> Result<Landmarks, ManifoldError> {
+    let n = p.rows;
+    let coords = spectral_coordinates(p, SPECTRAL_DIMS.min(n), seed)?;
+    let cluster = kmeans(&coords, count, 8, seed);
+    let l = cluster.iter().max().map_or(0, |m| m + 1);
+    // Point -> landmark: P's row mass on each group.
+    let transitions = Sparse::from_rows(
+        l,
+        (0..n)
+            .map(|i| {
+                let (cols, vals) = p.row(i);
+                cols.iter().zip(vals).map(|(&j, &v)| (cluster[j], v)).collect()
+            })
+            .collect(),
+    )
+    .row_normalised();
+    // Landmark -> point: the group's summed kernel rows, normalised.
+    let mut from = vec![Vec::new(); l];
+    for j in 0..n {
+        let (cols, vals) = kernel.row(j);
+        from[cluster[j]].extend(cols.iter().zip(vals).map(|(&i, &v)| (i, v)));
+    }
+    let from = Sparse::from_rows(n, from).row_normalised();
+    let rows: Vec<Vec<f64>> = (0..l)
+        .into_par_iter()
+        .map(|c| {
+            let mut row = vec![0.0; l];
+            let (cols, vals) = from.row(c);
+            for (&i, &v) in cols.iter().zip(vals) {
+                let (to, w) = transitions.row(i);
+                for (&c2, &w) in to.iter().zip(w) {
+                    row[c2] += v * w;
+                }
+            }
+            row
+        })
+        .collect();
+    let operator = Mat::from_fn(l, l, |a, b| rows[a][b]);
+    Ok(Landmarks { cluster, transitions, operator })
+}

@@ -1,0 +1,180 @@
+//! The sparse graph, landmarks for large n, and out-of-sample placement.
+
+use faer::Mat;
+use mosaic_manifold::graph::{Sparse, kernel_from_distances, kernel_from_features, matrix_power};
+use mosaic_manifold::landmark::kmeans;
+use mosaic_manifold::phate::{PhateConfig, extend, phate};
+use rand::{RngExt, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+fn normal(rng: &mut ChaCha8Rng) -> f64 {
+    let (u, v): (f64, f64) = (rng.random::<f64>().max(1e-12), rng.random());
+    (-2.0 * u.ln()).sqrt() * (std::f64::consts::TAU * v).cos()
+}
+
+/// Three noisy arms from a common centre in `dims` dimensions; returns the
+/// points, each one's arm and how far out along it (0..1).
+fn branches(n: usize, dims: usize, seed: u64) -> (Vec<Vec<f64>>, Vec<usize>, Vec<f64>) {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let directions: Vec<Vec<f64>> = (0..3)
+        .map(|_| {
+            let d: Vec<f64> = (0..dims).map(|_| normal(&mut rng)).collect();
+            let norm = d.iter().map(|v| v * v).sum::<f64>().sqrt();
+            d.iter().map(|v| v / norm).collect()
+        })
+        .collect();
+    let (mut x, mut arm, mut along) = (Vec::new(), Vec::new(), Vec::new());
+    for i in 0..n {
+        let a = i % 3;
+        let s: f64 = rng.random();
+        x.push((0..dims).map(|k| 4.0 * s * directions[a][k] + 0.15 * normal(&mut rng)).collect());
+        arm.push(a);
+        along.push(s);
+    }
+    (x, arm, along)
+}
+
+fn distances(x: &[Vec<f64>]) -> Mat<f64> {
+    Mat::from_fn(x.len(), x.len(), |i, j| x[i].iter().zip(&x[j]).map(|(a, b)| (a - b).powi(2)).sum::<f64>().sqrt())
+}
+
+/// Procrustes disparity (scipy's): 0 for shapes equal up to rotation and scale, at most 1.
+fn disparity(a: &[Vec<f64>], b: &[Vec<f64>]) -> f64 {
+    let standardise = |m: &[Vec<f64>]| {
+        let (n, d) = (m.len(), m[0].len());
+        let mean: Vec<f64> = (0..d).map(|k| m.iter().map(|r| r[k]).sum::<f64>() / n as f64).collect();
+        let c = Mat::from_fn(n, d, |i, k| m[i][k] - mean[k]);
+        let norm = c.norm_l2();
+        Mat::from_fn(n, d, |i, k| c[(i, k)] / norm)
+    };
+    let s: f64 = (standardise(a).transpose() * standardise(b)).singular_values().unwrap().iter().sum();
+    1.0 - s * s
+}
+
+#[test]
+fn the_blockwise_kernel_equals_the_kernel_of_all_distances() {
+    // More points than one block, so block edges are crossed.
+    let (x, _, _) = branches(1100, 6, 1);
+    let from_features = kernel_from_features(&Mat::from_fn(x.len(), 6, |i, k| x[i][k]), 5, 40.0);
+    let from_distances = kernel_from_distances(&distances(&x), 5, 40.0);
+    assert_eq!(from_features.rows, 1100);
+    assert!(from_features.nnz() < 1100 * 40, "the kernel is sparse: {} entries", from_features.nnz());
+    let (a, b) = (from_features.to_dense(), from_distances.to_dense());
+    let worst = (0..1100).flat_map(|i| (0..1100).map(move |j| (i, j))).map(|(i, j)| (a[(i, j)] - b[(i, j)]).abs()).fold(0.0, f64::max);
+    assert!(worst < 1e-12, "kernels differ by {worst}");
+    // Symmetric, with each point's own affinity 1/2 + 1/2.
+    assert!((0..1100).all(|i| (a[(i, i)] - 1.0).abs() < 1e-15));
+    assert!((0..1100).all(|i| (0..1100).all(|j| a[(i, j)] == a[(j, i)])));
+}
+
+#[test]
+fn sparse_rows_sum_repeats_and_transpose() {
+    let m = Sparse::from_rows(3, vec![vec![(2, 1.0), (0, 2.0), (2, 0.5)], vec![], vec![(1, 4.0)]]);
+    assert_eq!(m.nnz(), 3);
+    assert_eq!(m.get(0, 2), 1.5);
+    assert_eq!(m.row_sums(), vec![3.5, 0.0, 4.0]);
+    let t = m.transpose();
+    assert_eq!((t.get(2, 0), t.get(1, 2), t.get(0, 1)), (1.5, 4.0, 0.0));
+    assert_eq!(m.row_normalised().row_sums(), vec![1.0, 0.0, 1.0]);
+    let dense = Mat::from_fn(3, 2, |i, j| (i + 2 * j) as f64);
+    let product = m.mul_dense(&dense);
+    let expected = m.to_dense() * &dense;
+    assert!((0..3).all(|i| (0..2).all(|j| product[(i, j)] == expected[(i, j)])));
+}
+
+#[test]
+fn matrix_power_is_repeated_multiplication() {
+    let m = Mat::from_fn(4, 4, |i, j| if i == j { 0.5 } else { 0.5 / 3.0 } * (1.0 + 0.1 * (i * j) as f64));
+    let mut slow = Mat::<f64>::identity(4, 4);
+    for t in 1..=13 {
+        slow = &slow * &m;
+        let fast = matrix_power(&m, t);
+        let worst = (0..4).flat_map(|i| (0..4).map(move |j| (i, j))).map(|(i, j)| (fast[(i, j)] - slow[(i, j)]).abs()).fold(0.0, f64::max);
+        assert!(worst < 1e-14, "t = {t}: {worst}");
+    }
+}
+
+#[test]
+fn kmeans_separates_distant_groups_and_repeats_with_its_seed() {
+    let mut rng = ChaCha8Rng::seed_from_u64(3);
+    let centres = [[0.0, 0.0], [10.0, 0.0], [0.0, 10.0], [10.0, 10.0]];
+    let x = Mat::from_fn(400, 2, |i, k| centres[i % 4][k] + 0.3 * normal(&mut rng));
+    let labels = kmeans(&x, 4, 50, 7);
+    assert_eq!(labels, kmeans(&x, 4, 50, 7), "repeatable");
+    assert_eq!(labels[0], 0, "numbered by first appearance");
+    // Every point shares its group with exactly the points of its own centre.
+    for i in 0..400 {
+        for j in 0..400 {
+            assert_eq!(labels[i] == labels[j], i % 4 == j % 4, "points {i} and {j}");
+        }
+    }
+}
+
+#[test]
+fn landmarks_approximate_the_exact_embedding() {
+    let (x, arm, along) = branches(2400, 5, 2);
+    let exact = phate(&x, &PhateConfig { landmarks: 0, ..PhateConfig::default() }).unwrap();
+    let config = PhateConfig { landmarks: 300, ..PhateConfig::default() };
+    let fast = phate(&x, &config).unwrap();
+    let groups = fast.landmark_of.as_ref().expect("landmarks are used above 300 points");
+    let count = groups.iter().max().unwrap() + 1;
+    assert!((250..=300).contains(&count), "{count} landmarks");
+    assert_eq!(fast.potential_distances.nrows(), count);
+    assert_eq!(fast.embedding.len(), 2400);
+    let d = disparity(&exact.embedding, &fast.embedding);
+    eprintln!("t exact {} / landmarks {}, disparity {d:.4}", exact.t, fast.t);
+    assert!(d < 0.1, "landmark embedding departs from the exact one: disparity {d}");
+    // The arms' outer halves stay apart: each such point's nearest
+    // embedded neighbours lie on its own arm.
+    let y = &fast.embedding;
+    let outer: Vec<usize> = (0..2400).filter(|&i| along[i] > 0.5).collect();
+    let mut same = 0;
+    for &i in &outer {
+        let nearest = (0..2400)
+            .filter(|&j| j != i)
+            .min_by(|&a, &b| {
+                let da: f64 = y[a].iter().zip(&y[i]).map(|(p, q)| (p - q).powi(2)).sum();
+                let db: f64 = y[b].iter().zip(&y[i]).map(|(p, q)| (p - q).powi(2)).sum();
+                da.total_cmp(&db)
+            })
+            .unwrap();
+        same += usize::from(arm[nearest] == arm[i]);
+    }
+    assert!(same as f64 >= 0.98 * outer.len() as f64, "{same} of {} outer points next to their own arm", outer.len());
+    assert_eq!(phate(&x, &config).unwrap().embedding, fast.embedding, "the seed makes it repeatable");
+}
+
+#[test]
+fn a_new_point_joins_inside_its_neighbourhood() {
+    let (x, _, _) = branches(600, 5, 4);
+    let (train, held) = x.split_at(560);
+    let fit = phate(train, &PhateConfig::default()).unwrap();
+    let spread = {
+        let y = &fit.embedding;
+        (0..3).map(|k| y.iter().map(|r| r[k]).fold(f64::MIN, f64::max) - y.iter().map(|r| r[k]).fold(f64::MAX, f64::min)).fold(0.0, f64::max)
+    };
+    let dist = |a: &[f64], b: &[f64]| a.iter().zip(b).map(|(p, q)| (p - q).powi(2)).sum::<f64>().sqrt();
+    let mut gaps = Vec::new();
+    for point in held {
+        let d: Vec<f64> = train.iter().map(|t| dist(t, point)).collect();
+        let placed = extend(&d, &fit.embedding, 5, 40.0).unwrap();
+        let mut order: Vec<usize> = (0..560).collect();
+        order.sort_by(|&a, &b| d[a].total_cmp(&d[b]));
+        // It lands inside the embedded neighbourhood of its 5 nearest points.
+        let centre = &fit.embedding[order[0]];
+        let reach = order[..5].iter().map(|&j| dist(&fit.embedding[j], centre)).fold(0.0, f64::max);
+        let gap = dist(&placed, centre);
+        assert!(gap <= reach + 1e-12, "placed {gap} from its nearest neighbour, whose neighbourhood reaches {reach}");
+        gaps.push(gap);
+    }
+    let mean = gaps.iter().sum::<f64>() / gaps.len() as f64;
+    assert!(mean < 0.03 * spread, "mean gap {mean} of spread {spread}");
+    // A point at an embedded point's place with no other neighbour near lands on it.
+    let mut d = vec![10.0; 560];
+    d[17] = 0.0;
+    let placed = extend(&d, &fit.embedding, 1, 40.0).unwrap();
+    assert!(placed.iter().zip(&fit.embedding[17]).all(|(p, q)| (p - q).abs() < 1e-12));
+    assert!(extend(&d[..10], &fit.embedding, 5, 40.0).is_err(), "one distance per embedded point");
+    d[3] = f64::NAN;
+    assert!(extend(&d, &fit.embedding, 5, 40.0).is_err(), "NaN distance refused");
+}
