@@ -6,18 +6,20 @@
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 
-use anyhow::Result;
+use anyhow::{Result, bail};
 use crossbeam_channel::{Receiver, unbounded};
 use mosaic_app::bridge::SceneUpdate;
 use mosaic_app::scene::{MetricColumn, SphereScene};
 use mosaic_core::{ArchSpec, Encoder, SearchSpace};
-use mosaic_store::Store;
+use mosaic_manifold::phate::{PhateConfig, extend};
+use mosaic_store::{Store, SweepInfo};
 use mosaic_train::data::split;
 use mosaic_train::sweep::{SweepEvent, SweepOptions, run_sweep};
 use mosaic_train::Device;
 use mosaic_train::train::Checkpoints;
 
 use crate::design::scene_from_specs;
+use crate::embed_cmd::{Mode, SweepEmbedding, embed_sweep};
 use crate::sweep_cmd::{
     PROBE_SIZE, load_dataset, open_existing_store, open_or_create_sweep, pick_sweep, worker_count,
 };
@@ -44,28 +46,73 @@ pub struct Population {
     pub examples: usize,
     pub n: usize,
     pub seed: u64,
+    pub layout: Layout,
 }
 
-/// Positions from a representation embedding. Networks it lacks (diverged,
-/// not trained yet) are placed from their three nearest embedded networks
-/// by architecture distance, weighted by inverse distance, so two of them
-/// with the same neighbours still land apart.
-fn place_by_representation(ids: &[i64], specs: &[ArchSpec], coords: &[(i64, [f64; 3])], encoder: &Encoder) -> Vec<[f64; 3]> {
-    let embedded: Vec<(usize, [f64; 3])> =
-        coords.iter().filter_map(|(run, c)| Some((ids.iter().position(|id| id == run)?, *c))).collect();
-    (0..ids.len())
-        .map(|i| {
-            if let Some((_, c)) = embedded.iter().find(|(j, _)| *j == i) {
+/// How the sphere places networks.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Layout {
+    /// By what they compute: PHATE of their hidden representations (from
+    /// `mosaic embed --store`, or computed when the explorer's training
+    /// ends); the design layout until then.
+    Representation,
+    /// By PHATE of their architecture encodings (`mosaic embed --store DIR --mode architecture`).
+    Architecture,
+    /// By PCA of their encodings: no training or embedding needed.
+    Design,
+}
+
+/// Sphere positions from a stored embedding. Networks it lacks (diverged,
+/// not trained yet) join it as PHATE places new points
+/// ([`mosaic_manifold::phate::extend`]), from their architecture distances
+/// to the embedded networks, so nothing embedded moves; one whose
+/// architecture is embedded already takes that network's place.
+pub fn place_runs(specs: &[(i64, ArchSpec)], coords: &[(i64, [f64; 3])], encoder: &Encoder) -> Vec<[f32; 3]> {
+    let embedded: Vec<Vec<f64>> = coords.iter().map(|(_, c)| c.to_vec()).collect();
+    let spec_of = |run: i64| specs.iter().find(|(id, _)| *id == run).map(|(_, s)| s);
+    let placed: Vec<[f64; 3]> = specs
+        .iter()
+        .map(|(id, spec)| {
+            if let Some((_, c)) = coords.iter().find(|(run, _)| run == id) {
                 return *c;
             }
-            let mut near: Vec<(f64, [f64; 3])> = embedded.iter().map(|(j, c)| (encoder.distance(&specs[i], &specs[*j]), *c)).collect();
-            near.sort_by(|a, b| a.0.total_cmp(&b.0));
-            near.truncate(3);
-            let weights: Vec<f64> = near.iter().map(|(d, _)| 1.0 / (d + 1e-6)).collect();
-            let total: f64 = weights.iter().sum();
-            std::array::from_fn(|a| near.iter().zip(&weights).map(|((_, c), w)| c[a] * w).sum::<f64>() / total.max(f64::MIN_POSITIVE))
+            let d: Vec<f64> = coords.iter().map(|(run, _)| spec_of(*run).map_or(f64::MAX, |s| encoder.distance(spec, s))).collect();
+            // An architecture already embedded sits where it is.
+            if let Some(same) = d.iter().position(|&d| d == 0.0) {
+                return coords[same].1;
+            }
+            let y = extend(&d, &embedded, 5, 40.0).unwrap_or_else(|_| vec![0.0; 3]);
+            [y[0], y[1], y[2]]
         })
-        .collect()
+        .collect();
+    mosaic_manifold::project_to_sphere(&placed, |_| 1.0).iter().map(|p| p.map(|x| x as f32)).collect()
+}
+
+/// Sets the scene's positions from the store's embedding of `layout`, if it
+/// has one, and says so in the title.
+fn apply_layout(scene: &mut SphereScene, store: &Store, sweep: &SweepInfo, runs: &[(i64, ArchSpec)], layout: Layout, encoder: &Encoder) -> Result<bool> {
+    let kind = match layout {
+        Layout::Design => return Ok(false),
+        Layout::Representation => "representation",
+        Layout::Architecture => "architecture",
+    };
+    let Some((t, coords)) = store.embedding(sweep.id, kind)?.filter(|(_, c)| !c.is_empty()) else {
+        if layout == Layout::Architecture {
+            bail!("the store has no architecture embedding of sweep `{}`: run `mosaic embed --store DIR --mode architecture` first", sweep.name);
+        }
+        return Ok(false);
+    };
+    scene.positions = place_runs(runs, &coords, encoder);
+    scene.title = format!("{} · placed by PHATE of {} (t = {t})", scene.title, layout_words(layout));
+    Ok(true)
+}
+
+fn layout_words(layout: Layout) -> &'static str {
+    match layout {
+        Layout::Representation => "hidden representations",
+        Layout::Architecture => "architecture encodings",
+        Layout::Design => "the encodings' principal axes",
+    }
 }
 
 /// Opens the sweep and returns its scene, with the accuracies of finished
@@ -88,13 +135,9 @@ pub fn open(p: Population, train: bool) -> Result<(SphereScene, Option<Receiver<
     let title = format!("{} networks on {} · space `{}`", sweep.runs, sweep.dataset, sweep.space.name);
     let encoder = Encoder::new(sweep.space.clone());
     let mut scene = scene_from_specs(&encoder, &specs, title)?;
-    if let Some((t, coords)) = store.embedding(sweep.id, "representation")? {
-        let ids: Vec<i64> = runs.iter().map(|r| r.id).collect();
-        let placed = place_by_representation(&ids, &specs, &coords, &encoder);
-        let on_sphere = mosaic_manifold::project_to_sphere(&placed, |_| 1.0);
-        scene.positions = on_sphere.iter().map(|p| p.map(|x| x as f32)).collect();
-        scene.title.push_str(&format!(" · placed by PHATE of hidden representations (t = {t})"));
-    }
+    let placed_runs: Vec<(i64, ArchSpec)> = runs.iter().map(|r| (r.id, r.spec.clone())).collect();
+    let title = scene.title.clone();
+    let embedded = apply_layout(&mut scene, &store, &sweep, &placed_runs, p.layout, &encoder)?;
     // Runs not trained yet have no accuracy: they show grey until they do.
     let accuracy = runs.iter().map(|r| r.outcome.as_ref().and_then(|o| o.val_accuracy()).unwrap_or(f64::NAN)).collect();
     scene.columns.insert(0, MetricColumn { name: VAL_ACCURACY.into(), values: accuracy });
@@ -143,7 +186,25 @@ pub fn open(p: Population, train: bool) -> Result<(SphereScene, Option<Receiver<
             Ok(_) => format!("{total} networks trained · best {:.1}%", 100.0 * best),
             Err(e) => format!("training stopped: {e}"),
         };
-        let _ = tx.send(SceneUpdate::Status(last));
+        let _ = tx.send(SceneUpdate::Status(last.clone()));
+        if p.layout == Layout::Representation && !embedded {
+            let _ = tx.send(SceneUpdate::Status(format!("{last} · placing them by their hidden representations…")));
+            let request = SweepEmbedding { mode: Mode::Representation, config: PhateConfig::default(), probe_points: 250, refit: false };
+            let placed = embed_sweep(&mut store, &p.store, &sweep, &request).and_then(|_| {
+                let mut moved = SphereScene { title: title.clone(), ..SphereScene::default() };
+                apply_layout(&mut moved, &store, &sweep, &placed_runs, Layout::Representation, &encoder)?;
+                Ok(moved)
+            });
+            match placed {
+                Ok(moved) => {
+                    let _ = tx.send(SceneUpdate::Layout { positions: moved.positions, title: moved.title });
+                    let _ = tx.send(SceneUpdate::Status(last));
+                }
+                Err(e) => {
+                    let _ = tx.send(SceneUpdate::Status(format!("{last} · not placed by representations: {e:#}")));
+                }
+            }
+        }
     })?;
     Ok((scene, Some(rx)))
 }

@@ -3,6 +3,7 @@
 mod bench_cmd;
 mod design;
 mod embed_cmd;
+mod path_cmd;
 mod live;
 mod sweep_cmd;
 
@@ -37,6 +38,8 @@ enum Command {
     Export(sweep_cmd::ExportArgs),
     /// Embed points with PHATE: features or a distance matrix (.npy) in, coordinates (.npy) out.
     Embed(embed_cmd::EmbedArgs),
+    /// The architectures between two trained networks, placed on the sphere.
+    Path(path_cmd::PathArgs),
     /// Benchmarks (see benches/ for the scripts that compare with reference tools).
     #[command(subcommand)]
     Bench(BenchCommand),
@@ -82,6 +85,9 @@ struct PopulationArgs {
     /// Colour map.
     #[arg(long, value_enum, default_value_t = MapName::Viridis)]
     colormap: MapName,
+    /// How networks are placed on the sphere (with a store).
+    #[arg(long, value_enum, default_value_t = live::Layout::Representation)]
+    layout: live::Layout,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug)]
@@ -89,6 +95,14 @@ enum ColorBy {
     Accuracy,
     /// How well each network's last hidden layer separates the classes (after `mosaic embed --store`).
     ClassSeparation,
+    /// Diffusion spectral entropy of the last hidden layer (after `mosaic embed --store`).
+    SpectralEntropy,
+    /// Total H0 persistence of the last hidden layer (after `mosaic embed --store`).
+    H0Persistence,
+    /// Total H1 (loop) persistence of the last hidden layer (after `mosaic embed --store`).
+    H1Persistence,
+    /// Clusters at the most distinct level of the last hidden layer's hierarchy (after `mosaic embed --store`).
+    HierarchyClusters,
     Parameters,
     Depth,
     Width,
@@ -221,6 +235,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Sweep(args) => sweep_cmd::sweep(args),
         Command::Export(args) => sweep_cmd::export(args),
         Command::Embed(args) => embed_cmd::embed(args),
+        Command::Path(args) => path_cmd::path(args),
         Command::Bench(BenchCommand::Train(args)) => bench_cmd::bench_train(args),
     }
 }
@@ -239,21 +254,28 @@ fn explorer_options(p: &PopulationArgs, panel: bool, store: Option<PathBuf>, tra
                 examples: p.examples as usize,
                 n: p.points as usize,
                 seed: p.seed,
+                layout: p.layout,
             };
             live::open(population, train)?
         }
         None => (design::design_sphere(space.unwrap_or_else(SearchSpace::default_space), p.points as usize, p.seed)?, None),
     };
     let has_accuracy = scene.column_index(live::VAL_ACCURACY).is_some();
+    // A representation feature's column, or the command that computes it.
+    let feature = |name: &'static str, flag: &str| match scene.column_index(name) {
+        Some(_) => Ok(name),
+        None => Err(anyhow::anyhow!("--color-by {flag} needs the store's features: run `mosaic embed --store DIR` first")),
+    };
     let column_name = match p.color_by.unwrap_or(if has_accuracy { ColorBy::Accuracy } else { ColorBy::Parameters }) {
         ColorBy::Accuracy if !has_accuracy => {
             bail!("--color-by accuracy needs trained networks: pass --store with a sweep (or drop --no-train)")
         }
         ColorBy::Accuracy => live::VAL_ACCURACY,
-        ColorBy::ClassSeparation if scene.column_index(embed_cmd::CLASS_SEPARATION).is_none() => {
-            bail!("--color-by class-separation needs the store's features: run `mosaic embed --store DIR` first")
-        }
-        ColorBy::ClassSeparation => embed_cmd::CLASS_SEPARATION,
+        ColorBy::ClassSeparation => feature(embed_cmd::CLASS_SEPARATION, "class-separation")?,
+        ColorBy::SpectralEntropy => feature(embed_cmd::SPECTRAL_ENTROPY, "spectral-entropy")?,
+        ColorBy::H0Persistence => feature(embed_cmd::H0_PERSISTENCE, "h0-persistence")?,
+        ColorBy::H1Persistence => feature(embed_cmd::H1_PERSISTENCE, "h1-persistence")?,
+        ColorBy::HierarchyClusters => feature(embed_cmd::HIERARCHY_CLUSTERS, "hierarchy-clusters")?,
         ColorBy::Parameters => design::COLUMNS[0],
         ColorBy::Depth => design::COLUMNS[1],
         ColorBy::Width => design::COLUMNS[2],

@@ -100,12 +100,44 @@ fn a_stored_sweep_is_embedded_by_representation_and_by_architecture() {
         assert_eq!(coords.iter().map(|(id, _)| *id).collect::<Vec<_>>(), done, "{mode}: one point per trained network");
         assert!(coords.iter().all(|(_, c)| c.iter().all(|v| v.is_finite())));
     }
-    // Class separation of every trained network's last layer, from the probe labels saved with it.
+    // Features of every trained network's last layer (class separation from
+    // the probe labels saved with it), each present and finite.
     let features = s.features(sweep).unwrap();
-    let (name, values) = &features[0];
-    assert_eq!(name, "class separation");
-    assert_eq!(values.iter().map(|(id, _)| *id).collect::<Vec<_>>(), done);
-    assert!(values.iter().all(|(_, v)| v.is_finite() && *v >= 0.0), "{values:?}");
+    let names: Vec<&str> = features.iter().map(|(n, _)| n.as_str()).collect();
+    for name in ["class separation", "spectral entropy", "H0 persistence", "H1 persistence", "hierarchy clusters"] {
+        let (_, values) = features.iter().find(|(n, _)| n == name).unwrap_or_else(|| panic!("{name} missing from {names:?}"));
+        assert_eq!(values.iter().map(|(id, _)| *id).collect::<Vec<_>>(), done, "{name}");
+        assert!(values.iter().all(|(_, v)| v.is_finite() && *v >= 0.0), "{name}: {values:?}");
+    }
+    // Networks that finish after an embedding join it without moving it:
+    // pretend the last three were not embedded yet.
+    let (t, full) = s.embedding(sweep, "representation").unwrap().unwrap();
+    let mut s = s;
+    s.save_embedding(sweep, "representation", t, &full[..full.len() - 3]).unwrap();
+    let out = mosaic().args(["embed", "--store"]).arg(&store).output().unwrap();
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(said.contains(&format!("3 new networks of `{}` placed beside the {} embedded", s.sweeps().unwrap()[0].name, full.len() - 3)), "{said}");
+    assert!(said.contains("clusters on the sphere (DBSCAN)"), "{said}");
+    let (_, grown) = s.embedding(sweep, "representation").unwrap().unwrap();
+    assert_eq!(&grown[..full.len() - 3], &full[..full.len() - 3], "the embedded networks keep their places exactly");
+    assert_eq!(grown.len(), full.len());
+    let out = mosaic().args(["embed", "--refit", "--store"]).arg(&store).output().unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).contains(&format!("{} networks of", full.len())));
+    assert_eq!(s.embedding(sweep, "representation").unwrap().unwrap().1, full, "refitting reproduces the embedding");
+    // The path between two trained networks: valid specs, each on the unit sphere.
+    let csv = dir.join("path.csv");
+    let (a, b) = (done[0].to_string(), done[done.len() - 1].to_string());
+    let out = mosaic().args(["path", "--steps", "4", "--from", &a, "--to", &b, "--out"]).arg(&csv).arg("--store").arg(&store).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let rows: Vec<Vec<String>> = std::fs::read_to_string(&csv).unwrap().lines().skip(1).map(|l| l.split(',').map(String::from).collect()).collect();
+    assert_eq!(rows.len(), 5, "steps + 1 architectures");
+    for row in &rows {
+        let p: Vec<f64> = row[2..5].iter().map(|v| v.parse().unwrap()).collect();
+        assert!((p.iter().map(|v| v * v).sum::<f64>().sqrt() - 1.0).abs() < 1e-4, "{row:?} is not on the unit sphere");
+    }
+    let out = mosaic().args(["path", "--from", &a, "--to", "99999", "--store"]).arg(&store).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("has no run 99999"));
     let after = snapshot("after.png");
     assert!(after.status.success(), "{}", String::from_utf8_lossy(&after.stderr));
     let out = mosaic().args(["embed", "--store"]).arg(dir.join("nothing")).output().unwrap();

@@ -14,6 +14,9 @@ pub enum SceneUpdate {
     SetValue { column: String, index: usize, value: f64 },
     /// The line under the title: what is being computed, how far along.
     Status(String),
+    /// New positions for every point (a new layout) and the title naming it;
+    /// ignored unless there is one position per point.
+    Layout { positions: Vec<[f32; 3]>, title: String },
 }
 
 /// The receiving end of the compute channel.
@@ -46,6 +49,12 @@ impl SphereScene {
                 }
             }
             SceneUpdate::Status(text) => self.status = text.clone(),
+            SceneUpdate::Layout { positions, title } => {
+                if positions.len() == self.len() {
+                    self.positions = positions.clone();
+                    self.title = title.clone();
+                }
+            }
         }
     }
 }
@@ -88,6 +97,10 @@ mod tests {
         assert_eq!(s.columns[0].values, vec![5.0, 2.0]);
         s.apply(&SceneUpdate::Status("training 1/2".into()));
         assert_eq!(s.status, "training 1/2");
+        s.apply(&SceneUpdate::Layout { positions: vec![[0.0, 0.0, 1.0]], title: "wrong size".into() });
+        assert_eq!((s.positions[0], s.title.as_str()), ([1.0, 0.0, 0.0], "t"), "a layout for other points is ignored");
+        s.apply(&SceneUpdate::Layout { positions: vec![[0.0, 0.0, 1.0], [0.0, -1.0, 0.0]], title: "by PHATE".into() });
+        assert_eq!((s.positions.clone(), s.title.as_str()), (vec![[0.0, 0.0, 1.0], [0.0, -1.0, 0.0]], "by PHATE"));
     }
 
     #[test]

@@ -53,3 +53,67 @@ pub fn dbscan(points: &[[f64; 3]], eps: f64, min_points: usize) -> Vec<Option<us
     }
     label
 }
+
+/// One merge of an agglomerative clustering: the two clusters joined
+/// (ids below n are points, n + k the k-th merge), at which height, and the
+/// size of the result.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Merge {
+    pub a: usize,
+    pub b: usize,
+    pub height: f64,
+    pub size: usize,
+}
+
+/// Average-linkage (UPGMA) hierarchical clustering of `n` points given by
+/// their distances (row-major n x n, symmetric), by the Lance–Williams
+/// update: n - 1 merges, heights non-decreasing. O(n^3); for a few hundred points.
+pub fn average_linkage(distances: &[f64], n: usize) -> Vec<Merge> {
+    assert_eq!(distances.len(), n * n, "distances must be n x n");
+    let mut d = distances.to_vec();
+    let mut active: Vec<Option<(usize, usize)>> = (0..n).map(|i| Some((i, 1))).collect(); // (cluster id, size)
+    let mut merges = Vec::with_capacity(n.saturating_sub(1));
+    for step in 0..n.saturating_sub(1) {
+        let mut best = (f64::INFINITY, 0, 0);
+        for i in 0..n {
+            if active[i].is_none() {
+                continue;
+            }
+            for j in i + 1..n {
+                if active[j].is_some() && d[i * n + j] < best.0 {
+                    best = (d[i * n + j], i, j);
+                }
+            }
+        }
+        let (height, i, j) = best;
+        let ((id_i, size_i), (id_j, size_j)) = (active[i].unwrap(), active[j].unwrap());
+        // The merged cluster lives in slot i; its distance to every other is the size-weighted mean.
+        for k in 0..n {
+            if k != i && k != j && active[k].is_some() {
+                let v = (size_i as f64 * d[i * n + k] + size_j as f64 * d[j * n + k]) / (size_i + size_j) as f64;
+                d[i * n + k] = v;
+                d[k * n + i] = v;
+            }
+        }
+        active[j] = None;
+        active[i] = Some((n + step, size_i + size_j));
+        merges.push(Merge { a: id_i.min(id_j), b: id_i.max(id_j), height, size: size_i + size_j });
+    }
+    merges
+}
+
+/// The number of clusters at the largest jump between consecutive merge
+/// heights: the most distinct level of the hierarchy (1 for fewer than
+/// three points, or when every merge is at one height).
+pub fn clusters_at_largest_gap(merges: &[Merge]) -> usize {
+    let n = merges.len() + 1;
+    let mut best = (0.0, 1);
+    for k in 1..merges.len() {
+        let gap = merges[k].height - merges[k - 1].height;
+        // Before merge k there are n - k clusters.
+        if gap > best.0 {
+            best = (gap, n - k);
+        }
+    }
+    best.1
+}

@@ -12,15 +12,37 @@ use faer::Mat;
 
 use crate::ManifoldError;
 
-/// The diffusion operator of one representation, row-major n x n.
+/// The diffusion operator of one representation, row-major n x n: the
+/// rows of [`representation_kernel`] normalised to sum to 1.
+pub fn representation_operator(activations: &[f32], points: usize, width: usize) -> Result<Vec<f32>, ManifoldError> {
+    let k = representation_kernel(activations, points, width)?;
+    let mut p = vec![0.0f32; points * points];
+    for (i, row) in k.chunks(points.max(1)).enumerate() {
+        let sum: f64 = row.iter().sum();
+        for (j, v) in row.iter().enumerate() {
+            p[i * points + j] = (v / sum) as f32;
+        }
+    }
+    Ok(p)
+}
+
+/// The Gaussian kernel of one representation, row-major n x n.
 ///
-/// Kernel `K_ij = exp(-d_ij^2 / (2 sigma^2))` with `sigma` the median of the
+/// `K_ij = exp(-d_ij^2 / (2 sigma^2))` with `sigma` the median of the
 /// non-zero pairwise distances between probe points (a scale-free default:
 /// it adapts to each layer's magnitude). A representation with no spread at
 /// all (a dead layer: every probe point maps to the same activation) has no
-/// scale; it gets the uniform operator: every probe point is as similar as
+/// scale; it gets the all-ones kernel: every probe point is as similar as
 /// any other.
-pub fn representation_operator(activations: &[f32], points: usize, width: usize) -> Result<Vec<f32>, ManifoldError> {
+pub fn representation_kernel(activations: &[f32], points: usize, width: usize) -> Result<Vec<f64>, ManifoldError> {
+    let d2 = squared_distances(activations, points, width)?;
+    let sigma = median_nonzero(&d2, points).sqrt();
+    Ok(d2.iter().map(|&d| if sigma > 0.0 { (-d / (2.0 * sigma * sigma)).exp() } else { 1.0 }).collect())
+}
+
+/// Squared Euclidean distances between the rows of an n x width activation
+/// matrix, row-major n x n; checks its size and values.
+pub fn squared_distances(activations: &[f32], points: usize, width: usize) -> Result<Vec<f64>, ManifoldError> {
     if activations.len() != points * width {
         return Err(ManifoldError::RaggedRows { row: 0, len: activations.len(), expected: points * width });
     }
@@ -36,30 +58,19 @@ pub fn representation_operator(activations: &[f32], points: usize, width: usize)
             d2[j * points + i] = s;
         }
     }
-    // The median of the distances between distinct activations: pairs that
-    // coincide (units switched off) must not shrink the scale to nothing.
-    let mut off: Vec<f64> = (0..points)
-        .flat_map(|i| (i + 1..points).map(move |j| (i, j)))
-        .map(|(i, j)| d2[i * points + j].sqrt())
-        .filter(|d| *d > 0.0)
-        .collect();
-    let sigma = if off.is_empty() {
-        0.0
-    } else {
-        let mid = off.len() / 2;
-        *off.select_nth_unstable_by(mid, f64::total_cmp).1
-    };
-    let mut p = vec![0.0f32; points * points];
-    for i in 0..points {
-        let k: Vec<f64> = (0..points)
-            .map(|j| if sigma > 0.0 { (-d2[i * points + j] / (2.0 * sigma * sigma)).exp() } else { 1.0 })
-            .collect();
-        let sum: f64 = k.iter().sum();
-        for j in 0..points {
-            p[i * points + j] = (k[j] / sum) as f32;
-        }
+    Ok(d2)
+}
+
+/// The median of the non-zero off-diagonal entries of a symmetric n x n
+/// matrix (0 when all are zero): pairs that coincide (units switched off)
+/// must not shrink a scale to nothing.
+pub fn median_nonzero(m: &[f64], n: usize) -> f64 {
+    let mut off: Vec<f64> = (0..n).flat_map(|i| (i + 1..n).map(move |j| (i, j))).map(|(i, j)| m[i * n + j]).filter(|d| *d > 0.0).collect();
+    if off.is_empty() {
+        return 0.0;
     }
-    Ok(p)
+    let mid = off.len() / 2;
+    *off.select_nth_unstable_by(mid, f64::total_cmp).1
 }
 
 /// Pairwise Frobenius distances between operators of equal size (each

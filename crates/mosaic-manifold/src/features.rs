@@ -34,3 +34,21 @@ pub fn class_separation(activations: &[f32], labels: &[u32], width: usize) -> Re
         .sum();
     Ok(if within > 0.0 { between / within } else if between > 0.0 { f64::INFINITY } else { 0.0 })
 }
+
+/// Diffusion spectral entropy (Liao et al. 2023, "Assessing Neural Network
+/// Representations During Training Using Noise-Resilient Diffusion
+/// Spectral Entropy"): the Shannon entropy of the normalised eigenvalue
+/// magnitudes of the diffusion operator raised to `t`, from the
+/// representation's Gaussian kernel ([`crate::distance::representation_kernel`]).
+/// About the log of the representation's effective number of dimensions
+/// at the kernel's scale: 0 for a dead layer (one eigenvalue), ln n at most.
+pub fn diffusion_spectral_entropy(activations: &[f32], points: usize, width: usize, t: u32) -> Result<f64, ManifoldError> {
+    let k = crate::distance::representation_kernel(activations, points, width)?;
+    let degree: Vec<f64> = k.chunks(points.max(1)).map(|r| r.iter().sum()).collect();
+    // P = D^-1 K has the eigenvalues of the symmetric D^-1/2 K D^-1/2.
+    let a = faer::Mat::from_fn(points, points, |i, j| k[i * points + j] / (degree[i] * degree[j]).sqrt());
+    let values = a.self_adjoint_eigenvalues(faer::Side::Lower).map_err(|e| ManifoldError::Numerics(format!("{e:?}")))?;
+    let powered: Vec<f64> = values.iter().map(|v| v.abs().powi(t as i32)).collect();
+    let total: f64 = powered.iter().sum();
+    Ok(-powered.iter().filter(|&&v| v > 0.0).map(|v| v / total).map(|p| p * p.ln()).sum::<f64>())
+}

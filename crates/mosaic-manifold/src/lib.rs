@@ -11,6 +11,7 @@ pub mod npy;
 pub mod pca;
 pub mod phate;
 pub mod sphere;
+pub mod topology;
 
 pub use pca::Pca;
 pub use sphere::project_to_sphere;

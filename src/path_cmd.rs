@@ -1,0 +1,81 @@
+//! `mosaic path`: the architectures between two trained networks, each a
+//! valid spec decoded from the straight line between their encodings, placed
+//! on the sphere beside the embedded networks (without moving them).
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result, bail};
+use clap::Args;
+use mosaic_core::{ArchSpec, Encoder};
+
+use crate::live::{Layout, place_runs};
+
+#[derive(Args, Debug)]
+pub struct PathArgs {
+    /// The store holding the sweep and its embedding (`mosaic embed --store`).
+    #[arg(long, value_name = "DIR")]
+    pub store: PathBuf,
+    /// Which sweep (default: the only one).
+    #[arg(long)]
+    pub sweep: Option<String>,
+    /// Run id of the first network.
+    #[arg(long)]
+    pub from: i64,
+    /// Run id of the last network.
+    #[arg(long)]
+    pub to: i64,
+    /// Steps from one to the other (the path has steps + 1 architectures).
+    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub steps: u32,
+    /// Which embedding places the path.
+    #[arg(long, value_enum, default_value_t = Layout::Representation)]
+    pub layout: Layout,
+    /// Also write the path as CSV (step, spec, x, y, z on the unit sphere).
+    #[arg(long, value_name = "CSV")]
+    pub out: Option<PathBuf>,
+}
+
+/// A short description of a spec: family, shape, activation, learning rate.
+pub fn spec_label(s: &ArchSpec) -> String {
+    format!("{:?} {}x{} {:?} lr {:.2e}", s.family, s.depth, s.width, s.activation, s.learning_rate)
+}
+
+pub fn path(args: PathArgs) -> Result<()> {
+    let store = crate::sweep_cmd::open_existing_store(&args.store)?;
+    let sweep = crate::sweep_cmd::pick_sweep(&store, args.sweep.as_deref())?;
+    let kind = match args.layout {
+        Layout::Representation => "representation",
+        Layout::Architecture => "architecture",
+        Layout::Design => bail!("--layout design has no embedding to place a path in; use representation or architecture"),
+    };
+    let (_, coords) = store
+        .embedding(sweep.id, kind)?
+        .filter(|(_, c)| !c.is_empty())
+        .with_context(|| format!("the store has no {kind} embedding of sweep `{}`: run `mosaic embed --store DIR --mode {kind}` first", sweep.name))?;
+    let runs = store.runs(sweep.id)?;
+    let spec_of = |id: i64| {
+        runs.iter()
+            .find(|r| r.id == id)
+            .map(|r| r.spec.clone())
+            .with_context(|| format!("sweep `{}` has no run {id} (its runs are {}..={})", sweep.name, runs.first().map_or(0, |r| r.id), runs.last().map_or(0, |r| r.id)))
+    };
+    let (a, b) = (spec_of(args.from)?, spec_of(args.to)?);
+    let encoder = Encoder::new(sweep.space.clone());
+    let specs = encoder.interpolate(&a, &b, args.steps as usize);
+    // The path's steps join the embedded networks as new points (ids below any run's).
+    let mut known: Vec<(i64, ArchSpec)> = runs.iter().filter(|r| coords.iter().any(|(id, _)| *id == r.id)).map(|r| (r.id, r.spec.clone())).collect();
+    let first_step = known.len();
+    known.extend(specs.iter().enumerate().map(|(i, s)| (-1 - i as i64, s.clone())));
+    let positions = place_runs(&known, &coords, &encoder);
+    let mut csv = String::from("step,spec,x,y,z\n");
+    println!("{} architectures from run {} to run {} of `{}`, placed by {kind}:", specs.len(), args.from, args.to, sweep.name);
+    for (step, (spec, p)) in specs.iter().zip(&positions[first_step..]).enumerate() {
+        let label = spec_label(spec);
+        println!("{step:>4}  {label:<44} ({:+.3}, {:+.3}, {:+.3})", p[0], p[1], p[2]);
+        csv += &format!("{step},\"{label}\",{},{},{}\n", p[0], p[1], p[2]);
+    }
+    if let Some(out) = &args.out {
+        std::fs::write(out, csv).with_context(|| format!("cannot write {}", out.display()))?;
+    }
+    Ok(())
+}
