@@ -2,18 +2,21 @@
 """PHATE speed: `mosaic embed` against the Python `phate` package, one run.
 
 Both embed the same branching data set (three noisy arms in 10-D) to 3-D with
-knn 5, decay 40, t auto. The Python package runs with its default metric-MDS
-solver (SGD) and single-threaded BLAS settings as installed; wall times are
-whole calls (graph, t, potential, MDS). Also reports the chosen t from both
-and the Procrustes disparity between the embeddings.
+knn 5, decay 40, t auto; above 2,000 points both diffuse between 2,000
+landmarks. The Python package runs with its default metric-MDS solver (SGD)
+and BLAS threads as installed; wall times are whole calls (graph, landmarks,
+t, potential, MDS; ours also process start and .npy files). Also reports the
+chosen t from both, the Procrustes disparity between the embeddings, and our
+peak resident memory.
 
     .venv/bin/pip install phate
     cargo build --release
-    .venv/bin/python benches/phate_vs_python.py --n 1000 2000
+    .venv/bin/python benches/phate_vs_python.py --n 2000 10000 20000
 """
 
 import argparse
 import os
+import resource
 import subprocess
 import tempfile
 import time
@@ -37,11 +40,11 @@ def branches(n, dims=10, seed=0):
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--n", type=int, nargs="+", default=[1000, 2000])
+    parser.add_argument("--n", type=int, nargs="+", default=[2000, 10000])
     parser.add_argument("--mosaic", default=os.path.join(os.path.dirname(__file__), "..", "target", "release", "mosaic"))
     args = parser.parse_args()
-    print(f"{'n':>6}{'mosaic (s)':>12}{'phate (s)':>12}{'speed-up':>10}{'t ours':>8}{'t phate':>9}{'disparity':>11}")
-    for n in args.n:
+    print(f"{'n':>6}{'mosaic (s)':>12}{'phate (s)':>12}{'speed-up':>10}{'t ours':>8}{'t phate':>9}{'disparity':>11}{'our peak RSS':>14}")
+    for n in sorted(args.n):
         X = branches(n)
         with tempfile.TemporaryDirectory() as d:
             xin, yout = os.path.join(d, "X.npy"), os.path.join(d, "Y.npy")
@@ -49,6 +52,8 @@ def main():
             t0 = time.perf_counter()
             out = subprocess.run([args.mosaic, "embed", "--features", xin, "--out", yout], check=True, capture_output=True, text=True)
             ours = time.perf_counter() - t0
+            # Peak over the children so far; n ascends, so this run's.
+            peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
             Y_ours = np.load(yout)
         t_ours = int(out.stdout.split()[2])
         t0 = time.perf_counter()
@@ -56,7 +61,7 @@ def main():
         Y_ref = op.fit_transform(X)
         ref = time.perf_counter() - t0
         _, _, disparity = procrustes(Y_ref, Y_ours)
-        print(f"{n:>6}{ours:>12.2f}{ref:>12.2f}{ref / ours:>9.1f}x{t_ours:>8}{int(op.optimal_t):>9}{disparity:>11.4f}")
+        print(f"{n:>6}{ours:>12.2f}{ref:>12.2f}{ref / ours:>9.1f}x{t_ours:>8}{int(op.optimal_t):>9}{disparity:>11.4f}{peak_mb:>11.0f} MB")
 
 
 if __name__ == "__main__":
