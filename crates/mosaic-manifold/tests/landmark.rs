@@ -1,5 +1,8 @@
 //! The sparse graph, landmarks for large n, and out-of-sample placement.
 
+mod common;
+
+use common::procrustes_disparity as disparity;
 use faer::Mat;
 use mosaic_manifold::graph::{Sparse, kernel_from_distances, kernel_from_features, matrix_power};
 use mosaic_manifold::landmark::kmeans;
@@ -36,19 +39,6 @@ fn branches(n: usize, dims: usize, seed: u64) -> (Vec<Vec<f64>>, Vec<usize>, Vec
 
 fn distances(x: &[Vec<f64>]) -> Mat<f64> {
     Mat::from_fn(x.len(), x.len(), |i, j| x[i].iter().zip(&x[j]).map(|(a, b)| (a - b).powi(2)).sum::<f64>().sqrt())
-}
-
-/// Procrustes disparity (scipy's): 0 for shapes equal up to rotation and scale, at most 1.
-fn disparity(a: &[Vec<f64>], b: &[Vec<f64>]) -> f64 {
-    let standardise = |m: &[Vec<f64>]| {
-        let (n, d) = (m.len(), m[0].len());
-        let mean: Vec<f64> = (0..d).map(|k| m.iter().map(|r| r[k]).sum::<f64>() / n as f64).collect();
-        let c = Mat::from_fn(n, d, |i, k| m[i][k] - mean[k]);
-        let norm = c.norm_l2();
-        Mat::from_fn(n, d, |i, k| c[(i, k)] / norm)
-    };
-    let s: f64 = (standardise(a).transpose() * standardise(b)).singular_values().unwrap().iter().sum();
-    1.0 - s * s
 }
 
 #[test]
