@@ -225,14 +225,14 @@ pub fn embed_sweep(store: &mut Store, dir: &Path, sweep: &SweepInfo, request: &S
             for (i, &id) in ids.iter().enumerate().filter(|(_, id)| !old.iter().any(|(run, _)| run == *id)) {
                 let to_embedded: Vec<f64> = old.iter().map(|(run, _)| distances[(i, index_of(*run))]).collect();
                 let y = extend(&to_embedded, &embedded, config.knn, config.decay)?;
-                coords.push((id, [y[0], y[1], y[2]]));
+                coords.push((id, xyz(&y)));
             }
             let placed = coords.len() - old.len();
             (t, coords, placed)
         }
         None => {
             let result = phate_from_distances(&distances, config)?;
-            let coords = ids.iter().zip(&result.embedding).map(|(id, y)| (*id, [y[0], y[1], y[2]])).collect();
+            let coords = ids.iter().zip(&result.embedding).map(|(id, y)| (*id, xyz(y))).collect();
             (result.t, coords, 0)
         }
     };
@@ -401,4 +401,10 @@ fn landmark_note(result: &mosaic_manifold::phate::Phate) -> String {
         Some(l) => format!(" through {} landmarks", l.iter().max().map_or(0, |m| m + 1)),
         None => String::new(),
     }
+}
+
+/// The first three coordinates of an embedded point; an embedding of fewer
+/// dimensions (fewer points or landmarks than that) is padded with zeros.
+pub fn xyz(y: &[f64]) -> [f64; 3] {
+    std::array::from_fn(|k| y.get(k).copied().unwrap_or(0.0))
 }

@@ -82,7 +82,7 @@ pub fn place_runs(specs: &[(i64, ArchSpec)], coords: &[(i64, [f64; 3])], encoder
                 return coords[same].1;
             }
             let y = extend(&d, &embedded, 5, 40.0).unwrap_or_else(|_| vec![0.0; 3]);
-            [y[0], y[1], y[2]]
+            crate::embed_cmd::xyz(&y)
         })
         .collect();
     mosaic_manifold::project_to_sphere(&placed, |_| 1.0).iter().map(|p| p.map(|x| x as f32)).collect()

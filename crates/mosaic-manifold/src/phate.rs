@@ -76,6 +76,9 @@ impl PhateConfig {
         if self.dims == 0 {
             return bad("dims must be at least 1".into());
         }
+        if self.landmarks != 0 && self.landmarks < (self.dims + 1).max(4) {
+            return bad(format!("landmarks must be 0 (none) or at least {}, got {}", (self.dims + 1).max(4), self.landmarks));
+        }
         Ok(())
     }
 }

@@ -96,6 +96,7 @@ fn settings_are_checked() {
         (PhateConfig { knn: 0, ..PhateConfig::default() }, "knn"),
         (PhateConfig { t: Some(0), ..PhateConfig::default() }, "t must"),
         (PhateConfig { t: Some(1_000_000), ..PhateConfig::default() }, "t must"),
+        (PhateConfig { landmarks: 2, ..PhateConfig::default() }, "landmarks must"),
     ] {
         let err = phate(&x, &config).unwrap_err().to_string();
         assert!(err.contains(what), "{err}");
