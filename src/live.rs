@@ -90,9 +90,9 @@ pub fn place_runs(specs: &[(i64, ArchSpec)], coords: &[(i64, [f64; 3])], encoder
 
 /// Sets the scene's positions from the store's embedding of `layout`, if it
 /// has one, and says so in the title.
-fn apply_layout(scene: &mut SphereScene, store: &Store, sweep: &SweepInfo, runs: &[(i64, ArchSpec)], layout: Layout, encoder: &Encoder) -> Result<bool> {
+fn apply_layout(scene: &mut SphereScene, store: &Store, sweep: &SweepInfo, runs: &[(i64, ArchSpec)], layout: Layout, encoder: &Encoder) -> Result<()> {
     let kind = match layout {
-        Layout::Design => return Ok(false),
+        Layout::Design => return Ok(()),
         Layout::Representation => "representation",
         Layout::Architecture => "architecture",
     };
@@ -100,11 +100,11 @@ fn apply_layout(scene: &mut SphereScene, store: &Store, sweep: &SweepInfo, runs:
         if layout == Layout::Architecture {
             bail!("the store has no architecture embedding of sweep `{}`: run `mosaic embed --store DIR --mode architecture` first", sweep.name);
         }
-        return Ok(false);
+        return Ok(());
     };
     scene.positions = place_runs(runs, &coords, encoder);
     scene.title = format!("{} · placed by PHATE of {} (t = {t})", scene.title, layout_words(layout));
-    Ok(true)
+    Ok(())
 }
 
 fn layout_words(layout: Layout) -> &'static str {
@@ -137,7 +137,7 @@ pub fn open(p: Population, train: bool) -> Result<(SphereScene, Option<Receiver<
     let mut scene = scene_from_specs(&encoder, &specs, title)?;
     let placed_runs: Vec<(i64, ArchSpec)> = runs.iter().map(|r| (r.id, r.spec.clone())).collect();
     let title = scene.title.clone();
-    let embedded = apply_layout(&mut scene, &store, &sweep, &placed_runs, p.layout, &encoder)?;
+    apply_layout(&mut scene, &store, &sweep, &placed_runs, p.layout, &encoder)?;
     // Runs not trained yet have no accuracy: they show grey until they do.
     let accuracy = runs.iter().map(|r| r.outcome.as_ref().and_then(|o| o.val_accuracy()).unwrap_or(f64::NAN)).collect();
     scene.columns.insert(0, MetricColumn { name: VAL_ACCURACY.into(), values: accuracy });
@@ -187,7 +187,9 @@ pub fn open(p: Population, train: bool) -> Result<(SphereScene, Option<Receiver<
             Err(e) => format!("training stopped: {e}"),
         };
         let _ = tx.send(SceneUpdate::Status(last.clone()));
-        if p.layout == Layout::Representation && !embedded {
+        // Embed the new networks: afresh, or (when an embedding exists) beside
+        // it, so the networks already placed stay where they are.
+        if p.layout == Layout::Representation {
             let _ = tx.send(SceneUpdate::Status(format!("{last} · placing them by their hidden representations…")));
             let request = SweepEmbedding { mode: Mode::Representation, config: PhateConfig::default(), probe_points: 250, refit: false };
             let placed = embed_sweep(&mut store, &p.store, &sweep, &request).and_then(|_| {
