@@ -21,10 +21,11 @@ pub struct Sparse {
 impl Sparse {
     /// From each row's (column, value) entries; repeated columns are summed.
     pub fn from_rows(cols: usize, rows: Vec<Vec<(usize, f64)>>) -> Sparse {
-        let mut indptr = Vec::with_capacity(rows.len() + 1);
+        let count = rows.len();
+        let mut indptr = Vec::with_capacity(count + 1);
         indptr.push(0);
         let (mut indices, mut values) = (Vec::new(), Vec::new());
-        for mut row in rows.iter().cloned() {
+        for mut row in rows {
             row.sort_by_key(|e| e.0);
             for (c, v) in row {
                 debug_assert!(c < cols);
@@ -37,7 +38,7 @@ impl Sparse {
             }
             indptr.push(indices.len());
         }
-        Sparse { rows: rows.len(), cols, indptr, indices, values }
+        Sparse { rows: count, cols, indptr, indices, values }
     }
 
     /// Row `i` as (columns, values).

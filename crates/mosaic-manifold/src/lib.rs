@@ -14,7 +14,7 @@ pub mod sphere;
 pub mod topology;
 
 pub use pca::Pca;
-pub use sphere::project_to_sphere;
+pub use sphere::{project_to_sphere, xyz};
 
 #[derive(Debug, thiserror::Error, PartialEq)]
 pub enum ManifoldError {
@@ -63,12 +63,6 @@ pub fn balance_blocks(rows: &[Vec<f64>], blocks: &[std::ops::Range<usize>]) -> V
 /// sphere of the given radius.
 pub fn sphere_layout(features: &[Vec<f64>], radius: f64) -> Result<Vec<[f64; 3]>, ManifoldError> {
     let pca = Pca::fit(features, 3)?;
-    let coords: Vec<[f64; 3]> = features
-        .iter()
-        .map(|r| {
-            let p = pca.project(r);
-            std::array::from_fn(|a| p.get(a).copied().unwrap_or(0.0))
-        })
-        .collect();
+    let coords: Vec<[f64; 3]> = features.iter().map(|r| xyz(&pca.project(r))).collect();
     Ok(project_to_sphere(&coords, |_| radius))
 }

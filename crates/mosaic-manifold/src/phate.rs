@@ -367,10 +367,11 @@ fn run(kernel: Sparse, config: &PhateConfig, kernel_time: (&'static str, f64)) -
     };
     let n = kernel.rows;
     let p = kernel.row_normalised();
+    // With landmarks: their operator, and each point's (landmark, transitions) to come back.
     let (operator, landmarks) = if config.landmarks > 0 && n > config.landmarks {
-        let l = landmark::landmarks(&kernel, &p, config.landmarks, config.seed)?;
+        let landmark::Landmarks { cluster, transitions, operator } = landmark::landmarks(&kernel, &p, config.landmarks, config.seed)?;
         lap("landmarks", &mut timings);
-        (l.operator.clone(), Some(l))
+        (operator, Some((cluster, transitions)))
     } else {
         (p.to_dense(), None)
     };
@@ -399,7 +400,7 @@ fn run(kernel: Sparse, config: &PhateConfig, kernel_time: (&'static str, f64)) -
     let y = align_to(&classic, &y);
     lap("metric MDS (SMACOF)", &mut timings);
     let y = match &landmarks {
-        Some(l) => l.transitions.mul_dense(&y),
+        Some((_, transitions)) => transitions.mul_dense(&y),
         None => y,
     };
     let embedding = (0..n).map(|i| (0..y.ncols()).map(|k| y[(i, k)]).collect()).collect();
@@ -409,7 +410,7 @@ fn run(kernel: Sparse, config: &PhateConfig, kernel_time: (&'static str, f64)) -
         potential_distances,
         embedding,
         mds_iterations: iterations,
-        landmark_of: landmarks.map(|l| l.cluster),
+        landmark_of: landmarks.map(|(cluster, _)| cluster),
         timings,
     })
 }

@@ -1,5 +1,11 @@
 //! Placing an embedding on the architecture sphere.
 
+/// The first three coordinates of an embedded point; an embedding of fewer
+/// dimensions (fewer points or landmarks than that) is padded with zeros.
+pub fn xyz(y: &[f64]) -> [f64; 3] {
+    std::array::from_fn(|k| y.get(k).copied().unwrap_or(0.0))
+}
+
 /// Projects 3-D coordinates onto a sphere of radius `radius(i)` around their
 /// centroid. Only the distance from the centre is discarded; the direction is
 /// kept, so angular neighbourhoods of the embedding stay neighbourhoods on the
