@@ -13,6 +13,7 @@ use mosaic_manifold::features::{class_separation, diffusion_spectral_entropy};
 use mosaic_manifold::npy::{self, Array2};
 use mosaic_manifold::phate::{PhateConfig, extend, phate, phate_from_distances};
 use mosaic_manifold::topology::rips_barcode;
+use mosaic_manifold::xyz;
 use mosaic_store::{RunRecord, Store, SweepInfo};
 
 #[derive(Args, Debug)]
@@ -201,8 +202,9 @@ pub struct EmbedReport {
 pub fn embed_sweep(store: &mut Store, dir: &Path, sweep: &SweepInfo, request: &SweepEmbedding) -> Result<EmbedReport> {
     let runs: Vec<_> = store.runs(sweep.id)?.into_iter().filter(|r| r.status == RunStatus::Done).collect();
     let layers = last_layers(&runs, dir);
-    for (name, values) in network_features(&layers, request.probe_points) {
-        store.save_feature(sweep.id, name, &values)?;
+    let features = network_features(&layers, request.probe_points);
+    for (name, values) in &features {
+        store.save_feature(sweep.id, name, values)?;
     }
     let (ids, distances, skipped) = match request.mode {
         Mode::Representation => representation_distances(&layers, runs.len(), request.probe_points)?,
@@ -219,11 +221,12 @@ pub fn embed_sweep(store: &mut Store, dir: &Path, sweep: &SweepInfo, request: &S
     let config = &request.config;
     let (t, coords, placed) = match existing.filter(|(_, old)| extends(old, &ids)) {
         Some((t, old)) => {
-            let index_of = |run: i64| ids.iter().position(|&id| id == run).expect("checked by extends");
+            // Where each embedded network sits among `ids` (all do: checked by `extends`).
+            let old_index: Vec<usize> = old.iter().filter_map(|(run, _)| ids.iter().position(|id| id == run)).collect();
             let embedded: Vec<Vec<f64>> = old.iter().map(|(_, c)| c.to_vec()).collect();
             let mut coords = old.clone();
-            for (i, &id) in ids.iter().enumerate().filter(|(_, id)| !old.iter().any(|(run, _)| run == *id)) {
-                let to_embedded: Vec<f64> = old.iter().map(|(run, _)| distances[(i, index_of(*run))]).collect();
+            for (i, &id) in ids.iter().enumerate().filter(|(i, _)| !old_index.contains(i)) {
+                let to_embedded: Vec<f64> = old_index.iter().map(|&j| distances[(i, j)]).collect();
                 let y = extend(&to_embedded, &embedded, config.knn, config.decay)?;
                 coords.push((id, xyz(&y)));
             }
@@ -237,7 +240,7 @@ pub fn embed_sweep(store: &mut Store, dir: &Path, sweep: &SweepInfo, request: &S
         }
     };
     store.save_embedding(sweep.id, request.mode.name(), t, &coords)?;
-    let cluster_table = cluster_table(store, sweep, &runs, &coords)?;
+    let cluster_table = cluster_table(&features, &runs, &coords);
     Ok(EmbedReport { t, coords, placed, skipped, cluster_table })
 }
 
@@ -291,15 +294,17 @@ fn scaled_distances(data: &[f32], points: usize, width: usize) -> Option<Vec<f64
 
 /// DBSCAN clusters of the embedding on the unit sphere, each with its size
 /// and the mean accuracy and features of its networks, as a text table.
-fn cluster_table(store: &Store, sweep: &SweepInfo, runs: &[RunRecord], coords: &[(i64, [f64; 3])]) -> Result<String> {
+fn cluster_table(features: &[(&str, Vec<(i64, f64)>)], runs: &[RunRecord], coords: &[(i64, [f64; 3])]) -> String {
     let on_sphere = mosaic_manifold::project_to_sphere(&coords.iter().map(|c| c.1).collect::<Vec<_>>(), |_| 1.0);
     let labels = dbscan(&on_sphere, auto_eps(&on_sphere, 4), 4);
     let clusters = labels.iter().flatten().max().map_or(0, |m| m + 1);
-    let features = store.features(sweep.id)?;
     let accuracy: std::collections::HashMap<i64, f64> =
         runs.iter().filter_map(|r| Some((r.id, r.outcome.as_ref()?.val_accuracy()?))).collect();
     let mut columns: Vec<(String, std::collections::HashMap<i64, f64>)> = vec![("val acc".into(), accuracy)];
-    columns.extend(features.into_iter().map(|(name, values)| (name, values.into_iter().collect())));
+    // Feature columns in name order, as the store lists them (a feature no network has is not stored).
+    let mut by_name: Vec<_> = features.iter().filter(|(_, values)| !values.is_empty()).collect();
+    by_name.sort_by_key(|(name, _)| *name);
+    columns.extend(by_name.into_iter().map(|(name, values)| (name.to_string(), values.iter().copied().collect())));
     let mut out = format!("{clusters} clusters on the sphere (DBSCAN), {} networks in none\n", labels.iter().filter(|l| l.is_none()).count());
     out += &format!("{:>8}{:>6}", "cluster", "size");
     for (name, _) in &columns {
@@ -316,7 +321,7 @@ fn cluster_table(store: &Store, sweep: &SweepInfo, runs: &[RunRecord], coords: &
         }
         out += "\n";
     }
-    Ok(out)
+    out
 }
 
 /// DBSCAN radius from the data: 1.5 times the median distance from a point
@@ -401,10 +406,4 @@ fn landmark_note(result: &mosaic_manifold::phate::Phate) -> String {
         Some(l) => format!(" through {} landmarks", l.iter().max().map_or(0, |m| m + 1)),
         None => String::new(),
     }
-}
-
-/// The first three coordinates of an embedded point; an embedding of fewer
-/// dimensions (fewer points or landmarks than that) is padded with zeros.
-pub fn xyz(y: &[f64]) -> [f64; 3] {
-    std::array::from_fn(|k| y.get(k).copied().unwrap_or(0.0))
 }

@@ -69,30 +69,31 @@ pub enum Layout {
 /// architecture is embedded already takes that network's place.
 pub fn place_runs(specs: &[(i64, ArchSpec)], coords: &[(i64, [f64; 3])], encoder: &Encoder) -> Vec<[f32; 3]> {
     let embedded: Vec<Vec<f64>> = coords.iter().map(|(_, c)| c.to_vec()).collect();
-    let spec_of = |run: i64| specs.iter().find(|(id, _)| *id == run).map(|(_, s)| s);
+    let embedded_specs: Vec<Option<&ArchSpec>> =
+        coords.iter().map(|(run, _)| specs.iter().find(|(id, _)| id == run).map(|(_, s)| s)).collect();
     let placed: Vec<[f64; 3]> = specs
         .iter()
         .map(|(id, spec)| {
             if let Some((_, c)) = coords.iter().find(|(run, _)| run == id) {
                 return *c;
             }
-            let d: Vec<f64> = coords.iter().map(|(run, _)| spec_of(*run).map_or(f64::MAX, |s| encoder.distance(spec, s))).collect();
+            let d: Vec<f64> = embedded_specs.iter().map(|s| s.map_or(f64::MAX, |s| encoder.distance(spec, s))).collect();
             // An architecture already embedded sits where it is.
             if let Some(same) = d.iter().position(|&d| d == 0.0) {
                 return coords[same].1;
             }
             let y = extend(&d, &embedded, 5, 40.0).unwrap_or_else(|_| vec![0.0; 3]);
-            crate::embed_cmd::xyz(&y)
+            mosaic_manifold::xyz(&y)
         })
         .collect();
     mosaic_manifold::project_to_sphere(&placed, |_| 1.0).iter().map(|p| p.map(|x| x as f32)).collect()
 }
 
-/// Sets the scene's positions from the store's embedding of `layout`, if it
-/// has one, and says so in the title.
-fn apply_layout(scene: &mut SphereScene, store: &Store, sweep: &SweepInfo, runs: &[(i64, ArchSpec)], layout: Layout, encoder: &Encoder) -> Result<()> {
+/// The positions of `runs` from the store's embedding of `layout`, and the
+/// words that say so in the title; `None` when the store has none to offer.
+fn layout_positions(store: &Store, sweep: &SweepInfo, runs: &[(i64, ArchSpec)], layout: Layout, encoder: &Encoder) -> Result<Option<(Vec<[f32; 3]>, String)>> {
     let kind = match layout {
-        Layout::Design => return Ok(()),
+        Layout::Design => return Ok(None),
         Layout::Representation => "representation",
         Layout::Architecture => "architecture",
     };
@@ -100,11 +101,9 @@ fn apply_layout(scene: &mut SphereScene, store: &Store, sweep: &SweepInfo, runs:
         if layout == Layout::Architecture {
             bail!("the store has no architecture embedding of sweep `{}`: run `mosaic embed --store DIR --mode architecture` first", sweep.name);
         }
-        return Ok(());
+        return Ok(None);
     };
-    scene.positions = place_runs(runs, &coords, encoder);
-    scene.title = format!("{} · placed by PHATE of {} (t = {t})", scene.title, layout_words(layout));
-    Ok(())
+    Ok(Some((place_runs(runs, &coords, encoder), format!(" · placed by PHATE of {} (t = {t})", layout_words(layout)))))
 }
 
 fn layout_words(layout: Layout) -> &'static str {
@@ -134,10 +133,12 @@ pub fn open(p: Population, train: bool) -> Result<(SphereScene, Option<Receiver<
     let specs: Vec<ArchSpec> = runs.iter().map(|r| r.spec.clone()).collect();
     let title = format!("{} networks on {} · space `{}`", sweep.runs, sweep.dataset, sweep.space.name);
     let encoder = Encoder::new(sweep.space.clone());
-    let mut scene = scene_from_specs(&encoder, &specs, title)?;
+    let mut scene = scene_from_specs(&encoder, &specs, title.clone())?;
     let placed_runs: Vec<(i64, ArchSpec)> = runs.iter().map(|r| (r.id, r.spec.clone())).collect();
-    let title = scene.title.clone();
-    apply_layout(&mut scene, &store, &sweep, &placed_runs, p.layout, &encoder)?;
+    if let Some((positions, note)) = layout_positions(&store, &sweep, &placed_runs, p.layout, &encoder)? {
+        scene.positions = positions;
+        scene.title.push_str(&note);
+    }
     // Runs not trained yet have no accuracy: they show grey until they do.
     let accuracy = runs.iter().map(|r| r.outcome.as_ref().and_then(|o| o.val_accuracy()).unwrap_or(f64::NAN)).collect();
     scene.columns.insert(0, MetricColumn { name: VAL_ACCURACY.into(), values: accuracy });
@@ -192,14 +193,13 @@ pub fn open(p: Population, train: bool) -> Result<(SphereScene, Option<Receiver<
         if p.layout == Layout::Representation {
             let _ = tx.send(SceneUpdate::Status(format!("{last} · placing them by their hidden representations…")));
             let request = SweepEmbedding { mode: Mode::Representation, config: PhateConfig::default(), probe_points: 250, refit: false };
-            let placed = embed_sweep(&mut store, &p.store, &sweep, &request).and_then(|_| {
-                let mut moved = SphereScene { title: title.clone(), ..SphereScene::default() };
-                apply_layout(&mut moved, &store, &sweep, &placed_runs, Layout::Representation, &encoder)?;
-                Ok(moved)
-            });
+            let placed = embed_sweep(&mut store, &p.store, &sweep, &request)
+                .and_then(|_| layout_positions(&store, &sweep, &placed_runs, Layout::Representation, &encoder));
             match placed {
-                Ok(moved) => {
-                    let _ = tx.send(SceneUpdate::Layout { positions: moved.positions, title: moved.title });
+                Ok(placed) => {
+                    if let Some((positions, note)) = placed {
+                        let _ = tx.send(SceneUpdate::Layout { positions, title: format!("{title}{note}") });
+                    }
                     let _ = tx.send(SceneUpdate::Status(last));
                 }
                 Err(e) => {
