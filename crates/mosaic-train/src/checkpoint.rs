@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use burn::module::{Module, ModuleVisitor, Param};
+use burn::module::{Module, ModuleMapper, ModuleVisitor, Param};
 use burn::prelude::*;
 use safetensors::tensor::{Dtype, TensorView};
 
@@ -47,6 +47,55 @@ pub fn module_arrays<B: Backend, M: Module<B>>(module: &M) -> Arrays {
     let mut visitor = Collect { path: Vec::new(), arrays: Arrays::new() };
     module.visit(&mut visitor);
     visitor.arrays
+}
+
+/// Replaces every float parameter of a module by the array of the same
+/// dotted path, the inverse of [`module_arrays`]. Fails, naming the path,
+/// on a missing array or a shape that differs.
+pub fn load_arrays<B: Backend, M: Module<B>>(module: M, arrays: &Arrays) -> Result<M, String> {
+    let mut mapper = Load { path: Vec::new(), arrays, error: None };
+    let module = module.map(&mut mapper);
+    match mapper.error {
+        Some(e) => Err(e),
+        None => Ok(module),
+    }
+}
+
+struct Load<'a> {
+    path: Vec<String>,
+    arrays: &'a Arrays,
+    error: Option<String>,
+}
+
+impl<B: Backend> ModuleMapper<B> for Load<'_> {
+    fn enter_module(&mut self, name: &str, container_type: &str) {
+        if !is_variant(container_type) {
+            self.path.push(name.to_string());
+        }
+    }
+    fn exit_module(&mut self, _name: &str, container_type: &str) {
+        if !is_variant(container_type) {
+            self.path.pop();
+        }
+    }
+    fn map_float<const D: usize>(&mut self, param: Param<Tensor<B, D>>) -> Param<Tensor<B, D>> {
+        let name = self.path.join(".");
+        let expected = param.val().dims().to_vec();
+        match self.arrays.get(&name) {
+            Some((shape, data)) if *shape == expected => param.map(|t| {
+                let loaded = Tensor::from_data(TensorData::new(data.clone(), shape.clone()), &t.device());
+                if t.is_require_grad() { loaded.require_grad() } else { loaded }
+            }),
+            found => {
+                let why = match found {
+                    Some((shape, _)) => format!("`{name}` has shape {shape:?}, the network {expected:?}"),
+                    None => format!("no array `{name}`"),
+                };
+                self.error.get_or_insert(why);
+                param
+            }
+        }
+    }
 }
 
 /// Serialises arrays to safetensors bytes.

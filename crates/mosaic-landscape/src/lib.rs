@@ -1,0 +1,34 @@
+//! Training analysis for one network or a whole sweep: loss landscapes over
+//! filter-normalised directions (Li et al. 2018), the optimiser's trajectory
+//! over them, and the dynamics, correlations, hyper-parameter surfaces and
+//! complexity measures the explorer charts.
+//!
+//! Surfaces are computed with burn, generic over the backend: the same code
+//! runs on the CPU (`Flex`) in tests and on a GPU through wgpu.
+
+pub mod directions;
+pub mod net;
+pub mod surface;
+pub mod trajectory;
+
+pub use directions::{DirectionOptions, Normalization};
+pub use net::DenseNet;
+pub use surface::{Axis, Surface, surface};
+pub use trajectory::Trajectory;
+
+/// What can go wrong, each naming the array, file or setting at fault.
+#[derive(Debug, thiserror::Error)]
+pub enum LandscapeError {
+    #[error("missing tensor {0}")]
+    Missing(String),
+    #[error("shape mismatch: {0}")]
+    Shape(String),
+    #[error("non-finite value in {0}")]
+    NonFinite(String),
+    #[error("{0}")]
+    Format(String),
+    #[error("{0}")]
+    Unsupported(String),
+    #[error("cancelled")]
+    Cancelled,
+}

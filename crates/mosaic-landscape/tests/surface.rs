@@ -1,0 +1,161 @@
+//! The batched surface against the plain way: load each grid point's
+//! weights into the trainer's own network and evaluate it.
+
+use std::sync::atomic::AtomicBool;
+
+use burn::backend::Flex;
+use burn::backend::flex::FlexDevice;
+use burn::nn::loss::CrossEntropyLossConfig;
+use mosaic_core::{Activation, ArchSpec, Family, Norm, Optimizer, TaskShape};
+use mosaic_landscape::directions::{DirectionOptions, Normalization, surface_directions};
+use mosaic_landscape::{Axis, DenseNet, LandscapeError, surface};
+use mosaic_train::checkpoint::{Arrays, load_arrays, module_arrays};
+use mosaic_train::data::{BuiltIn, Dataset};
+use mosaic_train::model::Network;
+use mosaic_train::train::evaluate;
+use rand::{RngExt, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+fn spec(family: Family, depth: u32, width: u32, taper: f64, activation: Activation, norm: Norm) -> ArchSpec {
+    ArchSpec {
+        family,
+        depth,
+        width,
+        taper,
+        activation,
+        norm,
+        dropout: 0.1,
+        skip: false,
+        optimizer: Optimizer::Adam,
+        learning_rate: 0.01,
+        batch_size: 32,
+        weight_decay: 0.0,
+        epochs: 1,
+    }
+}
+
+/// A network with every array (norm scales, running statistics included)
+/// set to random values, so no part of the forward pass is trivially 0 or 1.
+fn random_network(spec: &ArchSpec, seed: u64) -> (Network<Flex>, Arrays) {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let net = Network::<Flex>::new(spec, TaskShape::PLANAR_BINARY, None, &mut rng, &FlexDevice);
+    let mut arrays = module_arrays(&net);
+    for (name, (_, values)) in arrays.iter_mut() {
+        if name.ends_with("running_var") || name.ends_with("gamma") {
+            values.iter_mut().for_each(|v| *v = rng.random_range(0.5..1.5));
+        } else if name.ends_with("running_mean") || name.ends_with("beta") {
+            values.iter_mut().for_each(|v| *v = rng.random_range(-0.5..0.5));
+        }
+    }
+    (load_arrays(net, &arrays).unwrap(), arrays)
+}
+
+fn combine(w: &Arrays, d1: &Arrays, d2: &Arrays, a: f32, b: f32) -> Arrays {
+    let mut out = w.clone();
+    for (name, (_, values)) in out.iter_mut() {
+        if let (Some((_, x)), Some((_, y))) = (d1.get(name), d2.get(name)) {
+            values.iter_mut().zip(x).zip(y).for_each(|((v, x), y)| *v += a * x + b * y);
+        }
+    }
+    out
+}
+
+fn check_against_network(spec: ArchSpec) {
+    let data: Dataset = BuiltIn::Spirals.generate(300, 3);
+    let (network, arrays) = random_network(&spec, 11);
+    let net = DenseNet::from_checkpoint(&spec, arrays.clone()).unwrap();
+    // Layer normalisation and moving 1-D arrays too: every parameter moves.
+    let options = DirectionOptions { normalization: Normalization::Layer, ignore_bias_and_norm: false, orthogonalize: true, seed: 5 };
+    let (d1, d2) = surface_directions(&net, &options, true);
+    let d2 = d2.unwrap();
+    let axis = Axis::parse("-0.6:0.6:3").unwrap();
+    let result = surface::<Flex>(&net, &d1, Some(&d2), axis, Some(axis), &data, &FlexDevice, &|_, _| {}, &AtomicBool::new(false)).unwrap();
+    assert_eq!(result.loss.len(), 9);
+    let loss_fn = CrossEntropyLossConfig::new().init(&FlexDevice);
+    let mut distinct = Vec::new();
+    for (i, &b) in result.y.as_ref().unwrap().iter().enumerate() {
+        for (j, &a) in result.x.iter().enumerate() {
+            let moved = load_arrays(network.clone(), &combine(&arrays, &d1, &d2, a as f32, b as f32)).unwrap();
+            let (loss, accuracy) = evaluate(&moved, &loss_fn, &data, &FlexDevice);
+            let got = result.loss[i * 3 + j];
+            assert!((got - loss).abs() <= 1e-5 * loss.abs().max(1.0), "{spec:?} at ({a}, {b}): batched {got}, network {loss}");
+            assert!((result.accuracy[i * 3 + j] - accuracy).abs() < 1e-9, "accuracy at ({a}, {b}): batched {} network {accuracy}", result.accuracy[i * 3 + j]);
+            distinct.push(loss);
+        }
+    }
+    // The grid really moves the weights: the losses differ from point to point.
+    distinct.sort_by(f64::total_cmp);
+    assert!(distinct.windows(2).all(|w| w[1] - w[0] > 1e-6), "{distinct:?}");
+}
+
+#[test]
+fn batched_surface_equals_the_network_at_every_grid_point() {
+    check_against_network(spec(Family::Mlp, 3, 16, 1.0, Activation::Relu, Norm::None));
+    check_against_network(spec(Family::ResidualMlp, 3, 12, 0.7, Activation::Gelu, Norm::Layer));
+    check_against_network(spec(Family::ResidualMlp, 2, 10, 1.0, Activation::Tanh, Norm::Batch));
+    check_against_network(spec(Family::Mlp, 1, 9, 1.0, Activation::Silu, Norm::Batch));
+}
+
+#[test]
+fn one_dimensional_scan_passes_through_the_trained_weights() {
+    let s = spec(Family::Mlp, 2, 16, 1.0, Activation::Relu, Norm::None);
+    let data = BuiltIn::Moons.generate(200, 1);
+    let (network, arrays) = random_network(&s, 2);
+    let net = DenseNet::from_checkpoint(&s, arrays).unwrap();
+    let (d1, _) = surface_directions(&net, &DirectionOptions::default(), false);
+    let result =
+        surface::<Flex>(&net, &d1, None, Axis::parse("-1:1:5").unwrap(), None, &data, &FlexDevice, &|_, _| {}, &AtomicBool::new(false))
+            .unwrap();
+    assert_eq!(result.x, vec![-1.0, -0.5, 0.0, 0.5, 1.0]);
+    assert!(result.y.is_none());
+    let (loss, _) = evaluate(&network, &CrossEntropyLossConfig::new().init(&FlexDevice), &data, &FlexDevice);
+    assert!((result.loss[2] - loss).abs() < 1e-6 * loss.max(1.0), "centre {} vs trained {loss}", result.loss[2]);
+}
+
+#[test]
+fn progress_reaches_the_total_and_cancel_stops() {
+    let s = spec(Family::Mlp, 1, 8, 1.0, Activation::Relu, Norm::None);
+    let data = BuiltIn::Circles.generate(100, 1);
+    let (_, arrays) = random_network(&s, 4);
+    let net = DenseNet::from_checkpoint(&s, arrays).unwrap();
+    let (d1, d2) = surface_directions(&net, &DirectionOptions::default(), true);
+    let axis = Axis::parse("-1:1:7").unwrap();
+    let last = std::sync::Mutex::new((0, 0));
+    let progress = |done: usize, total: usize| {
+        let mut l = last.lock().unwrap();
+        *l = (l.0.max(done), total);
+    };
+    surface::<Flex>(&net, &d1, d2.as_ref(), axis, Some(axis), &data, &FlexDevice, &progress, &AtomicBool::new(false)).unwrap();
+    assert_eq!(*last.lock().unwrap(), (49, 49));
+    let cancelled = surface::<Flex>(&net, &d1, d2.as_ref(), axis, Some(axis), &data, &FlexDevice, &|_, _| {}, &AtomicBool::new(true));
+    assert!(matches!(cancelled, Err(LandscapeError::Cancelled)));
+}
+
+#[test]
+fn data_that_does_not_fit_the_network_is_refused() {
+    let s = spec(Family::Mlp, 1, 8, 1.0, Activation::Relu, Norm::None);
+    let (_, arrays) = random_network(&s, 4);
+    let net = DenseNet::from_checkpoint(&s, arrays).unwrap();
+    let (d1, _) = surface_directions(&net, &DirectionOptions::default(), false);
+    let axis = Axis::parse("-1:1:3").unwrap();
+    let run = |data: &Dataset| surface::<Flex>(&net, &d1, None, axis, None, data, &FlexDevice, &|_, _| {}, &AtomicBool::new(false));
+    let four_classes = BuiltIn::Blobs(4).generate(40, 1);
+    let err = run(&four_classes).unwrap_err().to_string();
+    assert!(err.contains("label") && err.contains("2 output classes"), "{err}");
+    let mut nan = BuiltIn::Moons.generate(40, 1);
+    nan.features[7] = f32::NAN;
+    let err = run(&nan).unwrap_err().to_string();
+    assert!(err.contains("non-finite") && err.contains("example 3"), "{err}");
+}
+
+#[test]
+fn axes_parse_and_refuse_nonsense() {
+    let a = Axis::parse("-1:1:51").unwrap();
+    let v = a.values();
+    assert_eq!((v.len(), v[0], v[50]), (51, -1.0, 1.0));
+    assert!(v[25].abs() < 1e-12);
+    for bad in ["-1:1", "1:-1:5", "a:1:5", "-1:1:0", "-1:1:1", "0:1:x"] {
+        assert!(Axis::parse(bad).is_err(), "{bad}");
+    }
+    assert_eq!(Axis::parse("0.5:0.5:1").unwrap().values(), vec![0.5]);
+}
