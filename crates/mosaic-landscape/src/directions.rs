@@ -157,6 +157,35 @@ pub fn orthogonalize(d: &mut Arrays, along: &Arrays) {
     }
 }
 
+/// Directions given in a file as `d1.<param>` and (optionally) `d2.<param>`,
+/// in the network's own file layout (PyTorch's `[out, in]` for a network read
+/// from PyTorch), checked against it and returned in the evaluation layout.
+pub fn from_file(arrays: Arrays, net: &DenseNet) -> Result<(Arrays, Option<Arrays>), LandscapeError> {
+    let mut parts = [Arrays::new(), Arrays::new()];
+    for (name, (shape, values)) in arrays {
+        let (which, param) = match name.split_once('.') {
+            Some(("d1", p)) => (0, p.to_string()),
+            Some(("d2", p)) => (1, p.to_string()),
+            _ => return Err(LandscapeError::Format(format!("direction tensor `{name}`: names must start with `d1.` or `d2.`"))),
+        };
+        let (shape, values) = match shape[..] {
+            [out, inp] if net.from_torch => (vec![inp, out], crate::net::transpose(&values, out, inp)),
+            _ => (shape, values),
+        };
+        parts[which].insert(param, (shape, values));
+    }
+    let [d1, d2] = parts;
+    if d1.is_empty() {
+        return Err(LandscapeError::Missing("d1.* (the directions file has no first direction)".into()));
+    }
+    check_direction(&d1, net, "d1")?;
+    let d2 = (!d2.is_empty()).then_some(d2);
+    if let Some(d2) = &d2 {
+        check_direction(d2, net, "d2")?;
+    }
+    Ok((d1, d2))
+}
+
 /// Checks that a given direction covers exactly `net`'s parameters, with
 /// their shapes, and is finite. `label` names it in errors (`d1`).
 pub fn check_direction(direction: &Arrays, net: &DenseNet, label: &str) -> Result<(), LandscapeError> {

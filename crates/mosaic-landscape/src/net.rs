@@ -57,6 +57,8 @@ pub struct DenseNet {
     pub head: Linear,
     pub activation: Activation,
     pub weights: Arrays,
+    /// Read from PyTorch: matrices were `[out, in]` and were transposed.
+    pub from_torch: bool,
 }
 
 impl DenseNet {
@@ -91,7 +93,7 @@ impl DenseNet {
             blocks.push(Block { linear: Linear { weight: p("layer.weight"), bias: Some(p("layer.bias")) }, norm, skip });
         }
         let head = Linear { weight: "head.weight".into(), bias: Some("head.bias".into()) };
-        let net = DenseNet { blocks, head, activation: spec.activation, weights };
+        let net = DenseNet { blocks, head, activation: spec.activation, weights, from_torch: false };
         net.check()?;
         Ok(net)
     }
@@ -133,7 +135,7 @@ impl DenseNet {
         }
         let head = linears.pop().expect("at least one layer");
         let blocks = linears.into_iter().map(|linear| Block { linear, norm: None, skip: Skip::None }).collect();
-        let net = DenseNet { blocks, head, activation, weights };
+        let net = DenseNet { blocks, head, activation, weights, from_torch: true };
         net.check()?;
         Ok(net)
     }

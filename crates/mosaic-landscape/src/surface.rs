@@ -109,7 +109,7 @@ pub fn surface<B: Backend>(
         .clamp(1, 64)
         .min(points.len().div_ceil(2 * threads).max(1));
     let done = AtomicUsize::new(0);
-    let inputs = Inputs::new(data);
+    let inputs = Inputs::new(data, net.classes());
     let results: Vec<Result<(Vec<f64>, Vec<f64>), LandscapeError>> = points
         .par_chunks(chunk)
         .map(|part| {
@@ -154,15 +154,17 @@ fn check_data(net: &DenseNet, data: &Dataset) -> Result<(), LandscapeError> {
 struct Inputs<'a> {
     data: &'a Dataset,
     one_hot: Vec<f32>,
+    classes: usize,
 }
 
 impl<'a> Inputs<'a> {
-    fn new(data: &'a Dataset) -> Self {
-        let mut one_hot = vec![0.0; data.len() * data.classes];
+    /// `classes` is the network's: data may use fewer than it predicts.
+    fn new(data: &'a Dataset, classes: usize) -> Self {
+        let mut one_hot = vec![0.0; data.len() * classes];
         for (i, &l) in data.labels.iter().enumerate() {
-            one_hot[i * data.classes + l as usize] = 1.0;
+            one_hot[i * classes + l as usize] = 1.0;
         }
-        Inputs { data, one_hot }
+        Inputs { data, one_hot, classes }
     }
 }
 
@@ -288,7 +290,7 @@ fn evaluate_chunk<B: Backend>(
     };
     let chunk = Chunk { net, d1, d2, a: coefficient(|p| p.0), b: coefficient(|p| p.1), g, device };
     let data = inputs.data;
-    let (n, classes) = (data.len(), data.classes);
+    let (n, classes) = (data.len(), inputs.classes);
     let mut h = Tensor::<B, 3>::from_data(TensorData::new(data.features.clone(), [1, n, data.dim]), device);
     for block in &net.blocks {
         let input = h.clone();
