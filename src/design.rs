@@ -25,13 +25,9 @@ pub fn design_sphere(space: SearchSpace, n: usize, seed: u64) -> Result<SphereSc
 pub fn scene_from_specs(encoder: &Encoder, specs: &[ArchSpec], title: String) -> Result<SphereScene> {
     let encodings: Vec<Vec<f64>> = specs.iter().map(|s| encoder.encode(s)).collect();
     let features = mosaic_manifold::balance_blocks(&encodings, &encoder.knob_blocks());
-    let positions = mosaic_manifold::sphere_layout(&features, 1.0)
-        .context("placing the architectures on the sphere")?;
+    let positions = mosaic_manifold::sphere_layout(&features, 1.0).context("placing the architectures on the sphere")?;
     let task = TaskShape::PLANAR_BINARY;
-    let column = |name: &str, f: &dyn Fn(&ArchSpec) -> f64| MetricColumn {
-        name: name.to_string(),
-        values: specs.iter().map(f).collect(),
-    };
+    let column = |name: &str, f: &dyn Fn(&ArchSpec) -> f64| MetricColumn { name: name.to_string(), values: specs.iter().map(f).collect() };
     let columns = vec![
         column(COLUMNS[0], &|s| (s.parameter_count(task) as f64).log10()),
         column(COLUMNS[1], &|s| Knob::Depth.get(s)),
@@ -40,16 +36,6 @@ pub fn scene_from_specs(encoder: &Encoder, specs: &[ArchSpec], title: String) ->
         column(COLUMNS[4], &|s| s.dropout),
         column(COLUMNS[5], &|s| Knob::Epochs.get(s)),
     ];
-    let labels = specs
-        .iter()
-        .enumerate()
-        .map(|(i, s)| format!("#{i} {:?} {}x{} {:?}", s.family, s.depth, s.width, s.activation))
-        .collect();
-    Ok(SphereScene {
-        title,
-        status: String::new(),
-        labels,
-        positions: positions.iter().map(|p| p.map(|x| x as f32)).collect(),
-        columns,
-    })
+    let labels = specs.iter().enumerate().map(|(i, s)| format!("#{i} {:?} {}x{} {:?}", s.family, s.depth, s.width, s.activation)).collect();
+    Ok(SphereScene { title, status: String::new(), labels, positions: positions.iter().map(|p| p.map(|x| x as f32)).collect(), columns })
 }

@@ -305,7 +305,8 @@ fn cluster_table(features: &[(&str, Vec<(i64, f64)>)], runs: &[RunRecord], coord
     let mut by_name: Vec<_> = features.iter().filter(|(_, values)| !values.is_empty()).collect();
     by_name.sort_by_key(|(name, _)| *name);
     columns.extend(by_name.into_iter().map(|(name, values)| (name.to_string(), values.iter().copied().collect())));
-    let mut out = format!("{clusters} clusters on the sphere (DBSCAN), {} networks in none\n", labels.iter().filter(|l| l.is_none()).count());
+    let mut out =
+        format!("{clusters} clusters on the sphere (DBSCAN), {} networks in none\n", labels.iter().filter(|l| l.is_none()).count());
     out += &format!("{:>8}{:>6}", "cluster", "size");
     for (name, _) in &columns {
         out += &format!("{:>20}", name);

@@ -13,16 +13,14 @@ use mosaic_app::scene::{MetricColumn, SphereScene};
 use mosaic_core::{ArchSpec, Encoder, SearchSpace};
 use mosaic_manifold::phate::{PhateConfig, extend};
 use mosaic_store::{Store, SweepInfo};
+use mosaic_train::Device;
 use mosaic_train::data::split;
 use mosaic_train::sweep::{SweepEvent, SweepOptions, run_sweep};
-use mosaic_train::Device;
 use mosaic_train::train::Checkpoints;
 
 use crate::design::scene_from_specs;
 use crate::embed_cmd::{Mode, SweepEmbedding, embed_sweep};
-use crate::sweep_cmd::{
-    PROBE_SIZE, load_dataset, open_existing_store, open_or_create_sweep, pick_sweep, worker_count,
-};
+use crate::sweep_cmd::{PROBE_SIZE, load_dataset, open_existing_store, open_or_create_sweep, pick_sweep, worker_count};
 
 /// The colour column that trained runs fill in.
 pub const VAL_ACCURACY: &str = "val accuracy";
@@ -91,7 +89,13 @@ pub fn place_runs(specs: &[(i64, ArchSpec)], coords: &[(i64, [f64; 3])], encoder
 
 /// The positions of `runs` from the store's embedding of `layout`, and the
 /// words that say so in the title; `None` when the store has none to offer.
-fn layout_positions(store: &Store, sweep: &SweepInfo, runs: &[(i64, ArchSpec)], layout: Layout, encoder: &Encoder) -> Result<Option<(Vec<[f32; 3]>, String)>> {
+fn layout_positions(
+    store: &Store,
+    sweep: &SweepInfo,
+    runs: &[(i64, ArchSpec)],
+    layout: Layout,
+    encoder: &Encoder,
+) -> Result<Option<(Vec<[f32; 3]>, String)>> {
     let kind = match layout {
         Layout::Design => return Ok(None),
         Layout::Representation => "representation",
@@ -99,7 +103,10 @@ fn layout_positions(store: &Store, sweep: &SweepInfo, runs: &[(i64, ArchSpec)], 
     };
     let Some((t, coords)) = store.embedding(sweep.id, kind)?.filter(|(_, c)| !c.is_empty()) else {
         if layout == Layout::Architecture {
-            bail!("the store has no architecture embedding of sweep `{}`: run `mosaic embed --store DIR --mode architecture` first", sweep.name);
+            bail!(
+                "the store has no architecture embedding of sweep `{}`: run `mosaic embed --store DIR --mode architecture` first",
+                sweep.name
+            );
         }
         return Ok(None);
     };

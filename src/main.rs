@@ -3,8 +3,9 @@
 mod bench_cmd;
 mod design;
 mod embed_cmd;
-mod path_cmd;
+mod landscape_cmd;
 mod live;
+mod path_cmd;
 mod sweep_cmd;
 
 use std::path::{Path, PathBuf};
@@ -40,6 +41,8 @@ enum Command {
     Embed(embed_cmd::EmbedArgs),
     /// The architectures between two trained networks, placed on the sphere.
     Path(path_cmd::PathArgs),
+    /// The loss surface around a trained network (a store's run or a PyTorch MLP), .npy + JSON out.
+    Landscape(landscape_cmd::LandscapeArgs),
     /// Benchmarks (see benches/ for the scripts that compare with reference tools).
     #[command(subcommand)]
     Bench(BenchCommand),
@@ -76,7 +79,7 @@ struct PopulationArgs {
     #[arg(long, default_value = "spirals")]
     dataset: String,
     /// Examples generated for a built-in data set.
-    #[arg(long, default_value_t = 2000, value_parser = clap::value_parser!(u32).range(20..=10_000_000))]
+    #[arg(long, default_value_t = sweep_cmd::DEFAULT_EXAMPLES, value_parser = clap::value_parser!(u32).range(20..=10_000_000))]
     examples: u32,
     /// Quantity that colours the points; default: validation accuracy when
     /// networks are trained, parameter count otherwise.
@@ -236,6 +239,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Export(args) => sweep_cmd::export(args),
         Command::Embed(args) => embed_cmd::embed(args),
         Command::Path(args) => path_cmd::path(args),
+        Command::Landscape(args) => landscape_cmd::landscape(args),
         Command::Bench(BenchCommand::Train(args)) => bench_cmd::bench_train(args),
     }
 }

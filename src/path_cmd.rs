@@ -48,22 +48,26 @@ pub fn path(args: PathArgs) -> Result<()> {
         Layout::Architecture => "architecture",
         Layout::Design => bail!("--layout design has no embedding to place a path in; use representation or architecture"),
     };
-    let (_, coords) = store
-        .embedding(sweep.id, kind)?
-        .filter(|(_, c)| !c.is_empty())
-        .with_context(|| format!("the store has no {kind} embedding of sweep `{}`: run `mosaic embed --store DIR --mode {kind}` first", sweep.name))?;
+    let (_, coords) = store.embedding(sweep.id, kind)?.filter(|(_, c)| !c.is_empty()).with_context(|| {
+        format!("the store has no {kind} embedding of sweep `{}`: run `mosaic embed --store DIR --mode {kind}` first", sweep.name)
+    })?;
     let runs = store.runs(sweep.id)?;
     let spec_of = |id: i64| {
-        runs.iter()
-            .find(|r| r.id == id)
-            .map(|r| r.spec.clone())
-            .with_context(|| format!("sweep `{}` has no run {id} (its runs are {}..={})", sweep.name, runs.first().map_or(0, |r| r.id), runs.last().map_or(0, |r| r.id)))
+        runs.iter().find(|r| r.id == id).map(|r| r.spec.clone()).with_context(|| {
+            format!(
+                "sweep `{}` has no run {id} (its runs are {}..={})",
+                sweep.name,
+                runs.first().map_or(0, |r| r.id),
+                runs.last().map_or(0, |r| r.id)
+            )
+        })
     };
     let (a, b) = (spec_of(args.from)?, spec_of(args.to)?);
     let encoder = Encoder::new(sweep.space.clone());
     let specs = encoder.interpolate(&a, &b, args.steps as usize);
     // The path's steps join the embedded networks as new points (ids below any run's).
-    let mut known: Vec<(i64, ArchSpec)> = runs.iter().filter(|r| coords.iter().any(|(id, _)| *id == r.id)).map(|r| (r.id, r.spec.clone())).collect();
+    let mut known: Vec<(i64, ArchSpec)> =
+        runs.iter().filter(|r| coords.iter().any(|(id, _)| *id == r.id)).map(|r| (r.id, r.spec.clone())).collect();
     let first_step = known.len();
     known.extend(specs.iter().enumerate().map(|(i, s)| (-1 - i as i64, s.clone())));
     let positions = place_runs(&known, &coords, &encoder);

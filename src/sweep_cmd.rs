@@ -11,9 +11,9 @@ use indicatif::{ProgressBar, ProgressStyle};
 use mosaic_core::sample::latin_hypercube;
 use mosaic_core::{Encoder, SearchSpace};
 use mosaic_store::{Store, SweepInfo, SweepPlan};
-use mosaic_train::data::{BuiltIn, Dataset, load_csv, load_idx, split};
-use mosaic_train::sweep::{SweepEvent, SweepOptions, run_sweep};
 use mosaic_train::Device;
+use mosaic_train::data::{BuiltIn, Dataset, Splits, load_csv, load_idx, split};
+use mosaic_train::sweep::{SweepEvent, SweepOptions, run_sweep};
 use mosaic_train::train::Checkpoints;
 
 #[derive(Args, Debug)]
@@ -39,7 +39,7 @@ pub struct SweepArgs {
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
     /// Examples generated for a built-in task.
-    #[arg(long, default_value_t = 2000, value_parser = clap::value_parser!(u32).range(20..=10_000_000))]
+    #[arg(long, default_value_t = DEFAULT_EXAMPLES, value_parser = clap::value_parser!(u32).range(20..=10_000_000))]
     pub examples: u32,
     /// Parallel trainings; default: one per core.
     #[arg(long)]
@@ -75,6 +75,9 @@ impl CheckpointArg {
     }
 }
 
+/// Examples generated for a built-in task unless `--examples` says otherwise.
+pub const DEFAULT_EXAMPLES: u32 = 2000;
+
 /// Probe inputs shared by every network of a sweep.
 pub const PROBE_SIZE: usize = 500;
 
@@ -97,6 +100,28 @@ pub fn load_dataset(spec: &str, examples: usize, seed: u64) -> Result<Dataset> {
         );
     };
     Ok(kind.generate(examples, seed))
+}
+
+/// The data a stored sweep trained on, rebuilt from its record (data set,
+/// example count, seed) and checked against the fingerprint stored with it.
+pub fn sweep_splits(sweep: &SweepInfo) -> Result<Splits> {
+    if sweep.data.is_empty() {
+        // Sweeps stored before data was recorded used the default example count.
+        eprintln!("note: sweep `{}` does not record its data; assuming {DEFAULT_EXAMPLES} examples of `{}`", sweep.name, sweep.dataset);
+        let data = load_dataset(&sweep.dataset, DEFAULT_EXAMPLES as usize, sweep.seed)?;
+        return Ok(split(&data, sweep.seed, PROBE_SIZE));
+    }
+    let examples = sweep
+        .data
+        .split_once(": ")
+        .and_then(|(_, rest)| rest.split_once(" examples"))
+        .and_then(|(n, _)| n.parse::<usize>().ok())
+        .with_context(|| format!("sweep `{}` does not record its data (`{}`): retrain it with this version", sweep.name, sweep.data))?;
+    let data = load_dataset(&sweep.dataset, examples, sweep.seed)?;
+    if data.fingerprint() != sweep.data {
+        bail!("the data of sweep `{}` changed since it was trained: stored `{}`, now `{}`", sweep.name, sweep.data, data.fingerprint());
+    }
+    Ok(split(&data, sweep.seed, PROBE_SIZE))
 }
 
 pub fn default_sweep_name(dataset: &str, space: &SearchSpace, n: usize, seed: u64) -> String {

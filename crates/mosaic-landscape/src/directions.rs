@@ -166,7 +166,9 @@ pub fn from_file(arrays: Arrays, net: &DenseNet) -> Result<(Arrays, Option<Array
         let (which, param) = match name.split_once('.') {
             Some(("d1", p)) => (0, p.to_string()),
             Some(("d2", p)) => (1, p.to_string()),
-            _ => return Err(LandscapeError::Format(format!("direction tensor `{name}`: names must start with `d1.` or `d2.`"))),
+            _ => {
+                return Err(LandscapeError::Format(format!("direction tensor `{name}`: names must start with `d1.` or `d2.`")));
+            }
         };
         let (shape, values) = match shape[..] {
             [out, inp] if net.from_torch => (vec![inp, out], crate::net::transpose(&values, out, inp)),

@@ -6,11 +6,14 @@
 //! Surfaces are computed with burn, generic over the backend: the same code
 //! runs on the CPU (`Flex`) in tests and on a GPU through wgpu.
 
+pub mod cpu;
 pub mod directions;
+pub mod file;
 pub mod net;
 pub mod surface;
 pub mod trajectory;
 
+pub use cpu::surface_cpu;
 pub use directions::{DirectionOptions, Normalization};
 pub use net::DenseNet;
 pub use surface::{Axis, Surface, surface};

@@ -104,9 +104,11 @@ impl DenseNet {
     pub fn from_torch_sequential(state: Arrays, activation: Activation) -> Result<DenseNet, LandscapeError> {
         let mut layers: BTreeMap<usize, (Option<String>, Option<String>)> = BTreeMap::new();
         for name in state.keys() {
-            let bad = || LandscapeError::Format(format!(
-                "tensor `{name}` is not a Sequential Linear parameter: expected names like `0.weight`, `0.bias`, `2.weight`"
-            ));
+            let bad = || {
+                LandscapeError::Format(format!(
+                    "tensor `{name}` is not a Sequential Linear parameter: expected names like `0.weight`, `0.bias`, `2.weight`"
+                ))
+            };
             let (index, kind) = name.split_once('.').ok_or_else(bad)?;
             let index: usize = index.parse().map_err(|_| bad())?;
             let slot = layers.entry(index).or_default();
@@ -228,7 +230,10 @@ impl DenseNet {
             }
             match &block.skip {
                 Skip::Identity if inp != out => {
-                    return Err(LandscapeError::Shape(format!("`{}`: an identity skip needs equal widths, not {inp} -> {out}", block.linear.weight)));
+                    return Err(LandscapeError::Shape(format!(
+                        "`{}`: an identity skip needs equal widths, not {inp} -> {out}",
+                        block.linear.weight
+                    )));
                 }
                 Skip::Projection(p) if get(p)?.0[..] != [inp, out] => {
                     return Err(LandscapeError::Shape(format!("`{p}` has shape {:?}, expected [{inp}, {out}]", get(p)?.0)));

@@ -32,7 +32,9 @@ impl Axis {
     pub fn parse(text: &str) -> Result<Axis, LandscapeError> {
         let bad = |why: &str| LandscapeError::Format(format!("axis `{text}`: {why}; write MIN:MAX:NUM, e.g. -1:1:51"));
         let parts: Vec<&str> = text.split(':').collect();
-        let [min, max, num] = parts[..] else { return Err(bad("expected three parts")) };
+        let [min, max, num] = parts[..] else {
+            return Err(bad("expected three parts"));
+        };
         let min: f64 = min.trim().parse().map_err(|_| bad("MIN is not a number"))?;
         let max: f64 = max.trim().parse().map_err(|_| bad("MAX is not a number"))?;
         let num: usize = num.trim().parse().map_err(|_| bad("NUM is not a whole number"))?;
@@ -89,25 +91,11 @@ pub fn surface<B: Backend>(
     progress: &(dyn Fn(usize, usize) + Sync),
     cancel: &AtomicBool,
 ) -> Result<Surface, LandscapeError> {
-    check_data(net, data)?;
-    crate::directions::check_direction(d1, net, "d1")?;
-    if let Some(d2) = d2 {
-        crate::directions::check_direction(d2, net, "d2")?;
-    }
-    if y_axis.is_some() != d2.is_some() {
-        return Err(LandscapeError::Format("a 2-D surface needs two directions and a y axis; a 1-D scan neither".into()));
-    }
-    let xs = x_axis.values();
-    let ys = y_axis.map(|a| a.values());
-    let points: Vec<(f32, f32)> = match &ys {
-        Some(ys) => ys.iter().flat_map(|&b| xs.iter().map(move |&a| (a as f32, b as f32))).collect(),
-        None => xs.iter().map(|&a| (a as f32, 0.0)).collect(),
-    };
+    validate(net, d1, d2, y_axis, data)?;
+    let (xs, ys, points) = grid_points(x_axis, y_axis);
     let widest = net.weights.values().flat_map(|(s, _)| s.iter().copied()).max().unwrap_or(1);
     let threads = rayon::current_num_threads().max(1);
-    let chunk = (CHUNK_FLOATS / (data.len() * widest).max(1))
-        .clamp(1, 64)
-        .min(points.len().div_ceil(2 * threads).max(1));
+    let chunk = (CHUNK_FLOATS / (data.len() * widest).max(1)).clamp(1, 64).min(points.len().div_ceil(2 * threads).max(1));
     let done = AtomicUsize::new(0);
     let inputs = Inputs::new(data, net.classes());
     let results: Vec<Result<(Vec<f64>, Vec<f64>), LandscapeError>> = points
@@ -128,6 +116,36 @@ pub fn surface<B: Backend>(
         accuracy.extend(a);
     }
     Ok(Surface { x: xs, y: ys, loss, accuracy })
+}
+
+/// The checks both engines make before evaluating anything.
+pub(crate) fn validate(
+    net: &DenseNet,
+    d1: &Arrays,
+    d2: Option<&Arrays>,
+    y_axis: Option<Axis>,
+    data: &Dataset,
+) -> Result<(), LandscapeError> {
+    check_data(net, data)?;
+    crate::directions::check_direction(d1, net, "d1")?;
+    if let Some(d2) = d2 {
+        crate::directions::check_direction(d2, net, "d2")?;
+    }
+    if y_axis.is_some() != d2.is_some() {
+        return Err(LandscapeError::Format("a 2-D surface needs two directions and a y axis; a 1-D scan neither".into()));
+    }
+    Ok(())
+}
+
+/// The axes' values and the grid's `(a, b)` points, row by row (`b = 0` in 1-D).
+pub(crate) fn grid_points(x_axis: Axis, y_axis: Option<Axis>) -> (Vec<f64>, Option<Vec<f64>>, Vec<(f32, f32)>) {
+    let xs = x_axis.values();
+    let ys = y_axis.map(|a| a.values());
+    let points = match &ys {
+        Some(ys) => ys.iter().flat_map(|&b| xs.iter().map(move |&a| (a as f32, b as f32))).collect(),
+        None => xs.iter().map(|&a| (a as f32, 0.0)).collect(),
+    };
+    (xs, ys, points)
 }
 
 fn check_data(net: &DenseNet, data: &Dataset) -> Result<(), LandscapeError> {

@@ -28,22 +28,22 @@ impl Trajectory {
     pub fn fit(net: &DenseNet, checkpoints: &[Arrays], ignore_bias_and_norm: bool) -> Result<Trajectory, LandscapeError> {
         if checkpoints.len() < 3 {
             return Err(LandscapeError::Format(format!(
-                "a trajectory needs at least 3 checkpoints, got {}: train with `--checkpoints every-epoch` and 3 or more epochs",
+                "a trajectory needs at least 3 checkpoints, got {}: train with `--checkpoints all` and 3 or more epochs",
                 checkpoints.len()
             )));
         }
-        let names: Vec<String> =
-            net.parameters().into_iter().filter(|n| !(ignore_bias_and_norm && net.weights[n].0.len() <= 1)).collect();
+        let names: Vec<String> = net.parameters().into_iter().filter(|n| !(ignore_bias_and_norm && net.weights[n].0.len() <= 1)).collect();
         let mut rows = Vec::with_capacity(checkpoints.len());
         for (i, ckpt) in checkpoints.iter().enumerate() {
             let mut row = Vec::new();
             for name in &names {
                 let (shape, w) = &net.weights[name];
-                let (cshape, c) = ckpt
-                    .get(name)
-                    .ok_or_else(|| LandscapeError::Missing(format!("{name} in checkpoint {}", i + 1)))?;
+                let (cshape, c) = ckpt.get(name).ok_or_else(|| LandscapeError::Missing(format!("{name} in checkpoint {}", i + 1)))?;
                 if cshape != shape {
-                    return Err(LandscapeError::Shape(format!("{name} in checkpoint {} is {cshape:?}, the final weights {shape:?}", i + 1)));
+                    return Err(LandscapeError::Shape(format!(
+                        "{name} in checkpoint {} is {cshape:?}, the final weights {shape:?}",
+                        i + 1
+                    )));
                 }
                 if let Some(j) = c.iter().position(|v| !v.is_finite()) {
                     return Err(LandscapeError::NonFinite(format!("{name} in checkpoint {} at flat index {j}", i + 1)));

@@ -8,7 +8,7 @@ use burn::backend::flex::FlexDevice;
 use burn::nn::loss::CrossEntropyLossConfig;
 use mosaic_core::{Activation, ArchSpec, Family, Norm, Optimizer, TaskShape};
 use mosaic_landscape::directions::{DirectionOptions, Normalization, surface_directions};
-use mosaic_landscape::{Axis, DenseNet, LandscapeError, surface};
+use mosaic_landscape::{Axis, DenseNet, LandscapeError, Surface, surface, surface_cpu};
 use mosaic_train::checkpoint::{Arrays, load_arrays, module_arrays};
 use mosaic_train::data::{BuiltIn, Dataset};
 use mosaic_train::model::Network;
@@ -60,6 +60,19 @@ fn combine(w: &Arrays, d1: &Arrays, d2: &Arrays, a: f32, b: f32) -> Arrays {
     out
 }
 
+/// The surface from both engines, checked equal to each other.
+fn both(net: &DenseNet, d1: &Arrays, d2: Option<&Arrays>, x: Axis, y: Option<Axis>, data: &Dataset) -> Surface {
+    let never = AtomicBool::new(false);
+    let burn = surface::<Flex>(net, d1, d2, x, y, data, &FlexDevice, &|_, _| {}, &never).unwrap();
+    let cpu = surface_cpu(net, d1, d2, x, y, data, &|_, _| {}, &never).unwrap();
+    assert_eq!((&burn.x, &burn.y), (&cpu.x, &cpu.y));
+    for (k, (b, c)) in burn.loss.iter().zip(&cpu.loss).enumerate() {
+        assert!((b - c).abs() <= 1e-5 * b.abs().max(1.0), "grid point {k}: burn {b}, cpu {c}");
+    }
+    assert_eq!(burn.accuracy, cpu.accuracy);
+    cpu
+}
+
 fn check_against_network(spec: ArchSpec) {
     let data: Dataset = BuiltIn::Spirals.generate(300, 3);
     let (network, arrays) = random_network(&spec, 11);
@@ -69,7 +82,7 @@ fn check_against_network(spec: ArchSpec) {
     let (d1, d2) = surface_directions(&net, &options, true);
     let d2 = d2.unwrap();
     let axis = Axis::parse("-0.6:0.6:3").unwrap();
-    let result = surface::<Flex>(&net, &d1, Some(&d2), axis, Some(axis), &data, &FlexDevice, &|_, _| {}, &AtomicBool::new(false)).unwrap();
+    let result = both(&net, &d1, Some(&d2), axis, Some(axis), &data);
     assert_eq!(result.loss.len(), 9);
     let loss_fn = CrossEntropyLossConfig::new().init(&FlexDevice);
     let mut distinct = Vec::new();
@@ -79,7 +92,11 @@ fn check_against_network(spec: ArchSpec) {
             let (loss, accuracy) = evaluate(&moved, &loss_fn, &data, &FlexDevice);
             let got = result.loss[i * 3 + j];
             assert!((got - loss).abs() <= 1e-5 * loss.abs().max(1.0), "{spec:?} at ({a}, {b}): batched {got}, network {loss}");
-            assert!((result.accuracy[i * 3 + j] - accuracy).abs() < 1e-9, "accuracy at ({a}, {b}): batched {} network {accuracy}", result.accuracy[i * 3 + j]);
+            assert!(
+                (result.accuracy[i * 3 + j] - accuracy).abs() < 1e-9,
+                "accuracy at ({a}, {b}): batched {} network {accuracy}",
+                result.accuracy[i * 3 + j]
+            );
             distinct.push(loss);
         }
     }
@@ -103,9 +120,7 @@ fn one_dimensional_scan_passes_through_the_trained_weights() {
     let (network, arrays) = random_network(&s, 2);
     let net = DenseNet::from_checkpoint(&s, arrays).unwrap();
     let (d1, _) = surface_directions(&net, &DirectionOptions::default(), false);
-    let result =
-        surface::<Flex>(&net, &d1, None, Axis::parse("-1:1:5").unwrap(), None, &data, &FlexDevice, &|_, _| {}, &AtomicBool::new(false))
-            .unwrap();
+    let result = both(&net, &d1, None, Axis::parse("-1:1:5").unwrap(), None, &data);
     assert_eq!(result.x, vec![-1.0, -0.5, 0.0, 0.5, 1.0]);
     assert!(result.y.is_none());
     let (loss, _) = evaluate(&network, &CrossEntropyLossConfig::new().init(&FlexDevice), &data, &FlexDevice);
@@ -127,7 +142,12 @@ fn progress_reaches_the_total_and_cancel_stops() {
     };
     surface::<Flex>(&net, &d1, d2.as_ref(), axis, Some(axis), &data, &FlexDevice, &progress, &AtomicBool::new(false)).unwrap();
     assert_eq!(*last.lock().unwrap(), (49, 49));
+    *last.lock().unwrap() = (0, 0);
+    surface_cpu(&net, &d1, d2.as_ref(), axis, Some(axis), &data, &progress, &AtomicBool::new(false)).unwrap();
+    assert_eq!(*last.lock().unwrap(), (49, 49));
     let cancelled = surface::<Flex>(&net, &d1, d2.as_ref(), axis, Some(axis), &data, &FlexDevice, &|_, _| {}, &AtomicBool::new(true));
+    assert!(matches!(cancelled, Err(LandscapeError::Cancelled)));
+    let cancelled = surface_cpu(&net, &d1, d2.as_ref(), axis, Some(axis), &data, &|_, _| {}, &AtomicBool::new(true));
     assert!(matches!(cancelled, Err(LandscapeError::Cancelled)));
 }
 
@@ -141,6 +161,8 @@ fn data_that_does_not_fit_the_network_is_refused() {
     let run = |data: &Dataset| surface::<Flex>(&net, &d1, None, axis, None, data, &FlexDevice, &|_, _| {}, &AtomicBool::new(false));
     let four_classes = BuiltIn::Blobs(4).generate(40, 1);
     let err = run(&four_classes).unwrap_err().to_string();
+    let cpu_err = surface_cpu(&net, &d1, None, axis, None, &four_classes, &|_, _| {}, &AtomicBool::new(false)).unwrap_err().to_string();
+    assert_eq!(err, cpu_err);
     assert!(err.contains("label") && err.contains("2 output classes"), "{err}");
     let mut nan = BuiltIn::Moons.generate(40, 1);
     nan.features[7] = f32::NAN;

@@ -91,17 +91,25 @@ pub fn read(path: &Path) -> Result<Array2, NpyError> {
 
 /// The bytes of a `.npy` (version 1.0) file holding a 2-D `<f8` array.
 pub fn to_bytes(array: &Array2) -> Vec<u8> {
-    let mut header = format!("{{'descr': '<f8', 'fortran_order': False, 'shape': ({}, {}), }}", array.rows, array.cols);
+    shaped_bytes(&[array.rows, array.cols], &array.data)
+}
+
+/// The bytes of a `.npy` (version 1.0) file holding a `<f8` array of any shape.
+pub fn shaped_bytes(shape: &[usize], data: &[f64]) -> Vec<u8> {
+    let dims: Vec<String> = shape.iter().map(usize::to_string).collect();
+    // A 1-tuple needs its trailing comma in Python syntax.
+    let tuple = if dims.len() == 1 { format!("({},)", dims[0]) } else { format!("({})", dims.join(", ")) };
+    let mut header = format!("{{'descr': '<f8', 'fortran_order': False, 'shape': {tuple}, }}");
     // Pad with spaces so the data starts on a 64-byte boundary; end with a newline.
     let unpadded = MAGIC.len() + 4 + header.len() + 1;
     header.push_str(&" ".repeat((64 - unpadded % 64) % 64));
     header.push('\n');
-    let mut out = Vec::with_capacity(MAGIC.len() + 4 + header.len() + 8 * array.data.len());
+    let mut out = Vec::with_capacity(MAGIC.len() + 4 + header.len() + 8 * data.len());
     out.extend_from_slice(MAGIC);
     out.extend_from_slice(&[1, 0]);
     out.extend_from_slice(&(header.len() as u16).to_le_bytes());
     out.extend_from_slice(header.as_bytes());
-    for v in &array.data {
+    for v in data {
         out.extend_from_slice(&v.to_le_bytes());
     }
     out
@@ -120,5 +128,8 @@ mod tests {
         std::fs::write(&path, to_bytes(&a)).unwrap();
         assert_eq!(read(&path).unwrap(), a);
         assert_eq!((MAGIC.len() + 4 + u16::from_le_bytes([to_bytes(&a)[8], to_bytes(&a)[9]]) as usize) % 64, 0);
+        // A vector reads back as one column.
+        std::fs::write(&path, shaped_bytes(&[3], &[1.0, 2.0, 3.0])).unwrap();
+        assert_eq!(read(&path).unwrap(), Array2 { rows: 3, cols: 1, data: vec![1.0, 2.0, 3.0] });
     }
 }
