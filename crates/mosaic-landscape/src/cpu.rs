@@ -152,7 +152,7 @@ pub fn surface_cpu(
             }
             let r = evaluate_point(&blocks, &head, &shared, net.activation, data, a, b, s);
             let finished = done.fetch_add(1, Ordering::Relaxed) + 1;
-            if finished % 64 == 0 || finished == points.len() {
+            if finished.is_multiple_of(64) || finished == points.len() {
                 progress(finished, points.len());
             }
             Ok(r)
