@@ -251,14 +251,14 @@ pub fn landscape(args: LandscapeArgs) -> Result<()> {
 
 /// Each checkpoint's position and loss, for the path drawn on the surface.
 fn trajectory_info(subject: &Subject, t: &Trajectory) -> Result<TrajectoryInfo> {
-    let zero = |a: &Arrays| -> Arrays { a.iter().map(|(k, (s, v))| (k.clone(), (s.clone(), vec![0.0; v.len()]))).collect() };
+    // Each checkpoint itself, evaluated as a one-point scan at the origin of a zero direction.
+    let zero: Arrays = t.d1.iter().map(|(k, (s, v))| (k.clone(), (s.clone(), vec![0.0; v.len()]))).collect();
+    let origin = Axis { min: 0.0, max: 0.0, num: 1 };
+    let mut net = subject.net.clone();
     let mut loss = Vec::new();
     for (_, weights) in &subject.checkpoints {
-        // The checkpoint itself, evaluated as a one-point "surface" at the origin.
-        let net = DenseNet { weights: weights.clone(), ..subject.net.clone() };
-        let d = zero(&t.d1);
-        let at = Axis { min: 0.0, max: 0.0, num: 1 };
-        let s = surface_cpu(&net, &d, None, at, None, &subject.data, &|_, _| {}, &AtomicBool::new(false))?;
+        net.weights = weights.clone();
+        let s = surface_cpu(&net, &zero, None, origin, None, &subject.data, &|_, _| {}, &AtomicBool::new(false))?;
         loss.push(s.loss[0]);
     }
     Ok(TrajectoryInfo {
@@ -311,12 +311,14 @@ fn from_store(dir: &Path, args: &LandscapeArgs) -> Result<Subject> {
     let splits = sweep_splits(&sweep)?;
     let folder = run_dir(store.root(), id);
     // `--checkpoints final` keeps final.safetensors; `all` keeps every epoch, the last being the trained weights.
+    // The epochs are read once, and only when something needs them.
     let final_path = folder.join("final.safetensors");
+    let kept = if args.trajectory || !final_path.is_file() { read_epochs(&folder)? } else { Vec::new() };
     let weights = if final_path.is_file() {
         read_safetensors(&final_path).map_err(anyhow::Error::msg)?
     } else {
-        match read_epochs(&folder)?.pop() {
-            Some((_, last)) => last,
+        match kept.last() {
+            Some((_, last)) => last.clone(),
             None => bail!(
                 "run {id} kept no weights (no final.safetensors or checkpoint-*.safetensors in {}): \
                  train the sweep with `--checkpoints final` or `all`",
@@ -325,7 +327,7 @@ fn from_store(dir: &Path, args: &LandscapeArgs) -> Result<Subject> {
         }
     };
     let mut net = DenseNet::from_checkpoint(&run.spec, weights).with_context(|| format!("run {id}'s weights in {}", folder.display()))?;
-    let checkpoints = if args.trajectory { epoch_checkpoints(&sweep, run, &folder, &splits, &mut net)? } else { Vec::new() };
+    let checkpoints = if args.trajectory { epoch_checkpoints(&sweep, run, kept, &folder, &splits, &mut net)? } else { Vec::new() };
     let (name, data) = match args.split {
         SplitArg::Train => ("train", splits.train),
         SplitArg::Validation => ("validation", splits.validation),
@@ -343,12 +345,18 @@ fn from_store(dir: &Path, args: &LandscapeArgs) -> Result<Subject> {
     })
 }
 
-/// The run's per-epoch checkpoints: kept by the sweep, or recorded by
+/// The run's per-epoch checkpoints: `kept` (what the sweep kept), or recorded by
 /// replaying the run (same seed, same data: the same weights) into
 /// `runs/<id>/trajectory/`. If the replay's last epoch differs from the
 /// stored weights, the replay's final weights become the centre.
-fn epoch_checkpoints(sweep: &SweepInfo, run: &RunRecord, folder: &Path, splits: &Splits, net: &mut DenseNet) -> Result<Vec<(u32, Arrays)>> {
-    let kept = read_epochs(folder)?;
+fn epoch_checkpoints(
+    sweep: &SweepInfo,
+    run: &RunRecord,
+    kept: Vec<(u32, Arrays)>,
+    folder: &Path,
+    splits: &Splits,
+    net: &mut DenseNet,
+) -> Result<Vec<(u32, Arrays)>> {
     if kept.len() >= 3 {
         return Ok(kept);
     }
@@ -376,7 +384,7 @@ fn epoch_checkpoints(sweep: &SweepInfo, run: &RunRecord, folder: &Path, splits: 
              the trajectory and surface are centred on the replay",
             run.id
         );
-        *net = DenseNet { weights: last.clone(), ..net.clone() };
+        net.weights = last.clone();
     }
     Ok(found)
 }

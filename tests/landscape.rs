@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use common::{mosaic, scratch_dir};
 use mosaic_landscape::file;
-use mosaic_store::Store;
+use mosaic_store::{RunRecord, Store};
 use mosaic_train::checkpoint::{read_safetensors, to_safetensors};
 
 fn fixture(name: &str) -> PathBuf {
@@ -122,9 +122,9 @@ fn bad_weights_directions_and_data_are_named_with_the_problem() {
     assert!(!out.exists(), "a failed run writes nothing");
 }
 
-#[test]
-fn a_stored_run_gets_its_surface_and_its_replayed_trajectory() {
-    let dir = scratch_dir("landscape_store");
+/// A small dense sweep (3 runs of 1-2 layers, 4-6 epochs) trained into
+/// `dir/store` with `--checkpoints checkpoints`, and one of its trained runs.
+fn trained_run(dir: &Path, examples: &str, checkpoints: &str) -> (PathBuf, RunRecord) {
     let space = dir.join("space.ron");
     let text = mosaic_core::space::DEMO_SPACE_RON
         .replace("depth: (min: 1, max: 6)", "depth: (min: 1, max: 2)")
@@ -132,11 +132,24 @@ fn a_stored_run_gets_its_surface_and_its_replayed_trajectory() {
         .replace("epochs: (min: 5, max: 40)", "epochs: (min: 4, max: 6)");
     std::fs::write(&space, text).unwrap();
     let store = dir.join("store");
-    let run = mosaic().args(["sweep", "--examples", "400", "--n", "3", "--store"]).arg(&store).arg("--space").arg(&space).output().unwrap();
+    let run = mosaic()
+        .args(["sweep", "--examples", examples, "--n", "3", "--checkpoints", checkpoints, "--store"])
+        .arg(&store)
+        .arg("--space")
+        .arg(&space)
+        .output()
+        .unwrap();
     assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
     let db = Store::open(&store).unwrap();
     let sweep = db.sweeps().unwrap().remove(0);
     let done = db.runs(sweep.id).unwrap().into_iter().find(|r| r.status == mosaic_core::RunStatus::Done).expect("a trained run");
+    (store, done)
+}
+
+#[test]
+fn a_stored_run_gets_its_surface_and_its_replayed_trajectory() {
+    let dir = scratch_dir("landscape_store");
+    let (store, done) = trained_run(&dir, "400", "final");
     let id = done.id.to_string();
 
     let run = mosaic().args(["landscape", "--store"]).arg(&store).args(["--run", &id, "--x", "-1:1:7", "--y", "-1:1:5"]).output().unwrap();
@@ -175,24 +188,7 @@ fn a_stored_run_gets_its_surface_and_its_replayed_trajectory() {
 #[test]
 fn a_sweep_that_kept_every_epoch_needs_no_replay() {
     let dir = scratch_dir("landscape_all_epochs");
-    let space = dir.join("space.ron");
-    let text = mosaic_core::space::DEMO_SPACE_RON
-        .replace("depth: (min: 1, max: 6)", "depth: (min: 1, max: 2)")
-        .replace("width: (min: 8, max: 256, log: true)", "width: (min: 8, max: 16, log: true)")
-        .replace("epochs: (min: 5, max: 40)", "epochs: (min: 4, max: 5)");
-    std::fs::write(&space, text).unwrap();
-    let store = dir.join("store");
-    let run = mosaic()
-        .args(["sweep", "--examples", "300", "--n", "3", "--checkpoints", "all", "--store"])
-        .arg(&store)
-        .arg("--space")
-        .arg(&space)
-        .output()
-        .unwrap();
-    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
-    let db = Store::open(&store).unwrap();
-    let sweep = db.sweeps().unwrap().remove(0);
-    let done = db.runs(sweep.id).unwrap().into_iter().find(|r| r.status == mosaic_core::RunStatus::Done).expect("a trained run");
+    let (store, done) = trained_run(&dir, "300", "all");
     let folder = store.join("runs").join(done.id.to_string());
     assert!(!folder.join("final.safetensors").exists(), "`all` keeps epochs, not a separate final file");
     let id = done.id.to_string();

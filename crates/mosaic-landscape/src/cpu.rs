@@ -106,7 +106,8 @@ pub fn surface_cpu(
         let shape = &net.weights[&l.weight].0;
         (Moving::new(net, d1, d2, &l.weight), l.bias.as_ref().map(|b| Moving::new(net, d1, d2, b)), shape[0], shape[1])
     };
-    let blocks: Vec<BlockParams> = net
+    // The hidden blocks, then the head as a block with no norm, activation or skip.
+    let mut layers: Vec<BlockParams> = net
         .blocks
         .iter()
         .map(|b| {
@@ -130,12 +131,12 @@ pub fn surface_cpu(
             BlockParams { weight, bias, inp, out, norm, skip }
         })
         .collect();
-    let (head_w, head_b, head_in, classes) = linear(&net.head);
-    let head = BlockParams { weight: head_w, bias: head_b, inp: head_in, out: classes, norm: None, skip: SkipParams::None };
+    let (weight, bias, inp, out) = linear(&net.head);
+    layers.push(BlockParams { weight, bias, inp, out, norm: None, skip: SkipParams::None });
 
     // The first layer's input is the data, the same at every grid point:
     // x W, x D1 and x D2 once, combined per point.
-    let first = blocks.first().unwrap_or(&head);
+    let first = &layers[0];
     let product = |w: &[f32]| {
         let mut out = vec![0.0f32; n * first.out];
         mul(&data.features, n, first.inp, w, first.out, &mut out);
@@ -150,7 +151,7 @@ pub fn surface_cpu(
             if cancel.load(Ordering::Relaxed) {
                 return Err(LandscapeError::Cancelled);
             }
-            let r = evaluate_point(&blocks, &head, &shared, net.activation, data, a, b, s);
+            let r = evaluate_point(&layers, &shared, net.activation, data, a, b, s);
             let finished = done.fetch_add(1, Ordering::Relaxed) + 1;
             if finished.is_multiple_of(64) || finished == points.len() {
                 progress(finished, points.len());
@@ -227,10 +228,9 @@ struct PointParams {
     projection: Vec<f32>,
 }
 
-#[allow(clippy::too_many_arguments)]
+/// Loss and accuracy at `w + a d1 + b d2`; `layers` ends with the head.
 fn evaluate_point(
-    blocks: &[BlockParams],
-    head: &BlockParams,
+    layers: &[BlockParams],
     shared: &[Option<Vec<f32>>; 3],
     activation: Activation,
     data: &Dataset,
@@ -238,7 +238,6 @@ fn evaluate_point(
     b: f32,
     s: &mut Scratch,
 ) -> (f64, f64) {
-    let layers: Vec<&BlockParams> = blocks.iter().chain(std::iter::once(head)).collect();
     // This point's weights, once; the tiles below reuse them.
     s.params.resize_with(layers.len(), PointParams::default);
     for (block, p) in layers.iter().zip(s.params.iter_mut()) {
@@ -255,7 +254,7 @@ fn evaluate_point(
             m.at(a, b, &mut p.projection);
         }
     }
-    let n = data.len();
+    let (n, classes) = (data.len(), layers[layers.len() - 1].out);
     let (mut loss, mut correct) = (0.0f64, 0usize);
     for start in (0..n).step_by(TILE) {
         let rows = TILE.min(n - start);
@@ -288,7 +287,7 @@ fn evaluate_point(
             }
             std::mem::swap(&mut s.h, &mut s.next);
         }
-        let (l, c) = cross_entropy(&s.next, head.out, &data.labels[start..start + rows]);
+        let (l, c) = cross_entropy(&s.next, classes, &data.labels[start..start + rows]);
         loss += l;
         correct += c;
     }

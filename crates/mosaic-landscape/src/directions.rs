@@ -57,28 +57,15 @@ impl Default for DirectionOptions {
     }
 }
 
-/// Axis of a weight array along which its filters lie: a dense `[in, out]`
-/// matrix has one filter per column, a conv `[out, in, k, k]` one per output channel.
-fn filters(shape: &[usize]) -> Filters {
-    match shape {
-        [_, out] => Filters::Columns(*out),
-        [out, ..] => Filters::Leading(*out),
-        [] => Filters::Leading(1),
-    }
-}
-
-enum Filters {
-    Columns(usize),
-    Leading(usize),
-}
-
-/// The flat indices of each filter of an array.
+/// The flat indices of each filter of an array: a dense `[in, out]` matrix
+/// has one filter per column, a conv `[out, in, k, k]` one per output channel.
 fn filter_indices(shape: &[usize]) -> Vec<Vec<usize>> {
     let len: usize = shape.iter().product();
-    match filters(shape) {
-        Filters::Columns(cols) => (0..cols).map(|c| (c..len).step_by(cols).collect()).collect(),
-        Filters::Leading(rows) => {
-            let per = len / rows.max(1);
+    match shape {
+        [_, cols] => (0..*cols).map(|c| (c..len).step_by(*cols).collect()).collect(),
+        _ => {
+            let rows = shape.first().copied().unwrap_or(1).max(1);
+            let per = len / rows;
             (0..rows).map(|r| (r * per..(r + 1) * per).collect()).collect()
         }
     }
@@ -191,11 +178,12 @@ pub fn from_file(arrays: Arrays, net: &DenseNet) -> Result<(Arrays, Option<Array
 /// Checks that a given direction covers exactly `net`'s parameters, with
 /// their shapes, and is finite. `label` names it in errors (`d1`).
 pub fn check_direction(direction: &Arrays, net: &DenseNet, label: &str) -> Result<(), LandscapeError> {
-    for name in net.parameters() {
+    let parameters = net.parameters();
+    for name in &parameters {
         let (shape, values) = direction
-            .get(&name)
+            .get(name)
             .ok_or_else(|| LandscapeError::Missing(format!("{label}.{name} (the direction has no entry for this parameter)")))?;
-        let expected = &net.weights[&name].0;
+        let expected = &net.weights[name].0;
         if shape != expected {
             return Err(LandscapeError::Shape(format!("{label}.{name} has shape {shape:?}, the weights {expected:?}")));
         }
@@ -203,7 +191,6 @@ pub fn check_direction(direction: &Arrays, net: &DenseNet, label: &str) -> Resul
             return Err(LandscapeError::NonFinite(format!("direction {label}.{name} at flat index {i}")));
         }
     }
-    let parameters = net.parameters();
     if let Some(extra) = direction.keys().find(|k| !parameters.contains(k)) {
         return Err(LandscapeError::Format(format!("{label}.{extra} matches no parameter of the network")));
     }

@@ -11,40 +11,53 @@ use safetensors::tensor::{Dtype, TensorView};
 /// Named f32 arrays, in name order.
 pub type Arrays = BTreeMap<String, (Vec<usize>, Vec<f32>)>;
 
-/// Collects every float parameter with its dotted path (`blocks.0.layer.weight`).
-/// Enum variants (`Dense`, `Conv`) are left out of the path: the shapes say
-/// which kind a layer is, and the names stay like PyTorch's.
-struct Collect {
-    path: Vec<String>,
-    arrays: Arrays,
+/// A parameter's dotted path (`blocks.0.layer.weight`) as a module walk
+/// enters and leaves submodules. Enum variants (`Dense`, `Conv`) are left
+/// out: the shapes say which kind a layer is, and the names stay like
+/// PyTorch's. Saving and loading share it, so their names always agree.
+#[derive(Default)]
+struct ParamPath(Vec<String>);
+
+impl ParamPath {
+    fn enter(&mut self, name: &str, container_type: &str) {
+        if !container_type.starts_with("Enum:") {
+            self.0.push(name.to_string());
+        }
+    }
+    fn exit(&mut self, container_type: &str) {
+        if !container_type.starts_with("Enum:") {
+            self.0.pop();
+        }
+    }
+    fn name(&self) -> String {
+        self.0.join(".")
+    }
 }
 
-fn is_variant(container_type: &str) -> bool {
-    container_type.starts_with("Enum:")
+/// Collects every float parameter under its path.
+struct Collect {
+    path: ParamPath,
+    arrays: Arrays,
 }
 
 impl<B: Backend> ModuleVisitor<B> for Collect {
     fn enter_module(&mut self, name: &str, container_type: &str) {
-        if !is_variant(container_type) {
-            self.path.push(name.to_string());
-        }
+        self.path.enter(name, container_type);
     }
     fn exit_module(&mut self, _name: &str, container_type: &str) {
-        if !is_variant(container_type) {
-            self.path.pop();
-        }
+        self.path.exit(container_type);
     }
     fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<B, D>>) {
         let value = param.val();
         let shape = value.dims().to_vec();
         let data = value.into_data().convert::<f32>().to_vec::<f32>().expect("converted to f32");
-        self.arrays.insert(self.path.join("."), (shape, data));
+        self.arrays.insert(self.path.name(), (shape, data));
     }
 }
 
 /// Every float parameter of a module (trainable weights and norm statistics).
 pub fn module_arrays<B: Backend, M: Module<B>>(module: &M) -> Arrays {
-    let mut visitor = Collect { path: Vec::new(), arrays: Arrays::new() };
+    let mut visitor = Collect { path: ParamPath::default(), arrays: Arrays::new() };
     module.visit(&mut visitor);
     visitor.arrays
 }
@@ -53,7 +66,7 @@ pub fn module_arrays<B: Backend, M: Module<B>>(module: &M) -> Arrays {
 /// dotted path, the inverse of [`module_arrays`]. Fails, naming the path,
 /// on a missing array or a shape that differs.
 pub fn load_arrays<B: Backend, M: Module<B>>(module: M, arrays: &Arrays) -> Result<M, String> {
-    let mut mapper = Load { path: Vec::new(), arrays, error: None };
+    let mut mapper = Load { path: ParamPath::default(), arrays, error: None };
     let module = module.map(&mut mapper);
     match mapper.error {
         Some(e) => Err(e),
@@ -62,24 +75,20 @@ pub fn load_arrays<B: Backend, M: Module<B>>(module: M, arrays: &Arrays) -> Resu
 }
 
 struct Load<'a> {
-    path: Vec<String>,
+    path: ParamPath,
     arrays: &'a Arrays,
     error: Option<String>,
 }
 
 impl<B: Backend> ModuleMapper<B> for Load<'_> {
     fn enter_module(&mut self, name: &str, container_type: &str) {
-        if !is_variant(container_type) {
-            self.path.push(name.to_string());
-        }
+        self.path.enter(name, container_type);
     }
     fn exit_module(&mut self, _name: &str, container_type: &str) {
-        if !is_variant(container_type) {
-            self.path.pop();
-        }
+        self.path.exit(container_type);
     }
     fn map_float<const D: usize>(&mut self, param: Param<Tensor<B, D>>) -> Param<Tensor<B, D>> {
-        let name = self.path.join(".");
+        let name = self.path.name();
         let expected = param.val().dims().to_vec();
         match self.arrays.get(&name) {
             Some((shape, data)) if *shape == expected => param.map(|t| {
