@@ -1,5 +1,6 @@
 // Architecture points as lit sphere impostors: every point is a camera-facing
 // quad (4 vertices) in ONE mesh, so the whole population is one draw call.
+// Alpha in the colour picks a ring: the selection's, or a neighbour's.
 // The fragment stage turns the quad into a shaded sphere with an outline and
 // writes the sphere's true depth, so overlapping points occlude correctly.
 
@@ -8,7 +9,11 @@
 
 struct PointsMaterial {
     outline_color: vec4<f32>,
-    // x: outline width as a fraction of the radius; y: ambient light share.
+    // Ring of the selected point, and of its neighbours.
+    ring_color: vec4<f32>,
+    neighbour_color: vec4<f32>,
+    // x: outline width as a fraction of the radius; y: ambient light share;
+    // z: ring width as a fraction of the radius.
     params: vec4<f32>,
 };
 @group(#{MATERIAL_BIND_GROUP}) @binding(0) var<uniform> material: PointsMaterial;
@@ -63,7 +68,11 @@ fn fragment(in: VertexOut) -> FragmentOut {
     let ambient = material.params.y;
     let diffuse = max(dot(normal, normalize(LIGHT_DIR)), 0.0);
     var rgb = in.color.rgb * (ambient + (1.0 - ambient) * diffuse);
-    if sqrt(d2) > 1.0 - material.params.x {
+    // Alpha tells the ring: 0 selected, 0.5 neighbour, 1 none (the dark outline).
+    let r = sqrt(d2);
+    if in.color.a < 0.75 && r > 1.0 - material.params.z {
+        rgb = select(material.neighbour_color.rgb, material.ring_color.rgb, in.color.a < 0.25);
+    } else if r > 1.0 - material.params.x {
         rgb = material.outline_color.rgb;
     }
     // Depth of the sphere's surface, not of the flat quad (reverse-Z clip space).

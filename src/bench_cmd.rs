@@ -74,3 +74,84 @@ pub fn bench_train(args: BenchTrainArgs) -> Result<()> {
     println!("{json}");
     Ok(())
 }
+
+#[derive(Args, Debug)]
+pub struct BenchExplorerArgs {
+    /// Sampled architectures on the sphere (ignored with --store).
+    #[arg(long, default_value_t = 10_000)]
+    pub points: u32,
+    /// How points are drawn: the explorer's one mesh, or a baseline (a mesh per point).
+    #[arg(long, value_enum, default_value_t = DrawingArg::OneMesh)]
+    pub drawing: DrawingArg,
+    /// Frames timed (after 10 warm-up frames).
+    #[arg(long, default_value_t = 100)]
+    pub frames: u32,
+    #[arg(long, default_value_t = 1280)]
+    pub width: u32,
+    #[arg(long, default_value_t = 720)]
+    pub height: u32,
+    /// Show this store's demo sweep instead of sampled architectures…
+    #[arg(long, value_name = "DIR")]
+    pub store: Option<PathBuf>,
+    /// …and train it in the background while frames are timed.
+    #[arg(long, requires = "store")]
+    pub train: bool,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug)]
+pub enum DrawingArg {
+    OneMesh,
+    SpherePerPoint,
+    QuadPerPoint,
+}
+
+/// Prints one JSON line of frame statistics, so a script can run each case
+/// in its own process (and so read each case's own peak memory).
+pub fn bench_explorer(args: BenchExplorerArgs) -> Result<()> {
+    use mosaic_app::bench::{PointDrawing, frame_bench};
+    mosaic_app::check_gpu()?;
+    let (scene, feed, case) = match &args.store {
+        Some(store) => {
+            let population = crate::live::Population {
+                store: store.clone(),
+                space: None,
+                sweep: None,
+                dataset: "spirals".into(),
+                examples: crate::sweep_cmd::DEFAULT_EXAMPLES as usize,
+                n: 200,
+                seed: 0,
+                layout: crate::live::Layout::Design,
+            };
+            let opened = crate::live::open(population, args.train)?;
+            let case = if args.train { "store, sweep training" } else { "store, idle" };
+            (opened.scene, Some(opened.feed), case)
+        }
+        None => {
+            let scene = crate::design::design_sphere(mosaic_core::SearchSpace::default_space(), args.points as usize, 0)?;
+            (scene, None, "sampled design")
+        }
+    };
+    let n = scene.len();
+    let drawing = match args.drawing {
+        DrawingArg::OneMesh => PointDrawing::OneMesh,
+        DrawingArg::SpherePerPoint => PointDrawing::SpherePerPoint,
+        DrawingArg::QuadPerPoint => PointDrawing::QuadPerPoint,
+    };
+    let options = mosaic_app::ExplorerOptions {
+        scene,
+        mapping: mosaic_app::scene::ColorMapping::default(),
+        panel: false,
+        feed,
+        requests: None,
+        select: None,
+        session: mosaic_app::session::SessionFile { base: Default::default(), path: None },
+        errors: Vec::new(),
+    };
+    let stats = frame_bench(options, drawing, args.width, args.height, 10, args.frames)?;
+    println!(
+        "{{\"case\": \"{case}\", \"points\": {n}, \"drawing\": \"{:?}\", \"width\": {}, \"height\": {}, \"frames\": {}, \
+         \"mean_ms\": {:.2}, \"p50_ms\": {:.2}, \"p99_ms\": {:.2}, \"peak_rss_mib\": {:.0}}}",
+        args.drawing, args.width, args.height, stats.frames, stats.mean_ms, stats.p50_ms, stats.p99_ms, stats.peak_rss_mib
+    );
+    Ok(())
+}

@@ -133,9 +133,67 @@ struct Subject {
 }
 
 pub fn landscape(args: LandscapeArgs) -> Result<()> {
+    let bar = ProgressBar::new(0);
+    let cancel = Arc::new(AtomicBool::new(false));
+    {
+        let cancel = cancel.clone();
+        // Ctrl-C stops at the next chunk; nothing is written for a partial grid.
+        let _ = ctrlc::set_handler(move || cancel.store(true, Ordering::Relaxed));
+    }
+    let progress = |step: Progress| match step {
+        Progress::Replay { run, epoch, epochs } => {
+            if epoch == 0 {
+                bar.set_style(
+                    ProgressStyle::with_template("{spinner} replaying run {msg} to record its path {bar:30} {pos}/{len} epochs")
+                        .expect("valid template"),
+                );
+                bar.set_message(run.to_string());
+                bar.set_length(epochs as u64);
+            }
+            bar.set_position(epoch as u64);
+        }
+        Progress::Grid { done, total } => {
+            if done == 0 {
+                bar.set_style(
+                    ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} grid points · ETA {eta}")
+                        .expect("valid template"),
+                );
+                bar.set_length(total as u64);
+                bar.reset_eta();
+            }
+            bar.set_position(done as u64);
+        }
+    };
+    let (out, info) = compute(&args, &progress, &cancel)?;
+    bar.finish_and_clear();
+    let points = info.x.num * info.y.map_or(1, |a| a.num);
+    let min = info.minimum.map_or("none finite".into(), |[x, y, l]| format!("{l:.4} at ({x:.3}, {y:.3})"));
+    println!(
+        "{points} grid points in {:.2} s on {} examples: lowest loss {min}{}\nwrote {} and {}",
+        info.seconds,
+        info.examples,
+        if info.non_finite > 0 { format!(", {} points overflowed", info.non_finite) } else { String::new() },
+        out.display(),
+        file::sidecar_path(&out).display()
+    );
+    Ok(())
+}
+
+/// How far a landscape computation is.
+#[derive(Clone, Copy, Debug)]
+pub enum Progress {
+    /// Replaying a run to record its per-epoch checkpoints (`epoch` done of `epochs`).
+    Replay { run: i64, epoch: u32, epochs: u32 },
+    /// Evaluating the grid.
+    Grid { done: usize, total: usize },
+}
+
+/// Computes the surface `args` ask for and writes it (.npy and sidecar);
+/// returns where, and what the sidecar says.
+pub fn compute(args: &LandscapeArgs, progress: &(dyn Fn(Progress) + Sync), cancel: &AtomicBool) -> Result<(PathBuf, SurfaceInfo)> {
     let subject = match (&args.store, &args.weights) {
-        (Some(store), _) => from_store(store, &args)?,
-        (None, Some(weights)) => from_weights(weights, &args)?,
+        (Some(store), _) => from_store(store, args, progress)?,
+        (None, Some(weights)) => from_weights(weights, args)?,
         (None, None) => unreachable!("clap requires one of them"),
     };
     let Subject { net, data, .. } = &subject;
@@ -194,25 +252,14 @@ pub fn landscape(args: LandscapeArgs) -> Result<()> {
         (None, Some(default)) => default.clone(),
         (None, None) => unreachable!("clap requires --out without --store"),
     };
-    let points = x_axis.num * y_axis.map_or(1, |a| a.num);
-    let bar = ProgressBar::new(points as u64);
-    bar.set_style(
-        ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} grid points · ETA {eta}").expect("valid template"),
-    );
-    let cancel = Arc::new(AtomicBool::new(false));
-    {
-        let cancel = cancel.clone();
-        // Ctrl-C stops at the next chunk; nothing is written for a partial grid.
-        let _ = ctrlc::set_handler(move || cancel.store(true, Ordering::Relaxed));
-    }
     let started = Instant::now();
-    let progress = |done: usize, _total: usize| bar.set_position(done as u64);
+    progress(Progress::Grid { done: 0, total: x_axis.num * y_axis.map_or(1, |a| a.num) });
+    let grid = |done: usize, total: usize| progress(Progress::Grid { done, total });
     let result = match args.engine {
-        EngineArg::Cpu => surface_cpu(net, &d1, d2.as_ref(), x_axis, y_axis, data, &progress, &cancel)?,
-        EngineArg::Burn => surface::<Flex>(net, &d1, d2.as_ref(), x_axis, y_axis, data, &FlexDevice, &progress, &cancel)?,
+        EngineArg::Cpu => surface_cpu(net, &d1, d2.as_ref(), x_axis, y_axis, data, &grid, cancel)?,
+        EngineArg::Burn => surface::<Flex>(net, &d1, d2.as_ref(), x_axis, y_axis, data, &FlexDevice, &grid, cancel)?,
     };
     let seconds = started.elapsed().as_secs_f64();
-    bar.finish_and_clear();
 
     let trajectory = match trajectory {
         Some(t) => Some(trajectory_info(&subject, &t)?),
@@ -238,15 +285,7 @@ pub fn landscape(args: LandscapeArgs) -> Result<()> {
         std::fs::create_dir_all(parent).with_context(|| format!("cannot create {}", parent.display()))?;
     }
     file::write(&out, &result, &info)?;
-    let min = info.minimum.map_or("none finite".into(), |[x, y, l]| format!("{l:.4} at ({x:.3}, {y:.3})"));
-    println!(
-        "{points} grid points in {seconds:.2} s on {} examples: lowest loss {min}{}\nwrote {} and {}",
-        data.len(),
-        if info.non_finite > 0 { format!(", {} points overflowed", info.non_finite) } else { String::new() },
-        out.display(),
-        file::sidecar_path(&out).display()
-    );
-    Ok(())
+    Ok((out, info))
 }
 
 /// Each checkpoint's position and loss, for the path drawn on the surface.
@@ -291,7 +330,7 @@ fn from_weights(weights: &Path, args: &LandscapeArgs) -> Result<Subject> {
     })
 }
 
-fn from_store(dir: &Path, args: &LandscapeArgs) -> Result<Subject> {
+fn from_store(dir: &Path, args: &LandscapeArgs, progress: &(dyn Fn(Progress) + Sync)) -> Result<Subject> {
     let store = open_existing_store(dir)?;
     let sweep = pick_sweep(&store, args.sweep.as_deref())?;
     let id = args.run.expect("clap requires --run with --store");
@@ -327,7 +366,8 @@ fn from_store(dir: &Path, args: &LandscapeArgs) -> Result<Subject> {
         }
     };
     let mut net = DenseNet::from_checkpoint(&run.spec, weights).with_context(|| format!("run {id}'s weights in {}", folder.display()))?;
-    let checkpoints = if args.trajectory { epoch_checkpoints(&sweep, run, kept, &folder, &splits, &mut net)? } else { Vec::new() };
+    let checkpoints =
+        if args.trajectory { epoch_checkpoints(&sweep, run, kept, &folder, &splits, &mut net, progress)? } else { Vec::new() };
     let (name, data) = match args.split {
         SplitArg::Train => ("train", splits.train),
         SplitArg::Validation => ("validation", splits.validation),
@@ -356,6 +396,7 @@ fn epoch_checkpoints(
     folder: &Path,
     splits: &Splits,
     net: &mut DenseNet,
+    progress: &(dyn Fn(Progress) + Sync),
 ) -> Result<Vec<(u32, Arrays)>> {
     if kept.len() >= 3 {
         return Ok(kept);
@@ -363,17 +404,16 @@ fn epoch_checkpoints(
     let replay = folder.join("trajectory");
     let mut found = read_epochs(&replay)?;
     if found.len() < run.spec.epochs as usize {
-        let bar = ProgressBar::new(run.spec.epochs as u64);
-        bar.set_style(
-            ProgressStyle::with_template("{spinner} replaying run {msg} to record its path {bar:30} {pos}/{len} epochs")
-                .expect("valid template"),
-        );
-        bar.set_message(run.id.to_string());
+        let epochs = run.spec.epochs;
+        progress(Progress::Replay { run: run.id, epoch: 0, epochs });
         let config =
             TrainConfig { seed: run_seed(sweep.seed, run.index), checkpoints: Checkpoints::EveryEpoch, out_dir: Some(replay.clone()) };
-        train::<CpuBackend>(&run.spec, splits, &config, &AtomicBool::new(false), &cpu_device(), &mut |_| bar.inc(1))
-            .with_context(|| format!("replaying run {}", run.id))?;
-        bar.finish_and_clear();
+        let mut epoch = 0;
+        train::<CpuBackend>(&run.spec, splits, &config, &AtomicBool::new(false), &cpu_device(), &mut |_| {
+            epoch += 1;
+            progress(Progress::Replay { run: run.id, epoch, epochs });
+        })
+        .with_context(|| format!("replaying run {}", run.id))?;
         found = read_epochs(&replay)?;
     }
     if let Some((epoch, last)) = found.last()

@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 
 use anyhow::{Result, bail};
-use crossbeam_channel::{Receiver, unbounded};
-use mosaic_app::bridge::SceneUpdate;
+use crossbeam_channel::{Receiver, Sender, unbounded};
+use mosaic_app::bridge::{SceneUpdate, ViewRequest};
 use mosaic_app::scene::{MetricColumn, SphereScene};
 use mosaic_core::{ArchSpec, Encoder, SearchSpace};
 use mosaic_manifold::phate::{PhateConfig, extend};
@@ -20,6 +20,7 @@ use mosaic_train::train::Checkpoints;
 
 use crate::design::scene_from_specs;
 use crate::embed_cmd::{Mode, SweepEmbedding, embed_sweep};
+use crate::inspect_service::{self, Shown};
 use crate::sweep_cmd::{PROBE_SIZE, load_dataset, open_existing_store, open_or_create_sweep, pick_sweep, worker_count};
 
 /// The colour column that trained runs fill in.
@@ -31,6 +32,24 @@ pub fn default_store() -> PathBuf {
         .map(PathBuf::from)
         .or_else(|| std::env::var_os("HOME").map(|h| Path::new(&h).join(".local/share")));
     data.map_or_else(|| PathBuf::from("mosaic-demo-store"), |d| d.join("neuromosaic").join("demo"))
+}
+
+/// Moves this thread to the idle scheduling class (Linux; the training
+/// workers it starts inherit it), so frames come first when training and
+/// drawing share the cores, as they do with software rendering.
+fn yield_to_the_view() {
+    #[cfg(target_os = "linux")]
+    // SAFETY: sched_setscheduler on the calling thread (pid 0) with a valid
+    // parameter only changes how it is scheduled.
+    unsafe {
+        let param = libc::sched_param { sched_priority: 0 };
+        libc::sched_setscheduler(0, libc::SCHED_IDLE, &param);
+    }
+}
+
+/// Where the explorer saves its session unless told otherwise (`--session`).
+pub fn default_session() -> PathBuf {
+    default_store().with_file_name("session.ron")
 }
 
 pub struct Population {
@@ -121,11 +140,23 @@ fn layout_words(layout: Layout) -> &'static str {
     }
 }
 
+/// A sweep as the explorer shows it: the scene, the channel its updates
+/// arrive on (training progress, answers about networks), and where the
+/// view sends its requests.
+pub struct Opened {
+    pub scene: SphereScene,
+    pub feed: Receiver<SceneUpdate>,
+    pub requests: Sender<ViewRequest>,
+    /// Scene index of each run, by run id.
+    pub runs: Vec<i64>,
+}
+
 /// Opens the sweep and returns its scene, with the accuracies of finished
-/// runs filled in. With `train`, the sweep is planned if new, and a thread
-/// trains the rest and feeds the returned channel; without, the store must
-/// hold the sweep already and nothing is written.
-pub fn open(p: Population, train: bool) -> Result<(SphereScene, Option<Receiver<SceneUpdate>>)> {
+/// runs filled in, and starts the service that answers questions about its
+/// networks. With `train`, the sweep is planned if new, and a thread
+/// trains the rest and feeds the scene; without, the store must hold the
+/// sweep already and nothing is written but landscapes asked for.
+pub fn open(p: Population, train: bool) -> Result<Opened> {
     let (mut store, sweep, data) = if train {
         let data = load_dataset(&p.dataset, p.examples, p.seed)?;
         let mut store = Store::open(&p.store)?;
@@ -141,6 +172,16 @@ pub fn open(p: Population, train: bool) -> Result<(SphereScene, Option<Receiver<
     let title = format!("{} networks on {} · space `{}`", sweep.runs, sweep.dataset, sweep.space.name);
     let encoder = Encoder::new(sweep.space.clone());
     let mut scene = scene_from_specs(&encoder, &specs, title.clone())?;
+    // Networks go by their run ids, as `mosaic export` and `mosaic landscape --run` name them.
+    scene.labels = runs
+        .iter()
+        .map(|r| format!("run {} · {:?} {}x{} {:?}", r.id, r.spec.family, r.spec.depth, r.spec.width, r.spec.activation))
+        .collect();
+    let (tx, rx) = unbounded();
+    let run_ids: Vec<i64> = runs.iter().map(|r| r.id).collect();
+    let shown = Shown { store: p.store.clone(), sweep: sweep.name.clone(), runs: run_ids.clone() };
+    let requests = inspect_service::spawn(shown, tx.clone())?;
+    let opened = |scene| Opened { scene, feed: rx.clone(), requests: requests.clone(), runs: run_ids.clone() };
     let placed_runs: Vec<(i64, ArchSpec)> = runs.iter().map(|r| (r.id, r.spec.clone())).collect();
     if let Some((positions, note)) = layout_positions(&store, &sweep, &placed_runs, p.layout, &encoder)? {
         scene.positions = positions;
@@ -158,19 +199,19 @@ pub fn open(p: Population, train: bool) -> Result<(SphereScene, Option<Receiver<
     let done = runs.iter().filter(|r| r.status.is_finished()).count();
     let Some(data) = data.filter(|_| done < runs.len()) else {
         scene.status = format!("{done} of {} trained · store {}", runs.len(), p.store.display());
-        return Ok((scene, None));
+        return Ok(opened(scene));
     };
     let lock = match store.lock_for_training() {
         Ok(lock) => lock,
         Err(e) => {
             scene.status = format!("{done} of {} trained; not training here: {e}", runs.len());
-            return Ok((scene, None));
+            return Ok(opened(scene));
         }
     };
-    let (tx, rx) = unbounded();
     let total = runs.len();
     std::thread::Builder::new().name("demo-sweep".into()).spawn(move || {
         let _training = lock;
+        yield_to_the_view();
         let splits = split(&data, p.seed, PROBE_SIZE);
         let workers = worker_count(None);
         let options = SweepOptions { workers, checkpoints: Checkpoints::Final, device: Device::Cpu };
@@ -215,5 +256,5 @@ pub fn open(p: Population, train: bool) -> Result<(SphereScene, Option<Receiver<
             }
         }
     })?;
-    Ok((scene, Some(rx)))
+    Ok(opened(scene))
 }

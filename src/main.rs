@@ -3,6 +3,7 @@
 mod bench_cmd;
 mod design;
 mod embed_cmd;
+mod inspect_service;
 mod landscape_cmd;
 mod live;
 mod path_cmd;
@@ -13,6 +14,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use mosaic_app::session::{Session, SessionFile};
 use mosaic_app::{CaptureRequest, ExplorerOptions, scene::ColorMapping};
 use mosaic_core::{Colormap, SearchSpace};
 
@@ -52,6 +54,8 @@ enum Command {
 enum BenchCommand {
     /// Epoch time of the reference MLP; writes the data for the PyTorch side.
     Train(bench_cmd::BenchTrainArgs),
+    /// Frame times of the sphere view offscreen (one mesh vs a mesh per point; idle or while a sweep trains).
+    Explorer(bench_cmd::BenchExplorerArgs),
 }
 
 /// Which architectures are shown and how they are coloured.
@@ -85,12 +89,22 @@ struct PopulationArgs {
     /// networks are trained, parameter count otherwise.
     #[arg(long, value_enum)]
     color_by: Option<ColorBy>,
-    /// Colour map.
-    #[arg(long, value_enum, default_value_t = MapName::Viridis)]
-    colormap: MapName,
-    /// How networks are placed on the sphere (with a store).
-    #[arg(long, value_enum, default_value_t = live::Layout::Representation)]
-    layout: live::Layout,
+    /// Colour map [default: viridis].
+    #[arg(long, value_enum)]
+    colormap: Option<MapName>,
+    /// How networks are placed on the sphere (with a store) [default: representation].
+    #[arg(long, value_enum)]
+    layout: Option<live::Layout>,
+    /// Select a network at start, showing its neighbours, details and loss
+    /// landscape: a store's run id (`mosaic export` lists them), or the
+    /// number of a sampled architecture (#N).
+    #[arg(long, value_name = "ID")]
+    select: Option<i64>,
+    /// Session file (RON) to restore: store, mappings, filters, search,
+    /// selection, camera, bookmarks. Saving (Ctrl+S) writes it; a file that
+    /// does not exist yet starts a new session. Flags given here win over it.
+    #[arg(long, value_name = "RON")]
+    session: Option<PathBuf>,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug)]
@@ -219,8 +233,11 @@ fn run(cli: Cli) -> Result<()> {
             mosaic_app::check_display()?;
             mosaic_app::check_gpu()?;
             let population = &args.population;
-            let trained = (!args.no_train).then(|| population.store.clone().unwrap_or_else(live::default_store));
-            let options = explorer_options(population, true, trained, true)?;
+            let session = open_session(population);
+            let store = population.store.clone().or_else(|| session.store());
+            let trained = (!args.no_train).then(|| store.unwrap_or_else(live::default_store));
+            // A window stays open whatever the store: its problems show in the panel.
+            let options = explorer_options(population, true, trained, true, session, true)?;
             let capture = args.screenshot.map(|path| CaptureRequest { path, frames: args.frames, manifest: None });
             mosaic_app::run_window(options, capture)
         }
@@ -230,7 +247,12 @@ fn run(cli: Cli) -> Result<()> {
                 check_writable(m)?;
             }
             let population = &args.population;
-            let options = explorer_options(population, !args.no_panel, population.store.clone(), false)?;
+            let session = open_session(population);
+            // A store named on the command line must open; one from a session
+            // is reported in the picture, as the window would show it.
+            let lenient = population.store.is_none();
+            let store = population.store.clone().or_else(|| session.store());
+            let options = explorer_options(population, !args.no_panel, store, false, session, lenient)?;
             mosaic_app::check_gpu()?;
             let capture = CaptureRequest { path: args.out, frames: args.frames, manifest: args.manifest };
             mosaic_app::run_offscreen(options, args.width, args.height, capture)
@@ -241,28 +263,125 @@ fn run(cli: Cli) -> Result<()> {
         Command::Path(args) => path_cmd::path(args),
         Command::Landscape(args) => landscape_cmd::landscape(args),
         Command::Bench(BenchCommand::Train(args)) => bench_cmd::bench_train(args),
+        Command::Bench(BenchCommand::Explorer(args)) => bench_cmd::bench_explorer(args),
+    }
+}
+
+/// The session to restore, where saving writes it, and what went wrong reading it.
+struct OpenedSession {
+    file: SessionFile,
+    errors: Vec<String>,
+}
+
+impl OpenedSession {
+    fn store(&self) -> Option<PathBuf> {
+        self.file.base.store.as_ref().map(PathBuf::from)
+    }
+}
+
+/// Reads `--session` (a file not there yet is a new session). A malformed
+/// file is reported and left alone: the app starts without it and will
+/// not save over it.
+fn open_session(p: &PopulationArgs) -> OpenedSession {
+    let Some(path) = &p.session else {
+        return OpenedSession { file: SessionFile { base: Session::default(), path: Some(live::default_session()) }, errors: vec![] };
+    };
+    if !path.exists() {
+        return OpenedSession { file: SessionFile { base: Session::default(), path: Some(path.clone()) }, errors: vec![] };
+    }
+    match Session::load(path) {
+        Ok(base) => OpenedSession { file: SessionFile { base, path: Some(path.clone()) }, errors: vec![] },
+        Err(e) => OpenedSession {
+            file: SessionFile { base: Session::default(), path: None },
+            errors: vec![format!("{e}. Started without it; fix the file, or save this session elsewhere with --session OTHER.ron")],
+        },
     }
 }
 
 /// The scene to show: the sampled design, or a store's sweep (trained in the
-/// background when `train` is set and runs are left).
-fn explorer_options(p: &PopulationArgs, panel: bool, store: Option<PathBuf>, train: bool) -> Result<ExplorerOptions> {
+/// background when `train` is set and runs are left). With `lenient`, a
+/// store that fails to open is reported in the panel over the sampled design.
+fn explorer_options(
+    p: &PopulationArgs,
+    panel: bool,
+    store: Option<PathBuf>,
+    train: bool,
+    session: OpenedSession,
+    lenient: bool,
+) -> Result<ExplorerOptions> {
+    let OpenedSession { mut file, mut errors } = session;
+    // Flags given on the command line win over the session's.
+    if p.color_by.is_some() {
+        file.base.color_by = None;
+    }
+    if p.colormap.is_some() {
+        file.base.colormap = None;
+    }
+    match population_options(p, panel, store.clone(), train, &file.base) {
+        Ok(mut options) => {
+            // Saving keeps what this session showed.
+            if let Some(store) = &store {
+                file.base.store = Some(store.display().to_string());
+            }
+            options.errors = errors;
+            options.session = file;
+            Ok(options)
+        }
+        Err(e) if lenient && store.is_some() => {
+            errors.push(format!("{e:#}. Showing the sampled design space instead"));
+            let mut options = population_options(p, panel, None, false, &file.base)?;
+            // The session's store stays in the session: saving must not forget it.
+            options.errors = errors;
+            options.session = file;
+            Ok(options)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+fn population_options(p: &PopulationArgs, panel: bool, store: Option<PathBuf>, train: bool, session: &Session) -> Result<ExplorerOptions> {
     let space = p.space.as_ref().map(|path| SearchSpace::load(path)).transpose()?;
-    let (scene, feed) = match store {
+    let layout = match (p.layout, session.layout.as_deref()) {
+        (Some(layout), _) => layout,
+        (None, Some(name)) => <live::Layout as ValueEnum>::from_str(name, true)
+            .map_err(|_| anyhow::anyhow!("the session's layout `{name}` is not one of representation, architecture, design"))?,
+        (None, None) => live::Layout::Representation,
+    };
+    let (scene, feed, requests, select) = match store {
         Some(store) => {
             let population = live::Population {
                 store,
                 space,
-                sweep: p.sweep.clone(),
+                sweep: p.sweep.clone().or_else(|| session.sweep.clone()),
                 dataset: p.dataset.clone(),
                 examples: p.examples as usize,
                 n: p.points as usize,
                 seed: p.seed,
-                layout: p.layout,
+                layout,
             };
-            live::open(population, train)?
+            let opened = live::open(population, train)?;
+            let select = p
+                .select
+                .map(|id| {
+                    opened.runs.iter().position(|&r| r == id).with_context(|| {
+                        let (lo, hi) = (opened.runs.iter().min().unwrap_or(&0), opened.runs.iter().max().unwrap_or(&0));
+                        format!("--select {id}: the sweep has no run {id}; its runs are {lo}..={hi}")
+                    })
+                })
+                .transpose()?;
+            (opened.scene, Some(opened.feed), Some(opened.requests), select)
         }
-        None => (design::design_sphere(space.unwrap_or_else(SearchSpace::default_space), p.points as usize, p.seed)?, None),
+        None => {
+            let scene = design::design_sphere(space.unwrap_or_else(SearchSpace::default_space), p.points as usize, p.seed)?;
+            let select = p
+                .select
+                .map(|n| match usize::try_from(n) {
+                    Ok(i) if i < scene.len() => Ok(i),
+                    _ => Err(anyhow::anyhow!("--select {n}: the sampled architectures are numbered 0..{}", scene.len())),
+                })
+                .transpose()?;
+            (scene, None, None, select)
+        }
     };
     let has_accuracy = scene.column_index(live::VAL_ACCURACY).is_some();
     // A representation feature's column, or the command that computes it.
@@ -289,11 +408,20 @@ fn explorer_options(p: &PopulationArgs, panel: bool, store: Option<PathBuf>, tra
     };
     let column = scene.column_index(column_name).context("colour column missing from the scene")?;
     let colormap = match p.colormap {
-        MapName::Viridis => Colormap::Viridis,
-        MapName::Plasma => Colormap::Plasma,
-        MapName::Inferno => Colormap::Inferno,
+        None | Some(MapName::Viridis) => Colormap::Viridis,
+        Some(MapName::Plasma) => Colormap::Plasma,
+        Some(MapName::Inferno) => Colormap::Inferno,
     };
-    Ok(ExplorerOptions { scene, mapping: ColorMapping { column, colormap }, panel, feed })
+    Ok(ExplorerOptions {
+        scene,
+        mapping: ColorMapping { column, colormap },
+        panel,
+        feed,
+        requests,
+        select,
+        session: SessionFile { base: Session::default(), path: None },
+        errors: Vec::new(),
+    })
 }
 
 /// Fails early, before any window opens, if `path` cannot be written.

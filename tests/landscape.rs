@@ -6,9 +6,8 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use common::{mosaic, scratch_dir};
+use common::{mosaic, scratch_dir, trained_run};
 use mosaic_landscape::file;
-use mosaic_store::{RunRecord, Store};
 use mosaic_train::checkpoint::{read_safetensors, to_safetensors};
 
 fn fixture(name: &str) -> PathBuf {
@@ -120,30 +119,6 @@ fn bad_weights_directions_and_data_are_named_with_the_problem() {
     let err = run_with("--weights", &dir.join("junk.safetensors"));
     assert!(err.contains("junk.safetensors") && err.contains("not a valid safetensors"), "{err}");
     assert!(!out.exists(), "a failed run writes nothing");
-}
-
-/// A small dense sweep (3 runs of 1-2 layers, 4-6 epochs) trained into
-/// `dir/store` with `--checkpoints checkpoints`, and one of its trained runs.
-fn trained_run(dir: &Path, examples: &str, checkpoints: &str) -> (PathBuf, RunRecord) {
-    let space = dir.join("space.ron");
-    let text = mosaic_core::space::DEMO_SPACE_RON
-        .replace("depth: (min: 1, max: 6)", "depth: (min: 1, max: 2)")
-        .replace("width: (min: 8, max: 256, log: true)", "width: (min: 8, max: 24, log: true)")
-        .replace("epochs: (min: 5, max: 40)", "epochs: (min: 4, max: 6)");
-    std::fs::write(&space, text).unwrap();
-    let store = dir.join("store");
-    let run = mosaic()
-        .args(["sweep", "--examples", examples, "--n", "3", "--checkpoints", checkpoints, "--store"])
-        .arg(&store)
-        .arg("--space")
-        .arg(&space)
-        .output()
-        .unwrap();
-    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
-    let db = Store::open(&store).unwrap();
-    let sweep = db.sweeps().unwrap().remove(0);
-    let done = db.runs(sweep.id).unwrap().into_iter().find(|r| r.status == mosaic_core::RunStatus::Done).expect("a trained run");
-    (store, done)
 }
 
 #[test]

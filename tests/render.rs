@@ -6,26 +6,10 @@
 
 mod common;
 
-use common::{Manifest, color_distance, color_near, count_color, mosaic, read_manifest, scratch_dir};
+use common::{Manifest, color_distance, color_near, count_color, load, mosaic, read_manifest, run_ok, scratch_dir};
 use mosaic_core::Colormap;
 use mosaic_core::theme::{BACKGROUND, PANEL_WIDTH};
-use std::path::Path;
 use std::process::Command;
-
-fn run_ok(cmd: &mut Command) {
-    let out = cmd.output().unwrap();
-    assert!(
-        out.status.success(),
-        "{cmd:?} failed ({}):\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
-fn load(path: &Path) -> image::RgbImage {
-    assert!(path.is_file(), "{} was not written", path.display());
-    image::open(path).unwrap().to_rgb8()
-}
 
 /// The nearer half of the points: the ones facing the camera, which nothing
 /// but a nearer point can hide.
@@ -53,11 +37,8 @@ fn assert_visible_points_span_the_range(img: &image::RgbImage, manifest: &Manife
     let mut values: Vec<f64> = manifest.points.iter().map(|p| p.value).collect();
     values.sort_by(f64::total_cmp);
     let (q1, q3) = (values[values.len() / 4], values[values.len() * 3 / 4]);
-    let shown: Vec<f64> = front_half(manifest)
-        .into_iter()
-        .filter(|p| color_near(img, p.x, p.y, 0.9 * p.radius_px, p.color, 12))
-        .map(|p| p.value)
-        .collect();
+    let shown: Vec<f64> =
+        front_half(manifest).into_iter().filter(|p| color_near(img, p.x, p.y, 0.9 * p.radius_px, p.color, 12)).map(|p| p.value).collect();
     assert!(shown.iter().filter(|v| **v <= q1).count() >= 10, "few low-value points visible");
     assert!(shown.iter().filter(|v| **v >= q3).count() >= 10, "few high-value points visible");
 }
@@ -164,10 +145,7 @@ fn snapshot_follows_colour_options_and_hides_the_panel() {
 #[test]
 fn window_under_xvfb_matches_the_offscreen_render() {
     let xvfb = Command::new("xvfb-run").arg("--help").output();
-    assert!(
-        xvfb.is_ok(),
-        "xvfb-run is missing: install it (Debian: apt-get install xvfb xauth), or use scripts/test.sh which does"
-    );
+    assert!(xvfb.is_ok(), "xvfb-run is missing: install it (Debian: apt-get install xvfb xauth), or use scripts/test.sh which does");
     let dir = scratch_dir("window_xvfb");
     let (win, off) = (dir.join("window.png"), dir.join("offscreen.png"));
     // xvfb-run keeps its X authority file in a temporary folder: keep it in

@@ -155,7 +155,8 @@ fn a_snapshot_of_a_store_colours_each_network_by_its_accuracy() {
     let manifest = common::read_manifest(&json);
     assert_eq!(manifest.points.len(), 6);
     for p in &manifest.points {
-        let index: usize = p.label.trim_start_matches('#').split(' ').next().unwrap().parse().unwrap();
+        let index = p.index;
+        assert!(p.label.starts_with(&format!("run {} ·", runs[index].id)), "networks go by their run ids: {}", p.label);
         let stored = runs[index].outcome.as_ref().unwrap().val_accuracy().unwrap();
         assert_eq!(p.value, stored, "network {index}");
     }

@@ -23,8 +23,21 @@ pub fn scratch_dir(name: &str) -> PathBuf {
     dir
 }
 
+/// Runs a command and fails the test with its stderr unless it succeeded.
+pub fn run_ok(cmd: &mut Command) {
+    let out = cmd.output().unwrap();
+    assert!(out.status.success(), "{cmd:?} failed ({}):\n{}", out.status, String::from_utf8_lossy(&out.stderr));
+}
+
+/// Reads a PNG the binary wrote.
+pub fn load(path: &Path) -> image::RgbImage {
+    assert!(path.is_file(), "{} was not written", path.display());
+    image::open(path).unwrap().to_rgb8()
+}
+
 #[derive(Deserialize, Debug)]
 pub struct ProjectedPoint {
+    pub index: usize,
     pub label: String,
     pub x: f32,
     pub y: f32,
@@ -40,6 +53,32 @@ pub struct Manifest {
     pub height: u32,
     pub point_radius: f32,
     pub points: Vec<ProjectedPoint>,
+    pub selected: Option<usize>,
+    pub neighbours: Vec<usize>,
+    pub landscape: Option<LandscapeShot>,
+}
+
+impl Manifest {
+    /// The projected point with scene index `index`.
+    pub fn point(&self, index: usize) -> &ProjectedPoint {
+        self.points.iter().find(|p| p.index == index).unwrap_or_else(|| panic!("point {index} is not in view"))
+    }
+}
+
+#[derive(Deserialize, Debug)]
+pub struct LandscapeShot {
+    pub path: Vec<[f32; 2]>,
+    pub minimum: Option<[f32; 2]>,
+    pub grid: Vec<GridSample>,
+}
+
+#[derive(Deserialize, Debug)]
+pub struct GridSample {
+    pub x: f32,
+    pub y: f32,
+    pub t: f32,
+    pub finite: bool,
+    pub depth: f32,
 }
 
 pub fn read_manifest(path: &Path) -> Manifest {
@@ -83,4 +122,28 @@ pub fn count_color(img: &image::RgbImage, x0: u32, y0: u32, x1: u32, y1: u32, co
         }
     }
     n
+}
+
+/// A small dense sweep (3 runs of 1-2 layers, 4-6 epochs) trained into
+/// `dir/store` with `--checkpoints checkpoints`, and one of its trained runs.
+pub fn trained_run(dir: &Path, examples: &str, checkpoints: &str) -> (PathBuf, mosaic_store::RunRecord) {
+    let space = dir.join("space.ron");
+    let text = mosaic_core::space::DEMO_SPACE_RON
+        .replace("depth: (min: 1, max: 6)", "depth: (min: 1, max: 2)")
+        .replace("width: (min: 8, max: 256, log: true)", "width: (min: 8, max: 24, log: true)")
+        .replace("epochs: (min: 5, max: 40)", "epochs: (min: 4, max: 6)");
+    std::fs::write(&space, text).unwrap();
+    let store = dir.join("store");
+    let run = mosaic()
+        .args(["sweep", "--examples", examples, "--n", "3", "--checkpoints", checkpoints, "--store"])
+        .arg(&store)
+        .arg("--space")
+        .arg(&space)
+        .output()
+        .unwrap();
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let db = mosaic_store::Store::open(&store).unwrap();
+    let sweep = db.sweeps().unwrap().remove(0);
+    let done = db.runs(sweep.id).unwrap().into_iter().find(|r| r.status == mosaic_core::RunStatus::Done).expect("a trained run");
+    (store, done)
 }

@@ -1,10 +1,12 @@
-//! The bridge from compute to view: whoever computes (a sweep thread, later
-//! the compute service) sends [`SceneUpdate`]s over a channel; one system
-//! drains them each frame. A frame never waits on compute.
+//! The bridge between view and compute: the view sends [`ViewRequest`]s
+//! (inspect this network) over one channel; whoever computes (the sweep
+//! thread, the inspection service) sends [`SceneUpdate`]s back over another,
+//! and one system drains them each frame. A frame never waits on compute.
 
 use bevy::prelude::*;
-use crossbeam_channel::Receiver;
+use crossbeam_channel::{Receiver, Sender};
 
+use crate::inspect::{Inspection, LandscapeData, LandscapeState, NetworkDetails};
 use crate::scene::{MetricColumn, SphereScene};
 
 /// A change to the scene, computed elsewhere.
@@ -17,17 +19,74 @@ pub enum SceneUpdate {
     /// New positions for every point (a new layout) and the title naming it;
     /// ignored unless there is one position per point.
     Layout { positions: Vec<[f32; 3]>, title: String },
+    /// What is known about network `index` (answers [`ViewRequest::Inspect`]).
+    Details { index: usize, details: NetworkDetails },
+    /// How far along the landscape of network `index` is.
+    LandscapeProgress { index: usize, text: String },
+    /// The landscape of network `index`, or why there is none: the last
+    /// answer to an [`ViewRequest::Inspect`].
+    Landscape { index: usize, result: Result<LandscapeData, String> },
+}
+
+/// What the view asks of compute.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ViewRequest {
+    /// Details and the loss landscape of network `index`. Answered by one
+    /// [`SceneUpdate::Details`], then one [`SceneUpdate::Landscape`].
+    Inspect { index: usize },
 }
 
 /// The receiving end of the compute channel.
 #[derive(Resource)]
 pub struct SceneFeed(pub Receiver<SceneUpdate>);
 
+/// The sending end of the request channel; absent when nothing serves requests.
+#[derive(Resource)]
+pub struct ComputeRequests(pub Sender<ViewRequest>);
+
+/// Requests sent and not answered yet: a capture waits for them, so a
+/// snapshot of a selection shows its landscape.
+#[derive(Resource, Default, Debug)]
+pub struct Pending(pub usize);
+
+impl ComputeRequests {
+    /// Sends a request, counting it as pending; false if the service is gone.
+    pub fn send(&self, request: ViewRequest, pending: &mut Pending) -> bool {
+        let sent = self.0.send(request).is_ok();
+        if sent {
+            pending.0 += 1;
+        }
+        sent
+    }
+}
+
 pub struct BridgePlugin;
 
 impl Plugin for BridgePlugin {
     fn build(&self, app: &mut App) {
-        app.add_systems(Update, apply_scene_updates.run_if(resource_exists::<SceneFeed>));
+        app.init_resource::<Pending>()
+            .init_resource::<Inspection>()
+            .add_systems(Update, apply_scene_updates.run_if(resource_exists::<SceneFeed>));
+    }
+}
+
+impl Inspection {
+    /// Applies an answer about network `index`; answers about a network no
+    /// longer selected are dropped.
+    pub fn apply(&mut self, update: &SceneUpdate) {
+        match update {
+            SceneUpdate::Details { index, details } if self.index == Some(*index) => self.details = Some(details.clone()),
+            SceneUpdate::LandscapeProgress { index, text } if self.index == Some(*index) => {
+                self.landscape = LandscapeState::Loading(text.clone())
+            }
+            SceneUpdate::Landscape { index, result } if self.index == Some(*index) => {
+                self.landscape = match result.clone().and_then(|l| l.validate().map(|()| l)) {
+                    Ok(landscape) => LandscapeState::Ready(landscape),
+                    Err(e) => LandscapeState::Failed(e),
+                }
+            }
+            _ => {}
+        }
     }
 }
 
@@ -55,19 +114,32 @@ impl SphereScene {
                     self.title = title.clone();
                 }
             }
+            SceneUpdate::Details { .. } | SceneUpdate::LandscapeProgress { .. } | SceneUpdate::Landscape { .. } => {}
         }
     }
 }
 
-/// Drains everything that arrived since the last frame, touching the scene
-/// (and so rebuilding the point cloud) at most once per frame.
-fn apply_scene_updates(feed: Res<SceneFeed>, mut scene: ResMut<SphereScene>) {
+/// Drains everything that arrived since the last frame, touching each
+/// resource (and so rebuilding what draws it) at most once per frame.
+fn apply_scene_updates(
+    feed: Res<SceneFeed>,
+    mut scene: ResMut<SphereScene>,
+    mut inspection: ResMut<Inspection>,
+    mut pending: ResMut<Pending>,
+) {
     let updates: Vec<SceneUpdate> = feed.0.try_iter().collect();
-    if updates.is_empty() {
-        return;
+    let (about_scene, about_networks): (Vec<_>, Vec<_>) =
+        updates.iter().partition(|u| matches!(u, SceneUpdate::SetValue { .. } | SceneUpdate::Status(_) | SceneUpdate::Layout { .. }));
+    if !about_scene.is_empty() {
+        for update in about_scene {
+            scene.apply(update);
+        }
     }
-    for update in &updates {
-        scene.apply(update);
+    for update in about_networks {
+        if matches!(update, SceneUpdate::Landscape { .. }) {
+            pending.0 = pending.0.saturating_sub(1);
+        }
+        inspection.apply(update);
     }
 }
 

@@ -11,7 +11,10 @@ use bevy::prelude::*;
 use bevy::render::view::screenshot::{Screenshot, ScreenshotCaptured};
 use serde::Serialize;
 
-use crate::scene::{ColorMapping, SphereScene};
+use crate::bridge::Pending;
+use crate::landscape_view::ShownLandscape;
+use crate::scene::SphereScene;
+use crate::sphere_view::Styling;
 
 /// Frames rendered, once the target exists, before the earliest capture: a
 /// screenshot asked for too early can be dropped by Bevy.
@@ -71,6 +74,8 @@ impl Plugin for CapturePlugin {
 /// Where one point landed in the captured image.
 #[derive(Serialize, Debug)]
 pub struct ProjectedPoint {
+    /// The point's index in the scene.
+    pub index: usize,
     pub label: String,
     /// Pixel coordinates, origin top-left, y down.
     pub x: f32,
@@ -92,6 +97,31 @@ pub struct CaptureManifest {
     pub height: u32,
     pub point_radius: f32,
     pub points: Vec<ProjectedPoint>,
+    /// Scene index of the selected network.
+    pub selected: Option<usize>,
+    /// Its neighbours' indices, nearest first.
+    pub neighbours: Vec<usize>,
+    pub landscape: Option<LandscapeShot>,
+}
+
+/// Where the landscape's parts landed in the image (pixels, origin top-left).
+#[derive(Serialize, Debug)]
+pub struct LandscapeShot {
+    /// The training path's checkpoints.
+    pub path: Vec<[f32; 2]>,
+    /// The lowest grid point's marker.
+    pub minimum: Option<[f32; 2]>,
+    /// Every grid point: pixel, height in [0, 1] (the colour map's t), finite.
+    pub grid: Vec<GridSample>,
+}
+
+#[derive(Serialize, Debug)]
+pub struct GridSample {
+    pub x: f32,
+    pub y: f32,
+    pub t: f32,
+    pub finite: bool,
+    pub depth: f32,
 }
 
 fn request_capture(
@@ -99,8 +129,8 @@ fn request_capture(
     frame: Res<FrameCount>,
     mut state: ResMut<CaptureState>,
     cameras: Query<(&Camera, &GlobalTransform), With<Camera3d>>,
-    scene: Res<SphereScene>,
-    mapping: Res<ColorMapping>,
+    view: ViewState,
+    pending: Res<Pending>,
     mut exit: MessageWriter<AppExit>,
 ) {
     let Ok((camera, transform)) = cameras.single() else {
@@ -108,6 +138,12 @@ fn request_capture(
         exit.write(AppExit::error());
         return;
     };
+    // Answers still coming (a selection's landscape) hold the capture back:
+    // frames are counted from when the last one arrived.
+    if pending.0 > 0 && state.requested_at.is_none() {
+        state.ready_at = None;
+        return;
+    }
     if state.ready_at.is_none() && camera.physical_target_size().is_some() {
         state.ready_at = Some(frame.0);
     }
@@ -129,12 +165,12 @@ fn request_capture(
     if frame.0 < ready_at + state.request.frames.max(MIN_FRAMES) {
         return;
     }
-    if let Some(path) = &state.request.manifest {
-        if let Err(e) = write_manifest(path, camera, transform, &scene, &mapping) {
-            error!("cannot write the manifest {}: {e}", path.display());
-            exit.write(AppExit::error());
-            return;
-        }
+    if let Some(path) = &state.request.manifest
+        && let Err(e) = write_manifest(path, camera, transform, &view)
+    {
+        error!("cannot write the manifest {}: {e}", path.display());
+        exit.write(AppExit::error());
+        return;
     }
     let screenshot = match &state.target {
         CaptureTarget::PrimaryWindow => Screenshot::primary_window(),
@@ -166,16 +202,19 @@ pub fn save_png(frame: &Image, path: &Path) -> Result<(), String> {
     std::fs::rename(&tmp, path).map_err(|e| e.to_string())
 }
 
-fn write_manifest(
-    path: &Path,
-    camera: &Camera,
-    transform: &GlobalTransform,
-    scene: &SphereScene,
-    mapping: &ColorMapping,
-) -> Result<(), String> {
+/// What the view shows, as the manifest describes it.
+#[derive(bevy::ecs::system::SystemParam)]
+struct ViewState<'w> {
+    scene: Res<'w, SphereScene>,
+    styling: Styling<'w>,
+    landscape: Option<Res<'w, ShownLandscape>>,
+}
+
+fn write_manifest(path: &Path, camera: &Camera, transform: &GlobalTransform, view: &ViewState) -> Result<(), String> {
+    let (scene, mapping, styling) = (&*view.scene, &*view.styling.mapping, &view.styling);
     let size = camera.physical_target_size().ok_or("the camera has no target size yet")?;
     let scale = camera.target_scaling_factor().unwrap_or(1.0);
-    let instances = crate::sphere_view::point_instances(scene, mapping);
+    let instances = styling.instances(scene);
     let right = transform.right();
     let values = scene.columns.get(mapping.column).map(|c| c.values.as_slice()).unwrap_or(&[]);
     let points = scene
@@ -189,6 +228,7 @@ fn write_manifest(
             let screen = camera.world_to_viewport(transform, world).ok()? * scale;
             let edge = camera.world_to_viewport(transform, world + right * instances[i].radius).ok()? * scale;
             Some(ProjectedPoint {
+                index: i,
                 label: label.clone(),
                 x: screen.x,
                 y: screen.y,
@@ -199,11 +239,33 @@ fn write_manifest(
             })
         })
         .collect();
+    let pixel = |world: Vec3| camera.world_to_viewport(transform, world).ok().map(|p| (p * scale).to_array());
+    let landscape = view.landscape.as_ref().map(|shown| {
+        let (layout, data) = (&shown.layout, &shown.data);
+        let to_world = |local: Vec3| shown.transform.transform_point(local);
+        let grid = (0..layout.ny)
+            .flat_map(|j| (0..layout.nx).map(move |i| (i, j)))
+            .filter_map(|(i, j)| {
+                let world = to_world(layout.grid_point(data, i, j));
+                let [x, y] = pixel(world)?;
+                let k = j * layout.nx + i;
+                Some(GridSample { x, y, t: layout.heights[k], finite: layout.finite[k], depth: transform.translation().distance(world) })
+            })
+            .collect();
+        LandscapeShot {
+            path: layout.path(data).into_iter().filter_map(|p| pixel(to_world(p))).collect(),
+            minimum: layout.minimum(data).and_then(|p| pixel(to_world(p))),
+            grid,
+        }
+    });
     let manifest = CaptureManifest {
         width: size.x,
         height: size.y,
         point_radius: crate::sphere_view::point_radius(scene.len()),
         points,
+        selected: styling.selection.selected,
+        neighbours: styling.neighbours.list.clone(),
+        landscape,
     };
     let json = serde_json::to_string_pretty(&manifest).map_err(|e| e.to_string())?;
     std::fs::write(path, json).map_err(|e| e.to_string())

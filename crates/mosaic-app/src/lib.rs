@@ -2,11 +2,21 @@
 //! the camera, the egui panels, and the capture harness that renders any view
 //! to PNG with no person present (tests today, offline video later).
 
+pub mod bench;
 pub mod bridge;
+pub mod camera;
 pub mod capture;
 pub mod checks;
+pub mod export;
+pub mod inspect;
+pub mod inspector;
+pub mod landscape_view;
+pub mod lines;
+pub mod panels;
 pub mod points;
 pub mod scene;
+pub mod selection;
+pub mod session;
 pub mod sphere_view;
 pub mod ui;
 
@@ -38,8 +48,25 @@ pub struct ExplorerOptions {
     pub mapping: ColorMapping,
     /// Show the egui side panel.
     pub panel: bool,
-    /// Updates computed elsewhere (a sweep training in the background).
+    /// Updates computed elsewhere (a sweep training in the background,
+    /// answers to requests).
     pub feed: Option<crossbeam_channel::Receiver<bridge::SceneUpdate>>,
+    /// Where the view sends requests (inspect a network); `None` when
+    /// nothing can answer them (a sampled design has no trained networks).
+    pub requests: Option<crossbeam_channel::Sender<bridge::ViewRequest>>,
+    /// The network selected at start.
+    pub select: Option<usize>,
+    /// The session restored at start (mappings, filters, camera…) and where to save it.
+    pub session: session::SessionFile,
+    /// Problems met while opening, shown in the panel (the app runs on).
+    pub errors: Vec<String>,
+}
+
+impl ExplorerOptions {
+    /// The camera's first viewpoint: the session's, or the default.
+    pub fn pose(&self) -> CameraPose {
+        self.session.base.camera.map_or_else(CameraPose::default, CameraPose::from)
+    }
 }
 
 pub use mosaic_core::theme::{BACKGROUND, PANEL_WIDTH};
@@ -93,9 +120,23 @@ impl Plugin for ExplorerPlugin {
         if let Some(feed) = &self.options.feed {
             app.insert_resource(bridge::SceneFeed(feed.clone()));
         }
+        if let Some(requests) = &self.options.requests {
+            app.insert_resource(bridge::ComputeRequests(requests.clone()));
+        }
         app.insert_resource(self.options.scene.clone())
             .insert_resource(self.options.mapping.clone())
-            .add_plugins((points::PointCloudPlugin, sphere_view::SphereViewPlugin, bridge::BridgePlugin));
+            .insert_resource(scene::Notices { errors: self.options.errors.clone(), info: None })
+            .add_plugins((
+                points::PointCloudPlugin,
+                lines::LinesPlugin,
+                bridge::BridgePlugin,
+                selection::SelectionPlugin { initial: self.options.select },
+                sphere_view::SphereViewPlugin,
+                landscape_view::LandscapeViewPlugin,
+                camera::CameraMovesPlugin,
+                session::SessionPlugin { file: self.options.session.clone() },
+                export::ExportPlugin,
+            ));
         if self.options.panel {
             // The panel gets its own camera (see `ui::ui_camera`), spawned by each mode.
             app.insert_resource(EguiGlobalSettings { auto_create_primary_context: false, ..default() })
@@ -112,7 +153,7 @@ fn default_plugins_without_log() -> bevy::app::PluginGroupBuilder {
 /// Opens the explorer window. With `capture`, saves a screenshot of the
 /// window after the requested frames and exits (used under Xvfb in tests).
 pub fn run_window(options: ExplorerOptions, capture: Option<CaptureRequest>) -> Result<()> {
-    let panel = options.panel;
+    let (panel, pose) = (options.panel, options.pose());
     let mut resolution = WindowResolution::new(1280, 720);
     if capture.is_some() {
         // A capture has the requested pixel size whatever the screen's scaling.
@@ -122,28 +163,16 @@ pub fn run_window(options: ExplorerOptions, capture: Option<CaptureRequest>) -> 
     app.add_plugins(
         default_plugins_without_log()
             .set(WindowPlugin {
-                primary_window: Some(Window {
-                    title: "NeuroMosaic".into(),
-                    resolution,
-                    present_mode: PresentMode::AutoVsync,
-                    ..default()
-                }),
+                primary_window: Some(Window { title: "NeuroMosaic".into(), resolution, present_mode: PresentMode::AutoVsync, ..default() }),
                 ..default()
             })
             .set(RenderPlugin { synchronous_pipeline_compilation: capture.is_some(), ..default() }),
     )
     .add_plugins((ExplorerPlugin { options }, PanOrbitCameraPlugin))
     .add_systems(Startup, move |mut commands: Commands| {
-        let pose = CameraPose::default();
         commands.spawn((
             camera_components(pose),
-            PanOrbitCamera {
-                focus: pose.focus,
-                yaw: Some(pose.yaw),
-                pitch: Some(pose.pitch),
-                radius: Some(pose.radius),
-                ..default()
-            },
+            PanOrbitCamera { focus: pose.focus, yaw: Some(pose.yaw), pitch: Some(pose.pitch), radius: Some(pose.radius), ..default() },
         ));
         if panel {
             commands.spawn(ui::ui_camera(RenderTarget::default()));
@@ -164,26 +193,34 @@ pub fn run_window(options: ExplorerOptions, capture: Option<CaptureRequest>) -> 
     let saved = Arc::new(AtomicBool::new(false));
     let capturing = capture.is_some();
     if let Some(request) = capture {
-        app.add_plugins(capture::CapturePlugin {
-            request,
-            target: capture::CaptureTarget::PrimaryWindow,
-            saved: saved.clone(),
-        });
+        app.add_plugins(capture::CapturePlugin { request, target: capture::CaptureTarget::PrimaryWindow, saved: saved.clone() });
     }
     finish(app.run(), capturing.then_some(&saved))
 }
 
-/// Keeps frames coming while the orbit camera eases towards its target, so
-/// reactive updates do not freeze it half-way.
-fn redraw_while_camera_moves(cameras: Query<&PanOrbitCamera>, mut redraw: MessageWriter<RequestRedraw>) {
-    let moving = cameras.iter().any(|c| {
+/// Keeps frames coming while the camera moves (the orbit camera easing
+/// towards its target, a key held in free flight) or the training path
+/// plays, so reactive updates do not freeze them half-way.
+fn redraw_while_camera_moves(
+    cameras: Query<&PanOrbitCamera>,
+    mode: Res<camera::CameraMode>,
+    keys: Res<ButtonInput<KeyCode>>,
+    buttons: Res<ButtonInput<MouseButton>>,
+    playback: Res<landscape_view::Playback>,
+    glide: Res<sphere_view::Glide>,
+    mut redraw: MessageWriter<RequestRedraw>,
+) {
+    let flying = *mode == camera::CameraMode::Fly
+        && (buttons.pressed(MouseButton::Left)
+            || keys.any_pressed([KeyCode::KeyW, KeyCode::KeyA, KeyCode::KeyS, KeyCode::KeyD, KeyCode::KeyQ, KeyCode::KeyE]));
+    let easing = cameras.iter().any(|c| {
         let off = |now: Option<f32>, target: f32| now.is_some_and(|v| (v - target).abs() > 1e-4);
         off(c.yaw, c.target_yaw)
             || off(c.pitch, c.target_pitch)
             || off(c.radius, c.target_radius)
             || c.focus.distance(c.target_focus) > 1e-4
     });
-    if moving {
+    if flying || easing || playback.playing || glide.is_active() {
         redraw.write(RequestRedraw);
     }
 }
@@ -191,11 +228,30 @@ fn redraw_while_camera_moves(cameras: Query<&PanOrbitCamera>, mut redraw: Messag
 /// Renders the explorer offscreen (no window, no display server) at the given
 /// size and saves the frame after `capture.frames` frames.
 pub fn run_offscreen(options: ExplorerOptions, width: u32, height: u32, capture: CaptureRequest) -> Result<()> {
-    let panel = options.panel;
+    let (panel, pose) = (options.panel, options.pose());
     if panel && (width as f32) < PANEL_WIDTH + 100.0 {
-        bail!("--width {width} leaves no room beside the {PANEL_WIDTH} px panel: use --width {} or more, or --no-panel", PANEL_WIDTH as u32 + 100);
+        bail!(
+            "--width {width} leaves no room beside the {PANEL_WIDTH} px panel: use --width {} or more, or --no-panel",
+            PANEL_WIDTH as u32 + 100
+        );
     }
     let saved = Arc::new(AtomicBool::new(false));
+    let (mut app, target) = offscreen_app(options, width, height);
+    let camera_target = target.clone();
+    app.add_systems(Startup, move |mut commands: Commands| {
+        let target = RenderTarget::Image(camera_target.clone().into());
+        commands.spawn((camera_components(pose), target.clone()));
+        if panel {
+            commands.spawn(ui::ui_camera(target));
+        }
+    })
+    .add_plugins(capture::CapturePlugin { request: capture, target: capture::CaptureTarget::Image(target), saved: saved.clone() });
+    finish(app.run(), Some(&saved))
+}
+
+/// An app that draws the explorer into an image of the given size, with no
+/// window or display server, frames as fast as they come; and that image.
+fn offscreen_app(options: ExplorerOptions, width: u32, height: u32) -> (App, Handle<Image>) {
     let mut app = App::new();
     app.add_plugins(
         default_plugins_without_log()
@@ -207,24 +263,9 @@ pub fn run_offscreen(options: ExplorerOptions, width: u32, height: u32, capture:
     // Without winit something must drive the frames; no wait between them.
     .add_plugins(ScheduleRunnerPlugin::run_loop(Duration::ZERO))
     .add_plugins(ExplorerPlugin { options });
-    let target = app
-        .world_mut()
-        .resource_mut::<Assets<Image>>()
-        .add(Image::new_target_texture(width, height, TextureFormat::Rgba8UnormSrgb, None));
-    let camera_target = target.clone();
-    app.add_systems(Startup, move |mut commands: Commands| {
-        let target = RenderTarget::Image(camera_target.clone().into());
-        commands.spawn((camera_components(CameraPose::default()), target.clone()));
-        if panel {
-            commands.spawn(ui::ui_camera(target));
-        }
-    })
-    .add_plugins(capture::CapturePlugin {
-        request: capture,
-        target: capture::CaptureTarget::Image(target),
-        saved: saved.clone(),
-    });
-    finish(app.run(), Some(&saved))
+    let target =
+        app.world_mut().resource_mut::<Assets<Image>>().add(Image::new_target_texture(width, height, TextureFormat::Rgba8UnormSrgb, None));
+    (app, target)
 }
 
 /// Turns the app's exit into a result. A capture must also have saved its

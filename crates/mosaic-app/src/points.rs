@@ -8,6 +8,8 @@ use bevy::prelude::*;
 use bevy::render::render_resource::{AsBindGroup, RenderPipelineDescriptor, SpecializedMeshPipelineError};
 use bevy::shader::ShaderRef;
 
+use crate::selection::LINK;
+
 pub const POINTS_SHADER: Handle<Shader> = uuid_handle!("5d0c7f3e-9b1a-4c2e-8f61-2a7d3b9e4c10");
 
 const ATTR_CENTER: MeshVertexAttribute = MeshVertexAttribute::new("Point_Center", 0x6d6f_7361_0001, VertexFormat::Float32x3);
@@ -15,19 +17,34 @@ const ATTR_CORNER: MeshVertexAttribute = MeshVertexAttribute::new("Point_Corner"
 const ATTR_COLOR: MeshVertexAttribute = MeshVertexAttribute::new("Point_Color", 0x6d6f_7361_0003, VertexFormat::Float32x4);
 const ATTR_RADIUS: MeshVertexAttribute = MeshVertexAttribute::new("Point_Radius", 0x6d6f_7361_0004, VertexFormat::Float32);
 
+/// Ring around a selected point (sRGB): white, unlike any colour-map colour.
+pub const RING: [u8; 3] = [255, 255, 255];
+
 /// Shading of the sphere impostors (see `shaders/points.wgsl`).
 #[derive(Asset, TypePath, AsBindGroup, Debug, Clone)]
 pub struct PointsMaterial {
     #[uniform(0)]
     pub outline_color: LinearRgba,
-    /// x: outline width as a fraction of the radius; y: ambient light share.
+    /// Ring of the selected point.
+    #[uniform(0)]
+    pub ring_color: LinearRgba,
+    /// Ring of the selection's neighbours.
+    #[uniform(0)]
+    pub neighbour_color: LinearRgba,
+    /// x: outline width as a fraction of the radius; y: ambient light share;
+    /// z: ring width as a fraction of the radius.
     #[uniform(0)]
     pub params: Vec4,
 }
 
 impl Default for PointsMaterial {
     fn default() -> Self {
-        PointsMaterial { outline_color: LinearRgba::rgb(0.004, 0.005, 0.01), params: Vec4::new(0.14, 0.35, 0.0, 0.0) }
+        PointsMaterial {
+            outline_color: LinearRgba::rgb(0.004, 0.005, 0.01),
+            ring_color: Color::srgb_u8(RING[0], RING[1], RING[2]).to_linear(),
+            neighbour_color: Color::srgb_u8(LINK[0], LINK[1], LINK[2]).to_linear(),
+            params: Vec4::new(0.14, 0.35, 0.3, 0.0),
+        }
     }
 }
 
@@ -64,12 +81,39 @@ impl Material for PointsMaterial {
     }
 }
 
-/// One point to draw: where, what colour (linear RGB), how big.
+/// One point to draw: where, what colour (linear RGB), how big, and
+/// which ring it wears.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct PointInstance {
     pub center: Vec3,
     pub color: LinearRgba,
     pub radius: f32,
+    pub ring: Ring,
+}
+
+/// A ring around a point, in place of its dark outline.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Ring {
+    #[default]
+    None,
+    /// The selected network (or a marker that must stand out): [`RING`].
+    Selected,
+    /// A neighbour of the selection: [`crate::selection::LINK`].
+    Neighbour,
+}
+
+impl PointInstance {
+    /// The colour attribute: the alpha channel tells the shader the ring
+    /// (points are opaque, so alpha is free).
+    fn color_attribute(&self) -> [f32; 4] {
+        let [r, g, b, _] = self.color.to_f32_array();
+        let ring = match self.ring {
+            Ring::None => 1.0,
+            Ring::Neighbour => 0.5,
+            Ring::Selected => 0.0,
+        };
+        [r, g, b, ring]
+    }
 }
 
 /// Builds the single mesh holding every point as a quad.
@@ -85,7 +129,7 @@ pub fn point_cloud_mesh(points: &[PointInstance]) -> Mesh {
         for corner in CORNERS {
             centers.push(p.center.to_array());
             corners.push(corner);
-            colors.push(p.color.to_f32_array());
+            colors.push(p.color_attribute());
             radii.push(p.radius);
         }
         let b = 4 * i as u32;
@@ -102,10 +146,17 @@ pub fn point_cloud_mesh(points: &[PointInstance]) -> Mesh {
 /// Rewrites the colours and radii of a cloud built by [`point_cloud_mesh`]
 /// for the same points, leaving positions and indices alone.
 pub fn set_point_style(mesh: &mut Mesh, points: &[PointInstance]) {
-    let colors: Vec<[f32; 4]> = points.iter().flat_map(|p| [p.color.to_f32_array(); 4]).collect();
+    let colors: Vec<[f32; 4]> = points.iter().flat_map(|p| [p.color_attribute(); 4]).collect();
     let radii: Vec<f32> = points.iter().flat_map(|p| [p.radius; 4]).collect();
     mesh.insert_attribute(ATTR_COLOR, colors);
     mesh.insert_attribute(ATTR_RADIUS, radii);
+}
+
+/// Moves the points of a cloud built by [`point_cloud_mesh`] (same points,
+/// same order), leaving the rest alone.
+pub fn set_point_centers(mesh: &mut Mesh, centers: &[[f32; 3]]) {
+    let corners: Vec<[f32; 3]> = centers.iter().flat_map(|c| [*c; 4]).collect();
+    mesh.insert_attribute(ATTR_CENTER, corners);
 }
 
 /// Registers the embedded shader and the material.
@@ -113,12 +164,18 @@ pub struct PointCloudPlugin;
 
 impl Plugin for PointCloudPlugin {
     fn build(&self, app: &mut App) {
-        app.world_mut()
-            .resource_mut::<Assets<Shader>>()
-            .insert(&POINTS_SHADER, Shader::from_wgsl(include_str!("../../../shaders/points.wgsl"), "shaders/points.wgsl"))
-            .expect("the points shader handle is free");
+        embed_shader(app, &POINTS_SHADER, include_str!("../../../shaders/points.wgsl"), "shaders/points.wgsl");
         app.add_plugins(MaterialPlugin::<PointsMaterial>::default());
     }
+}
+
+/// Registers a WGSL file compiled into the binary under a fixed handle, so
+/// the app needs no asset folder at run time.
+pub fn embed_shader(app: &mut App, handle: &Handle<Shader>, source: &'static str, path: &'static str) {
+    app.world_mut()
+        .resource_mut::<Assets<Shader>>()
+        .insert(handle, Shader::from_wgsl(source, path))
+        .expect("each shader handle is used once");
 }
 
 /// Marks the entity that carries the point-cloud mesh.

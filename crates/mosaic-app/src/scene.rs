@@ -84,3 +84,97 @@ impl ColorMapping {
 /// Colour of a point whose mapped value is missing or not finite (a network
 /// not trained yet, say): a dim grey that recedes behind the coloured points.
 pub const MISSING_VALUE: [u8; 3] = [64, 68, 78];
+
+/// Which column sizes the points (`None`: all the same size).
+#[derive(Resource, Clone, Debug, Default, PartialEq)]
+pub struct SizeMapping {
+    pub column: Option<usize>,
+}
+
+impl SizeMapping {
+    /// Radius factor of point `i`: 0.55 at the column's low end to 1.45 at
+    /// its high end; `None` where the point has no finite value.
+    pub fn factor(&self, scene: &SphereScene, i: usize) -> Option<f32> {
+        let Some(column) = self.column.and_then(|c| scene.columns.get(c)) else { return Some(1.0) };
+        let v = column.values.get(i).copied().filter(|v| v.is_finite())?;
+        let range = ValueRange::of(column.values.iter().copied())?;
+        Some(0.55 + 0.9 * range.normalise(v) as f32)
+    }
+}
+
+pub use crate::session::RangeFilter;
+
+/// Messages for the user at the top of the panel: problems the app worked
+/// around (a malformed session, a store that would not open) and the last
+/// thing done (a file written).
+#[derive(Resource, Clone, Debug, Default, PartialEq)]
+pub struct Notices {
+    pub errors: Vec<String>,
+    pub info: Option<String>,
+}
+
+/// Which points stay lit: those inside every range and matching the search.
+#[derive(Resource, Clone, Debug, Default, PartialEq)]
+pub struct Filters {
+    pub ranges: Vec<RangeFilter>,
+    /// Case-insensitive text the point's name must contain (empty: any).
+    pub search: String,
+}
+
+impl Filters {
+    pub fn is_active(&self) -> bool {
+        !self.ranges.is_empty() || !self.search.trim().is_empty()
+    }
+
+    /// Whether point `i` passes. A range on a column the scene lacks is
+    /// ignored; a point with no value in a filtered column fails it.
+    pub fn keeps(&self, scene: &SphereScene, i: usize) -> bool {
+        let in_ranges = self.ranges.iter().all(|f| match scene.column_index(&f.column) {
+            Some(c) => scene.columns[c].values.get(i).is_some_and(|v| (f.min..=f.max).contains(v)),
+            None => true,
+        });
+        let query = self.search.trim().to_lowercase();
+        in_ranges && (query.is_empty() || scene.labels.get(i).is_some_and(|l| l.to_lowercase().contains(&query)))
+    }
+
+    /// How many points pass.
+    pub fn count(&self, scene: &SphereScene) -> usize {
+        (0..scene.len()).filter(|&i| self.keeps(scene, i)).count()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scene() -> SphereScene {
+        SphereScene {
+            labels: vec!["run 1 · Mlp".into(), "run 2 · Cnn".into(), "run 3 · Mlp".into()],
+            positions: vec![[0.0; 3]; 3],
+            columns: vec![MetricColumn { name: "depth".into(), values: vec![1.0, 4.0, f64::NAN] }],
+            ..SphereScene::default()
+        }
+    }
+
+    #[test]
+    fn filters_keep_points_in_range_and_matching_the_search() {
+        let s = scene();
+        let mut f = Filters::default();
+        assert!(!f.is_active() && f.count(&s) == 3);
+        f.ranges.push(RangeFilter { column: "depth".into(), min: 0.0, max: 2.0 });
+        assert_eq!((0..3).map(|i| f.keeps(&s, i)).collect::<Vec<_>>(), [true, false, false], "no value fails a range");
+        f.ranges[0].column = "gone".into();
+        assert_eq!(f.count(&s), 3, "a filter on a missing column is ignored");
+        f.ranges.clear();
+        f.search = " mlp ".into();
+        assert_eq!((0..3).map(|i| f.keeps(&s, i)).collect::<Vec<_>>(), [true, false, true]);
+    }
+
+    #[test]
+    fn sizes_follow_the_column_and_missing_values_have_none() {
+        let s = scene();
+        assert_eq!(SizeMapping::default().factor(&s, 2), Some(1.0));
+        let size = SizeMapping { column: Some(0) };
+        assert_eq!((size.factor(&s, 0), size.factor(&s, 1), size.factor(&s, 2)), (Some(0.55), Some(1.45), None));
+    }
+}

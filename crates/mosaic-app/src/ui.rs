@@ -5,13 +5,22 @@ use bevy::camera::{CameraOutputMode, RenderTarget, Viewport};
 use bevy::core_pipeline::tonemapping::{DebandDither, Tonemapping};
 use bevy::prelude::*;
 use bevy::render::render_resource::BlendState;
-use bevy_egui::egui::{self, Color32, LayerId, Ui, UiBuilder};
+use bevy_egui::egui::{self, Color32, LayerId, RichText, Ui, UiBuilder};
 use bevy_egui::input::EguiWantsInput;
 use bevy_egui::{EguiContexts, EguiPrimaryContextPass, PrimaryEguiContext};
 use bevy_panorbit_camera::PanOrbitCamera;
 use mosaic_core::Colormap;
 
+use crate::camera::{AddBookmark, CameraMode, FlySpeed, FlyToSelection, GoToBookmark};
+use crate::export::Export;
+use crate::inspect::Inspection;
+use crate::inspector::{InspectorAction, format_value, inspector};
+use crate::landscape_view::{LandscapeSettings, Playback};
+use crate::panels::{self, PanelAction};
 use crate::scene::{ColorMapping, SphereScene};
+use crate::scene::{Filters, Notices, SizeMapping};
+use crate::selection::{Hovered, Neighbours, Selection};
+use crate::session::{Bookmarks, SaveSession, SessionFile};
 
 pub use mosaic_core::theme::PANEL_WIDTH;
 
@@ -34,10 +43,7 @@ pub fn ui_camera(target: RenderTarget) -> impl Bundle {
         RenderLayers::none(),
         Camera {
             order: 1,
-            output_mode: CameraOutputMode::Write {
-                blend_state: Some(BlendState::ALPHA_BLENDING),
-                clear_color: ClearColorConfig::None,
-            },
+            output_mode: CameraOutputMode::Write { blend_state: Some(BlendState::ALPHA_BLENDING), clear_color: ClearColorConfig::None },
             clear_color: ClearColorConfig::Custom(Color::NONE),
             ..default()
         },
@@ -57,11 +63,7 @@ fn fit_view_beside_panel(mut cameras: Query<&mut Camera, With<Camera3d>>) {
             continue; // a minimised window
         }
         let panel = ((PANEL_WIDTH * scale).round() as u32).min(size.x.saturating_sub(1));
-        let wanted = Viewport {
-            physical_position: UVec2::new(panel, 0),
-            physical_size: UVec2::new(size.x - panel, size.y),
-            ..default()
-        };
+        let wanted = Viewport { physical_position: UVec2::new(panel, 0), physical_size: UVec2::new(size.x - panel, size.y), ..default() };
         let current = camera.viewport.as_ref().map(|v| (v.physical_position, v.physical_size));
         if current != Some((wanted.physical_position, wanted.physical_size)) {
             camera.viewport = Some(wanted);
@@ -69,58 +71,190 @@ fn fit_view_beside_panel(mut cameras: Query<&mut Camera, With<Camera3d>>) {
     }
 }
 
-fn side_panel(mut contexts: EguiContexts, scene: Res<SphereScene>, mut mapping: ResMut<ColorMapping>) -> Result {
+/// What the panel shows and edits.
+#[derive(bevy::ecs::system::SystemParam)]
+struct PanelState<'w> {
+    scene: Res<'w, SphereScene>,
+    mapping: ResMut<'w, ColorMapping>,
+    selection: ResMut<'w, Selection>,
+    hovered: Res<'w, Hovered>,
+    inspection: Res<'w, Inspection>,
+    neighbours: Res<'w, Neighbours>,
+    settings: ResMut<'w, LandscapeSettings>,
+    playback: ResMut<'w, Playback>,
+    size: ResMut<'w, SizeMapping>,
+    filters: ResMut<'w, Filters>,
+    notices: ResMut<'w, Notices>,
+    bookmarks: ResMut<'w, Bookmarks>,
+    mode: ResMut<'w, CameraMode>,
+    speed: ResMut<'w, FlySpeed>,
+    session: Res<'w, SessionFile>,
+    messages: PanelMessages<'w>,
+}
+
+/// What the panel's buttons ask of other systems.
+#[derive(bevy::ecs::system::SystemParam)]
+struct PanelMessages<'w> {
+    fly: MessageWriter<'w, FlyToSelection>,
+    add_bookmark: MessageWriter<'w, AddBookmark>,
+    go_to: MessageWriter<'w, GoToBookmark>,
+    save: MessageWriter<'w, SaveSession>,
+    export: MessageWriter<'w, Export>,
+}
+
+fn side_panel(mut contexts: EguiContexts, mut state: PanelState) -> Result {
     let ctx = contexts.ctx_mut()?;
-    let mut root = Ui::new(
-        ctx.clone(),
-        "mosaic_root".into(),
-        UiBuilder::new().layer_id(LayerId::background()).max_rect(ctx.viewport_rect()),
-    );
+    hover_tooltip(ctx, &state.scene, &state.mapping, &state.hovered);
+    let scene = &*state.scene;
+    // Edit copies so resources are only marked changed on a real change.
+    let mut mapping = state.mapping.clone();
+    let (mut settings, mut playback) = (state.settings.clone(), state.playback.clone());
+    let (mut size, mut filters, mut notices) = (state.size.clone(), state.filters.clone(), state.notices.clone());
+    let (mut bookmarks, mut mode, mut speed) = (state.bookmarks.clone(), *state.mode, *state.speed);
+    let mut panel_action = None;
+    let open = |name: &str| state.session.base.panels.iter().any(|p| p == name);
+    let mut root =
+        Ui::new(ctx.clone(), "mosaic_root".into(), UiBuilder::new().layer_id(LayerId::background()).max_rect(ctx.viewport_rect()));
+    let mut action = None;
     egui::Panel::left("mosaic_side_panel").exact_size(PANEL_WIDTH).resizable(false).show(&mut root, |ui| {
-        ui.add_space(6.0);
-        ui.heading("NeuroMosaic");
-        ui.label(&scene.title);
-        if !scene.status.is_empty() {
-            ui.label(egui::RichText::new(&scene.status).color(Color32::from_rgb(150, 200, 255)));
-        }
-        ui.separator();
+        egui::ScrollArea::vertical().show(ui, |ui| {
+            ui.add_space(6.0);
+            ui.heading("NeuroMosaic");
+            panels::notices(ui, &mut notices);
+            ui.label(&scene.title);
+            if !scene.status.is_empty() {
+                ui.label(egui::RichText::new(&scene.status).color(Color32::from_rgb(150, 200, 255)));
+            }
+            ui.separator();
 
-        // Edit a copy so the resource is only marked changed on a real change.
-        let mut edited = mapping.clone();
-        egui::Grid::new("mapping").num_columns(2).spacing([8.0, 6.0]).show(ui, |ui| {
-            ui.label("Colour by");
-            let current = scene.columns.get(edited.column).map_or("—", |c| c.name.as_str());
-            egui::ComboBox::from_id_salt("color_by").selected_text(current).width(150.0).show_ui(ui, |ui| {
-                for (i, column) in scene.columns.iter().enumerate() {
-                    ui.selectable_value(&mut edited.column, i, &column.name);
-                }
+            let edited = &mut mapping;
+            egui::Grid::new("mapping").num_columns(2).spacing([8.0, 6.0]).show(ui, |ui| {
+                ui.label("Colour by");
+                let current = scene.columns.get(edited.column).map_or("—", |c| c.name.as_str());
+                egui::ComboBox::from_id_salt("color_by").selected_text(current).width(150.0).show_ui(ui, |ui| {
+                    for (i, column) in scene.columns.iter().enumerate() {
+                        ui.selectable_value(&mut edited.column, i, &column.name);
+                    }
+                });
+                ui.end_row();
+                ui.label("Colour map");
+                egui::ComboBox::from_id_salt("colormap").selected_text(edited.colormap.name()).width(150.0).show_ui(ui, |ui| {
+                    for map in Colormap::ALL {
+                        ui.selectable_value(&mut edited.colormap, map, map.name());
+                    }
+                });
+                ui.end_row();
             });
-            ui.end_row();
-            ui.label("Colour map");
-            egui::ComboBox::from_id_salt("colormap").selected_text(edited.colormap.name()).width(150.0).show_ui(ui, |ui| {
-                for map in Colormap::ALL {
-                    ui.selectable_value(&mut edited.colormap, map, map.name());
-                }
+
+            ui.add_space(8.0);
+            legend(ui, scene, &mapping);
+            ui.separator();
+            let missing = mapping.missing(scene);
+            if missing > 0 {
+                ui.label(format!("{} points · {missing} grey: no value (not trained yet, or diverged)", scene.len()));
+            } else {
+                ui.label(format!("{} points", scene.len()));
+            }
+            egui::CollapsingHeader::new("Size, filters, search").id_salt("filters").default_open(open("filters")).show(ui, |ui| {
+                panels::filters(ui, scene, &mut size, &mut filters);
             });
-            ui.end_row();
+            if state.selection.selected.is_some() {
+                ui.separator();
+                action = inspector(ui, scene, &state.selection, &state.inspection, &state.neighbours, &mut settings, &mut playback);
+            }
+            ui.separator();
+            egui::CollapsingHeader::new("Camera and views").id_salt("views").default_open(open("views")).show(ui, |ui| {
+                ui.horizontal(|ui| {
+                    ui.radio_value(&mut mode, CameraMode::Orbit, "orbit");
+                    ui.radio_value(&mut mode, CameraMode::Fly, "fly").on_hover_text("Tab switches; WASD move, Q/E down/up, drag to look");
+                });
+                if mode == CameraMode::Fly {
+                    ui.add(egui::Slider::new(&mut speed.0, 0.1..=10.0).logarithmic(true).text("speed"));
+                }
+                panel_action = panel_action.take().or(panels::views(ui, &mut bookmarks));
+            });
+            egui::CollapsingHeader::new("Export and session").id_salt("export").default_open(open("export")).show(ui, |ui| {
+                panel_action = panel_action.take().or(panels::export(ui));
+            });
+            ui.add_space(8.0);
+            ui.weak("Click: select · drag: orbit · right-drag: pan · wheel: zoom · F: fly to selection · Esc: clear · Tab: free flight · B: save view · P: PNG · Ctrl+S: save session");
         });
-        if edited != *mapping {
-            *mapping = edited;
-        }
-
-        ui.add_space(8.0);
-        legend(ui, &scene, &mapping);
-        ui.separator();
-        let missing = mapping.missing(&scene);
-        if missing > 0 {
-            ui.label(format!("{} points · {missing} grey: no value (not trained yet, or diverged)", scene.len()));
-        } else {
-            ui.label(format!("{} points", scene.len()));
-        }
-        ui.add_space(8.0);
-        ui.weak("Drag: orbit · right-drag: pan · wheel: zoom");
     });
+    if mapping != *state.mapping {
+        *state.mapping = mapping;
+    }
+    if settings != *state.settings {
+        *state.settings = settings;
+    }
+    if playback != *state.playback {
+        *state.playback = playback;
+    }
+    if size != *state.size {
+        *state.size = size;
+    }
+    if filters != *state.filters {
+        *state.filters = filters;
+    }
+    if notices != *state.notices {
+        *state.notices = notices;
+    }
+    if bookmarks != *state.bookmarks {
+        *state.bookmarks = bookmarks;
+    }
+    if mode != *state.mode {
+        *state.mode = mode;
+    }
+    if speed != *state.speed {
+        *state.speed = speed;
+    }
+    let m = &mut state.messages;
+    match panel_action {
+        Some(PanelAction::AddBookmark) => {
+            m.add_bookmark.write(AddBookmark);
+        }
+        Some(PanelAction::GoToBookmark(i)) => {
+            m.go_to.write(GoToBookmark(i));
+        }
+        Some(PanelAction::SaveSession) => {
+            m.save.write(SaveSession);
+        }
+        Some(PanelAction::ExportPng) => {
+            m.export.write(Export::ViewPng);
+        }
+        Some(PanelAction::ExportEmbedding) => {
+            m.export.write(Export::Embedding);
+        }
+        None => {}
+    }
+    match action {
+        Some(InspectorAction::Select(i)) => state.selection.selected = Some(i),
+        Some(InspectorAction::Clear) => state.selection.selected = None,
+        Some(InspectorAction::FlyTo) => {
+            state.messages.fly.write(FlyToSelection);
+        }
+        None => {}
+    }
     Ok(())
+}
+
+/// The hovered network's name and mapped value, beside the pointer.
+fn hover_tooltip(ctx: &egui::Context, scene: &SphereScene, mapping: &ColorMapping, hovered: &Hovered) {
+    let (Some(i), Some(pointer)) = (hovered.0, ctx.pointer_hover_pos()) else { return };
+    let Some(label) = scene.labels.get(i) else { return };
+    egui::Area::new("hover_tooltip".into()).fixed_pos(pointer + egui::vec2(14.0, 10.0)).interactable(false).show(ctx, |ui| {
+        egui::Frame::popup(ui.style()).show(ui, |ui| {
+            ui.label(RichText::new(label).strong());
+            for column in &scene.columns {
+                let value = column.values.get(i).copied().unwrap_or(f64::NAN);
+                let text = format!("{}: {}", column.name, format_value(value));
+                if scene.columns.get(mapping.column).is_some_and(|c| c.name == column.name) {
+                    ui.label(RichText::new(text).color(Color32::WHITE));
+                } else {
+                    ui.weak(text);
+                }
+            }
+        });
+    });
 }
 
 /// A horizontal colour bar with the mapped column's range beneath it.
@@ -151,14 +285,13 @@ fn legend(ui: &mut Ui, scene: &SphereScene, mapping: &ColorMapping) {
     }
 }
 
-fn format_value(v: f64) -> String {
-    if v.fract() == 0.0 && v.abs() < 1e6 { format!("{v:.0}") } else { format!("{v:.3}") }
-}
-
 /// Stops the orbit camera while egui uses the pointer over the 3-D view (an
 /// open drop-down list, a drag that began on a widget). The panel itself lies
 /// outside the 3-D viewport, which the orbit camera already ignores.
-pub fn block_orbit_over_panel(wants: Res<EguiWantsInput>, mut cameras: Query<&mut PanOrbitCamera>) {
+pub fn block_orbit_over_panel(wants: Res<EguiWantsInput>, mode: Res<CameraMode>, mut cameras: Query<&mut PanOrbitCamera>) {
+    if *mode != CameraMode::Orbit {
+        return; // free flight has switched the orbit camera off
+    }
     let over_panel = wants.wants_any_pointer_input();
     for mut camera in &mut cameras {
         if camera.enabled == over_panel {

@@ -1,0 +1,140 @@
+//! Exports for papers and other tools: the view as PNG, the embedding as
+//! CSV and .npy. Files go to the export folder (the working directory
+//! unless told otherwise) with names that never overwrite an earlier export.
+
+use std::path::{Path, PathBuf};
+
+use bevy::prelude::*;
+use bevy::render::view::screenshot::{Screenshot, ScreenshotCaptured};
+use bevy_egui::input::EguiWantsInput;
+
+use crate::capture::save_png;
+use crate::scene::{Notices, SphereScene};
+
+/// What to export.
+#[derive(Message, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Export {
+    /// The window as it looks, as PNG.
+    ViewPng,
+    /// Names, sphere coordinates and every column (CSV), and the coordinates (.npy, n x 3).
+    Embedding,
+}
+
+/// Where exports are written.
+#[derive(Resource, Clone, Debug)]
+pub struct ExportDir(pub PathBuf);
+
+pub struct ExportPlugin;
+
+impl Plugin for ExportPlugin {
+    fn build(&self, app: &mut App) {
+        app.add_message::<Export>().insert_resource(ExportDir(PathBuf::from("."))).add_systems(Update, (export_key, export).chain());
+    }
+}
+
+fn export_key(keys: Res<ButtonInput<KeyCode>>, egui: Option<Res<EguiWantsInput>>, mut out: MessageWriter<Export>) {
+    let typing = egui.is_some_and(|e| e.wants_any_keyboard_input());
+    if !typing && keys.just_pressed(KeyCode::KeyP) {
+        out.write(Export::ViewPng);
+    }
+}
+
+/// The first `stem-N.ext` (N = 1, 2, …) that does not exist in `dir`.
+pub fn fresh_path(dir: &Path, stem: &str, ext: &str) -> PathBuf {
+    (1..).map(|n| dir.join(format!("{stem}-{n}.{ext}"))).find(|p| !p.exists()).expect("some number is free")
+}
+
+/// The scene as CSV: `name,x,y,z,<column>…`, one row per point.
+pub fn embedding_csv(scene: &SphereScene) -> String {
+    let quote = |s: &str| format!("\"{}\"", s.replace('"', "\"\""));
+    let mut out = String::from("name,x,y,z");
+    for c in &scene.columns {
+        out.push(',');
+        out.push_str(&quote(&c.name));
+    }
+    out.push('\n');
+    for (i, p) in scene.positions.iter().enumerate() {
+        out.push_str(&quote(scene.labels.get(i).map_or("", String::as_str)));
+        for v in p {
+            out.push_str(&format!(",{v}"));
+        }
+        for c in &scene.columns {
+            // Missing values are empty cells, as pandas and R read them.
+            match c.values.get(i).filter(|v| v.is_finite()) {
+                Some(v) => out.push_str(&format!(",{v}")),
+                None => out.push(','),
+            }
+        }
+        out.push('\n');
+    }
+    out
+}
+
+fn write_embedding(scene: &SphereScene, dir: &Path) -> Result<String, String> {
+    let csv = fresh_path(dir, "neuromosaic-embedding", "csv");
+    let npy = csv.with_extension("npy");
+    std::fs::write(&csv, embedding_csv(scene)).map_err(|e| format!("cannot write {}: {e}", csv.display()))?;
+    let coords: Vec<f64> = scene.positions.iter().flat_map(|p| p.map(f64::from)).collect();
+    std::fs::write(&npy, mosaic_manifold::npy::shaped_bytes(&[scene.len(), 3], &coords))
+        .map_err(|e| format!("cannot write {}: {e}", npy.display()))?;
+    Ok(format!("wrote {} and {}", csv.display(), npy.display()))
+}
+
+fn export(
+    mut commands: Commands,
+    mut requests: MessageReader<Export>,
+    dir: Res<ExportDir>,
+    scene: Res<SphereScene>,
+    windows: Query<(), With<bevy::window::PrimaryWindow>>,
+    mut notices: ResMut<Notices>,
+) {
+    for request in requests.read() {
+        match request {
+            Export::Embedding => match write_embedding(&scene, &dir.0) {
+                Ok(done) => notices.info = Some(done),
+                Err(e) => notices.errors.push(e),
+            },
+            Export::ViewPng if windows.is_empty() => {
+                notices.errors.push("no window to capture: `mosaic snapshot` renders views offscreen".into())
+            }
+            Export::ViewPng => {
+                let path = fresh_path(&dir.0, "neuromosaic-view", "png");
+                commands.spawn(Screenshot::primary_window()).observe(move |shot: On<ScreenshotCaptured>, mut notices: ResMut<Notices>| {
+                    match save_png(&shot.image, &path) {
+                        Ok(()) => notices.info = Some(format!("wrote {}", path.display())),
+                        Err(e) => notices.errors.push(format!("cannot write {}: {e}", path.display())),
+                    }
+                });
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scene::MetricColumn;
+
+    #[test]
+    fn the_embedding_csv_has_a_row_per_point_and_blank_missing_values() {
+        let scene = SphereScene {
+            labels: vec!["run 1 · Mlp".into(), "say \"hi\"".into()],
+            positions: vec![[1.0, 0.0, 0.0], [0.0, 0.5, -0.5]],
+            columns: vec![MetricColumn { name: "val accuracy".into(), values: vec![0.75, f64::NAN] }],
+            ..SphereScene::default()
+        };
+        assert_eq!(embedding_csv(&scene), "name,x,y,z,\"val accuracy\"\n\"run 1 · Mlp\",1,0,0,0.75\n\"say \"\"hi\"\"\",0,0.5,-0.5,\n");
+    }
+
+    #[test]
+    fn exports_never_overwrite_earlier_ones() {
+        let dir = std::env::temp_dir().join(format!("mosaic-export-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let first = fresh_path(&dir, "view", "png");
+        std::fs::write(&first, b"x").unwrap();
+        let second = fresh_path(&dir, "view", "png");
+        assert_ne!(first, second);
+        assert_eq!(second.file_name().unwrap(), "view-2.png");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

@@ -1,0 +1,156 @@
+//! The inspector: the selected network's facts, training curves, nearest
+//! neighbours and landscape controls, drawn in the side panel.
+
+use bevy_egui::egui::{self, Color32, RichText, Ui};
+use egui_plot::{Line, Plot, PlotPoints};
+use mosaic_core::Colormap;
+use mosaic_core::run::EpochMetrics;
+
+use crate::inspect::{Inspection, LandscapeState};
+use crate::landscape_view::{LandscapeSettings, PATH, Playback};
+use crate::scene::SphereScene;
+use crate::selection::{Neighbours, Selection};
+
+/// What the inspector asks of the app after the user clicked something.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum InspectorAction {
+    Select(usize),
+    Clear,
+    FlyTo,
+}
+
+/// Draws the inspector for the selection; returns what the user asked for.
+pub fn inspector(
+    ui: &mut Ui,
+    scene: &SphereScene,
+    selection: &Selection,
+    inspection: &Inspection,
+    neighbours: &Neighbours,
+    settings: &mut LandscapeSettings,
+    playback: &mut Playback,
+) -> Option<InspectorAction> {
+    let index = selection.selected?;
+    let mut action = None;
+    let title = inspection.details.as_ref().map_or_else(|| scene.labels.get(index).cloned().unwrap_or_default(), |d| d.title.clone());
+    ui.label(RichText::new(title).strong());
+    ui.horizontal(|ui| {
+        if ui.button("Fly to").on_hover_text("F").clicked() {
+            action = Some(InspectorAction::FlyTo);
+        }
+        if ui.button("Clear").on_hover_text("Esc").clicked() {
+            action = Some(InspectorAction::Clear);
+        }
+    });
+    egui::Grid::new("facts").num_columns(2).spacing([8.0, 2.0]).show(ui, |ui| {
+        let facts: Vec<(String, String)> = match &inspection.details {
+            Some(d) => d.facts.clone(),
+            // Until (or unless) compute answers, the scene's own columns.
+            None => {
+                scene.columns.iter().map(|c| (c.name.clone(), format_value(c.values.get(index).copied().unwrap_or(f64::NAN)))).collect()
+            }
+        };
+        for (name, value) in facts {
+            ui.weak(name);
+            ui.label(value);
+            ui.end_row();
+        }
+    });
+    if let Some(details) = inspection.details.as_ref().filter(|d| !d.epochs.is_empty()) {
+        curves(ui, &details.epochs);
+    }
+
+    ui.add_space(4.0);
+    ui.label(RichText::new(format!("{} nearest on the sphere", neighbours.list.len())).strong());
+    for &j in &neighbours.list {
+        let label = scene.labels.get(j).map_or("?", String::as_str);
+        if ui.link(label).clicked() {
+            action = Some(InspectorAction::Select(j));
+        }
+    }
+
+    ui.add_space(4.0);
+    ui.label(RichText::new("Loss landscape").strong());
+    match &inspection.landscape {
+        LandscapeState::None => {
+            ui.weak("none: only trained networks in a store have one");
+        }
+        LandscapeState::Loading(text) => {
+            ui.horizontal(|ui| {
+                ui.spinner();
+                ui.label(text);
+            });
+        }
+        LandscapeState::Failed(e) => {
+            ui.colored_label(Color32::from_rgb(255, 140, 120), e);
+        }
+        LandscapeState::Ready(data) => {
+            ui.label(&data.caption);
+            if let Some((_, _, loss)) = data.minimum() {
+                ui.label(format!("lowest loss {loss:.4} (cyan marker)"));
+            }
+            if !data.path.is_empty() {
+                let [r, g, b] = PATH;
+                ui.colored_label(Color32::from_rgb(r, g, b), format!("training path: {} checkpoints", data.path.len()));
+                ui.horizontal(|ui| {
+                    if ui.button(if playback.playing { "Pause" } else { "Play path" }).clicked() {
+                        if !playback.playing && playback.at >= (data.path.len() - 1) as f32 {
+                            playback.at = 0.0;
+                        }
+                        playback.playing = !playback.playing;
+                    }
+                    let epoch = data.path.get(playback.at.round() as usize).map_or(0, |p| p.epoch);
+                    ui.label(format!("epoch {epoch}"));
+                });
+                ui.add(egui::Slider::new(&mut playback.at, 0.0..=(data.path.len() - 1) as f32).show_value(false));
+            }
+            ui.horizontal(|ui| {
+                ui.checkbox(&mut settings.log_scale, "log loss");
+                egui::ComboBox::from_id_salt("surface_map").selected_text(settings.colormap.name()).width(80.0).show_ui(ui, |ui| {
+                    for map in Colormap::ALL {
+                        ui.selectable_value(&mut settings.colormap, map, map.name());
+                    }
+                });
+            });
+            ui.add(egui::Slider::new(&mut settings.contours, 0..=30).text("contours"));
+        }
+    }
+    action
+}
+
+/// Loss and accuracy by epoch, train and validation.
+fn curves(ui: &mut Ui, epochs: &[EpochMetrics]) {
+    let series = |f: fn(&EpochMetrics) -> f64| -> Vec<[f64; 2]> {
+        epochs.iter().filter(|e| f(e).is_finite()).map(|e| [e.epoch as f64, f(e)]).collect()
+    };
+    let (train, val) = (Color32::from_rgb(120, 170, 255), Color32::from_rgb(255, 176, 59));
+    for (id, title, train_of, val_of) in [
+        (
+            "loss_curve",
+            "loss",
+            (|e: &EpochMetrics| e.train_loss) as fn(&EpochMetrics) -> f64,
+            (|e: &EpochMetrics| e.val_loss) as fn(&EpochMetrics) -> f64,
+        ),
+        ("accuracy_curve", "accuracy", |e: &EpochMetrics| e.train_accuracy, |e: &EpochMetrics| e.val_accuracy),
+    ] {
+        ui.horizontal(|ui| {
+            ui.weak(title);
+            ui.colored_label(train, "train");
+            ui.colored_label(val, "validation");
+        });
+        let width = ui.available_width() - 6.0;
+        Plot::new(id).width(width).height(80.0).allow_drag(false).allow_zoom(false).allow_scroll(false).show(ui, |plot| {
+            plot.line(Line::new("train", PlotPoints::from(series(train_of))).color(train));
+            plot.line(Line::new("validation", PlotPoints::from(series(val_of))).color(val));
+        });
+    }
+}
+
+pub fn format_value(v: f64) -> String {
+    if v.is_nan() {
+        "—".into()
+    } else if v.fract() == 0.0 && v.abs() < 1e6 {
+        format!("{v:.0}")
+    } else {
+        format!("{v:.3}")
+    }
+}

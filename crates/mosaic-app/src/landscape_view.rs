@@ -1,0 +1,447 @@
+//! The selected network's loss landscape, beside the sphere in the same
+//! world: a height-field mesh (height and colour from the loss, contour
+//! lines in the shader), its base frame, the training path walking over it
+//! with a marker that plays it epoch by epoch, and the lowest point marked.
+
+use bevy::asset::{RenderAssetUsages, uuid_handle};
+use bevy::camera::visibility::NoFrustumCulling;
+use bevy::mesh::{Indices, MeshVertexBufferLayoutRef, PrimitiveTopology};
+use bevy::pbr::{MaterialPipeline, MaterialPipelineKey};
+use bevy::prelude::*;
+use bevy::render::render_resource::{AsBindGroup, RenderPipelineDescriptor, SpecializedMeshPipelineError};
+use bevy::shader::ShaderRef;
+use bevy_panorbit_camera::PanOrbitCamera;
+use mosaic_core::Colormap;
+
+use crate::CameraPose;
+use crate::inspect::{Inspection, LandscapeData, LandscapeState};
+use crate::lines::{LinesMaterial, Segment, lines_bundle, lines_mesh, polyline};
+use crate::points::{PointInstance, PointsMaterial, Ring, embed_shader, point_cloud_mesh};
+
+pub const SURFACE_SHADER: Handle<Shader> = uuid_handle!("c41f6a09-2d7e-4b85-a3c8-9e5b1f2d7a64");
+
+/// Half the side of the surface's square footprint, in sphere radii.
+pub const HALF_WIDTH: f32 = 1.1;
+/// Height from the lowest to the highest loss.
+pub const HEIGHT: f32 = 1.0;
+/// The path and markers float this far above the surface, so it never hides them.
+const LIFT: f32 = 0.015;
+/// Where the landscape sits, in the camera's frame at the moment it opens:
+/// to the right of the sphere, its base a little below the sphere's centre.
+const OFFSET: Vec3 = Vec3::new(2.75, -0.6, 0.0);
+
+/// The path's colour (sRGB): a warm red, outside every colour map.
+pub const PATH: [u8; 3] = [255, 84, 54];
+/// The lowest point's marker (sRGB): a light cyan, outside every colour map.
+pub const MINIMUM: [u8; 3] = [90, 230, 255];
+/// The playback marker (sRGB).
+pub const PLAYHEAD: [u8; 3] = [255, 255, 255];
+/// The base frame's lines (sRGB).
+const FRAME: [u8; 3] = [96, 104, 120];
+
+/// How surfaces are drawn; the panel edits it.
+#[derive(Resource, Clone, Debug, PartialEq)]
+pub struct LandscapeSettings {
+    /// Height and colour from log(loss), so a deep, narrow minimum and a
+    /// high rim both stay readable.
+    pub log_scale: bool,
+    pub colormap: Colormap,
+    /// Contour lines over the height range (0: none).
+    pub contours: u32,
+}
+
+impl Default for LandscapeSettings {
+    fn default() -> Self {
+        LandscapeSettings { log_scale: true, colormap: Colormap::Viridis, contours: 12 }
+    }
+}
+
+/// Shading of a loss surface (see `shaders/surface.wgsl`).
+#[derive(Asset, TypePath, AsBindGroup, Debug, Clone)]
+pub struct SurfaceMaterial {
+    /// The colour map's stops, sRGB in [0, 1].
+    #[uniform(0)]
+    pub stops: [Vec4; 10],
+    /// x: contour levels; y: contour darkening; z: ambient light share.
+    #[uniform(0)]
+    pub params: Vec4,
+}
+
+impl SurfaceMaterial {
+    pub fn new(settings: &LandscapeSettings) -> Self {
+        let stops = settings.colormap.stops().map(|[r, g, b]| Vec4::new(r as f32, g as f32, b as f32, 255.0) / 255.0);
+        SurfaceMaterial { stops, params: Vec4::new(settings.contours as f32, 0.55, 0.55, 0.0) }
+    }
+}
+
+impl Material for SurfaceMaterial {
+    fn fragment_shader() -> ShaderRef {
+        ShaderRef::Handle(SURFACE_SHADER)
+    }
+    fn enable_prepass() -> bool {
+        false
+    }
+    fn enable_shadows() -> bool {
+        false
+    }
+    fn specialize(
+        _pipeline: &MaterialPipeline,
+        descriptor: &mut RenderPipelineDescriptor,
+        _layout: &MeshVertexBufferLayoutRef,
+        _key: MaterialPipelineKey<Self>,
+    ) -> Result<(), SpecializedMeshPipelineError> {
+        // Seen from below as well as above.
+        descriptor.primitive.cull_mode = None;
+        Ok(())
+    }
+}
+
+/// A surface laid out for drawing: every grid point's height in [0, 1]
+/// (NaN-free: non-finite losses sit at the top, flagged), in local space.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SurfaceLayout {
+    pub nx: usize,
+    pub ny: usize,
+    /// Height of each grid point in [0, 1], row-major like the loss.
+    pub heights: Vec<f32>,
+    pub finite: Vec<bool>,
+    /// The loss range the heights span, in the chosen scale.
+    pub low: f64,
+    pub high: f64,
+    pub log_scale: bool,
+    x_range: (f64, f64),
+    y_range: (f64, f64),
+}
+
+impl SurfaceLayout {
+    pub fn new(data: &LandscapeData, log_scale: bool) -> Self {
+        let scaled: Vec<f64> = data.loss.iter().map(|&l| scale(l, log_scale)).collect();
+        let (low, high) =
+            scaled.iter().filter(|v| v.is_finite()).fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &v| (lo.min(v), hi.max(v)));
+        let span = if high > low { high - low } else { 1.0 };
+        let heights = scaled.iter().map(|&v| if v.is_finite() { ((v - low) / span) as f32 } else { 1.0 }).collect();
+        let finite = scaled.iter().map(|v| v.is_finite()).collect();
+        let range = |a: &[f64]| (a[0], a[a.len() - 1]);
+        SurfaceLayout {
+            nx: data.x.len(),
+            ny: data.y.len(),
+            heights,
+            finite,
+            low,
+            high,
+            log_scale,
+            x_range: range(&data.x),
+            y_range: range(&data.y),
+        }
+    }
+
+    /// A loss as a height in [0, 1] on this surface's scale.
+    pub fn height_of(&self, loss: f64) -> f32 {
+        let v = scale(loss, self.log_scale);
+        let span = if self.high > self.low { self.high - self.low } else { 1.0 };
+        if v.is_finite() { ((v - self.low) / span).clamp(0.0, 1.0) as f32 } else { 1.0 }
+    }
+
+    /// Local position of surface coordinates `(x, y)` at height `h` in [0, 1]:
+    /// x runs left to right, y away from the viewer, height up.
+    pub fn local(&self, x: f64, y: f64, h: f32) -> Vec3 {
+        let unit = |v: f64, (a, b): (f64, f64)| if b > a { ((v - a) / (b - a)) as f32 } else { 0.5 };
+        Vec3::new((2.0 * unit(x, self.x_range) - 1.0) * HALF_WIDTH, h * HEIGHT, -(2.0 * unit(y, self.y_range) - 1.0) * HALF_WIDTH)
+    }
+
+    /// Local position of grid point `(i, j)`.
+    pub fn grid_point(&self, data: &LandscapeData, i: usize, j: usize) -> Vec3 {
+        self.local(data.x[i], data.y[j], self.heights[j * self.nx + i])
+    }
+
+    /// The triangle mesh: positions, normals, and `uv = (height, finite)` for the shader.
+    pub fn mesh(&self, data: &LandscapeData) -> Mesh {
+        let (nx, ny) = (self.nx, self.ny);
+        let positions: Vec<Vec3> = (0..ny).flat_map(|j| (0..nx).map(move |i| (i, j))).map(|(i, j)| self.grid_point(data, i, j)).collect();
+        // Normals from central differences (one-sided at the edges).
+        let at = |i: usize, j: usize| positions[j * nx + i];
+        let normals: Vec<[f32; 3]> = (0..ny)
+            .flat_map(|j| (0..nx).map(move |i| (i, j)))
+            .map(|(i, j)| {
+                let dx = at((i + 1).min(nx - 1), j) - at(i.saturating_sub(1), j);
+                let dz = at(i, j.saturating_sub(1)) - at(i, (j + 1).min(ny - 1));
+                dz.cross(dx).normalize_or(Vec3::Y).to_array()
+            })
+            .collect();
+        let uvs: Vec<[f32; 2]> = self.heights.iter().zip(&self.finite).map(|(&h, &f)| [h, if f { 1.0 } else { 0.0 }]).collect();
+        let mut indices = Vec::with_capacity(6 * (nx - 1) * (ny - 1));
+        for j in 0..ny - 1 {
+            for i in 0..nx - 1 {
+                let k = (j * nx + i) as u32;
+                let (right, up) = (k + 1, k + nx as u32);
+                indices.extend_from_slice(&[k, right, up + 1, k, up + 1, up]);
+            }
+        }
+        Mesh::new(PrimitiveTopology::TriangleList, RenderAssetUsages::default())
+            .with_inserted_attribute(Mesh::ATTRIBUTE_POSITION, positions.iter().map(|p| p.to_array()).collect::<Vec<_>>())
+            .with_inserted_attribute(Mesh::ATTRIBUTE_NORMAL, normals)
+            .with_inserted_attribute(Mesh::ATTRIBUTE_UV_0, uvs)
+            .with_inserted_indices(Indices::U32(indices))
+    }
+
+    /// The training path's checkpoints, in local space, just above the surface.
+    pub fn path(&self, data: &LandscapeData) -> Vec<Vec3> {
+        data.path.iter().map(|p| self.local(p.x, p.y, self.height_of(p.loss)) + Vec3::Y * LIFT).collect()
+    }
+
+    /// The lowest grid point, in local space, just above the surface.
+    pub fn minimum(&self, data: &LandscapeData) -> Option<Vec3> {
+        data.minimum().map(|(i, j, _)| self.grid_point(data, i, j) + Vec3::Y * LIFT)
+    }
+
+    /// The base frame: the footprint's outline at height 0.
+    fn frame(&self) -> Vec<Segment> {
+        let color = srgb(FRAME);
+        let (s, y) = (HALF_WIDTH, 0.0);
+        let corners = [Vec3::new(-s, y, -s), Vec3::new(s, y, -s), Vec3::new(s, y, s), Vec3::new(-s, y, s), Vec3::new(-s, y, -s)];
+        polyline(&corners, color)
+    }
+}
+
+fn scale(loss: f64, log: bool) -> f64 {
+    if log { if loss > 0.0 { loss.ln() } else { f64::NAN } } else { loss }
+}
+
+fn srgb(c: [u8; 3]) -> LinearRgba {
+    Color::srgb_u8(c[0], c[1], c[2]).to_linear()
+}
+
+/// The landscape on screen: where it was put and what it shows, for the
+/// capture manifest and the playback marker.
+#[derive(Resource, Clone, Debug)]
+pub struct ShownLandscape {
+    pub index: usize,
+    pub transform: Transform,
+    pub layout: SurfaceLayout,
+    pub data: LandscapeData,
+}
+
+/// The playback of the training path: the epoch the marker stands at.
+#[derive(Resource, Clone, Debug, Default, PartialEq)]
+pub struct Playback {
+    /// Position along the path, in checkpoints (fractional while playing).
+    pub at: f32,
+    pub playing: bool,
+}
+
+/// Checkpoints the marker passes per second while playing.
+const PLAY_SPEED: f32 = 4.0;
+
+#[derive(Component)]
+struct LandscapeRoot;
+
+#[derive(Component)]
+struct Playhead;
+
+pub struct LandscapeViewPlugin;
+
+impl Plugin for LandscapeViewPlugin {
+    fn build(&self, app: &mut App) {
+        embed_shader(app, &SURFACE_SHADER, include_str!("../../../shaders/surface.wgsl"), "shaders/surface.wgsl");
+        app.add_plugins(MaterialPlugin::<SurfaceMaterial>::default())
+            .init_resource::<LandscapeSettings>()
+            .init_resource::<Playback>()
+            .add_systems(Update, (show_landscape, play_path, move_playhead).chain());
+    }
+}
+
+/// The marker's position `at` checkpoints along the path.
+pub fn along(path: &[Vec3], at: f32) -> Option<Vec3> {
+    let last = path.len().checked_sub(1)?;
+    let at = at.clamp(0.0, last as f32);
+    let i = (at.floor() as usize).min(last.saturating_sub(1));
+    Some(if last == 0 { path[0] } else { path[i].lerp(path[i + 1], at - i as f32) })
+}
+
+/// Rebuilds the landscape when the inspection's landscape or the settings
+/// change, and frames sphere and landscape together when one opens.
+#[allow(clippy::too_many_arguments)]
+fn show_landscape(
+    mut commands: Commands,
+    inspection: Res<Inspection>,
+    settings: Res<LandscapeSettings>,
+    shown: Option<Res<ShownLandscape>>,
+    roots: Query<Entity, With<LandscapeRoot>>,
+    mut cameras: Query<(&mut Transform, Option<&mut PanOrbitCamera>), With<Camera3d>>,
+    mut playback: ResMut<Playback>,
+    mut meshes: ResMut<Assets<Mesh>>,
+    mut surfaces: ResMut<Assets<SurfaceMaterial>>,
+    mut lines: ResMut<Assets<LinesMaterial>>,
+    mut points: ResMut<Assets<PointsMaterial>>,
+) {
+    if !inspection.is_changed() && !settings.is_changed() {
+        return;
+    }
+    let wanted = match (&inspection.landscape, inspection.index) {
+        (LandscapeState::Ready(data), Some(index)) => Some((index, data)),
+        _ => None,
+    };
+    let same = match (&shown, wanted) {
+        (Some(s), Some((index, data))) => s.index == index && s.data == *data && s.layout.log_scale == settings.log_scale,
+        (None, None) => true,
+        _ => false,
+    };
+    if same && !settings.is_changed() {
+        return;
+    }
+    for root in &roots {
+        commands.entity(root).despawn();
+    }
+    let Some((index, data)) = wanted else {
+        commands.remove_resource::<ShownLandscape>();
+        return;
+    };
+    let Ok((mut camera_transform, orbit)) = cameras.single_mut() else { return };
+    // Placed to the right of the sphere as the camera sees it now (or where
+    // it stood already, for the same network), facing the camera.
+    let transform = match &shown {
+        Some(s) if s.index == index => s.transform,
+        _ => {
+            let yaw = camera_transform.rotation.to_euler(EulerRot::YXZ).0;
+            let facing = Quat::from_rotation_y(yaw);
+            Transform { translation: facing * OFFSET, rotation: facing, ..default() }
+        }
+    };
+    let layout = SurfaceLayout::new(data, settings.log_scale);
+    let path = layout.path(data);
+    let mut markers: Vec<PointInstance> =
+        path.iter().map(|&center| PointInstance { center, color: srgb(PATH), radius: 0.022, ring: Ring::None }).collect();
+    if let Some(center) = layout.minimum(data) {
+        markers.push(PointInstance { center, color: srgb(MINIMUM), radius: 0.045, ring: Ring::None });
+    }
+    let mut segments = layout.frame();
+    segments.extend(polyline(&path, srgb(PATH)));
+    commands.spawn((LandscapeRoot, transform, Visibility::default())).with_children(|parent| {
+        parent.spawn((
+            Mesh3d(meshes.add(layout.mesh(data))),
+            MeshMaterial3d(surfaces.add(SurfaceMaterial::new(&settings))),
+            Transform::IDENTITY,
+        ));
+        parent.spawn(lines_bundle(meshes.add(lines_mesh(&segments)), lines.add(LinesMaterial::new(3.0, 0.0))));
+        parent.spawn((
+            Mesh3d(meshes.add(point_cloud_mesh(&markers))),
+            MeshMaterial3d(points.add(PointsMaterial::default())),
+            Transform::IDENTITY,
+            NoFrustumCulling,
+        ));
+        let playhead = along(&path, path.len() as f32).into_iter().map(|center| PointInstance {
+            center,
+            color: srgb(PLAYHEAD),
+            radius: 0.04,
+            ring: Ring::Selected,
+        });
+        parent.spawn((
+            Playhead,
+            Mesh3d(meshes.add(point_cloud_mesh(&playhead.collect::<Vec<_>>()))),
+            MeshMaterial3d(points.add(PointsMaterial::default())),
+            Transform::IDENTITY,
+            NoFrustumCulling,
+        ));
+    });
+    let opened = shown.as_ref().is_none_or(|s| s.index != index);
+    if opened {
+        *playback = Playback { at: path.len().saturating_sub(1) as f32, playing: false };
+        // Frame sphere and landscape together, keeping the camera's angles.
+        let (yaw, pitch, _) = camera_transform.rotation.to_euler(EulerRot::YXZ);
+        let focus = transform.translation * 0.5 + Vec3::Y * 0.25;
+        let radius = 6.4;
+        match orbit {
+            Some(mut orbit) => {
+                orbit.target_focus = focus;
+                orbit.target_radius = radius;
+            }
+            None => *camera_transform = CameraPose { focus, yaw, pitch: -pitch, radius }.transform(),
+        }
+    }
+    commands.insert_resource(ShownLandscape { index, transform, layout, data: data.clone() });
+}
+
+fn play_path(time: Res<Time>, shown: Option<Res<ShownLandscape>>, mut playback: ResMut<Playback>) {
+    if !playback.playing {
+        return;
+    }
+    let last = shown.map_or(0, |s| s.data.path.len().saturating_sub(1)) as f32;
+    playback.at = (playback.at + time.delta_secs() * PLAY_SPEED).min(last);
+    if playback.at >= last {
+        playback.playing = false;
+    }
+}
+
+fn move_playhead(
+    playback: Res<Playback>,
+    shown: Option<Res<ShownLandscape>>,
+    heads: Query<&Mesh3d, With<Playhead>>,
+    mut meshes: ResMut<Assets<Mesh>>,
+) {
+    let Some(shown) = shown else { return };
+    if !playback.is_changed() {
+        return;
+    }
+    let path = shown.layout.path(&shown.data);
+    let Some(center) = along(&path, playback.at) else { return };
+    for mesh in &heads {
+        if let Some(mut m) = meshes.get_mut(&mesh.0) {
+            *m = point_cloud_mesh(&[PointInstance { center, color: srgb(PLAYHEAD), radius: 0.04, ring: Ring::Selected }]);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::inspect::PathPoint;
+
+    fn bowl() -> LandscapeData {
+        let axis: Vec<f64> = (0..5).map(|i| -1.0 + 0.5 * i as f64).collect();
+        let loss = axis.iter().flat_map(|&y| axis.iter().map(move |&x| 0.1 + x * x + 2.0 * y * y)).collect();
+        let path = vec![PathPoint { epoch: 1, x: -1.0, y: 1.0, loss: 3.1 }, PathPoint { epoch: 2, x: 0.0, y: 0.0, loss: 0.1 }];
+        LandscapeData { x: axis.clone(), y: axis, loss, path, caption: String::new() }
+    }
+
+    #[test]
+    fn heights_span_the_loss_range_and_the_minimum_sits_lowest() {
+        let data = bowl();
+        for log in [false, true] {
+            let layout = SurfaceLayout::new(&data, log);
+            let (lo, hi) = layout.heights.iter().fold((f32::MAX, f32::MIN), |(a, b), &h| (a.min(h), b.max(h)));
+            assert_eq!((lo, hi), (0.0, 1.0));
+            let min = layout.minimum(&data).unwrap();
+            assert_eq!(min, Vec3::new(0.0, LIFT, 0.0), "the bowl's bottom is the centre, at height 0");
+            let path = layout.path(&data);
+            assert!((path[0].y - LIFT - layout.height_of(3.1)).abs() < 1e-6);
+            // (-1, 1) is the left, far corner: x left, y away from the viewer (-z).
+            assert_eq!((path[0].x, path[0].z), (-HALF_WIDTH, -HALF_WIDTH));
+        }
+        let linear = SurfaceLayout::new(&data, false);
+        // Linear scale: loss 1.1 (x = ±1, y = 0) is a third of the way up from 0.1 to 3.1.
+        assert!((linear.heights[2 * 5] - 1.0 / 3.0).abs() < 1e-6);
+    }
+
+    #[test]
+    fn non_finite_losses_are_flagged_and_drawn_at_the_top() {
+        let mut data = bowl();
+        data.loss[0] = f64::NAN;
+        data.loss[1] = f64::INFINITY;
+        let layout = SurfaceLayout::new(&data, true);
+        assert_eq!(&layout.finite[..3], &[false, false, true]);
+        assert_eq!(&layout.heights[..2], &[1.0, 1.0]);
+        assert!(layout.heights.iter().all(|h| h.is_finite()));
+        let mesh = layout.mesh(&data);
+        assert_eq!(mesh.count_vertices(), 25);
+        assert_eq!(mesh.indices().unwrap().len(), 6 * 16);
+    }
+
+    #[test]
+    fn the_playhead_moves_between_checkpoints() {
+        let path = [Vec3::ZERO, Vec3::X, Vec3::new(1.0, 1.0, 0.0)];
+        assert_eq!(along(&path, 0.5), Some(Vec3::new(0.5, 0.0, 0.0)));
+        assert_eq!(along(&path, 9.0), Some(Vec3::new(1.0, 1.0, 0.0)), "clamped to the end");
+        assert_eq!(along(&path[..1], 3.0), Some(Vec3::ZERO));
+        assert_eq!(along(&[], 0.0), None);
+    }
+}

@@ -1,0 +1,169 @@
+//! The explorer's inspection service: a worker thread that answers the
+//! view's requests about one network (its record from the store, and its
+//! loss landscape, read from the run's folder or computed and kept there).
+//! The view never waits on it: answers arrive over the scene channel.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
+
+use anyhow::{Context, Result, bail};
+use crossbeam_channel::{Receiver, Sender, unbounded};
+use mosaic_app::bridge::{SceneUpdate, ViewRequest};
+use mosaic_app::inspect::{LandscapeData, NetworkDetails, PathPoint};
+use mosaic_core::RunStatus;
+use mosaic_landscape::file::{self, DirectionSource};
+use mosaic_store::RunRecord;
+use mosaic_train::sweep::run_dir;
+
+use crate::landscape_cmd::{self, EngineArg, LandscapeArgs, Progress, SplitArg};
+use crate::sweep_cmd::{open_existing_store, pick_sweep};
+
+/// Which store and sweep the explorer shows; point `i` of the scene is run `runs[i]`.
+#[derive(Clone, Debug)]
+pub struct Shown {
+    pub store: PathBuf,
+    pub sweep: String,
+    pub runs: Vec<i64>,
+}
+
+/// Starts the service; answers go to `answers`.
+pub fn spawn(shown: Shown, answers: Sender<SceneUpdate>) -> Result<Sender<ViewRequest>> {
+    let (tx, rx) = unbounded();
+    std::thread::Builder::new().name("inspect".into()).spawn(move || serve(&shown, &rx, &answers))?;
+    Ok(tx)
+}
+
+fn serve(shown: &Shown, requests: &Receiver<ViewRequest>, answers: &Sender<SceneUpdate>) {
+    while let Ok(request) = requests.recv() {
+        let ViewRequest::Inspect { index } = request;
+        // A newer request makes this one moot: answer it at once, so the
+        // view's count of pending requests stays true.
+        if !requests.is_empty() {
+            let _ = answers.send(SceneUpdate::Landscape { index, result: Err("another network was selected".into()) });
+            continue;
+        }
+        let result = inspect(shown, index, answers).map_err(|e| format!("{e:#}"));
+        if answers.send(SceneUpdate::Landscape { index, result }).is_err() {
+            return; // the view has closed
+        }
+    }
+}
+
+/// Sends the run's details, then finds or computes its landscape.
+fn inspect(shown: &Shown, index: usize, answers: &Sender<SceneUpdate>) -> Result<LandscapeData> {
+    let id = *shown.runs.get(index).with_context(|| format!("no run behind point {index}"))?;
+    let store = open_existing_store(&shown.store)?;
+    let sweep = pick_sweep(&store, Some(&shown.sweep))?;
+    let run = store.runs(sweep.id)?.into_iter().find(|r| r.id == id).with_context(|| format!("run {id} is gone from the store"))?;
+    let _ = answers.send(SceneUpdate::Details { index, details: details(&run) });
+    let folder = run_dir(store.root(), id);
+    drop(store);
+    if let Some(found) = stored_landscape(&folder)? {
+        return Ok(found);
+    }
+    match run.status {
+        RunStatus::Done => {}
+        RunStatus::Pending => bail!("not trained yet: it gets a landscape once its run finishes"),
+        RunStatus::Diverged | RunStatus::Failed => bail!("run {id} {}: no finite weights to map", run.status.as_str()),
+    }
+    let progress = |step: Progress| {
+        let text = match step {
+            Progress::Replay { epoch, epochs, .. } => format!("replaying training to record its path: epoch {epoch} of {epochs}"),
+            Progress::Grid { done, total } => format!("computing the surface: {done} of {total} grid points"),
+        };
+        let _ = answers.send(SceneUpdate::LandscapeProgress { index, text });
+    };
+    let args = trajectory_args(&shown.store, &shown.sweep, id);
+    let (out, _) = landscape_cmd::compute(&args, &progress, &AtomicBool::new(false))?;
+    read_landscape(&out)
+}
+
+/// The run's kept landscape: over its trajectory's plane if there is one
+/// (the path lies on it), else over random directions.
+fn stored_landscape(folder: &Path) -> Result<Option<LandscapeData>> {
+    for name in ["trajectory.npy", "landscape.npy"] {
+        let path = folder.join(name);
+        if path.is_file() && file::sidecar_path(&path).is_file() {
+            return read_landscape(&path).map(Some);
+        }
+    }
+    Ok(None)
+}
+
+fn read_landscape(npy: &Path) -> Result<LandscapeData> {
+    let (surface, info) = file::read(npy).with_context(|| format!("reading {}", npy.display()))?;
+    let Some(y) = surface.y else {
+        bail!("{} is a 1-D scan; the view draws 2-D surfaces (compute one with `mosaic landscape --trajectory`)", npy.display());
+    };
+    let path = info.trajectory.as_ref().map_or_else(Vec::new, |t| {
+        t.epochs.iter().zip(&t.coords).zip(&t.loss).map(|((&epoch, c), &loss)| PathPoint { epoch, x: c[0], y: c[1], loss }).collect()
+    });
+    let directions = match (&info.directions, &info.trajectory) {
+        (DirectionSource::Trajectory, Some(t)) => {
+            format!("plane of the training path (PC1 {:.0}%, PC2 {:.0}%)", 100.0 * t.explained[0], 100.0 * t.explained[1])
+        }
+        (DirectionSource::Trajectory, None) => "plane of the training path".into(),
+        (DirectionSource::Random, _) => "random filter-normalised directions".into(),
+        (DirectionSource::File(f), _) => format!("directions from {f}"),
+    };
+    Ok(LandscapeData { x: surface.x, y, loss: surface.loss, path, caption: format!("{directions} · {}", info.data) })
+}
+
+/// `mosaic landscape --store DIR --sweep NAME --run ID --trajectory`, as the explorer asks it.
+fn trajectory_args(store: &Path, sweep: &str, run: i64) -> LandscapeArgs {
+    LandscapeArgs {
+        store: Some(store.to_path_buf()),
+        sweep: Some(sweep.to_string()),
+        run: Some(run),
+        split: SplitArg::Train,
+        trajectory: true,
+        weights: None,
+        activation: None,
+        data: None,
+        label_column: None,
+        directions: None,
+        x: None,
+        y: None,
+        normalize: None,
+        keep_bias_norm: false,
+        orthogonal: false,
+        seed: 0,
+        engine: EngineArg::Cpu,
+        out: None,
+    }
+}
+
+/// The inspector's facts about a run.
+fn details(run: &RunRecord) -> NetworkDetails {
+    let s = &run.spec;
+    let mut facts = vec![("status".to_string(), run.status.as_str().to_string())];
+    if let Some(o) = &run.outcome {
+        if let Some(acc) = o.val_accuracy() {
+            facts.push(("val accuracy".into(), format!("{:.1}%", 100.0 * acc)));
+        }
+        if let Some(acc) = o.test_accuracy {
+            facts.push(("test accuracy".into(), format!("{:.1}%", 100.0 * acc)));
+        }
+        facts.push(("parameters".into(), o.parameters.to_string()));
+        facts.push(("trained in".into(), format!("{:.1} s", o.seconds)));
+        if let Some(note) = &o.note {
+            facts.push(("note".into(), note.clone()));
+        }
+    }
+    facts.extend([
+        ("layers".into(), format!("{} x {} (taper {:.2})", s.depth, s.width, s.taper)),
+        ("activation".into(), format!("{:?}", s.activation)),
+        ("norm".into(), format!("{:?}", s.norm)),
+        ("skip".into(), s.skip.to_string()),
+        ("dropout".into(), format!("{:.2}", s.dropout)),
+        ("optimizer".into(), format!("{:?}", s.optimizer)),
+        ("learning rate".into(), format!("{:.2e}", s.learning_rate)),
+        ("weight decay".into(), format!("{:.1e}", s.weight_decay)),
+        ("batch, epochs".into(), format!("{}, {}", s.batch_size, s.epochs)),
+    ]);
+    NetworkDetails {
+        title: format!("run {} · {:?}", run.id, s.family),
+        facts,
+        epochs: run.outcome.as_ref().map_or_else(Vec::new, |o| o.epochs.clone()),
+    }
+}

@@ -1,0 +1,128 @@
+//! The explorer's drill-down as a person sees it: a selected network ringed,
+//! its neighbours linked, its details in the panel, and its loss landscape
+//! beside the sphere with the training path on it. Rendered offscreen on
+//! Mesa's software Vulkan; PNGs stay under `target/tmp/<test>/` to look at.
+
+mod common;
+
+use common::{Manifest, color_near, count_color, load, mosaic, read_manifest, run_ok, scratch_dir, trained_run};
+use mosaic_core::Colormap;
+use mosaic_core::theme::PANEL_WIDTH;
+
+// The view's marker colours (sRGB), as mosaic-app defines them.
+const RING: [u8; 3] = [255, 255, 255];
+const LINK: [u8; 3] = [255, 176, 59];
+const PATH: [u8; 3] = [255, 84, 54];
+const MINIMUM: [u8; 3] = [90, 230, 255];
+/// The inspector's training-curve colour (train).
+const TRAIN_CURVE: [u8; 3] = [120, 170, 255];
+
+/// The selected point wears the white ring; each neighbour (unless a
+/// nearer point hides it) wears the link-coloured ring, and the link from
+/// the selection to it shows half-way along.
+fn assert_selection_and_neighbours(img: &image::RgbImage, m: &Manifest, expected_neighbours: usize) {
+    let selected = m.point(m.selected.expect("a selection"));
+    assert!(color_near(img, selected.x, selected.y, selected.radius_px, RING, 20), "no ring around the selection {selected:?}");
+    assert_eq!(m.neighbours.len(), expected_neighbours);
+    let ringed = m.neighbours.iter().map(|&j| m.point(j)).filter(|p| color_near(img, p.x, p.y, p.radius_px, LINK, 30)).count();
+    let linked = m
+        .neighbours
+        .iter()
+        .map(|&j| m.point(j))
+        .filter(|p| color_near(img, (p.x + selected.x) / 2.0, (p.y + selected.y) / 2.0, 2.5, LINK, 30))
+        .count();
+    let need = expected_neighbours.div_ceil(2);
+    assert!(ringed >= need && linked >= need, "{ringed} neighbours ringed and {linked} linked, of {expected_neighbours}");
+}
+
+/// Linear-light chromaticity of an sRGB colour: the share of each channel.
+fn chroma(c: [u8; 3]) -> [f64; 3] {
+    let lin = c.map(|v| mosaic_core::colormap::srgb_to_linear(v) as f64);
+    let sum = lin.iter().sum::<f64>().max(1e-6);
+    lin.map(|v| v / sum)
+}
+
+/// Every grid point of the surface shows the colour map's colour at its
+/// height: the same hue (lighting only scales it), in most places (the path
+/// and markers cover a few, contour lines darken some).
+fn assert_surface_coloured_by_height(img: &image::RgbImage, m: &Manifest, map: Colormap) {
+    let shot = m.landscape.as_ref().expect("a landscape in view");
+    let samples: Vec<_> = shot
+        .grid
+        .iter()
+        .filter(|g| g.finite && g.x >= PANEL_WIDTH + 2.0 && g.x < img.width() as f32 - 2.0 && g.y > 2.0 && g.y < img.height() as f32 - 2.0)
+        .collect();
+    assert!(samples.len() > 1000, "only {} grid points in view", samples.len());
+    let matching = samples
+        .iter()
+        .filter(|g| {
+            let want = chroma(map.srgb(g.t as f64));
+            let px = img.get_pixel(g.x as u32, g.y as u32).0;
+            let got = chroma(px);
+            (0..3).map(|c| (want[c] - got[c]).abs()).fold(0.0, f64::max) < 0.06
+        })
+        .count();
+    let share = matching as f64 / samples.len() as f64;
+    assert!(share > 0.8, "only {:.0}% of grid points show the colour of their height", 100.0 * share);
+    // Low and high ends both appear: the surface spans the map.
+    for (lo, hi) in [(0.0, 0.15), (0.85, 1.0)] {
+        assert!(samples.iter().any(|g| (lo..=hi).contains(&g.t)), "no grid point with height in {lo}..{hi}");
+    }
+}
+
+#[test]
+fn a_selected_network_shows_its_neighbours_details_and_landscape_with_its_path() {
+    let dir = scratch_dir("explorer_drilldown");
+    let (store, done) = trained_run(&dir, "400", "final");
+    let (png, json) = (dir.join("drilldown.png"), dir.join("drilldown.json"));
+    // The run kept only its final weights: the explorer replays it to
+    // record its path, computes the surface, and keeps both in the run's folder.
+    run_ok(
+        mosaic()
+            .args(["snapshot", "--layout", "design", "--width", "1280", "--height", "720", "--select", &done.id.to_string()])
+            .arg("--store")
+            .arg(&store)
+            .arg("--out")
+            .arg(&png)
+            .arg("--manifest")
+            .arg(&json),
+    );
+    let img = load(&png);
+    let m = read_manifest(&json);
+    assert!(store.join("runs").join(done.id.to_string()).join("trajectory.npy").is_file(), "the landscape is kept");
+
+    assert_selection_and_neighbours(&img, &m, 2);
+    let shot = m.landscape.as_ref().expect("the landscape opened");
+    assert_eq!(shot.path.len(), done.spec.epochs as usize, "one checkpoint per epoch");
+    let on_path = shot.path.iter().filter(|p| color_near(&img, p[0], p[1], 4.0, PATH, 30)).count();
+    assert!(on_path * 10 >= shot.path.len() * 8, "the path shows at {on_path} of {} checkpoints", shot.path.len());
+    let [x, y] = shot.minimum.expect("a lowest point");
+    assert!(color_near(&img, x, y, 6.0, MINIMUM, 30), "no minimum marker at ({x}, {y})");
+    assert_surface_coloured_by_height(&img, &m, Colormap::Viridis);
+    // The landscape sits right of the sphere, both in view.
+    let sphere_right = m.points.iter().map(|p| p.x).fold(f32::MIN, f32::max);
+    let surface_left = shot.grid.iter().map(|g| g.x).fold(f32::MAX, f32::min);
+    assert!(surface_left > sphere_right, "landscape ({surface_left}) overlaps the sphere ({sphere_right})");
+
+    // The inspector draws the run's training curves in the panel.
+    let curve = count_color(&img, 0, 0, PANEL_WIDTH as u32, img.height(), TRAIN_CURVE, 12);
+    assert!(curve > 40, "no training curve in the panel ({curve} px)");
+}
+
+#[test]
+fn a_sampled_design_selects_without_a_landscape_and_bad_selections_are_named() {
+    let dir = scratch_dir("explorer_design_select");
+    let (png, json) = (dir.join("design.png"), dir.join("design.json"));
+    run_ok(
+        mosaic().args(["snapshot", "--width", "960", "--height", "540", "--select", "17", "--out"]).arg(&png).arg("--manifest").arg(&json),
+    );
+    let img = load(&png);
+    let m = read_manifest(&json);
+    assert_eq!(m.selected, Some(17));
+    assert!(m.landscape.is_none(), "a sampled architecture has no weights, so no landscape");
+    assert_selection_and_neighbours(&img, &m, 5);
+
+    let out = mosaic().args(["snapshot", "--select", "200", "--out"]).arg(dir.join("none.png")).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && err.contains("--select 200") && err.contains("0..200"), "{err}");
+}
