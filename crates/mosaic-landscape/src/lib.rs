@@ -6,10 +6,13 @@
 //! Surfaces are computed with burn, generic over the backend: the same code
 //! runs on the CPU (`Flex`) in tests and on a GPU through wgpu.
 
+pub mod complexity;
 pub mod cpu;
 pub mod directions;
+pub mod dynamics;
 pub mod file;
 pub mod net;
+pub mod stats;
 pub mod surface;
 pub mod trajectory;
 
