@@ -5,12 +5,23 @@
 //! networks, replaces it as the population and manifold land.
 
 use anyhow::{Context, Result};
-use mosaic_app::scene::{MetricColumn, SphereScene};
+use mosaic_app::scene::{MetricColumn, Radar, SphereScene};
 use mosaic_core::sample::latin_hypercube;
 use mosaic_core::{ArchSpec, Encoder, Knob, SearchSpace, TaskShape};
+use mosaic_landscape::complexity::{Complexity, complexity};
 
 /// Names of the colourable columns, in panel order; the first is the default.
-pub const COLUMNS: [&str; 6] = ["log10 parameters", "depth", "width", "log10 learning rate", "dropout", "epochs"];
+pub const COLUMNS: [&str; 9] = [
+    "log10 parameters",
+    "depth",
+    "width",
+    "log10 learning rate",
+    "dropout",
+    "epochs",
+    "layers",
+    "log10 FLOPs per sample",
+    "activation KiB per sample",
+];
 
 /// Samples `n` architectures by a Latin hypercube and lays them out on a unit sphere.
 pub fn design_sphere(space: SearchSpace, n: usize, seed: u64) -> Result<SphereScene> {
@@ -28,7 +39,10 @@ pub fn scene_from_specs(encoder: &Encoder, specs: &[ArchSpec], title: String) ->
     let positions = mosaic_manifold::sphere_layout(&features, 1.0).context("placing the architectures on the sphere")?;
     let task = TaskShape::PLANAR_BINARY;
     let column = |name: &str, f: &dyn Fn(&ArchSpec) -> f64| MetricColumn { name: name.to_string(), values: specs.iter().map(f).collect() };
-    let columns = vec![
+    let sizes: Vec<Complexity> = specs.iter().map(|s| complexity(s, task, None)).collect();
+    let size_column =
+        |name: &str, f: &dyn Fn(&Complexity) -> f64| MetricColumn { name: name.to_string(), values: sizes.iter().map(f).collect() };
+    let mut columns = vec![
         column(COLUMNS[0], &|s| (s.parameter_count(task) as f64).log10()),
         column(COLUMNS[1], &|s| Knob::Depth.get(s)),
         column(COLUMNS[2], &|s| Knob::Width.get(s)),
@@ -36,6 +50,22 @@ pub fn scene_from_specs(encoder: &Encoder, specs: &[ArchSpec], title: String) ->
         column(COLUMNS[4], &|s| s.dropout),
         column(COLUMNS[5], &|s| Knob::Epochs.get(s)),
     ];
+    columns.extend([
+        size_column(COLUMNS[6], &|c| c.layers as f64),
+        size_column(COLUMNS[7], &|c| (c.flops as f64).log10()),
+        size_column(COLUMNS[8], &|c| c.activation_bytes as f64 / 1024.0),
+    ]);
+    let radar = Radar {
+        axes: Complexity::AXES.iter().map(|a| a.to_string()).collect(),
+        values: mosaic_landscape::complexity::radar(&sizes).into_iter().map(|v| v.to_vec()).collect(),
+    };
     let labels = specs.iter().enumerate().map(|(i, s)| format!("#{i} {:?} {}x{} {:?}", s.family, s.depth, s.width, s.activation)).collect();
-    Ok(SphereScene { title, status: String::new(), labels, positions: positions.iter().map(|p| p.map(|x| x as f32)).collect(), columns })
+    Ok(SphereScene {
+        title,
+        status: String::new(),
+        labels,
+        positions: positions.iter().map(|p| p.map(|x| x as f32)).collect(),
+        columns,
+        radar,
+    })
 }

@@ -8,10 +8,13 @@ use std::sync::atomic::AtomicBool;
 
 use anyhow::{Context, Result, bail};
 use crossbeam_channel::{Receiver, Sender, unbounded};
+use mosaic_app::analysis::{CorrelationMethod, CorrelationTable, DynamicsSeries};
 use mosaic_app::bridge::{SceneUpdate, ViewRequest};
 use mosaic_app::inspect::{LandscapeData, NetworkDetails, PathPoint};
-use mosaic_core::RunStatus;
+use mosaic_core::{EpochMetrics, RunStatus};
+use mosaic_landscape::dynamics::dynamics;
 use mosaic_landscape::file::{self, DirectionSource};
+use mosaic_landscape::stats::{Method, correlation_matrix};
 use mosaic_store::RunRecord;
 use mosaic_train::sweep::run_dir;
 
@@ -26,27 +29,98 @@ pub struct Shown {
     pub runs: Vec<i64>,
 }
 
-/// Starts the service; answers go to `answers`.
-pub fn spawn(shown: Shown, answers: Sender<SceneUpdate>) -> Result<Sender<ViewRequest>> {
+/// Starts the service (`shown`: the store behind the scene, if any);
+/// answers go to `answers`.
+pub fn spawn(shown: Option<Shown>, answers: Sender<SceneUpdate>) -> Result<Sender<ViewRequest>> {
     let (tx, rx) = unbounded();
-    std::thread::Builder::new().name("inspect".into()).spawn(move || serve(&shown, &rx, &answers))?;
+    std::thread::Builder::new().name("inspect".into()).spawn(move || serve(shown.as_ref(), &rx, &answers))?;
     Ok(tx)
 }
 
-fn serve(shown: &Shown, requests: &Receiver<ViewRequest>, answers: &Sender<SceneUpdate>) {
-    while let Ok(request) = requests.recv() {
-        let ViewRequest::Inspect { index } = request;
-        // A newer request makes this one moot: answer it at once, so the
-        // view's count of pending requests stays true.
-        if !requests.is_empty() {
-            let _ = answers.send(SceneUpdate::Landscape { index, result: Err("another network was selected".into()) });
-            continue;
-        }
-        let result = inspect(shown, index, answers).map_err(|e| format!("{e:#}"));
-        if answers.send(SceneUpdate::Landscape { index, result }).is_err() {
-            return; // the view has closed
+fn serve(shown: Option<&Shown>, requests: &Receiver<ViewRequest>, answers: &Sender<SceneUpdate>) {
+    while let Ok(first) = requests.recv() {
+        // Everything queued meanwhile: of each kind only the newest matters.
+        // The older ones get their answer at once, so the view's count of
+        // pending requests stays true.
+        let mut batch = vec![first];
+        batch.extend(requests.try_iter());
+        let newest = |kind: std::mem::Discriminant<ViewRequest>| batch.iter().rposition(|r| std::mem::discriminant(r) == kind);
+        let keep: Vec<usize> =
+            batch.iter().enumerate().filter(|(i, r)| newest(std::mem::discriminant(*r)) == Some(*i)).map(|(i, _)| i).collect();
+        for (i, request) in batch.iter().enumerate() {
+            let answer = if keep.contains(&i) { answer(shown, request, answers) } else { superseded(request) };
+            if answers.send(answer).is_err() {
+                return; // the view has closed
+            }
         }
     }
+}
+
+/// The final answer to a request.
+fn answer(shown: Option<&Shown>, request: &ViewRequest, answers: &Sender<SceneUpdate>) -> SceneUpdate {
+    match request {
+        ViewRequest::Inspect { index } => {
+            let result = match shown {
+                Some(shown) => inspect(shown, *index, answers).map_err(|e| format!("{e:#}")),
+                None => Err("none: sampled architectures have no weights; train a sweep (`mosaic --store DIR`) to map its networks".into()),
+            };
+            SceneUpdate::Landscape { index: *index, result }
+        }
+        ViewRequest::Correlate { method, names, columns } => SceneUpdate::Correlations(correlate(*method, names, columns)),
+        ViewRequest::Dynamics { index, epochs, window } => {
+            SceneUpdate::Dynamics { index: *index, series: training_dynamics(epochs, *window) }
+        }
+    }
+}
+
+/// The answer to a request a newer one of its kind replaced.
+fn superseded(request: &ViewRequest) -> SceneUpdate {
+    match request {
+        ViewRequest::Inspect { index } => SceneUpdate::Landscape { index: *index, result: Err("another network was selected".into()) },
+        ViewRequest::Correlate { method, .. } => SceneUpdate::Correlations(CorrelationTable {
+            method: *method,
+            names: Vec::new(),
+            r: Vec::new(),
+            p: Vec::new(),
+            note: "superseded".into(),
+        }),
+        ViewRequest::Dynamics { index, .. } => SceneUpdate::Dynamics { index: *index, series: Vec::new() },
+    }
+}
+
+/// Kendall's tau counts pairs (quadratic): above this many networks it
+/// runs on an even sample of them.
+const KENDALL_MOST: usize = 3000;
+
+fn correlate(method: CorrelationMethod, names: &[String], columns: &[Vec<f64>]) -> CorrelationTable {
+    let method_of = match method {
+        CorrelationMethod::Pearson => Method::Pearson,
+        CorrelationMethod::Spearman => Method::Spearman,
+        CorrelationMethod::Kendall => Method::Kendall,
+    };
+    let n = columns.first().map_or(0, Vec::len);
+    let step = if method == CorrelationMethod::Kendall { n.div_ceil(KENDALL_MOST).max(1) } else { 1 };
+    let sampled: Vec<Vec<f64>> = columns.iter().map(|c| c.iter().step_by(step).copied().collect()).collect();
+    let slices: Vec<&[f64]> = sampled.iter().map(Vec::as_slice).collect();
+    let matrix = correlation_matrix(method_of, &slices);
+    let note = if step > 1 { format!("Kendall on every {step}th of {n} networks") } else { String::new() };
+    CorrelationTable {
+        method,
+        names: names.to_vec(),
+        r: matrix.iter().map(|row| row.iter().map(|c| c.r).collect()).collect(),
+        p: matrix.iter().map(|row| row.iter().map(|c| c.p).collect()).collect(),
+        note,
+    }
+}
+
+/// Validation loss and accuracy of a run, with their change and momentum.
+fn training_dynamics(epochs: &[EpochMetrics], window: usize) -> Vec<DynamicsSeries> {
+    let series = |name: &str, f: fn(&EpochMetrics) -> f64| {
+        let values: Vec<f64> = epochs.iter().map(f).collect();
+        let d = dynamics(name, &values, window);
+        DynamicsSeries { name: d.name, values: d.values, derivative: d.derivative, momentum: d.momentum }
+    };
+    vec![series("val loss", |e| e.val_loss), series("val accuracy", |e| e.val_accuracy)]
 }
 
 /// Sends the run's details, then finds or computes its landscape.
@@ -145,7 +219,8 @@ fn details(run: &RunRecord) -> NetworkDetails {
             facts.push(("test accuracy".into(), format!("{:.1}%", 100.0 * acc)));
         }
         facts.push(("parameters".into(), o.parameters.to_string()));
-        facts.push(("trained in".into(), format!("{:.1} s", o.seconds)));
+        let took = if o.seconds < 1.0 { format!("{:.0} ms", 1e3 * o.seconds) } else { format!("{:.1} s", o.seconds) };
+        facts.push(("trained in".into(), took));
         if let Some(note) = &o.note {
             facts.push(("note".into(), note.clone()));
         }

@@ -180,7 +180,7 @@ pub fn open(p: Population, train: bool) -> Result<Opened> {
     let (tx, rx) = unbounded();
     let run_ids: Vec<i64> = runs.iter().map(|r| r.id).collect();
     let shown = Shown { store: p.store.clone(), sweep: sweep.name.clone(), runs: run_ids.clone() };
-    let requests = inspect_service::spawn(shown, tx.clone())?;
+    let requests = inspect_service::spawn(Some(shown), tx.clone())?;
     let opened = |scene| Opened { scene, feed: rx.clone(), requests: requests.clone(), runs: run_ids.clone() };
     let placed_runs: Vec<(i64, ArchSpec)> = runs.iter().map(|r| (r.id, r.spec.clone())).collect();
     if let Some((positions, note)) = layout_positions(&store, &sweep, &placed_runs, p.layout, &encoder)? {

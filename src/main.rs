@@ -126,6 +126,8 @@ enum ColorBy {
     LearningRate,
     Dropout,
     Epochs,
+    /// FLOPs of one forward pass on one sample (log10).
+    Flops,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug)]
@@ -373,6 +375,10 @@ fn population_options(p: &PopulationArgs, panel: bool, store: Option<PathBuf>, t
         }
         None => {
             let scene = design::design_sphere(space.unwrap_or_else(SearchSpace::default_space), p.points as usize, p.seed)?;
+            // No store: the service still computes what the view asks
+            // (correlations), and says why sampled designs have no landscape.
+            let (tx, rx) = crossbeam_channel::unbounded();
+            let requests = inspect_service::spawn(None, tx)?;
             let select = p
                 .select
                 .map(|n| match usize::try_from(n) {
@@ -380,7 +386,7 @@ fn population_options(p: &PopulationArgs, panel: bool, store: Option<PathBuf>, t
                     _ => Err(anyhow::anyhow!("--select {n}: the sampled architectures are numbered 0..{}", scene.len())),
                 })
                 .transpose()?;
-            (scene, None, None, select)
+            (scene, Some(rx), Some(requests), select)
         }
     };
     let has_accuracy = scene.column_index(live::VAL_ACCURACY).is_some();
@@ -405,6 +411,7 @@ fn population_options(p: &PopulationArgs, panel: bool, store: Option<PathBuf>, t
         ColorBy::LearningRate => design::COLUMNS[3],
         ColorBy::Dropout => design::COLUMNS[4],
         ColorBy::Epochs => design::COLUMNS[5],
+        ColorBy::Flops => design::COLUMNS[7],
     };
     let column = scene.column_index(column_name).context("colour column missing from the scene")?;
     let colormap = match p.colormap {

@@ -126,3 +126,34 @@ fn a_sampled_design_selects_without_a_landscape_and_bad_selections_are_named() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success() && err.contains("--select 200") && err.contains("0..200"), "{err}");
 }
+
+#[test]
+fn the_analysis_window_shows_correlations_coordinates_dynamics_and_complexity() {
+    let dir = scratch_dir("explorer_analysis");
+    let (store, done) = trained_run(&dir, "300", "final");
+    let session = dir.join("analysis.ron");
+    std::fs::write(&session, "(panels: [\"analysis\"])").unwrap();
+    let png = dir.join("analysis.png");
+    run_ok(
+        mosaic()
+            .args(["snapshot", "--layout", "design", "--width", "1600", "--height", "1000", "--select", &done.id.to_string()])
+            .arg("--store")
+            .arg(&store)
+            .arg("--session")
+            .arg(&session)
+            .arg("--out")
+            .arg(&png),
+    );
+    let img = load(&png);
+    // The window sits at the top right, over the 3-D view.
+    let (x0, w) = (1600 - 530, 1600);
+    let count = |color: [u8; 3], tolerance: u8| count_color(&img, x0, 0, w, img.height(), color, tolerance);
+    // Heatmap: every column correlates perfectly with itself (r = 1: full red).
+    let perfect = count([220, 60, 50], 6);
+    assert!(perfect > 8 * 100, "no diagonal of r = 1 in the heatmap ({perfect} px)");
+    // Parallel coordinates: the selected network's white line.
+    assert!(count([255, 255, 255], 10) > 300, "no selected line in the parallel coordinates");
+    // Dynamics of validation loss (orange) and accuracy (blue), and the radar's orange outline.
+    assert!(count([255, 176, 59], 20) > 400, "no validation-loss dynamics or radar");
+    assert!(count([120, 170, 255], 20) > 100, "no validation-accuracy dynamics");
+}

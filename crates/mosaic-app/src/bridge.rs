@@ -6,8 +6,10 @@
 use bevy::prelude::*;
 use crossbeam_channel::{Receiver, Sender};
 
+use crate::analysis::{Analysis, CorrelationMethod, CorrelationTable, DynamicsSeries};
 use crate::inspect::{Inspection, LandscapeData, LandscapeState, NetworkDetails};
 use crate::scene::{MetricColumn, SphereScene};
+use mosaic_core::EpochMetrics;
 
 /// A change to the scene, computed elsewhere.
 #[derive(Clone, Debug, PartialEq)]
@@ -26,14 +28,31 @@ pub enum SceneUpdate {
     /// The landscape of network `index`, or why there is none: the last
     /// answer to an [`ViewRequest::Inspect`].
     Landscape { index: usize, result: Result<LandscapeData, String> },
+    /// Correlations between columns (answers [`ViewRequest::Correlate`]).
+    Correlations(CorrelationTable),
+    /// A network's training dynamics (answers [`ViewRequest::Dynamics`]).
+    Dynamics { index: usize, series: Vec<DynamicsSeries> },
 }
 
-/// What the view asks of compute.
+impl SceneUpdate {
+    /// Whether this is the last answer to a request (so one fewer is pending).
+    fn answers_a_request(&self) -> bool {
+        matches!(self, SceneUpdate::Landscape { .. } | SceneUpdate::Correlations(_) | SceneUpdate::Dynamics { .. })
+    }
+}
+
+/// What the view asks of compute. Every request gets exactly one final answer.
 #[derive(Clone, Debug, PartialEq)]
 pub enum ViewRequest {
     /// Details and the loss landscape of network `index`. Answered by one
     /// [`SceneUpdate::Details`], then one [`SceneUpdate::Landscape`].
     Inspect { index: usize },
+    /// Correlations between these columns across the networks. Answered by
+    /// one [`SceneUpdate::Correlations`].
+    Correlate { method: CorrelationMethod, names: Vec<String>, columns: Vec<Vec<f64>> },
+    /// Derivative and momentum (trailing mean over `window` epochs) of network
+    /// `index`'s metrics. Answered by one [`SceneUpdate::Dynamics`].
+    Dynamics { index: usize, epochs: Vec<EpochMetrics>, window: usize },
 }
 
 /// The receiving end of the compute channel.
@@ -66,6 +85,7 @@ impl Plugin for BridgePlugin {
     fn build(&self, app: &mut App) {
         app.init_resource::<Pending>()
             .init_resource::<Inspection>()
+            .init_resource::<Analysis>()
             .add_systems(Update, apply_scene_updates.run_if(resource_exists::<SceneFeed>));
     }
 }
@@ -114,7 +134,11 @@ impl SphereScene {
                     self.title = title.clone();
                 }
             }
-            SceneUpdate::Details { .. } | SceneUpdate::LandscapeProgress { .. } | SceneUpdate::Landscape { .. } => {}
+            SceneUpdate::Details { .. }
+            | SceneUpdate::LandscapeProgress { .. }
+            | SceneUpdate::Landscape { .. }
+            | SceneUpdate::Correlations(_)
+            | SceneUpdate::Dynamics { .. } => {}
         }
     }
 }
@@ -125,6 +149,7 @@ fn apply_scene_updates(
     feed: Res<SceneFeed>,
     mut scene: ResMut<SphereScene>,
     mut inspection: ResMut<Inspection>,
+    mut analysis: ResMut<Analysis>,
     mut pending: ResMut<Pending>,
 ) {
     let updates: Vec<SceneUpdate> = feed.0.try_iter().collect();
@@ -136,10 +161,16 @@ fn apply_scene_updates(
         }
     }
     for update in about_networks {
-        if matches!(update, SceneUpdate::Landscape { .. }) {
+        if update.answers_a_request() {
             pending.0 = pending.0.saturating_sub(1);
         }
-        inspection.apply(update);
+        match update {
+            // Answers to superseded requests are empty: the newer answer follows.
+            SceneUpdate::Correlations(table) if !table.names.is_empty() => analysis.correlations = Some(table.clone()),
+            SceneUpdate::Dynamics { index, series } if !series.is_empty() => analysis.dynamics = Some((*index, series.clone())),
+            SceneUpdate::Correlations(_) | SceneUpdate::Dynamics { .. } => {}
+            other => inspection.apply(other),
+        }
     }
 }
 
@@ -154,6 +185,7 @@ mod tests {
             labels: vec!["a".into(), "b".into()],
             positions: vec![[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]],
             columns: vec![MetricColumn { name: "depth".into(), values: vec![1.0, 2.0] }],
+            ..SphereScene::default()
         }
     }
 

@@ -2,6 +2,7 @@
 //! the camera, the egui panels, and the capture harness that renders any view
 //! to PNG with no person present (tests today, offline video later).
 
+pub mod analysis;
 pub mod bench;
 pub mod bridge;
 pub mod camera;
@@ -136,6 +137,7 @@ impl Plugin for ExplorerPlugin {
                 camera::CameraMovesPlugin,
                 session::SessionPlugin { file: self.options.session.clone() },
                 export::ExportPlugin,
+                analysis::AnalysisPlugin,
             ));
         if self.options.panel {
             // The panel gets its own camera (see `ui::ui_camera`), spawned by each mode.

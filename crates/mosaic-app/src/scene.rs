@@ -21,6 +21,16 @@ pub struct SphereScene {
     pub labels: Vec<String>,
     pub positions: Vec<[f32; 3]>,
     pub columns: Vec<MetricColumn>,
+    /// Each network's size and cost against the population, for the radar.
+    pub radar: Radar,
+}
+
+/// Axes of a radar chart and every point's position on them, each in [0, 1]
+/// against the population (empty when nothing measured them).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Radar {
+    pub axes: Vec<String>,
+    pub values: Vec<Vec<f64>>,
 }
 
 impl SphereScene {

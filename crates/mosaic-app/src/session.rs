@@ -12,6 +12,7 @@ use mosaic_core::Colormap;
 use serde::{Deserialize, Serialize};
 
 use crate::CameraPose;
+use crate::analysis::Analysis;
 use crate::landscape_view::LandscapeSettings;
 use crate::scene::{ColorMapping, Filters, Notices, SizeMapping, SphereScene};
 use crate::selection::Selection;
@@ -80,7 +81,7 @@ pub struct Session {
     pub camera: Option<SavedPose>,
     pub bookmarks: Vec<Bookmark>,
     pub landscape: SavedLandscape,
-    /// Panel sections open at start: "filters", "views", "export".
+    /// Panel sections open at start: "filters", "views", "export", "analysis".
     pub panels: Vec<String>,
 }
 
@@ -171,9 +172,11 @@ fn restore_view(
     mut filters: ResMut<Filters>,
     mut selection: ResMut<Selection>,
     mut settings: ResMut<LandscapeSettings>,
+    mut analysis: ResMut<Analysis>,
     mut notices: ResMut<Notices>,
 ) {
     let s = &file.base;
+    analysis.open = s.panels.iter().any(|p| p == "analysis");
     let column = |name: &str, what: &str, notices: &mut Notices| {
         let found = scene.column_index(name);
         if found.is_none() {

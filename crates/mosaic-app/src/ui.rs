@@ -11,6 +11,7 @@ use bevy_egui::{EguiContexts, EguiPrimaryContextPass, PrimaryEguiContext};
 use bevy_panorbit_camera::PanOrbitCamera;
 use mosaic_core::Colormap;
 
+use crate::analysis::{Analysis, window_body};
 use crate::camera::{AddBookmark, CameraMode, FlySpeed, FlyToSelection, GoToBookmark};
 use crate::export::Export;
 use crate::inspect::Inspection;
@@ -28,7 +29,7 @@ pub struct PanelPlugin;
 
 impl Plugin for PanelPlugin {
     fn build(&self, app: &mut App) {
-        app.add_systems(EguiPrimaryContextPass, side_panel).add_systems(Update, fit_view_beside_panel);
+        app.add_systems(EguiPrimaryContextPass, (side_panel, analysis_window).chain()).add_systems(Update, fit_view_beside_panel);
     }
 }
 
@@ -89,6 +90,7 @@ struct PanelState<'w> {
     mode: ResMut<'w, CameraMode>,
     speed: ResMut<'w, FlySpeed>,
     session: Res<'w, SessionFile>,
+    analysis: ResMut<'w, Analysis>,
     messages: PanelMessages<'w>,
 }
 
@@ -113,6 +115,7 @@ fn side_panel(mut contexts: EguiContexts, mut state: PanelState) -> Result {
     let (mut bookmarks, mut mode, mut speed) = (state.bookmarks.clone(), *state.mode, *state.speed);
     let mut panel_action = None;
     let open = |name: &str| state.session.base.panels.iter().any(|p| p == name);
+    let mut analysis_open = state.analysis.open;
     let mut root =
         Ui::new(ctx.clone(), "mosaic_root".into(), UiBuilder::new().layer_id(LayerId::background()).max_rect(ctx.viewport_rect()));
     let mut action = None;
@@ -155,6 +158,9 @@ fn side_panel(mut contexts: EguiContexts, mut state: PanelState) -> Result {
             } else {
                 ui.label(format!("{} points", scene.len()));
             }
+            if ui.selectable_label(analysis_open, "Analysis: correlations, dynamics, complexity").clicked() {
+                analysis_open = !analysis_open;
+            }
             egui::CollapsingHeader::new("Size, filters, search").id_salt("filters").default_open(open("filters")).show(ui, |ui| {
                 panels::filters(ui, scene, &mut size, &mut filters);
             });
@@ -180,6 +186,9 @@ fn side_panel(mut contexts: EguiContexts, mut state: PanelState) -> Result {
             ui.weak("Click: select · drag: orbit · right-drag: pan · wheel: zoom · F: fly to selection · Esc: clear · Tab: free flight · B: save view · P: PNG · Ctrl+S: save session");
         });
     });
+    if analysis_open != state.analysis.open {
+        state.analysis.open = analysis_open;
+    }
     if mapping != *state.mapping {
         *state.mapping = mapping;
     }
@@ -298,4 +307,35 @@ pub fn block_orbit_over_panel(wants: Res<EguiWantsInput>, mode: Res<CameraMode>,
             camera.enabled = !over_panel;
         }
     }
+}
+
+/// The floating analysis window, at the top right of the 3-D view.
+fn analysis_window(
+    mut contexts: EguiContexts,
+    mut analysis: ResMut<Analysis>,
+    scene: Res<SphereScene>,
+    mapping: Res<ColorMapping>,
+    filters: Res<Filters>,
+    selection: Res<Selection>,
+) -> Result {
+    if !analysis.open {
+        return Ok(());
+    }
+    let ctx = contexts.ctx_mut()?;
+    let mut edited = analysis.clone();
+    let mut open = true;
+    let height = ctx.viewport_rect().height() - 24.0;
+    egui::Window::new("Analysis")
+        .open(&mut open)
+        .anchor(egui::Align2::RIGHT_TOP, [-8.0, 8.0])
+        .default_width(520.0)
+        .default_height(height)
+        .max_height(height)
+        .vscroll(true)
+        .show(ctx, |ui| window_body(ui, &mut edited, &scene, &mapping, &filters, &selection));
+    edited.open &= open;
+    if edited != *analysis {
+        *analysis = edited;
+    }
+    Ok(())
 }

@@ -1,0 +1,357 @@
+//! The analysis window: correlations between every column across the
+//! population (heatmap), parallel coordinates, the selected network's
+//! training dynamics and its complexity radar. Correlations and dynamics are
+//! computed by the compute side on request; the window only draws.
+
+use bevy::prelude::*;
+use bevy_egui::egui::{self, Color32, Pos2, Rect, Sense, Stroke, Ui, pos2, vec2};
+use egui_plot::{Line, Plot, PlotPoints};
+
+use crate::bridge::{ComputeRequests, Pending, ViewRequest};
+use crate::inspect::Inspection;
+use crate::scene::{ColorMapping, Filters, SphereScene};
+use crate::selection::Selection;
+
+/// Which correlation the heatmap shows.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum CorrelationMethod {
+    Pearson,
+    /// Rank correlation: robust to the skewed scales of sizes and rates.
+    #[default]
+    Spearman,
+    Kendall,
+}
+
+impl CorrelationMethod {
+    pub const ALL: [CorrelationMethod; 3] = [CorrelationMethod::Pearson, CorrelationMethod::Spearman, CorrelationMethod::Kendall];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            CorrelationMethod::Pearson => "Pearson",
+            CorrelationMethod::Spearman => "Spearman",
+            CorrelationMethod::Kendall => "Kendall",
+        }
+    }
+}
+
+/// Correlations between named columns: `r[i][j]` and its p-value `p[i][j]`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CorrelationTable {
+    pub method: CorrelationMethod,
+    pub names: Vec<String>,
+    pub r: Vec<Vec<f64>>,
+    pub p: Vec<Vec<f64>>,
+    /// Anything the reader should know (e.g. a subsample was used).
+    pub note: String,
+}
+
+/// One metric over a run's epochs: value, change per epoch, momentum.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DynamicsSeries {
+    pub name: String,
+    pub values: Vec<f64>,
+    pub derivative: Vec<f64>,
+    pub momentum: Vec<f64>,
+}
+
+/// What the analysis window shows and has been told.
+#[derive(Resource, Clone, Debug, PartialEq)]
+pub struct Analysis {
+    pub open: bool,
+    pub method: CorrelationMethod,
+    /// Momentum window, in epochs.
+    pub window: usize,
+    pub correlations: Option<CorrelationTable>,
+    /// The dynamics of network `.0`.
+    pub dynamics: Option<(usize, Vec<DynamicsSeries>)>,
+}
+
+impl Default for Analysis {
+    fn default() -> Self {
+        Analysis { open: false, method: CorrelationMethod::default(), window: 3, correlations: None, dynamics: None }
+    }
+}
+
+/// Seconds between two correlation requests while the population changes
+/// (a sweep finishing runs): fresh enough, without flooding compute.
+const CORRELATE_EVERY: f32 = 1.0;
+
+pub struct AnalysisPlugin;
+
+impl Plugin for AnalysisPlugin {
+    fn build(&self, app: &mut App) {
+        app.add_systems(Update, (ask_correlations, ask_dynamics));
+    }
+}
+
+/// What was last asked, to ask again only when something changed.
+#[derive(Default)]
+struct Asked {
+    method: Option<CorrelationMethod>,
+    stale: bool,
+    since: f32,
+}
+
+fn ask_correlations(
+    time: Res<Time>,
+    scene: Res<SphereScene>,
+    analysis: Res<Analysis>,
+    requests: Option<Res<ComputeRequests>>,
+    mut pending: ResMut<Pending>,
+    mut asked: Local<Asked>,
+) {
+    let Some(requests) = requests.filter(|_| analysis.open) else { return };
+    asked.since += time.delta_secs();
+    asked.stale |= scene.is_changed();
+    let due = asked.method != Some(analysis.method) || (asked.stale && asked.since >= CORRELATE_EVERY);
+    if !due {
+        return;
+    }
+    let names = scene.columns.iter().map(|c| c.name.clone()).collect();
+    let columns = scene.columns.iter().map(|c| c.values.clone()).collect();
+    if requests.send(ViewRequest::Correlate { method: analysis.method, names, columns }, &mut pending) {
+        *asked = Asked { method: Some(analysis.method), stale: false, since: 0.0 };
+    }
+}
+
+fn ask_dynamics(
+    inspection: Res<Inspection>,
+    analysis: Res<Analysis>,
+    requests: Option<Res<ComputeRequests>>,
+    mut pending: ResMut<Pending>,
+    mut asked: Local<Option<(usize, usize)>>,
+) {
+    let Some(requests) = requests.filter(|_| analysis.open) else { return };
+    let (Some(index), Some(details)) = (inspection.index, &inspection.details) else { return };
+    if details.epochs.is_empty() || *asked == Some((index, analysis.window)) {
+        return;
+    }
+    let request = ViewRequest::Dynamics { index, epochs: details.epochs.clone(), window: analysis.window };
+    if requests.send(request, &mut pending) {
+        *asked = Some((index, analysis.window));
+    }
+}
+
+/// Diverging colour for a correlation in [-1, 1]: blue, grey, red.
+pub fn diverging(r: f64) -> Color32 {
+    const NEG: [f32; 3] = [59.0, 110.0, 220.0];
+    const MID: [f32; 3] = [72.0, 72.0, 78.0];
+    const POS: [f32; 3] = [220.0, 60.0, 50.0];
+    if !r.is_finite() {
+        return Color32::from_rgb(30, 30, 34);
+    }
+    let t = r.clamp(-1.0, 1.0) as f32;
+    let (end, t) = if t < 0.0 { (NEG, -t) } else { (POS, t) };
+    let c: [u8; 3] = std::array::from_fn(|k| (MID[k] + (end[k] - MID[k]) * t).round() as u8);
+    Color32::from_rgb(c[0], c[1], c[2])
+}
+
+/// The correlation heatmap; hovering a cell names the pair, r and p.
+pub fn heatmap(ui: &mut Ui, table: &CorrelationTable) {
+    let k = table.names.len();
+    if k == 0 {
+        ui.weak("no columns");
+        return;
+    }
+    let label_width = 120.0;
+    let cell = ((ui.available_width() - label_width) / k as f32).clamp(6.0, 22.0);
+    let (rect, response) = ui.allocate_exact_size(vec2(label_width + cell * k as f32, cell * k as f32), Sense::hover());
+    let painter = ui.painter_at(rect);
+    let origin = rect.min + vec2(label_width, 0.0);
+    for (i, name) in table.names.iter().enumerate() {
+        let short: String = name.chars().take(18).collect();
+        painter.text(
+            pos2(rect.min.x, origin.y + (i as f32 + 0.5) * cell),
+            egui::Align2::LEFT_CENTER,
+            short,
+            egui::FontId::proportional(10.0),
+            ui.visuals().text_color(),
+        );
+        for j in 0..k {
+            let cell_rect = Rect::from_min_size(origin + vec2(j as f32 * cell, i as f32 * cell), vec2(cell - 1.0, cell - 1.0));
+            painter.rect_filled(cell_rect, 0.0, diverging(table.r[i][j]));
+        }
+    }
+    if let Some(at) = response.hover_pos() {
+        let (j, i) = (((at.x - origin.x) / cell).floor(), ((at.y - origin.y) / cell).floor());
+        if (0.0..k as f32).contains(&i) && (0.0..k as f32).contains(&j) {
+            let (i, j) = (i as usize, j as usize);
+            response.on_hover_text(format!(
+                "{} × {}\n{} r = {:.3}, p = {:.2e}",
+                table.names[i],
+                table.names[j],
+                table.method.name(),
+                table.r[i][j],
+                table.p[i][j]
+            ));
+        }
+    }
+}
+
+/// Parallel coordinates: one vertical axis per column (scaled to its range),
+/// one line per network in its mapped colour; filtered-out networks faint,
+/// the selection white. Large populations are drawn from an even sample.
+pub fn parallel_coordinates(ui: &mut Ui, scene: &SphereScene, mapping: &ColorMapping, filters: &Filters, selected: Option<usize>) {
+    let k = scene.columns.len();
+    let size = vec2(ui.available_width(), 200.0);
+    let (rect, _) = ui.allocate_exact_size(size, Sense::hover());
+    if k < 2 || scene.is_empty() {
+        return;
+    }
+    let painter = ui.painter_at(rect);
+    let inner = rect.shrink2(vec2(8.0, 12.0));
+    let x_of = |c: usize| inner.left() + inner.width() * c as f32 / (k - 1) as f32;
+    let ranges: Vec<Option<mosaic_core::ValueRange>> =
+        scene.columns.iter().map(|c| mosaic_core::ValueRange::of(c.values.iter().copied())).collect();
+    let line = |i: usize| -> Vec<Pos2> {
+        (0..k)
+            .filter_map(|c| {
+                let v = scene.columns[c].values.get(i).copied().filter(|v| v.is_finite())?;
+                let t = ranges[c]?.normalise(v) as f32;
+                Some(pos2(x_of(c), inner.bottom() - t * inner.height()))
+            })
+            .collect()
+    };
+    const MOST: usize = 1500;
+    let step = scene.len().div_ceil(MOST).max(1);
+    let colors = mapping.colors(scene);
+    let filtering = filters.is_active();
+    for i in (0..scene.len()).step_by(step) {
+        let [r, g, b] = colors[i];
+        let kept = !filtering || filters.keeps(scene, i);
+        let color = if kept { Color32::from_rgba_unmultiplied(r, g, b, 110) } else { Color32::from_rgba_unmultiplied(r, g, b, 18) };
+        painter.add(egui::Shape::line(line(i), Stroke::new(1.0, color)));
+    }
+    if let Some(i) = selected.filter(|&i| i < scene.len()) {
+        painter.add(egui::Shape::line(line(i), Stroke::new(2.5, Color32::WHITE)));
+    }
+    for c in 0..k {
+        painter.line_segment([pos2(x_of(c), inner.top()), pos2(x_of(c), inner.bottom())], Stroke::new(1.0, Color32::from_gray(150)));
+    }
+}
+
+/// The selected network's derivative and momentum of its validation loss
+/// and accuracy, by epoch.
+pub fn dynamics_plot(ui: &mut Ui, series: &[DynamicsSeries]) {
+    let colors = [Color32::from_rgb(255, 176, 59), Color32::from_rgb(120, 170, 255)];
+    for (s, color) in series.iter().zip(colors) {
+        ui.colored_label(color, format!("{}: change per epoch (thin), momentum (thick)", s.name));
+    }
+    let points = |v: &[f64]| -> Vec<[f64; 2]> { v.iter().enumerate().map(|(e, y)| [e as f64 + 1.0, *y]).collect() };
+    Plot::new("dynamics").height(150.0).allow_drag(false).allow_zoom(false).allow_scroll(false).show(ui, |plot| {
+        for (s, color) in series.iter().zip(colors) {
+            plot.line(Line::new(format!("{} change", s.name), PlotPoints::from(points(&s.derivative))).color(color).width(1.0));
+            plot.line(Line::new(format!("{} momentum", s.name), PlotPoints::from(points(&s.momentum))).color(color).width(2.5));
+        }
+    });
+}
+
+/// A radar of the selected network's axes (filled), over the population's
+/// median (outline), each axis in [0, 1].
+pub fn radar(ui: &mut Ui, axes: &[String], values: &[f64], median: &[f64]) {
+    let (rect, _) = ui.allocate_exact_size(vec2(ui.available_width(), 190.0), Sense::hover());
+    let painter = ui.painter_at(rect);
+    let center = rect.center();
+    let radius = rect.height().min(rect.width()) * 0.34;
+    let k = axes.len();
+    let corner = |a: usize, t: f64| {
+        let angle = std::f32::consts::TAU * a as f32 / k as f32 - std::f32::consts::FRAC_PI_2;
+        center + vec2(angle.cos(), angle.sin()) * radius * t as f32
+    };
+    for a in 0..k {
+        painter.line_segment([center, corner(a, 1.0)], Stroke::new(1.0, Color32::from_gray(90)));
+    }
+    let polygon = |v: &[f64]| -> Vec<Pos2> { (0..k).map(|a| corner(a, v.get(a).copied().unwrap_or(0.0))).collect() };
+    painter.add(egui::Shape::convex_polygon(
+        polygon(values),
+        Color32::from_rgba_unmultiplied(255, 176, 59, 90),
+        Stroke::new(2.0, Color32::from_rgb(255, 176, 59)),
+    ));
+    painter.add(egui::Shape::closed_line(polygon(median), Stroke::new(1.5, Color32::from_gray(200))));
+    // Names last, over the shapes.
+    for (a, name) in axes.iter().enumerate() {
+        painter.text(corner(a, 1.22), egui::Align2::CENTER_CENTER, name, egui::FontId::proportional(10.0), ui.visuals().text_color());
+    }
+}
+
+/// Per-axis median of the population's radar values.
+pub fn median_radar(values: &[Vec<f64>]) -> Vec<f64> {
+    let k = values.first().map_or(0, Vec::len);
+    (0..k)
+        .map(|a| {
+            let mut column: Vec<f64> = values.iter().map(|v| v[a]).collect();
+            column.sort_by(f64::total_cmp);
+            column[column.len() / 2]
+        })
+        .collect()
+}
+
+/// The analysis window's body: heatmap and parallel coordinates for the
+/// population; dynamics and radar for the selection.
+pub fn window_body(
+    ui: &mut Ui,
+    analysis: &mut Analysis,
+    scene: &SphereScene,
+    mapping: &ColorMapping,
+    filters: &Filters,
+    selection: &Selection,
+) {
+    ui.horizontal(|ui| {
+        ui.label("Correlation");
+        for m in CorrelationMethod::ALL {
+            ui.selectable_value(&mut analysis.method, m, m.name());
+        }
+    });
+    match &analysis.correlations {
+        Some(table) => {
+            heatmap(ui, table);
+            if !table.note.is_empty() {
+                ui.weak(&table.note);
+            }
+        }
+        None => {
+            ui.spinner();
+        }
+    }
+    ui.separator();
+    ui.label("Parallel coordinates (every column, scaled to its range)");
+    parallel_coordinates(ui, scene, mapping, filters, selection.selected);
+    ui.separator();
+    let Some(index) = selection.selected else {
+        ui.weak("Select a network for its training dynamics and complexity radar.");
+        return;
+    };
+    ui.horizontal(|ui| {
+        ui.label("Dynamics");
+        ui.add(egui::Slider::new(&mut analysis.window, 1..=10).text("momentum window (epochs)"));
+    });
+    match &analysis.dynamics {
+        Some((i, series)) if *i == index => dynamics_plot(ui, series),
+        _ => {
+            ui.weak("no training record (a sampled design, or not trained yet)");
+        }
+    }
+    if let Some(values) = scene.radar.values.get(index) {
+        ui.label("Complexity against the population (log scale; grey: median network)");
+        radar(ui, &scene.radar.axes, values, &median_radar(&scene.radar.values));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn diverging_colours_run_blue_grey_red() {
+        assert_eq!(diverging(0.0), Color32::from_rgb(72, 72, 78));
+        assert_eq!(diverging(1.0), Color32::from_rgb(220, 60, 50));
+        assert_eq!(diverging(-1.0), Color32::from_rgb(59, 110, 220));
+        assert_eq!(diverging(f64::NAN), Color32::from_rgb(30, 30, 34));
+    }
+
+    #[test]
+    fn the_median_radar_takes_each_axis_middle() {
+        let v = vec![vec![0.0, 1.0], vec![0.5, 0.2], vec![1.0, 0.4]];
+        assert_eq!(median_radar(&v), vec![0.5, 0.4]);
+    }
+}
