@@ -1,6 +1,7 @@
 // Architecture points as lit sphere impostors: every point is a camera-facing
 // quad (4 vertices) in ONE mesh, so the whole population is one draw call.
-// Alpha in the colour picks a ring: the selection's, or a neighbour's.
+// Alpha in the colour picks a ring: the selection's, a neighbour's, or the
+// mark of a run that diverged.
 // The fragment stage turns the quad into a shaded sphere with an outline and
 // writes the sphere's true depth, so overlapping points occlude correctly.
 
@@ -9,9 +10,10 @@
 
 struct PointsMaterial {
     outline_color: vec4<f32>,
-    // Ring of the selected point, and of its neighbours.
+    // Ring of the selected point, of its neighbours, of diverged runs.
     ring_color: vec4<f32>,
     neighbour_color: vec4<f32>,
+    diverged_color: vec4<f32>,
     // x: outline width as a fraction of the radius; y: ambient light share;
     // z: ring width as a fraction of the radius.
     params: vec4<f32>,
@@ -68,10 +70,16 @@ fn fragment(in: VertexOut) -> FragmentOut {
     let ambient = material.params.y;
     let diffuse = max(dot(normal, normalize(LIGHT_DIR)), 0.0);
     var rgb = in.color.rgb * (ambient + (1.0 - ambient) * diffuse);
-    // Alpha tells the ring: 0 selected, 0.5 neighbour, 1 none (the dark outline).
+    // Alpha tells the ring: 0 selected, 0.25 diverged, 0.5 neighbour, 1 none (the dark outline).
     let r = sqrt(d2);
     if in.color.a < 0.75 && r > 1.0 - material.params.z {
-        rgb = select(material.neighbour_color.rgb, material.ring_color.rgb, in.color.a < 0.25);
+        if in.color.a < 0.125 {
+            rgb = material.ring_color.rgb;
+        } else if in.color.a < 0.375 {
+            rgb = material.diverged_color.rgb;
+        } else {
+            rgb = material.neighbour_color.rgb;
+        }
     } else if r > 1.0 - material.params.x {
         rgb = material.outline_color.rgb;
     }

@@ -67,5 +67,6 @@ pub fn scene_from_specs(encoder: &Encoder, specs: &[ArchSpec], title: String) ->
         positions: positions.iter().map(|p| p.map(|x| x as f32)).collect(),
         columns,
         radar,
+        diverged: Vec::new(),
     })
 }

@@ -10,7 +10,7 @@ use anyhow::{Result, bail};
 use crossbeam_channel::{Receiver, Sender, unbounded};
 use mosaic_app::bridge::{SceneUpdate, ViewRequest};
 use mosaic_app::scene::{MetricColumn, SphereScene};
-use mosaic_core::{ArchSpec, Encoder, SearchSpace};
+use mosaic_core::{ArchSpec, Encoder, RunStatus, SearchSpace};
 use mosaic_manifold::phate::{PhateConfig, extend};
 use mosaic_store::{Store, SweepInfo};
 use mosaic_train::Device;
@@ -187,6 +187,7 @@ pub fn open(p: Population, train: bool) -> Result<Opened> {
         scene.positions = positions;
         scene.title.push_str(&note);
     }
+    scene.diverged = runs.iter().map(|r| r.status == RunStatus::Diverged).collect();
     // Runs not trained yet have no accuracy: they show grey until they do.
     let accuracy = runs.iter().map(|r| r.outcome.as_ref().and_then(|o| o.val_accuracy()).unwrap_or(f64::NAN)).collect();
     scene.columns.insert(0, MetricColumn { name: VAL_ACCURACY.into(), values: accuracy });
@@ -221,6 +222,9 @@ pub fn open(p: Population, train: bool) -> Result<Opened> {
                 SweepEvent::Plan { pending, .. } => format!("training {pending} networks on {workers} cores…"),
                 SweepEvent::Finished { run, .. } => {
                     finished += 1;
+                    if run.status == RunStatus::Diverged {
+                        let _ = tx.send(SceneUpdate::Diverged { index: run.index });
+                    }
                     if let Some(acc) = run.outcome.as_ref().and_then(|o| o.val_accuracy()) {
                         best = if best.is_nan() { acc } else { best.max(acc) };
                         let _ = tx.send(SceneUpdate::SetValue { column: VAL_ACCURACY.into(), index: run.index, value: acc });

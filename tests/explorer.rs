@@ -157,3 +157,36 @@ fn the_analysis_window_shows_correlations_coordinates_dynamics_and_complexity() 
     assert!(count([255, 176, 59], 20) > 400, "no validation-loss dynamics or radar");
     assert!(count([120, 170, 255], 20) > 100, "no validation-accuracy dynamics");
 }
+
+#[test]
+fn runs_that_diverged_wear_a_red_ring() {
+    let dir = scratch_dir("explorer_diverged");
+    // Learning rates far too large for plain SGD: training blows up.
+    let space = dir.join("space.ron");
+    let text = mosaic_core::space::DEMO_SPACE_RON
+        .replace("depth: (min: 1, max: 6)", "depth: (min: 1, max: 2)")
+        .replace("width: (min: 8, max: 256, log: true)", "width: (min: 8, max: 16, log: true)")
+        .replace("epochs: (min: 5, max: 40)", "epochs: (min: 3, max: 4)")
+        .replace("optimizers: [SgdMomentum, Adam, AdamW]", "optimizers: [SgdMomentum]")
+        .replace("learning_rate: (min: 1e-4, max: 1e-1, log: true)", "learning_rate: (min: 5.0, max: 10.0, log: true)");
+    std::fs::write(&space, text).unwrap();
+    let store = dir.join("store");
+    run_ok(mosaic().args(["sweep", "--examples", "200", "--n", "4", "--store"]).arg(&store).arg("--space").arg(&space));
+    let (png, json) = (dir.join("diverged.png"), dir.join("diverged.json"));
+    run_ok(
+        mosaic()
+            .args(["snapshot", "--layout", "design", "--color-by", "depth", "--width", "960", "--height", "540", "--store"])
+            .arg(&store)
+            .arg("--out")
+            .arg(&png)
+            .arg("--manifest")
+            .arg(&json),
+    );
+    let img = load(&png);
+    let m = read_manifest(&json);
+    let diverged: Vec<_> = m.points.iter().filter(|p| p.diverged).collect();
+    assert!(!diverged.is_empty(), "no run diverged at learning rates of 5 to 10");
+    for p in diverged {
+        assert!(color_near(&img, p.x, p.y, p.radius_px, [235, 40, 40], 30), "no red ring on diverged {}", p.label);
+    }
+}

@@ -45,6 +45,7 @@ pub struct ProjectedPoint {
     pub radius_px: f32,
     pub color: [u8; 3],
     pub value: f64,
+    pub diverged: bool,
 }
 
 #[derive(Deserialize, Debug)]

@@ -18,6 +18,8 @@ pub enum SceneUpdate {
     SetValue { column: String, index: usize, value: f64 },
     /// The line under the title: what is being computed, how far along.
     Status(String),
+    /// Point `index`'s training diverged.
+    Diverged { index: usize },
     /// New positions for every point (a new layout) and the title naming it;
     /// ignored unless there is one position per point.
     Layout { positions: Vec<[f32; 3]>, title: String },
@@ -128,6 +130,12 @@ impl SphereScene {
                 }
             }
             SceneUpdate::Status(text) => self.status = text.clone(),
+            SceneUpdate::Diverged { index } => {
+                if *index < self.len() {
+                    self.diverged.resize(self.len(), false);
+                    self.diverged[*index] = true;
+                }
+            }
             SceneUpdate::Layout { positions, title } => {
                 if positions.len() == self.len() {
                     self.positions = positions.clone();
@@ -153,8 +161,9 @@ fn apply_scene_updates(
     mut pending: ResMut<Pending>,
 ) {
     let updates: Vec<SceneUpdate> = feed.0.try_iter().collect();
-    let (about_scene, about_networks): (Vec<_>, Vec<_>) =
-        updates.iter().partition(|u| matches!(u, SceneUpdate::SetValue { .. } | SceneUpdate::Status(_) | SceneUpdate::Layout { .. }));
+    let (about_scene, about_networks): (Vec<_>, Vec<_>) = updates.iter().partition(|u| {
+        matches!(u, SceneUpdate::SetValue { .. } | SceneUpdate::Status(_) | SceneUpdate::Layout { .. } | SceneUpdate::Diverged { .. })
+    });
     if !about_scene.is_empty() {
         for update in about_scene {
             scene.apply(update);
@@ -199,6 +208,9 @@ mod tests {
         assert_eq!(s.columns[0].values, vec![5.0, 2.0]);
         s.apply(&SceneUpdate::SetValue { column: "depth".into(), index: 7, value: 5.0 });
         assert_eq!(s.columns[0].values, vec![5.0, 2.0]);
+        s.apply(&SceneUpdate::Diverged { index: 1 });
+        s.apply(&SceneUpdate::Diverged { index: 9 });
+        assert_eq!((s.is_diverged(0), s.is_diverged(1)), (false, true), "a stranger's divergence is ignored");
         s.apply(&SceneUpdate::Status("training 1/2".into()));
         assert_eq!(s.status, "training 1/2");
         s.apply(&SceneUpdate::Layout { positions: vec![[0.0, 0.0, 1.0]], title: "wrong size".into() });

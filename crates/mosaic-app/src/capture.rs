@@ -88,6 +88,8 @@ pub struct ProjectedPoint {
     pub color: [u8; 3],
     /// The mapped column's value (NaN where missing).
     pub value: f64,
+    /// Whether its training diverged (drawn with a red ring).
+    pub diverged: bool,
 }
 
 /// What a capture showed, written beside the PNG on request.
@@ -236,6 +238,7 @@ fn write_manifest(path: &Path, camera: &Camera, transform: &GlobalTransform, vie
                 radius_px: screen.distance(edge),
                 color,
                 value: values.get(i).copied().unwrap_or(f64::NAN),
+                diverged: scene.is_diverged(i),
             })
         })
         .collect();

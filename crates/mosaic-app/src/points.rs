@@ -19,6 +19,8 @@ const ATTR_RADIUS: MeshVertexAttribute = MeshVertexAttribute::new("Point_Radius"
 
 /// Ring around a selected point (sRGB): white, unlike any colour-map colour.
 pub const RING: [u8; 3] = [255, 255, 255];
+/// Ring around a run that diverged (sRGB): red, unlike any colour-map colour.
+pub const DIVERGED: [u8; 3] = [235, 40, 40];
 
 /// Shading of the sphere impostors (see `shaders/points.wgsl`).
 #[derive(Asset, TypePath, AsBindGroup, Debug, Clone)]
@@ -31,6 +33,9 @@ pub struct PointsMaterial {
     /// Ring of the selection's neighbours.
     #[uniform(0)]
     pub neighbour_color: LinearRgba,
+    /// Ring of runs that diverged.
+    #[uniform(0)]
+    pub diverged_color: LinearRgba,
     /// x: outline width as a fraction of the radius; y: ambient light share;
     /// z: ring width as a fraction of the radius.
     #[uniform(0)]
@@ -43,6 +48,7 @@ impl Default for PointsMaterial {
             outline_color: LinearRgba::rgb(0.004, 0.005, 0.01),
             ring_color: Color::srgb_u8(RING[0], RING[1], RING[2]).to_linear(),
             neighbour_color: Color::srgb_u8(LINK[0], LINK[1], LINK[2]).to_linear(),
+            diverged_color: Color::srgb_u8(DIVERGED[0], DIVERGED[1], DIVERGED[2]).to_linear(),
             params: Vec4::new(0.14, 0.35, 0.3, 0.0),
         }
     }
@@ -100,6 +106,8 @@ pub enum Ring {
     Selected,
     /// A neighbour of the selection: [`crate::selection::LINK`].
     Neighbour,
+    /// A run whose training diverged: [`DIVERGED`].
+    Diverged,
 }
 
 impl PointInstance {
@@ -110,6 +118,7 @@ impl PointInstance {
         let ring = match self.ring {
             Ring::None => 1.0,
             Ring::Neighbour => 0.5,
+            Ring::Diverged => 0.25,
             Ring::Selected => 0.0,
         };
         [r, g, b, ring]

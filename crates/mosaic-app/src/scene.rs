@@ -23,6 +23,14 @@ pub struct SphereScene {
     pub columns: Vec<MetricColumn>,
     /// Each network's size and cost against the population, for the radar.
     pub radar: Radar,
+    /// Points whose training diverged (marked with a red ring); empty: none.
+    pub diverged: Vec<bool>,
+}
+
+impl SphereScene {
+    pub fn is_diverged(&self, i: usize) -> bool {
+        self.diverged.get(i).copied().unwrap_or(false)
+    }
 }
 
 /// Axes of a radar chart and every point's position on them, each in [0, 1]

@@ -95,6 +95,8 @@ impl Styling<'_> {
                         Ring::Selected
                     } else if self.neighbours.list.contains(&i) {
                         Ring::Neighbour
+                    } else if scene.is_diverged(i) {
+                        Ring::Diverged
                     } else {
                         Ring::None
                     },

@@ -153,11 +153,15 @@ fn side_panel(mut contexts: EguiContexts, mut state: PanelState) -> Result {
             legend(ui, scene, &mapping);
             ui.separator();
             let missing = mapping.missing(scene);
+            let diverged = scene.diverged.iter().filter(|d| **d).count();
+            let mut counts = format!("{} points", scene.len());
             if missing > 0 {
-                ui.label(format!("{} points · {missing} grey: no value (not trained yet, or diverged)", scene.len()));
-            } else {
-                ui.label(format!("{} points", scene.len()));
+                counts.push_str(&format!(" · {missing} grey: no value (not trained yet, or diverged)"));
             }
+            if diverged > 0 {
+                counts.push_str(&format!(" · {diverged} diverged (red ring)"));
+            }
+            ui.label(counts);
             if ui.selectable_label(analysis_open, "Analysis: correlations, dynamics, complexity").clicked() {
                 analysis_open = !analysis_open;
             }
