@@ -23,6 +23,10 @@ pub const COLUMNS: [&str; 9] = [
     "activation KiB per sample",
 ];
 
+/// The columns that are knobs of the design (the rest measure the network):
+/// the inputs of hyper-parameter importance.
+pub const KNOB_COLUMNS: [&str; 5] = [COLUMNS[1], COLUMNS[2], COLUMNS[3], COLUMNS[4], COLUMNS[5]];
+
 /// Samples `n` architectures by a Latin hypercube and lays them out on a unit sphere.
 pub fn design_sphere(space: SearchSpace, n: usize, seed: u64) -> Result<SphereScene> {
     let encoder = Encoder::new(space);

@@ -8,12 +8,13 @@ use std::sync::atomic::AtomicBool;
 
 use anyhow::{Context, Result, bail};
 use crossbeam_channel::{Receiver, Sender, unbounded};
-use mosaic_app::analysis::{CorrelationMethod, CorrelationTable, DynamicsSeries};
-use mosaic_app::bridge::{SceneUpdate, ViewRequest};
+use mosaic_app::analysis::{CorrelationMethod, CorrelationTable, DynamicsSeries, HyperView};
+use mosaic_app::bridge::{SUPERSEDED, SceneUpdate, ViewRequest};
 use mosaic_app::inspect::{LandscapeData, NetworkDetails, PathPoint};
 use mosaic_core::{EpochMetrics, RunStatus};
 use mosaic_landscape::dynamics::dynamics;
 use mosaic_landscape::file::{self, DirectionSource};
+use mosaic_landscape::hyper::{DEFAULT_SMOOTHING, hyper_surface, importance};
 use mosaic_landscape::stats::{Method, correlation_matrix};
 use mosaic_store::RunRecord;
 use mosaic_train::sweep::run_dir;
@@ -70,22 +71,56 @@ fn answer(shown: Option<&Shown>, request: &ViewRequest, answers: &Sender<SceneUp
         ViewRequest::Dynamics { index, epochs, window } => {
             SceneUpdate::Dynamics { index: *index, series: training_dynamics(epochs, *window) }
         }
+        ViewRequest::HyperSurface { x, y, target, columns } => {
+            SceneUpdate::HyperSurface(hyper_view(x, y, target, columns).map_err(|e| format!("{e:#}")))
+        }
     }
 }
 
 /// The answer to a request a newer one of its kind replaced.
 fn superseded(request: &ViewRequest) -> SceneUpdate {
     match request {
-        ViewRequest::Inspect { index } => SceneUpdate::Landscape { index: *index, result: Err("another network was selected".into()) },
+        ViewRequest::Inspect { index } => SceneUpdate::Landscape { index: *index, result: Err(SUPERSEDED.into()) },
         ViewRequest::Correlate { method, .. } => SceneUpdate::Correlations(CorrelationTable {
             method: *method,
             names: Vec::new(),
             r: Vec::new(),
             p: Vec::new(),
-            note: "superseded".into(),
+            note: SUPERSEDED.into(),
         }),
         ViewRequest::Dynamics { index, .. } => SceneUpdate::Dynamics { index: *index, series: Vec::new() },
+        ViewRequest::HyperSurface { .. } => SceneUpdate::HyperSurface(Err(SUPERSEDED.into())),
     }
+}
+
+/// Grid points per axis of a surface through scattered runs.
+const HYPER_GRID: usize = 41;
+
+/// `target` over knobs `x` and `y`, and the importance of every knob (the
+/// design's knob columns present) for it.
+fn hyper_view(x: &str, y: &str, target: &str, columns: &[(String, Vec<f64>)]) -> Result<HyperView> {
+    let column =
+        |name: &str| columns.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_slice()).with_context(|| format!("no column `{name}`"));
+    let (xs, ys, ts) = (column(x)?, column(y)?, column(target)?);
+    let surface = hyper_surface(xs, ys, ts, HYPER_GRID, DEFAULT_SMOOTHING)?;
+    let knobs: Vec<(String, Vec<f64>)> =
+        columns.iter().filter(|(n, _)| n != target && crate::design::KNOB_COLUMNS.contains(&n.as_str())).cloned().collect();
+    let importance = importance(&knobs, ts).map(|v| v.into_iter().map(|i| (i.knob, i.share)).collect()).unwrap_or_default();
+    Ok(HyperView {
+        x_name: x.to_string(),
+        y_name: y.to_string(),
+        target: target.to_string(),
+        surface: LandscapeData {
+            x: surface.x,
+            y: surface.y,
+            loss: surface.z,
+            path: Vec::new(),
+            caption: format!("{target} over {x} and {y}"),
+        },
+        runs: surface.runs,
+        exact: surface.exact,
+        importance,
+    })
 }
 
 /// Kendall's tau counts pairs (quadratic): above this many networks it

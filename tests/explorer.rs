@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{Manifest, color_near, count_color, load, mosaic, read_manifest, run_ok, scratch_dir, trained_run};
+use common::{LandscapeShot, Manifest, color_near, count_color, load, mosaic, read_manifest, run_ok, scratch_dir, trained_run};
 use mosaic_core::Colormap;
 use mosaic_core::theme::PANEL_WIDTH;
 
@@ -45,14 +45,13 @@ fn chroma(c: [u8; 3]) -> [f64; 3] {
 /// Every grid point of the surface shows the colour map's colour at its
 /// height: the same hue (lighting only scales it), in most places (the path
 /// and markers cover a few, contour lines darken some).
-fn assert_surface_coloured_by_height(img: &image::RgbImage, m: &Manifest, map: Colormap) {
-    let shot = m.landscape.as_ref().expect("a landscape in view");
+fn assert_surface_coloured_by_height(img: &image::RgbImage, shot: &LandscapeShot, map: Colormap) {
     let samples: Vec<_> = shot
         .grid
         .iter()
         .filter(|g| g.finite && g.x >= PANEL_WIDTH + 2.0 && g.x < img.width() as f32 - 2.0 && g.y > 2.0 && g.y < img.height() as f32 - 2.0)
         .collect();
-    assert!(samples.len() > 1000, "only {} grid points in view", samples.len());
+    assert!(samples.len() * 2 > shot.grid.len(), "only {} of {} grid points in view", samples.len(), shot.grid.len());
     let matching = samples
         .iter()
         .filter(|g| {
@@ -98,7 +97,7 @@ fn a_selected_network_shows_its_neighbours_details_and_landscape_with_its_path()
     assert!(on_path * 10 >= shot.path.len() * 8, "the path shows at {on_path} of {} checkpoints", shot.path.len());
     let [x, y] = shot.minimum.expect("a lowest point");
     assert!(color_near(&img, x, y, 6.0, MINIMUM, 30), "no minimum marker at ({x}, {y})");
-    assert_surface_coloured_by_height(&img, &m, Colormap::Viridis);
+    assert_surface_coloured_by_height(&img, shot, Colormap::Viridis);
     // The landscape sits right of the sphere, both in view.
     let sphere_right = m.points.iter().map(|p| p.x).fold(f32::MIN, f32::max);
     let surface_left = shot.grid.iter().map(|g| g.x).fold(f32::MAX, f32::min);
@@ -189,4 +188,32 @@ fn runs_that_diverged_wear_a_red_ring() {
     for p in diverged {
         assert!(color_near(&img, p.x, p.y, p.radius_px, [235, 40, 40], 30), "no red ring on diverged {}", p.label);
     }
+}
+
+#[test]
+fn a_hyper_parameter_surface_stands_beside_the_sphere_with_its_runs() {
+    let dir = scratch_dir("explorer_hyper");
+    let session = dir.join("hyper.ron");
+    std::fs::write(&session, "(hyper: (x: \"width\", y: \"depth\", target: \"log10 parameters\", show: true))").unwrap();
+    let (png, json) = (dir.join("hyper.png"), dir.join("hyper.json"));
+    run_ok(
+        mosaic()
+            .args(["snapshot", "--width", "1280", "--height", "720", "--session"])
+            .arg(&session)
+            .arg("--out")
+            .arg(&png)
+            .arg("--manifest")
+            .arg(&json),
+    );
+    let img = load(&png);
+    let m = read_manifest(&json);
+    let shot = m.hyper.as_ref().expect("the surface is in the world");
+    assert_eq!(shot.path.len(), 200, "every sampled architecture stands on it as a run");
+    assert_surface_coloured_by_height(&img, shot, Colormap::Plasma);
+    let runs_shown = shot.path.iter().filter(|p| color_near(&img, p[0], p[1], 3.0, [235, 235, 235], 30)).count();
+    assert!(runs_shown * 2 >= shot.path.len(), "only {runs_shown} of {} runs drawn", shot.path.len());
+    // Left of the sphere.
+    let sphere_left = m.points.iter().map(|p| p.x).fold(f32::MAX, f32::min);
+    let surface_right = shot.grid.iter().map(|g| g.x).fold(f32::MIN, f32::max);
+    assert!(surface_right < sphere_left, "the surface ({surface_right}) overlaps the sphere ({sphere_left})");
 }

@@ -57,6 +57,7 @@ pub struct Manifest {
     pub selected: Option<usize>,
     pub neighbours: Vec<usize>,
     pub landscape: Option<LandscapeShot>,
+    pub hyper: Option<LandscapeShot>,
 }
 
 impl Manifest {

@@ -54,6 +54,32 @@ pub struct DynamicsSeries {
     pub momentum: Vec<f64>,
 }
 
+/// Which hyper-parameter surface to compute and whether to show it.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct HyperChoice {
+    pub x: Option<String>,
+    pub y: Option<String>,
+    pub target: Option<String>,
+    /// Draw it in the world, beside the sphere.
+    pub show: bool,
+}
+
+/// A target metric over two knobs, with the runs and the knobs' importance.
+#[derive(Clone, Debug, PartialEq)]
+pub struct HyperView {
+    pub x_name: String,
+    pub y_name: String,
+    pub target: String,
+    /// The surface on its grid (`loss` holds the target; no path).
+    pub surface: crate::inspect::LandscapeData,
+    /// The runs: (x, y, target).
+    pub runs: Vec<[f64; 3]>,
+    /// Whether the runs formed a grid (exact cell means) rather than scattered points (a spline).
+    pub exact: bool,
+    /// Knobs by the share of the target's variance each explains alone, largest first.
+    pub importance: Vec<(String, f64)>,
+}
+
 /// What the analysis window shows and has been told.
 #[derive(Resource, Clone, Debug, PartialEq)]
 pub struct Analysis {
@@ -64,11 +90,22 @@ pub struct Analysis {
     pub correlations: Option<CorrelationTable>,
     /// The dynamics of network `.0`.
     pub dynamics: Option<(usize, Vec<DynamicsSeries>)>,
+    pub hyper: HyperChoice,
+    /// The last surface computed for `hyper`, or why there is none.
+    pub hyper_view: Option<Result<HyperView, String>>,
 }
 
 impl Default for Analysis {
     fn default() -> Self {
-        Analysis { open: false, method: CorrelationMethod::default(), window: 3, correlations: None, dynamics: None }
+        Analysis {
+            open: false,
+            method: CorrelationMethod::default(),
+            window: 3,
+            correlations: None,
+            dynamics: None,
+            hyper: HyperChoice::default(),
+            hyper_view: None,
+        }
     }
 }
 
@@ -80,7 +117,7 @@ pub struct AnalysisPlugin;
 
 impl Plugin for AnalysisPlugin {
     fn build(&self, app: &mut App) {
-        app.add_systems(Update, (ask_correlations, ask_dynamics));
+        app.add_systems(Update, (ask_correlations, ask_dynamics, ask_hyper_surface));
     }
 }
 
@@ -111,6 +148,33 @@ fn ask_correlations(
     let columns = scene.columns.iter().map(|c| c.values.clone()).collect();
     if requests.send(ViewRequest::Correlate { method: analysis.method, names, columns }, &mut pending) {
         *asked = Asked { method: Some(analysis.method), stale: false, since: 0.0 };
+    }
+}
+
+/// Asks for the hyper-parameter surface when the choice or the population
+/// changes (at most once a second while a sweep trains).
+fn ask_hyper_surface(
+    time: Res<Time>,
+    scene: Res<SphereScene>,
+    analysis: Res<Analysis>,
+    requests: Option<Res<ComputeRequests>>,
+    mut pending: ResMut<Pending>,
+    mut asked: Local<(Option<HyperChoice>, bool, f32)>,
+) {
+    let Some(requests) = requests.filter(|_| analysis.open || analysis.hyper.show) else { return };
+    let choice = &analysis.hyper;
+    let (Some(x), Some(y), Some(target)) = (&choice.x, &choice.y, &choice.target) else { return };
+    asked.2 += time.delta_secs();
+    asked.1 |= scene.is_changed();
+    let changed = asked.0.as_ref().is_none_or(|c| (&c.x, &c.y, &c.target) != (&choice.x, &choice.y, &choice.target));
+    let due = changed || (asked.1 && asked.2 >= CORRELATE_EVERY);
+    if !due {
+        return;
+    }
+    let columns = scene.columns.iter().map(|c| (c.name.clone(), c.values.clone())).collect();
+    let request = ViewRequest::HyperSurface { x: x.clone(), y: y.clone(), target: target.clone(), columns };
+    if requests.send(request, &mut pending) {
+        *asked = (Some(choice.clone()), false, 0.0);
     }
 }
 
@@ -274,6 +338,49 @@ pub fn radar(ui: &mut Ui, axes: &[String], values: &[f64], median: &[f64]) {
     }
 }
 
+/// The hyper-parameter surface's choices (two knobs and a target), whether
+/// it stands in the world, and the knobs' importance.
+fn hyper_section(ui: &mut Ui, choice: &mut HyperChoice, view: Option<&Result<HyperView, String>>, scene: &SphereScene) {
+    ui.label("Hyper-parameter surface and importance");
+    egui::Grid::new("hyper_choice").num_columns(2).spacing([8.0, 4.0]).show(ui, |ui| {
+        for (label, slot) in [("x", &mut choice.x), ("y", &mut choice.y), ("target", &mut choice.target)] {
+            ui.label(label);
+            egui::ComboBox::from_id_salt(("hyper", label)).selected_text(slot.as_deref().unwrap_or("—")).width(200.0).show_ui(ui, |ui| {
+                for column in &scene.columns {
+                    ui.selectable_value(slot, Some(column.name.clone()), &column.name);
+                }
+            });
+            ui.end_row();
+        }
+    });
+    ui.checkbox(&mut choice.show, "show the surface in the world, left of the sphere");
+    match view {
+        None if choice.x.is_some() && choice.y.is_some() && choice.target.is_some() => {
+            ui.spinner();
+        }
+        None => {
+            ui.weak("choose two knobs and a target");
+        }
+        Some(Err(e)) => {
+            ui.colored_label(Color32::from_rgb(255, 140, 120), e);
+        }
+        Some(Ok(h)) => {
+            let how = if h.exact { "cell means of a grid sweep" } else { "a smoothing spline through the runs" };
+            ui.weak(format!("{} over {} and {}: {how}, {} runs", h.target, h.x_name, h.y_name, h.runs.len()));
+            ui.label(format!("What explains {} (variance shares, main effects):", h.target));
+            for (knob, share) in &h.importance {
+                ui.horizontal(|ui| {
+                    let (rect, _) = ui.allocate_exact_size(vec2(120.0, 12.0), Sense::hover());
+                    ui.painter().rect_filled(rect, 0.0, Color32::from_gray(50));
+                    let bar = Rect::from_min_size(rect.min, vec2(rect.width() * *share as f32, rect.height()));
+                    ui.painter().rect_filled(bar, 0.0, Color32::from_rgb(255, 176, 59));
+                    ui.label(format!("{:.0}% {knob}", 100.0 * share));
+                });
+            }
+        }
+    }
+}
+
 /// Per-axis median of the population's radar values.
 pub fn median_radar(values: &[Vec<f64>]) -> Vec<f64> {
     let k = values.first().map_or(0, Vec::len);
@@ -317,6 +424,8 @@ pub fn window_body(
     ui.label("Parallel coordinates (every column, scaled to its range)");
     parallel_coordinates(ui, scene, mapping, filters, selection.selected);
     ui.separator();
+    hyper_section(ui, &mut analysis.hyper, analysis.hyper_view.as_ref(), scene);
+    ui.separator();
     let Some(index) = selection.selected else {
         ui.weak("Select a network for its training dynamics and complexity radar.");
         return;
@@ -331,6 +440,11 @@ pub fn window_body(
             ui.weak("no training record (a sampled design, or not trained yet)");
         }
     }
+    radar_section(ui, scene, index);
+}
+
+/// The complexity radar of network `index`, if the scene measured it.
+fn radar_section(ui: &mut Ui, scene: &SphereScene, index: usize) {
     if let Some(values) = scene.radar.values.get(index) {
         ui.label("Complexity against the population (log scale; grey: median network)");
         radar(ui, &scene.radar.axes, values, &median_radar(&scene.radar.values));

@@ -6,7 +6,7 @@
 use bevy::prelude::*;
 use crossbeam_channel::{Receiver, Sender};
 
-use crate::analysis::{Analysis, CorrelationMethod, CorrelationTable, DynamicsSeries};
+use crate::analysis::{Analysis, CorrelationMethod, CorrelationTable, DynamicsSeries, HyperView};
 use crate::inspect::{Inspection, LandscapeData, LandscapeState, NetworkDetails};
 use crate::scene::{MetricColumn, SphereScene};
 use mosaic_core::EpochMetrics;
@@ -34,12 +34,17 @@ pub enum SceneUpdate {
     Correlations(CorrelationTable),
     /// A network's training dynamics (answers [`ViewRequest::Dynamics`]).
     Dynamics { index: usize, series: Vec<DynamicsSeries> },
+    /// A hyper-parameter surface, or why there is none (answers [`ViewRequest::HyperSurface`]).
+    HyperSurface(Result<HyperView, String>),
 }
 
 impl SceneUpdate {
     /// Whether this is the last answer to a request (so one fewer is pending).
     fn answers_a_request(&self) -> bool {
-        matches!(self, SceneUpdate::Landscape { .. } | SceneUpdate::Correlations(_) | SceneUpdate::Dynamics { .. })
+        matches!(
+            self,
+            SceneUpdate::Landscape { .. } | SceneUpdate::Correlations(_) | SceneUpdate::Dynamics { .. } | SceneUpdate::HyperSurface(_)
+        )
     }
 }
 
@@ -55,7 +60,14 @@ pub enum ViewRequest {
     /// Derivative and momentum (trailing mean over `window` epochs) of network
     /// `index`'s metrics. Answered by one [`SceneUpdate::Dynamics`].
     Dynamics { index: usize, epochs: Vec<EpochMetrics>, window: usize },
+    /// Column `target` over columns `x` and `y` across the networks, and
+    /// every knob's importance for it. Answered by one [`SceneUpdate::HyperSurface`].
+    HyperSurface { x: String, y: String, target: String, columns: Vec<(String, Vec<f64>)> },
 }
+
+/// The answer to a request a newer one of its kind replaced (the newer
+/// answer follows).
+pub const SUPERSEDED: &str = "superseded by a newer request";
 
 /// The receiving end of the compute channel.
 #[derive(Resource)]
@@ -146,7 +158,8 @@ impl SphereScene {
             | SceneUpdate::LandscapeProgress { .. }
             | SceneUpdate::Landscape { .. }
             | SceneUpdate::Correlations(_)
-            | SceneUpdate::Dynamics { .. } => {}
+            | SceneUpdate::Dynamics { .. }
+            | SceneUpdate::HyperSurface(_) => {}
         }
     }
 }
@@ -178,6 +191,8 @@ fn apply_scene_updates(
             SceneUpdate::Correlations(table) if !table.names.is_empty() => analysis.correlations = Some(table.clone()),
             SceneUpdate::Dynamics { index, series } if !series.is_empty() => analysis.dynamics = Some((*index, series.clone())),
             SceneUpdate::Correlations(_) | SceneUpdate::Dynamics { .. } => {}
+            SceneUpdate::HyperSurface(result) if result.as_ref().is_err_and(|e| e == SUPERSEDED) => {}
+            SceneUpdate::HyperSurface(result) => analysis.hyper_view = Some(result.clone()),
             other => inspection.apply(other),
         }
     }

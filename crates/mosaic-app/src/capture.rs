@@ -12,7 +12,9 @@ use bevy::render::view::screenshot::{Screenshot, ScreenshotCaptured};
 use serde::Serialize;
 
 use crate::bridge::Pending;
-use crate::landscape_view::ShownLandscape;
+use crate::hyper_view::ShownHyper;
+use crate::inspect::LandscapeData;
+use crate::landscape_view::{ShownLandscape, SurfaceLayout};
 use crate::scene::SphereScene;
 use crate::sphere_view::Styling;
 
@@ -104,6 +106,8 @@ pub struct CaptureManifest {
     /// Its neighbours' indices, nearest first.
     pub neighbours: Vec<usize>,
     pub landscape: Option<LandscapeShot>,
+    /// The hyper-parameter surface; `path` holds its runs.
+    pub hyper: Option<LandscapeShot>,
 }
 
 /// Where the landscape's parts landed in the image (pixels, origin top-left).
@@ -210,6 +214,7 @@ struct ViewState<'w> {
     scene: Res<'w, SphereScene>,
     styling: Styling<'w>,
     landscape: Option<Res<'w, ShownLandscape>>,
+    hyper: Option<Res<'w, ShownHyper>>,
 }
 
 fn write_manifest(path: &Path, camera: &Camera, transform: &GlobalTransform, view: &ViewState) -> Result<(), String> {
@@ -243,24 +248,27 @@ fn write_manifest(path: &Path, camera: &Camera, transform: &GlobalTransform, vie
         })
         .collect();
     let pixel = |world: Vec3| camera.world_to_viewport(transform, world).ok().map(|p| (p * scale).to_array());
-    let landscape = view.landscape.as_ref().map(|shown| {
-        let (layout, data) = (&shown.layout, &shown.data);
-        let to_world = |local: Vec3| shown.transform.transform_point(local);
+    let camera_at = transform.translation();
+    let shot = |transform: &Transform, layout: &SurfaceLayout, data: &LandscapeData, marks: Vec<Vec3>, minimum: Option<Vec3>| {
+        let to_world = |local: Vec3| transform.transform_point(local);
         let grid = (0..layout.ny)
             .flat_map(|j| (0..layout.nx).map(move |i| (i, j)))
             .filter_map(|(i, j)| {
                 let world = to_world(layout.grid_point(data, i, j));
                 let [x, y] = pixel(world)?;
                 let k = j * layout.nx + i;
-                Some(GridSample { x, y, t: layout.heights[k], finite: layout.finite[k], depth: transform.translation().distance(world) })
+                Some(GridSample { x, y, t: layout.heights[k], finite: layout.finite[k], depth: camera_at.distance(world) })
             })
             .collect();
         LandscapeShot {
-            path: layout.path(data).into_iter().filter_map(|p| pixel(to_world(p))).collect(),
-            minimum: layout.minimum(data).and_then(|p| pixel(to_world(p))),
+            path: marks.into_iter().filter_map(|p| pixel(to_world(p))).collect(),
+            minimum: minimum.and_then(|p| pixel(to_world(p))),
             grid,
         }
-    });
+    };
+    let landscape =
+        view.landscape.as_ref().map(|s| shot(&s.transform, &s.layout, &s.data, s.layout.path(&s.data), s.layout.minimum(&s.data)));
+    let hyper = view.hyper.as_ref().map(|s| shot(&s.transform, &s.layout, &s.data, s.runs.clone(), None));
     let manifest = CaptureManifest {
         width: size.x,
         height: size.y,
@@ -269,6 +277,7 @@ fn write_manifest(path: &Path, camera: &Camera, transform: &GlobalTransform, vie
         selected: styling.selection.selected,
         neighbours: styling.neighbours.list.clone(),
         landscape,
+        hyper,
     };
     let json = serde_json::to_string_pretty(&manifest).map_err(|e| e.to_string())?;
     std::fs::write(path, json).map_err(|e| e.to_string())

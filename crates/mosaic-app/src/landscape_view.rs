@@ -5,6 +5,7 @@
 
 use bevy::asset::{RenderAssetUsages, uuid_handle};
 use bevy::camera::visibility::NoFrustumCulling;
+use bevy::ecs::system::{EntityCommands, SystemParam};
 use bevy::mesh::{Indices, MeshVertexBufferLayoutRef, PrimitiveTopology};
 use bevy::pbr::{MaterialPipeline, MaterialPipelineKey};
 use bevy::prelude::*;
@@ -115,9 +116,19 @@ pub struct SurfaceLayout {
 
 impl SurfaceLayout {
     pub fn new(data: &LandscapeData, log_scale: bool) -> Self {
+        Self::spanning(data, log_scale, &[])
+    }
+
+    /// Like [`SurfaceLayout::new`], with heights spanning `also` as well
+    /// (values drawn over the surface, such as runs above a smoothed fit).
+    pub fn spanning(data: &LandscapeData, log_scale: bool, also: &[f64]) -> Self {
         let scaled: Vec<f64> = data.loss.iter().map(|&l| scale(l, log_scale)).collect();
-        let (low, high) =
-            scaled.iter().filter(|v| v.is_finite()).fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &v| (lo.min(v), hi.max(v)));
+        let (low, high) = scaled
+            .iter()
+            .copied()
+            .chain(also.iter().map(|&v| scale(v, log_scale)))
+            .filter(|v| v.is_finite())
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| (lo.min(v), hi.max(v)));
         let span = if high > low { high - low } else { 1.0 };
         let heights = scaled.iter().map(|&v| if v.is_finite() { ((v - low) / span) as f32 } else { 1.0 }).collect();
         let finite = scaled.iter().map(|v| v.is_finite()).collect();
@@ -246,7 +257,7 @@ impl Plugin for LandscapeViewPlugin {
         app.add_plugins(MaterialPlugin::<SurfaceMaterial>::default())
             .init_resource::<LandscapeSettings>()
             .init_resource::<Playback>()
-            .add_systems(Update, (show_landscape, play_path, move_playhead).chain());
+            .add_systems(Update, (show_landscape, play_path, move_playhead, frame_views).chain());
     }
 }
 
@@ -258,21 +269,76 @@ pub fn along(path: &[Vec3], at: f32) -> Option<Vec3> {
     Some(if last == 0 { path[0] } else { path[i].lerp(path[i + 1], at - i as f32) })
 }
 
+/// The assets a surface's entities are built from.
+#[derive(SystemParam)]
+pub struct SurfaceAssets<'w> {
+    pub meshes: ResMut<'w, Assets<Mesh>>,
+    pub surfaces: ResMut<'w, Assets<SurfaceMaterial>>,
+    pub lines: ResMut<'w, Assets<LinesMaterial>>,
+    pub points: ResMut<'w, Assets<PointsMaterial>>,
+}
+
+/// What a surface entity shows: the surface laid out, its material, and
+/// the lines (beside its base frame) and points drawn over it.
+pub struct SurfaceParts<'a> {
+    pub transform: Transform,
+    pub layout: &'a SurfaceLayout,
+    pub data: &'a LandscapeData,
+    pub material: SurfaceMaterial,
+    pub segments: &'a [Segment],
+    pub markers: &'a [PointInstance],
+}
+
+/// Spawns a surface's mesh, base frame, lines and points under one root
+/// tagged `root`.
+pub fn spawn_surface<'a>(
+    commands: &'a mut Commands,
+    assets: &mut SurfaceAssets,
+    root: impl Bundle,
+    parts: SurfaceParts,
+) -> EntityCommands<'a> {
+    let mut all_segments = parts.layout.frame();
+    all_segments.extend_from_slice(parts.segments);
+    let surface = (
+        Mesh3d(assets.meshes.add(parts.layout.mesh(parts.data))),
+        MeshMaterial3d(assets.surfaces.add(parts.material)),
+        Transform::IDENTITY,
+    );
+    let lines = lines_bundle(assets.meshes.add(lines_mesh(&all_segments)), assets.lines.add(LinesMaterial::new(3.0, 0.0)));
+    let points = (
+        Mesh3d(assets.meshes.add(point_cloud_mesh(parts.markers))),
+        MeshMaterial3d(assets.points.add(PointsMaterial::default())),
+        Transform::IDENTITY,
+        NoFrustumCulling,
+    );
+    let mut root = commands.spawn((root, parts.transform, Visibility::default()));
+    root.with_children(|parent| {
+        parent.spawn(surface);
+        parent.spawn(lines);
+        parent.spawn(points);
+    });
+    root
+}
+
+/// Where a surface beside the sphere stands: `offset` in the camera's frame
+/// (by its yaw), facing the camera.
+pub fn beside_sphere(camera: &Transform, offset: Vec3) -> Transform {
+    let facing = Quat::from_rotation_y(camera.rotation.to_euler(EulerRot::YXZ).0);
+    Transform { translation: facing * offset, rotation: facing, ..default() }
+}
+
 /// Rebuilds the landscape when the inspection's landscape or the settings
-/// change, and frames sphere and landscape together when one opens.
-#[allow(clippy::too_many_arguments)]
+/// change.
+#[allow(clippy::too_many_arguments)] // a Bevy system: one parameter per resource it reads
 fn show_landscape(
     mut commands: Commands,
     inspection: Res<Inspection>,
     settings: Res<LandscapeSettings>,
     shown: Option<Res<ShownLandscape>>,
     roots: Query<Entity, With<LandscapeRoot>>,
-    mut cameras: Query<(&mut Transform, Option<&mut PanOrbitCamera>), With<Camera3d>>,
+    cameras: Query<&Transform, With<Camera3d>>,
     mut playback: ResMut<Playback>,
-    mut meshes: ResMut<Assets<Mesh>>,
-    mut surfaces: ResMut<Assets<SurfaceMaterial>>,
-    mut lines: ResMut<Assets<LinesMaterial>>,
-    mut points: ResMut<Assets<PointsMaterial>>,
+    mut assets: SurfaceAssets,
 ) {
     if !inspection.is_changed() && !settings.is_changed() {
         return;
@@ -296,16 +362,12 @@ fn show_landscape(
         commands.remove_resource::<ShownLandscape>();
         return;
     };
-    let Ok((mut camera_transform, orbit)) = cameras.single_mut() else { return };
+    let Ok(camera) = cameras.single() else { return };
     // Placed to the right of the sphere as the camera sees it now (or where
-    // it stood already, for the same network), facing the camera.
+    // it stood already, for the same network).
     let transform = match &shown {
         Some(s) if s.index == index => s.transform,
-        _ => {
-            let yaw = camera_transform.rotation.to_euler(EulerRot::YXZ).0;
-            let facing = Quat::from_rotation_y(yaw);
-            Transform { translation: facing * OFFSET, rotation: facing, ..default() }
-        }
+        _ => beside_sphere(camera, OFFSET),
     };
     let layout = SurfaceLayout::new(data, settings.log_scale);
     let path = layout.path(data);
@@ -314,51 +376,59 @@ fn show_landscape(
     if let Some(center) = layout.minimum(data) {
         markers.push(PointInstance { center, color: srgb(MINIMUM), radius: 0.045, ring: Ring::None });
     }
-    let mut segments = layout.frame();
-    segments.extend(polyline(&path, srgb(PATH)));
-    commands.spawn((LandscapeRoot, transform, Visibility::default())).with_children(|parent| {
-        parent.spawn((
-            Mesh3d(meshes.add(layout.mesh(data))),
-            MeshMaterial3d(surfaces.add(SurfaceMaterial::new(&settings))),
-            Transform::IDENTITY,
-        ));
-        parent.spawn(lines_bundle(meshes.add(lines_mesh(&segments)), lines.add(LinesMaterial::new(3.0, 0.0))));
-        parent.spawn((
-            Mesh3d(meshes.add(point_cloud_mesh(&markers))),
-            MeshMaterial3d(points.add(PointsMaterial::default())),
-            Transform::IDENTITY,
-            NoFrustumCulling,
-        ));
-        let playhead = along(&path, path.len() as f32).into_iter().map(|center| PointInstance {
-            center,
-            color: srgb(PLAYHEAD),
-            radius: 0.04,
-            ring: Ring::Selected,
-        });
-        parent.spawn((
-            Playhead,
-            Mesh3d(meshes.add(point_cloud_mesh(&playhead.collect::<Vec<_>>()))),
-            MeshMaterial3d(points.add(PointsMaterial::default())),
-            Transform::IDENTITY,
-            NoFrustumCulling,
-        ));
+    let segments = polyline(&path, srgb(PATH));
+    let material = SurfaceMaterial::new(&settings);
+    let playhead: Vec<PointInstance> = along(&path, path.len() as f32)
+        .into_iter()
+        .map(|center| PointInstance { center, color: srgb(PLAYHEAD), radius: 0.04, ring: Ring::Selected })
+        .collect();
+    let playhead = (
+        Playhead,
+        Mesh3d(assets.meshes.add(point_cloud_mesh(&playhead))),
+        MeshMaterial3d(assets.points.add(PointsMaterial::default())),
+        Transform::IDENTITY,
+        NoFrustumCulling,
+    );
+    let parts = SurfaceParts { transform, layout: &layout, data, material, segments: &segments, markers: &markers };
+    spawn_surface(&mut commands, &mut assets, LandscapeRoot, parts).with_children(|p| {
+        p.spawn(playhead);
     });
-    let opened = shown.as_ref().is_none_or(|s| s.index != index);
-    if opened {
+    if shown.as_ref().is_none_or(|s| s.index != index) {
         *playback = Playback { at: path.len().saturating_sub(1) as f32, playing: false };
-        // Frame sphere and landscape together, keeping the camera's angles.
-        let (yaw, pitch, _) = camera_transform.rotation.to_euler(EulerRot::YXZ);
-        let focus = transform.translation * 0.5 + Vec3::Y * 0.25;
-        let radius = 6.4;
-        match orbit {
-            Some(mut orbit) => {
-                orbit.target_focus = focus;
-                orbit.target_radius = radius;
-            }
-            None => *camera_transform = CameraPose { focus, yaw, pitch: -pitch, radius }.transform(),
-        }
     }
     commands.insert_resource(ShownLandscape { index, transform, layout, data: data.clone() });
+}
+
+/// Frames the sphere with whatever surfaces stand beside it (the selected
+/// network's landscape, the hyper-parameter surface), keeping the camera's
+/// angles; with none, back to the sphere alone.
+fn frame_views(
+    landscape: Option<Res<ShownLandscape>>,
+    hyper: Option<Res<crate::hyper_view::ShownHyper>>,
+    mut last: Local<(bool, bool)>,
+    mut cameras: Query<(&mut Transform, Option<&mut PanOrbitCamera>), With<Camera3d>>,
+) {
+    let now = (landscape.is_some(), hyper.is_some());
+    if now == *last {
+        return;
+    }
+    *last = now;
+    let Ok((mut camera, orbit)) = cameras.single_mut() else { return };
+    let anchors: Vec<Vec3> =
+        landscape.iter().map(|l| l.transform.translation).chain(hyper.iter().map(|h| h.transform.translation)).collect();
+    let home = CameraPose::default();
+    let (focus, radius) = match anchors.len() {
+        0 => (home.focus, home.radius),
+        n => (anchors.iter().sum::<Vec3>() / (n + 1) as f32 + Vec3::Y * 0.25, if n == 1 { 6.4 } else { 8.6 }),
+    };
+    let (yaw, x_angle, _) = camera.rotation.to_euler(EulerRot::YXZ);
+    match orbit {
+        Some(mut orbit) => {
+            orbit.target_focus = focus;
+            orbit.target_radius = radius;
+        }
+        None => *camera = CameraPose { focus, yaw, pitch: -x_angle, radius }.transform(),
+    }
 }
 
 fn play_path(time: Res<Time>, shown: Option<Res<ShownLandscape>>, mut playback: ResMut<Playback>) {

@@ -9,6 +9,7 @@ pub mod camera;
 pub mod capture;
 pub mod checks;
 pub mod export;
+pub mod hyper_view;
 pub mod inspect;
 pub mod inspector;
 pub mod landscape_view;
@@ -138,6 +139,7 @@ impl Plugin for ExplorerPlugin {
                 session::SessionPlugin { file: self.options.session.clone() },
                 export::ExportPlugin,
                 analysis::AnalysisPlugin,
+                hyper_view::HyperViewPlugin,
             ));
         if self.options.panel {
             // The panel gets its own camera (see `ui::ui_camera`), spawned by each mode.

@@ -12,7 +12,7 @@ use mosaic_core::Colormap;
 use serde::{Deserialize, Serialize};
 
 use crate::CameraPose;
-use crate::analysis::Analysis;
+use crate::analysis::{Analysis, HyperChoice};
 use crate::landscape_view::LandscapeSettings;
 use crate::scene::{ColorMapping, Filters, Notices, SizeMapping, SphereScene};
 use crate::selection::Selection;
@@ -59,6 +59,18 @@ impl Default for SavedLandscape {
     }
 }
 
+/// The hyper-parameter surface: a target over two knobs (column names).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SavedHyper {
+    pub x: String,
+    pub y: String,
+    pub target: String,
+    /// Whether it stands in the world beside the sphere.
+    #[serde(default)]
+    pub show: bool,
+}
+
 /// Everything a session file holds. Every field may be left out.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -83,6 +95,7 @@ pub struct Session {
     pub landscape: SavedLandscape,
     /// Panel sections open at start: "filters", "views", "export", "analysis".
     pub panels: Vec<String>,
+    pub hyper: Option<SavedHyper>,
 }
 
 impl Session {
@@ -192,6 +205,12 @@ fn restore_view(
     if let Some(map) = s.colormap {
         mapping.colormap = map;
     }
+    if let Some(h) = &s.hyper {
+        for (name, what) in [(&h.x, "plots against"), (&h.y, "plots against"), (&h.target, "plots")] {
+            column(name, what, &mut notices);
+        }
+        analysis.hyper = HyperChoice { x: Some(h.x.clone()), y: Some(h.y.clone()), target: Some(h.target.clone()), show: h.show };
+    }
     if let Some(name) = &s.size_by {
         size.column = column(name, "sizes by", &mut notices);
     }
@@ -234,6 +253,7 @@ fn save_session(
     selection: Res<Selection>,
     settings: Res<LandscapeSettings>,
     bookmarks: Res<Bookmarks>,
+    analysis: Res<Analysis>,
     cameras: Query<(&Transform, Option<&PanOrbitCamera>), With<Camera3d>>,
     mut notices: ResMut<Notices>,
 ) {
@@ -256,6 +276,12 @@ fn save_session(
         camera: cameras.single().ok().map(|(t, o)| current_pose(t, o, focus).into()),
         bookmarks: bookmarks.0.clone(),
         landscape: SavedLandscape { log_scale: settings.log_scale, colormap: settings.colormap, contours: settings.contours },
+        hyper: match &analysis.hyper {
+            HyperChoice { x: Some(x), y: Some(y), target: Some(target), show } => {
+                Some(SavedHyper { x: x.clone(), y: y.clone(), target: target.clone(), show: *show })
+            }
+            _ => None,
+        },
         ..file.base.clone()
     };
     match session.save(path) {

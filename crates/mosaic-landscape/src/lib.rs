@@ -11,6 +11,7 @@ pub mod cpu;
 pub mod directions;
 pub mod dynamics;
 pub mod file;
+pub mod hyper;
 pub mod net;
 pub mod stats;
 pub mod surface;
