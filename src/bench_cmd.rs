@@ -144,6 +144,7 @@ pub fn bench_explorer(args: BenchExplorerArgs) -> Result<()> {
         feed,
         requests: None,
         select: None,
+        path_to: None,
         session: mosaic_app::session::SessionFile { base: Default::default(), path: None },
         errors: Vec::new(),
     };

@@ -11,6 +11,7 @@ use crossbeam_channel::{Receiver, Sender, unbounded};
 use mosaic_app::analysis::{CorrelationMethod, CorrelationTable, DynamicsSeries, HyperView};
 use mosaic_app::bridge::{SUPERSEDED, SceneUpdate, ViewRequest};
 use mosaic_app::inspect::{LandscapeData, NetworkDetails, PathPoint};
+use mosaic_app::path_view::PathView;
 use mosaic_core::{EpochMetrics, RunStatus};
 use mosaic_landscape::dynamics::dynamics;
 use mosaic_landscape::file::{self, DirectionSource};
@@ -20,6 +21,7 @@ use mosaic_store::RunRecord;
 use mosaic_train::sweep::run_dir;
 
 use crate::landscape_cmd::{self, EngineArg, LandscapeArgs, Progress, SplitArg};
+use crate::path_cmd::{path_between, spec_label};
 use crate::sweep_cmd::{open_existing_store, pick_sweep};
 
 /// Which store and sweep the explorer shows; point `i` of the scene is run `runs[i]`.
@@ -28,6 +30,9 @@ pub struct Shown {
     pub store: PathBuf,
     pub sweep: String,
     pub runs: Vec<i64>,
+    /// The embedding that places the scene's networks ("representation" or
+    /// "architecture"); `None` when they stand where their encodings put them.
+    pub embedding: Option<&'static str>,
 }
 
 /// Starts the service (`shown`: the store behind the scene, if any);
@@ -74,7 +79,30 @@ fn answer(shown: Option<&Shown>, request: &ViewRequest, answers: &Sender<SceneUp
         ViewRequest::HyperSurface { x, y, target, columns } => {
             SceneUpdate::HyperSurface(hyper_view(x, y, target, columns).map_err(|e| format!("{e:#}")))
         }
+        ViewRequest::Path { from, to, steps } => SceneUpdate::Path {
+            from: *from,
+            to: *to,
+            result: match shown {
+                Some(shown) => path_view(shown, *from, *to, *steps).map_err(|e| format!("{e:#}")),
+                None => Err("paths run between trained networks placed by an embedding: open a store".into()),
+            },
+        },
     }
+}
+
+/// The architectures between two of the scene's networks, placed as the scene is.
+fn path_view(shown: &Shown, from: usize, to: usize, steps: usize) -> Result<PathView> {
+    let Some(kind) = shown.embedding else {
+        bail!("the sphere is laid out by design (no embedding to place a path in): run `mosaic embed --store DIR` and reopen");
+    };
+    let id = |i: usize| shown.runs.get(i).copied().with_context(|| format!("no run behind point {i}"));
+    let store = open_existing_store(&shown.store)?;
+    let sweep = pick_sweep(&store, Some(&shown.sweep))?;
+    let steps = path_between(&store, &sweep, id(from)?, id(to)?, steps, kind)?;
+    Ok(PathView {
+        labels: steps.iter().map(|(spec, _)| spec_label(spec)).collect(),
+        positions: steps.into_iter().map(|(_, p)| p).collect(),
+    })
 }
 
 /// The answer to a request a newer one of its kind replaced.
@@ -90,6 +118,7 @@ fn superseded(request: &ViewRequest) -> SceneUpdate {
         }),
         ViewRequest::Dynamics { index, .. } => SceneUpdate::Dynamics { index: *index, series: Vec::new() },
         ViewRequest::HyperSurface { .. } => SceneUpdate::HyperSurface(Err(SUPERSEDED.into())),
+        ViewRequest::Path { from, to, .. } => SceneUpdate::Path { from: *from, to: *to, result: Err(SUPERSEDED.into()) },
     }
 }
 

@@ -115,11 +115,7 @@ fn layout_positions(
     layout: Layout,
     encoder: &Encoder,
 ) -> Result<Option<(Vec<[f32; 3]>, String)>> {
-    let kind = match layout {
-        Layout::Design => return Ok(None),
-        Layout::Representation => "representation",
-        Layout::Architecture => "architecture",
-    };
+    let Some(kind) = embedding_kind(layout) else { return Ok(None) };
     let Some((t, coords)) = store.embedding(sweep.id, kind)?.filter(|(_, c)| !c.is_empty()) else {
         if layout == Layout::Architecture {
             bail!(
@@ -130,6 +126,15 @@ fn layout_positions(
         return Ok(None);
     };
     Ok(Some((place_runs(runs, &coords, encoder), format!(" · placed by PHATE of {} (t = {t})", layout_words(layout)))))
+}
+
+/// The stored embedding a layout reads, if any.
+fn embedding_kind(layout: Layout) -> Option<&'static str> {
+    match layout {
+        Layout::Representation => Some("representation"),
+        Layout::Architecture => Some("architecture"),
+        Layout::Design => None,
+    }
 }
 
 fn layout_words(layout: Layout) -> &'static str {
@@ -179,14 +184,16 @@ pub fn open(p: Population, train: bool) -> Result<Opened> {
         .collect();
     let (tx, rx) = unbounded();
     let run_ids: Vec<i64> = runs.iter().map(|r| r.id).collect();
-    let shown = Shown { store: p.store.clone(), sweep: sweep.name.clone(), runs: run_ids.clone() };
-    let requests = inspect_service::spawn(Some(shown), tx.clone())?;
-    let opened = |scene| Opened { scene, feed: rx.clone(), requests: requests.clone(), runs: run_ids.clone() };
     let placed_runs: Vec<(i64, ArchSpec)> = runs.iter().map(|r| (r.id, r.spec.clone())).collect();
+    let mut embedding = None;
     if let Some((positions, note)) = layout_positions(&store, &sweep, &placed_runs, p.layout, &encoder)? {
         scene.positions = positions;
         scene.title.push_str(&note);
+        embedding = embedding_kind(p.layout);
     }
+    let shown = Shown { store: p.store.clone(), sweep: sweep.name.clone(), runs: run_ids.clone(), embedding };
+    let requests = inspect_service::spawn(Some(shown), tx.clone())?;
+    let opened = |scene| Opened { scene, feed: rx.clone(), requests: requests.clone(), runs: run_ids.clone() };
     scene.diverged = runs.iter().map(|r| r.status == RunStatus::Diverged).collect();
     // Runs not trained yet have no accuracy: they show grey until they do.
     let accuracy = runs.iter().map(|r| r.outcome.as_ref().and_then(|o| o.val_accuracy()).unwrap_or(f64::NAN)).collect();

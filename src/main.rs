@@ -100,6 +100,10 @@ struct PopulationArgs {
     /// number of a sampled architecture (#N).
     #[arg(long, value_name = "ID")]
     select: Option<i64>,
+    /// With --select and a store placed by an embedding: also show the path
+    /// of architectures from the selection to this run (Shift+click in the app).
+    #[arg(long, value_name = "ID", requires = "select")]
+    path_to: Option<i64>,
     /// Session file (RON) to restore: store, mappings, filters, search,
     /// selection, camera, bookmarks. Saving (Ctrl+S) writes it; a file that
     /// does not exist yet starts a new session. Flags given here win over it.
@@ -349,7 +353,7 @@ fn population_options(p: &PopulationArgs, panel: bool, store: Option<PathBuf>, t
             .map_err(|_| anyhow::anyhow!("the session's layout `{name}` is not one of representation, architecture, design"))?,
         (None, None) => live::Layout::Representation,
     };
-    let (scene, feed, requests, select) = match store {
+    let (scene, feed, requests, select, path_to) = match store {
         Some(store) => {
             let population = live::Population {
                 store,
@@ -362,16 +366,15 @@ fn population_options(p: &PopulationArgs, panel: bool, store: Option<PathBuf>, t
                 layout,
             };
             let opened = live::open(population, train)?;
-            let select = p
-                .select
-                .map(|id| {
-                    opened.runs.iter().position(|&r| r == id).with_context(|| {
-                        let (lo, hi) = (opened.runs.iter().min().unwrap_or(&0), opened.runs.iter().max().unwrap_or(&0));
-                        format!("--select {id}: the sweep has no run {id}; its runs are {lo}..={hi}")
-                    })
+            let index_of = |flag: &str, id: i64| {
+                opened.runs.iter().position(|&r| r == id).with_context(|| {
+                    let (lo, hi) = (opened.runs.iter().min().unwrap_or(&0), opened.runs.iter().max().unwrap_or(&0));
+                    format!("--{flag} {id}: the sweep has no run {id}; its runs are {lo}..={hi}")
                 })
-                .transpose()?;
-            (opened.scene, Some(opened.feed), Some(opened.requests), select)
+            };
+            let select = p.select.map(|id| index_of("select", id)).transpose()?;
+            let path_to = p.path_to.map(|id| index_of("path-to", id)).transpose()?;
+            (opened.scene, Some(opened.feed), Some(opened.requests), select, path_to)
         }
         None => {
             let scene = design::design_sphere(space.unwrap_or_else(SearchSpace::default_space), p.points as usize, p.seed)?;
@@ -379,14 +382,13 @@ fn population_options(p: &PopulationArgs, panel: bool, store: Option<PathBuf>, t
             // (correlations), and says why sampled designs have no landscape.
             let (tx, rx) = crossbeam_channel::unbounded();
             let requests = inspect_service::spawn(None, tx)?;
-            let select = p
-                .select
-                .map(|n| match usize::try_from(n) {
-                    Ok(i) if i < scene.len() => Ok(i),
-                    _ => Err(anyhow::anyhow!("--select {n}: the sampled architectures are numbered 0..{}", scene.len())),
-                })
-                .transpose()?;
-            (scene, Some(rx), Some(requests), select)
+            let index_of = |flag: &str, n: i64| match usize::try_from(n) {
+                Ok(i) if i < scene.len() => Ok(i),
+                _ => Err(anyhow::anyhow!("--{flag} {n}: the sampled architectures are numbered 0..{}", scene.len())),
+            };
+            let select = p.select.map(|n| index_of("select", n)).transpose()?;
+            let path_to = p.path_to.map(|n| index_of("path-to", n)).transpose()?;
+            (scene, Some(rx), Some(requests), select, path_to)
         }
     };
     let has_accuracy = scene.column_index(live::VAL_ACCURACY).is_some();
@@ -426,6 +428,7 @@ fn population_options(p: &PopulationArgs, panel: bool, store: Option<PathBuf>, t
         feed,
         requests,
         select,
+        path_to,
         session: SessionFile { base: Session::default(), path: None },
         errors: Vec::new(),
     })

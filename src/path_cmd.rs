@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use anyhow::{Context, Result, bail};
 use clap::Args;
 use mosaic_core::{ArchSpec, Encoder};
+use mosaic_store::{Store, SweepInfo};
 
 use crate::live::{Layout, place_runs};
 
@@ -40,14 +41,10 @@ pub fn spec_label(s: &ArchSpec) -> String {
     format!("{:?} {}x{} {:?} lr {:.2e}", s.family, s.depth, s.width, s.activation, s.learning_rate)
 }
 
-pub fn path(args: PathArgs) -> Result<()> {
-    let store = crate::sweep_cmd::open_existing_store(&args.store)?;
-    let sweep = crate::sweep_cmd::pick_sweep(&store, args.sweep.as_deref())?;
-    let kind = match args.layout {
-        Layout::Representation => "representation",
-        Layout::Architecture => "architecture",
-        Layout::Design => bail!("--layout design has no embedding to place a path in; use representation or architecture"),
-    };
+/// The architectures from run `from` to run `to` (`steps` + 1 of them),
+/// each with its place on the unit sphere by the store's `kind` embedding
+/// ("representation" or "architecture").
+pub fn path_between(store: &Store, sweep: &SweepInfo, from: i64, to: i64, steps: usize, kind: &str) -> Result<Vec<(ArchSpec, [f32; 3])>> {
     let (_, coords) = store.embedding(sweep.id, kind)?.filter(|(_, c)| !c.is_empty()).with_context(|| {
         format!("the store has no {kind} embedding of sweep `{}`: run `mosaic embed --store DIR --mode {kind}` first", sweep.name)
     })?;
@@ -62,18 +59,30 @@ pub fn path(args: PathArgs) -> Result<()> {
             )
         })
     };
-    let (a, b) = (spec_of(args.from)?, spec_of(args.to)?);
+    let (a, b) = (spec_of(from)?, spec_of(to)?);
     let encoder = Encoder::new(sweep.space.clone());
-    let specs = encoder.interpolate(&a, &b, args.steps as usize);
+    let specs = encoder.interpolate(&a, &b, steps);
     // The path's steps join the embedded networks as new points (ids below any run's).
     let mut known: Vec<(i64, ArchSpec)> =
         runs.iter().filter(|r| coords.iter().any(|(id, _)| *id == r.id)).map(|r| (r.id, r.spec.clone())).collect();
     let first_step = known.len();
     known.extend(specs.iter().enumerate().map(|(i, s)| (-1 - i as i64, s.clone())));
     let positions = place_runs(&known, &coords, &encoder);
+    Ok(specs.into_iter().zip(positions[first_step..].iter().copied()).collect())
+}
+
+pub fn path(args: PathArgs) -> Result<()> {
+    let store = crate::sweep_cmd::open_existing_store(&args.store)?;
+    let sweep = crate::sweep_cmd::pick_sweep(&store, args.sweep.as_deref())?;
+    let kind = match args.layout {
+        Layout::Representation => "representation",
+        Layout::Architecture => "architecture",
+        Layout::Design => bail!("--layout design has no embedding to place a path in; use representation or architecture"),
+    };
+    let steps = path_between(&store, &sweep, args.from, args.to, args.steps as usize, kind)?;
     let mut csv = String::from("step,spec,x,y,z\n");
-    println!("{} architectures from run {} to run {} of `{}`, placed by {kind}:", specs.len(), args.from, args.to, sweep.name);
-    for (step, (spec, p)) in specs.iter().zip(&positions[first_step..]).enumerate() {
+    println!("{} architectures from run {} to run {} of `{}`, placed by {kind}:", steps.len(), args.from, args.to, sweep.name);
+    for (step, (spec, p)) in steps.iter().enumerate() {
         let label = spec_label(spec);
         println!("{step:>4}  {label:<44} ({:+.3}, {:+.3}, {:+.3})", p[0], p[1], p[2]);
         csv += &format!("{step},\"{label}\",{},{},{}\n", p[0], p[1], p[2]);

@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{LandscapeShot, Manifest, color_near, count_color, load, mosaic, read_manifest, run_ok, scratch_dir, trained_run};
+use common::{LandscapeShot, Manifest, color_near, count_color, load, mosaic, read_manifest, run_ok, scratch_dir, tiny_space, trained_run};
 use mosaic_core::Colormap;
 use mosaic_core::theme::PANEL_WIDTH;
 
@@ -216,4 +216,33 @@ fn a_hyper_parameter_surface_stands_beside_the_sphere_with_its_runs() {
     let sphere_left = m.points.iter().map(|p| p.x).fold(f32::MAX, f32::min);
     let surface_right = shot.grid.iter().map(|g| g.x).fold(f32::MIN, f32::max);
     assert!(surface_right < sphere_left, "the surface ({surface_right}) overlaps the sphere ({sphere_left})");
+}
+
+#[test]
+fn the_path_between_two_networks_is_drawn_on_the_sphere() {
+    let dir = scratch_dir("explorer_path");
+    let store = dir.join("store");
+    run_ok(mosaic().args(["sweep", "--examples", "300", "--n", "8", "--store"]).arg(&store).arg("--space").arg(tiny_space(&dir)));
+    run_ok(mosaic().args(["embed", "--store"]).arg(&store));
+    let db = mosaic_store::Store::open(&store).unwrap();
+    let runs = db.runs(db.sweeps().unwrap()[0].id).unwrap();
+    let (a, b) = (runs[0].id.to_string(), runs[runs.len() - 1].id.to_string());
+    let (png, json) = (dir.join("path.png"), dir.join("path.json"));
+    run_ok(
+        mosaic()
+            .args(["snapshot", "--width", "960", "--height", "1200", "--select", &a, "--path-to", &b, "--store"])
+            .arg(&store)
+            .arg("--out")
+            .arg(&png)
+            .arg("--manifest")
+            .arg(&json),
+    );
+    let img = load(&png);
+    let m = read_manifest(&json);
+    assert_eq!(m.path.len(), 9, "8 steps: 9 architectures");
+    let violet = count_color(&img, PANEL_WIDTH as u32, 0, img.width(), img.height(), [190, 140, 255], 30);
+    assert!(violet > 40, "the path is not drawn ({violet} violet pixels)");
+    // In the panel, the path's heading and its steps.
+    let listed = count_color(&img, 0, 0, PANEL_WIDTH as u32, img.height(), [190, 140, 255], 30);
+    assert!(listed > 20, "the panel does not show the path ({listed} px)");
 }

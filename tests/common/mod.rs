@@ -58,6 +58,7 @@ pub struct Manifest {
     pub neighbours: Vec<usize>,
     pub landscape: Option<LandscapeShot>,
     pub hyper: Option<LandscapeShot>,
+    pub path: Vec<[f32; 2]>,
 }
 
 impl Manifest {
@@ -126,15 +127,22 @@ pub fn count_color(img: &image::RgbImage, x0: u32, y0: u32, x1: u32, y1: u32, co
     n
 }
 
-/// A small dense sweep (3 runs of 1-2 layers, 4-6 epochs) trained into
-/// `dir/store` with `--checkpoints checkpoints`, and one of its trained runs.
-pub fn trained_run(dir: &Path, examples: &str, checkpoints: &str) -> (PathBuf, mosaic_store::RunRecord) {
+/// The demo space shrunk to networks that train in a blink (1-2 layers of
+/// 8-24, 4-6 epochs), written to `dir/space.ron`.
+pub fn tiny_space(dir: &Path) -> PathBuf {
     let space = dir.join("space.ron");
     let text = mosaic_core::space::DEMO_SPACE_RON
         .replace("depth: (min: 1, max: 6)", "depth: (min: 1, max: 2)")
         .replace("width: (min: 8, max: 256, log: true)", "width: (min: 8, max: 24, log: true)")
         .replace("epochs: (min: 5, max: 40)", "epochs: (min: 4, max: 6)");
     std::fs::write(&space, text).unwrap();
+    space
+}
+
+/// A small dense sweep (3 runs of 1-2 layers, 4-6 epochs) trained into
+/// `dir/store` with `--checkpoints checkpoints`, and one of its trained runs.
+pub fn trained_run(dir: &Path, examples: &str, checkpoints: &str) -> (PathBuf, mosaic_store::RunRecord) {
+    let space = tiny_space(dir);
     let store = dir.join("store");
     let run = mosaic()
         .args(["sweep", "--examples", examples, "--n", "3", "--checkpoints", checkpoints, "--store"])

@@ -8,6 +8,7 @@ use crossbeam_channel::{Receiver, Sender};
 
 use crate::analysis::{Analysis, CorrelationMethod, CorrelationTable, DynamicsSeries, HyperView};
 use crate::inspect::{Inspection, LandscapeData, LandscapeState, NetworkDetails};
+use crate::path_view::{ArchPath, PathView};
 use crate::scene::{MetricColumn, SphereScene};
 use mosaic_core::EpochMetrics;
 
@@ -36,6 +37,8 @@ pub enum SceneUpdate {
     Dynamics { index: usize, series: Vec<DynamicsSeries> },
     /// A hyper-parameter surface, or why there is none (answers [`ViewRequest::HyperSurface`]).
     HyperSurface(Result<HyperView, String>),
+    /// The path between two networks, or why there is none (answers [`ViewRequest::Path`]).
+    Path { from: usize, to: usize, result: Result<PathView, String> },
 }
 
 impl SceneUpdate {
@@ -43,7 +46,11 @@ impl SceneUpdate {
     fn answers_a_request(&self) -> bool {
         matches!(
             self,
-            SceneUpdate::Landscape { .. } | SceneUpdate::Correlations(_) | SceneUpdate::Dynamics { .. } | SceneUpdate::HyperSurface(_)
+            SceneUpdate::Landscape { .. }
+                | SceneUpdate::Correlations(_)
+                | SceneUpdate::Dynamics { .. }
+                | SceneUpdate::HyperSurface(_)
+                | SceneUpdate::Path { .. }
         )
     }
 }
@@ -63,6 +70,9 @@ pub enum ViewRequest {
     /// Column `target` over columns `x` and `y` across the networks, and
     /// every knob's importance for it. Answered by one [`SceneUpdate::HyperSurface`].
     HyperSurface { x: String, y: String, target: String, columns: Vec<(String, Vec<f64>)> },
+    /// The architectures between networks `from` and `to` (`steps` + 1 of
+    /// them), placed on the sphere. Answered by one [`SceneUpdate::Path`].
+    Path { from: usize, to: usize, steps: usize },
 }
 
 /// The answer to a request a newer one of its kind replaced (the newer
@@ -100,6 +110,7 @@ impl Plugin for BridgePlugin {
         app.init_resource::<Pending>()
             .init_resource::<Inspection>()
             .init_resource::<Analysis>()
+            .init_resource::<ArchPath>()
             .add_systems(Update, apply_scene_updates.run_if(resource_exists::<SceneFeed>));
     }
 }
@@ -159,7 +170,8 @@ impl SphereScene {
             | SceneUpdate::Landscape { .. }
             | SceneUpdate::Correlations(_)
             | SceneUpdate::Dynamics { .. }
-            | SceneUpdate::HyperSurface(_) => {}
+            | SceneUpdate::HyperSurface(_)
+            | SceneUpdate::Path { .. } => {}
         }
     }
 }
@@ -171,6 +183,7 @@ fn apply_scene_updates(
     mut scene: ResMut<SphereScene>,
     mut inspection: ResMut<Inspection>,
     mut analysis: ResMut<Analysis>,
+    mut path: ResMut<ArchPath>,
     mut pending: ResMut<Pending>,
 ) {
     let updates: Vec<SceneUpdate> = feed.0.try_iter().collect();
@@ -193,6 +206,8 @@ fn apply_scene_updates(
             SceneUpdate::Correlations(_) | SceneUpdate::Dynamics { .. } => {}
             SceneUpdate::HyperSurface(result) if result.as_ref().is_err_and(|e| e == SUPERSEDED) => {}
             SceneUpdate::HyperSurface(result) => analysis.hyper_view = Some(result.clone()),
+            SceneUpdate::Path { from, to, result } if path.ends == Some((*from, *to)) => path.result = Some(result.clone()),
+            SceneUpdate::Path { .. } => {}
             other => inspection.apply(other),
         }
     }

@@ -15,6 +15,7 @@ use crate::bridge::Pending;
 use crate::hyper_view::ShownHyper;
 use crate::inspect::LandscapeData;
 use crate::landscape_view::{ShownLandscape, SurfaceLayout};
+use crate::path_view::ArchPath;
 use crate::scene::SphereScene;
 use crate::sphere_view::Styling;
 
@@ -108,6 +109,8 @@ pub struct CaptureManifest {
     pub landscape: Option<LandscapeShot>,
     /// The hyper-parameter surface; `path` holds its runs.
     pub hyper: Option<LandscapeShot>,
+    /// The steps of the path between two networks.
+    pub path: Vec<[f32; 2]>,
 }
 
 /// Where the landscape's parts landed in the image (pixels, origin top-left).
@@ -215,6 +218,7 @@ struct ViewState<'w> {
     styling: Styling<'w>,
     landscape: Option<Res<'w, ShownLandscape>>,
     hyper: Option<Res<'w, ShownHyper>>,
+    path: Res<'w, ArchPath>,
 }
 
 fn write_manifest(path: &Path, camera: &Camera, transform: &GlobalTransform, view: &ViewState) -> Result<(), String> {
@@ -278,6 +282,10 @@ fn write_manifest(path: &Path, camera: &Camera, transform: &GlobalTransform, vie
         neighbours: styling.neighbours.list.clone(),
         landscape,
         hyper,
+        path: match &view.path.result {
+            Some(Ok(p)) => p.positions.iter().filter_map(|&at| pixel(Vec3::from_array(at))).collect(),
+            _ => Vec::new(),
+        },
     };
     let json = serde_json::to_string_pretty(&manifest).map_err(|e| e.to_string())?;
     std::fs::write(path, json).map_err(|e| e.to_string())

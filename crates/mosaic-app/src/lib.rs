@@ -15,6 +15,7 @@ pub mod inspector;
 pub mod landscape_view;
 pub mod lines;
 pub mod panels;
+pub mod path_view;
 pub mod points;
 pub mod scene;
 pub mod selection;
@@ -58,6 +59,8 @@ pub struct ExplorerOptions {
     pub requests: Option<crossbeam_channel::Sender<bridge::ViewRequest>>,
     /// The network selected at start.
     pub select: Option<usize>,
+    /// The other end of a path from the selection, at start.
+    pub path_to: Option<usize>,
     /// The session restored at start (mappings, filters, camera…) and where to save it.
     pub session: session::SessionFile,
     /// Problems met while opening, shown in the panel (the app runs on).
@@ -132,7 +135,7 @@ impl Plugin for ExplorerPlugin {
                 points::PointCloudPlugin,
                 lines::LinesPlugin,
                 bridge::BridgePlugin,
-                selection::SelectionPlugin { initial: self.options.select },
+                selection::SelectionPlugin { initial: self.options.select, path_to: self.options.path_to },
                 sphere_view::SphereViewPlugin,
                 landscape_view::LandscapeViewPlugin,
                 camera::CameraMovesPlugin,
@@ -140,6 +143,7 @@ impl Plugin for ExplorerPlugin {
                 export::ExportPlugin,
                 analysis::AnalysisPlugin,
                 hyper_view::HyperViewPlugin,
+                path_view::PathViewPlugin,
             ));
         if self.options.panel {
             // The panel gets its own camera (see `ui::ui_camera`), spawned by each mode.

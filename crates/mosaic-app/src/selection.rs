@@ -12,10 +12,12 @@ use crate::lines::{LinesMaterial, Segment, lines_bundle, lines_mesh};
 use crate::scene::SphereScene;
 use crate::sphere_view::point_radius;
 
-/// The selected network (by index).
+/// The selected network (by index), and the one a path runs to from it
+/// (Shift+click).
 #[derive(Resource, Clone, Debug, Default, PartialEq)]
 pub struct Selection {
     pub selected: Option<usize>,
+    pub path_to: Option<usize>,
 }
 
 /// The network under the pointer, kept apart from [`Selection`] so that
@@ -47,11 +49,13 @@ const CLICK_SLOP: f32 = 4.0;
 pub struct SelectionPlugin {
     /// Selected at start (e.g. `--select`).
     pub initial: Option<usize>,
+    /// The path's other end at start (e.g. `--path-to`).
+    pub path_to: Option<usize>,
 }
 
 impl Plugin for SelectionPlugin {
     fn build(&self, app: &mut App) {
-        app.insert_resource(Selection { selected: self.initial })
+        app.insert_resource(Selection { selected: self.initial, path_to: self.path_to })
             .init_resource::<Hovered>()
             .init_resource::<Neighbours>()
             .init_resource::<PressedAt>()
@@ -112,6 +116,7 @@ fn pick_with_pointer(
     windows: Query<&Window, With<PrimaryWindow>>,
     cameras: Query<(&Camera, &GlobalTransform), With<Camera3d>>,
     buttons: Res<ButtonInput<MouseButton>>,
+    keys: Res<ButtonInput<KeyCode>>,
     egui: Option<Res<EguiWantsInput>>,
     scene: Res<SphereScene>,
     mut pressed: ResMut<PressedAt>,
@@ -132,8 +137,12 @@ fn pick_with_pointer(
     }
     if buttons.just_released(MouseButton::Left) {
         let was_click = matches!((pressed.0.take(), cursor), (Some(a), Some(b)) if a.distance(b) <= CLICK_SLOP);
-        if was_click && selection.selected != hovered {
-            selection.selected = hovered;
+        let shift = keys.any_pressed([KeyCode::ShiftLeft, KeyCode::ShiftRight]);
+        if was_click && shift && selection.selected.is_some() && hovered != selection.selected {
+            // Shift+click: the path from the selection to this network.
+            selection.path_to = hovered;
+        } else if was_click && selection.selected != hovered {
+            *selection = Selection { selected: hovered, path_to: None };
         }
     }
 }
@@ -141,7 +150,12 @@ fn pick_with_pointer(
 fn clear_with_escape(keys: Res<ButtonInput<KeyCode>>, egui: Option<Res<EguiWantsInput>>, mut selection: ResMut<Selection>) {
     let typing = egui.is_some_and(|e| e.wants_any_keyboard_input());
     if !typing && keys.just_pressed(KeyCode::Escape) && selection.selected.is_some() {
-        selection.selected = None;
+        // First the path, then the selection.
+        if selection.path_to.is_some() {
+            selection.path_to = None;
+        } else {
+            selection.selected = None;
+        }
     }
 }
 

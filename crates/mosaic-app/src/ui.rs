@@ -18,6 +18,7 @@ use crate::inspect::Inspection;
 use crate::inspector::{InspectorAction, format_value, inspector};
 use crate::landscape_view::{LandscapeSettings, Playback};
 use crate::panels::{self, PanelAction};
+use crate::path_view::{ArchPath, STEPS};
 use crate::scene::{ColorMapping, SphereScene};
 use crate::scene::{Filters, Notices, SizeMapping};
 use crate::selection::{Hovered, Neighbours, Selection};
@@ -91,6 +92,7 @@ struct PanelState<'w> {
     speed: ResMut<'w, FlySpeed>,
     session: Res<'w, SessionFile>,
     analysis: ResMut<'w, Analysis>,
+    path: Res<'w, ArchPath>,
     messages: PanelMessages<'w>,
 }
 
@@ -171,6 +173,7 @@ fn side_panel(mut contexts: EguiContexts, mut state: PanelState) -> Result {
             if state.selection.selected.is_some() {
                 ui.separator();
                 action = inspector(ui, scene, &state.selection, &state.inspection, &state.neighbours, &mut settings, &mut playback);
+            path_section(ui, scene, &state.selection, &state.path);
             }
             ui.separator();
             egui::CollapsingHeader::new("Camera and views").id_salt("views").default_open(open("views")).show(ui, |ui| {
@@ -240,8 +243,8 @@ fn side_panel(mut contexts: EguiContexts, mut state: PanelState) -> Result {
         None => {}
     }
     match action {
-        Some(InspectorAction::Select(i)) => state.selection.selected = Some(i),
-        Some(InspectorAction::Clear) => state.selection.selected = None,
+        Some(InspectorAction::Select(i)) => *state.selection = Selection { selected: Some(i), path_to: None },
+        Some(InspectorAction::Clear) => *state.selection = Selection::default(),
         Some(InspectorAction::FlyTo) => {
             state.messages.fly.write(FlyToSelection);
         }
@@ -342,4 +345,29 @@ fn analysis_window(
         *analysis = edited;
     }
     Ok(())
+}
+
+/// The path from the selection to the Shift+clicked network, step by step.
+fn path_section(ui: &mut Ui, scene: &SphereScene, selection: &Selection, path: &ArchPath) {
+    ui.add_space(4.0);
+    let Some(to) = selection.path_to else {
+        ui.weak("Shift+click another network for the architectures between them.");
+        return;
+    };
+    let name = scene.labels.get(to).map_or("?", String::as_str);
+    let [r, g, b] = STEPS;
+    ui.colored_label(Color32::from_rgb(r, g, b), RichText::new(format!("Path to {name}")).strong());
+    match &path.result {
+        None => {
+            ui.spinner();
+        }
+        Some(Err(e)) => {
+            ui.colored_label(Color32::from_rgb(255, 140, 120), e);
+        }
+        Some(Ok(view)) => {
+            for (step, label) in view.labels.iter().enumerate() {
+                ui.label(format!("{step}. {label}"));
+            }
+        }
+    }
 }

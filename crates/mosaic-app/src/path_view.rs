@@ -1,0 +1,94 @@
+//! The interpolation path between two networks (the selection and a
+//! Shift+clicked one): the architectures on the straight line between their
+//! encodings, each decoded to a valid spec and placed on the sphere by the
+//! compute side, drawn as a chain of points.
+
+use bevy::camera::visibility::NoFrustumCulling;
+use bevy::prelude::*;
+
+use crate::bridge::{ComputeRequests, Pending, ViewRequest};
+use crate::lines::{LinesMaterial, lines_bundle, lines_mesh, polyline};
+use crate::points::{PointInstance, PointsMaterial, Ring, point_cloud_mesh};
+use crate::scene::SphereScene;
+use crate::selection::Selection;
+use crate::sphere_view::point_radius;
+
+/// The path's colour (sRGB): violet, outside every colour map.
+pub const STEPS: [u8; 3] = [190, 140, 255];
+
+/// Architectures between two networks.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PathView {
+    /// One line per step, e.g. "Mlp 3x64 Relu lr 1.00e-3".
+    pub labels: Vec<String>,
+    /// Where each step sits on the sphere.
+    pub positions: Vec<[f32; 3]>,
+}
+
+/// The path between the selection and `Selection::path_to`, as far as known.
+#[derive(Resource, Clone, Debug, Default, PartialEq)]
+pub struct ArchPath {
+    /// The two ends it was asked for.
+    pub ends: Option<(usize, usize)>,
+    /// `None` while computing.
+    pub result: Option<Result<PathView, String>>,
+}
+
+/// Steps from one end to the other (the path has one more architecture).
+pub const PATH_STEPS: usize = 8;
+
+#[derive(Component)]
+struct PathDrawing;
+
+pub struct PathViewPlugin;
+
+impl Plugin for PathViewPlugin {
+    fn build(&self, app: &mut App) {
+        app.init_resource::<ArchPath>().add_systems(Update, (ask_path, draw_path).chain());
+    }
+}
+
+fn ask_path(selection: Res<Selection>, requests: Option<Res<ComputeRequests>>, mut pending: ResMut<Pending>, mut path: ResMut<ArchPath>) {
+    let ends = selection.selected.zip(selection.path_to);
+    if path.ends == ends {
+        return;
+    }
+    *path = ArchPath { ends, result: None };
+    let (Some((from, to)), Some(requests)) = (ends, requests) else { return };
+    if !requests.send(ViewRequest::Path { from, to, steps: PATH_STEPS }, &mut pending) {
+        path.result = Some(Err("the compute service has stopped".into()));
+    }
+}
+
+/// The path's points (slightly smaller than the population's) and the
+/// chords joining them.
+fn draw_path(
+    mut commands: Commands,
+    path: Res<ArchPath>,
+    scene: Res<SphereScene>,
+    drawn: Query<Entity, With<PathDrawing>>,
+    mut meshes: ResMut<Assets<Mesh>>,
+    mut lines: ResMut<Assets<LinesMaterial>>,
+    mut points: ResMut<Assets<PointsMaterial>>,
+) {
+    if !path.is_changed() {
+        return;
+    }
+    for entity in &drawn {
+        commands.entity(entity).despawn();
+    }
+    let Some(Ok(view)) = &path.result else { return };
+    let color = Color::srgb_u8(STEPS[0], STEPS[1], STEPS[2]).to_linear();
+    let centers: Vec<Vec3> = view.positions.iter().map(|p| Vec3::from_array(*p)).collect();
+    let radius = 0.7 * point_radius(scene.len());
+    let markers: Vec<PointInstance> = centers.iter().map(|&center| PointInstance { center, color, radius, ring: Ring::None }).collect();
+    commands
+        .spawn((PathDrawing, lines_bundle(meshes.add(lines_mesh(&polyline(&centers, color))), lines.add(LinesMaterial::new(2.5, 0.0)))));
+    commands.spawn((
+        PathDrawing,
+        Mesh3d(meshes.add(point_cloud_mesh(&markers))),
+        MeshMaterial3d(points.add(PointsMaterial::default())),
+        Transform::IDENTITY,
+        NoFrustumCulling,
+    ));
+}
