@@ -7,7 +7,7 @@ use anyhow::{Context, Result, bail};
 use clap::Args;
 use faer::Mat;
 use mosaic_core::{Encoder, RunStatus};
-use mosaic_manifold::cluster::{average_linkage, clusters_at_largest_gap, dbscan, k_nearest};
+use mosaic_manifold::cluster::{auto_eps, average_linkage, clusters_at_largest_gap, dbscan};
 use mosaic_manifold::distance::{median_nonzero, operator_distances, representation_operator, squared_distances};
 use mosaic_manifold::features::{class_separation, diffusion_spectral_entropy};
 use mosaic_manifold::npy::{self, Array2};
@@ -323,22 +323,6 @@ fn cluster_table(features: &[(&str, Vec<(i64, f64)>)], runs: &[RunRecord], coord
         out += "\n";
     }
     out
-}
-
-/// DBSCAN radius from the data: 1.5 times the median distance from a point
-/// to its `k`-th nearest neighbour, so dense regions join and sparse gaps part.
-fn auto_eps(points: &[[f64; 3]], k: usize) -> f64 {
-    let mut kth: Vec<f64> = (0..points.len())
-        .filter_map(|i| {
-            let j = *k_nearest(points, i, k).last()?;
-            Some((0..3).map(|a| (points[i][a] - points[j][a]).powi(2)).sum::<f64>().sqrt())
-        })
-        .collect();
-    if kth.is_empty() {
-        return 0.0;
-    }
-    let mid = kth.len() / 2;
-    1.5 * *kth.select_nth_unstable_by(mid, f64::total_cmp).1
 }
 
 /// Names of the representation features in the store (and the explorer).

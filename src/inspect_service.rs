@@ -17,6 +17,7 @@ use mosaic_landscape::dynamics::dynamics;
 use mosaic_landscape::file::{self, DirectionSource};
 use mosaic_landscape::hyper::{DEFAULT_SMOOTHING, hyper_surface, importance};
 use mosaic_landscape::stats::{Method, correlation_matrix};
+use mosaic_manifold::cluster::{auto_eps, dbscan};
 use mosaic_store::RunRecord;
 use mosaic_train::sweep::run_dir;
 
@@ -79,6 +80,7 @@ fn answer(shown: Option<&Shown>, request: &ViewRequest, answers: &Sender<SceneUp
         ViewRequest::HyperSurface { x, y, target, columns } => {
             SceneUpdate::HyperSurface(hyper_view(x, y, target, columns).map_err(|e| format!("{e:#}")))
         }
+        ViewRequest::Clusters { positions } => SceneUpdate::Clusters(clusters(positions)),
         ViewRequest::Path { from, to, steps } => SceneUpdate::Path {
             from: *from,
             to: *to,
@@ -88,6 +90,19 @@ fn answer(shown: Option<&Shown>, request: &ViewRequest, answers: &Sender<SceneUp
             },
         },
     }
+}
+
+/// Clustering is quadratic in the points: above this many the sphere goes without.
+const CLUSTER_MOST: usize = 20_000;
+
+/// DBSCAN clusters of the points on the sphere, as `mosaic embed --store`
+/// finds them (radius from the 4th neighbours, 4 points to a core).
+fn clusters(positions: &[[f32; 3]]) -> Result<Vec<Option<usize>>, String> {
+    if positions.len() > CLUSTER_MOST {
+        return Err(format!("{} points: clusters are found for up to {CLUSTER_MOST}", positions.len()));
+    }
+    let points: Vec<[f64; 3]> = positions.iter().map(|p| p.map(f64::from)).collect();
+    Ok(dbscan(&points, auto_eps(&points, 4), 4))
 }
 
 /// The architectures between two of the scene's networks, placed as the scene is.
@@ -119,6 +134,7 @@ fn superseded(request: &ViewRequest) -> SceneUpdate {
         ViewRequest::Dynamics { index, .. } => SceneUpdate::Dynamics { index: *index, series: Vec::new() },
         ViewRequest::HyperSurface { .. } => SceneUpdate::HyperSurface(Err(SUPERSEDED.into())),
         ViewRequest::Path { from, to, .. } => SceneUpdate::Path { from: *from, to: *to, result: Err(SUPERSEDED.into()) },
+        ViewRequest::Clusters { .. } => SceneUpdate::Clusters(Err(SUPERSEDED.into())),
     }
 }
 

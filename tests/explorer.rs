@@ -246,3 +246,41 @@ fn the_path_between_two_networks_is_drawn_on_the_sphere() {
     let listed = count_color(&img, 0, 0, PANEL_WIDTH as u32, img.height(), [190, 140, 255], 30);
     assert!(listed > 20, "the panel does not show the path ({listed} px)");
 }
+
+#[test]
+fn clusters_wear_halos_and_labels() {
+    let dir = scratch_dir("explorer_clusters");
+    // Few choices: many sampled architectures coincide, in well-parted groups.
+    let space = dir.join("few.ron");
+    let text = mosaic_core::space::DEMO_SPACE_RON
+        .replace("depth: (min: 1, max: 6)", "depth: (min: 1, max: 3)")
+        .replace("width: (min: 8, max: 256, log: true)", "width: (min: 32, max: 32)")
+        .replace("taper: (min: 0.5, max: 1.0)", "taper: (min: 1.0, max: 1.0)")
+        .replace("activations: [Relu, Gelu, Tanh, Silu]", "activations: [Relu, Tanh]")
+        .replace("norms: [None, Layer, Batch]", "norms: [None]")
+        .replace("dropout: (min: 0.0, max: 0.3)", "dropout: (min: 0.0, max: 0.0)")
+        .replace("skip: [false, true]", "skip: [false]")
+        .replace("optimizers: [SgdMomentum, Adam, AdamW]", "optimizers: [Adam]")
+        .replace("learning_rate: (min: 1e-4, max: 1e-1, log: true)", "learning_rate: (min: 1e-3, max: 1e-3)")
+        .replace("batch_size: (min: 16, max: 256, log: true)", "batch_size: (min: 32, max: 32)")
+        .replace("weight_decay: (min: 1e-6, max: 1e-2, log: true)", "weight_decay: (min: 1e-4, max: 1e-4)")
+        .replace("epochs: (min: 5, max: 40)", "epochs: (min: 10, max: 10)");
+    std::fs::write(&space, text).unwrap();
+    let (png, json) = (dir.join("clusters.png"), dir.join("clusters.json"));
+    run_ok(
+        mosaic()
+            .args(["snapshot", "--width", "1280", "--height", "720", "--points", "60", "--space"])
+            .arg(&space)
+            .arg("--out")
+            .arg(&png)
+            .arg("--manifest")
+            .arg(&json),
+    );
+    let img = load(&png);
+    let m = read_manifest(&json);
+    assert!(m.clusters.len() >= 2, "DBSCAN found {} clusters among 12 distinct architectures", m.clusters.len());
+    assert!(m.clusters.iter().all(|c| c.size >= 4), "a cluster has a core of 4: {:?}", m.clusters);
+    // Halos and their labels share one quiet colour, used by nothing else.
+    let halo = count_color(&img, PANEL_WIDTH as u32, 0, img.width(), img.height(), [150, 160, 185], 12);
+    assert!(halo > 200, "no halos or labels drawn ({halo} px)");
+}

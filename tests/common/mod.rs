@@ -59,6 +59,15 @@ pub struct Manifest {
     pub landscape: Option<LandscapeShot>,
     pub hyper: Option<LandscapeShot>,
     pub path: Vec<[f32; 2]>,
+    pub clusters: Vec<ClusterShot>,
+}
+
+#[derive(Deserialize, Debug)]
+pub struct ClusterShot {
+    pub id: usize,
+    pub size: usize,
+    pub x: f32,
+    pub y: f32,
 }
 
 impl Manifest {

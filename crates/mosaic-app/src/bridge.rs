@@ -7,6 +7,7 @@ use bevy::prelude::*;
 use crossbeam_channel::{Receiver, Sender};
 
 use crate::analysis::{Analysis, CorrelationMethod, CorrelationTable, DynamicsSeries, HyperView};
+use crate::clusters::Clusters;
 use crate::inspect::{Inspection, LandscapeData, LandscapeState, NetworkDetails};
 use crate::path_view::{ArchPath, PathView};
 use crate::scene::{MetricColumn, SphereScene};
@@ -39,6 +40,8 @@ pub enum SceneUpdate {
     HyperSurface(Result<HyperView, String>),
     /// The path between two networks, or why there is none (answers [`ViewRequest::Path`]).
     Path { from: usize, to: usize, result: Result<PathView, String> },
+    /// Each point's cluster (`None`: noise), or why there are none (answers [`ViewRequest::Clusters`]).
+    Clusters(Result<Vec<Option<usize>>, String>),
 }
 
 impl SceneUpdate {
@@ -51,6 +54,7 @@ impl SceneUpdate {
                 | SceneUpdate::Dynamics { .. }
                 | SceneUpdate::HyperSurface(_)
                 | SceneUpdate::Path { .. }
+                | SceneUpdate::Clusters(_)
         )
     }
 }
@@ -73,6 +77,8 @@ pub enum ViewRequest {
     /// The architectures between networks `from` and `to` (`steps` + 1 of
     /// them), placed on the sphere. Answered by one [`SceneUpdate::Path`].
     Path { from: usize, to: usize, steps: usize },
+    /// DBSCAN clusters of the points at these places. Answered by one [`SceneUpdate::Clusters`].
+    Clusters { positions: Vec<[f32; 3]> },
 }
 
 /// The answer to a request a newer one of its kind replaced (the newer
@@ -111,6 +117,7 @@ impl Plugin for BridgePlugin {
             .init_resource::<Inspection>()
             .init_resource::<Analysis>()
             .init_resource::<ArchPath>()
+            .init_resource::<Clusters>()
             .add_systems(Update, apply_scene_updates.run_if(resource_exists::<SceneFeed>));
     }
 }
@@ -171,7 +178,8 @@ impl SphereScene {
             | SceneUpdate::Correlations(_)
             | SceneUpdate::Dynamics { .. }
             | SceneUpdate::HyperSurface(_)
-            | SceneUpdate::Path { .. } => {}
+            | SceneUpdate::Path { .. }
+            | SceneUpdate::Clusters(_) => {}
         }
     }
 }
@@ -184,6 +192,7 @@ fn apply_scene_updates(
     mut inspection: ResMut<Inspection>,
     mut analysis: ResMut<Analysis>,
     mut path: ResMut<ArchPath>,
+    mut clusters: ResMut<Clusters>,
     mut pending: ResMut<Pending>,
 ) {
     let updates: Vec<SceneUpdate> = feed.0.try_iter().collect();
@@ -208,6 +217,11 @@ fn apply_scene_updates(
             SceneUpdate::HyperSurface(result) => analysis.hyper_view = Some(result.clone()),
             SceneUpdate::Path { from, to, result } if path.ends == Some((*from, *to)) => path.result = Some(result.clone()),
             SceneUpdate::Path { .. } => {}
+            SceneUpdate::Clusters(Err(e)) if e == SUPERSEDED => {}
+            SceneUpdate::Clusters(result) => match result {
+                Ok(labels) => (clusters.labels, clusters.note) = (labels.clone(), String::new()),
+                Err(e) => (clusters.labels, clusters.note) = (Vec::new(), e.clone()),
+            },
             other => inspection.apply(other),
         }
     }

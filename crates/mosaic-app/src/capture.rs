@@ -12,6 +12,7 @@ use bevy::render::view::screenshot::{Screenshot, ScreenshotCaptured};
 use serde::Serialize;
 
 use crate::bridge::Pending;
+use crate::clusters::{Clusters, summaries};
 use crate::hyper_view::ShownHyper;
 use crate::inspect::LandscapeData;
 use crate::landscape_view::{ShownLandscape, SurfaceLayout};
@@ -111,6 +112,17 @@ pub struct CaptureManifest {
     pub hyper: Option<LandscapeShot>,
     /// The steps of the path between two networks.
     pub path: Vec<[f32; 2]>,
+    /// The clusters of the sphere (empty while hidden).
+    pub clusters: Vec<ClusterShot>,
+}
+
+/// One cluster: its id, size, and where its halo's centre landed.
+#[derive(Serialize, Debug)]
+pub struct ClusterShot {
+    pub id: usize,
+    pub size: usize,
+    pub x: f32,
+    pub y: f32,
 }
 
 /// Where the landscape's parts landed in the image (pixels, origin top-left).
@@ -219,6 +231,7 @@ struct ViewState<'w> {
     landscape: Option<Res<'w, ShownLandscape>>,
     hyper: Option<Res<'w, ShownHyper>>,
     path: Res<'w, ArchPath>,
+    clusters: Res<'w, Clusters>,
 }
 
 fn write_manifest(path: &Path, camera: &Camera, transform: &GlobalTransform, view: &ViewState) -> Result<(), String> {
@@ -282,6 +295,17 @@ fn write_manifest(path: &Path, camera: &Camera, transform: &GlobalTransform, vie
         neighbours: styling.neighbours.list.clone(),
         landscape,
         hyper,
+        clusters: if view.clusters.show && view.clusters.labels.len() == scene.len() {
+            summaries(scene, &view.clusters.labels, mapping)
+                .iter()
+                .filter_map(|s| {
+                    let [x, y] = pixel(s.centroid.normalize_or(Vec3::Y) * s.centroid.length().max(0.5))?;
+                    Some(ClusterShot { id: s.id, size: s.size, x, y })
+                })
+                .collect()
+        } else {
+            Vec::new()
+        },
         path: match &view.path.result {
             Some(Ok(p)) => p.positions.iter().filter_map(|&at| pixel(Vec3::from_array(at))).collect(),
             _ => Vec::new(),

@@ -8,6 +8,7 @@ pub mod bridge;
 pub mod camera;
 pub mod capture;
 pub mod checks;
+pub mod clusters;
 pub mod export;
 pub mod hyper_view;
 pub mod inspect;
@@ -144,6 +145,7 @@ impl Plugin for ExplorerPlugin {
                 analysis::AnalysisPlugin,
                 hyper_view::HyperViewPlugin,
                 path_view::PathViewPlugin,
+                clusters::ClustersPlugin,
             ));
         if self.options.panel {
             // The panel gets its own camera (see `ui::ui_camera`), spawned by each mode.

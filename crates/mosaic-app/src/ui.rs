@@ -13,6 +13,7 @@ use mosaic_core::Colormap;
 
 use crate::analysis::{Analysis, window_body};
 use crate::camera::{AddBookmark, CameraMode, FlySpeed, FlyToSelection, GoToBookmark};
+use crate::clusters::{Clusters, summaries};
 use crate::export::Export;
 use crate::inspect::Inspection;
 use crate::inspector::{InspectorAction, format_value, inspector};
@@ -30,7 +31,8 @@ pub struct PanelPlugin;
 
 impl Plugin for PanelPlugin {
     fn build(&self, app: &mut App) {
-        app.add_systems(EguiPrimaryContextPass, (side_panel, analysis_window).chain()).add_systems(Update, fit_view_beside_panel);
+        app.add_systems(EguiPrimaryContextPass, (side_panel, analysis_window, cluster_labels).chain())
+            .add_systems(Update, fit_view_beside_panel);
     }
 }
 
@@ -93,6 +95,7 @@ struct PanelState<'w> {
     session: Res<'w, SessionFile>,
     analysis: ResMut<'w, Analysis>,
     path: Res<'w, ArchPath>,
+    clusters: ResMut<'w, Clusters>,
     messages: PanelMessages<'w>,
 }
 
@@ -118,6 +121,8 @@ fn side_panel(mut contexts: EguiContexts, mut state: PanelState) -> Result {
     let mut panel_action = None;
     let open = |name: &str| state.session.base.panels.iter().any(|p| p == name);
     let mut analysis_open = state.analysis.open;
+    let clusters = &*state.clusters;
+    let mut show_clusters = clusters.show;
     let mut root =
         Ui::new(ctx.clone(), "mosaic_root".into(), UiBuilder::new().layer_id(LayerId::background()).max_rect(ctx.viewport_rect()));
     let mut action = None;
@@ -164,6 +169,13 @@ fn side_panel(mut contexts: EguiContexts, mut state: PanelState) -> Result {
                 counts.push_str(&format!(" · {diverged} diverged (red ring)"));
             }
             ui.label(counts);
+            let cluster_count = clusters.labels.iter().flatten().max().map_or(0, |m| m + 1);
+            ui.horizontal(|ui| {
+                ui.checkbox(&mut show_clusters, format!("{cluster_count} clusters (DBSCAN)"));
+                if !clusters.note.is_empty() {
+                    ui.weak(&clusters.note);
+                }
+            });
             if ui.selectable_label(analysis_open, "Analysis: correlations, dynamics, complexity").clicked() {
                 analysis_open = !analysis_open;
             }
@@ -193,6 +205,9 @@ fn side_panel(mut contexts: EguiContexts, mut state: PanelState) -> Result {
             ui.weak("Click: select · drag: orbit · right-drag: pan · wheel: zoom · F: fly to selection · Esc: clear · Tab: free flight · B: save view · P: PNG · Ctrl+S: save session");
         });
     });
+    if show_clusters != state.clusters.show {
+        state.clusters.show = show_clusters;
+    }
     if analysis_open != state.analysis.open {
         state.analysis.open = analysis_open;
     }
@@ -370,4 +385,44 @@ fn path_section(ui: &mut Ui, scene: &SphereScene, selection: &Selection, path: &
             }
         }
     }
+}
+
+/// Each cluster's label beside its halo: id, size, and the mapped column's mean.
+fn cluster_labels(
+    mut contexts: EguiContexts,
+    clusters: Res<Clusters>,
+    scene: Res<SphereScene>,
+    mapping: Res<ColorMapping>,
+    cameras: Query<(&Camera, &GlobalTransform), With<Camera3d>>,
+) -> Result {
+    if !clusters.show || clusters.labels.len() != scene.len() {
+        return Ok(());
+    }
+    let Ok((camera, transform)) = cameras.single() else { return Ok(()) };
+    let ctx = contexts.ctx_mut()?;
+    let painter = ctx.layer_painter(LayerId::new(egui::Order::Background, egui::Id::new("cluster_labels")));
+    let column = scene.columns.get(mapping.column).map_or("", |c| c.name.as_str());
+    for s in summaries(&scene, &clusters.labels, &mapping) {
+        let normal = s.centroid.normalize_or(Vec3::Y);
+        // Only clusters on the near half of the sphere: the far half's labels would float over the near one.
+        if normal.dot(transform.translation()) <= 0.0 {
+            continue;
+        }
+        let anchor = normal * (s.centroid.length().max(0.5) + 0.08);
+        let Ok(at) = camera.world_to_viewport(transform, anchor) else { continue };
+        let text = if s.mean.is_finite() {
+            format!("C{} · {} · {column} {}", s.id, s.size, format_value(s.mean))
+        } else {
+            format!("C{} · {}", s.id, s.size)
+        };
+        let [r, g, b] = crate::clusters::HALO;
+        painter.text(
+            egui::pos2(at.x, at.y),
+            egui::Align2::CENTER_BOTTOM,
+            text,
+            egui::FontId::proportional(12.0),
+            Color32::from_rgb(r, g, b),
+        );
+    }
+    Ok(())
 }

@@ -54,6 +54,23 @@ pub fn dbscan(points: &[[f64; 3]], eps: f64, min_points: usize) -> Vec<Option<us
     label
 }
 
+/// A DBSCAN radius from the data: 1.5 times the median distance from a
+/// point to its `k`-th nearest neighbour, so dense regions join and sparse
+/// gaps part. Quadratic in the number of points.
+pub fn auto_eps(points: &[[f64; 3]], k: usize) -> f64 {
+    let mut kth: Vec<f64> = (0..points.len())
+        .filter_map(|i| {
+            let j = *k_nearest(points, i, k).last()?;
+            Some(dist2(&points[i], &points[j]).sqrt())
+        })
+        .collect();
+    if kth.is_empty() {
+        return 0.0;
+    }
+    let mid = kth.len() / 2;
+    1.5 * *kth.select_nth_unstable_by(mid, f64::total_cmp).1
+}
+
 /// One merge of an agglomerative clustering: the two clusters joined
 /// (ids below n are points, n + k the k-th merge), at which height, and the
 /// size of the result.
