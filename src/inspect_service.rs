@@ -5,11 +5,12 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
+use std::sync::{Arc, OnceLock};
 
 use anyhow::{Context, Result, bail};
 use crossbeam_channel::{Receiver, Sender, unbounded};
 use mosaic_app::analysis::{CorrelationMethod, CorrelationTable, DynamicsSeries, HyperView};
-use mosaic_app::bridge::{SUPERSEDED, SceneUpdate, ViewRequest};
+use mosaic_app::bridge::{SUPERSEDED, SceneUpdate, TrainingState, ViewRequest};
 use mosaic_app::inspect::{LandscapeData, NetworkDetails, PathPoint};
 use mosaic_app::path_view::PathView;
 use mosaic_core::{EpochMetrics, RunStatus};
@@ -22,6 +23,7 @@ use mosaic_store::RunRecord;
 use mosaic_train::sweep::run_dir;
 
 use crate::landscape_cmd::{self, EngineArg, LandscapeArgs, Progress, SplitArg};
+use crate::live::Trainer;
 use crate::path_cmd::{path_between, spec_label};
 use crate::sweep_cmd::{open_existing_store, pick_sweep};
 
@@ -36,15 +38,18 @@ pub struct Shown {
     pub embedding: Option<&'static str>,
 }
 
-/// Starts the service (`shown`: the store behind the scene, if any);
-/// answers go to `answers`.
-pub fn spawn(shown: Option<Shown>, answers: Sender<SceneUpdate>) -> Result<Sender<ViewRequest>> {
+/// Where the trainer of the shown sweep will be, once there is one.
+pub type TrainerSlot = Arc<OnceLock<Arc<Trainer>>>;
+
+/// Starts the service (`shown`: the store behind the scene, if any;
+/// `trainer`: what trains it); answers go to `answers`.
+pub fn spawn(shown: Option<Shown>, trainer: TrainerSlot, answers: Sender<SceneUpdate>) -> Result<Sender<ViewRequest>> {
     let (tx, rx) = unbounded();
-    std::thread::Builder::new().name("inspect".into()).spawn(move || serve(shown.as_ref(), &rx, &answers))?;
+    std::thread::Builder::new().name("inspect".into()).spawn(move || serve(shown.as_ref(), &trainer, &rx, &answers))?;
     Ok(tx)
 }
 
-fn serve(shown: Option<&Shown>, requests: &Receiver<ViewRequest>, answers: &Sender<SceneUpdate>) {
+fn serve(shown: Option<&Shown>, trainer: &TrainerSlot, requests: &Receiver<ViewRequest>, answers: &Sender<SceneUpdate>) {
     while let Ok(first) = requests.recv() {
         // Everything queued meanwhile: of each kind only the newest matters.
         // The older ones get their answer at once, so the view's count of
@@ -55,7 +60,11 @@ fn serve(shown: Option<&Shown>, requests: &Receiver<ViewRequest>, answers: &Send
         let keep: Vec<usize> =
             batch.iter().enumerate().filter(|(i, r)| newest(std::mem::discriminant(*r)) == Some(*i)).map(|(i, _)| i).collect();
         for (i, request) in batch.iter().enumerate() {
-            let answer = if keep.contains(&i) { answer(shown, request, answers) } else { superseded(request) };
+            let answer = match request {
+                ViewRequest::Train { run } => train(trainer.get(), *run),
+                _ if keep.contains(&i) => answer(shown, request, answers),
+                _ => superseded(request),
+            };
             if answers.send(answer).is_err() {
                 return; // the view has closed
             }
@@ -81,6 +90,7 @@ fn answer(shown: Option<&Shown>, request: &ViewRequest, answers: &Sender<SceneUp
             SceneUpdate::HyperSurface(hyper_view(x, y, target, columns).map_err(|e| format!("{e:#}")))
         }
         ViewRequest::Clusters { positions } => SceneUpdate::Clusters(clusters(positions)),
+        ViewRequest::Train { .. } => unreachable!("the serving loop answers train requests"),
         ViewRequest::Path { from, to, steps } => SceneUpdate::Path {
             from: *from,
             to: *to,
@@ -120,6 +130,21 @@ fn path_view(shown: &Shown, from: usize, to: usize, steps: usize) -> Result<Path
     })
 }
 
+/// Starts or stops the trainer, and says where training stands.
+fn train(trainer: Option<&Arc<Trainer>>, run: bool) -> SceneUpdate {
+    let Some(trainer) = trainer else {
+        return SceneUpdate::Training { state: TrainingState::Idle { left: 0 }, answers: true };
+    };
+    if run {
+        if let Err(e) = trainer.start() {
+            let _ = trainer.tx().send(SceneUpdate::Status(format!("cannot train here: {e:#}")));
+        }
+    } else {
+        trainer.stop();
+    }
+    SceneUpdate::Training { state: trainer.state(), answers: true }
+}
+
 /// The answer to a request a newer one of its kind replaced.
 fn superseded(request: &ViewRequest) -> SceneUpdate {
     match request {
@@ -135,6 +160,7 @@ fn superseded(request: &ViewRequest) -> SceneUpdate {
         ViewRequest::HyperSurface { .. } => SceneUpdate::HyperSurface(Err(SUPERSEDED.into())),
         ViewRequest::Path { from, to, .. } => SceneUpdate::Path { from: *from, to: *to, result: Err(SUPERSEDED.into()) },
         ViewRequest::Clusters { .. } => SceneUpdate::Clusters(Err(SUPERSEDED.into())),
+        ViewRequest::Train { .. } => unreachable!("train requests are never superseded"),
     }
 }
 

@@ -4,17 +4,18 @@
 //! in flight and the next launch picks up where this one stopped.
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::{Result, bail};
 use crossbeam_channel::{Receiver, Sender, unbounded};
-use mosaic_app::bridge::{SceneUpdate, ViewRequest};
+use mosaic_app::bridge::{SceneUpdate, TrainingState, ViewRequest};
 use mosaic_app::scene::{MetricColumn, SphereScene};
 use mosaic_core::{ArchSpec, Encoder, RunStatus, SearchSpace};
 use mosaic_manifold::phate::{PhateConfig, extend};
 use mosaic_store::{Store, SweepInfo};
 use mosaic_train::Device;
-use mosaic_train::data::split;
+use mosaic_train::data::{Dataset, split};
 use mosaic_train::sweep::{SweepEvent, SweepOptions, run_sweep};
 use mosaic_train::train::Checkpoints;
 
@@ -154,6 +155,8 @@ pub struct Opened {
     pub requests: Sender<ViewRequest>,
     /// Scene index of each run, by run id.
     pub runs: Vec<i64>,
+    /// What trains the sweep in the background (with `train`).
+    pub trainer: Option<Arc<Trainer>>,
 }
 
 /// Opens the sweep and returns its scene, with the accuracies of finished
@@ -162,7 +165,7 @@ pub struct Opened {
 /// trains the rest and feeds the scene; without, the store must hold the
 /// sweep already and nothing is written but landscapes asked for.
 pub fn open(p: Population, train: bool) -> Result<Opened> {
-    let (mut store, sweep, data) = if train {
+    let (store, sweep, data) = if train {
         let data = load_dataset(&p.dataset, p.examples, p.seed)?;
         let mut store = Store::open(&p.store)?;
         let sweep = open_or_create_sweep(&mut store, p.sweep.as_deref(), p.space.clone(), &p.dataset, &data, p.n, p.seed)?;
@@ -192,8 +195,15 @@ pub fn open(p: Population, train: bool) -> Result<Opened> {
         embedding = embedding_kind(p.layout);
     }
     let shown = Shown { store: p.store.clone(), sweep: sweep.name.clone(), runs: run_ids.clone(), embedding };
-    let requests = inspect_service::spawn(Some(shown), tx.clone())?;
-    let opened = |scene| Opened { scene, feed: rx.clone(), requests: requests.clone(), runs: run_ids.clone() };
+    // The service answers the view; the trainer, if any, joins it once made.
+    let trainer_slot: Arc<std::sync::OnceLock<Arc<Trainer>>> = Arc::default();
+    let requests = inspect_service::spawn(Some(shown), trainer_slot.clone(), tx.clone())?;
+    let opened = |scene, trainer: Option<Arc<Trainer>>| {
+        if let Some(t) = &trainer {
+            let _ = trainer_slot.set(t.clone());
+        }
+        Opened { scene, feed: rx.clone(), requests: requests.clone(), runs: run_ids.clone(), trainer }
+    };
     scene.diverged = runs.iter().map(|r| r.status == RunStatus::Diverged).collect();
     // Runs not trained yet have no accuracy: they show grey until they do.
     let accuracy = runs.iter().map(|r| r.outcome.as_ref().and_then(|o| o.val_accuracy()).unwrap_or(f64::NAN)).collect();
@@ -205,28 +215,121 @@ pub fn open(p: Population, train: bool) -> Result<Opened> {
         scene.columns.push(MetricColumn { name, values });
     }
     let done = runs.iter().filter(|r| r.status.is_finished()).count();
-    let Some(data) = data.filter(|_| done < runs.len()) else {
-        scene.status = format!("{done} of {} trained · store {}", runs.len(), p.store.display());
-        return Ok(opened(scene));
+    scene.status = format!("{done} of {} trained · store {}", runs.len(), p.store.display());
+    let Some(data) = data else {
+        return Ok(opened(scene, None));
     };
-    let lock = match store.lock_for_training() {
-        Ok(lock) => lock,
-        Err(e) => {
-            scene.status = format!("{done} of {} trained; not training here: {e}", runs.len());
-            return Ok(opened(scene));
+    let trainer = Arc::new(Trainer {
+        store: p.store.clone(),
+        sweep,
+        data,
+        seed: p.seed,
+        layout: p.layout,
+        placed_runs,
+        encoder,
+        title,
+        tx: tx.clone(),
+        cancel: Arc::new(AtomicBool::new(false)),
+        running: Arc::new(AtomicBool::new(false)),
+    });
+    if done < runs.len()
+        && let Err(e) = trainer.start()
+    {
+        scene.status = format!("{done} of {} trained; not training here: {e:#}", runs.len());
+    }
+    trainer.report(false);
+    Ok(opened(scene, Some(trainer)))
+}
+
+/// Trains the explorer's sweep on a background thread; the panel stops and
+/// resumes it. Each start trains the runs left, so nothing is trained twice.
+pub struct Trainer {
+    store: PathBuf,
+    sweep: SweepInfo,
+    data: Dataset,
+    seed: u64,
+    layout: Layout,
+    placed_runs: Vec<(i64, ArchSpec)>,
+    encoder: Encoder,
+    title: String,
+    tx: Sender<SceneUpdate>,
+    cancel: Arc<AtomicBool>,
+    running: Arc<AtomicBool>,
+}
+
+impl Trainer {
+    /// Starts training the runs left, unless it is training already.
+    pub fn start(self: &Arc<Self>) -> Result<()> {
+        if self.running.swap(true, Ordering::SeqCst) {
+            return Ok(());
         }
-    };
-    let total = runs.len();
-    std::thread::Builder::new().name("demo-sweep".into()).spawn(move || {
-        let _training = lock;
-        yield_to_the_view();
-        let splits = split(&data, p.seed, PROBE_SIZE);
+        let opened = Store::open(&self.store).map_err(anyhow::Error::from).and_then(|s| {
+            let lock = s.lock_for_training()?;
+            Ok((s, lock))
+        });
+        let (store, lock) = match opened {
+            Ok(opened) => opened,
+            Err(e) => {
+                self.running.store(false, Ordering::SeqCst);
+                return Err(e);
+            }
+        };
+        self.cancel.store(false, Ordering::SeqCst);
+        let me = self.clone();
+        std::thread::Builder::new().name("demo-sweep".into()).spawn(move || {
+            let _training = lock;
+            yield_to_the_view();
+            me.train(store);
+            me.running.store(false, Ordering::SeqCst);
+            me.report(false);
+        })?;
+        Ok(())
+    }
+
+    /// Asks training to stop; the runs in flight stop and stay pending.
+    pub fn stop(&self) {
+        self.cancel.store(true, Ordering::SeqCst);
+    }
+
+    /// Where training stands.
+    pub fn state(&self) -> TrainingState {
+        match (self.running.load(Ordering::SeqCst), self.cancel.load(Ordering::SeqCst)) {
+            (true, false) => TrainingState::Running,
+            (true, true) => TrainingState::Stopping,
+            (false, _) => {
+                let left = Store::open(&self.store)
+                    .and_then(|s| s.runs(self.sweep.id))
+                    .map(|runs| runs.iter().filter(|r| !r.status.is_finished()).count())
+                    .unwrap_or(0);
+                TrainingState::Idle { left }
+            }
+        }
+    }
+
+    /// The channel the view listens on.
+    pub fn tx(&self) -> &Sender<SceneUpdate> {
+        &self.tx
+    }
+
+    /// Tells the view where training stands (`answers`: in reply to a request).
+    pub fn report(&self, answers: bool) {
+        let _ = self.tx.send(SceneUpdate::Training { state: self.state(), answers });
+    }
+
+    fn train(&self, mut store: Store) {
+        let tx = &self.tx;
+        let total = self.placed_runs.len();
+        let splits = split(&self.data, self.seed, PROBE_SIZE);
         let workers = worker_count(None);
         let options = SweepOptions { workers, checkpoints: Checkpoints::Final, device: Device::Cpu };
-        let (mut finished, mut best) = (done, f64::NAN);
-        let result = run_sweep(&mut store, &sweep, &splits, &options, &AtomicBool::new(false), &mut |event| {
+        let (mut finished, mut best) = (0, f64::NAN);
+        let _ = tx.send(SceneUpdate::Status(format!("training on {workers} cores…")));
+        let result = run_sweep(&mut store, &self.sweep, &splits, &options, &self.cancel, &mut |event| {
             let status = match event {
-                SweepEvent::Plan { pending, .. } => format!("training {pending} networks on {workers} cores…"),
+                SweepEvent::Plan { pending, finished: before } => {
+                    finished = *before;
+                    format!("training {pending} networks on {workers} cores…")
+                }
                 SweepEvent::Finished { run, .. } => {
                     finished += 1;
                     if run.status == RunStatus::Diverged {
@@ -243,21 +346,22 @@ pub fn open(p: Population, train: bool) -> Result<Opened> {
         });
         let last = match result {
             Ok(summary) if summary.stopped.is_some() => format!("training stopped: {}", summary.stopped.unwrap_or_default()),
+            Ok(_) if self.cancel.load(Ordering::SeqCst) => format!("training paused at {finished} of {total}"),
             Ok(_) => format!("{total} networks trained · best {:.1}%", 100.0 * best),
             Err(e) => format!("training stopped: {e}"),
         };
         let _ = tx.send(SceneUpdate::Status(last.clone()));
-        // Embed the new networks: afresh, or (when an embedding exists) beside
-        // it, so the networks already placed stay where they are.
-        if p.layout == Layout::Representation {
+        // Embed the new networks once all are trained: afresh, or (when an
+        // embedding exists) beside it, so the networks already placed stay.
+        if self.layout == Layout::Representation && !self.cancel.load(Ordering::SeqCst) {
             let _ = tx.send(SceneUpdate::Status(format!("{last} · placing them by their hidden representations…")));
             let request = SweepEmbedding { mode: Mode::Representation, config: PhateConfig::default(), probe_points: 250, refit: false };
-            let placed = embed_sweep(&mut store, &p.store, &sweep, &request)
-                .and_then(|_| layout_positions(&store, &sweep, &placed_runs, Layout::Representation, &encoder));
+            let placed = embed_sweep(&mut store, &self.store, &self.sweep, &request)
+                .and_then(|_| layout_positions(&store, &self.sweep, &self.placed_runs, Layout::Representation, &self.encoder));
             match placed {
                 Ok(placed) => {
                     if let Some((positions, note)) = placed {
-                        let _ = tx.send(SceneUpdate::Layout { positions, title: format!("{title}{note}") });
+                        let _ = tx.send(SceneUpdate::Layout { positions, title: format!("{}{note}", self.title) });
                     }
                     let _ = tx.send(SceneUpdate::Status(last));
                 }
@@ -266,6 +370,63 @@ pub fn open(p: Population, train: bool) -> Result<Opened> {
                 }
             }
         }
-    })?;
-    Ok(opened(scene))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::{Duration, Instant};
+
+    fn wait_for(trainer: &Trainer, what: &str, done: impl Fn(TrainingState) -> bool) -> TrainingState {
+        let start = Instant::now();
+        loop {
+            let state = trainer.state();
+            if done(state) {
+                return state;
+            }
+            assert!(start.elapsed() < Duration::from_secs(300), "training never got {what}: {state:?}");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    #[test]
+    fn training_stops_and_resumes_without_losing_or_repeating_a_run() {
+        let dir = std::env::temp_dir().join(format!("mosaic-trainer-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let text = mosaic_core::space::DEMO_SPACE_RON
+            .replace("depth: (min: 1, max: 6)", "depth: (min: 1, max: 2)")
+            .replace("width: (min: 8, max: 256, log: true)", "width: (min: 8, max: 24, log: true)")
+            .replace("epochs: (min: 5, max: 40)", "epochs: (min: 4, max: 6)");
+        let population = Population {
+            store: dir.join("store"),
+            space: Some(SearchSpace::from_ron(&text, "tiny").unwrap()),
+            sweep: None,
+            dataset: "spirals".into(),
+            examples: 300,
+            n: 40,
+            seed: 3,
+            layout: Layout::Design,
+        };
+        let opened = open(population, true).unwrap();
+        let trainer = opened.trainer.expect("a trainer");
+        trainer.stop();
+        let left = match wait_for(&trainer, "to stop", |s| matches!(s, TrainingState::Idle { .. })) {
+            TrainingState::Idle { left } => left,
+            other => unreachable!("{other:?}"),
+        };
+        assert!(left > 0, "stopped straight after starting, yet nothing was left");
+        trainer.start().unwrap();
+        wait_for(&trainer, "to finish", |s| s == TrainingState::Idle { left: 0 });
+        let store = Store::open(&dir.join("store")).unwrap();
+        let runs = store.runs(store.sweeps().unwrap()[0].id).unwrap();
+        assert_eq!(runs.len(), 40, "no run was added or lost");
+        assert!(runs.iter().all(|r| r.status.is_finished()));
+        // The view heard where training stood, ending idle with nothing left.
+        let states: Vec<TrainingState> =
+            opened.feed.try_iter().filter_map(|u| if let SceneUpdate::Training { state, .. } = u { Some(state) } else { None }).collect();
+        assert_eq!(states.last(), Some(&TrainingState::Idle { left: 0 }), "{states:?}");
+        drop(store);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }

@@ -366,6 +366,9 @@ fn population_options(p: &PopulationArgs, panel: bool, store: Option<PathBuf>, t
                 layout,
             };
             let opened = live::open(population, train)?;
+            if let Some(trainer) = &opened.trainer {
+                tracing::info!("background training: {:?}", trainer.state());
+            }
             let index_of = |flag: &str, id: i64| {
                 opened.runs.iter().position(|&r| r == id).with_context(|| {
                     let (lo, hi) = (opened.runs.iter().min().unwrap_or(&0), opened.runs.iter().max().unwrap_or(&0));
@@ -381,7 +384,7 @@ fn population_options(p: &PopulationArgs, panel: bool, store: Option<PathBuf>, t
             // No store: the service still computes what the view asks
             // (correlations), and says why sampled designs have no landscape.
             let (tx, rx) = crossbeam_channel::unbounded();
-            let requests = inspect_service::spawn(None, tx)?;
+            let requests = inspect_service::spawn(None, Default::default(), tx)?;
             let index_of = |flag: &str, n: i64| match usize::try_from(n) {
                 Ok(i) if i < scene.len() => Ok(i),
                 _ => Err(anyhow::anyhow!("--{flag} {n}: the sampled architectures are numbered 0..{}", scene.len())),

@@ -42,6 +42,21 @@ pub enum SceneUpdate {
     Path { from: usize, to: usize, result: Result<PathView, String> },
     /// Each point's cluster (`None`: noise), or why there are none (answers [`ViewRequest::Clusters`]).
     Clusters(Result<Vec<Option<usize>>, String>),
+    /// Where the background training stands; `answers` when it replies to
+    /// a [`ViewRequest::Train`] (it is also sent when training ends).
+    Training { state: TrainingState, answers: bool },
+}
+
+/// Where the background training of the shown sweep stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TrainingState {
+    Running,
+    /// Asked to stop; the runs in flight are finishing their current step.
+    Stopping,
+    /// Not training; `left` runs are still untrained.
+    Idle {
+        left: usize,
+    },
 }
 
 impl SceneUpdate {
@@ -55,6 +70,7 @@ impl SceneUpdate {
                 | SceneUpdate::HyperSurface(_)
                 | SceneUpdate::Path { .. }
                 | SceneUpdate::Clusters(_)
+                | SceneUpdate::Training { answers: true, .. }
         )
     }
 }
@@ -79,7 +95,15 @@ pub enum ViewRequest {
     Path { from: usize, to: usize, steps: usize },
     /// DBSCAN clusters of the points at these places. Answered by one [`SceneUpdate::Clusters`].
     Clusters { positions: Vec<[f32; 3]> },
+    /// Start (`run`) or stop the background training. Answered by one
+    /// [`SceneUpdate::Training`] with `answers` set.
+    Train { run: bool },
 }
+
+/// Where the background training stands, as last told (`None`: nothing
+/// trains in this view).
+#[derive(Resource, Clone, Copy, Debug, Default, PartialEq)]
+pub struct Training(pub Option<TrainingState>);
 
 /// The answer to a request a newer one of its kind replaced (the newer
 /// answer follows).
@@ -118,6 +142,7 @@ impl Plugin for BridgePlugin {
             .init_resource::<Analysis>()
             .init_resource::<ArchPath>()
             .init_resource::<Clusters>()
+            .init_resource::<Training>()
             .add_systems(Update, apply_scene_updates.run_if(resource_exists::<SceneFeed>));
     }
 }
@@ -179,13 +204,15 @@ impl SphereScene {
             | SceneUpdate::Dynamics { .. }
             | SceneUpdate::HyperSurface(_)
             | SceneUpdate::Path { .. }
-            | SceneUpdate::Clusters(_) => {}
+            | SceneUpdate::Clusters(_)
+            | SceneUpdate::Training { .. } => {}
         }
     }
 }
 
 /// Drains everything that arrived since the last frame, touching each
 /// resource (and so rebuilding what draws it) at most once per frame.
+#[allow(clippy::too_many_arguments)] // a Bevy system: one parameter per resource it feeds
 fn apply_scene_updates(
     feed: Res<SceneFeed>,
     mut scene: ResMut<SphereScene>,
@@ -193,6 +220,7 @@ fn apply_scene_updates(
     mut analysis: ResMut<Analysis>,
     mut path: ResMut<ArchPath>,
     mut clusters: ResMut<Clusters>,
+    mut training: ResMut<Training>,
     mut pending: ResMut<Pending>,
 ) {
     let updates: Vec<SceneUpdate> = feed.0.try_iter().collect();
@@ -217,6 +245,7 @@ fn apply_scene_updates(
             SceneUpdate::HyperSurface(result) => analysis.hyper_view = Some(result.clone()),
             SceneUpdate::Path { from, to, result } if path.ends == Some((*from, *to)) => path.result = Some(result.clone()),
             SceneUpdate::Path { .. } => {}
+            SceneUpdate::Training { state, .. } => training.0 = Some(*state),
             SceneUpdate::Clusters(Err(e)) if e == SUPERSEDED => {}
             SceneUpdate::Clusters(result) => match result {
                 Ok(labels) => (clusters.labels, clusters.note) = (labels.clone(), String::new()),

@@ -12,6 +12,7 @@ use bevy_panorbit_camera::PanOrbitCamera;
 use mosaic_core::Colormap;
 
 use crate::analysis::{Analysis, window_body};
+use crate::bridge::{ComputeRequests, Pending, Training, TrainingState, ViewRequest};
 use crate::camera::{AddBookmark, CameraMode, FlySpeed, FlyToSelection, GoToBookmark};
 use crate::clusters::{Clusters, summaries};
 use crate::export::Export;
@@ -96,6 +97,9 @@ struct PanelState<'w> {
     analysis: ResMut<'w, Analysis>,
     path: Res<'w, ArchPath>,
     clusters: ResMut<'w, Clusters>,
+    training: Res<'w, Training>,
+    requests: Option<Res<'w, ComputeRequests>>,
+    pending: ResMut<'w, Pending>,
     messages: PanelMessages<'w>,
 }
 
@@ -119,6 +123,7 @@ fn side_panel(mut contexts: EguiContexts, mut state: PanelState) -> Result {
     let (mut size, mut filters, mut notices) = (state.size.clone(), state.filters.clone(), state.notices.clone());
     let (mut bookmarks, mut mode, mut speed) = (state.bookmarks.clone(), *state.mode, *state.speed);
     let mut panel_action = None;
+    let mut train_request = None;
     let open = |name: &str| state.session.base.panels.iter().any(|p| p == name);
     let mut analysis_open = state.analysis.open;
     let clusters = &*state.clusters;
@@ -135,6 +140,7 @@ fn side_panel(mut contexts: EguiContexts, mut state: PanelState) -> Result {
             if !scene.status.is_empty() {
                 ui.label(egui::RichText::new(&scene.status).color(Color32::from_rgb(150, 200, 255)));
             }
+            train_request = training_controls(ui, state.training.0);
             ui.separator();
 
             let edited = &mut mapping;
@@ -171,7 +177,8 @@ fn side_panel(mut contexts: EguiContexts, mut state: PanelState) -> Result {
             ui.label(counts);
             let cluster_count = clusters.labels.iter().flatten().max().map_or(0, |m| m + 1);
             ui.horizontal(|ui| {
-                ui.checkbox(&mut show_clusters, format!("{cluster_count} clusters (DBSCAN)"));
+                let plural = if cluster_count == 1 { "" } else { "s" };
+                ui.checkbox(&mut show_clusters, format!("{cluster_count} cluster{plural} (DBSCAN)"));
                 if !clusters.note.is_empty() {
                     ui.weak(&clusters.note);
                 }
@@ -237,6 +244,9 @@ fn side_panel(mut contexts: EguiContexts, mut state: PanelState) -> Result {
     }
     if speed != *state.speed {
         *state.speed = speed;
+    }
+    if let (Some(run), Some(requests)) = (train_request, &state.requests) {
+        requests.send(ViewRequest::Train { run }, &mut state.pending);
     }
     let m = &mut state.messages;
     match panel_action {
@@ -425,4 +435,29 @@ fn cluster_labels(
         );
     }
     Ok(())
+}
+
+/// Stop or resume the background training; returns the request, if any.
+fn training_controls(ui: &mut Ui, state: Option<TrainingState>) -> Option<bool> {
+    let mut request = None;
+    match state {
+        Some(TrainingState::Running) => {
+            if ui.button("Stop training").on_hover_text("the runs in flight stop and stay pending; resume any time").clicked() {
+                request = Some(false);
+            }
+        }
+        Some(TrainingState::Stopping) => {
+            ui.horizontal(|ui| {
+                ui.spinner();
+                ui.label("stopping…");
+            });
+        }
+        Some(TrainingState::Idle { left }) if left > 0 => {
+            if ui.button(format!("Resume training ({left} left)")).clicked() {
+                request = Some(true);
+            }
+        }
+        Some(TrainingState::Idle { .. }) | None => {}
+    }
+    request
 }
