@@ -394,7 +394,8 @@ pub fn median_radar(values: &[Vec<f64>]) -> Vec<f64> {
 }
 
 /// The analysis window's body: heatmap and parallel coordinates for the
-/// population; dynamics and radar for the selection.
+/// population; dynamics and radar for the selection. Returns whether the
+/// user asked to save the charts.
 pub fn window_body(
     ui: &mut Ui,
     analysis: &mut Analysis,
@@ -402,12 +403,14 @@ pub fn window_body(
     mapping: &ColorMapping,
     filters: &Filters,
     selection: &Selection,
-) {
+) -> bool {
+    let mut save = false;
     ui.horizontal(|ui| {
         ui.label("Correlation");
         for m in CorrelationMethod::ALL {
             ui.selectable_value(&mut analysis.method, m, m.name());
         }
+        save = ui.button("Save charts as SVG").on_hover_text("correlations, the selection's curves, importance").clicked();
     });
     match &analysis.correlations {
         Some(table) => {
@@ -428,7 +431,7 @@ pub fn window_body(
     ui.separator();
     let Some(index) = selection.selected else {
         ui.weak("Select a network for its training dynamics and complexity radar.");
-        return;
+        return save;
     };
     ui.horizontal(|ui| {
         ui.label("Dynamics");
@@ -441,6 +444,7 @@ pub fn window_body(
         }
     }
     radar_section(ui, scene, index);
+    save
 }
 
 /// The complexity radar of network `index`, if the scene measured it.

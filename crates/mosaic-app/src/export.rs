@@ -8,7 +8,10 @@ use bevy::prelude::*;
 use bevy::render::view::screenshot::{Screenshot, ScreenshotCaptured};
 use bevy_egui::input::EguiWantsInput;
 
+use crate::analysis::Analysis;
 use crate::capture::save_png;
+use crate::charts::{curves_svg, heatmap_svg, importance_svg};
+use crate::inspect::Inspection;
 use crate::scene::{Notices, SphereScene};
 
 /// What to export.
@@ -18,6 +21,8 @@ pub enum Export {
     ViewPng,
     /// Names, sphere coordinates and every column (CSV), and the coordinates (.npy, n x 3).
     Embedding,
+    /// The analysis charts shown (correlations, the selection's curves, importance) as SVG.
+    Charts,
 }
 
 /// Where exports are written.
@@ -80,16 +85,56 @@ fn write_embedding(scene: &SphereScene, dir: &Path) -> Result<String, String> {
     Ok(format!("wrote {} and {}", csv.display(), npy.display()))
 }
 
+/// Writes every chart there is data for; says which.
+fn write_charts(analysis: &Analysis, inspection: &Inspection, dir: &Path) -> Result<String, String> {
+    let mut charts: Vec<(&str, String)> = Vec::new();
+    if let Some(table) = &analysis.correlations {
+        charts.push(("neuromosaic-correlations", heatmap_svg(table)));
+    }
+    if let Some(details) = inspection.details.as_ref().filter(|d| !d.epochs.is_empty()) {
+        let series = |name: &str, color: [u8; 3], f: fn(&mosaic_core::EpochMetrics) -> f64| {
+            (name.to_string(), color, details.epochs.iter().map(|e| [e.epoch as f64, f(e)]).collect::<Vec<_>>())
+        };
+        let (train, val) = ([120, 170, 255], [255, 176, 59]);
+        let loss = [series("train", train, |e| e.train_loss), series("validation", val, |e| e.val_loss)];
+        let accuracy = [series("train", train, |e| e.train_accuracy), series("validation", val, |e| e.val_accuracy)];
+        charts.push(("neuromosaic-loss", curves_svg(&format!("{}: loss by epoch", details.title), &loss)));
+        charts.push(("neuromosaic-accuracy", curves_svg(&format!("{}: accuracy by epoch", details.title), &accuracy)));
+    }
+    if let Some(Ok(view)) = &analysis.hyper_view
+        && !view.importance.is_empty()
+    {
+        charts.push(("neuromosaic-importance", importance_svg(view)));
+    }
+    if charts.is_empty() {
+        return Err("no chart to save yet: open the analysis window (and select a trained network for its curves)".into());
+    }
+    let mut written = Vec::new();
+    for (stem, svg) in charts {
+        let path = fresh_path(dir, stem, "svg");
+        std::fs::write(&path, svg).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        written.push(path.display().to_string());
+    }
+    Ok(format!("wrote {}", written.join(", ")))
+}
+
+#[allow(clippy::too_many_arguments)] // a Bevy system: one parameter per resource it reads
 fn export(
     mut commands: Commands,
     mut requests: MessageReader<Export>,
     dir: Res<ExportDir>,
     scene: Res<SphereScene>,
+    analysis: Res<Analysis>,
+    inspection: Res<Inspection>,
     windows: Query<(), With<bevy::window::PrimaryWindow>>,
     mut notices: ResMut<Notices>,
 ) {
     for request in requests.read() {
         match request {
+            Export::Charts => match write_charts(&analysis, &inspection, &dir.0) {
+                Ok(done) => notices.info = Some(done),
+                Err(e) => notices.errors.push(e),
+            },
             Export::Embedding => match write_embedding(&scene, &dir.0) {
                 Ok(done) => notices.info = Some(done),
                 Err(e) => notices.errors.push(e),
@@ -124,6 +169,44 @@ mod tests {
             ..SphereScene::default()
         };
         assert_eq!(embedding_csv(&scene), "name,x,y,z,\"val accuracy\"\n\"run 1 · Mlp\",1,0,0,0.75\n\"say \"\"hi\"\"\",0,0.5,-0.5,\n");
+    }
+
+    #[test]
+    fn charts_are_written_for_what_there_is_data_for() {
+        use crate::analysis::{CorrelationMethod, CorrelationTable};
+        use crate::inspect::NetworkDetails;
+        let dir = std::env::temp_dir().join(format!("mosaic-charts-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut analysis = Analysis::default();
+        let inspection = Inspection::default();
+        let err = write_charts(&analysis, &inspection, &dir).unwrap_err();
+        assert!(err.contains("no chart"), "{err}");
+        analysis.correlations = Some(CorrelationTable {
+            method: CorrelationMethod::Pearson,
+            names: vec!["a".into()],
+            r: vec![vec![1.0]],
+            p: vec![vec![0.0]],
+            note: String::new(),
+        });
+        let epoch = mosaic_core::EpochMetrics {
+            epoch: 1,
+            train_loss: 0.7,
+            train_accuracy: 0.5,
+            val_loss: 0.8,
+            val_accuracy: 0.4,
+            grad_norm: 1.0,
+            weight_norm: 1.0,
+            learning_rate: 1e-3,
+            seconds: 0.1,
+        };
+        let details = NetworkDetails { title: "run 1".into(), facts: vec![], epochs: vec![epoch] };
+        let inspection = Inspection { index: Some(0), details: Some(details), ..Inspection::default() };
+        let done = write_charts(&analysis, &inspection, &dir).unwrap();
+        for stem in ["neuromosaic-correlations-1.svg", "neuromosaic-loss-1.svg", "neuromosaic-accuracy-1.svg"] {
+            assert!(done.contains(stem), "{done}");
+            assert!(std::fs::read_to_string(dir.join(stem)).unwrap().starts_with("<svg"));
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

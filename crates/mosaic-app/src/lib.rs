@@ -7,6 +7,7 @@ pub mod bench;
 pub mod bridge;
 pub mod camera;
 pub mod capture;
+pub mod charts;
 pub mod checks;
 pub mod clusters;
 pub mod export;

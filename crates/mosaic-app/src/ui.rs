@@ -349,6 +349,7 @@ fn analysis_window(
     mapping: Res<ColorMapping>,
     filters: Res<Filters>,
     selection: Res<Selection>,
+    mut export: MessageWriter<Export>,
 ) -> Result {
     if !analysis.open {
         return Ok(());
@@ -364,7 +365,11 @@ fn analysis_window(
         .default_height(height)
         .max_height(height)
         .vscroll(true)
-        .show(ctx, |ui| window_body(ui, &mut edited, &scene, &mapping, &filters, &selection));
+        .show(ctx, |ui| {
+            if window_body(ui, &mut edited, &scene, &mapping, &filters, &selection) {
+                export.write(Export::Charts);
+            }
+        });
     edited.open &= open;
     if edited != *analysis {
         *analysis = edited;
