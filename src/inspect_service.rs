@@ -42,10 +42,27 @@ pub struct Shown {
 pub type TrainerSlot = Arc<OnceLock<Arc<Trainer>>>;
 
 /// Starts the service (`shown`: the store behind the scene, if any;
-/// `trainer`: what trains it); answers go to `answers`.
+/// `trainer`: what trains it); answers go to `answers`. Two workers share
+/// the requests: one computes landscapes (seconds to minutes, when a run
+/// must be replayed), the other everything else, so a correlation or a
+/// cluster never waits behind a landscape.
 pub fn spawn(shown: Option<Shown>, trainer: TrainerSlot, answers: Sender<SceneUpdate>) -> Result<Sender<ViewRequest>> {
-    let (tx, rx) = unbounded();
-    std::thread::Builder::new().name("inspect".into()).spawn(move || serve(shown.as_ref(), &trainer, &rx, &answers))?;
+    let (tx, rx) = unbounded::<ViewRequest>();
+    let (slow_tx, slow_rx) = unbounded();
+    let (quick_tx, quick_rx) = unbounded();
+    let (slow_shown, slow_trainer, slow_answers) = (shown.clone(), trainer.clone(), answers.clone());
+    std::thread::Builder::new()
+        .name("inspect-landscapes".into())
+        .spawn(move || serve(slow_shown.as_ref(), &slow_trainer, &slow_rx, &slow_answers))?;
+    std::thread::Builder::new().name("inspect".into()).spawn(move || serve(shown.as_ref(), &trainer, &quick_rx, &answers))?;
+    std::thread::Builder::new().name("inspect-router".into()).spawn(move || {
+        for request in rx {
+            let worker = if matches!(request, ViewRequest::Inspect { .. }) { &slow_tx } else { &quick_tx };
+            if worker.send(request).is_err() {
+                return;
+            }
+        }
+    })?;
     Ok(tx)
 }
 
