@@ -7,6 +7,7 @@ mod inspect_service;
 mod landscape_cmd;
 mod live;
 mod path_cmd;
+mod record_cmd;
 mod sweep_cmd;
 
 use std::path::{Path, PathBuf};
@@ -45,6 +46,8 @@ enum Command {
     Path(path_cmd::PathArgs),
     /// The loss surface around a trained network (a store's run or a PyTorch MLP), .npy + JSON out.
     Landscape(landscape_cmd::LandscapeArgs),
+    /// Render a tour (camera path and actions, RON) offline to MP4 or PNG frames.
+    Record(record_cmd::RecordArgs),
     /// Benchmarks (see benches/ for the scripts that compare with reference tools).
     #[command(subcommand)]
     Bench(BenchCommand),
@@ -268,9 +271,17 @@ fn run(cli: Cli) -> Result<()> {
         Command::Embed(args) => embed_cmd::embed(args),
         Command::Path(args) => path_cmd::path(args),
         Command::Landscape(args) => landscape_cmd::landscape(args),
+        Command::Record(args) => record_cmd::run(args),
         Command::Bench(BenchCommand::Train(args)) => bench_cmd::bench_train(args),
         Command::Bench(BenchCommand::Explorer(args)) => bench_cmd::bench_explorer(args),
     }
+}
+
+/// The scene a recording shows: as a snapshot would (a store must open), never training.
+fn explorer_options_for_recording(p: &PopulationArgs) -> Result<ExplorerOptions> {
+    let session = open_session(p);
+    let store = p.store.clone().or_else(|| session.store());
+    explorer_options(p, false, store, false, session, false)
 }
 
 /// The session to restore, where saving writes it, and what went wrong reading it.

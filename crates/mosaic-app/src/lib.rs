@@ -17,12 +17,14 @@ pub mod inspector;
 pub mod landscape_view;
 pub mod lines;
 pub mod panels;
+pub mod record;
 pub mod path_view;
 pub mod points;
 pub mod scene;
 pub mod selection;
 pub mod session;
 pub mod sphere_view;
+pub mod tour;
 pub mod ui;
 
 use std::sync::Arc;
