@@ -96,3 +96,26 @@ fn malformed_tours_are_named_with_line_and_field() {
     }
     assert!(!dir.join("x.mp4").exists(), "nothing is written for a bad tour");
 }
+
+#[test]
+fn the_timeline_shows_a_loaded_tour_and_names_a_broken_one() {
+    let dir = scratch_dir("record_timeline");
+    let tour = write_tour(&dir, TOUR);
+    let text_in_panel = |session: &str, name: &str| {
+        let path = dir.join(format!("{name}.ron"));
+        std::fs::write(&path, session).unwrap();
+        let png = dir.join(format!("{name}.png"));
+        run_ok(mosaic().args(["snapshot", "--width", "1280", "--height", "1000", "--session"]).arg(&path).arg("--out").arg(&png));
+        let img = load(&png);
+        let light = common::count_color(&img, 0, 0, mosaic_core::theme::PANEL_WIDTH as u32, img.height(), [210, 210, 210], 45);
+        let errors = common::count_color(&img, 0, 0, mosaic_core::theme::PANEL_WIDTH as u32, img.height(), [255, 110, 90], 30);
+        (light, errors)
+    };
+    let (closed, _) = text_in_panel("()", "closed");
+    let (open, errors) = text_in_panel(&format!("(panels: [\"tour\"], tour: {:?})", tour.display().to_string()), "open");
+    assert!(open > closed * 5 / 4, "the timeline adds little: {open} light pixels against {closed}");
+    assert!(errors < 20, "a good tour raised an error ({errors} px)");
+    let broken = write_tour(&dir, &TOUR.replace("duration: 1.5,\n", ""));
+    let (_, errors) = text_in_panel(&format!("(panels: [\"tour\"], tour: {:?})", broken.display().to_string()), "broken");
+    assert!(errors > 60, "a broken tour is not reported in the panel ({errors} px)");
+}

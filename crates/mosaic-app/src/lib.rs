@@ -17,14 +17,15 @@ pub mod inspector;
 pub mod landscape_view;
 pub mod lines;
 pub mod panels;
-pub mod record;
 pub mod path_view;
 pub mod points;
+pub mod record;
 pub mod scene;
 pub mod selection;
 pub mod session;
 pub mod sphere_view;
 pub mod tour;
+pub mod tour_editor;
 pub mod ui;
 
 use std::sync::Arc;
@@ -149,6 +150,7 @@ impl Plugin for ExplorerPlugin {
                 hyper_view::HyperViewPlugin,
                 path_view::PathViewPlugin,
                 clusters::ClustersPlugin,
+                tour_editor::TourEditorPlugin,
             ));
         if self.options.panel {
             // The panel gets its own camera (see `ui::ui_camera`), spawned by each mode.

@@ -16,6 +16,7 @@ use crate::analysis::{Analysis, HyperChoice};
 use crate::landscape_view::LandscapeSettings;
 use crate::scene::{ColorMapping, Filters, Notices, SizeMapping, SphereScene};
 use crate::selection::Selection;
+use crate::tour_editor::TourDraft;
 
 /// A viewpoint: orbit angles and distance around a focus point.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
@@ -93,9 +94,11 @@ pub struct Session {
     pub camera: Option<SavedPose>,
     pub bookmarks: Vec<Bookmark>,
     pub landscape: SavedLandscape,
-    /// Panel sections open at start: "filters", "views", "export", "analysis".
+    /// Panel sections open at start: "filters", "views", "tour", "export", "analysis".
     pub panels: Vec<String>,
     pub hyper: Option<SavedHyper>,
+    /// The tour file being written (loaded into the timeline at start).
+    pub tour: Option<String>,
 }
 
 impl Session {
@@ -186,9 +189,16 @@ fn restore_view(
     mut selection: ResMut<Selection>,
     mut settings: ResMut<LandscapeSettings>,
     mut analysis: ResMut<Analysis>,
+    mut draft: ResMut<TourDraft>,
     mut notices: ResMut<Notices>,
 ) {
     let s = &file.base;
+    if let Some(path) = &s.tour {
+        draft.path = path.clone();
+        if let Err(e) = draft.load() {
+            notices.errors.push(e);
+        }
+    }
     analysis.open = s.panels.iter().any(|p| p == "analysis");
     let column = |name: &str, what: &str, notices: &mut Notices| {
         let found = scene.column_index(name);
@@ -254,6 +264,7 @@ fn save_session(
     settings: Res<LandscapeSettings>,
     bookmarks: Res<Bookmarks>,
     analysis: Res<Analysis>,
+    draft: Res<TourDraft>,
     cameras: Query<(&Transform, Option<&PanOrbitCamera>), With<Camera3d>>,
     mut notices: ResMut<Notices>,
 ) {
@@ -282,6 +293,7 @@ fn save_session(
             }
             _ => None,
         },
+        tour: Some(draft.path.clone()).filter(|p| std::path::Path::new(p).is_file()),
         ..file.base.clone()
     };
     match session.save(path) {

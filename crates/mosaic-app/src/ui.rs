@@ -25,6 +25,7 @@ use crate::scene::{ColorMapping, SphereScene};
 use crate::scene::{Filters, Notices, SizeMapping};
 use crate::selection::{Hovered, Neighbours, Selection};
 use crate::session::{Bookmarks, SaveSession, SessionFile};
+use crate::tour_editor::{Preview, TourDraft, timeline};
 
 pub use mosaic_core::theme::PANEL_WIDTH;
 
@@ -100,6 +101,7 @@ struct PanelState<'w> {
     training: Res<'w, Training>,
     requests: Option<Res<'w, ComputeRequests>>,
     pending: ResMut<'w, Pending>,
+    draft: ResMut<'w, TourDraft>,
     messages: PanelMessages<'w>,
 }
 
@@ -111,6 +113,7 @@ struct PanelMessages<'w> {
     go_to: MessageWriter<'w, GoToBookmark>,
     save: MessageWriter<'w, SaveSession>,
     export: MessageWriter<'w, Export>,
+    preview: MessageWriter<'w, Preview>,
 }
 
 fn side_panel(mut contexts: EguiContexts, mut state: PanelState) -> Result {
@@ -124,6 +127,8 @@ fn side_panel(mut contexts: EguiContexts, mut state: PanelState) -> Result {
     let (mut bookmarks, mut mode, mut speed) = (state.bookmarks.clone(), *state.mode, *state.speed);
     let mut panel_action = None;
     let mut train_request = None;
+    let mut draft = state.draft.clone();
+    let mut preview = false;
     let open = |name: &str| state.session.base.panels.iter().any(|p| p == name);
     let mut analysis_open = state.analysis.open;
     let clusters = &*state.clusters;
@@ -205,13 +210,22 @@ fn side_panel(mut contexts: EguiContexts, mut state: PanelState) -> Result {
                 }
                 panel_action = panel_action.take().or(panels::views(ui, &mut bookmarks));
             });
+            egui::CollapsingHeader::new("Tour (video)").id_salt("tour").default_open(open("tour")).show(ui, |ui| {
+                preview = timeline(ui, &mut draft, &mut notices);
+            });
             egui::CollapsingHeader::new("Export and session").id_salt("export").default_open(open("export")).show(ui, |ui| {
                 panel_action = panel_action.take().or(panels::export(ui));
             });
             ui.add_space(8.0);
-            ui.weak("Click: select · drag: orbit · right-drag: pan · wheel: zoom · F: fly to selection · Esc: clear · Tab: free flight · B: save view · P: PNG · Ctrl+S: save session");
+            ui.weak("Click: select · drag: orbit · right-drag: pan · wheel: zoom · F: fly to selection · Esc: clear · Tab: free flight · B: save view · K: tour keyframe · P: PNG · Ctrl+S: save session");
         });
     });
+    if draft != *state.draft {
+        *state.draft = draft;
+    }
+    if preview {
+        state.messages.preview.write(Preview);
+    }
     if show_clusters != state.clusters.show {
         state.clusters.show = show_clusters;
     }
