@@ -54,6 +54,8 @@ fn default_fov() -> f32 {
 pub enum Action {
     /// Select a network by its name on the sphere (opens its landscape when it has one).
     Select(String),
+    /// Select a network and open its loss landscape beside the sphere (the same as `Select`, said plainly).
+    OpenLandscape(String),
     /// Clear the selection.
     Deselect,
     /// Colour the points by this column.
@@ -246,7 +248,7 @@ impl Tour {
         for cue in self.actions.iter().filter(|c| c.time <= time) {
             let since = time - cue.time;
             match &cue.action {
-                Action::Select(name) => m.select = Some(Some(name.clone())),
+                Action::Select(name) | Action::OpenLandscape(name) => m.select = Some(Some(name.clone())),
                 Action::Deselect => m.select = Some(None),
                 Action::ColorBy(name) => m.color_by = Some(name.clone()),
                 Action::Caption(text) => m.caption = Some(text.clone()),
@@ -326,6 +328,12 @@ mod tests {
         assert_eq!(tour.moment(1.0).caption.as_deref(), Some("Hello"));
         let late = tour.moment(2.5);
         assert_eq!((late.caption, late.fade), (None, 0.5));
+    }
+
+    #[test]
+    fn the_shipped_demo_tour_is_valid() {
+        let tour = Tour::from_ron(include_str!("../../../scenes/tour.ron"), "scenes/tour.ron").unwrap();
+        assert_eq!((tour.output.width, tour.output.height, tour.frames()), (1920, 1080, 360));
     }
 
     #[test]
