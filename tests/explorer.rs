@@ -5,7 +5,9 @@
 
 mod common;
 
-use common::{LandscapeShot, Manifest, color_near, count_color, load, mosaic, read_manifest, run_ok, scratch_dir, tiny_space, trained_run};
+use common::{
+    LandscapeShot, Manifest, color_near, count_color, load, mosaic, read_manifest, run_ok, scratch_dir, snapshot, tiny_space, trained_run,
+};
 use mosaic_core::Colormap;
 use mosaic_core::theme::PANEL_WIDTH;
 
@@ -77,14 +79,10 @@ fn a_selected_network_shows_its_neighbours_details_and_landscape_with_its_path()
     // The run kept only its final weights: the explorer replays it to
     // record its path, computes the surface, and keeps both in the run's folder.
     run_ok(
-        mosaic()
-            .args(["snapshot", "--layout", "design", "--width", "1280", "--height", "720", "--select", &done.id.to_string()])
+        snapshot(&png, &json)
+            .args(["--layout", "design", "--width", "1280", "--height", "720", "--select", &done.id.to_string()])
             .arg("--store")
-            .arg(&store)
-            .arg("--out")
-            .arg(&png)
-            .arg("--manifest")
-            .arg(&json),
+            .arg(&store),
     );
     let img = load(&png);
     let m = read_manifest(&json);
@@ -112,9 +110,7 @@ fn a_selected_network_shows_its_neighbours_details_and_landscape_with_its_path()
 fn a_sampled_design_selects_without_a_landscape_and_bad_selections_are_named() {
     let dir = scratch_dir("explorer_design_select");
     let (png, json) = (dir.join("design.png"), dir.join("design.json"));
-    run_ok(
-        mosaic().args(["snapshot", "--width", "960", "--height", "540", "--select", "17", "--out"]).arg(&png).arg("--manifest").arg(&json),
-    );
+    run_ok(snapshot(&png, &json).args(["--width", "960", "--height", "540", "--select", "17"]));
     let img = load(&png);
     let m = read_manifest(&json);
     assert_eq!(m.selected, Some(17));
@@ -173,13 +169,9 @@ fn runs_that_diverged_wear_a_red_ring() {
     run_ok(mosaic().args(["sweep", "--examples", "200", "--n", "4", "--store"]).arg(&store).arg("--space").arg(&space));
     let (png, json) = (dir.join("diverged.png"), dir.join("diverged.json"));
     run_ok(
-        mosaic()
-            .args(["snapshot", "--layout", "design", "--color-by", "depth", "--width", "960", "--height", "540", "--store"])
-            .arg(&store)
-            .arg("--out")
-            .arg(&png)
-            .arg("--manifest")
-            .arg(&json),
+        snapshot(&png, &json)
+            .args(["--layout", "design", "--color-by", "depth", "--width", "960", "--height", "540", "--store"])
+            .arg(&store),
     );
     let img = load(&png);
     let m = read_manifest(&json);
@@ -196,15 +188,7 @@ fn a_hyper_parameter_surface_stands_beside_the_sphere_with_its_runs() {
     let session = dir.join("hyper.ron");
     std::fs::write(&session, "(hyper: (x: \"width\", y: \"depth\", target: \"log10 parameters\", show: true))").unwrap();
     let (png, json) = (dir.join("hyper.png"), dir.join("hyper.json"));
-    run_ok(
-        mosaic()
-            .args(["snapshot", "--width", "1280", "--height", "720", "--session"])
-            .arg(&session)
-            .arg("--out")
-            .arg(&png)
-            .arg("--manifest")
-            .arg(&json),
-    );
+    run_ok(snapshot(&png, &json).args(["--width", "1280", "--height", "720", "--session"]).arg(&session));
     let img = load(&png);
     let m = read_manifest(&json);
     let shot = m.hyper.as_ref().expect("the surface is in the world");
@@ -228,15 +212,7 @@ fn the_path_between_two_networks_is_drawn_on_the_sphere() {
     let runs = db.runs(db.sweeps().unwrap()[0].id).unwrap();
     let (a, b) = (runs[0].id.to_string(), runs[runs.len() - 1].id.to_string());
     let (png, json) = (dir.join("path.png"), dir.join("path.json"));
-    run_ok(
-        mosaic()
-            .args(["snapshot", "--width", "960", "--height", "1200", "--select", &a, "--path-to", &b, "--store"])
-            .arg(&store)
-            .arg("--out")
-            .arg(&png)
-            .arg("--manifest")
-            .arg(&json),
-    );
+    run_ok(snapshot(&png, &json).args(["--width", "960", "--height", "1200", "--select", &a, "--path-to", &b, "--store"]).arg(&store));
     let img = load(&png);
     let m = read_manifest(&json);
     assert_eq!(m.path.len(), 9, "8 steps: 9 architectures");
@@ -267,15 +243,7 @@ fn clusters_wear_halos_and_labels() {
         .replace("epochs: (min: 5, max: 40)", "epochs: (min: 10, max: 10)");
     std::fs::write(&space, text).unwrap();
     let (png, json) = (dir.join("clusters.png"), dir.join("clusters.json"));
-    run_ok(
-        mosaic()
-            .args(["snapshot", "--width", "1280", "--height", "720", "--points", "60", "--space"])
-            .arg(&space)
-            .arg("--out")
-            .arg(&png)
-            .arg("--manifest")
-            .arg(&json),
-    );
+    run_ok(snapshot(&png, &json).args(["--width", "1280", "--height", "720", "--points", "60", "--space"]).arg(&space));
     let img = load(&png);
     let m = read_manifest(&json);
     assert!(m.clusters.len() >= 2, "DBSCAN found {} clusters among 12 distinct architectures", m.clusters.len());

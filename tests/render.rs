@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{Manifest, color_distance, color_near, count_color, load, mosaic, read_manifest, run_ok, scratch_dir};
+use common::{Manifest, color_distance, color_near, count_color, load, mosaic, read_manifest, run_ok, scratch_dir, snapshot};
 use mosaic_core::Colormap;
 use mosaic_core::theme::{BACKGROUND, PANEL_WIDTH};
 use std::process::Command;
@@ -91,7 +91,7 @@ fn distinct_colors(img: &image::RgbImage) -> usize {
 fn offscreen_snapshot_shows_the_coloured_sphere_and_panel() {
     let dir = scratch_dir("snapshot_default");
     let (png, json) = (dir.join("view.png"), dir.join("view.json"));
-    run_ok(mosaic().args(["snapshot", "--width", "1280", "--height", "720", "--out"]).arg(&png).arg("--manifest").arg(&json));
+    run_ok(snapshot(&png, &json).args(["--width", "1280", "--height", "720"]));
     let img = load(&png);
     let manifest = read_manifest(&json);
     assert_eq!((img.width(), img.height()), (1280, 720));

@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{color_near, count_color, load, mosaic, read_manifest, run_ok, scratch_dir};
+use common::{color_near, count_color, load, mosaic, read_manifest, run_ok, scratch_dir, snapshot};
 use mosaic_core::Colormap;
 use mosaic_core::theme::PANEL_WIDTH;
 
@@ -21,7 +21,7 @@ fn extent(m: &common::Manifest) -> f32 {
 fn a_session_restores_mapping_filters_selection_and_camera() {
     let dir = scratch_dir("session_restore");
     let (png, json) = (dir.join("plain.png"), dir.join("plain.json"));
-    run_ok(mosaic().args(["snapshot", "--width", "960", "--height", "540", "--out"]).arg(&png).arg("--manifest").arg(&json));
+    run_ok(snapshot(&png, &json).args(["--width", "960", "--height", "540"]));
     let plain = read_manifest(&json);
     let label = plain.point(17).label.clone();
 
@@ -35,15 +35,7 @@ fn a_session_restores_mapping_filters_selection_and_camera() {
     )
     .unwrap();
     let (png, json) = (dir.join("restored.png"), dir.join("restored.json"));
-    run_ok(
-        mosaic()
-            .args(["snapshot", "--width", "960", "--height", "540", "--session"])
-            .arg(&session)
-            .arg("--out")
-            .arg(&png)
-            .arg("--manifest")
-            .arg(&json),
-    );
+    run_ok(snapshot(&png, &json).args(["--width", "960", "--height", "540", "--session"]).arg(&session));
     let img = load(&png);
     let m = read_manifest(&json);
     assert_eq!(m.selected, Some(17), "the session's selection, found by name");
@@ -89,15 +81,7 @@ fn a_broken_session_or_store_is_reported_in_the_app_which_keeps_running() {
     std::fs::write(bad_store.join("mosaic.sqlite"), b"this is not SQLite").unwrap();
     std::fs::write(&session, format!("(store: Some({:?}))", bad_store.display().to_string())).unwrap();
     let (png, json) = (dir.join("bad-store.png"), dir.join("bad-store.json"));
-    let out = mosaic()
-        .args(["snapshot", "--width", "960", "--height", "540", "--session"])
-        .arg(&session)
-        .arg("--out")
-        .arg(&png)
-        .arg("--manifest")
-        .arg(&json)
-        .output()
-        .unwrap();
+    let out = snapshot(&png, &json).args(["--width", "960", "--height", "540", "--session"]).arg(&session).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let img = load(&png);
     let errors = count_color(&img, 0, 0, PANEL_WIDTH as u32, img.height(), ERROR_TEXT, 30);

@@ -15,6 +15,13 @@ pub fn mosaic() -> Command {
     cmd
 }
 
+/// `mosaic snapshot --out PNG --manifest JSON`: add the view's options to it.
+pub fn snapshot(png: &Path, json: &Path) -> Command {
+    let mut cmd = mosaic();
+    cmd.arg("snapshot").arg("--out").arg(png).arg("--manifest").arg(json);
+    cmd
+}
+
 /// A fresh folder under the target directory for one test's files.
 pub fn scratch_dir(name: &str) -> PathBuf {
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
