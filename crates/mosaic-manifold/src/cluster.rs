@@ -10,10 +10,15 @@ fn dist2(a: &[f64; 3], b: &[f64; 3]) -> f64 {
 /// `points`, by index), nearest first; ties by index.
 pub fn k_nearest(points: &[[f64; 3]], query: usize, k: usize) -> Vec<usize> {
     let q = points[query];
-    let mut order: Vec<usize> = (0..points.len()).filter(|&i| i != query).collect();
-    order.sort_by(|&a, &b| dist2(&points[a], &q).total_cmp(&dist2(&points[b], &q)).then(a.cmp(&b)));
-    order.truncate(k);
-    order
+    let mut order: Vec<(f64, usize)> = (0..points.len()).filter(|&i| i != query).map(|i| (dist2(&points[i], &q), i)).collect();
+    let by_distance = |a: &(f64, usize), b: &(f64, usize)| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1));
+    // Partition around the k-th first (linear), then sort only the k nearest.
+    if k < order.len() {
+        order.select_nth_unstable_by(k, by_distance);
+        order.truncate(k);
+    }
+    order.sort_by(by_distance);
+    order.into_iter().map(|(_, i)| i).collect()
 }
 
 /// Every point within `radius` of `center` (inclusive), by index.
