@@ -1,0 +1,178 @@
+//! The tabular benchmark: a large sweep of the built-in tasks stored as a
+//! table of spec -> final validation accuracy, so search strategies can be
+//! compared over many seeds without training anything. A strategy picks
+//! from the table's specs it has not tried; "evaluating" one reads its value.
+
+use std::sync::Arc;
+
+use mosaic_core::{ArchSpec, Encoder, SearchSpace};
+use rand::seq::SliceRandom;
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
+
+use crate::acquisition::{Acquisition, select_batch};
+use crate::gp::{Gp, Layout};
+use crate::model::Model;
+use crate::tpe::{DEFAULT_GAMMA, Tpe};
+use crate::transfer::{PastTask, Prior, TaskFeatures};
+use crate::SearchError;
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Table {
+    /// How the table was made (the commands), for the record.
+    pub source: String,
+    /// The search space, as RON.
+    pub space: String,
+    pub specs: Vec<ArchSpec>,
+    pub tasks: Vec<TableTask>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct TableTask {
+    pub name: String,
+    pub features: TaskFeatures,
+    /// Final validation accuracy of each spec; `None` where the run diverged or failed.
+    pub values: Vec<Option<f64>>,
+}
+
+/// A search strategy under test.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Method {
+    Random,
+    GpEi,
+    /// GP + EI with a prior from another task of the table (its index).
+    GpEiTransfer { from: usize },
+    Tpe,
+}
+
+impl Method {
+    pub fn name(self, table: &Table) -> String {
+        match self {
+            Method::Random => "random".into(),
+            Method::GpEi => "gp-ei".into(),
+            Method::GpEiTransfer { from } => format!("gp-ei+transfer({})", table.tasks[from].name),
+            Method::Tpe => "tpe (ours)".into(),
+        }
+    }
+}
+
+/// Random picks before a model takes over (none with a transfer prior: it ranks from the start).
+pub const INITIAL_RANDOM: usize = 5;
+/// Runs of the source task the transfer prior learns from (a past search of that size).
+pub const PAST_RUNS: usize = 150;
+
+impl Table {
+    pub fn from_json(text: &str) -> Result<Table, SearchError> {
+        let table: Table = serde_json::from_str(text).map_err(|e| SearchError::Invalid(format!("malformed benchmark table: {e}")))?;
+        let n = table.specs.len();
+        if let Some(t) = table.tasks.iter().find(|t| t.values.len() != n) {
+            return Err(SearchError::Invalid(format!("task `{}` has {} values for {n} specs", t.name, t.values.len())));
+        }
+        table.search_space()?;
+        Ok(table)
+    }
+
+    pub fn search_space(&self) -> Result<SearchSpace, SearchError> {
+        SearchSpace::from_ron(&self.space, "benchmark table").map_err(|e| SearchError::Invalid(e.to_string()))
+    }
+
+    pub fn task(&self, name: &str) -> Result<usize, SearchError> {
+        self.tasks.iter().position(|t| t.name == name).ok_or_else(|| {
+            let names: Vec<&str> = self.tasks.iter().map(|t| t.name.as_str()).collect();
+            SearchError::Invalid(format!("the table has no task `{name}` (it has {})", names.join(", ")))
+        })
+    }
+
+    /// The best value after each of `budget` evaluations on task `target`
+    /// (NaN until the first run with a value).
+    pub fn run(&self, target: usize, method: Method, budget: usize, seed: u64) -> Result<Vec<f64>, SearchError> {
+        let encoder = Encoder::new(self.search_space()?);
+        let layout = Layout::of(&encoder);
+        let pool: Vec<Vec<f64>> = self.specs.iter().map(|s| encoder.encode(s)).collect();
+        let values: Vec<f64> = self.tasks[target].values.iter().map(|v| v.unwrap_or(f64::NAN)).collect();
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        let mut order: Vec<usize> = (0..pool.len()).collect();
+        order.shuffle(&mut rng);
+        let prior = match method {
+            Method::GpEiTransfer { from } => self.prior(&layout, &pool, target, from, seed)?,
+            _ => None,
+        };
+        let initial = if prior.is_some() { 0 } else { INITIAL_RANDOM };
+        let mut tried = vec![false; pool.len()];
+        let mut taken: Vec<usize> = Vec::new();
+        let mut curve = Vec::with_capacity(budget);
+        let mut best = f64::NAN;
+        for step in 0..budget.min(pool.len()) {
+            let next = if method == Method::Random || step < initial {
+                *order.iter().find(|&&i| !tried[i]).expect("the pool is larger than the step")
+            } else {
+                let learnt: Vec<usize> = taken.iter().copied().filter(|&i| values[i].is_finite()).collect();
+                let x: Vec<Vec<f64>> = learnt.iter().map(|&i| pool[i].clone()).collect();
+                let y: Vec<f64> = learnt.iter().map(|&i| values[i]).collect();
+                let open: Vec<usize> = (0..pool.len()).filter(|&i| !tried[i]).collect();
+                let candidates: Vec<Vec<f64>> = open.iter().map(|&i| pool[i].clone()).collect();
+                match method {
+                    Method::Tpe => match Tpe::fit(&layout, &x, &y, DEFAULT_GAMMA) {
+                        Some(tpe) => open[(0..open.len()).max_by(|&a, &b| tpe.score(&candidates[a]).total_cmp(&tpe.score(&candidates[b]))).unwrap()],
+                        None => *order.iter().find(|&&i| !tried[i]).unwrap(),
+                    },
+                    _ if x.is_empty() && prior.is_none() => *order.iter().find(|&&i| !tried[i]).unwrap(),
+                    _ => {
+                        let model = Model::fit(&layout, &x, &y, prior.clone(), seed ^ step as u64)?;
+                        let incumbent = y.iter().copied().reduce(f64::max);
+                        let pick = select_batch(&model, &candidates, incumbent, Acquisition::default(), 1)?;
+                        open[pick[0].index]
+                    }
+                }
+            };
+            tried[next] = true;
+            taken.push(next);
+            if values[next].is_finite() && !(values[next] <= best) {
+                best = values[next];
+            }
+            curve.push(best);
+        }
+        Ok(curve)
+    }
+
+    /// The transfer prior for `target` from `PAST_RUNS` random runs of task `from`.
+    fn prior(&self, layout: &Layout, pool: &[Vec<f64>], target: usize, from: usize, seed: u64) -> Result<Option<Arc<Prior>>, SearchError> {
+        let past = &self.tasks[from];
+        let mut rng = ChaCha8Rng::seed_from_u64(seed.wrapping_add(0x5eed));
+        let mut ids: Vec<usize> = (0..pool.len()).filter(|&i| past.values[i].is_some_and(f64::is_finite)).collect();
+        ids.shuffle(&mut rng);
+        ids.truncate(PAST_RUNS);
+        let x: Vec<Vec<f64>> = ids.iter().map(|&i| pool[i].clone()).collect();
+        let y: Vec<f64> = ids.iter().map(|&i| past.values[i].unwrap()).collect();
+        let surrogate = Gp::fit(layout, &x, &y, seed)?;
+        let task = PastTask { name: past.name.clone(), features: past.features.clone(), surrogate };
+        Ok(Prior::new(&self.tasks[target].features, vec![task]).map(Arc::new))
+    }
+}
+
+/// Evaluations each seed's curve needs to reach `goal` (`None`: never within the budget).
+pub fn evaluations_to_reach(curve: &[f64], goal: f64) -> Option<usize> {
+    curve.iter().position(|&v| v >= goal).map(|i| i + 1)
+}
+
+/// The median of the values, `None` counted as worse than any number.
+pub fn median_evaluations(counts: &[Option<usize>]) -> Option<usize> {
+    let mut sorted: Vec<usize> = counts.iter().map(|c| c.unwrap_or(usize::MAX)).collect();
+    sorted.sort_unstable();
+    let m = *sorted.get(sorted.len().saturating_sub(1) / 2)?;
+    (m != usize::MAX).then_some(m)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn medians_count_misses_as_worst() {
+        assert_eq!(median_evaluations(&[Some(3), Some(9), None]), Some(9));
+        assert_eq!(median_evaluations(&[Some(3), None, None]), None);
+        assert_eq!(evaluations_to_reach(&[f64::NAN, 0.5, 0.9], 0.8), Some(3));
+        assert_eq!(evaluations_to_reach(&[0.5], 0.8), None);
+    }
+}
