@@ -51,7 +51,22 @@ pub struct SweepInfo {
     pub data: String,
     pub seed: u64,
     pub space: SearchSpace,
+    /// Runs of the plan (runs added from suggestions are not counted).
     pub runs: usize,
+}
+
+/// A spec the meta-learner suggested, with what it predicted; `run` is set
+/// once the suggestion was accepted into the sweep for training.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SuggestionRecord {
+    pub id: i64,
+    pub spec: ArchSpec,
+    pub encoding: Vec<f64>,
+    pub mean: f64,
+    pub std: f64,
+    pub score: f64,
+    pub strategy: String,
+    pub run: Option<i64>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -188,7 +203,10 @@ impl Store {
         let mut stmt = self
             .conn
             .prepare(
-                "SELECT s.id, s.name, s.dataset, s.seed, s.space, (SELECT COUNT(*) FROM runs r WHERE r.sweep = s.id), s.data
+                "SELECT s.id, s.name, s.dataset, s.seed, s.space,
+                        (SELECT COUNT(*) FROM runs r WHERE r.sweep = s.id
+                          AND r.id NOT IN (SELECT run FROM suggestions WHERE run IS NOT NULL)),
+                        s.data
                  FROM sweeps s ORDER BY s.id",
             )
             .map_err(self.sql_err())?;
@@ -451,6 +469,103 @@ impl Store {
 }
 
 impl Store {
+    /// Stores new suggestions for a sweep (replacing any not yet accepted) and returns them with their ids.
+    pub fn save_suggestions(&mut self, sweep: i64, suggestions: &[SuggestionRecord]) -> Result<Vec<SuggestionRecord>> {
+        let path = self.root.join(DB_FILE).display().to_string();
+        if let Some(s) = suggestions.iter().find(|s| ![s.mean, s.std, s.score].iter().all(|v| v.is_finite())) {
+            return Err(StoreError::Invalid { path, message: format!("suggestion {} has a non-finite prediction; nothing was stored", s.spec_label()) });
+        }
+        let sql = |source| StoreError::Sql { path: path.clone(), source };
+        let tx = self.conn.transaction().map_err(sql)?;
+        tx.execute("DELETE FROM suggestions WHERE sweep = ?1 AND run IS NULL", [sweep]).map_err(sql)?;
+        let mut out = Vec::with_capacity(suggestions.len());
+        {
+            let mut insert = tx
+                .prepare("INSERT INTO suggestions (sweep, spec, encoding, mean, std, score, strategy) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")
+                .map_err(sql)?;
+            for s in suggestions {
+                insert
+                    .execute(params![sweep, spec_to_ron(&s.spec), encode_f64s(&s.encoding), s.mean, s.std, s.score, s.strategy])
+                    .map_err(sql)?;
+                out.push(SuggestionRecord { id: tx.last_insert_rowid(), run: None, ..s.clone() });
+            }
+        }
+        tx.commit().map_err(sql)?;
+        Ok(out)
+    }
+
+    /// A sweep's suggestions, oldest first; `pending_only` leaves out accepted ones.
+    pub fn suggestions(&self, sweep: i64, pending_only: bool) -> Result<Vec<SuggestionRecord>> {
+        let filter = if pending_only { "AND run IS NULL" } else { "" };
+        let mut stmt = self
+            .conn
+            .prepare(&format!("SELECT id, spec, encoding, mean, std, score, strategy, run FROM suggestions WHERE sweep = ?1 {filter} ORDER BY id"))
+            .map_err(self.sql_err())?;
+        let rows = stmt
+            .query_map([sweep], |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, Vec<u8>>(2)?,
+                    [r.get::<_, f64>(3)?, r.get::<_, f64>(4)?, r.get::<_, f64>(5)?],
+                    r.get::<_, String>(6)?,
+                    r.get::<_, Option<i64>>(7)?,
+                ))
+            })
+            .map_err(self.sql_err())?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (id, spec, encoding, [mean, std, score], strategy, run) = row.map_err(self.sql_err())?;
+            let spec: ArchSpec = ron::from_str(&spec).map_err(|e| StoreError::Invalid {
+                path: self.root.display().to_string(),
+                message: format!("suggestion {id}: unreadable spec: {e}"),
+            })?;
+            out.push(SuggestionRecord { id, spec, encoding: decode_f64s(&encoding), mean, std, score, strategy, run });
+        }
+        Ok(out)
+    }
+
+    /// Adds the pending suggestions `ids` to the sweep as pending runs (after
+    /// the last run), in one transaction; returns the new runs. Ids that are
+    /// unknown or already accepted are skipped.
+    pub fn accept_suggestions(&mut self, sweep: i64, ids: &[i64]) -> Result<Vec<RunRecord>> {
+        let pending = self.suggestions(sweep, true)?;
+        let path = self.root.join(DB_FILE).display().to_string();
+        let sql = |source| StoreError::Sql { path: path.clone(), source };
+        let tx = self.conn.transaction().map_err(sql)?;
+        let mut next: i64 = tx.query_row("SELECT COALESCE(MAX(idx), -1) + 1 FROM runs WHERE sweep = ?1", [sweep], |r| r.get(0)).map_err(sql)?;
+        let mut runs = Vec::new();
+        for s in pending.iter().filter(|s| ids.contains(&s.id)) {
+            tx.execute(
+                "INSERT INTO runs (sweep, idx, spec, encoding, status) VALUES (?1, ?2, ?3, ?4, 'pending')",
+                params![sweep, next, spec_to_ron(&s.spec), encode_f64s(&s.encoding)],
+            )
+            .map_err(sql)?;
+            let id = tx.last_insert_rowid();
+            tx.execute("UPDATE suggestions SET run = ?2 WHERE id = ?1", params![s.id, id]).map_err(sql)?;
+            runs.push(RunRecord {
+                id,
+                sweep,
+                index: next as usize,
+                spec: s.spec.clone(),
+                encoding: s.encoding.clone(),
+                status: RunStatus::Pending,
+                outcome: None,
+            });
+            next += 1;
+        }
+        tx.commit().map_err(sql)?;
+        Ok(runs)
+    }
+}
+
+impl SuggestionRecord {
+    fn spec_label(&self) -> String {
+        format!("{:?} {}x{}", self.spec.family, self.spec.depth, self.spec.width)
+    }
+}
+
+impl Store {
     /// Replaces one named feature (e.g. `class separation`) of a sweep's runs.
     pub fn save_feature(&mut self, sweep: i64, name: &str, values: &[(i64, f64)]) -> Result<()> {
         let path = self.root.join(DB_FILE).display().to_string();
@@ -535,6 +650,18 @@ CREATE TABLE IF NOT EXISTS runs (
     seconds       REAL,
     note          TEXT,
     UNIQUE (sweep, idx)
+);
+CREATE TABLE IF NOT EXISTS suggestions (
+    id       INTEGER PRIMARY KEY,
+    sweep    INTEGER NOT NULL REFERENCES sweeps(id),
+    spec     TEXT NOT NULL,
+    encoding BLOB NOT NULL,
+    mean     REAL NOT NULL,
+    std      REAL NOT NULL,
+    score    REAL NOT NULL,
+    strategy TEXT NOT NULL,
+    run      INTEGER REFERENCES runs(id),
+    created  TEXT NOT NULL DEFAULT (datetime('now'))
 );
 CREATE TABLE IF NOT EXISTS epochs (
     run            INTEGER NOT NULL REFERENCES runs(id),

@@ -1,6 +1,6 @@
 use mosaic_core::sample::latin_hypercube;
 use mosaic_core::{Encoder, EpochMetrics, RunOutcome, RunStatus, SearchSpace};
-use mosaic_store::{Store, SweepPlan};
+use mosaic_store::{Store, SuggestionRecord, SweepPlan};
 
 fn scratch(name: &str) -> std::path::PathBuf {
     let dir = std::env::temp_dir().join(format!("mosaic-store-test-{name}-{}", std::process::id()));
@@ -220,4 +220,44 @@ fn features_are_replaced_by_name_and_keep_missing_values_missing() {
     assert_eq!(got[0], ("class separation".to_string(), vec![(runs[0], 2.5), (runs[1], 0.5)]));
     store.save_feature(sweep.id, "width use", &[(runs[2], f64::INFINITY)]).unwrap();
     assert!(store.features(sweep.id).unwrap()[1].1[0].1.is_nan());
+}
+
+#[test]
+fn suggestions_are_stored_replaced_and_accepted_as_new_runs() {
+    let dir = scratch("suggest");
+    let p = plan(4);
+    let mut store = Store::open(&dir).unwrap();
+    let sweep = store.create_sweep(&p).unwrap();
+    let record = |i: usize, mean: f64| SuggestionRecord {
+        id: 0,
+        spec: p.specs[i].clone(),
+        encoding: p.encodings[i].clone(),
+        mean,
+        std: 0.05,
+        score: 0.01,
+        strategy: "gp-ei".into(),
+        run: None,
+    };
+    store.save_suggestions(sweep.id, &[record(0, 0.7)]).unwrap();
+    // A new batch replaces the pending one.
+    let saved = store.save_suggestions(sweep.id, &[record(1, 0.8), record(2, 0.9)]).unwrap();
+    assert_eq!(store.suggestions(sweep.id, true).unwrap(), saved);
+    let runs = store.accept_suggestions(sweep.id, &[saved[1].id]).unwrap();
+    assert_eq!(runs.len(), 1);
+    assert_eq!((runs[0].index, runs[0].status, &runs[0].spec), (4, RunStatus::Pending, &p.specs[2]));
+    // Accepted suggestions keep their run; the plan still counts 4 runs, the sweep holds 5.
+    let all = store.suggestions(sweep.id, false).unwrap();
+    assert_eq!(all.iter().find(|s| s.id == saved[1].id).unwrap().run, Some(runs[0].id));
+    assert_eq!(store.suggestions(sweep.id, true).unwrap().len(), 1);
+    drop(store);
+    let store = Store::open(&dir).unwrap();
+    assert_eq!(store.sweep_by_name("demo").unwrap().unwrap().runs, 4);
+    assert_eq!(store.runs(sweep.id).unwrap().len(), 5);
+    // Accepting twice adds nothing; non-finite predictions are refused.
+    let mut store = store;
+    assert!(store.accept_suggestions(sweep.id, &[saved[1].id]).unwrap().is_empty());
+    let e = store.save_suggestions(sweep.id, &[record(3, f64::NAN)]).unwrap_err();
+    assert!(e.to_string().contains("non-finite"), "{e}");
+    assert_eq!(store.suggestions(sweep.id, true).unwrap().len(), 1, "a refused batch leaves the old one");
+    let _ = std::fs::remove_dir_all(&dir);
 }
