@@ -13,18 +13,23 @@ use mosaic_app::analysis::{CorrelationMethod, CorrelationTable, DynamicsSeries, 
 use mosaic_app::bridge::{SUPERSEDED, SceneUpdate, TrainingState, ViewRequest};
 use mosaic_app::inspect::{LandscapeData, NetworkDetails, PathPoint};
 use mosaic_app::path_view::PathView;
+use mosaic_app::suggestions::SuggestionsView;
 use mosaic_core::{EpochMetrics, RunStatus};
 use mosaic_landscape::dynamics::dynamics;
 use mosaic_landscape::file::{self, DirectionSource};
 use mosaic_landscape::hyper::{DEFAULT_SMOOTHING, hyper_surface, importance};
 use mosaic_landscape::stats::{Method, correlation_matrix};
 use mosaic_manifold::cluster::{auto_eps, dbscan};
-use mosaic_store::RunRecord;
+use mosaic_core::{ArchSpec, Encoder};
+use mosaic_store::{RunRecord, Store, SweepInfo};
 use mosaic_train::sweep::run_dir;
 
 use crate::landscape_cmd::{self, EngineArg, LandscapeArgs, Progress, SplitArg};
 use crate::live::Trainer;
+use crate::design::scene_from_specs;
+use crate::live::{place_runs, run_label};
 use crate::path_cmd::{path_between, spec_label};
+use crate::search_cmd::{SuggestSettings, suggest_for};
 use crate::sweep_cmd::{open_existing_store, pick_sweep};
 
 /// Which store and sweep the explorer shows; point `i` of the scene is run `runs[i]`.
@@ -79,6 +84,10 @@ fn serve(shown: Option<&Shown>, trainer: &TrainerSlot, requests: &Receiver<ViewR
         for (i, request) in batch.iter().enumerate() {
             let answer = match request {
                 ViewRequest::Train { run } => train(trainer.get(), *run),
+                // Each batch names its own suggestions: none is superseded.
+                ViewRequest::TrainSuggestions { ids, positions } => SceneUpdate::Suggestions(
+                    train_suggestions(shown, trainer.get(), ids, positions, answers).map_err(|e| format!("{e:#}")),
+                ),
                 _ if keep.contains(&i) => answer(shown, request, answers),
                 _ => superseded(request),
             };
@@ -107,7 +116,11 @@ fn answer(shown: Option<&Shown>, request: &ViewRequest, answers: &Sender<SceneUp
             SceneUpdate::HyperSurface(hyper_view(x, y, target, columns).map_err(|e| format!("{e:#}")))
         }
         ViewRequest::Clusters { positions } => SceneUpdate::Clusters(clusters(positions)),
-        ViewRequest::Train { .. } => unreachable!("the serving loop answers train requests"),
+        ViewRequest::Train { .. } | ViewRequest::TrainSuggestions { .. } => unreachable!("the serving loop answers train requests"),
+        ViewRequest::Suggest { n, positions } => SceneUpdate::Suggestions(match shown {
+            Some(shown) => suggest_view(shown, *n, positions).map_err(|e| format!("{e:#}")),
+            None => Err("suggestions learn from trained networks: open a store (`mosaic --store DIR`)".into()),
+        }),
         ViewRequest::Path { from, to, steps } => SceneUpdate::Path {
             from: *from,
             to: *to,
@@ -117,6 +130,17 @@ fn answer(shown: Option<&Shown>, request: &ViewRequest, answers: &Sender<SceneUp
             },
         },
     }
+}
+
+/// The run behind scene point `index`: the sweep's run of that index (runs
+/// added since the view opened, from suggestions, included).
+fn run_at(shown: &Shown, index: usize) -> Result<i64> {
+    if let Some(id) = shown.runs.get(index) {
+        return Ok(*id);
+    }
+    let store = open_existing_store(&shown.store)?;
+    let sweep = pick_sweep(&store, Some(&shown.sweep))?;
+    store.runs(sweep.id)?.iter().find(|r| r.index == index).map(|r| r.id).with_context(|| format!("no run behind point {index}"))
 }
 
 /// Clustering is quadratic in the points: above this many the sphere goes without.
@@ -137,13 +161,101 @@ fn path_view(shown: &Shown, from: usize, to: usize, steps: usize) -> Result<Path
     let Some(kind) = shown.embedding else {
         bail!("the sphere is laid out by design (no embedding to place a path in): run `mosaic embed --store DIR` and reopen");
     };
-    let id = |i: usize| shown.runs.get(i).copied().with_context(|| format!("no run behind point {i}"));
+    let id = |i: usize| run_at(shown, i);
     let store = open_existing_store(&shown.store)?;
     let sweep = pick_sweep(&store, Some(&shown.sweep))?;
     let steps = path_between(&store, &sweep, id(from)?, id(to)?, steps, kind)?;
     Ok(PathView {
         labels: steps.iter().map(|(spec, _)| spec_label(spec)).collect(),
         positions: steps.into_iter().map(|(_, p)| p).collect(),
+    })
+}
+
+/// A batch of suggestions for the shown sweep, stored and placed as the scene is laid out.
+fn suggest_view(shown: &Shown, n: usize, scene_positions: &[[f32; 3]]) -> Result<SuggestionsView> {
+    let mut store = open_existing_store(&shown.store)?;
+    let sweep = pick_sweep(&store, Some(&shown.sweep))?;
+    let out = suggest_for(&mut store, &sweep, n, &SuggestSettings::default())?;
+    let specs: Vec<ArchSpec> = out.records.iter().map(|r| r.spec.clone()).collect();
+    Ok(SuggestionsView {
+        ids: out.records.iter().map(|r| r.id).collect(),
+        labels: specs.iter().map(spec_label).collect(),
+        positions: place_specs(&store, &sweep, shown, &specs, scene_positions)?,
+        mean: out.records.iter().map(|r| r.mean).collect(),
+        std: out.records.iter().map(|r| r.std).collect(),
+        notes: out.notes,
+    })
+}
+
+/// Places specs that have no run beside the scene's networks: by the
+/// scene's embedding where it has one (PHATE's out-of-sample extension,
+/// nothing embedded moves); otherwise at the weighted mean of the five
+/// architecturally nearest points as the scene shows them.
+fn place_specs(store: &Store, sweep: &SweepInfo, shown: &Shown, specs: &[ArchSpec], scene_positions: &[[f32; 3]]) -> Result<Vec<[f32; 3]>> {
+    let runs = store.runs(sweep.id)?;
+    let encoder = Encoder::new(sweep.space.clone());
+    if let Some(kind) = shown.embedding
+        && let Some((_, coords)) = store.embedding(sweep.id, kind)?.filter(|(_, c)| !c.is_empty())
+    {
+        let mut known: Vec<(i64, ArchSpec)> = runs.iter().map(|r| (r.id, r.spec.clone())).collect();
+        let first = known.len();
+        known.extend(specs.iter().enumerate().map(|(i, s)| (-1 - i as i64, s.clone())));
+        return Ok(place_runs(&known, &coords, &encoder)[first..].to_vec());
+    }
+    // Scene point i is the sweep's run of index i.
+    let shown_runs: Vec<(&ArchSpec, [f32; 3])> = runs.iter().zip(scene_positions).map(|(r, p)| (&r.spec, *p)).collect();
+    if shown_runs.is_empty() {
+        bail!("the scene has no points to place suggestions beside");
+    }
+    Ok(specs
+        .iter()
+        .map(|spec| {
+            let mut near: Vec<(f64, [f32; 3])> = shown_runs.iter().map(|(s, p)| (encoder.distance(spec, s), *p)).collect();
+            near.sort_by(|a, b| a.0.total_cmp(&b.0));
+            let mut sum = [0.0f32; 3];
+            for (d, p) in near.iter().take(5) {
+                (0..3).for_each(|k| sum[k] += p[k] / (*d as f32 + 1e-3));
+            }
+            let norm = sum.iter().map(|v| v * v).sum::<f32>().sqrt();
+            if norm > 1e-9 { sum.map(|v| v / norm) } else { [0.0, 1.0, 0.0] }
+        })
+        .collect())
+}
+
+/// Adds suggestions to the sweep, shows them as new points (where their
+/// ghosts stood) and trains them in the background.
+fn train_suggestions(
+    shown: Option<&Shown>,
+    trainer: Option<&Arc<Trainer>>,
+    ids: &[i64],
+    positions: &[[f32; 3]],
+    answers: &Sender<SceneUpdate>,
+) -> Result<SuggestionsView> {
+    let Some(shown) = shown else { bail!("suggestions train into a store: open one (`mosaic --store DIR`)") };
+    let Some(trainer) = trainer else {
+        bail!("this view does not train: run `mosaic search --store {}` to train suggestions", shown.store.display())
+    };
+    let mut store = open_existing_store(&shown.store)?;
+    let sweep = pick_sweep(&store, Some(&shown.sweep))?;
+    let accepted = store.accept_suggestions(sweep.id, ids)?;
+    if accepted.is_empty() {
+        bail!("these suggestions were trained already; ask for new ones");
+    }
+    let encoder = Encoder::new(sweep.space.clone());
+    let specs: Vec<ArchSpec> = accepted.iter().map(|(_, r)| r.spec.clone()).collect();
+    let design = scene_from_specs(&encoder, &specs, String::new())?;
+    let at = |id: i64| ids.iter().position(|i| *i == id).and_then(|k| positions.get(k)).copied().unwrap_or([0.0, 1.0, 0.0]);
+    let update = SceneUpdate::AddPoints {
+        labels: accepted.iter().map(|(_, r)| run_label(r.id, &r.spec)).collect(),
+        positions: accepted.iter().map(|(id, _)| at(*id)).collect(),
+        columns: design.columns.into_iter().map(|c| (c.name, c.values)).collect(),
+    };
+    let _ = answers.send(update);
+    trainer.start()?;
+    trainer.report(false);
+    Ok(SuggestionsView {
+        notes: vec![format!("training {} suggested networks: they colour in as they finish", accepted.len())],
+        ..SuggestionsView::default()
     })
 }
 
@@ -177,7 +289,8 @@ fn superseded(request: &ViewRequest) -> SceneUpdate {
         ViewRequest::HyperSurface { .. } => SceneUpdate::HyperSurface(Err(SUPERSEDED.into())),
         ViewRequest::Path { from, to, .. } => SceneUpdate::Path { from: *from, to: *to, result: Err(SUPERSEDED.into()) },
         ViewRequest::Clusters { .. } => SceneUpdate::Clusters(Err(SUPERSEDED.into())),
-        ViewRequest::Train { .. } => unreachable!("train requests are never superseded"),
+        ViewRequest::Suggest { .. } => SceneUpdate::Suggestions(Err(SUPERSEDED.into())),
+        ViewRequest::Train { .. } | ViewRequest::TrainSuggestions { .. } => unreachable!("train requests are never superseded"),
     }
 }
 
@@ -248,7 +361,7 @@ fn training_dynamics(epochs: &[EpochMetrics], window: usize) -> Vec<DynamicsSeri
 
 /// Sends the run's details, then finds or computes its landscape.
 fn inspect(shown: &Shown, index: usize, answers: &Sender<SceneUpdate>) -> Result<LandscapeData> {
-    let id = *shown.runs.get(index).with_context(|| format!("no run behind point {index}"))?;
+    let id = run_at(shown, index)?;
     let store = open_existing_store(&shown.store)?;
     let sweep = pick_sweep(&store, Some(&shown.sweep))?;
     let run = store.runs(sweep.id)?.into_iter().find(|r| r.id == id).with_context(|| format!("run {id} is gone from the store"))?;

@@ -25,7 +25,7 @@ use crate::inspect_service::{self, Shown};
 use crate::sweep_cmd::{PROBE_SIZE, load_dataset, open_existing_store, open_or_create_sweep, pick_sweep, worker_count};
 
 /// The colour column that trained runs fill in.
-pub const VAL_ACCURACY: &str = "val accuracy";
+pub use mosaic_app::scene::VAL_ACCURACY;
 
 /// Where the explorer keeps its demo sweep unless told otherwise.
 pub fn default_store() -> PathBuf {
@@ -78,6 +78,11 @@ pub enum Layout {
     Architecture,
     /// By PCA of their encodings: no training or embedding needed.
     Design,
+}
+
+/// A network's name in the view: its run id and the gist of its spec.
+pub fn run_label(id: i64, spec: &ArchSpec) -> String {
+    format!("run {id} · {:?} {}x{} {:?}", spec.family, spec.depth, spec.width, spec.activation)
 }
 
 /// Sphere positions from a stored embedding. Networks it lacks (diverged,
@@ -181,10 +186,7 @@ pub fn open(p: Population, train: bool) -> Result<Opened> {
     let encoder = Encoder::new(sweep.space.clone());
     let mut scene = scene_from_specs(&encoder, &specs, title.clone())?;
     // Networks go by their run ids, as `mosaic export` and `mosaic landscape --run` name them.
-    scene.labels = runs
-        .iter()
-        .map(|r| format!("run {} · {:?} {}x{} {:?}", r.id, r.spec.family, r.spec.depth, r.spec.width, r.spec.activation))
-        .collect();
+    scene.labels = runs.iter().map(|r| run_label(r.id, &r.spec)).collect();
     let (tx, rx) = unbounded();
     let run_ids: Vec<i64> = runs.iter().map(|r| r.id).collect();
     let placed_runs: Vec<(i64, ArchSpec)> = runs.iter().map(|r| (r.id, r.spec.clone())).collect();
@@ -318,7 +320,12 @@ impl Trainer {
 
     fn train(&self, mut store: Store) {
         let tx = &self.tx;
-        let total = self.placed_runs.len();
+        // Runs added since the view opened (trained suggestions) are trained and placed too.
+        let placed_runs: Vec<(i64, ArchSpec)> = match store.runs(self.sweep.id) {
+            Ok(runs) => runs.into_iter().map(|r| (r.id, r.spec)).collect(),
+            Err(_) => self.placed_runs.clone(),
+        };
+        let total = placed_runs.len();
         let splits = split(&self.data, self.seed, PROBE_SIZE);
         let workers = worker_count(None);
         let options = SweepOptions { workers, checkpoints: Checkpoints::Final, device: Device::Cpu };
@@ -357,7 +364,7 @@ impl Trainer {
             let _ = tx.send(SceneUpdate::Status(format!("{last} · placing them by their hidden representations…")));
             let request = SweepEmbedding { mode: Mode::Representation, config: PhateConfig::default(), probe_points: 250, refit: false };
             let placed = embed_sweep(&mut store, &self.store, &self.sweep, &request)
-                .and_then(|_| layout_positions(&store, &self.sweep, &self.placed_runs, Layout::Representation, &self.encoder));
+                .and_then(|_| layout_positions(&store, &self.sweep, &placed_runs, Layout::Representation, &self.encoder));
             match placed {
                 Ok(placed) => {
                     if let Some((positions, note)) = placed {

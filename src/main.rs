@@ -8,6 +8,8 @@ mod landscape_cmd;
 mod live;
 mod path_cmd;
 mod record_cmd;
+mod search_cmd;
+mod bench_search;
 mod sweep_cmd;
 
 use std::path::{Path, PathBuf};
@@ -48,6 +50,10 @@ enum Command {
     Landscape(landscape_cmd::LandscapeArgs),
     /// Render a tour (camera path and actions, RON) offline to MP4 or PNG frames.
     Record(record_cmd::RecordArgs),
+    /// Suggest the next networks to train from a sweep's runs (Bayesian optimisation); stored for the explorer.
+    Suggest(search_cmd::SuggestArgs),
+    /// Run the loop suggest -> train -> learn for a budget of networks.
+    Search(search_cmd::SearchArgs),
     /// Benchmarks (see benches/ for the scripts that compare with reference tools).
     #[command(subcommand)]
     Bench(BenchCommand),
@@ -59,6 +65,10 @@ enum BenchCommand {
     Train(bench_cmd::BenchTrainArgs),
     /// Frame times of the sphere view offscreen (one mesh vs a mesh per point; idle or while a sweep trains).
     Explorer(bench_cmd::BenchExplorerArgs),
+    /// Build the search benchmark's table (spec -> accuracy per task) from sweeps of the same specs.
+    Table(bench_search::BenchTableArgs),
+    /// Replay search strategies on the table over many seeds (no training).
+    Search(bench_search::BenchSearchArgs),
 }
 
 /// Which architectures are shown and how they are coloured.
@@ -272,8 +282,12 @@ fn run(cli: Cli) -> Result<()> {
         Command::Path(args) => path_cmd::path(args),
         Command::Landscape(args) => landscape_cmd::landscape(args),
         Command::Record(args) => record_cmd::run(args),
+        Command::Suggest(args) => search_cmd::suggest(args),
+        Command::Search(args) => search_cmd::search(args),
         Command::Bench(BenchCommand::Train(args)) => bench_cmd::bench_train(args),
         Command::Bench(BenchCommand::Explorer(args)) => bench_cmd::bench_explorer(args),
+        Command::Bench(BenchCommand::Table(args)) => bench_search::bench_table(args),
+        Command::Bench(BenchCommand::Search(args)) => bench_search::bench_search(args),
     }
 }
 

@@ -11,6 +11,7 @@ use crate::clusters::Clusters;
 use crate::inspect::{Inspection, LandscapeData, LandscapeState, NetworkDetails};
 use crate::path_view::{ArchPath, PathView};
 use crate::scene::{MetricColumn, SphereScene};
+use crate::suggestions::{Suggestions, SuggestionsView};
 use mosaic_core::EpochMetrics;
 
 /// A change to the scene, computed elsewhere.
@@ -45,6 +46,12 @@ pub enum SceneUpdate {
     /// Where the background training stands; `answers` when it replies to
     /// a [`ViewRequest::Train`] (it is also sent when training ends).
     Training { state: TrainingState, answers: bool },
+    /// New points after the last (runs added to the sweep): their labels,
+    /// places, and values by column (columns they lack stay empty).
+    AddPoints { labels: Vec<String>, positions: Vec<[f32; 3]>, columns: Vec<(String, Vec<f64>)> },
+    /// The meta-learner's suggestions, or why there are none (answers
+    /// [`ViewRequest::Suggest`] and [`ViewRequest::TrainSuggestions`]).
+    Suggestions(Result<SuggestionsView, String>),
 }
 
 /// Where the background training of the shown sweep stands.
@@ -70,6 +77,7 @@ impl SceneUpdate {
                 | SceneUpdate::HyperSurface(_)
                 | SceneUpdate::Path { .. }
                 | SceneUpdate::Clusters(_)
+                | SceneUpdate::Suggestions(_)
                 | SceneUpdate::Training { answers: true, .. }
         )
     }
@@ -98,6 +106,13 @@ pub enum ViewRequest {
     /// Start (`run`) or stop the background training. Answered by one
     /// [`SceneUpdate::Training`] with `answers` set.
     Train { run: bool },
+    /// `n` new networks to train next, placed beside the points at
+    /// `positions` (the scene's layout). Answered by one [`SceneUpdate::Suggestions`].
+    Suggest { n: usize, positions: Vec<[f32; 3]> },
+    /// Add these suggestions to the sweep and train them; they become points
+    /// at `positions` (where their ghosts stand). The view first gets
+    /// [`SceneUpdate::AddPoints`], then one [`SceneUpdate::Suggestions`].
+    TrainSuggestions { ids: Vec<i64>, positions: Vec<[f32; 3]> },
 }
 
 /// Where the background training stands, as last told (`None`: nothing
@@ -197,6 +212,7 @@ impl SphereScene {
                     self.title = title.clone();
                 }
             }
+            SceneUpdate::AddPoints { labels, positions, columns } => self.add_points(labels, positions, columns),
             SceneUpdate::Details { .. }
             | SceneUpdate::LandscapeProgress { .. }
             | SceneUpdate::Landscape { .. }
@@ -205,8 +221,31 @@ impl SphereScene {
             | SceneUpdate::HyperSurface(_)
             | SceneUpdate::Path { .. }
             | SceneUpdate::Clusters(_)
+            | SceneUpdate::Suggestions(_)
             | SceneUpdate::Training { .. } => {}
         }
+    }
+
+    /// Appends points; ignored unless there is one label per position.
+    fn add_points(&mut self, labels: &[String], positions: &[[f32; 3]], columns: &[(String, Vec<f64>)]) {
+        if labels.len() != positions.len() {
+            return;
+        }
+        let before = self.len();
+        self.labels.resize(before, String::new());
+        self.labels.extend(labels.iter().cloned());
+        self.positions.extend_from_slice(positions);
+        for (name, _) in columns {
+            if self.column_index(name).is_none() {
+                self.columns.push(MetricColumn { name: name.clone(), values: vec![f64::NAN; before] });
+            }
+        }
+        for column in &mut self.columns {
+            let new = columns.iter().find(|(n, _)| *n == column.name).map(|(_, v)| v.as_slice()).unwrap_or(&[]);
+            column.values.resize(before, f64::NAN);
+            column.values.extend((0..positions.len()).map(|i| new.get(i).copied().unwrap_or(f64::NAN)));
+        }
+        self.diverged.resize(self.len(), false);
     }
 }
 
@@ -221,11 +260,19 @@ fn apply_scene_updates(
     mut path: ResMut<ArchPath>,
     mut clusters: ResMut<Clusters>,
     mut training: ResMut<Training>,
+    mut suggestions: ResMut<Suggestions>,
     mut pending: ResMut<Pending>,
 ) {
     let updates: Vec<SceneUpdate> = feed.0.try_iter().collect();
     let (about_scene, about_networks): (Vec<_>, Vec<_>) = updates.iter().partition(|u| {
-        matches!(u, SceneUpdate::SetValue { .. } | SceneUpdate::Status(_) | SceneUpdate::Layout { .. } | SceneUpdate::Diverged { .. })
+        matches!(
+            u,
+            SceneUpdate::SetValue { .. }
+                | SceneUpdate::Status(_)
+                | SceneUpdate::Layout { .. }
+                | SceneUpdate::Diverged { .. }
+                | SceneUpdate::AddPoints { .. }
+        )
     });
     if !about_scene.is_empty() {
         for update in about_scene {
@@ -246,6 +293,8 @@ fn apply_scene_updates(
             SceneUpdate::Path { from, to, result } if path.ends == Some((*from, *to)) => path.result = Some(result.clone()),
             SceneUpdate::Path { .. } => {}
             SceneUpdate::Training { state, .. } => training.0 = Some(*state),
+            SceneUpdate::Suggestions(Err(e)) if e == SUPERSEDED => {}
+            SceneUpdate::Suggestions(result) => suggestions.apply(result),
             SceneUpdate::Clusters(Err(e)) if e == SUPERSEDED => {}
             SceneUpdate::Clusters(result) => match result {
                 Ok(labels) => (clusters.labels, clusters.note) = (labels.clone(), String::new()),

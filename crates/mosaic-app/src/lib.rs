@@ -24,6 +24,7 @@ pub mod scene;
 pub mod selection;
 pub mod session;
 pub mod sphere_view;
+pub mod suggestions;
 pub mod tour;
 pub mod tour_editor;
 pub mod ui;
@@ -149,6 +150,7 @@ impl Plugin for ExplorerPlugin {
                 analysis::AnalysisPlugin,
                 hyper_view::HyperViewPlugin,
                 path_view::PathViewPlugin,
+                suggestions::SuggestionsPlugin,
                 clusters::ClustersPlugin,
                 tour_editor::TourEditorPlugin,
             ));

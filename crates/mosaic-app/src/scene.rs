@@ -11,6 +11,9 @@ pub struct MetricColumn {
     pub values: Vec<f64>,
 }
 
+/// The column of each network's final validation accuracy (what the meta-learner predicts).
+pub const VAL_ACCURACY: &str = "val accuracy";
+
 /// The population on the sphere.
 #[derive(Resource, Clone, Debug, Default)]
 pub struct SphereScene {

@@ -21,10 +21,11 @@ use crate::inspector::{InspectorAction, format_value, inspector};
 use crate::landscape_view::{LandscapeSettings, Playback};
 use crate::panels::{self, PanelAction};
 use crate::path_view::{ArchPath, STEPS};
-use crate::scene::{ColorMapping, SphereScene};
+use crate::scene::{ColorMapping, SphereScene, VAL_ACCURACY};
 use crate::scene::{Filters, Notices, SizeMapping};
 use crate::selection::{Hovered, Neighbours, Selection};
 use crate::session::{Bookmarks, SaveSession, SessionFile};
+use crate::suggestions::{self, Suggestions};
 use crate::tour_editor::{Preview, TourDraft, timeline};
 
 pub use mosaic_core::theme::PANEL_WIDTH;
@@ -99,6 +100,7 @@ struct PanelState<'w> {
     path: Res<'w, ArchPath>,
     clusters: ResMut<'w, Clusters>,
     training: Res<'w, Training>,
+    suggestions: ResMut<'w, Suggestions>,
     requests: Option<Res<'w, ComputeRequests>>,
     pending: ResMut<'w, Pending>,
     draft: ResMut<'w, TourDraft>,
@@ -131,6 +133,10 @@ fn side_panel(mut contexts: EguiContexts, mut state: PanelState) -> Result {
     let mut preview = false;
     let open = |name: &str| state.session.base.panels.iter().any(|p| p == name);
     let mut analysis_open = state.analysis.open;
+    let mut suggestions = state.suggestions.clone();
+    let mut suggest_request = None;
+    // Suggestions learn from a store's accuracies (a sampled design has none).
+    let has_store = state.requests.is_some() && scene.column_index(VAL_ACCURACY).is_some();
     let clusters = &*state.clusters;
     let mut show_clusters = clusters.show;
     let mut root =
@@ -191,6 +197,9 @@ fn side_panel(mut contexts: EguiContexts, mut state: PanelState) -> Result {
             if ui.selectable_label(analysis_open, "Analysis: correlations, dynamics, complexity").clicked() {
                 analysis_open = !analysis_open;
             }
+            egui::CollapsingHeader::new("Suggest next networks").id_salt("suggest").default_open(open("suggest")).show(ui, |ui| {
+                suggest_request = suggestions::section(ui, scene, &mut suggestions, has_store);
+            });
             egui::CollapsingHeader::new("Size, filters, search").id_salt("filters").default_open(open("filters")).show(ui, |ui| {
                 panels::filters(ui, scene, &mut size, &mut filters);
             });
@@ -222,6 +231,12 @@ fn side_panel(mut contexts: EguiContexts, mut state: PanelState) -> Result {
     });
     if draft != *state.draft {
         *state.draft = draft;
+    }
+    if let Some(request) = suggest_request {
+        suggestions::send(request, state.requests.as_deref(), &mut state.pending, &mut suggestions);
+    }
+    if suggestions != *state.suggestions {
+        *state.suggestions = suggestions;
     }
     if preview {
         state.messages.preview.write(Preview);

@@ -73,6 +73,10 @@ impl Table {
         Ok(table)
     }
 
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).expect("a table serialises")
+    }
+
     pub fn search_space(&self) -> Result<SearchSpace, SearchError> {
         SearchSpace::from_ron(&self.space, "benchmark table").map_err(|e| SearchError::Invalid(e.to_string()))
     }

@@ -526,9 +526,9 @@ impl Store {
     }
 
     /// Adds the pending suggestions `ids` to the sweep as pending runs (after
-    /// the last run), in one transaction; returns the new runs. Ids that are
-    /// unknown or already accepted are skipped.
-    pub fn accept_suggestions(&mut self, sweep: i64, ids: &[i64]) -> Result<Vec<RunRecord>> {
+    /// the last run), in one transaction; returns each accepted suggestion's
+    /// id with its new run. Ids that are unknown or already accepted are skipped.
+    pub fn accept_suggestions(&mut self, sweep: i64, ids: &[i64]) -> Result<Vec<(i64, RunRecord)>> {
         let pending = self.suggestions(sweep, true)?;
         let path = self.root.join(DB_FILE).display().to_string();
         let sql = |source| StoreError::Sql { path: path.clone(), source };
@@ -543,15 +543,18 @@ impl Store {
             .map_err(sql)?;
             let id = tx.last_insert_rowid();
             tx.execute("UPDATE suggestions SET run = ?2 WHERE id = ?1", params![s.id, id]).map_err(sql)?;
-            runs.push(RunRecord {
-                id,
-                sweep,
-                index: next as usize,
-                spec: s.spec.clone(),
-                encoding: s.encoding.clone(),
-                status: RunStatus::Pending,
-                outcome: None,
-            });
+            runs.push((
+                s.id,
+                RunRecord {
+                    id,
+                    sweep,
+                    index: next as usize,
+                    spec: s.spec.clone(),
+                    encoding: s.encoding.clone(),
+                    status: RunStatus::Pending,
+                    outcome: None,
+                },
+            ));
             next += 1;
         }
         tx.commit().map_err(sql)?;

@@ -244,10 +244,11 @@ fn suggestions_are_stored_replaced_and_accepted_as_new_runs() {
     assert_eq!(store.suggestions(sweep.id, true).unwrap(), saved);
     let runs = store.accept_suggestions(sweep.id, &[saved[1].id]).unwrap();
     assert_eq!(runs.len(), 1);
-    assert_eq!((runs[0].index, runs[0].status, &runs[0].spec), (4, RunStatus::Pending, &p.specs[2]));
+    let (from, run) = &runs[0];
+    assert_eq!((*from, run.index, run.status, &run.spec), (saved[1].id, 4, RunStatus::Pending, &p.specs[2]));
     // Accepted suggestions keep their run; the plan still counts 4 runs, the sweep holds 5.
     let all = store.suggestions(sweep.id, false).unwrap();
-    assert_eq!(all.iter().find(|s| s.id == saved[1].id).unwrap().run, Some(runs[0].id));
+    assert_eq!(all.iter().find(|s| s.id == saved[1].id).unwrap().run, Some(run.id));
     assert_eq!(store.suggestions(sweep.id, true).unwrap().len(), 1);
     drop(store);
     let store = Store::open(&dir).unwrap();

@@ -1,0 +1,194 @@
+//! The meta-learner's suggestions on the sphere before they are trained:
+//! ghost points placed beside the networks they resemble, pale in the colour
+//! of their predicted accuracy and ringed in cyan. The panel asks for a
+//! batch, lists it with predictions, and trains it; trained suggestions
+//! become real points.
+
+use bevy::camera::visibility::NoFrustumCulling;
+use bevy::prelude::*;
+use bevy_egui::egui;
+
+use crate::bridge::{ComputeRequests, Pending, ViewRequest};
+use crate::points::{PointInstance, PointsMaterial, Ring, point_cloud_mesh};
+use crate::scene::{ColorMapping, SphereScene};
+use crate::sphere_view::point_radius;
+
+/// The ghosts' ring (sRGB): cyan, outside every colour map.
+pub const GHOST_RING: [u8; 3] = [70, 225, 235];
+/// How far a ghost's colour is washed toward white.
+const PALE: f32 = 0.45;
+
+/// A batch of suggestions as the view shows it.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct SuggestionsView {
+    /// Store ids, to train them by.
+    pub ids: Vec<i64>,
+    pub labels: Vec<String>,
+    pub positions: Vec<[f32; 3]>,
+    /// Predicted target (validation accuracy) and its standard deviation.
+    pub mean: Vec<f64>,
+    pub std: Vec<f64>,
+    /// What went into the batch, in words.
+    pub notes: Vec<String>,
+}
+
+/// The suggestions shown, and the panel's settings for the next batch.
+#[derive(Resource, Clone, Debug, PartialEq)]
+pub struct Suggestions {
+    /// How many to ask for.
+    pub count: usize,
+    /// `None` while none was asked for or one is being computed.
+    pub result: Option<Result<SuggestionsView, String>>,
+    pub waiting: bool,
+}
+
+impl Default for Suggestions {
+    fn default() -> Self {
+        Suggestions { count: 8, result: None, waiting: false }
+    }
+}
+
+impl Suggestions {
+    /// Takes an answer of the compute side.
+    pub fn apply(&mut self, result: &Result<SuggestionsView, String>) {
+        self.waiting = false;
+        self.result = Some(result.clone());
+    }
+}
+
+#[derive(Component)]
+struct Ghost;
+
+pub struct SuggestionsPlugin;
+
+impl Plugin for SuggestionsPlugin {
+    fn build(&self, app: &mut App) {
+        app.init_resource::<Suggestions>().add_systems(Update, draw_ghosts);
+    }
+}
+
+/// The panel section: ask for a batch, see it, train it. Returns the request to send.
+pub fn section(ui: &mut egui::Ui, scene: &SphereScene, suggestions: &mut Suggestions, can_ask: bool) -> Option<ViewRequest> {
+    let mut request = None;
+    ui.horizontal(|ui| {
+        ui.add(egui::DragValue::new(&mut suggestions.count).range(1..=64).suffix(" networks"));
+        let ask = ui.add_enabled(can_ask && !suggestions.waiting, egui::Button::new("Suggest"));
+        if ask.on_hover_text("Gaussian process + expected improvement over the architecture encoding, from every finished run").clicked() {
+            request = Some(ViewRequest::Suggest { n: suggestions.count, positions: scene.positions.clone() });
+            suggestions.waiting = true;
+        }
+    });
+    if !can_ask {
+        ui.weak("Suggestions learn from a store's runs: open one (`mosaic --store DIR`).");
+    }
+    if suggestions.waiting {
+        ui.label("fitting the surrogate…");
+    }
+    match &suggestions.result {
+        Some(Ok(view)) if !view.ids.is_empty() => {
+            for note in &view.notes {
+                ui.weak(note);
+            }
+            egui::Grid::new("suggestions").num_columns(2).striped(true).show(ui, |ui| {
+                for ((label, mean), std) in view.labels.iter().zip(&view.mean).zip(&view.std) {
+                    ui.label(label);
+                    ui.label(format!("{:.1}% ± {:.1}", 100.0 * mean, 100.0 * std));
+                    ui.end_row();
+                }
+            });
+            if ui.button(format!("Train these {}", view.ids.len())).on_hover_text("adds them to the sweep and trains them in the background").clicked() {
+                request = Some(ViewRequest::TrainSuggestions { ids: view.ids.clone(), positions: view.positions.clone() });
+                suggestions.waiting = true;
+            }
+        }
+        Some(Ok(view)) => {
+            for note in &view.notes {
+                ui.weak(note);
+            }
+        }
+        Some(Err(e)) => {
+            ui.colored_label(egui::Color32::from_rgb(255, 170, 90), e);
+        }
+        None => {}
+    }
+    request
+}
+
+/// Sends a panel request, counting it as pending.
+pub fn send(request: ViewRequest, requests: Option<&ComputeRequests>, pending: &mut Pending, suggestions: &mut Suggestions) {
+    let sent = requests.is_some_and(|r| r.send(request, pending));
+    if !sent {
+        suggestions.apply(&Err("the compute service has stopped".into()));
+    }
+}
+
+/// The ghosts' colour: the colour map at the predicted value, where the
+/// sphere is coloured by the predicted column; washed toward white.
+fn ghost_color(scene: &SphereScene, mapping: &ColorMapping, mean: f64) -> LinearRgba {
+    let column = scene.columns.get(mapping.column);
+    let rgb = match (column, mapping.range(scene)) {
+        (Some(c), Some(range)) if c.name == crate::scene::VAL_ACCURACY => mapping.colormap.srgb(range.normalise(mean)),
+        _ => [200, 200, 200],
+    };
+    let [r, g, b] = rgb.map(|c| c as f32 / 255.0);
+    let pale = |c: f32| c + (1.0 - c) * PALE;
+    Color::srgb(pale(r), pale(g), pale(b)).to_linear()
+}
+
+fn draw_ghosts(
+    mut commands: Commands,
+    suggestions: Res<Suggestions>,
+    scene: Res<SphereScene>,
+    mapping: Res<ColorMapping>,
+    drawn: Query<Entity, With<Ghost>>,
+    mut meshes: ResMut<Assets<Mesh>>,
+    mut materials: ResMut<Assets<PointsMaterial>>,
+) {
+    if !suggestions.is_changed() && !mapping.is_changed() && !scene.is_changed() {
+        return;
+    }
+    for entity in &drawn {
+        commands.entity(entity).despawn();
+    }
+    let Some(Ok(view)) = &suggestions.result else { return };
+    if view.positions.is_empty() {
+        return;
+    }
+    let radius = point_radius(scene.len());
+    let ghosts: Vec<PointInstance> = view
+        .positions
+        .iter()
+        .zip(&view.mean)
+        .map(|(p, &mean)| PointInstance { center: Vec3::from_array(*p), color: ghost_color(&scene, &mapping, mean), radius, ring: Ring::Selected })
+        .collect();
+    let material = PointsMaterial {
+        ring_color: Color::srgb_u8(GHOST_RING[0], GHOST_RING[1], GHOST_RING[2]).to_linear(),
+        ..PointsMaterial::default()
+    };
+    commands.spawn((Ghost, Mesh3d(meshes.add(point_cloud_mesh(&ghosts))), MeshMaterial3d(materials.add(material)), Transform::IDENTITY, NoFrustumCulling));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scene::MetricColumn;
+
+    #[test]
+    fn ghosts_take_the_colour_of_their_prediction_washed_pale() {
+        let scene = SphereScene {
+            positions: vec![[1.0, 0.0, 0.0]; 2],
+            columns: vec![MetricColumn { name: crate::scene::VAL_ACCURACY.into(), values: vec![0.5, 1.0] }],
+            ..SphereScene::default()
+        };
+        let mapping = ColorMapping::default();
+        let low = ghost_color(&scene, &mapping, 0.5).to_f32_array();
+        let high = ghost_color(&scene, &mapping, 1.0).to_f32_array();
+        assert_ne!(low, high);
+        // Viridis runs from purple to yellow: the better prediction is the yellower.
+        assert!(high[1] > low[1] && high[2] < low[2], "{low:?} {high:?}");
+        // Coloured by another column: a neutral pale grey.
+        let other = ColorMapping { column: 1, ..mapping };
+        let grey = ghost_color(&scene, &other, 0.9).to_f32_array();
+        assert!((grey[0] - grey[1]).abs() < 1e-6 && (grey[1] - grey[2]).abs() < 1e-6);
+    }
+}

@@ -1,0 +1,142 @@
+//! `mosaic bench table` and `mosaic bench search`: the tabular benchmark of
+//! search strategies. `table` turns sweeps of the same specs on several
+//! tasks into a fixture; `search` replays strategies on it over many seeds
+//! (no training), the way `benches/search_optuna.py` replays Optuna's TPE.
+
+use std::fmt::Write as _;
+use std::path::PathBuf;
+
+use anyhow::{Context, Result, bail};
+use clap::Args;
+use indicatif::{ProgressBar, ProgressStyle};
+use mosaic_search::table::{Method, Table, TableTask, evaluations_to_reach, median_evaluations};
+
+use crate::search_cmd::task_features;
+use crate::sweep_cmd::{open_existing_store, sweep_splits};
+
+#[derive(Args, Debug)]
+pub struct BenchTableArgs {
+    /// A store whose sweeps trained the same specs on different tasks (`mosaic sweep --seed S --n N --dataset ...`).
+    #[arg(long, value_name = "DIR")]
+    pub store: PathBuf,
+    /// The fixture to write (JSON).
+    #[arg(long, short, value_name = "FILE")]
+    pub out: PathBuf,
+}
+
+pub fn bench_table(args: BenchTableArgs) -> Result<()> {
+    let store = open_existing_store(&args.store)?;
+    let sweeps = store.sweeps()?;
+    let Some(first) = sweeps.first() else { bail!("{} holds no sweep", args.store.display()) };
+    let first_runs = store.runs(first.id)?;
+    let specs: Vec<_> = first_runs.iter().map(|r| r.spec.clone()).collect();
+    let mut tasks = Vec::new();
+    for sweep in &sweeps {
+        let runs = store.runs(sweep.id)?;
+        if sweep.space != first.space || runs.iter().map(|r| &r.spec).ne(specs.iter()) {
+            bail!("sweep `{}` trained other specs than `{}`: a table needs the same specs on every task (same --seed, --n, space)", sweep.name, first.name);
+        }
+        if let Some(r) = runs.iter().find(|r| !r.status.is_finished()) {
+            bail!("run {} of sweep `{}` is not trained yet: finish the sweep first", r.id, sweep.name);
+        }
+        let values = runs.iter().map(|r| r.outcome.as_ref().and_then(|o| o.val_accuracy()).filter(|v| v.is_finite())).collect();
+        tasks.push(TableTask { name: sweep.name.clone(), features: task_features(&sweep_splits(sweep)?), values });
+    }
+    let source = format!(
+        "mosaic sweep --seed {} --n {} --dataset <task> (space `{}`), one sweep per task; mosaic bench table",
+        first.seed,
+        specs.len(),
+        first.space.name
+    );
+    let table = Table { source, space: first.space.to_ron(), specs, tasks };
+    let json = table.to_json();
+    std::fs::write(&args.out, json).with_context(|| format!("cannot write {}", args.out.display()))?;
+    println!("{} specs x {} tasks written to {}", table.specs.len(), table.tasks.len(), args.out.display());
+    Ok(())
+}
+
+#[derive(Args, Debug)]
+pub struct BenchSearchArgs {
+    /// The fixture made by `mosaic bench table`.
+    #[arg(long, value_name = "FILE", default_value = "benches/fixtures/search_table.json")]
+    pub table: PathBuf,
+    /// The task searched.
+    #[arg(long, default_value = "spirals")]
+    pub target: String,
+    /// The related task the transfer prior learns from.
+    #[arg(long, default_value = "checkerboard")]
+    pub transfer_from: String,
+    #[arg(long, default_value_t = 20)]
+    pub seeds: u64,
+    /// Evaluations per search.
+    #[arg(long, default_value_t = 100)]
+    pub budget: usize,
+    /// Every curve as CSV (method, seed, evaluation, best so far).
+    #[arg(long, value_name = "CSV")]
+    pub out: Option<PathBuf>,
+}
+
+pub fn bench_search(args: BenchSearchArgs) -> Result<()> {
+    let text = std::fs::read_to_string(&args.table).with_context(|| format!("cannot read {}", args.table.display()))?;
+    let table = Table::from_json(&text)?;
+    let target = table.task(&args.target)?;
+    let from = table.task(&args.transfer_from)?;
+    let methods = [Method::Random, Method::GpEi, Method::GpEiTransfer { from }, Method::Tpe];
+    let bar = ProgressBar::new(methods.len() as u64 * args.seeds);
+    bar.set_style(ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} searches · ETA {eta} · {msg}").expect("valid template"));
+    let mut curves: Vec<(Method, Vec<Vec<f64>>, f64)> = Vec::new();
+    for method in methods {
+        bar.set_message(method.name(&table));
+        let started = std::time::Instant::now();
+        let mut per_seed = Vec::new();
+        for seed in 0..args.seeds {
+            per_seed.push(table.run(target, method, args.budget, seed)?);
+            bar.inc(1);
+        }
+        curves.push((method, per_seed, started.elapsed().as_secs_f64() / args.seeds as f64));
+    }
+    bar.finish_and_clear();
+    // The goal: the best value random search finds in 100 trials (median over seeds).
+    let at = args.budget.min(100) - 1;
+    let mut random_best: Vec<f64> = curves[0].1.iter().map(|c| c[at]).collect();
+    random_best.sort_by(f64::total_cmp);
+    let goal = random_best[(random_best.len() - 1) / 2];
+    println!(
+        "task `{}` ({} specs): goal = random search's best after {} trials, median over {} seeds = {:.4}",
+        args.target,
+        table.specs.len(),
+        at + 1,
+        args.seeds,
+        goal
+    );
+    println!("{:<34} {:>26} {:>14} {:>12}", "method", "evaluations to reach goal", "best at 20/40", "s / search");
+    let mut csv = String::from("method,seed,evaluation,best\n");
+    for (method, per_seed, seconds) in &curves {
+        let counts: Vec<Option<usize>> = per_seed.iter().map(|c| evaluations_to_reach(c, goal)).collect();
+        let reached = counts.iter().filter(|c| c.is_some()).count();
+        let median_at = |i: usize| {
+            let mut v: Vec<f64> = per_seed.iter().map(|c| c[i.min(c.len() - 1)]).collect();
+            v.sort_by(f64::total_cmp);
+            v[(v.len() - 1) / 2]
+        };
+        println!(
+            "{:<34} {:>14} ({:>2}/{} hit) {:>6.4}/{:.4} {:>12.2}",
+            method.name(&table),
+            median_evaluations(&counts).map_or("never".into(), |m| format!("median {m}")),
+            reached,
+            per_seed.len(),
+            median_at(19),
+            median_at(39),
+            seconds
+        );
+        for (seed, curve) in per_seed.iter().enumerate() {
+            for (i, v) in curve.iter().enumerate() {
+                let _ = writeln!(csv, "{},{seed},{},{v}", method.name(&table), i + 1);
+            }
+        }
+    }
+    if let Some(out) = &args.out {
+        std::fs::write(out, csv).with_context(|| format!("cannot write {}", out.display()))?;
+    }
+    Ok(())
+}
