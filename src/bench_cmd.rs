@@ -145,6 +145,7 @@ pub fn bench_explorer(args: BenchExplorerArgs) -> Result<()> {
         requests: None,
         select: None,
         path_to: None,
+        suggest: None,
         session: mosaic_app::session::SessionFile { base: Default::default(), path: None },
         errors: Vec::new(),
     };

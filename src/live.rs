@@ -436,4 +436,69 @@ mod tests {
         drop(store);
         let _ = std::fs::remove_dir_all(&dir);
     }
+
+    #[test]
+    fn trained_suggestions_join_the_scene_and_colour_in() {
+        let dir = std::env::temp_dir().join(format!("mosaic-suggest-train-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let text = mosaic_core::space::DEMO_SPACE_RON
+            .replace("depth: (min: 1, max: 6)", "depth: (min: 1, max: 2)")
+            .replace("width: (min: 8, max: 256, log: true)", "width: (min: 8, max: 24, log: true)")
+            .replace("epochs: (min: 5, max: 40)", "epochs: (min: 4, max: 6)");
+        let population = Population {
+            store: dir.join("store"),
+            space: Some(SearchSpace::from_ron(&text, "tiny").unwrap()),
+            sweep: None,
+            dataset: "moons".into(),
+            examples: 300,
+            n: 10,
+            seed: 1,
+            layout: Layout::Design,
+        };
+        let opened = open(population, true).unwrap();
+        let trainer = opened.trainer.clone().expect("a trainer");
+        wait_for(&trainer, "to finish the sweep", |s| s == TrainingState::Idle { left: 0 });
+        let positions = opened.scene.positions.clone();
+        let next = |what: &str, pick: &dyn Fn(&SceneUpdate) -> bool| -> SceneUpdate {
+            let start = Instant::now();
+            loop {
+                if let Ok(u) = opened.feed.recv_timeout(Duration::from_millis(100))
+                    && pick(&u)
+                {
+                    return u;
+                }
+                assert!(start.elapsed() < Duration::from_secs(300), "never got {what}");
+            }
+        };
+        opened.requests.send(ViewRequest::Suggest { n: 2, positions }).unwrap();
+        let SceneUpdate::Suggestions(Ok(view)) = next("suggestions", &|u| matches!(u, SceneUpdate::Suggestions(_))) else {
+            panic!("suggesting failed")
+        };
+        assert_eq!((view.ids.len(), view.positions.len()), (2, 2));
+        assert!(view.positions.iter().all(|p| (p.iter().map(|v| v * v).sum::<f32>().sqrt() - 1.0).abs() < 1e-3), "placed on the sphere");
+        opened.requests.send(ViewRequest::TrainSuggestions { ids: view.ids.clone(), positions: view.positions.clone() }).unwrap();
+        let SceneUpdate::AddPoints { labels, positions, columns } = next("new points", &|u| matches!(u, SceneUpdate::AddPoints { .. })) else {
+            unreachable!()
+        };
+        assert_eq!(labels.len(), 2);
+        assert_eq!(positions, view.positions, "new points stand where their ghosts stood");
+        assert!(columns.iter().any(|(n, v)| n == "depth" && v.len() == 2));
+        // Both new points (scene indices 10 and 11) get their accuracy once trained.
+        let mut coloured = std::collections::BTreeSet::new();
+        while coloured.len() < 2 {
+            if let SceneUpdate::SetValue { column, index, .. } = next("accuracies", &|u| matches!(u, SceneUpdate::SetValue { .. }))
+                && column == VAL_ACCURACY
+            {
+                assert!(index >= 10, "an old point was retrained: {index}");
+                coloured.insert(index);
+            }
+        }
+        // Training them again is refused: they are runs now.
+        opened.requests.send(ViewRequest::TrainSuggestions { ids: view.ids.clone(), positions: view.positions }).unwrap();
+        let SceneUpdate::Suggestions(Err(e)) = next("a refusal", &|u| matches!(u, SceneUpdate::Suggestions(_))) else {
+            panic!("trained twice")
+        };
+        assert!(e.contains("trained already"), "{e}");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }

@@ -117,6 +117,10 @@ struct PopulationArgs {
     /// of architectures from the selection to this run (Shift+click in the app).
     #[arg(long, value_name = "ID", requires = "select")]
     path_to: Option<i64>,
+    /// Ask the meta-learner for N suggestions at start: ghost points on the
+    /// sphere (a store's view; the panel's "Suggest next networks" does the same).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=64))]
+    suggest: Option<u32>,
     /// Session file (RON) to restore: store, mappings, filters, search,
     /// selection, camera, bookmarks. Saving (Ctrl+S) writes it; a file that
     /// does not exist yet starts a new session. Flags given here win over it.
@@ -457,6 +461,7 @@ fn population_options(p: &PopulationArgs, panel: bool, store: Option<PathBuf>, t
         requests,
         select,
         path_to,
+        suggest: p.suggest.map(|n| n as usize),
         session: SessionFile { base: Session::default(), path: None },
         errors: Vec::new(),
     })

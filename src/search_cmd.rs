@@ -11,6 +11,7 @@ use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use mosaic_core::{ArchSpec, Encoder, SearchSpace};
 use mosaic_search::guided::{PlacedRun, near_good_region};
+use mosaic_search::gp::share_to_logit;
 use mosaic_search::{Acquisition, AdaptOptions, AdaptedSpace, Gp, Layout, PastTask, Prior, Strategy, SuggestOptions, TaskFeatures};
 use mosaic_store::{Store, SuggestionRecord, SweepInfo};
 use mosaic_train::data::Splits;
@@ -125,7 +126,7 @@ pub fn suggest_for(store: &mut Store, sweep: &SweepInfo, n: usize, settings: &Su
         StrategyArg::GpUcb => Strategy::Gp(Acquisition::UpperConfidenceBound { beta: settings.beta }),
         StrategyArg::Tpe => Strategy::Tpe,
     };
-    let options = SuggestOptions { q: n, strategy, seed: settings.seed, space, extra, prior, ..Default::default() };
+    let options = SuggestOptions { q: n, strategy, seed: settings.seed, space, extra, prior, shares: true, ..Default::default() };
     let all: Vec<(ArchSpec, f64)> = history.iter().chain(&pending).cloned().collect();
     let suggestions = mosaic_search::suggest(&encoder, &all, &options)?;
     let name = settings.strategy.to_possible_value().map_or(String::new(), |v| v.get_name().to_string());
@@ -174,7 +175,7 @@ fn transfer_prior(store: &Store, sweep: &SweepInfo, from: &[String], notes: &mut
             bail!("--transfer-from {name}: it has {} finished runs with an accuracy; train it first (at least 3)", learnt.len());
         }
         let x: Vec<Vec<f64>> = learnt.iter().map(|r| encoder.encode(&r.spec)).collect();
-        let y: Vec<f64> = learnt.iter().map(|r| accuracy_of(r)).collect();
+        let y: Vec<f64> = learnt.iter().map(|r| share_to_logit(accuracy_of(r))).collect();
         let surrogate = Gp::fit(&layout, &x, &y, 0)?;
         past.push(PastTask { name: name.clone(), features: task_features(&sweep_splits(&other)?), surrogate });
     }

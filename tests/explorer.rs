@@ -252,3 +252,24 @@ fn clusters_wear_halos_and_labels() {
     let halo = count_color(&img, PANEL_WIDTH as u32, 0, img.width(), img.height(), [150, 160, 185], 12);
     assert!(halo > 200, "no halos or labels drawn ({halo} px)");
 }
+
+#[test]
+fn suggestions_stand_as_ghost_points_with_their_predictions() {
+    let dir = scratch_dir("explorer_suggest");
+    let store = dir.join("store");
+    run_ok(mosaic().args(["sweep", "--examples", "300", "--n", "8", "--store"]).arg(&store).arg("--space").arg(tiny_space(&dir)));
+    run_ok(mosaic().args(["embed", "--store"]).arg(&store));
+    let (png, json) = (dir.join("suggest.png"), dir.join("suggest.json"));
+    run_ok(snapshot(&png, &json).args(["--width", "1280", "--height", "720", "--suggest", "3", "--store"]).arg(&store));
+    let img = load(&png);
+    let m = read_manifest(&json);
+    assert_eq!(m.ghosts.len(), 3, "3 suggestions asked for: {:?}", m.ghosts);
+    for g in &m.ghosts {
+        assert!((0.0..=1.0).contains(&g.mean), "a predicted accuracy outside [0, 1]: {}", g.mean);
+        // Each ghost wears the cyan ring, a colour no colour map uses.
+        assert!(color_near(&img, g.x, g.y, 40.0, [70, 225, 235], 40), "no ghost ring near ({}, {})", g.x, g.y);
+    }
+    let db = mosaic_store::Store::open(&store).unwrap();
+    let sweep = db.sweeps().unwrap().remove(0);
+    assert_eq!(db.suggestions(sweep.id, true).unwrap().len(), 3, "the batch is stored for `mosaic search` and the Train button");
+}

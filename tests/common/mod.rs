@@ -67,6 +67,14 @@ pub struct Manifest {
     pub hyper: Option<LandscapeShot>,
     pub path: Vec<[f32; 2]>,
     pub clusters: Vec<ClusterShot>,
+    pub ghosts: Vec<GhostShot>,
+}
+
+#[derive(Deserialize, Debug)]
+pub struct GhostShot {
+    pub x: f32,
+    pub y: f32,
+    pub mean: f64,
 }
 
 #[derive(Deserialize, Debug)]

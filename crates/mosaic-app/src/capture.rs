@@ -17,6 +17,7 @@ use crate::hyper_view::ShownHyper;
 use crate::inspect::LandscapeData;
 use crate::landscape_view::{ShownLandscape, SurfaceLayout};
 use crate::path_view::ArchPath;
+use crate::suggestions::{Suggestions, ghost_center};
 use crate::scene::SphereScene;
 use crate::sphere_view::Styling;
 
@@ -114,6 +115,15 @@ pub struct CaptureManifest {
     pub path: Vec<[f32; 2]>,
     /// The clusters of the sphere (empty while hidden).
     pub clusters: Vec<ClusterShot>,
+    /// The meta-learner's suggestions (ghost points): pixel and predicted value.
+    pub ghosts: Vec<GhostShot>,
+}
+
+#[derive(Serialize, Debug)]
+pub struct GhostShot {
+    pub x: f32,
+    pub y: f32,
+    pub mean: f64,
 }
 
 /// One cluster: its id, size, and where its halo's centre landed.
@@ -232,6 +242,7 @@ struct ViewState<'w> {
     hyper: Option<Res<'w, ShownHyper>>,
     path: Res<'w, ArchPath>,
     clusters: Res<'w, Clusters>,
+    suggestions: Res<'w, Suggestions>,
 }
 
 fn write_manifest(path: &Path, camera: &Camera, transform: &GlobalTransform, view: &ViewState) -> Result<(), String> {
@@ -308,6 +319,15 @@ fn write_manifest(path: &Path, camera: &Camera, transform: &GlobalTransform, vie
         },
         path: match &view.path.result {
             Some(Ok(p)) => p.positions.iter().filter_map(|&at| pixel(Vec3::from_array(at))).collect(),
+            _ => Vec::new(),
+        },
+        ghosts: match &view.suggestions.result {
+            Some(Ok(s)) => s
+                .positions
+                .iter()
+                .zip(&s.mean)
+                .filter_map(|(&at, &mean)| pixel(ghost_center(at)).map(|[x, y]| GhostShot { x, y, mean }))
+                .collect(),
             _ => Vec::new(),
         },
     };

@@ -67,6 +67,8 @@ pub struct ExplorerOptions {
     pub select: Option<usize>,
     /// The other end of a path from the selection, at start.
     pub path_to: Option<usize>,
+    /// Ask the meta-learner for this many suggestions at start (ghost points).
+    pub suggest: Option<usize>,
     /// The session restored at start (mappings, filters, camera…) and where to save it.
     pub session: session::SessionFile,
     /// Problems met while opening, shown in the panel (the app runs on).
@@ -150,7 +152,7 @@ impl Plugin for ExplorerPlugin {
                 analysis::AnalysisPlugin,
                 hyper_view::HyperViewPlugin,
                 path_view::PathViewPlugin,
-                suggestions::SuggestionsPlugin,
+                suggestions::SuggestionsPlugin { initial: self.options.suggest },
                 clusters::ClustersPlugin,
                 tour_editor::TourEditorPlugin,
             ));

@@ -17,6 +17,15 @@ use crate::sphere_view::point_radius;
 pub const GHOST_RING: [u8; 3] = [70, 225, 235];
 /// How far a ghost's colour is washed toward white.
 const PALE: f32 = 0.45;
+/// Ghosts stand a little above the sphere and a little larger than the
+/// points, so a suggestion inside a dense cluster still shows.
+const LIFT: f32 = 1.04;
+const GROW: f32 = 1.3;
+
+/// Where a ghost placed at `at` on the unit sphere is drawn.
+pub fn ghost_center(at: [f32; 3]) -> Vec3 {
+    Vec3::from_array(at) * LIFT
+}
 
 /// A batch of suggestions as the view shows it.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -59,12 +68,32 @@ impl Suggestions {
 #[derive(Component)]
 struct Ghost;
 
-pub struct SuggestionsPlugin;
+/// Draws suggestions; `initial` asks for that many once the view starts.
+pub struct SuggestionsPlugin {
+    pub initial: Option<usize>,
+}
+
+#[derive(Resource)]
+struct AskAtStart(Option<usize>);
 
 impl Plugin for SuggestionsPlugin {
     fn build(&self, app: &mut App) {
-        app.init_resource::<Suggestions>().add_systems(Update, draw_ghosts);
+        // Waiting from the first frame, so the panel opens its section for the answer.
+        app.insert_resource(Suggestions { waiting: self.initial.is_some(), ..default() })
+            .insert_resource(AskAtStart(self.initial)).add_systems(Update, (ask_at_start, draw_ghosts).chain());
     }
+}
+
+fn ask_at_start(
+    mut ask: ResMut<AskAtStart>,
+    scene: Res<SphereScene>,
+    requests: Option<Res<ComputeRequests>>,
+    mut pending: ResMut<Pending>,
+    mut suggestions: ResMut<Suggestions>,
+) {
+    let Some(n) = ask.0.take() else { return };
+    suggestions.count = n;
+    send(ViewRequest::Suggest { n, positions: scene.positions.clone() }, requests.as_deref(), &mut pending, &mut suggestions);
 }
 
 /// The panel section: ask for a batch, see it, train it. Returns the request to send.
@@ -89,13 +118,10 @@ pub fn section(ui: &mut egui::Ui, scene: &SphereScene, suggestions: &mut Suggest
             for note in &view.notes {
                 ui.weak(note);
             }
-            egui::Grid::new("suggestions").num_columns(2).striped(true).show(ui, |ui| {
-                for ((label, mean), std) in view.labels.iter().zip(&view.mean).zip(&view.std) {
-                    ui.label(label);
-                    ui.label(format!("{:.1}% ± {:.1}", 100.0 * mean, 100.0 * std));
-                    ui.end_row();
-                }
-            });
+            ui.label("predicted val accuracy · network");
+            for ((label, mean), std) in view.labels.iter().zip(&view.mean).zip(&view.std) {
+                ui.label(format!("{:.1}% ± {:.1} · {label}", 100.0 * mean, 100.0 * std));
+            }
             if ui.button(format!("Train these {}", view.ids.len())).on_hover_text("adds them to the sweep and trains them in the background").clicked() {
                 request = Some(ViewRequest::TrainSuggestions { ids: view.ids.clone(), positions: view.positions.clone() });
                 suggestions.waiting = true;
@@ -143,10 +169,14 @@ fn draw_ghosts(
     drawn: Query<Entity, With<Ghost>>,
     mut meshes: ResMut<Assets<Mesh>>,
     mut materials: ResMut<Assets<PointsMaterial>>,
+    mut drawn_for: Local<usize>,
 ) {
-    if !suggestions.is_changed() && !mapping.is_changed() && !scene.is_changed() {
+    // Status lines change the scene often: redraw only for what ghosts show
+    // (the batch, the colour mapping, the point size, which follows the count).
+    if !suggestions.is_changed() && !mapping.is_changed() && *drawn_for == scene.len() {
         return;
     }
+    *drawn_for = scene.len();
     for entity in &drawn {
         commands.entity(entity).despawn();
     }
@@ -159,7 +189,7 @@ fn draw_ghosts(
         .positions
         .iter()
         .zip(&view.mean)
-        .map(|(p, &mean)| PointInstance { center: Vec3::from_array(*p), color: ghost_color(&scene, &mapping, mean), radius, ring: Ring::Selected })
+        .map(|(p, &mean)| PointInstance { center: ghost_center(*p), color: ghost_color(&scene, &mapping, mean), radius: GROW * radius, ring: Ring::Selected })
         .collect();
     let material = PointsMaterial {
         ring_color: Color::srgb_u8(GHOST_RING[0], GHOST_RING[1], GHOST_RING[2]).to_linear(),

@@ -197,7 +197,9 @@ fn side_panel(mut contexts: EguiContexts, mut state: PanelState) -> Result {
             if ui.selectable_label(analysis_open, "Analysis: correlations, dynamics, complexity").clicked() {
                 analysis_open = !analysis_open;
             }
-            egui::CollapsingHeader::new("Suggest next networks").id_salt("suggest").default_open(open("suggest")).show(ui, |ui| {
+            egui::CollapsingHeader::new("Suggest next networks")
+                .id_salt("suggest")
+                .default_open(open("suggest") || suggestions.waiting || suggestions.result.is_some()).show(ui, |ui| {
                 suggest_request = suggestions::section(ui, scene, &mut suggestions, has_store);
             });
             egui::CollapsingHeader::new("Size, filters, search").id_salt("filters").default_open(open("filters")).show(ui, |ui| {

@@ -121,6 +121,25 @@ pub struct Prediction {
     pub std: f64,
 }
 
+/// Targets that are shares (accuracies) are modelled on the logit scale, so
+/// predictions stay inside [0, 1]; shares are clamped this far from 0 and 1.
+const SHARE_MARGIN: f64 = 0.005;
+
+/// A share (in [0, 1]) on the logit scale the surrogate models it on.
+pub fn share_to_logit(y: f64) -> f64 {
+    let p = y.clamp(SHARE_MARGIN, 1.0 - SHARE_MARGIN);
+    (p / (1.0 - p)).ln()
+}
+
+impl Prediction {
+    /// A logit-scale prediction back as a share: the mean through the
+    /// logistic function, the spread by the delta method.
+    pub fn logit_to_share(self) -> Prediction {
+        let p = 1.0 / (1.0 + (-self.mean).exp());
+        Prediction { mean: p, std: p * (1.0 - p) * self.std }
+    }
+}
+
 impl Gp {
     /// Fits the hyper-parameters to `(x, y)` and conditions on the data.
     /// Non-finite targets are an error: a diverged run has no accuracy to learn from.
@@ -448,6 +467,17 @@ mod tests {
         assert!(Gp::fit(&Layout::numeric(1), &[], &[], 0).is_err());
         let e = Gp::fit(&Layout::numeric(2), &[vec![0.0]], &[0.5], 0).unwrap_err();
         assert!(e.to_string().contains("needs 2"), "{e}");
+    }
+
+    #[test]
+    fn shares_round_trip_through_the_logit_scale() {
+        for y in [0.01, 0.5, 0.93] {
+            let back = Prediction { mean: share_to_logit(y), std: 0.0 }.logit_to_share();
+            assert!((back.mean - y).abs() < 1e-12);
+        }
+        let wide = Prediction { mean: 8.0, std: 3.0 }.logit_to_share();
+        assert!(wide.mean < 1.0 && wide.std < 0.01);
+        assert_eq!(share_to_logit(1.0), share_to_logit(0.999));
     }
 
     #[test]

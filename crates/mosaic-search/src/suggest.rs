@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::acquisition::{Acquisition, select_batch};
 use crate::adapt::AdaptedSpace;
-use crate::gp::Layout;
+use crate::gp::{Layout, share_to_logit};
 use crate::model::Model;
 use crate::tpe::{DEFAULT_GAMMA, Tpe};
 use crate::transfer::Prior;
@@ -43,13 +43,16 @@ pub struct SuggestOptions {
     pub space: Option<AdaptedSpace>,
     /// Extra candidates, e.g. [`crate::guided::near_good_region`] draws.
     pub extra: Vec<ArchSpec>,
-    /// A prior mean from past tasks.
+    /// A prior mean from past tasks (fitted on the same scale as the values, see `shares`).
     pub prior: Option<Arc<Prior>>,
+    /// The values are shares in [0, 1] (accuracies): model them on the logit
+    /// scale so predictions stay in range.
+    pub shares: bool,
 }
 
 impl Default for SuggestOptions {
     fn default() -> Self {
-        SuggestOptions { q: 8, strategy: Strategy::default(), candidates: 2000, seed: 0, space: None, extra: vec![], prior: None }
+        SuggestOptions { q: 8, strategy: Strategy::default(), candidates: 2000, seed: 0, space: None, extra: vec![], prior: None, shares: false }
     }
 }
 
@@ -79,7 +82,7 @@ pub fn suggest(encoder: &Encoder, runs: &[(ArchSpec, f64)], options: &SuggestOpt
         return Err(SearchError::NoData("no finished run with a value to learn from yet: train a few runs first".into()));
     }
     let x: Vec<Vec<f64>> = learnt.iter().map(|(s, _)| encoder.encode(s)).collect();
-    let y: Vec<f64> = learnt.iter().map(|(_, v)| *v).collect();
+    let y: Vec<f64> = learnt.iter().map(|(_, v)| if options.shares { share_to_logit(*v) } else { *v }).collect();
     let model = Model::fit(&layout, &x, &y, options.prior.clone(), options.seed)?;
     let tpe = match options.strategy {
         Strategy::Tpe => Some(Tpe::fit(&layout, &x, &y, DEFAULT_GAMMA).ok_or_else(|| SearchError::NoData("TPE needs two finished runs".into()))?),
@@ -141,7 +144,10 @@ pub fn suggest(encoder: &Encoder, runs: &[(ArchSpec, f64)], options: &SuggestOpt
     };
     Ok(picks
         .into_iter()
-        .map(|(i, p, s)| Suggestion { spec: encoder.decode(&pool[i]), mean: p.mean, std: p.std, score: s })
+        .map(|(i, p, s)| {
+            let p = if options.shares { p.logit_to_share() } else { p };
+            Suggestion { spec: encoder.decode(&pool[i]), mean: p.mean, std: p.std, score: s }
+        })
         .collect())
 }
 

@@ -12,7 +12,7 @@ use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
 use crate::acquisition::{Acquisition, select_batch};
-use crate::gp::{Gp, Layout};
+use crate::gp::{Gp, Layout, share_to_logit};
 use crate::model::Model;
 use crate::tpe::{DEFAULT_GAMMA, Tpe};
 use crate::transfer::{PastTask, Prior, TaskFeatures};
@@ -113,7 +113,8 @@ impl Table {
             } else {
                 let learnt: Vec<usize> = taken.iter().copied().filter(|&i| values[i].is_finite()).collect();
                 let x: Vec<Vec<f64>> = learnt.iter().map(|&i| pool[i].clone()).collect();
-                let y: Vec<f64> = learnt.iter().map(|&i| values[i]).collect();
+                // Accuracies are modelled on the logit scale (as `mosaic suggest` does).
+                let y: Vec<f64> = learnt.iter().map(|&i| share_to_logit(values[i])).collect();
                 let open: Vec<usize> = (0..pool.len()).filter(|&i| !tried[i]).collect();
                 let candidates: Vec<Vec<f64>> = open.iter().map(|&i| pool[i].clone()).collect();
                 match method {
@@ -148,7 +149,7 @@ impl Table {
         ids.shuffle(&mut rng);
         ids.truncate(PAST_RUNS);
         let x: Vec<Vec<f64>> = ids.iter().map(|&i| pool[i].clone()).collect();
-        let y: Vec<f64> = ids.iter().map(|&i| past.values[i].unwrap()).collect();
+        let y: Vec<f64> = ids.iter().map(|&i| share_to_logit(past.values[i].unwrap())).collect();
         let surrogate = Gp::fit(layout, &x, &y, seed)?;
         let task = PastTask { name: past.name.clone(), features: past.features.clone(), surrogate };
         Ok(Prior::new(&self.tasks[target].features, vec![task]).map(Arc::new))

@@ -655,7 +655,8 @@ CREATE TABLE IF NOT EXISTS runs (
     UNIQUE (sweep, idx)
 );
 CREATE TABLE IF NOT EXISTS suggestions (
-    id       INTEGER PRIMARY KEY,
+    -- AUTOINCREMENT: an id never comes back, so a replaced batch's ids stay unknown.
+    id       INTEGER PRIMARY KEY AUTOINCREMENT,
     sweep    INTEGER NOT NULL REFERENCES sweeps(id),
     spec     TEXT NOT NULL,
     encoding BLOB NOT NULL,
