@@ -34,7 +34,11 @@ pub fn bench_table(args: BenchTableArgs) -> Result<()> {
     for sweep in &sweeps {
         let runs = store.runs(sweep.id)?;
         if sweep.space != first.space || runs.iter().map(|r| &r.spec).ne(specs.iter()) {
-            bail!("sweep `{}` trained other specs than `{}`: a table needs the same specs on every task (same --seed, --n, space)", sweep.name, first.name);
+            bail!(
+                "sweep `{}` trained other specs than `{}`: a table needs the same specs on every task (same --seed, --n, space)",
+                sweep.name,
+                first.name
+            );
         }
         if let Some(r) = runs.iter().find(|r| !r.status.is_finished()) {
             bail!("run {} of sweep `{}` is not trained yet: finish the sweep first", r.id, sweep.name);
@@ -83,7 +87,10 @@ pub fn bench_search(args: BenchSearchArgs) -> Result<()> {
     let from = table.task(&args.transfer_from)?;
     let methods = [Method::Random, Method::GpEi, Method::GpEiTransfer { from }, Method::Tpe];
     let bar = ProgressBar::new(methods.len() as u64 * args.seeds);
-    bar.set_style(ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} searches · ETA {eta} · {msg}").expect("valid template"));
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} searches · ETA {eta} · {msg}")
+            .expect("valid template"),
+    );
     let mut curves: Vec<(Method, Vec<Vec<f64>>, f64)> = Vec::new();
     for method in methods {
         bar.set_message(method.name(&table));

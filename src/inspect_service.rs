@@ -14,19 +14,19 @@ use mosaic_app::bridge::{SUPERSEDED, SceneUpdate, TrainingState, ViewRequest};
 use mosaic_app::inspect::{LandscapeData, NetworkDetails, PathPoint};
 use mosaic_app::path_view::PathView;
 use mosaic_app::suggestions::SuggestionsView;
+use mosaic_core::{ArchSpec, Encoder};
 use mosaic_core::{EpochMetrics, RunStatus};
 use mosaic_landscape::dynamics::dynamics;
 use mosaic_landscape::file::{self, DirectionSource};
 use mosaic_landscape::hyper::{DEFAULT_SMOOTHING, hyper_surface, importance};
 use mosaic_landscape::stats::{Method, correlation_matrix};
 use mosaic_manifold::cluster::{auto_eps, dbscan};
-use mosaic_core::{ArchSpec, Encoder};
 use mosaic_store::{RunRecord, Store, SweepInfo};
 use mosaic_train::sweep::run_dir;
 
+use crate::design::scene_from_specs;
 use crate::landscape_cmd::{self, EngineArg, LandscapeArgs, Progress, SplitArg};
 use crate::live::Trainer;
-use crate::design::scene_from_specs;
 use crate::live::{place_runs, run_label};
 use crate::path_cmd::{path_between, spec_label};
 use crate::search_cmd::{SuggestSettings, suggest_for};
@@ -85,9 +85,9 @@ fn serve(shown: Option<&Shown>, trainer: &TrainerSlot, requests: &Receiver<ViewR
             let answer = match request {
                 ViewRequest::Train { run } => train(trainer.get(), *run),
                 // Each batch names its own suggestions: none is superseded.
-                ViewRequest::TrainSuggestions { ids, positions } => SceneUpdate::Suggestions(
-                    train_suggestions(shown, trainer.get(), ids, positions, answers).map_err(|e| format!("{e:#}")),
-                ),
+                ViewRequest::TrainSuggestions { ids, positions } => {
+                    SceneUpdate::Suggestions(train_suggestions(shown, trainer.get(), ids, positions, answers).map_err(|e| format!("{e:#}")))
+                }
                 _ if keep.contains(&i) => answer(shown, request, answers),
                 _ => superseded(request),
             };

@@ -397,25 +397,29 @@ mod tests {
         }
     }
 
-    #[test]
-    fn training_stops_and_resumes_without_losing_or_repeating_a_run() {
-        let dir = std::env::temp_dir().join(format!("mosaic-trainer-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
+    /// `n` small, quick networks (1-2 layers of 8-24, 4-6 epochs) on 300 examples, stored in a fresh `dir`.
+    fn tiny_population(dir: &Path, dataset: &str, n: usize, seed: u64) -> Population {
+        let _ = std::fs::remove_dir_all(dir);
         let text = mosaic_core::space::DEMO_SPACE_RON
             .replace("depth: (min: 1, max: 6)", "depth: (min: 1, max: 2)")
             .replace("width: (min: 8, max: 256, log: true)", "width: (min: 8, max: 24, log: true)")
             .replace("epochs: (min: 5, max: 40)", "epochs: (min: 4, max: 6)");
-        let population = Population {
+        Population {
             store: dir.join("store"),
             space: Some(SearchSpace::from_ron(&text, "tiny").unwrap()),
             sweep: None,
-            dataset: "spirals".into(),
+            dataset: dataset.into(),
             examples: 300,
-            n: 40,
-            seed: 3,
+            n,
+            seed,
             layout: Layout::Design,
-        };
-        let opened = open(population, true).unwrap();
+        }
+    }
+
+    #[test]
+    fn training_stops_and_resumes_without_losing_or_repeating_a_run() {
+        let dir = std::env::temp_dir().join(format!("mosaic-trainer-{}", std::process::id()));
+        let opened = open(tiny_population(&dir, "spirals", 40, 3), true).unwrap();
         let trainer = opened.trainer.expect("a trainer");
         trainer.stop();
         let left = match wait_for(&trainer, "to stop", |s| matches!(s, TrainingState::Idle { .. })) {
@@ -440,22 +444,7 @@ mod tests {
     #[test]
     fn trained_suggestions_join_the_scene_and_colour_in() {
         let dir = std::env::temp_dir().join(format!("mosaic-suggest-train-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        let text = mosaic_core::space::DEMO_SPACE_RON
-            .replace("depth: (min: 1, max: 6)", "depth: (min: 1, max: 2)")
-            .replace("width: (min: 8, max: 256, log: true)", "width: (min: 8, max: 24, log: true)")
-            .replace("epochs: (min: 5, max: 40)", "epochs: (min: 4, max: 6)");
-        let population = Population {
-            store: dir.join("store"),
-            space: Some(SearchSpace::from_ron(&text, "tiny").unwrap()),
-            sweep: None,
-            dataset: "moons".into(),
-            examples: 300,
-            n: 10,
-            seed: 1,
-            layout: Layout::Design,
-        };
-        let opened = open(population, true).unwrap();
+        let opened = open(tiny_population(&dir, "moons", 10, 1), true).unwrap();
         let trainer = opened.trainer.clone().expect("a trainer");
         wait_for(&trainer, "to finish the sweep", |s| s == TrainingState::Idle { left: 0 });
         let positions = opened.scene.positions.clone();
@@ -477,7 +466,8 @@ mod tests {
         assert_eq!((view.ids.len(), view.positions.len()), (2, 2));
         assert!(view.positions.iter().all(|p| (p.iter().map(|v| v * v).sum::<f32>().sqrt() - 1.0).abs() < 1e-3), "placed on the sphere");
         opened.requests.send(ViewRequest::TrainSuggestions { ids: view.ids.clone(), positions: view.positions.clone() }).unwrap();
-        let SceneUpdate::AddPoints { labels, positions, columns } = next("new points", &|u| matches!(u, SceneUpdate::AddPoints { .. })) else {
+        let SceneUpdate::AddPoints { labels, positions, columns } = next("new points", &|u| matches!(u, SceneUpdate::AddPoints { .. }))
+        else {
             unreachable!()
         };
         assert_eq!(labels.len(), 2);

@@ -1,6 +1,7 @@
 //! `mosaic`: the NeuroMosaic command line. With no subcommand it opens the explorer.
 
 mod bench_cmd;
+mod bench_search;
 mod design;
 mod embed_cmd;
 mod inspect_service;
@@ -9,7 +10,6 @@ mod live;
 mod path_cmd;
 mod record_cmd;
 mod search_cmd;
-mod bench_search;
 mod sweep_cmd;
 
 use std::path::{Path, PathBuf};

@@ -4,23 +4,23 @@
 
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::Ordering;
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use mosaic_core::{ArchSpec, Encoder, SearchSpace};
-use mosaic_search::guided::{PlacedRun, near_good_region};
 use mosaic_search::gp::share_to_logit;
+use mosaic_search::guided::{PlacedRun, near_good_region};
 use mosaic_search::{Acquisition, AdaptOptions, AdaptedSpace, Gp, Layout, PastTask, Prior, Strategy, SuggestOptions, TaskFeatures};
 use mosaic_store::{Store, SuggestionRecord, SweepInfo};
+use mosaic_train::Device;
 use mosaic_train::data::Splits;
 use mosaic_train::sweep::{SweepEvent, SweepOptions, run_sweep};
 use mosaic_train::train::Checkpoints;
-use mosaic_train::Device;
 
 use crate::path_cmd::spec_label;
-use crate::sweep_cmd::{load_dataset, open_existing_store, open_or_create_sweep, pick_sweep, sweep_splits, worker_count};
+use crate::sweep_cmd::{cancel_on_ctrl_c, load_dataset, open_existing_store, open_or_create_sweep, pick_sweep, sweep_splits, worker_count};
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum StrategyArg {
@@ -61,7 +61,15 @@ pub struct SuggestSettings {
 
 impl Default for SuggestSettings {
     fn default() -> Self {
-        SuggestSettings { strategy: StrategyArg::GpEi, beta: 2.0, adapt: None, space_from: None, transfer_from: vec![], guided: false, seed: 0 }
+        SuggestSettings {
+            strategy: StrategyArg::GpEi,
+            beta: 2.0,
+            adapt: None,
+            space_from: None,
+            transfer_from: vec![],
+            guided: false,
+            seed: 0,
+        }
     }
 }
 
@@ -167,7 +175,11 @@ fn transfer_prior(store: &Store, sweep: &SweepInfo, from: &[String], notes: &mut
             bail!("--transfer-from {name}: that is the sweep being searched; name another task's sweep");
         }
         if other.space != sweep.space {
-            bail!("--transfer-from {name}: it searched space `{}`, this sweep searches `{}`; transfer needs the same space", other.space.name, sweep.space.name);
+            bail!(
+                "--transfer-from {name}: it searched space `{}`, this sweep searches `{}`; transfer needs the same space",
+                other.space.name,
+                sweep.space.name
+            );
         }
         let runs = store.runs(other.id)?;
         let learnt: Vec<&mosaic_store::RunRecord> = runs.iter().filter(|r| accuracy_of(r).is_finite()).collect();
@@ -190,8 +202,16 @@ fn transfer_prior(store: &Store, sweep: &SweepInfo, from: &[String], notes: &mut
     Ok(prior.map(Arc::new))
 }
 
-fn guided_candidates(store: &Store, sweep: &SweepInfo, encoder: &Encoder, history: &[(ArchSpec, f64)], seed: u64, notes: &mut Vec<String>) -> Result<Vec<ArchSpec>> {
-    let embedding = ["representation", "architecture"].into_iter().find_map(|kind| store.embedding(sweep.id, kind).ok().flatten().map(|e| (kind, e)));
+fn guided_candidates(
+    store: &Store,
+    sweep: &SweepInfo,
+    encoder: &Encoder,
+    history: &[(ArchSpec, f64)],
+    seed: u64,
+    notes: &mut Vec<String>,
+) -> Result<Vec<ArchSpec>> {
+    let embedding =
+        ["representation", "architecture"].into_iter().find_map(|kind| store.embedding(sweep.id, kind).ok().flatten().map(|e| (kind, e)));
     let Some((kind, (_, coords))) = embedding else {
         bail!("--guided needs the sweep's embedding: run `mosaic embed --store DIR` first");
     };
@@ -278,18 +298,12 @@ pub fn search(args: SearchArgs) -> Result<()> {
     };
     let splits = sweep_splits(&sweep)?;
     let options = SweepOptions { workers: worker_count(args.workers), checkpoints: Checkpoints::Final, device: Device::Cpu };
-    let cancel = Arc::new(AtomicBool::new(false));
-    {
-        let cancel = cancel.clone();
-        let _ = ctrlc::set_handler(move || {
-            if cancel.swap(true, Ordering::SeqCst) {
-                std::process::exit(130);
-            }
-            eprintln!("\nstopping after the runs in flight (Ctrl-C again to quit now)");
-        });
-    }
+    let cancel = cancel_on_ctrl_c("stopping after the runs in flight (Ctrl-C again to quit now)");
     let bar = ProgressBar::new(args.budget as u64);
-    bar.set_style(ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} networks · ETA {eta} · {msg}").expect("valid template"));
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} networks · ETA {eta} · {msg}")
+            .expect("valid template"),
+    );
     let best_of = |store: &Store| -> Result<Option<f64>> {
         Ok(store.runs(sweep.id)?.iter().map(accuracy_of).filter(|v| v.is_finite()).reduce(f64::max))
     };

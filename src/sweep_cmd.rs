@@ -168,6 +168,20 @@ pub fn open_or_create_sweep(
     Ok(store.create_sweep(&plan)?)
 }
 
+/// A flag the first Ctrl-C sets (after saying `message`), so work can
+/// finish cleanly; a second Ctrl-C exits at once.
+pub fn cancel_on_ctrl_c(message: &'static str) -> Arc<AtomicBool> {
+    let cancel = Arc::new(AtomicBool::new(false));
+    let flag = cancel.clone();
+    let _ = ctrlc::set_handler(move || {
+        if flag.swap(true, Ordering::SeqCst) {
+            std::process::exit(130);
+        }
+        eprintln!("\n{message}");
+    });
+    cancel
+}
+
 /// Workers for a sweep: the requested number, or one per core.
 pub fn worker_count(requested: Option<usize>) -> usize {
     requested.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())).max(1)
@@ -182,17 +196,7 @@ pub fn sweep(args: SweepArgs) -> Result<()> {
     let sweep = open_or_create_sweep(&mut store, args.name.as_deref(), space, &args.dataset, &data, args.n as usize, args.seed)?;
     let name = &sweep.name;
 
-    let cancel = Arc::new(AtomicBool::new(false));
-    {
-        let cancel = cancel.clone();
-        // First Ctrl-C: finish cleanly (runs in flight stay pending). Second: the default, immediate exit.
-        let _ = ctrlc::set_handler(move || {
-            if cancel.swap(true, Ordering::SeqCst) {
-                std::process::exit(130);
-            }
-            eprintln!("\nstopping: runs in flight will be trained again on resume (Ctrl-C again to quit now)");
-        });
-    }
+    let cancel = cancel_on_ctrl_c("stopping: runs in flight will be trained again on resume (Ctrl-C again to quit now)");
     let workers = worker_count(args.workers);
     let device = match args.device {
         DeviceArg::Cpu => Device::Cpu,

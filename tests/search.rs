@@ -9,7 +9,13 @@ use mosaic_search::AdaptedSpace;
 use mosaic_store::Store;
 
 fn sweep(store: &std::path::Path, space: &std::path::Path, dataset: &str, name: &str) {
-    run_ok(mosaic().args(["sweep", "--examples", "300", "--n", "12", "--dataset", dataset, "--name", name, "--store"]).arg(store).arg("--space").arg(space));
+    run_ok(
+        mosaic()
+            .args(["sweep", "--examples", "300", "--n", "12", "--dataset", dataset, "--name", name, "--store"])
+            .arg(store)
+            .arg("--space")
+            .arg(space),
+    );
 }
 
 fn stdout(cmd: &mut std::process::Command) -> String {
@@ -40,7 +46,9 @@ fn suggest_prints_stores_adapts_and_transfers() {
     }
     // Adapted: the file reads back and fits the space; candidates come from it.
     let adapted = dir.join("adapted.ron");
-    let printed = stdout(mosaic().args(["suggest", "--sweep", "moons", "--n", "2", "--strategy", "tpe", "--adapt"]).arg(&adapted).arg("--store").arg(&store));
+    let printed = stdout(
+        mosaic().args(["suggest", "--sweep", "moons", "--n", "2", "--strategy", "tpe", "--adapt"]).arg(&adapted).arg("--store").arg(&store),
+    );
     assert!(printed.contains("adapted space"), "{printed}");
     let file = AdaptedSpace::from_ron(&std::fs::read_to_string(&adapted).unwrap()).unwrap();
     assert!(file.runs >= 10 && file.good == 5, "{file:?}");

@@ -158,6 +158,7 @@ impl Plugin for BridgePlugin {
             .init_resource::<ArchPath>()
             .init_resource::<Clusters>()
             .init_resource::<Training>()
+            .init_resource::<Suggestions>()
             .add_systems(Update, apply_scene_updates.run_if(resource_exists::<SceneFeed>));
     }
 }
@@ -339,6 +340,26 @@ mod tests {
         assert_eq!((s.positions[0], s.title.as_str()), ([1.0, 0.0, 0.0], "t"), "a layout for other points is ignored");
         s.apply(&SceneUpdate::Layout { positions: vec![[0.0, 0.0, 1.0], [0.0, -1.0, 0.0]], title: "by PHATE".into() });
         assert_eq!((s.positions.clone(), s.title.as_str()), (vec![[0.0, 0.0, 1.0], [0.0, -1.0, 0.0]], "by PHATE"));
+    }
+
+    #[test]
+    fn added_points_extend_every_column_and_mismatched_ones_are_ignored() {
+        let mut s = scene();
+        s.apply(&SceneUpdate::AddPoints {
+            labels: vec!["c".into()],
+            positions: vec![[0.0, 0.0, 1.0]],
+            columns: vec![("depth".into(), vec![3.0]), ("width".into(), vec![16.0])],
+        });
+        assert_eq!((s.len(), s.labels[2].as_str()), (3, "c"));
+        assert_eq!(s.columns[0].values, vec![1.0, 2.0, 3.0]);
+        let width = &s.columns[s.column_index("width").unwrap()].values;
+        assert!(width[0].is_nan() && width[1].is_nan() && width[2] == 16.0, "{width:?}");
+        assert_eq!(s.diverged.len(), 3);
+        // Later values reach the new point by its index.
+        s.apply(&SceneUpdate::SetValue { column: "depth".into(), index: 2, value: 4.0 });
+        assert_eq!(s.columns[0].values[2], 4.0);
+        s.apply(&SceneUpdate::AddPoints { labels: vec![], positions: vec![[1.0, 0.0, 0.0]], columns: vec![] });
+        assert_eq!(s.len(), 3, "a position without a label is refused");
     }
 
     #[test]

@@ -17,9 +17,9 @@ use crate::hyper_view::ShownHyper;
 use crate::inspect::LandscapeData;
 use crate::landscape_view::{ShownLandscape, SurfaceLayout};
 use crate::path_view::ArchPath;
-use crate::suggestions::{Suggestions, ghost_center};
 use crate::scene::SphereScene;
 use crate::sphere_view::Styling;
+use crate::suggestions::{Suggestions, ghost_center};
 
 /// Frames rendered, once the target exists, before the earliest capture: a
 /// screenshot asked for too early can be dropped by Bevy.

@@ -80,7 +80,8 @@ impl Plugin for SuggestionsPlugin {
     fn build(&self, app: &mut App) {
         // Waiting from the first frame, so the panel opens its section for the answer.
         app.insert_resource(Suggestions { waiting: self.initial.is_some(), ..default() })
-            .insert_resource(AskAtStart(self.initial)).add_systems(Update, (ask_at_start, draw_ghosts).chain());
+            .insert_resource(AskAtStart(self.initial))
+            .add_systems(Update, (ask_at_start, draw_ghosts).chain());
     }
 }
 
@@ -122,7 +123,11 @@ pub fn section(ui: &mut egui::Ui, scene: &SphereScene, suggestions: &mut Suggest
             for ((label, mean), std) in view.labels.iter().zip(&view.mean).zip(&view.std) {
                 ui.label(format!("{:.1}% ± {:.1} · {label}", 100.0 * mean, 100.0 * std));
             }
-            if ui.button(format!("Train these {}", view.ids.len())).on_hover_text("adds them to the sweep and trains them in the background").clicked() {
+            if ui
+                .button(format!("Train these {}", view.ids.len()))
+                .on_hover_text("adds them to the sweep and trains them in the background")
+                .clicked()
+            {
                 request = Some(ViewRequest::TrainSuggestions { ids: view.ids.clone(), positions: view.positions.clone() });
                 suggestions.waiting = true;
             }
@@ -189,13 +194,22 @@ fn draw_ghosts(
         .positions
         .iter()
         .zip(&view.mean)
-        .map(|(p, &mean)| PointInstance { center: ghost_center(*p), color: ghost_color(&scene, &mapping, mean), radius: GROW * radius, ring: Ring::Selected })
+        .map(|(p, &mean)| PointInstance {
+            center: ghost_center(*p),
+            color: ghost_color(&scene, &mapping, mean),
+            radius: GROW * radius,
+            ring: Ring::Selected,
+        })
         .collect();
-    let material = PointsMaterial {
-        ring_color: Color::srgb_u8(GHOST_RING[0], GHOST_RING[1], GHOST_RING[2]).to_linear(),
-        ..PointsMaterial::default()
-    };
-    commands.spawn((Ghost, Mesh3d(meshes.add(point_cloud_mesh(&ghosts))), MeshMaterial3d(materials.add(material)), Transform::IDENTITY, NoFrustumCulling));
+    let material =
+        PointsMaterial { ring_color: Color::srgb_u8(GHOST_RING[0], GHOST_RING[1], GHOST_RING[2]).to_linear(), ..PointsMaterial::default() };
+    commands.spawn((
+        Ghost,
+        Mesh3d(meshes.add(point_cloud_mesh(&ghosts))),
+        MeshMaterial3d(materials.add(material)),
+        Transform::IDENTITY,
+        NoFrustumCulling,
+    ));
 }
 
 #[cfg(test)]

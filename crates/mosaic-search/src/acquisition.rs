@@ -78,7 +78,13 @@ pub struct Pick {
 /// predicted mean there as if observed (the kriging believer, Ginsbourger et
 /// al. 2010): the uncertainty around it collapses and the incumbent rises to
 /// it, so the next pick goes somewhere else.
-pub fn select_batch(model: &Model, candidates: &[Vec<f64>], best: Option<f64>, acquisition: Acquisition, q: usize) -> Result<Vec<Pick>, SearchError> {
+pub fn select_batch(
+    model: &Model,
+    candidates: &[Vec<f64>],
+    best: Option<f64>,
+    acquisition: Acquisition,
+    q: usize,
+) -> Result<Vec<Pick>, SearchError> {
     let mut model = model.clone();
     let mut best = best;
     let mut picks: Vec<Pick> = Vec::new();

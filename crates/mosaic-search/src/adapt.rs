@@ -111,11 +111,7 @@ impl AdaptedSpace {
                 let counts: Vec<usize> =
                     (0..labels.len()).map(|o| top.iter().filter(|(s, _)| c.index(encoder.space(), s) == Some(o)).count()).collect();
                 // Laplace-smoothed shares among the good runs: an option no good run used keeps a little weight.
-                let options = labels
-                    .into_iter()
-                    .zip(counts)
-                    .map(|(label, n)| (label, (n as f64 + 1.0) / (good as f64 + arity)))
-                    .collect();
+                let options = labels.into_iter().zip(counts).map(|(label, n)| (label, (n as f64 + 1.0) / (good as f64 + arity))).collect();
                 ChoiceWeights { knob: c.name().into(), options }
             })
             .collect();
@@ -155,7 +151,9 @@ impl AdaptedSpace {
     }
 
     pub fn from_ron(text: &str) -> Result<AdaptedSpace, SearchError> {
-        ron::from_str(text).map_err(|e| SearchError::Invalid(format!("malformed adapted space at line {}, column {}: {}", e.position.line, e.position.col, e.code)))
+        ron::from_str(text).map_err(|e| {
+            SearchError::Invalid(format!("malformed adapted space at line {}, column {}: {}", e.position.line, e.position.col, e.code))
+        })
     }
 
     /// Checks that the file fits the encoder's space (knob names, option counts).

@@ -49,7 +49,6 @@ impl Layout {
     fn width(&self) -> usize {
         self.numeric.iter().map(|&i| i + 1).chain(self.blocks.iter().map(|b| b.end)).max().unwrap_or(0)
     }
-
 }
 
 /// Hyper-parameters, all on log scale: lengthscales, mismatch rates, signal and noise variance.
@@ -173,7 +172,14 @@ impl Gp {
         Gp::conditioned(layout, x, y, hyper, scale, vec![false; x.len()])
     }
 
-    fn conditioned(layout: &Layout, x: &[Vec<f64>], y: &[f64], hyper: Hyper, scale: Option<(f64, f64)>, believed: Vec<bool>) -> Result<Gp, SearchError> {
+    fn conditioned(
+        layout: &Layout,
+        x: &[Vec<f64>],
+        y: &[f64],
+        hyper: Hyper,
+        scale: Option<(f64, f64)>,
+        believed: Vec<bool>,
+    ) -> Result<Gp, SearchError> {
         check_data(layout, x, y)?;
         let (y_mean, y_scale) = scale.unwrap_or_else(|| standardisation(y));
         let z: Vec<f64> = y.iter().map(|v| (v - y_mean) / y_scale).collect();

@@ -57,7 +57,13 @@ impl Model {
         let residual = y - self.prior_mean(x);
         let gp = match &self.gp {
             Some(gp) => gp.condition_on(x, residual)?,
-            None => Gp::with_hyper(&self.layout, &[x.to_vec()], &[residual], Hyper::prior_mean(&self.layout), Some((0.0, self.slope.max(1e-9))))?,
+            None => Gp::with_hyper(
+                &self.layout,
+                &[x.to_vec()],
+                &[residual],
+                Hyper::prior_mean(&self.layout),
+                Some((0.0, self.slope.max(1e-9))),
+            )?,
         };
         Ok(Model { gp: Some(gp), ..self.clone() })
     }

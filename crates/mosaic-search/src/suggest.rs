@@ -52,7 +52,16 @@ pub struct SuggestOptions {
 
 impl Default for SuggestOptions {
     fn default() -> Self {
-        SuggestOptions { q: 8, strategy: Strategy::default(), candidates: 2000, seed: 0, space: None, extra: vec![], prior: None, shares: false }
+        SuggestOptions {
+            q: 8,
+            strategy: Strategy::default(),
+            candidates: 2000,
+            seed: 0,
+            space: None,
+            extra: vec![],
+            prior: None,
+            shares: false,
+        }
     }
 }
 
@@ -85,7 +94,9 @@ pub fn suggest(encoder: &Encoder, runs: &[(ArchSpec, f64)], options: &SuggestOpt
     let y: Vec<f64> = learnt.iter().map(|(_, v)| if options.shares { share_to_logit(*v) } else { *v }).collect();
     let model = Model::fit(&layout, &x, &y, options.prior.clone(), options.seed)?;
     let tpe = match options.strategy {
-        Strategy::Tpe => Some(Tpe::fit(&layout, &x, &y, DEFAULT_GAMMA).ok_or_else(|| SearchError::NoData("TPE needs two finished runs".into()))?),
+        Strategy::Tpe => {
+            Some(Tpe::fit(&layout, &x, &y, DEFAULT_GAMMA).ok_or_else(|| SearchError::NoData("TPE needs two finished runs".into()))?)
+        }
         Strategy::Gp(_) => None,
     };
     let best = y.iter().copied().reduce(f64::max);
@@ -137,7 +148,8 @@ pub fn suggest(encoder: &Encoder, runs: &[(ArchSpec, f64)], options: &SuggestOpt
     let picks: Vec<(usize, Prediction, f64)> = match options.strategy {
         Strategy::Gp(a) => select_batch(&model, &pool, best, a, options.q)?.into_iter().map(|p| (p.index, p.prediction, p.score)).collect(),
         Strategy::Tpe => {
-            let mut scored: Vec<(f64, usize)> = pool.iter().enumerate().map(|(i, e)| (score(e, Prediction { mean: 0.0, std: 0.0 }), i)).collect();
+            let mut scored: Vec<(f64, usize)> =
+                pool.iter().enumerate().map(|(i, e)| (score(e, Prediction { mean: 0.0, std: 0.0 }), i)).collect();
             scored.sort_by(|a, b| b.0.total_cmp(&a.0));
             scored.into_iter().take(options.q).map(|(s, i)| (i, model.predict(&pool[i]), s)).collect()
         }

@@ -6,17 +6,17 @@
 use std::sync::Arc;
 
 use mosaic_core::{ArchSpec, Encoder, SearchSpace};
-use rand::seq::SliceRandom;
 use rand::SeedableRng;
+use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
+use crate::SearchError;
 use crate::acquisition::{Acquisition, select_batch};
 use crate::gp::{Gp, Layout, share_to_logit};
 use crate::model::Model;
 use crate::tpe::{DEFAULT_GAMMA, Tpe};
 use crate::transfer::{PastTask, Prior, TaskFeatures};
-use crate::SearchError;
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Table {
@@ -42,7 +42,9 @@ pub enum Method {
     Random,
     GpEi,
     /// GP + EI with a prior from another task of the table (its index).
-    GpEiTransfer { from: usize },
+    GpEiTransfer {
+        from: usize,
+    },
     Tpe,
 }
 
@@ -119,7 +121,9 @@ impl Table {
                 let candidates: Vec<Vec<f64>> = open.iter().map(|&i| pool[i].clone()).collect();
                 match method {
                     Method::Tpe => match Tpe::fit(&layout, &x, &y, DEFAULT_GAMMA) {
-                        Some(tpe) => open[(0..open.len()).max_by(|&a, &b| tpe.score(&candidates[a]).total_cmp(&tpe.score(&candidates[b]))).unwrap()],
+                        Some(tpe) => {
+                            open[(0..open.len()).max_by(|&a, &b| tpe.score(&candidates[a]).total_cmp(&tpe.score(&candidates[b]))).unwrap()]
+                        }
                         None => *order.iter().find(|&&i| !tried[i]).unwrap(),
                     },
                     _ if x.is_empty() && prior.is_none() => *order.iter().find(|&&i| !tried[i]).unwrap(),

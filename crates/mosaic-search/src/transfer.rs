@@ -116,11 +116,8 @@ const MIN_WEIGHT: f64 = 1e-3;
 impl Prior {
     /// `None` when no past task is similar enough to help.
     pub fn new(target: &TaskFeatures, past: Vec<PastTask>) -> Option<Prior> {
-        let weighted: Vec<(String, f64, Gp)> = past
-            .into_iter()
-            .map(|t| (t.name, target.similarity(&t.features), t.surrogate))
-            .filter(|(_, w, _)| *w >= MIN_WEIGHT)
-            .collect();
+        let weighted: Vec<(String, f64, Gp)> =
+            past.into_iter().map(|t| (t.name, target.similarity(&t.features), t.surrogate)).filter(|(_, w, _)| *w >= MIN_WEIGHT).collect();
         let total: f64 = weighted.iter().map(|(_, w, _)| w).sum();
         if weighted.is_empty() || total <= 0.0 {
             return None;

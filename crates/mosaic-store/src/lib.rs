@@ -180,9 +180,8 @@ impl Store {
         .map_err(sql)?;
         let sweep = tx.last_insert_rowid();
         {
-            let mut insert = tx
-                .prepare("INSERT INTO runs (sweep, idx, spec, encoding, status) VALUES (?1, ?2, ?3, ?4, 'pending')")
-                .map_err(sql)?;
+            let mut insert =
+                tx.prepare("INSERT INTO runs (sweep, idx, spec, encoding, status) VALUES (?1, ?2, ?3, ?4, 'pending')").map_err(sql)?;
             for (i, (spec, enc)) in plan.specs.iter().zip(&plan.encodings).enumerate() {
                 insert.execute(params![sweep, i as i64, spec_to_ron(spec), encode_f64s(enc)]).map_err(sql)?;
             }
@@ -265,8 +264,7 @@ impl Store {
             .map_err(self.sql_err())?;
         let mut out = Vec::new();
         for row in rows {
-            let (id, idx, spec, encoding, status, parameters, test_loss, test_accuracy, seconds, note) =
-                row.map_err(self.sql_err())?;
+            let (id, idx, spec, encoding, status, parameters, test_loss, test_accuracy, seconds, note) = row.map_err(self.sql_err())?;
             let invalid = |message: String| StoreError::Invalid { path: self.root.display().to_string(), message };
             let spec: ArchSpec = ron::from_str(&spec).map_err(|e| invalid(format!("run {id}: unreadable spec: {e}")))?;
             let status = RunStatus::parse(&status).ok_or_else(|| invalid(format!("run {id}: unknown status `{status}`")))?;
@@ -283,15 +281,7 @@ impl Store {
             } else {
                 None
             };
-            out.push(RunRecord {
-                id,
-                sweep,
-                index: idx as usize,
-                spec,
-                encoding: decode_f64s(&encoding),
-                status,
-                outcome,
-            });
+            out.push(RunRecord { id, sweep, index: idx as usize, spec, encoding: decode_f64s(&encoding), status, outcome });
         }
         Ok(out)
     }
@@ -438,9 +428,8 @@ impl Store {
         let tx = self.conn.transaction().map_err(sql)?;
         tx.execute("DELETE FROM embeddings WHERE sweep = ?1 AND kind = ?2", params![sweep, kind]).map_err(sql)?;
         {
-            let mut insert = tx
-                .prepare("INSERT INTO embeddings (sweep, kind, run, t, x, y, z) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")
-                .map_err(sql)?;
+            let mut insert =
+                tx.prepare("INSERT INTO embeddings (sweep, kind, run, t, x, y, z) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)").map_err(sql)?;
             for (run, c) in coords {
                 insert.execute(params![sweep, kind, run, t as i64, c[0], c[1], c[2]]).map_err(sql)?;
             }
@@ -473,7 +462,10 @@ impl Store {
     pub fn save_suggestions(&mut self, sweep: i64, suggestions: &[SuggestionRecord]) -> Result<Vec<SuggestionRecord>> {
         let path = self.root.join(DB_FILE).display().to_string();
         if let Some(s) = suggestions.iter().find(|s| ![s.mean, s.std, s.score].iter().all(|v| v.is_finite())) {
-            return Err(StoreError::Invalid { path, message: format!("suggestion {} has a non-finite prediction; nothing was stored", s.spec_label()) });
+            return Err(StoreError::Invalid {
+                path,
+                message: format!("suggestion {} has a non-finite prediction; nothing was stored", s.spec_label()),
+            });
         }
         let sql = |source| StoreError::Sql { path: path.clone(), source };
         let tx = self.conn.transaction().map_err(sql)?;
@@ -499,7 +491,9 @@ impl Store {
         let filter = if pending_only { "AND run IS NULL" } else { "" };
         let mut stmt = self
             .conn
-            .prepare(&format!("SELECT id, spec, encoding, mean, std, score, strategy, run FROM suggestions WHERE sweep = ?1 {filter} ORDER BY id"))
+            .prepare(&format!(
+                "SELECT id, spec, encoding, mean, std, score, strategy, run FROM suggestions WHERE sweep = ?1 {filter} ORDER BY id"
+            ))
             .map_err(self.sql_err())?;
         let rows = stmt
             .query_map([sweep], |r| {
@@ -533,7 +527,8 @@ impl Store {
         let path = self.root.join(DB_FILE).display().to_string();
         let sql = |source| StoreError::Sql { path: path.clone(), source };
         let tx = self.conn.transaction().map_err(sql)?;
-        let mut next: i64 = tx.query_row("SELECT COALESCE(MAX(idx), -1) + 1 FROM runs WHERE sweep = ?1", [sweep], |r| r.get(0)).map_err(sql)?;
+        let mut next: i64 =
+            tx.query_row("SELECT COALESCE(MAX(idx), -1) + 1 FROM runs WHERE sweep = ?1", [sweep], |r| r.get(0)).map_err(sql)?;
         let mut runs = Vec::new();
         for s in pending.iter().filter(|s| ids.contains(&s.id)) {
             tx.execute(
@@ -587,10 +582,8 @@ impl Store {
 
     /// Every stored feature of a sweep: name, then (run, value) pairs.
     pub fn features(&self, sweep: i64) -> Result<Vec<(String, Vec<(i64, f64)>)>> {
-        let mut stmt = self
-            .conn
-            .prepare("SELECT name, run, value FROM features WHERE sweep = ?1 ORDER BY name, run")
-            .map_err(self.sql_err())?;
+        let mut stmt =
+            self.conn.prepare("SELECT name, run, value FROM features WHERE sweep = ?1 ORDER BY name, run").map_err(self.sql_err())?;
         let rows = stmt
             .query_map([sweep], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?, r.get::<_, Option<f64>>(2)?)))
             .map_err(self.sql_err())?;
