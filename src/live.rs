@@ -281,7 +281,18 @@ impl Trainer {
         std::thread::Builder::new().name("demo-sweep".into()).spawn(move || {
             let _training = lock;
             yield_to_the_view();
-            me.train(store);
+            let mut store = store;
+            // Runs added while training (trained suggestions) get another round,
+            // as long as each round gets somewhere.
+            let mut left = me.untrained(&store);
+            loop {
+                me.train(&mut store);
+                let now = me.untrained(&store);
+                if me.cancel.load(Ordering::SeqCst) || now == 0 || now >= left {
+                    break;
+                }
+                left = now;
+            }
             me.running.store(false, Ordering::SeqCst);
             me.report(false);
         })?;
@@ -318,7 +329,11 @@ impl Trainer {
         let _ = self.tx.send(SceneUpdate::Training { state: self.state(), answers });
     }
 
-    fn train(&self, mut store: Store) {
+    fn untrained(&self, store: &Store) -> usize {
+        store.runs(self.sweep.id).map_or(0, |runs| runs.iter().filter(|r| !r.status.is_finished()).count())
+    }
+
+    fn train(&self, store: &mut Store) {
         let tx = &self.tx;
         // Runs added since the view opened (trained suggestions) are trained and placed too.
         let placed_runs: Vec<(i64, ArchSpec)> = match store.runs(self.sweep.id) {
@@ -331,7 +346,7 @@ impl Trainer {
         let options = SweepOptions { workers, checkpoints: Checkpoints::Final, device: Device::Cpu };
         let (mut finished, mut best) = (0, f64::NAN);
         let _ = tx.send(SceneUpdate::Status(format!("training on {workers} cores…")));
-        let result = run_sweep(&mut store, &self.sweep, &splits, &options, &self.cancel, &mut |event| {
+        let result = run_sweep(store, &self.sweep, &splits, &options, &self.cancel, &mut |event| {
             let status = match event {
                 SweepEvent::Plan { pending, finished: before } => {
                     finished = *before;
@@ -363,8 +378,8 @@ impl Trainer {
         if self.layout == Layout::Representation && !self.cancel.load(Ordering::SeqCst) {
             let _ = tx.send(SceneUpdate::Status(format!("{last} · placing them by their hidden representations…")));
             let request = SweepEmbedding { mode: Mode::Representation, config: PhateConfig::default(), probe_points: 250, refit: false };
-            let placed = embed_sweep(&mut store, &self.store, &self.sweep, &request)
-                .and_then(|_| layout_positions(&store, &self.sweep, &placed_runs, Layout::Representation, &self.encoder));
+            let placed = embed_sweep(store, &self.store, &self.sweep, &request)
+                .and_then(|_| layout_positions(store, &self.sweep, &placed_runs, Layout::Representation, &self.encoder));
             match placed {
                 Ok(placed) => {
                     if let Some((positions, note)) = placed {
