@@ -3,7 +3,7 @@
 //! encoder or a PNG file) before the next frame is drawn. No window, no
 //! clock: the same tour and store give the same frames.
 
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 
 use anyhow::{Result, bail};
@@ -37,6 +37,9 @@ struct Recording {
     /// Frames drawn since the frame's state was last changed.
     settled: u32,
     captured: Arc<Mutex<Option<u32>>>,
+    /// Set when a capture came back blank (nothing drawn into the target
+    /// yet, as on a busy machine's first frames): the frame is asked again.
+    blank: Arc<AtomicBool>,
     requested: bool,
     progress: Arc<AtomicU32>,
     failed: Arc<Mutex<Option<String>>>,
@@ -68,6 +71,7 @@ pub fn record(mut options: ExplorerOptions, tour: Tour, sink: FrameSink, progres
             frame: 0,
             settled: 0,
             captured: Arc::new(Mutex::new(None)),
+            blank: Arc::new(AtomicBool::new(false)),
             requested: false,
             progress,
             failed: failed.clone(),
@@ -80,9 +84,14 @@ pub fn record(mut options: ExplorerOptions, tour: Tour, sink: FrameSink, progres
         .add_systems(Update, (advance, apply_moment).chain())
         .add_systems(PostUpdate, place_camera.before(TransformSystems::Propagate))
         .add_systems(EguiPrimaryContextPass, draw_overlays)
-        .add_systems(Last, move |commands: Commands, recording: ResMut<Recording>, pending: Res<Pending>, exit: MessageWriter<AppExit>| {
-            capture(commands, recording, pending, exit, target.clone())
-        });
+        .add_systems(
+            Last,
+            move |commands: Commands,
+                  recording: ResMut<Recording>,
+                  pending: Res<Pending>,
+                  cameras: Query<&Camera, With<Camera3d>>,
+                  exit: MessageWriter<AppExit>| { capture(commands, recording, pending, cameras, exit, target.clone()) },
+        );
     let exit = app.run();
     if let Some(e) = failed.lock().expect("the app has exited").take() {
         bail!("{e}");
@@ -163,6 +172,7 @@ fn capture(
     mut commands: Commands,
     mut recording: ResMut<Recording>,
     pending: Res<Pending>,
+    cameras: Query<&Camera, With<Camera3d>>,
     mut exit: MessageWriter<AppExit>,
     target: Handle<Image>,
 ) {
@@ -170,20 +180,28 @@ fn capture(
         exit.write(AppExit::Success);
         return;
     }
+    if recording.blank.swap(false, Ordering::SeqCst) {
+        recording.requested = false;
+        recording.settled = 0;
+    }
     if recording.requested {
         return;
     }
-    // Answers still coming (a landscape) hold the frame, however long they take.
-    if pending.0 > 0 {
+    // Answers still coming (a landscape) hold the frame, however long they
+    // take; so does a camera whose target is not set up yet.
+    if pending.0 > 0 || cameras.iter().any(|c| c.physical_target_size().is_none()) {
         recording.settled = 0;
         return;
     }
     recording.settled += 1;
-    if recording.settled < SETTLE_FRAMES {
+    // The first frame also waits for everything to be set up once.
+    let settle = if recording.frame == 0 { crate::capture::MIN_FRAMES } else { SETTLE_FRAMES };
+    if recording.settled < settle {
         return;
     }
     recording.requested = true;
     let (frame, sink, captured, failed) = (recording.frame, recording.sink.clone(), recording.captured.clone(), recording.failed.clone());
+    let blank = recording.blank.clone();
     commands.spawn(Screenshot::image(target)).observe(move |shot: On<ScreenshotCaptured>, mut exit: MessageWriter<AppExit>| {
         let rgba = match shot.image.clone().try_into_dynamic() {
             Ok(image) => image.to_rgba8(),
@@ -193,6 +211,11 @@ fn capture(
                 return;
             }
         };
+        // Every drawn frame is opaque (the clear colour): all-transparent means nothing was drawn yet.
+        if rgba.pixels().all(|p| p.0[3] == 0) {
+            blank.store(true, Ordering::SeqCst);
+            return;
+        }
         match (sink.lock().expect("one writer"))(frame, rgba.as_raw()) {
             Ok(()) => *captured.lock().expect("one writer") = Some(frame),
             Err(e) => {
