@@ -228,6 +228,22 @@ struct PointParams {
     projection: Vec<f32>,
 }
 
+/// Fills `p` with block `block`'s parameters at `(a, b)`.
+fn point_params(block: &BlockParams, a: f32, b: f32, p: &mut PointParams) {
+    block.weight.at(a, b, &mut p.weight);
+    match &block.bias {
+        Some(bias) => bias.at(a, b, &mut p.bias),
+        None => p.bias.clear(),
+    }
+    if let Some(NormParams::Layer { gamma, beta } | NormParams::Batch { gamma, beta, .. }) = &block.norm {
+        gamma.at(a, b, &mut p.gamma);
+        beta.at(a, b, &mut p.beta);
+    }
+    if let SkipParams::Projection(m) = &block.skip {
+        m.at(a, b, &mut p.projection);
+    }
+}
+
 /// Loss and accuracy at `w + a d1 + b d2`; `layers` ends with the head.
 fn evaluate_point(
     layers: &[BlockParams],
@@ -239,59 +255,79 @@ fn evaluate_point(
     s: &mut Scratch,
 ) -> (f64, f64) {
     // This point's weights, once; the tiles below reuse them.
-    s.params.resize_with(layers.len(), PointParams::default);
-    for (block, p) in layers.iter().zip(s.params.iter_mut()) {
-        block.weight.at(a, b, &mut p.weight);
-        match &block.bias {
-            Some(bias) => bias.at(a, b, &mut p.bias),
-            None => p.bias.clear(),
-        }
-        if let Some(NormParams::Layer { gamma, beta } | NormParams::Batch { gamma, beta, .. }) = &block.norm {
-            gamma.at(a, b, &mut p.gamma);
-            beta.at(a, b, &mut p.beta);
-        }
-        if let SkipParams::Projection(m) = &block.skip {
-            m.at(a, b, &mut p.projection);
-        }
+    let mut params = std::mem::take(&mut s.params);
+    params.resize_with(layers.len(), PointParams::default);
+    for (block, p) in layers.iter().zip(params.iter_mut()) {
+        point_params(block, a, b, p);
     }
-    let (n, classes) = (data.len(), layers[layers.len() - 1].out);
+    let n = data.len();
     let (mut loss, mut correct) = (0.0f64, 0usize);
     for start in (0..n).step_by(TILE) {
         let rows = TILE.min(n - start);
-        for (i, (block, p)) in layers.iter().zip(&s.params).enumerate() {
-            let input: &[f32] = if i == 0 { &data.features[start * block.inp..(start + rows) * block.inp] } else { &s.h };
-            s.next.resize(rows * block.out, 0.0);
-            if i == 0 {
-                combine(shared, start * block.out, a, b, &mut s.next);
-            } else {
-                mul(input, rows, block.inp, &p.weight, block.out, &mut s.next);
-            }
-            if !p.bias.is_empty() {
-                s.next.chunks_exact_mut(block.out).for_each(|row| row.iter_mut().zip(&p.bias).for_each(|(x, b)| *x += b));
-            }
-            if i + 1 == layers.len() {
-                break;
-            }
-            if let Some(norm) = &block.norm {
-                normalise(norm, block.out, &p.gamma, &p.beta, &mut s.next);
-            }
-            apply(activation, &mut s.next);
-            match &block.skip {
-                SkipParams::None => {}
-                SkipParams::Identity => s.next.iter_mut().zip(input).for_each(|(x, h)| *x += h),
-                SkipParams::Projection(_) => {
-                    s.projected.resize(rows * block.out, 0.0);
-                    mul(input, rows, block.inp, &p.projection, block.out, &mut s.projected);
-                    s.next.iter_mut().zip(&s.projected).for_each(|(x, p)| *x += p);
-                }
-            }
-            std::mem::swap(&mut s.h, &mut s.next);
-        }
-        let (l, c) = cross_entropy(&s.next, classes, &data.labels[start..start + rows]);
+        let first = &layers[0];
+        s.next.resize(rows * first.out, 0.0);
+        combine(shared, start * first.out, a, b, &mut s.next);
+        add_bias(&params[0].bias, first.out, &mut s.next);
+        let input = &data.features[start * first.inp..(start + rows) * first.inp];
+        let (l, c) = finish_tile(layers, &params, activation, 0, input, rows, &data.labels[start..start + rows], s);
         loss += l;
         correct += c;
     }
+    s.params = params;
     (loss / n as f64, correct as f64 / n as f64)
+}
+
+fn add_bias(bias: &[f32], width: usize, h: &mut [f32]) {
+    if !bias.is_empty() {
+        h.chunks_exact_mut(width).for_each(|row| row.iter_mut().zip(bias).for_each(|(x, b)| *x += b));
+    }
+}
+
+/// Runs a tile on from block `from`, whose pre-activation (bias added) is in
+/// `s.next` and whose input is `input`, through the head; scores the logits.
+#[allow(clippy::too_many_arguments)]
+fn finish_tile(
+    layers: &[BlockParams],
+    params: &[PointParams],
+    activation: Activation,
+    from: usize,
+    input: &[f32],
+    rows: usize,
+    labels: &[u32],
+    s: &mut Scratch,
+) -> (f64, usize) {
+    let classes = layers[layers.len() - 1].out;
+    for i in from..layers.len() - 1 {
+        let (block, p) = (&layers[i], &params[i]);
+        if i > from {
+            // s.h holds this block's input.
+            s.next.resize(rows * block.out, 0.0);
+            mul(&s.h, rows, block.inp, &p.weight, block.out, &mut s.next);
+            add_bias(&p.bias, block.out, &mut s.next);
+        }
+        if let Some(norm) = &block.norm {
+            normalise(norm, block.out, &p.gamma, &p.beta, &mut s.next);
+        }
+        apply(activation, &mut s.next);
+        let input: &[f32] = if i == from { input } else { &s.h };
+        match &block.skip {
+            SkipParams::None => {}
+            SkipParams::Identity => s.next.iter_mut().zip(input).for_each(|(x, h)| *x += h),
+            SkipParams::Projection(_) => {
+                s.projected.resize(rows * block.out, 0.0);
+                mul(input, rows, block.inp, &p.projection, block.out, &mut s.projected);
+                s.next.iter_mut().zip(&s.projected).for_each(|(x, p)| *x += p);
+            }
+        }
+        std::mem::swap(&mut s.h, &mut s.next);
+    }
+    let head = &layers[layers.len() - 1];
+    if layers.len() - 1 > from {
+        s.next.resize(rows * head.out, 0.0);
+        mul(&s.h, rows, head.inp, &params[layers.len() - 1].weight, head.out, &mut s.next);
+        add_bias(&params[layers.len() - 1].bias, head.out, &mut s.next);
+    }
+    cross_entropy(&s.next, classes, labels)
 }
 
 /// The first layer's `x W + a x D1 + b x D2` for the rows from `offset` on.
