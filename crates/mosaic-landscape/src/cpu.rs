@@ -82,6 +82,7 @@ enum SkipParams<'a> {
 #[derive(Default)]
 struct Scratch {
     params: Vec<PointParams>,
+    row: RowScratch,
     h: Vec<f32>,
     next: Vec<f32>,
     projected: Vec<f32>,
@@ -145,20 +146,45 @@ pub fn surface_cpu(
     let shared = [Some(product(first.weight.base)), first.weight.d1.map(product), first.weight.d2.map(product)];
 
     let done = AtomicUsize::new(0);
-    let results: Vec<Result<(f64, f64), LandscapeError>> = points
-        .par_iter()
-        .map_init(Scratch::default, |s, &(a, b)| {
-            if cancel.load(Ordering::Relaxed) {
-                return Err(LandscapeError::Cancelled);
-            }
-            let r = evaluate_point(&layers, &shared, net.activation, data, a, b, s);
-            let finished = done.fetch_add(1, Ordering::Relaxed) + 1;
-            if finished.is_multiple_of(64) || finished == points.len() {
-                progress(finished, points.len());
-            }
-            Ok(r)
-        })
-        .collect();
+    let report = |k: usize| {
+        let finished = done.fetch_add(k, Ordering::Relaxed) + k;
+        if finished % 64 < k || finished == points.len() {
+            progress(finished, points.len());
+        }
+    };
+    let results: Vec<Result<(f64, f64), LandscapeError>> = if row_sweep_applies(&layers, net.activation) {
+        // A grid row at a time (see `evaluate_row`); rows are in `points` order.
+        let a_values: Vec<f32> = xs.iter().map(|&a| a as f32).collect();
+        let rows: Vec<f32> = points.chunks(a_values.len()).map(|row| row[0].1).collect();
+        let per_row: Vec<Result<Vec<(f64, f64)>, LandscapeError>> = rows
+            .par_iter()
+            .map_init(Scratch::default, |s, &b| {
+                if cancel.load(Ordering::Relaxed) {
+                    return Err(LandscapeError::Cancelled);
+                }
+                let row = evaluate_row(&layers, &shared, data, &a_values, b, s);
+                report(row.len());
+                Ok(row)
+            })
+            .collect();
+        let mut flat = Vec::with_capacity(points.len());
+        for row in per_row {
+            flat.extend(row?.into_iter().map(Ok));
+        }
+        flat
+    } else {
+        points
+            .par_iter()
+            .map_init(Scratch::default, |s, &(a, b)| {
+                if cancel.load(Ordering::Relaxed) {
+                    return Err(LandscapeError::Cancelled);
+                }
+                let r = evaluate_point(&layers, &shared, net.activation, data, a, b, s);
+                report(1);
+                Ok(r)
+            })
+            .collect()
+    };
     let (mut loss, mut accuracy) = (Vec::with_capacity(points.len()), Vec::with_capacity(points.len()));
     for r in results {
         let (l, a) = r?;
@@ -275,6 +301,332 @@ fn evaluate_point(
     }
     s.params = params;
     (loss / n as f64, correct as f64 / n as f64)
+}
+
+/// Whether [`evaluate_row`] applies: a ReLU network whose first block is a
+/// plain linear layer (no norm), followed by at least one more layer.
+fn row_sweep_applies(layers: &[BlockParams], activation: Activation) -> bool {
+    activation == Activation::Relu && layers.len() >= 2 && layers[0].norm.is_none() && matches!(layers[0].skip, SkipParams::None)
+}
+
+/// Buffers of one row sweep over one tile.
+#[derive(Default)]
+struct RowScratch {
+    p: Vec<f32>,
+    q: Vec<f32>,
+    masked: Vec<f32>,
+    /// `Σ_active p_k M0_k`, `Σ_active q_k M0_k`, and the same with `M1`.
+    sums: [Vec<f32>; 4],
+    /// Per step of the row: the (example, neuron) entries that switch there.
+    events: Vec<Vec<u32>>,
+    h1: Vec<f32>,
+    /// The head's weights, one row per class, and one example's hidden layer.
+    head_t: Vec<f32>,
+    hidden: Vec<f32>,
+}
+
+/// The step between increasing values when they are evenly spaced (to f32
+/// precision) and there are at least two; the row sweep then finds a
+/// crossing's step by division rather than search.
+fn even_spacing(sorted: &[f32]) -> Option<f32> {
+    let last = sorted.len().checked_sub(1).filter(|&l| l > 0)?;
+    let step = (sorted[last] - sorted[0]) / last as f32;
+    let even = step > 0.0 && sorted.iter().enumerate().all(|(i, &v)| (v - (sorted[0] + i as f32 * step)).abs() <= 1e-4 * step);
+    even.then_some(step)
+}
+
+/// Adds (switched on) or removes (switched off) each switching neuron's
+/// share of the four sums: `±p_k M0_k`, `±q_k M0_k`, `±p_k M1_k`, `±q_k M1_k`.
+#[allow(clippy::too_many_arguments)]
+fn apply_switches(
+    events: &[u32],
+    p: &[f32],
+    q: &[f32],
+    a: f32,
+    m0: &[f32],
+    m1: Option<&[f32]>,
+    w1: usize,
+    w2: usize,
+    sums: &mut [Vec<f32>; 4],
+) {
+    #[cfg(target_arch = "x86_64")]
+    if std::is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU supports AVX2, checked just above.
+        unsafe { apply_switches_avx2(events, p, q, a, m0, m1, w1, w2, sums) };
+        return;
+    }
+    apply_switches_body(events, p, q, a, m0, m1, w1, w2, sums);
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+#[allow(clippy::too_many_arguments)]
+fn apply_switches_avx2(
+    events: &[u32],
+    p: &[f32],
+    q: &[f32],
+    a: f32,
+    m0: &[f32],
+    m1: Option<&[f32]>,
+    w1: usize,
+    w2: usize,
+    sums: &mut [Vec<f32>; 4],
+) {
+    apply_switches_body(events, p, q, a, m0, m1, w1, w2, sums);
+}
+
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn apply_switches_body(
+    events: &[u32],
+    p: &[f32],
+    q: &[f32],
+    a: f32,
+    m0: &[f32],
+    m1: Option<&[f32]>,
+    w1: usize,
+    w2: usize,
+    sums: &mut [Vec<f32>; 4],
+) {
+    let [s0, t0, s1, t1] = sums;
+    for &e in events {
+        let e = e as usize;
+        let (i, k) = (e / w1, e % w1);
+        let sign = if p[e] + a * q[e] > 0.0 { 1.0 } else { -1.0 };
+        let (sp, sq) = (sign * p[e], sign * q[e]);
+        let row = i * w2..(i + 1) * w2;
+        let m0k = &m0[k * w2..(k + 1) * w2];
+        for ((s, t), m) in s0[row.clone()].iter_mut().zip(&mut t0[row.clone()]).zip(m0k) {
+            *s += sp * m;
+            *t += sq * m;
+        }
+        if let Some(m1) = m1 {
+            let m1k = &m1[k * w2..(k + 1) * w2];
+            for ((s, t), m) in s1[row.clone()].iter_mut().zip(&mut t1[row]).zip(m1k) {
+                *s += sp * m;
+                *t += sq * m;
+            }
+        }
+    }
+}
+
+/// The logits of a tile from the row sweep's sums: per example,
+/// `h = relu(S0 + a T0 + a (S1 + a T1) + bias)`, then `h · head + head bias`.
+/// Compiled twice, for AVX2 where the CPU has it and for the baseline.
+#[allow(clippy::too_many_arguments)]
+fn second_layer_and_head(
+    sums: &[Vec<f32>; 4],
+    a: f32,
+    bias: &[f32],
+    head_t: &[f32],
+    head_bias: &[f32],
+    width: usize,
+    hidden: &mut Vec<f32>,
+    logits: &mut [f32],
+) {
+    #[cfg(target_arch = "x86_64")]
+    if std::is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU supports AVX2, checked just above.
+        unsafe { second_layer_and_head_avx2(sums, a, bias, head_t, head_bias, width, hidden, logits) };
+        return;
+    }
+    second_layer_and_head_body(sums, a, bias, head_t, head_bias, width, hidden, logits);
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+#[allow(clippy::too_many_arguments)]
+fn second_layer_and_head_avx2(
+    sums: &[Vec<f32>; 4],
+    a: f32,
+    bias: &[f32],
+    head_t: &[f32],
+    head_bias: &[f32],
+    width: usize,
+    hidden: &mut Vec<f32>,
+    logits: &mut [f32],
+) {
+    second_layer_and_head_body(sums, a, bias, head_t, head_bias, width, hidden, logits);
+}
+
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn second_layer_and_head_body(
+    sums: &[Vec<f32>; 4],
+    a: f32,
+    bias: &[f32],
+    head_t: &[f32],
+    head_bias: &[f32],
+    width: usize,
+    hidden: &mut Vec<f32>,
+    logits: &mut [f32],
+) {
+    let classes = head_bias.len().max(head_t.len() / width);
+    hidden.resize(width, 0.0);
+    let no_bias = vec![0.0; width];
+    let bias = if bias.is_empty() { &no_bias[..] } else { bias };
+    let [s0, t0, s1, t1] = sums;
+    for (i, out) in logits.chunks_exact_mut(classes).enumerate() {
+        let span = i * width..(i + 1) * width;
+        let (s0, t0, s1, t1) = (&s0[span.clone()], &t0[span.clone()], &s1[span.clone()], &t1[span]);
+        for k in 0..width {
+            hidden[k] = (s0[k] + a * t0[k] + a * (s1[k] + a * t1[k]) + bias[k]).max(0.0);
+        }
+        for (c, o) in out.iter_mut().enumerate() {
+            let w = &head_t[c * width..(c + 1) * width];
+            // Eight partial sums, so the dot product vectorises.
+            let mut acc = [0.0f32; 8];
+            for (hs, ws) in hidden.chunks(8).zip(w.chunks(8)) {
+                for ((acc, h), w) in acc.iter_mut().zip(hs).zip(ws) {
+                    *acc += h * w;
+                }
+            }
+            *o = acc.iter().sum::<f32>() + head_bias.get(c).copied().unwrap_or(0.0);
+        }
+    }
+}
+
+/// Loss and accuracy along one grid row (`b` fixed, `a` over `a_values`)
+/// of a ReLU network, exactly, with the second layer's product done once per
+/// row instead of once per grid point.
+///
+/// Along the row the first layer's pre-activation is linear in `a`:
+/// `z1 = p + a q` for each example and neuron, so `h1 = relu(p + a q)`, and
+/// each neuron switches on or off at most once. The second layer's
+/// pre-activation is `h1 (M0 + a M1) + bias(a)` with `M0` its weights at
+/// `(0, b)` and `M1` their `a` direction, that is
+/// `S0 + a T0 + a (S1 + a T1)` with `S = Σ_active p_k M_k` and
+/// `T = Σ_active q_k M_k`. Those four sums are products at the row's first
+/// `a`; from one `a` to the next only the neurons that switched update them.
+/// Everything after the second layer's product runs per grid point as usual.
+fn evaluate_row(
+    layers: &[BlockParams],
+    shared: &[Option<Vec<f32>>; 3],
+    data: &Dataset,
+    a_values: &[f32],
+    b: f32,
+    s: &mut Scratch,
+) -> Vec<(f64, f64)> {
+    let (first, second) = (&layers[0], &layers[1]);
+    let (w1, w2, n) = (first.out, second.out, data.len());
+    // Every point's parameters of the later layers (the first layer's come in through `shared`).
+    let mut params: Vec<Vec<PointParams>> = a_values
+        .iter()
+        .map(|&a| {
+            let mut row = Vec::with_capacity(layers.len());
+            row.resize_with(layers.len(), PointParams::default);
+            for (block, p) in layers.iter().zip(row.iter_mut()).skip(1) {
+                point_params(block, a, b, p);
+            }
+            row
+        })
+        .collect();
+    let mut bias0 = PointParams::default();
+    point_params(first, 0.0, b, &mut bias0);
+    let bias0_d1: Vec<f32> = first.bias.as_ref().and_then(|m| m.d1).map_or_else(|| vec![0.0; w1], <[f32]>::to_vec);
+    let mut m0 = Vec::new();
+    second.weight.at(0.0, b, &mut m0);
+    let m1 = second.weight.d1;
+    // The row in increasing `a`, so each neuron crosses zero at most once.
+    let mut order: Vec<usize> = (0..a_values.len()).collect();
+    order.sort_by(|&i, &j| a_values[i].total_cmp(&a_values[j]));
+    let sorted: Vec<f32> = order.iter().map(|&j| a_values[j]).collect();
+    let spacing = even_spacing(&sorted);
+    let mut totals = vec![(0.0f64, 0usize); a_values.len()];
+    let mut r = std::mem::take(&mut s.row);
+    // A plain second hidden layer straight into the head: one fused pass.
+    let fused = layers.len() == 3 && second.norm.is_none() && matches!(second.skip, SkipParams::None);
+    let classes = layers[layers.len() - 1].out;
+    for start in (0..n).step_by(TILE) {
+        let rows = TILE.min(n - start);
+        let span = start * w1..(start + rows) * w1;
+        let base = &shared[0].as_ref().expect("the base product")[span.clone()];
+        r.p.clear();
+        r.p.extend_from_slice(base);
+        if let Some(z) = &shared[2] {
+            r.p.iter_mut().zip(&z[span.clone()]).for_each(|(p, z)| *p += b * z);
+        }
+        r.q.clear();
+        match &shared[1] {
+            Some(z) => r.q.extend_from_slice(&z[span]),
+            None => r.q.resize(rows * w1, 0.0),
+        }
+        for (p_row, q_row) in r.p.chunks_exact_mut(w1).zip(r.q.chunks_exact_mut(w1)) {
+            p_row.iter_mut().zip(&bias0.bias).for_each(|(p, c)| *p += c);
+            q_row.iter_mut().zip(&bias0_d1).for_each(|(q, c)| *q += c);
+        }
+        // The four sums at the first `a`.
+        let a0 = a_values[order[0]];
+        for (k, sum) in r.sums.iter_mut().enumerate() {
+            let m = if k < 2 { Some(m0.as_slice()) } else { m1 };
+            sum.resize(rows * w2, 0.0);
+            let Some(m) = m else {
+                sum.iter_mut().for_each(|v| *v = 0.0);
+                continue;
+            };
+            let source = if k % 2 == 0 { &r.p } else { &r.q };
+            r.masked.clear();
+            r.masked.extend(source.iter().zip(r.p.iter().zip(&r.q)).map(|(v, (p, q))| if p + a0 * q > 0.0 { *v } else { 0.0 }));
+            mul(&r.masked, rows, w1, m, w2, sum);
+        }
+        // When each neuron switches: the first step (in increasing `a`) whose
+        // state differs from the first one's, found from the crossing `-p/q`
+        // and settled with the same f32 test the sums use (it is monotone in `a`).
+        r.events.iter_mut().for_each(Vec::clear);
+        r.events.resize_with(sorted.len(), Vec::new);
+        let last = sorted.len() - 1;
+        for (e, (&p, &q)) in r.p.iter().zip(&r.q).enumerate() {
+            let on = |t: usize| p + sorted[t] * q > 0.0;
+            let first = on(0);
+            if q == 0.0 || on(last) == first {
+                continue;
+            }
+            let crossing = -p / q;
+            let guess = match spacing {
+                // Evenly spaced (the usual `-1:1:51`): the step is one division away.
+                Some(step) => ((crossing - sorted[0]) / step).ceil().clamp(1.0, last as f32) as usize,
+                None => sorted.partition_point(|&v| v < crossing),
+            };
+            let mut t = guess.clamp(1, last);
+            while t > 1 && on(t - 1) != first {
+                t -= 1;
+            }
+            while t < last && on(t) == first {
+                t += 1;
+            }
+            r.events[t].push(e as u32);
+        }
+        for (step, &j) in order.iter().enumerate() {
+            let a = a_values[j];
+            apply_switches(&r.events[step], &r.p, &r.q, a, &m0, m1, w1, w2, &mut r.sums);
+            let labels = &data.labels[start..start + rows];
+            let (l, c) = if fused {
+                // Second layer, ReLU and head in one pass per example.
+                let head = &params[j][2];
+                r.head_t.clear();
+                r.head_t.extend((0..classes).flat_map(|c| head.weight.iter().skip(c).step_by(classes).copied()));
+                s.next.resize(rows * classes, 0.0);
+                second_layer_and_head(&r.sums, a, &params[j][1].bias, &r.head_t, &head.bias, w2, &mut r.hidden, &mut s.next);
+                cross_entropy(&s.next, classes, labels)
+            } else {
+                let [s0, t0, s1, t1] = &r.sums;
+                s.next.clear();
+                s.next.extend(s0.iter().zip(t0).zip(s1.iter().zip(t1)).map(|((s0, t0), (s1, t1))| s0 + a * t0 + a * (s1 + a * t1)));
+                add_bias(&params[j][1].bias, w2, &mut s.next);
+                // The first layer's output is needed only as the second block's skip input.
+                r.h1.clear();
+                if !matches!(second.skip, SkipParams::None) {
+                    r.h1.extend(r.p.iter().zip(&r.q).map(|(p, q)| (p + a * q).max(0.0)));
+                }
+                finish_tile(layers, &params[j], Activation::Relu, 1, &r.h1, rows, labels, s)
+            };
+            totals[j].0 += l;
+            totals[j].1 += c;
+        }
+    }
+    s.row = r;
+    params.clear();
+    totals.into_iter().map(|(l, c)| (l / n as f64, c as f64 / n as f64)).collect()
 }
 
 fn add_bias(bias: &[f32], width: usize, h: &mut [f32]) {

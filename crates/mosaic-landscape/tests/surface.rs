@@ -111,6 +111,25 @@ fn batched_surface_equals_the_network_at_every_grid_point() {
     check_against_network(spec(Family::ResidualMlp, 3, 12, 0.7, Activation::Gelu, Norm::Layer));
     check_against_network(spec(Family::ResidualMlp, 2, 10, 1.0, Activation::Tanh, Norm::Batch));
     check_against_network(spec(Family::Mlp, 1, 9, 1.0, Activation::Silu, Norm::Batch));
+    // ReLU networks whose first layer has no norm take the row sweep: with
+    // identity and projected skips, and with the head as the second layer.
+    check_against_network(spec(Family::ResidualMlp, 3, 12, 0.7, Activation::Relu, Norm::None));
+    check_against_network(spec(Family::ResidualMlp, 3, 12, 1.0, Activation::Relu, Norm::None));
+    check_against_network(spec(Family::Mlp, 1, 9, 1.0, Activation::Relu, Norm::None));
+}
+
+#[test]
+fn the_relu_row_sweep_matches_the_burn_engine_on_a_fine_grid() {
+    // Many `a` values per row, so neurons switch on and off along it.
+    let s = spec(Family::Mlp, 2, 32, 1.0, Activation::Relu, Norm::None);
+    let data = BuiltIn::Spirals.generate(700, 4);
+    let (_, arrays) = random_network(&s, 9);
+    let net = DenseNet::from_checkpoint(&s, arrays).unwrap();
+    let options = DirectionOptions { normalization: Normalization::Filter, ignore_bias_and_norm: false, orthogonalize: false, seed: 2 };
+    let (d1, d2) = surface_directions(&net, &options, true);
+    let axis = Axis::parse("-2:2:17").unwrap();
+    let result = both(&net, &d1, d2.as_ref(), axis, Some(axis), &data);
+    assert_eq!(result.loss.len(), 17 * 17);
 }
 
 #[test]
