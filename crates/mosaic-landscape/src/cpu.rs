@@ -315,8 +315,9 @@ struct RowScratch {
     p: Vec<f32>,
     q: Vec<f32>,
     masked: Vec<f32>,
-    /// `Σ_active p_k M0_k`, `Σ_active q_k M0_k`, and the same with `M1`.
-    sums: [Vec<f32>; 4],
+    /// The second layer's pre-activation is `A + a (B + a C)`: see [`evaluate_row`].
+    sums: [Vec<f32>; 3],
+    product: Vec<f32>,
     /// Per step of the row: the (example, neuron) entries that switch there.
     events: Vec<Vec<u32>>,
     h1: Vec<f32>,
@@ -336,7 +337,7 @@ fn even_spacing(sorted: &[f32]) -> Option<f32> {
 }
 
 /// Adds (switched on) or removes (switched off) each switching neuron's
-/// share of the four sums: `±p_k M0_k`, `±q_k M0_k`, `±p_k M1_k`, `±q_k M1_k`.
+/// share of the sums: `±p_k M0_k` to A, `±(q_k M0_k + p_k M1_k)` to B, `±q_k M1_k` to C.
 #[allow(clippy::too_many_arguments)]
 fn apply_switches(
     events: &[u32],
@@ -347,7 +348,7 @@ fn apply_switches(
     m1: Option<&[f32]>,
     w1: usize,
     w2: usize,
-    sums: &mut [Vec<f32>; 4],
+    sums: &mut [Vec<f32>; 3],
 ) {
     #[cfg(target_arch = "x86_64")]
     if std::is_x86_feature_detected!("avx2") {
@@ -370,7 +371,7 @@ fn apply_switches_avx2(
     m1: Option<&[f32]>,
     w1: usize,
     w2: usize,
-    sums: &mut [Vec<f32>; 4],
+    sums: &mut [Vec<f32>; 3],
 ) {
     apply_switches_body(events, p, q, a, m0, m1, w1, w2, sums);
 }
@@ -386,9 +387,9 @@ fn apply_switches_body(
     m1: Option<&[f32]>,
     w1: usize,
     w2: usize,
-    sums: &mut [Vec<f32>; 4],
+    sums: &mut [Vec<f32>; 3],
 ) {
-    let [s0, t0, s1, t1] = sums;
+    let [sa, sb, sc] = sums;
     for &e in events {
         let e = e as usize;
         let (i, k) = (e / w1, e % w1);
@@ -396,28 +397,34 @@ fn apply_switches_body(
         let (sp, sq) = (sign * p[e], sign * q[e]);
         let row = i * w2..(i + 1) * w2;
         let m0k = &m0[k * w2..(k + 1) * w2];
-        for ((s, t), m) in s0[row.clone()].iter_mut().zip(&mut t0[row.clone()]).zip(m0k) {
-            *s += sp * m;
-            *t += sq * m;
-        }
-        if let Some(m1) = m1 {
-            let m1k = &m1[k * w2..(k + 1) * w2];
-            for ((s, t), m) in s1[row.clone()].iter_mut().zip(&mut t1[row]).zip(m1k) {
-                *s += sp * m;
-                *t += sq * m;
+        match m1 {
+            Some(m1) => {
+                let m1k = &m1[k * w2..(k + 1) * w2];
+                for (((x, y), z), (m0, m1)) in
+                    sa[row.clone()].iter_mut().zip(&mut sb[row.clone()]).zip(&mut sc[row]).zip(m0k.iter().zip(m1k))
+                {
+                    *x += sp * m0;
+                    *y += sq * m0 + sp * m1;
+                    *z += sq * m1;
+                }
+            }
+            None => {
+                for ((x, y), m0) in sa[row.clone()].iter_mut().zip(&mut sb[row]).zip(m0k) {
+                    *x += sp * m0;
+                    *y += sq * m0;
+                }
             }
         }
     }
 }
 
 /// The logits of a tile from the row sweep's sums: per example,
-/// `h = relu(S0 + a T0 + a (S1 + a T1) + bias)`, then `h · head + head bias`.
+/// `h = relu(A + a (B + a C))`, then `h · head + head bias`.
 /// Compiled twice, for AVX2 where the CPU has it and for the baseline.
 #[allow(clippy::too_many_arguments)]
 fn second_layer_and_head(
-    sums: &[Vec<f32>; 4],
+    sums: &[Vec<f32>; 3],
     a: f32,
-    bias: &[f32],
     head_t: &[f32],
     head_bias: &[f32],
     width: usize,
@@ -427,34 +434,32 @@ fn second_layer_and_head(
     #[cfg(target_arch = "x86_64")]
     if std::is_x86_feature_detected!("avx2") {
         // SAFETY: the CPU supports AVX2, checked just above.
-        unsafe { second_layer_and_head_avx2(sums, a, bias, head_t, head_bias, width, hidden, logits) };
+        unsafe { second_layer_and_head_avx2(sums, a, head_t, head_bias, width, hidden, logits) };
         return;
     }
-    second_layer_and_head_body(sums, a, bias, head_t, head_bias, width, hidden, logits);
+    second_layer_and_head_body(sums, a, head_t, head_bias, width, hidden, logits);
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
 #[allow(clippy::too_many_arguments)]
 fn second_layer_and_head_avx2(
-    sums: &[Vec<f32>; 4],
+    sums: &[Vec<f32>; 3],
     a: f32,
-    bias: &[f32],
     head_t: &[f32],
     head_bias: &[f32],
     width: usize,
     hidden: &mut Vec<f32>,
     logits: &mut [f32],
 ) {
-    second_layer_and_head_body(sums, a, bias, head_t, head_bias, width, hidden, logits);
+    second_layer_and_head_body(sums, a, head_t, head_bias, width, hidden, logits);
 }
 
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
 fn second_layer_and_head_body(
-    sums: &[Vec<f32>; 4],
+    sums: &[Vec<f32>; 3],
     a: f32,
-    bias: &[f32],
     head_t: &[f32],
     head_bias: &[f32],
     width: usize,
@@ -463,14 +468,12 @@ fn second_layer_and_head_body(
 ) {
     let classes = head_bias.len().max(head_t.len() / width);
     hidden.resize(width, 0.0);
-    let no_bias = vec![0.0; width];
-    let bias = if bias.is_empty() { &no_bias[..] } else { bias };
-    let [s0, t0, s1, t1] = sums;
+    let [sa, sb, sc] = sums;
     for (i, out) in logits.chunks_exact_mut(classes).enumerate() {
         let span = i * width..(i + 1) * width;
-        let (s0, t0, s1, t1) = (&s0[span.clone()], &t0[span.clone()], &s1[span.clone()], &t1[span]);
+        let (sa, sb, sc) = (&sa[span.clone()], &sb[span.clone()], &sc[span]);
         for k in 0..width {
-            hidden[k] = (s0[k] + a * t0[k] + a * (s1[k] + a * t1[k]) + bias[k]).max(0.0);
+            hidden[k] = (sa[k] + a * (sb[k] + a * sc[k])).max(0.0);
         }
         for (c, o) in out.iter_mut().enumerate() {
             let w = &head_t[c * width..(c + 1) * width];
@@ -494,11 +497,12 @@ fn second_layer_and_head_body(
 /// `z1 = p + a q` for each example and neuron, so `h1 = relu(p + a q)`, and
 /// each neuron switches on or off at most once. The second layer's
 /// pre-activation is `h1 (M0 + a M1) + bias(a)` with `M0` its weights at
-/// `(0, b)` and `M1` their `a` direction, that is
-/// `S0 + a T0 + a (S1 + a T1)` with `S = Σ_active p_k M_k` and
-/// `T = Σ_active q_k M_k`. Those four sums are products at the row's first
-/// `a`; from one `a` to the next only the neurons that switched update them.
-/// Everything after the second layer's product runs per grid point as usual.
+/// `(0, b)` and `M1` their `a` direction, that is `A + a (B + a C)` with
+/// `A = Σ_active p_k M0_k + bias(0)`, `B = Σ_active (q_k M0_k + p_k M1_k)
+/// + bias'` and `C = Σ_active q_k M1_k`. Those sums are products at the
+/// row's first `a`; from one `a` to the next only the neurons that switched
+/// update them. Everything after the second layer's product runs per grid
+/// point as usual (fused with the head when nothing else comes between).
 fn evaluate_row(
     layers: &[BlockParams],
     shared: &[Option<Vec<f32>>; 3],
@@ -527,6 +531,11 @@ fn evaluate_row(
     let mut m0 = Vec::new();
     second.weight.at(0.0, b, &mut m0);
     let m1 = second.weight.d1;
+    let mut bias1 = Vec::new();
+    if let Some(bias) = &second.bias {
+        bias.at(0.0, b, &mut bias1);
+    }
+    let bias1_d1: Vec<f32> = second.bias.as_ref().and_then(|m| m.d1).map_or_else(Vec::new, <[f32]>::to_vec);
     // The row in increasing `a`, so each neuron crosses zero at most once.
     let mut order: Vec<usize> = (0..a_values.len()).collect();
     order.sort_by(|&i, &j| a_values[i].total_cmp(&a_values[j]));
@@ -555,20 +564,35 @@ fn evaluate_row(
             p_row.iter_mut().zip(&bias0.bias).for_each(|(p, c)| *p += c);
             q_row.iter_mut().zip(&bias0_d1).for_each(|(q, c)| *q += c);
         }
-        // The four sums at the first `a`.
-        let a0 = a_values[order[0]];
-        for (k, sum) in r.sums.iter_mut().enumerate() {
-            let m = if k < 2 { Some(m0.as_slice()) } else { m1 };
-            sum.resize(rows * w2, 0.0);
-            let Some(m) = m else {
-                sum.iter_mut().for_each(|v| *v = 0.0);
-                continue;
-            };
-            let source = if k % 2 == 0 { &r.p } else { &r.q };
-            r.masked.clear();
-            r.masked.extend(source.iter().zip(r.p.iter().zip(&r.q)).map(|(v, (p, q))| if p + a0 * q > 0.0 { *v } else { 0.0 }));
-            mul(&r.masked, rows, w1, m, w2, sum);
+        // The four sums at the first `a`: the active entries of p and q
+        // (a branch-free pass), times M0 and M1.
+        let a0 = sorted[0];
+        let len = rows * w1;
+        r.masked.resize(2 * len, 0.0);
+        let (mp, mq) = r.masked.split_at_mut(len);
+        for e in 0..len {
+            let on = r.p[e] + a0 * r.q[e] > 0.0;
+            mp[e] = if on { r.p[e] } else { 0.0 };
+            mq[e] = if on { r.q[e] } else { 0.0 };
         }
+        let [sa, sb, sc] = &mut r.sums;
+        for sum in [&mut *sa, &mut *sb, &mut *sc] {
+            sum.resize(rows * w2, 0.0);
+        }
+        mul(mp, rows, w1, &m0, w2, sa);
+        mul(mq, rows, w1, &m0, w2, sb);
+        match m1 {
+            Some(m1) => {
+                r.product.resize(rows * w2, 0.0);
+                mul(mp, rows, w1, m1, w2, &mut r.product);
+                sb.iter_mut().zip(&r.product).for_each(|(b, x)| *b += x);
+                mul(mq, rows, w1, m1, w2, sc);
+            }
+            None => sc.iter_mut().for_each(|v| *v = 0.0),
+        }
+        // The second layer's bias moves with `a` too: its value at `(0, b)` joins A, its `a` direction B.
+        add_bias(&bias1, w2, sa);
+        add_bias(&bias1_d1, w2, sb);
         // When each neuron switches: the first step (in increasing `a`) whose
         // state differs from the first one's, found from the crossing `-p/q`
         // and settled with the same f32 test the sums use (it is monotone in `a`).
@@ -606,13 +630,12 @@ fn evaluate_row(
                 r.head_t.clear();
                 r.head_t.extend((0..classes).flat_map(|c| head.weight.iter().skip(c).step_by(classes).copied()));
                 s.next.resize(rows * classes, 0.0);
-                second_layer_and_head(&r.sums, a, &params[j][1].bias, &r.head_t, &head.bias, w2, &mut r.hidden, &mut s.next);
+                second_layer_and_head(&r.sums, a, &r.head_t, &head.bias, w2, &mut r.hidden, &mut s.next);
                 cross_entropy(&s.next, classes, labels)
             } else {
-                let [s0, t0, s1, t1] = &r.sums;
+                let [sa, sb, sc] = &r.sums;
                 s.next.clear();
-                s.next.extend(s0.iter().zip(t0).zip(s1.iter().zip(t1)).map(|((s0, t0), (s1, t1))| s0 + a * t0 + a * (s1 + a * t1)));
-                add_bias(&params[j][1].bias, w2, &mut s.next);
+                s.next.extend(sa.iter().zip(sb).zip(sc).map(|((x, y), z)| x + a * (y + a * z)));
                 // The first layer's output is needed only as the second block's skip input.
                 r.h1.clear();
                 if !matches!(second.skip, SkipParams::None) {
