@@ -326,6 +326,32 @@ struct RowScratch {
     hidden: Vec<f32>,
 }
 
+/// Defines `$name`, which runs `$body` compiled for AVX2 where the CPU has
+/// it (checked at run time) and for the baseline elsewhere: the row sweep's
+/// inner loops are twice as wide that way, with the same results.
+macro_rules! with_avx2 {
+    ($(#[$doc:meta])* fn $name:ident => $body:ident($($arg:ident: $ty:ty),* $(,)?)) => {
+        $(#[$doc])*
+        #[allow(clippy::too_many_arguments)]
+        fn $name($($arg: $ty),*) {
+            #[cfg(target_arch = "x86_64")]
+            {
+                #[target_feature(enable = "avx2")]
+                #[allow(clippy::too_many_arguments)]
+                fn avx2($($arg: $ty),*) {
+                    $body($($arg),*)
+                }
+                if std::is_x86_feature_detected!("avx2") {
+                    // SAFETY: the CPU supports AVX2, checked just above.
+                    unsafe { avx2($($arg),*) };
+                    return;
+                }
+            }
+            $body($($arg),*)
+        }
+    };
+}
+
 /// The step between increasing values when they are evenly spaced (to f32
 /// precision) and there are at least two; the row sweep then finds a
 /// crossing's step by division rather than search.
@@ -336,44 +362,12 @@ fn even_spacing(sorted: &[f32]) -> Option<f32> {
     even.then_some(step)
 }
 
-/// Adds (switched on) or removes (switched off) each switching neuron's
-/// share of the sums: `±p_k M0_k` to A, `±(q_k M0_k + p_k M1_k)` to B, `±q_k M1_k` to C.
-#[allow(clippy::too_many_arguments)]
-fn apply_switches(
-    events: &[u32],
-    p: &[f32],
-    q: &[f32],
-    a: f32,
-    m0: &[f32],
-    m1: Option<&[f32]>,
-    w1: usize,
-    w2: usize,
-    sums: &mut [Vec<f32>; 3],
-) {
-    #[cfg(target_arch = "x86_64")]
-    if std::is_x86_feature_detected!("avx2") {
-        // SAFETY: the CPU supports AVX2, checked just above.
-        unsafe { apply_switches_avx2(events, p, q, a, m0, m1, w1, w2, sums) };
-        return;
-    }
-    apply_switches_body(events, p, q, a, m0, m1, w1, w2, sums);
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-#[allow(clippy::too_many_arguments)]
-fn apply_switches_avx2(
-    events: &[u32],
-    p: &[f32],
-    q: &[f32],
-    a: f32,
-    m0: &[f32],
-    m1: Option<&[f32]>,
-    w1: usize,
-    w2: usize,
-    sums: &mut [Vec<f32>; 3],
-) {
-    apply_switches_body(events, p, q, a, m0, m1, w1, w2, sums);
+with_avx2! {
+    /// Adds (switched on) or removes (switched off) each switching neuron's
+    /// share of the sums: `±p_k M0_k` to A, `±(q_k M0_k + p_k M1_k)` to B, `±q_k M1_k` to C.
+    fn apply_switches => apply_switches_body(
+        events: &[u32], p: &[f32], q: &[f32], a: f32, m0: &[f32], m1: Option<&[f32]>, w1: usize, w2: usize, sums: &mut [Vec<f32>; 3]
+    )
 }
 
 #[inline(always)]
@@ -418,41 +412,12 @@ fn apply_switches_body(
     }
 }
 
-/// The logits of a tile from the row sweep's sums: per example,
-/// `h = relu(A + a (B + a C))`, then `h · head + head bias`.
-/// Compiled twice, for AVX2 where the CPU has it and for the baseline.
-#[allow(clippy::too_many_arguments)]
-fn second_layer_and_head(
-    sums: &[Vec<f32>; 3],
-    a: f32,
-    head_t: &[f32],
-    head_bias: &[f32],
-    width: usize,
-    hidden: &mut Vec<f32>,
-    logits: &mut [f32],
-) {
-    #[cfg(target_arch = "x86_64")]
-    if std::is_x86_feature_detected!("avx2") {
-        // SAFETY: the CPU supports AVX2, checked just above.
-        unsafe { second_layer_and_head_avx2(sums, a, head_t, head_bias, width, hidden, logits) };
-        return;
-    }
-    second_layer_and_head_body(sums, a, head_t, head_bias, width, hidden, logits);
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-#[allow(clippy::too_many_arguments)]
-fn second_layer_and_head_avx2(
-    sums: &[Vec<f32>; 3],
-    a: f32,
-    head_t: &[f32],
-    head_bias: &[f32],
-    width: usize,
-    hidden: &mut Vec<f32>,
-    logits: &mut [f32],
-) {
-    second_layer_and_head_body(sums, a, head_t, head_bias, width, hidden, logits);
+with_avx2! {
+    /// The logits of a tile from the row sweep's sums: per example,
+    /// `h = relu(A + a (B + a C))`, then `h · head + head bias`.
+    fn second_layer_and_head => second_layer_and_head_body(
+        sums: &[Vec<f32>; 3], a: f32, head_t: &[f32], head_bias: &[f32], width: usize, hidden: &mut Vec<f32>, logits: &mut [f32]
+    )
 }
 
 #[inline(always)]
