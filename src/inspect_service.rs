@@ -27,7 +27,7 @@ use mosaic_train::sweep::run_dir;
 use crate::design::scene_from_specs;
 use crate::landscape_cmd::{self, EngineArg, LandscapeArgs, Progress, SplitArg};
 use crate::live::Trainer;
-use crate::live::{place_runs, run_label};
+use crate::live::{place_beside, run_label};
 use crate::path_cmd::{path_between, spec_label};
 use crate::search_cmd::{SuggestSettings, suggest_for};
 use crate::sweep_cmd::{open_existing_store, pick_sweep};
@@ -41,6 +41,15 @@ pub struct Shown {
     /// The embedding that places the scene's networks ("representation" or
     /// "architecture"); `None` when they stand where their encodings put them.
     pub embedding: Option<&'static str>,
+}
+
+impl Shown {
+    /// The store and the shown sweep, opened afresh (the service holds no connection between requests).
+    fn open(&self) -> Result<(Store, SweepInfo)> {
+        let store = open_existing_store(&self.store)?;
+        let sweep = pick_sweep(&store, Some(&self.sweep))?;
+        Ok((store, sweep))
+    }
 }
 
 /// Where the trainer of the shown sweep will be, once there is one.
@@ -138,8 +147,7 @@ fn run_at(shown: &Shown, index: usize) -> Result<i64> {
     if let Some(id) = shown.runs.get(index) {
         return Ok(*id);
     }
-    let store = open_existing_store(&shown.store)?;
-    let sweep = pick_sweep(&store, Some(&shown.sweep))?;
+    let (store, sweep) = shown.open()?;
     store.runs(sweep.id)?.iter().find(|r| r.index == index).map(|r| r.id).with_context(|| format!("no run behind point {index}"))
 }
 
@@ -162,8 +170,7 @@ fn path_view(shown: &Shown, from: usize, to: usize, steps: usize) -> Result<Path
         bail!("the sphere is laid out by design (no embedding to place a path in): run `mosaic embed --store DIR` and reopen");
     };
     let id = |i: usize| run_at(shown, i);
-    let store = open_existing_store(&shown.store)?;
-    let sweep = pick_sweep(&store, Some(&shown.sweep))?;
+    let (store, sweep) = shown.open()?;
     let steps = path_between(&store, &sweep, id(from)?, id(to)?, steps, kind)?;
     Ok(PathView {
         labels: steps.iter().map(|(spec, _)| spec_label(spec)).collect(),
@@ -173,8 +180,7 @@ fn path_view(shown: &Shown, from: usize, to: usize, steps: usize) -> Result<Path
 
 /// A batch of suggestions for the shown sweep, stored and placed as the scene is laid out.
 fn suggest_view(shown: &Shown, n: usize, scene_positions: &[[f32; 3]]) -> Result<SuggestionsView> {
-    let mut store = open_existing_store(&shown.store)?;
-    let sweep = pick_sweep(&store, Some(&shown.sweep))?;
+    let (mut store, sweep) = shown.open()?;
     let out = suggest_for(&mut store, &sweep, n, &SuggestSettings::default())?;
     let specs: Vec<ArchSpec> = out.records.iter().map(|r| r.spec.clone()).collect();
     Ok(SuggestionsView {
@@ -197,10 +203,8 @@ fn place_specs(store: &Store, sweep: &SweepInfo, shown: &Shown, specs: &[ArchSpe
     if let Some(kind) = shown.embedding
         && let Some((_, coords)) = store.embedding(sweep.id, kind)?.filter(|(_, c)| !c.is_empty())
     {
-        let mut known: Vec<(i64, ArchSpec)> = runs.iter().map(|r| (r.id, r.spec.clone())).collect();
-        let first = known.len();
-        known.extend(specs.iter().enumerate().map(|(i, s)| (-1 - i as i64, s.clone())));
-        return Ok(place_runs(&known, &coords, &encoder)[first..].to_vec());
+        let known = runs.iter().map(|r| (r.id, r.spec.clone())).collect();
+        return Ok(place_beside(known, &coords, &encoder, specs));
     }
     // Scene point i is the sweep's run of index i.
     let shown_runs: Vec<(&ArchSpec, [f32; 3])> = runs.iter().zip(scene_positions).map(|(r, p)| (&r.spec, *p)).collect();
@@ -235,8 +239,7 @@ fn train_suggestions(
     let Some(trainer) = trainer else {
         bail!("this view does not train: run `mosaic search --store {}` to train suggestions", shown.store.display())
     };
-    let mut store = open_existing_store(&shown.store)?;
-    let sweep = pick_sweep(&store, Some(&shown.sweep))?;
+    let (mut store, sweep) = shown.open()?;
     let accepted = store.accept_suggestions(sweep.id, ids)?;
     if accepted.is_empty() {
         bail!("these suggestions were trained already; ask for new ones");
@@ -362,8 +365,7 @@ fn training_dynamics(epochs: &[EpochMetrics], window: usize) -> Vec<DynamicsSeri
 /// Sends the run's details, then finds or computes its landscape.
 fn inspect(shown: &Shown, index: usize, answers: &Sender<SceneUpdate>) -> Result<LandscapeData> {
     let id = run_at(shown, index)?;
-    let store = open_existing_store(&shown.store)?;
-    let sweep = pick_sweep(&store, Some(&shown.sweep))?;
+    let (store, sweep) = shown.open()?;
     let run = store.runs(sweep.id)?.into_iter().find(|r| r.id == id).with_context(|| format!("run {id} is gone from the store"))?;
     let _ = answers.send(SceneUpdate::Details { index, details: details(&run) });
     let folder = run_dir(store.root(), id);

@@ -112,6 +112,16 @@ pub fn place_runs(specs: &[(i64, ArchSpec)], coords: &[(i64, [f64; 3])], encoder
     mosaic_manifold::project_to_sphere(&placed, |_| 1.0).iter().map(|p| p.map(|x| x as f32)).collect()
 }
 
+/// Places specs that have no run (a path's steps, suggestions) beside the
+/// `known` runs by the embedding `coords`, as [`place_runs`] does, and
+/// returns the specs' places only; nothing embedded moves.
+pub fn place_beside(mut known: Vec<(i64, ArchSpec)>, coords: &[(i64, [f64; 3])], encoder: &Encoder, specs: &[ArchSpec]) -> Vec<[f32; 3]> {
+    let first = known.len();
+    // Ids below any run's, so none is mistaken for an embedded network.
+    known.extend(specs.iter().enumerate().map(|(i, s)| (-1 - i as i64, s.clone())));
+    place_runs(&known, coords, encoder).split_off(first)
+}
+
 /// The positions of `runs` from the store's embedding of `layout`, and the
 /// words that say so in the title; `None` when the store has none to offer.
 fn layout_positions(

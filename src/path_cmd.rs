@@ -9,7 +9,7 @@ use clap::Args;
 use mosaic_core::{ArchSpec, Encoder};
 use mosaic_store::{Store, SweepInfo};
 
-use crate::live::{Layout, place_runs};
+use crate::live::{Layout, place_beside};
 
 #[derive(Args, Debug)]
 pub struct PathArgs {
@@ -62,13 +62,10 @@ pub fn path_between(store: &Store, sweep: &SweepInfo, from: i64, to: i64, steps:
     let (a, b) = (spec_of(from)?, spec_of(to)?);
     let encoder = Encoder::new(sweep.space.clone());
     let specs = encoder.interpolate(&a, &b, steps);
-    // The path's steps join the embedded networks as new points (ids below any run's).
-    let mut known: Vec<(i64, ArchSpec)> =
-        runs.iter().filter(|r| coords.iter().any(|(id, _)| *id == r.id)).map(|r| (r.id, r.spec.clone())).collect();
-    let first_step = known.len();
-    known.extend(specs.iter().enumerate().map(|(i, s)| (-1 - i as i64, s.clone())));
-    let positions = place_runs(&known, &coords, &encoder);
-    Ok(specs.into_iter().zip(positions[first_step..].iter().copied()).collect())
+    // The path's steps join the embedded networks as new points.
+    let known = runs.iter().filter(|r| coords.iter().any(|(id, _)| *id == r.id)).map(|r| (r.id, r.spec.clone())).collect();
+    let positions = place_beside(known, &coords, &encoder, &specs);
+    Ok(specs.into_iter().zip(positions).collect())
 }
 
 pub fn path(args: PathArgs) -> Result<()> {

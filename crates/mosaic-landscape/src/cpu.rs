@@ -479,7 +479,7 @@ fn evaluate_row(
     let (first, second) = (&layers[0], &layers[1]);
     let (w1, w2, n) = (first.out, second.out, data.len());
     // Every point's parameters of the later layers (the first layer's come in through `shared`).
-    let mut params: Vec<Vec<PointParams>> = a_values
+    let params: Vec<Vec<PointParams>> = a_values
         .iter()
         .map(|&a| {
             let mut row = Vec::with_capacity(layers.len());
@@ -613,7 +613,6 @@ fn evaluate_row(
         }
     }
     s.row = r;
-    params.clear();
     totals.into_iter().map(|(l, c)| (l / n as f64, c as f64 / n as f64)).collect()
 }
 

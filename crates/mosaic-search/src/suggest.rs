@@ -93,17 +93,17 @@ pub fn suggest(encoder: &Encoder, runs: &[(ArchSpec, f64)], options: &SuggestOpt
     let x: Vec<Vec<f64>> = learnt.iter().map(|(s, _)| encoder.encode(s)).collect();
     let y: Vec<f64> = learnt.iter().map(|(_, v)| if options.shares { share_to_logit(*v) } else { *v }).collect();
     let model = Model::fit(&layout, &x, &y, options.prior.clone(), options.seed)?;
-    let tpe = match options.strategy {
+    let ranker = match options.strategy {
+        Strategy::Gp(a) => Ranker::Gp(a),
         Strategy::Tpe => {
-            Some(Tpe::fit(&layout, &x, &y, DEFAULT_GAMMA).ok_or_else(|| SearchError::NoData("TPE needs two finished runs".into()))?)
+            Ranker::Tpe(Tpe::fit(&layout, &x, &y, DEFAULT_GAMMA).ok_or_else(|| SearchError::NoData("TPE needs two finished runs".into()))?)
         }
-        Strategy::Gp(_) => None,
     };
     let best = y.iter().copied().reduce(f64::max);
-    let score = |x: &[f64], p: Prediction| match (&tpe, options.strategy) {
-        (Some(t), _) => t.score(x),
-        (None, Strategy::Gp(a)) => a.score(p, best),
-        (None, Strategy::Tpe) => unreachable!("TPE is fitted above"),
+    // TPE needs no prediction to score a candidate: only the surrogate's acquisition asks for one.
+    let score = |x: &[f64]| match &ranker {
+        Ranker::Gp(a) => a.score(model.predict(x), best),
+        Ranker::Tpe(t) => t.score(x),
     };
 
     let mut rng = ChaCha8Rng::seed_from_u64(options.seed);
@@ -130,7 +130,7 @@ pub fn suggest(encoder: &Encoder, runs: &[(ArchSpec, f64)], options: &SuggestOpt
     }
     add(local, &mut pool);
     // Refine: small mutations around the best-scoring candidates so far.
-    let mut ranked: Vec<(f64, usize)> = pool.iter().enumerate().map(|(i, e)| (score(e, model.predict(e)), i)).collect();
+    let mut ranked: Vec<(f64, usize)> = pool.iter().enumerate().map(|(i, e)| (score(e), i)).collect();
     ranked.sort_by(|a, b| b.0.total_cmp(&a.0));
     let refined: Vec<ArchSpec> = ranked
         .iter()
@@ -145,11 +145,10 @@ pub fn suggest(encoder: &Encoder, runs: &[(ArchSpec, f64)], options: &SuggestOpt
         return Err(SearchError::NoData("every candidate has been trained already: the space is exhausted".into()));
     }
 
-    let picks: Vec<(usize, Prediction, f64)> = match options.strategy {
-        Strategy::Gp(a) => select_batch(&model, &pool, best, a, options.q)?.into_iter().map(|p| (p.index, p.prediction, p.score)).collect(),
-        Strategy::Tpe => {
-            let mut scored: Vec<(f64, usize)> =
-                pool.iter().enumerate().map(|(i, e)| (score(e, Prediction { mean: 0.0, std: 0.0 }), i)).collect();
+    let picks: Vec<(usize, Prediction, f64)> = match &ranker {
+        Ranker::Gp(a) => select_batch(&model, &pool, best, *a, options.q)?.into_iter().map(|p| (p.index, p.prediction, p.score)).collect(),
+        Ranker::Tpe(_) => {
+            let mut scored: Vec<(f64, usize)> = pool.iter().enumerate().map(|(i, e)| (score(e), i)).collect();
             scored.sort_by(|a, b| b.0.total_cmp(&a.0));
             scored.into_iter().take(options.q).map(|(s, i)| (i, model.predict(&pool[i]), s)).collect()
         }
@@ -161,6 +160,12 @@ pub fn suggest(encoder: &Encoder, runs: &[(ArchSpec, f64)], options: &SuggestOpt
             Suggestion { spec: encoder.decode(&pool[i]), mean: p.mean, std: p.std, score: s }
         })
         .collect())
+}
+
+/// How a candidate is scored: the surrogate's acquisition, or TPE's density ratio.
+enum Ranker {
+    Gp(Acquisition),
+    Tpe(Tpe),
 }
 
 /// An encoding as exact bits, to tell identical specs apart from near ones.

@@ -109,9 +109,11 @@ impl Table {
         let mut taken: Vec<usize> = Vec::new();
         let mut curve = Vec::with_capacity(budget);
         let mut best = f64::NAN;
+        // The next spec of this seed's random order not tried yet (the pool outlasts the budget).
+        let random = |tried: &[bool]| *order.iter().find(|&&i| !tried[i]).expect("the pool is larger than the step");
         for step in 0..budget.min(pool.len()) {
             let next = if method == Method::Random || step < initial {
-                *order.iter().find(|&&i| !tried[i]).expect("the pool is larger than the step")
+                random(&tried)
             } else {
                 let learnt: Vec<usize> = taken.iter().copied().filter(|&i| values[i].is_finite()).collect();
                 let x: Vec<Vec<f64>> = learnt.iter().map(|&i| pool[i].clone()).collect();
@@ -122,11 +124,12 @@ impl Table {
                 match method {
                     Method::Tpe => match Tpe::fit(&layout, &x, &y, DEFAULT_GAMMA) {
                         Some(tpe) => {
-                            open[(0..open.len()).max_by(|&a, &b| tpe.score(&candidates[a]).total_cmp(&tpe.score(&candidates[b]))).unwrap()]
+                            let scores: Vec<f64> = candidates.iter().map(|c| tpe.score(c)).collect();
+                            open[(0..open.len()).max_by(|&a, &b| scores[a].total_cmp(&scores[b])).expect("open specs remain")]
                         }
-                        None => *order.iter().find(|&&i| !tried[i]).unwrap(),
+                        None => random(&tried),
                     },
-                    _ if x.is_empty() && prior.is_none() => *order.iter().find(|&&i| !tried[i]).unwrap(),
+                    _ if x.is_empty() && prior.is_none() => random(&tried),
                     _ => {
                         let model = Model::fit(&layout, &x, &y, prior.clone(), seed ^ step as u64)?;
                         let incumbent = y.iter().copied().reduce(f64::max);
