@@ -9,6 +9,7 @@
 //! networks of any width compare directly.
 
 use faer::Mat;
+use crate::dense::symmetric_product;
 
 use crate::ManifoldError;
 
@@ -90,8 +91,17 @@ pub fn operator_distances(operators: &[Vec<f32>]) -> Result<Mat<f64>, ManifoldEr
 /// subtraction loses little.
 pub fn row_distances(m: &Mat<f64>) -> Mat<f64> {
     let (n, d) = (m.nrows(), m.ncols());
-    let mean: Vec<f64> = (0..d).map(|k| (0..n).map(|i| m[(i, k)]).sum::<f64>() / n.max(1) as f64).collect();
-    let centred = Mat::from_fn(n, d, |i, k| m[(i, k)] - mean[k]);
-    let gram = &centred * centred.transpose();
-    Mat::from_fn(n, n, |i, j| if i == j { 0.0 } else { (gram[(i, i)] + gram[(j, j)] - 2.0 * gram[(i, j)]).max(0.0).sqrt() })
+    let mean: Vec<f64> = (0..d).map(|k| m.col(k).iter().sum::<f64>() / n.max(1) as f64).collect();
+    let mut centred = m.to_owned();
+    for k in 0..d {
+        centred.col_mut(k).iter_mut().for_each(|x| *x -= mean[k]);
+    }
+    let mut out = symmetric_product(centred.as_ref(), centred.transpose());
+    let diagonal: Vec<f64> = (0..n).map(|i| out[(i, i)]).collect();
+    for j in 0..n {
+        for (i, x) in out.col_mut(j).iter_mut().enumerate() {
+            *x = if i == j { 0.0 } else { (diagonal[i] + diagonal[j] - 2.0 * *x).max(0.0).sqrt() };
+        }
+    }
+    out
 }

@@ -5,6 +5,8 @@
 use faer::Mat;
 use rayon::prelude::*;
 
+use crate::dense::settle_vector_state;
+
 /// Kernel entries below this are zeroed (graphtools' `thresh`).
 pub const THRESH: f64 = 1e-4;
 
@@ -94,22 +96,130 @@ impl Sparse {
         m
     }
 
-    /// `self * m` for a dense `m` (columns in parallel).
-    pub fn mul_dense(&self, m: &Mat<f64>) -> Mat<f64> {
-        assert_eq!(self.cols, m.nrows());
-        let columns: Vec<Vec<f64>> = (0..m.ncols())
+    /// `self * other`, both sparse (rows in parallel, each gathered in a dense accumulator).
+    pub fn mul_sparse(&self, other: &Sparse) -> Sparse {
+        assert_eq!(self.cols, other.rows);
+        let rows: Vec<Vec<(usize, f64)>> = (0..self.rows)
             .into_par_iter()
-            .map(|c| {
-                let col = m.col(c);
-                (0..self.rows)
-                    .map(|i| {
-                        let (cols, vals) = self.row(i);
-                        cols.iter().zip(vals).map(|(&j, &v)| v * col[j]).sum()
-                    })
-                    .collect()
+            .map_init(
+                || (vec![0.0; other.cols], vec![false; other.cols]),
+                |(acc, seen), i| {
+                    let mut touched = Vec::new();
+                    let (cols, vals) = self.row(i);
+                    for (&k, &a) in cols.iter().zip(vals) {
+                        let (cols2, vals2) = other.row(k);
+                        for (&j, &b) in cols2.iter().zip(vals2) {
+                            if !seen[j] {
+                                seen[j] = true;
+                                touched.push(j);
+                            }
+                            acc[j] += a * b;
+                        }
+                    }
+                    touched.sort_unstable();
+                    touched
+                        .into_iter()
+                        .map(|j| {
+                            let v = std::mem::take(&mut acc[j]);
+                            seen[j] = false;
+                            (j, v)
+                        })
+                        .collect()
+                },
+            )
+            .collect();
+        Sparse::from_rows(other.cols, rows)
+    }
+
+    /// Every entry `v` at (i, j) replaced by `f(i, j, v)`.
+    pub fn scaled(&self, f: impl Fn(usize, usize, f64) -> f64) -> Sparse {
+        let mut out = self.clone();
+        for i in 0..self.rows {
+            for k in self.indptr[i]..self.indptr[i + 1] {
+                out.values[k] = f(i, self.indices[k], self.values[k]);
+            }
+        }
+        out
+    }
+
+    /// `self + self^T` of a square matrix.
+    pub fn plus_transpose(&self) -> Sparse {
+        assert_eq!(self.rows, self.cols);
+        let t = self.transpose();
+        Sparse::from_rows(self.cols, (0..self.rows).map(|i| self.entries(i).chain(t.entries(i)).collect()).collect())
+    }
+
+    fn entries(&self, i: usize) -> impl Iterator<Item = (usize, f64)> + '_ {
+        let (cols, vals) = self.row(i);
+        cols.iter().copied().zip(vals.iter().copied())
+    }
+
+    /// The dense matrix in single precision.
+    pub fn to_dense_f32(&self) -> Mat<f32> {
+        let mut m = Mat::zeros(self.rows, self.cols);
+        for i in 0..self.rows {
+            for (c, v) in self.entries(i) {
+                m[(i, c)] = v as f32;
+            }
+        }
+        m
+    }
+
+    /// `self * x` in single precision for a symmetric `self` and a symmetric
+    /// `x` that commute (powers of one matrix), so that the product is
+    /// symmetric: its column i, which is also its row i, is the sum of the
+    /// columns of `x` that row i of `self` names, each contiguous.
+    pub fn mul_symmetric_f32(&self, x: &Mat<f32>) -> Mat<f32> {
+        assert_eq!((self.rows, self.cols), (x.nrows(), x.ncols()));
+        let n = self.rows;
+        let columns: Vec<Vec<f32>> = (0..n)
+            .into_par_iter()
+            .map(|i| {
+                let mut column = vec![0.0f32; n];
+                for (j, a) in self.entries(i) {
+                    let (a, source) = (a as f32, x.col(j).try_as_col_major().expect("contiguous columns").as_slice());
+                    column.iter_mut().zip(source).for_each(|(o, v)| *o += a * v);
+                }
+                column
             })
             .collect();
-        Mat::from_fn(self.rows, m.ncols(), |i, c| columns[c][i])
+        Mat::from_fn(n, n, |i, j| columns[j][i])
+    }
+
+    /// `self * m` for a dense `m`: rows in parallel, each a sum of rows of
+    /// `m` (copied row-major first, so each is contiguous).
+    pub fn mul_dense(&self, m: &Mat<f64>) -> Mat<f64> {
+        assert_eq!(self.cols, m.nrows());
+        let w = m.ncols();
+        let mut by_row = vec![0.0; m.nrows() * w];
+        for c in 0..w {
+            for (j, &v) in m.col(c).iter().enumerate() {
+                by_row[j * w + c] = v;
+            }
+        }
+        if w == 1 {
+            // One column: a gather per row (no per-entry slices).
+            let mut out = vec![0.0; self.rows];
+            out.par_chunks_mut(2048).enumerate().for_each(|(task, chunk)| {
+                for (r, o) in chunk.iter_mut().enumerate() {
+                    let i = task * 2048 + r;
+                    let range = self.indptr[i]..self.indptr[i + 1];
+                    *o = self.indices[range.clone()].iter().zip(&self.values[range]).map(|(&j, &a)| a * by_row[j]).sum();
+                }
+            });
+            return Mat::from_fn(self.rows, 1, |i, _| out[i]);
+        }
+        let mut out = vec![0.0; self.rows * w];
+        // Tasks of a few thousand values each, however narrow `m` is.
+        let rows_per_task = (4096 / w.max(1)).max(1);
+        out.par_chunks_mut(w.max(1) * rows_per_task).enumerate().for_each(|(task, rows)| {
+            for (r, row) in rows.chunks_mut(w.max(1)).enumerate() {
+                for (j, a) in self.entries(task * rows_per_task + r) {
+                    row.iter_mut().zip(&by_row[j * w..(j + 1) * w]).for_each(|(o, x)| *o += a * x);
+                }
+            }
+        });
+        Mat::from_fn(self.rows, w, |i, c| out[i * w + c])
     }
 }
 
@@ -172,6 +282,7 @@ pub fn kernel_from_features(x: &Mat<f64>, knn: usize, decay: f64) -> Sparse {
         let end = (start + BLOCK).min(n);
         // n x block, so each block row's products lie contiguous in a column.
         let gram = &x * x.subrows(start, end - start).transpose();
+        settle_vector_state();
         let block: Vec<Vec<(usize, f64)>> = (start..end)
             .into_par_iter()
             .map(|i| {
@@ -215,26 +326,4 @@ fn symmetrise(n: usize, rows: Vec<Vec<(usize, f64)>>) -> Sparse {
         }
     }
     Sparse::from_rows(n, both)
-}
-
-/// `m^t` of a dense square matrix by repeated squaring (about 2 log2(t)
-/// products, each a multithreaded dense product).
-pub fn matrix_power(m: &Mat<f64>, t: usize) -> Mat<f64> {
-    let mut result: Option<Mat<f64>> = None;
-    let mut base = m.clone();
-    let mut e = t;
-    loop {
-        if e & 1 == 1 {
-            result = Some(match result {
-                None => base.clone(),
-                Some(r) => &r * &base,
-            });
-        }
-        e >>= 1;
-        if e == 0 {
-            break;
-        }
-        base = &base * &base;
-    }
-    result.unwrap_or_else(|| Mat::identity(m.nrows(), m.ncols()))
 }

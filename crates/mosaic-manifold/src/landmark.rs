@@ -9,6 +9,8 @@ use faer::{Mat, Side};
 use rayon::prelude::*;
 
 use crate::ManifoldError;
+use crate::dense::{orthonormalise, settle_vector_state};
+use crate::diffusion::Diffusion;
 use crate::graph::Sparse;
 
 /// Singular vectors used for the spectral clustering (graphtools' `n_svd`).
@@ -21,15 +23,15 @@ pub struct Landmarks {
     pub cluster: Vec<usize>,
     /// Transitions from points to landmarks (n x L, rows sum to 1).
     pub transitions: Sparse,
-    /// Diffusion between landmarks (L x L, rows sum to 1).
-    pub operator: Mat<f64>,
+    /// Diffusion between landmarks, `P_landmark = from * transitions` (L x L, rows sum to 1).
+    pub operator: Diffusion,
 }
 
 /// A small deterministic generator (SplitMix64) for seeds and starts.
-struct SplitMix(u64);
+pub(crate) struct SplitMix(pub(crate) u64);
 
 impl SplitMix {
-    fn next(&mut self) -> u64 {
+    pub(crate) fn next(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
@@ -38,7 +40,7 @@ impl SplitMix {
     }
 
     /// Uniform in [-1, 1).
-    fn symmetric(&mut self) -> f64 {
+    pub(crate) fn symmetric(&mut self) -> f64 {
         (self.next() >> 11) as f64 / (1u64 << 52) as f64 - 1.0
     }
 }
@@ -52,10 +54,10 @@ pub fn spectral_coordinates(p: &Sparse, dims: usize, seed: u64) -> Result<Mat<f6
     let pt = p.transpose();
     let mut rng = SplitMix(seed);
     let omega = Mat::from_fn(n, width, |_, _| rng.symmetric());
-    let mut q = p.mul_dense(&omega).qr().compute_thin_Q();
+    let mut q = orthonormalise(p.mul_dense(&omega));
     for _ in 0..4 {
-        let z = pt.mul_dense(&q).qr().compute_thin_Q();
-        q = p.mul_dense(&z).qr().compute_thin_Q();
+        let z = orthonormalise(pt.mul_dense(&q));
+        q = orthonormalise(p.mul_dense(&z));
     }
     // B = Q^T P; B B^T = W S^2 W^T, and P V = Q W S on the captured range.
     let bt = pt.mul_dense(&q);
@@ -85,24 +87,32 @@ pub fn kmeans(x: &Mat<f64>, k: usize, iterations: usize, seed: u64) -> Vec<usize
         let j = i + (rng.next() % (n - i) as u64) as usize;
         order.swap(i, j);
     }
-    let mut centres = Mat::from_fn(k, d, |c, j| x[(order[c], j)]);
-    let norms: Vec<f64> = (0..n).map(|i| (0..d).map(|j| x[(i, j)].powi(2)).sum()).collect();
+    // Distances in single precision (the nearest centre is all that is
+    // asked), sums in double.
+    let xs = Mat::<f32>::from_fn(n, d, |i, j| x[(i, j)] as f32);
+    let by_row: Vec<f64> = (0..n).flat_map(|i| (0..d).map(move |j| x[(i, j)])).collect();
+    let mut centres = Mat::<f32>::from_fn(k, d, |c, j| xs[(order[c], j)]);
     let mut label = vec![usize::MAX; n];
     for _ in 0..iterations.max(1) {
-        let centre_norms: Vec<f64> = (0..k).map(|c| (0..d).map(|j| centres[(c, j)].powi(2)).sum()).collect();
+        let centre_norms: Vec<f32> = (0..k).map(|c| (0..d).map(|j| centres[(c, j)].powi(2)).sum()).collect();
         let mut moved = 0;
-        // Blocks small enough that the k x block products stay in cache.
-        for start in (0..n).step_by(256) {
-            let end = (start + 256).min(n);
-            let cross = &centres * x.subrows(start, end - start).transpose();
+        for start in (0..n).step_by(1024) {
+            let end = (start + 1024).min(n);
+            // |x - c|^2 = |x|^2 + |c|^2 - 2 x.c; |x|^2 is the same for every centre.
+            let cross = &centres * xs.subrows(start, end - start).transpose();
+            settle_vector_state();
             let nearest: Vec<usize> = (start..end)
                 .into_par_iter()
                 .map(|i| {
-                    let column = cross.col(i - start);
-                    (0..k)
-                        .map(|c| (c, norms[i] + centre_norms[c] - 2.0 * column[c]))
-                        .min_by(|a, b| a.1.total_cmp(&b.1))
-                        .map_or(0, |m| m.0)
+                    let column = cross.col(i - start).try_as_col_major().expect("contiguous").as_slice();
+                    let mut best = (0, f32::INFINITY);
+                    for (c, (&norm, &dot)) in centre_norms.iter().zip(column).enumerate() {
+                        let v = norm - 2.0 * dot;
+                        if v < best.1 {
+                            best = (c, v);
+                        }
+                    }
+                    best.0
                 })
                 .collect();
             for (i, c) in (start..end).zip(nearest) {
@@ -110,18 +120,16 @@ pub fn kmeans(x: &Mat<f64>, k: usize, iterations: usize, seed: u64) -> Vec<usize
                 label[i] = c;
             }
         }
-        let mut sums = Mat::<f64>::zeros(k, d);
+        let mut sums = vec![0.0f64; k * d];
         let mut counts = vec![0usize; k];
         for i in 0..n {
             counts[label[i]] += 1;
-            for j in 0..d {
-                sums[(label[i], j)] += x[(i, j)];
-            }
+            sums[label[i] * d..(label[i] + 1) * d].iter_mut().zip(&by_row[i * d..(i + 1) * d]).for_each(|(s, v)| *s += v);
         }
         for c in 0..k {
             if counts[c] > 0 {
                 for j in 0..d {
-                    centres[(c, j)] = sums[(c, j)] / counts[c] as f64;
+                    centres[(c, j)] = (sums[c * d + j] / counts[c] as f64) as f32;
                 }
             }
         }
@@ -165,21 +173,10 @@ pub fn landmarks(kernel: &Sparse, p: &Sparse, count: usize, seed: u64) -> Result
         let (cols, vals) = kernel.row(j);
         from[cluster[j]].extend(cols.iter().zip(vals).map(|(&i, &v)| (i, v)));
     }
-    let from = Sparse::from_rows(n, from).row_normalised();
-    let rows: Vec<Vec<f64>> = (0..l)
-        .into_par_iter()
-        .map(|c| {
-            let mut row = vec![0.0; l];
-            let (cols, vals) = from.row(c);
-            for (&i, &v) in cols.iter().zip(vals) {
-                let (to, w) = transitions.row(i);
-                for (&c2, &w) in to.iter().zip(w) {
-                    row[c2] += v * w;
-                }
-            }
-            row
-        })
-        .collect();
-    let operator = Mat::from_fn(l, l, |a, b| rows[a][b]);
+    let from = Sparse::from_rows(n, from);
+    // A group's kernel mass is its stationary weight: with C the summed rows,
+    // P_landmark = diag(1/s) C D^-1 C^T, s = C 1 (D the degrees).
+    let mass = from.row_sums();
+    let operator = Diffusion::new(from.row_normalised().mul_sparse(&transitions), mass);
     Ok(Landmarks { cluster, transitions, operator })
 }

@@ -3,6 +3,8 @@
 //! interchange with Python. Network distances and clustering join here.
 
 pub mod cluster;
+pub mod dense;
+pub mod diffusion;
 pub mod distance;
 pub mod features;
 pub mod graph;

@@ -26,7 +26,9 @@ use std::time::Instant;
 use faer::{Mat, Side};
 
 use crate::ManifoldError;
+use crate::dense::settle_vector_state;
 use crate::distance::row_distances;
+use crate::diffusion::{Diffusion, weighted_entropy};
 use crate::graph::{self, Sparse};
 use crate::landmark;
 
@@ -137,21 +139,7 @@ pub fn check_distances(d: &Mat<f64>) -> Result<(), ManifoldError> {
 /// Von Neumann entropy of `P^(k+1)` for k in 0..t_max, from P's singular
 /// values, as the reference computes it (each probability gets +eps).
 pub fn von_neumann_entropy(singular_values: &[f64], t_max: usize) -> Vec<f64> {
-    let mut powered = singular_values.to_vec();
-    (0..t_max)
-        .map(|_| {
-            let sum: f64 = powered.iter().sum();
-            let h = -powered
-                .iter()
-                .map(|s| {
-                    let p = s / sum + f64::EPSILON;
-                    p * p.ln()
-                })
-                .sum::<f64>();
-            powered.iter_mut().zip(singular_values).for_each(|(p, s)| *p *= s);
-            h
-        })
-        .collect()
+    weighted_entropy(&singular_values.iter().map(|&s| (s, 1.0)).collect::<Vec<_>>(), t_max)
 }
 
 /// The knee of `y` over `x = 0, 1, …`: the break point where two straight
@@ -159,6 +147,20 @@ pub fn von_neumann_entropy(singular_values: &[f64], t_max: usize) -> Vec<f64> {
 /// fits exactly, including that the right-hand line is fitted from one
 /// point before the break.
 pub fn find_knee(y: &[f64]) -> usize {
+    let errors = knee_errors(y);
+    // The first minimum wins, as with numpy's argmin.
+    let mut best = (f64::INFINITY, 1);
+    for (b, &err) in (1..).zip(&errors) {
+        if err < best.0 {
+            best = (err, b);
+        }
+    }
+    best.1
+}
+
+/// The two-line fit error of every candidate break `b` in `1..len - 1`
+/// (entry `b - 1`): what [`find_knee`] minimises.
+pub fn knee_errors(y: &[f64]) -> Vec<f64> {
     let len = y.len();
     assert!(len >= 3, "a knee needs at least 3 points");
     let x: Vec<f64> = (0..len).map(|i| i as f64).collect();
@@ -175,19 +177,15 @@ pub fn find_knee(y: &[f64]) -> usize {
         let det = n * sxx - sx * sx;
         ((n * sxy - sx * sy) / det, -(sx * sxy - sxx * sy) / det)
     };
-    let mut best = (f64::INFINITY, 1);
-    for b in 1..len - 1 {
-        let (mf, bf) = fit(0, b);
-        let (mb, bb) = fit(b - 1, len - 1);
-        let forward: f64 = (0..=b).map(|i| (mf * x[i] + bf - y[i]).abs()).sum();
-        let backward: f64 = (b..len).map(|i| (mb * x[i] + bb - y[i]).abs()).sum();
-        let err = forward + backward;
-        // The first minimum wins, as with numpy's argmin.
-        if err < best.0 {
-            best = (err, b);
-        }
-    }
-    best.1
+    (1..len - 1)
+        .map(|b| {
+            let (mf, bf) = fit(0, b);
+            let (mb, bb) = fit(b - 1, len - 1);
+            let forward: f64 = (0..=b).map(|i| (mf * x[i] + bf - y[i]).abs()).sum();
+            let backward: f64 = (b..len).map(|i| (mb * x[i] + bb - y[i]).abs()).sum();
+            forward + backward
+        })
+        .collect()
 }
 
 /// Classical MDS as the reference computes it (randomized PCA of the
@@ -196,11 +194,18 @@ pub fn find_knee(y: &[f64]) -> usize {
 /// scaled by their (signed) eigenvalue.
 pub fn classical_mds(distances: &Mat<f64>, dims: usize) -> Result<Mat<f64>, ManifoldError> {
     let n = distances.nrows();
-    let sq = Mat::from_fn(n, n, |i, j| distances[(i, j)] * distances[(i, j)]);
-    let col_mean: Vec<f64> = (0..n).map(|j| (0..n).map(|i| sq[(i, j)]).sum::<f64>() / n as f64).collect();
-    let centred_cols = Mat::from_fn(n, n, |i, j| sq[(i, j)] - col_mean[j]);
-    let row_mean: Vec<f64> = (0..n).map(|i| (0..n).map(|j| centred_cols[(i, j)]).sum::<f64>() / n as f64).collect();
-    let b = Mat::from_fn(n, n, |i, j| centred_cols[(i, j)] - row_mean[i]);
+    // b_ij = s_ij - mean of row i - mean of column j + grand mean, s = D^2;
+    // every pass runs down contiguous columns.
+    let mut b = Mat::from_fn(n, n, |i, j| distances[(i, j)] * distances[(i, j)]);
+    let col_mean: Vec<f64> = (0..n).map(|j| b.col(j).iter().sum::<f64>() / n as f64).collect();
+    let mut row_mean = vec![0.0; n];
+    for j in 0..n {
+        row_mean.iter_mut().zip(b.col(j).iter()).for_each(|(m, v)| *m += v / n as f64);
+    }
+    let grand = col_mean.iter().sum::<f64>() / n as f64;
+    for j in 0..n {
+        b.col_mut(j).iter_mut().zip(&row_mean).for_each(|(v, r)| *v += grand - r - col_mean[j]);
+    }
     let dims = dims.min(n);
     let (values, vectors) = top_eigenpairs(&b, dims)?;
     // Eigenvectors have no sign; take the reference's (scikit-learn's
@@ -237,6 +242,7 @@ pub fn top_eigenpairs(b: &Mat<f64>, k: usize) -> Result<(Vec<f64>, Mat<f64>), Ma
     for _ in 0..7 {
         q = (b * &q).qr().compute_thin_Q();
     }
+    settle_vector_state();
     let small = q.transpose() * (b * &q);
     let small = Mat::from_fn(width, width, |i, j| 0.5 * (small[(i, j)] + small[(j, i)]));
     let eig = small.self_adjoint_eigen(Side::Lower).map_err(numerics)?;
@@ -259,36 +265,18 @@ pub fn smacof(distances: &Mat<f64>, init: Mat<f64>, max_iter: usize, tolerance: 
     use rayon::prelude::*;
     let n = distances.nrows();
     let dims = init.ncols();
-    // Row-major copy: one point's coordinates side by side.
-    let mut x: Vec<f64> = (0..n).flat_map(|i| (0..dims).map(move |k| (i, k))).map(|(i, k)| init[(i, k)]).collect();
-    let to_mat = |x: &[f64]| Mat::from_fn(n, dims, |i, k| x[i * dims + k]);
+    // Coordinates by dimension, each contiguous, so the pass over all other
+    // points vectorises.
+    let mut x: Vec<Vec<f64>> = (0..dims).map(|k| init.col(k).iter().copied().collect()).collect();
+    let to_mat = |x: &[Vec<f64>]| Mat::from_fn(n, dims, |i, k| x[k][i]);
     let mut old_stress: Option<f64> = None;
     for it in 0..=max_iter {
-        // Per point: its Guttman update x_i <- (1/n) sum_j D_ij / d_ij (x_i - x_j)
-        // (d = 0 read as 1e-5), and its pairs j > i of the stress and scale.
         let rows: Vec<(Vec<f64>, f64, f64)> = (0..n)
             .into_par_iter()
-            .map(|i| {
-                let xi = &x[i * dims..(i + 1) * dims];
-                let mut acc = vec![0.0; dims];
-                let (mut stress, mut norm) = (0.0, 0.0);
-                for j in 0..n {
-                    if j == i {
-                        continue;
-                    }
-                    let xj = &x[j * dims..(j + 1) * dims];
-                    let d = xi.iter().zip(xj).map(|(a, b)| (a - b) * (a - b)).sum::<f64>().sqrt();
-                    let target = distances[(j, i)];
-                    if j > i {
-                        stress += (d - target).powi(2);
-                        norm += d * d;
-                    }
-                    let ratio = target / if d == 0.0 { 1e-5 } else { d };
-                    acc.iter_mut().zip(xi.iter().zip(xj)).for_each(|(a, (p, q))| *a += ratio * (p - q));
-                }
-                acc.iter_mut().for_each(|a| *a /= n as f64);
-                (acc, stress, norm)
-            })
+            .map_init(
+                || vec![0.0; n],
+                |scratch, i| guttman_row(i, &x, distances.col(i).try_as_col_major().expect("columns are contiguous").as_slice(), scratch),
+            )
             .collect();
         if it > 0 {
             let stress: f64 = rows.iter().map(|r| r.1).sum();
@@ -303,9 +291,62 @@ pub fn smacof(distances: &Mat<f64>, init: Mat<f64>, max_iter: usize, tolerance: 
         if it == max_iter {
             break;
         }
-        x = rows.into_iter().flat_map(|r| r.0).collect();
+        for (i, row) in rows.into_iter().enumerate() {
+            for k in 0..dims {
+                x[k][i] = row.0[k];
+            }
+        }
     }
     (to_mat(&x), max_iter)
+}
+
+/// Point `i`'s SMACOF pass: its Guttman update
+/// `x_i <- (1/n) sum_j D_ij / d_ij (x_i - x_j)` (d = 0 read as 1e-5; the
+/// j = i term is zero since D_ii = 0), and its pairs j > i of the stress
+/// and of the scale. `target` is column i of D; `d` is scratch of length n.
+fn guttman_row(i: usize, x: &[Vec<f64>], target: &[f64], d: &mut [f64]) -> (Vec<f64>, f64, f64) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        #[target_feature(enable = "avx2,fma")]
+        fn wide(i: usize, x: &[Vec<f64>], target: &[f64], d: &mut [f64]) -> (Vec<f64>, f64, f64) {
+            guttman_row_body(i, x, target, d)
+        }
+        if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
+            // SAFETY: the CPU has AVX2 and FMA, checked just above.
+            return unsafe { wide(i, x, target, d) };
+        }
+    }
+    guttman_row_body(i, x, target, d)
+}
+
+/// Sums of `f(j)` over a range in four lanes, so that they vectorise.
+#[inline(always)]
+fn lane_sum(range: std::ops::Range<usize>, f: impl Fn(usize) -> f64) -> f64 {
+    let mut lanes = [0.0; 4];
+    let (start, end) = (range.start, range.end);
+    let whole = start + (end - start) / 4 * 4;
+    for j in (start..whole).step_by(4) {
+        for (l, lane) in lanes.iter_mut().enumerate() {
+            *lane += f(j + l);
+        }
+    }
+    lanes.iter().sum::<f64>() + (whole..end).map(f).sum::<f64>()
+}
+
+#[inline(always)]
+fn guttman_row_body(i: usize, x: &[Vec<f64>], target: &[f64], d: &mut [f64]) -> (Vec<f64>, f64, f64) {
+    let n = target.len();
+    d.iter_mut().for_each(|v| *v = 0.0);
+    for xk in x {
+        let xi = xk[i];
+        d.iter_mut().zip(xk).for_each(|(v, xj)| *v += (xi - xj) * (xi - xj));
+    }
+    d.iter_mut().for_each(|v| *v = v.sqrt());
+    let stress = lane_sum(i + 1..n, |j| (d[j] - target[j]) * (d[j] - target[j]));
+    let norm = lane_sum(i + 1..n, |j| d[j] * d[j]);
+    d.iter_mut().zip(target).for_each(|(v, t)| *v = t / if *v == 0.0 { 1e-5 } else { *v });
+    let update = x.iter().map(|xk| lane_sum(0..n, |j| d[j] * (xk[i] - xk[j])) / n as f64).collect();
+    (update, stress, norm)
 }
 
 /// The reference's last step (`scipy.spatial.procrustes(classic, y)`): `y`
@@ -373,24 +414,25 @@ fn run(kernel: Sparse, config: &PhateConfig, kernel_time: (&'static str, f64)) -
         lap("landmarks", &mut timings);
         (operator, Some((cluster, transitions)))
     } else {
-        (p.to_dense(), None)
+        let degrees = kernel.row_sums();
+        (Diffusion::new(p, degrees), None)
     };
-    drop((kernel, p));
+    drop(kernel);
     let (t, entropy) = match config.t {
         Some(t) => (t, Vec::new()),
         None => {
-            let singular = singular_values(&operator)?;
-            let entropy = von_neumann_entropy(&singular, config.t_max.max(3));
+            let entropy = operator.entropy(config.t_max.max(3), config.seed)?;
             lap("entropy (automatic t)", &mut timings);
             (find_knee(&entropy), entropy)
         }
     };
-    let pt = graph::matrix_power(&operator, t);
+    let pt = operator.power(t);
     drop(operator);
     lap("diffusion P^t", &mut timings);
-    let m = pt.nrows();
-    let potential = Mat::from_fn(m, m, |i, j| -(pt[(i, j)].max(0.0) + POTENTIAL_EPS).ln());
-    drop(pt);
+    let mut potential = pt;
+    for j in 0..potential.ncols() {
+        potential.col_mut(j).iter_mut().for_each(|x| *x = -(x.max(0.0) + POTENTIAL_EPS).ln());
+    }
     let potential_distances = row_distances(&potential);
     drop(potential);
     lap("potential distances", &mut timings);
@@ -413,16 +455,6 @@ fn run(kernel: Sparse, config: &PhateConfig, kernel_time: (&'static str, f64)) -
         landmark_of: landmarks.map(|(cluster, _)| cluster),
         timings,
     })
-}
-
-/// Singular values of a square operator, from the eigenvalues of `M M^T`
-/// (a symmetric eigenvalue problem is about three times cheaper than an SVD).
-fn singular_values(m: &Mat<f64>) -> Result<Vec<f64>, ManifoldError> {
-    let gram = m * m.transpose();
-    let values = gram.self_adjoint_eigenvalues(Side::Lower).map_err(|e| ManifoldError::Numerics(format!("{e:?}")))?;
-    let mut s: Vec<f64> = values.iter().map(|v| v.max(0.0).sqrt()).collect();
-    s.sort_by(|a, b| b.total_cmp(a));
-    Ok(s)
 }
 
 /// Coordinates for a new point from its distances to every embedded point,

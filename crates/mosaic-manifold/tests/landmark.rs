@@ -2,40 +2,13 @@
 
 mod common;
 
-use common::procrustes_disparity as disparity;
+use common::{branches, normal, procrustes_disparity as disparity};
 use faer::Mat;
-use mosaic_manifold::graph::{Sparse, kernel_from_distances, kernel_from_features, matrix_power};
+use mosaic_manifold::graph::{Sparse, kernel_from_distances, kernel_from_features};
 use mosaic_manifold::landmark::kmeans;
 use mosaic_manifold::phate::{PhateConfig, extend, phate};
-use rand::{RngExt, SeedableRng};
+use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
-
-fn normal(rng: &mut ChaCha8Rng) -> f64 {
-    let (u, v): (f64, f64) = (rng.random::<f64>().max(1e-12), rng.random());
-    (-2.0 * u.ln()).sqrt() * (std::f64::consts::TAU * v).cos()
-}
-
-/// Three noisy arms from a common centre in `dims` dimensions; returns the
-/// points, each one's arm and how far out along it (0..1).
-fn branches(n: usize, dims: usize, seed: u64) -> (Vec<Vec<f64>>, Vec<usize>, Vec<f64>) {
-    let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let directions: Vec<Vec<f64>> = (0..3)
-        .map(|_| {
-            let d: Vec<f64> = (0..dims).map(|_| normal(&mut rng)).collect();
-            let norm = d.iter().map(|v| v * v).sum::<f64>().sqrt();
-            d.iter().map(|v| v / norm).collect()
-        })
-        .collect();
-    let (mut x, mut arm, mut along) = (Vec::new(), Vec::new(), Vec::new());
-    for i in 0..n {
-        let a = i % 3;
-        let s: f64 = rng.random();
-        x.push((0..dims).map(|k| 4.0 * s * directions[a][k] + 0.15 * normal(&mut rng)).collect());
-        arm.push(a);
-        along.push(s);
-    }
-    (x, arm, along)
-}
 
 fn distances(x: &[Vec<f64>]) -> Mat<f64> {
     Mat::from_fn(x.len(), x.len(), |i, j| x[i].iter().zip(&x[j]).map(|(a, b)| (a - b).powi(2)).sum::<f64>().sqrt())
@@ -70,18 +43,11 @@ fn sparse_rows_sum_repeats_and_transpose() {
     let product = m.mul_dense(&dense);
     let expected = m.to_dense() * &dense;
     assert!((0..3).all(|i| (0..2).all(|j| product[(i, j)] == expected[(i, j)])));
-}
-
-#[test]
-fn matrix_power_is_repeated_multiplication() {
-    let m = Mat::from_fn(4, 4, |i, j| if i == j { 0.5 } else { 0.5 / 3.0 } * (1.0 + 0.1 * (i * j) as f64));
-    let mut slow = Mat::<f64>::identity(4, 4);
-    for t in 1..=13 {
-        slow = &slow * &m;
-        let fast = matrix_power(&m, t);
-        let worst = (0..4).flat_map(|i| (0..4).map(move |j| (i, j))).map(|(i, j)| (fast[(i, j)] - slow[(i, j)]).abs()).fold(0.0, f64::max);
-        assert!(worst < 1e-14, "t = {t}: {worst}");
-    }
+    let square = m.mul_sparse(&m).to_dense();
+    let expected = m.to_dense() * m.to_dense();
+    assert!((0..3).all(|i| (0..3).all(|j| square[(i, j)] == expected[(i, j)])));
+    let both = m.plus_transpose().to_dense();
+    assert!((0..3).all(|i| (0..3).all(|j| both[(i, j)] == m.get(i, j) + m.get(j, i))));
 }
 
 #[test]

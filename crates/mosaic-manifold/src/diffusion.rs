@@ -1,0 +1,299 @@
+//! The diffusion operator under PHATE, kept sparse (`P = D^-1 K` itself,
+//! or landmark -> points -> landmark), with the stationary weights that make
+//! it reversible. Two things PHATE
+//! needs from it are computed here without any dense n x n decomposition:
+//!
+//! - **the von Neumann entropy curve** of P's singular values, for the
+//!   automatic t: exactly (all singular values) for small operators; above
+//!   [`EXACT_LIMIT`] by stochastic Lanczos quadrature (Ubaru, Chen & Saad
+//!   2017) with deflation: the leading singular values, which decide the
+//!   entropy at large t, come exactly from a Lanczos run, and only the bulk
+//!   under them, which matters at small t where it holds thousands of
+//!   values, is estimated from random probes;
+//! - **P^t**, through its symmetric conjugate `A = diag(r) P diag(1/r)`
+//!   (`r = sqrt(pi)`): every power of A is symmetric, so a squaring computes
+//!   one triangle, and products by A itself run through the sparse matrix
+//!   where that is cheaper.
+//!   All entries are non-negative, so single precision loses no digits to
+//!   cancellation: each entry keeps a relative error near 1e-6 (far inside
+//!   what the potential's logarithm can show, see the fidelity test).
+
+use faer::linalg::matmul::matmul;
+use faer::{Accum, Col, Mat, MatRef, Par, Side};
+use rayon::prelude::*;
+
+use crate::ManifoldError;
+use crate::dense::{clear_upper_vector_state, settle_vector_state, symmetric_product};
+use crate::graph::Sparse;
+use crate::landmark::SplitMix;
+
+/// Up to this size the entropy comes from every singular value.
+pub const EXACT_LIMIT: usize = 1000;
+/// Lanczos steps of the run whose converged Ritz values are taken exactly.
+const LEADING_STEPS: usize = 300;
+/// A Ritz value counts as converged when its residual is below this
+/// (relative to the largest).
+const CONVERGED: f64 = 1e-7;
+/// Random probes, and Lanczos steps per probe, for the bulk of the spectrum.
+const PROBES: usize = 30;
+const PROBE_STEPS: usize = 40;
+
+/// A reversible diffusion operator, sparse.
+#[derive(Clone, Debug)]
+pub struct Diffusion {
+    p: Sparse,
+    transposed: Sparse,
+    /// Stationary weights: `pi_i P_ij = pi_j P_ji`.
+    stationary: Vec<f64>,
+}
+
+impl Diffusion {
+    /// `stationary` must make `p` reversible (for `P = D^-1 K` it is the
+    /// kernel's degrees).
+    pub fn new(p: Sparse, stationary: Vec<f64>) -> Diffusion {
+        assert_eq!(p.rows, p.cols, "P must be square");
+        assert_eq!(stationary.len(), p.rows);
+        let transposed = p.transpose();
+        Diffusion { p, transposed, stationary }
+    }
+
+    pub fn dim(&self) -> usize {
+        self.stationary.len()
+    }
+
+    /// `P` as a dense matrix.
+    pub fn to_dense(&self) -> Mat<f64> {
+        self.p.to_dense()
+    }
+
+    /// The von Neumann entropy of `P^(k+1)` for k in 0..t_max (see the
+    /// module: exact up to [`EXACT_LIMIT`], else estimated).
+    pub fn entropy(&self, t_max: usize, seed: u64) -> Result<Vec<f64>, ManifoldError> {
+        let spectrum = if self.dim() <= EXACT_LIMIT {
+            singular_values(&self.to_dense())?.into_iter().map(|s| (s, 1.0)).collect()
+        } else {
+            self.estimated_spectrum(seed)?
+        };
+        Ok(weighted_entropy(&spectrum, t_max))
+    }
+
+    /// Singular values of P with the number of singular values each stands
+    /// for: the converged leading ones exactly (weight 1), then quadrature
+    /// nodes of the rest, weighted by the probes' estimate of their share.
+    fn estimated_spectrum(&self, seed: u64) -> Result<Vec<(f64, f64)>, ManifoldError> {
+        let n = self.dim();
+        let gram = |x: &Mat<f64>| self.p.mul_dense(&self.transposed.mul_dense(x));
+        let mut rng = SplitMix(seed ^ 0x1A9C_2E05);
+        let start = Mat::from_fn(n, 1, |_, _| rng.symmetric());
+        let leading = lanczos(&gram, start, LEADING_STEPS.min(n), None)?.pop().expect("one run");
+        let largest = leading.values.iter().copied().fold(0.0, f64::max);
+        let converged: Vec<usize> = (0..leading.values.len()).filter(|&j| leading.residuals[j] <= CONVERGED * largest).collect();
+        let vectors = Mat::from_fn(leading.basis.ncols(), converged.len(), |i, c| leading.vectors[(i, converged[c])]);
+        let deflation = &leading.basis * &vectors;
+        let mut spectrum: Vec<(f64, f64)> = converged.iter().map(|&j| (leading.values[j].max(0.0).sqrt(), 1.0)).collect();
+        let rest = n - converged.len();
+        if rest == 0 {
+            return Ok(spectrum);
+        }
+        // Rademacher probes; each run's quadrature estimates z^T f(M) z over the rest.
+        let mut rng = SplitMix(seed.wrapping_mul(0x9E37_79B9).wrapping_add(1));
+        let probes = Mat::from_fn(n, PROBES, |_, _| if rng.next() & 1 == 0 { -1.0 } else { 1.0 });
+        for run in lanczos(&gram, probes, PROBE_STEPS.min(rest), Some(deflation.as_ref()))? {
+            let scale = run.start_norm * run.start_norm / PROBES as f64;
+            spectrum.extend((0..run.values.len()).map(|j| (run.values[j].max(0.0).sqrt(), scale * run.first[j] * run.first[j])));
+        }
+        Ok(spectrum)
+    }
+
+    /// `P^t` as a dense matrix (see the module).
+    pub fn power(&self, t: usize) -> Mat<f64> {
+        let n = self.dim();
+        let r: Vec<f64> = self.stationary.iter().map(|p| p.sqrt()).collect();
+        // A = diag(r) P diag(1/r), symmetric up to rounding: averaged with its transpose.
+        let a = self.p.scaled(|i, j, v| 0.5 * v * (r[i] / r[j])).plus_transpose();
+        let dense_a = a.to_dense_f32();
+        // A product by A costs 2 nnz(A) n through the sparse matrix, a half
+        // product n^3 when dense (about 4e9 and 2e11 flop/s here). Take the
+        // split t = (t >> s) 2^s + low bits, s squarings, that costs least.
+        let sparse_cost = 2.0 * a.nnz() as f64 * n as f64 / 4e9;
+        let half_cost = (n as f64).powi(3) / 2e11;
+        let times_a = |x: &Mat<f32>| if sparse_cost <= half_cost { a.mul_symmetric_f32(x) } else { symmetric_product(dense_a.as_ref(), x.as_ref()) };
+        let apply_cost = sparse_cost.min(half_cost);
+        let bits = usize::BITS - t.leading_zeros();
+        let cost = |s: u32| ((t >> s) - 1 + (t & ((1 << s) - 1)).count_ones() as usize) as f64 * apply_cost + s as f64 * half_cost;
+        let squarings = (0..bits).min_by(|&x, &y| cost(x).total_cmp(&cost(y))).unwrap_or(0);
+        let mut x = dense_a.clone();
+        for _ in 1..t >> squarings {
+            x = flushed(times_a(&x));
+        }
+        for bit in (0..squarings).rev() {
+            x = flushed(symmetric_product(x.as_ref(), x.as_ref()));
+            if t >> bit & 1 == 1 {
+                x = flushed(times_a(&x));
+            }
+        }
+        let inverse: Vec<f64> = r.iter().map(|v| v.recip()).collect();
+        Mat::from_fn(n, n, |i, j| x[(i, j)] as f64 * (r[j] * inverse[i]))
+    }
+}
+
+/// Entries of a power of A below this are set to zero: a product of two
+/// of them would be subnormal in single precision, which slows the products
+/// several times over, and together they move no entry of P^t by more than
+/// n * 1e-19 * max(r) / min(r), far under the potential's 1e-7.
+const TINY: f32 = 2e-19;
+
+fn flushed(mut x: Mat<f32>) -> Mat<f32> {
+    for j in 0..x.ncols() {
+        x.col_mut(j).iter_mut().for_each(|v| {
+            if *v < TINY {
+                *v = 0.0;
+            }
+        });
+    }
+    x
+}
+
+/// Singular values of a square operator, from the eigenvalues of `M M^T`
+/// (a symmetric eigenvalue problem is about three times cheaper than an SVD).
+pub fn singular_values(m: &Mat<f64>) -> Result<Vec<f64>, ManifoldError> {
+    let gram = m * m.transpose();
+    let values = gram.self_adjoint_eigenvalues(Side::Lower).map_err(|e| ManifoldError::Numerics(format!("{e:?}")))?;
+    let mut s: Vec<f64> = values.iter().map(|v| v.max(0.0).sqrt()).collect();
+    s.sort_by(|a, b| b.total_cmp(a));
+    Ok(s)
+}
+
+/// Von Neumann entropy of `P^(k+1)` for k in 0..t_max from singular values
+/// `s` that each stand for `w` values: `-sum w (p + eps) ln(p + eps)` with
+/// `p = s^t / sum w s^t`. With every weight 1 this is the reference's
+/// computation exactly (each probability gets +eps).
+pub fn weighted_entropy(spectrum: &[(f64, f64)], t_max: usize) -> Vec<f64> {
+    let mut powered: Vec<f64> = spectrum.iter().map(|s| s.0).collect();
+    (0..t_max)
+        .map(|_| {
+            let sum: f64 = powered.iter().zip(spectrum).map(|(p, s)| p * s.1).sum();
+            let h = -powered
+                .iter()
+                .zip(spectrum)
+                .map(|(x, s)| {
+                    let p = x / sum + f64::EPSILON;
+                    s.1 * p * p.ln()
+                })
+                .sum::<f64>();
+            powered.iter_mut().zip(spectrum).for_each(|(p, s)| *p *= s.0);
+            h
+        })
+        .collect()
+}
+
+/// What a Lanczos run leaves: the Ritz values, the first components of
+/// their vectors in the Krylov basis (quadrature weights), their residual
+/// norms, the vectors themselves and the basis.
+struct Lanczos {
+    values: Vec<f64>,
+    first: Vec<f64>,
+    residuals: Vec<f64>,
+    vectors: Mat<f64>,
+    basis: Mat<f64>,
+    start_norm: f64,
+}
+
+/// Independent Lanczos runs on the symmetric `op`, one from each column of
+/// `starts`, side by side: one product by the operator serves every run's
+/// step. At most `steps` steps; fully reorthogonalised (one classical
+/// Gram-Schmidt pass after the three-term recurrence) and, when given,
+/// kept out of the span of the orthonormal columns of `deflate`.
+fn lanczos(op: &impl Fn(&Mat<f64>) -> Mat<f64>, starts: Mat<f64>, steps: usize, deflate: Option<MatRef<'_, f64>>) -> Result<Vec<Lanczos>, ManifoldError> {
+    let (n, runs) = (starts.nrows(), starts.ncols());
+    let steps = steps.max(1);
+    let remove = |w: &mut Mat<f64>, q: MatRef<'_, f64>| {
+        let h = q.transpose() * w.as_ref();
+        matmul(w.as_mut(), Accum::Add, q, h.as_ref(), -1.0, Par::rayon(0));
+        settle_vector_state();
+    };
+    let mut v = starts;
+    if let Some(u) = deflate {
+        remove(&mut v, u);
+        remove(&mut v, u);
+    }
+    let start_norm: Vec<f64> = (0..runs).map(|r| v.col(r).norm_l2()).collect();
+    // Run r's basis vector k is column k of bases[r].
+    let mut bases: Vec<Mat<f64>> = (0..runs).map(|_| Mat::zeros(n, steps)).collect();
+    let mut alive: Vec<bool> = start_norm.iter().map(|&s| s > 0.0).collect();
+    for (r, basis) in bases.iter_mut().enumerate() {
+        if alive[r] {
+            basis.col_mut(0).copy_from(v.col(r) * (1.0 / start_norm[r]));
+        }
+    }
+    let (mut alpha, mut beta) = (vec![Vec::with_capacity(steps); runs], vec![Vec::with_capacity(steps); runs]);
+    for k in 0..steps {
+        if !alive.iter().any(|&a| a) {
+            break;
+        }
+        let current = Mat::from_fn(n, runs, |i, r| bases[r][(i, k)]);
+        let mut w = op(&current);
+        if let Some(u) = deflate {
+            remove(&mut w, u);
+        }
+        // Each run's recurrence and reorthogonalisation (sequential products: runs go in parallel).
+        let next: Vec<Option<(f64, f64, Col<f64>)>> = (0..runs)
+            .into_par_iter()
+            .map(|r| {
+                if !alive[r] {
+                    return None;
+                }
+                let basis = bases[r].as_ref();
+                let mut w = w.col(r).to_owned();
+                let a = basis.col(k).transpose() * &w;
+                w -= basis.col(k) * a;
+                if k > 0 {
+                    w -= basis.col(k - 1) * beta[r][k - 1];
+                }
+                let q = basis.subcols(0, k + 1);
+                let mut h = Col::<f64>::zeros(k + 1);
+                matmul(h.as_mat_mut(), Accum::Replace, q.transpose(), w.as_mat(), 1.0, Par::Seq);
+                matmul(w.as_mat_mut(), Accum::Add, q, h.as_mat(), -1.0, Par::Seq);
+                clear_upper_vector_state();
+                let b = w.norm_l2();
+                Some((a, b, w))
+            })
+            .collect();
+        for (r, step) in next.into_iter().enumerate() {
+            let Some((a, b, w)) = step else { continue };
+            alpha[r].push(a);
+            beta[r].push(b);
+            let scale = alpha[r].iter().fold(0.0f64, |m, a| m.max(a.abs())).max(f64::MIN_POSITIVE);
+            if k + 1 == steps || b <= 1e-12 * scale {
+                alive[r] = false;
+            } else {
+                bases[r].col_mut(k + 1).copy_from(&w * (1.0 / b));
+            }
+        }
+    }
+    bases
+        .into_iter()
+        .zip(alpha.iter().zip(&beta))
+        .zip(start_norm)
+        .map(|((basis, (alpha, beta)), start_norm)| {
+            let m = alpha.len();
+            let basis = basis.subcols(0, m).to_owned();
+            let tri = Mat::from_fn(m, m, |i, j| match i.abs_diff(j) {
+                0 => alpha[i],
+                1 => beta[i.min(j)],
+                _ => 0.0,
+            });
+            let eig = tri.self_adjoint_eigen(Side::Lower).map_err(|e| ManifoldError::Numerics(format!("{e:?}")))?;
+            let (u, s) = (eig.U(), eig.S().column_vector());
+            let last_beta = beta.last().copied().unwrap_or(0.0);
+            Ok(Lanczos {
+                values: (0..m).map(|j| s[j]).collect(),
+                first: (0..m).map(|j| u[(0, j)]).collect(),
+                residuals: (0..m).map(|j| (last_beta * u[(m - 1, j)]).abs()).collect(),
+                vectors: u.to_owned(),
+                basis,
+                start_norm,
+            })
+        })
+        .collect()
+}

@@ -1,0 +1,99 @@
+//! The diffusion operator: P^t through its symmetric conjugate, and the
+//! entropy curve (exact, and estimated above `EXACT_LIMIT` points).
+
+mod common;
+
+use common::branches;
+use faer::Mat;
+use mosaic_manifold::diffusion::{Diffusion, EXACT_LIMIT, singular_values};
+use mosaic_manifold::graph::kernel_from_features;
+use mosaic_manifold::landmark::landmarks;
+use mosaic_manifold::phate::{find_knee, knee_errors, von_neumann_entropy};
+
+fn kernel_of(n: usize, seed: u64) -> mosaic_manifold::graph::Sparse {
+    let (x, _, _) = branches(n, 6, seed);
+    kernel_from_features(&Mat::from_fn(n, 6, |i, k| x[i][k]), 5, 40.0)
+}
+
+/// P^t by plain double-precision products.
+fn slow_power(p: &Mat<f64>, t: usize) -> Mat<f64> {
+    (1..t).fold(p.clone(), |acc, _| &acc * p)
+}
+
+/// The largest error, relative to each entry plus 1e-9: all entries are
+/// non-negative, so single precision keeps each one to about 1e-6 of
+/// itself; entries too small to matter (under ~1e-15) may read as 0, which
+/// moves the potential -ln(P^t + 1e-7) by less than 1e-8.
+fn worst_relative(fast: &Mat<f64>, exact: &Mat<f64>) -> f64 {
+    let mut worst = 0.0f64;
+    for j in 0..exact.ncols() {
+        for i in 0..exact.nrows() {
+            let (f, e) = (fast[(i, j)], exact[(i, j)]);
+            worst = worst.max((f - e).abs() / (e + 1e-9));
+        }
+    }
+    worst
+}
+
+#[test]
+fn the_power_of_a_sparse_operator_is_repeated_multiplication() {
+    // Large and sparse: products by P run through the sparse matrix.
+    let kernel = kernel_of(1200, 4);
+    let operator = Diffusion::new(kernel.row_normalised(), kernel.row_sums());
+    let p = operator.to_dense();
+    for t in [1, 2, 7, 13] {
+        let worst = worst_relative(&operator.power(t), &slow_power(&p, t));
+        assert!(worst < 2e-5, "t = {t}: entries off by up to {worst:e} (relative)");
+    }
+}
+
+#[test]
+fn the_power_of_a_landmark_operator_is_repeated_multiplication() {
+    // Few landmarks, so the operator between them is dense.
+    let kernel = kernel_of(900, 5);
+    let p = kernel.row_normalised();
+    let operator = landmarks(&kernel, &p, 60, 1).unwrap().operator;
+    let dense = operator.to_dense();
+    assert!((0..dense.nrows()).all(|i| ((0..dense.ncols()).map(|j| dense[(i, j)]).sum::<f64>() - 1.0).abs() < 1e-12), "rows sum to 1");
+    for t in [1, 5, 8, 15] {
+        let worst = worst_relative(&operator.power(t), &slow_power(&dense, t));
+        assert!(worst < 2e-5, "t = {t}: entries off by up to {worst:e} (relative)");
+    }
+}
+
+/// The estimated knee is the exact one, or its neighbour where the two fit
+/// the entropy curve equally well (the knee's fit error is flat near its
+/// minimum: on branching data two diffusion times often differ by under
+/// 0.1 % in it, below what any estimate of the spectrum resolves).
+fn assert_knee_agrees(estimated: &[f64], exact: &[f64]) {
+    let (got, want) = (find_knee(estimated), find_knee(exact));
+    if got != want {
+        let errors = knee_errors(exact);
+        let (e_got, e_want) = (errors[got - 1], errors[want - 1]);
+        assert!(got.abs_diff(want) == 1 && e_got - e_want <= 1e-3 * e_want, "knee {got}, exact {want}: fit errors {e_got} vs {e_want}");
+    }
+}
+
+#[test]
+fn the_estimated_entropy_has_the_knee_of_the_exact_one() {
+    for seed in [6, 8, 9] {
+        let n = EXACT_LIMIT + 500;
+        let kernel = kernel_of(n, seed);
+        let operator = Diffusion::new(kernel.row_normalised(), kernel.row_sums());
+        let exact = von_neumann_entropy(&singular_values(&operator.to_dense()).unwrap(), 100);
+        let estimated = operator.entropy(100, 0).unwrap();
+        assert_eq!(estimated, operator.entropy(100, 0).unwrap(), "repeatable with its seed");
+        let worst = exact.iter().zip(&estimated).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max);
+        assert!(worst < 0.05, "data {seed}: entropy off by up to {worst}");
+        assert_knee_agrees(&estimated, &exact);
+        assert_knee_agrees(&operator.entropy(100, 7).unwrap(), &exact);
+    }
+}
+
+#[test]
+fn small_operators_get_the_exact_entropy() {
+    let kernel = kernel_of(300, 7);
+    let operator = Diffusion::new(kernel.row_normalised(), kernel.row_sums());
+    let exact = von_neumann_entropy(&singular_values(&operator.to_dense()).unwrap(), 50);
+    assert_eq!(operator.entropy(50, 3).unwrap(), exact);
+}
