@@ -6,6 +6,7 @@ use faer::Mat;
 use rayon::prelude::*;
 
 use crate::dense::settle_vector_state;
+use crate::kdtree::{self, KdTree};
 
 /// Kernel entries below this are zeroed (graphtools' `thresh`).
 pub const THRESH: f64 = 1e-4;
@@ -263,10 +264,11 @@ pub fn kernel_from_distances(distances: &Mat<f64>, knn: usize, decay: f64) -> Sp
 /// products must stay in cache (at 512 the same work takes 5x longer).
 const BLOCK: usize = 128;
 
-/// The symmetrised alpha-decay kernel of feature rows (`n x d`), built a
-/// block of rows at a time: squared distances from the Gram matrix pick each
-/// row's neighbourhood (with slack for rounding), exact distances give the
-/// values. Memory is O(BLOCK * n + nnz), never n x n.
+/// The symmetrised alpha-decay kernel of feature rows (`n x d`). In up to
+/// [`kdtree::MAX_DIMS`] dimensions a k-d tree answers each row's queries;
+/// above, rows go a block at a time: squared distances from the Gram matrix
+/// pick each row's neighbourhood (with slack for rounding), exact distances
+/// give the values. Memory is O(BLOCK * n + nnz), never n x n.
 pub fn kernel_from_features(x: &Mat<f64>, knn: usize, decay: f64) -> Sparse {
     let (n, d) = (x.nrows(), x.ncols());
     let k = clamp_knn(knn, n);
@@ -277,6 +279,24 @@ pub fn kernel_from_features(x: &Mat<f64>, knn: usize, decay: f64) -> Sparse {
     let largest = norms.iter().copied().fold(0.0, f64::max);
     let exact = |i: usize, j: usize| (0..d).map(|c| (x[(i, c)] - x[(j, c)]).powi(2)).sum::<f64>().sqrt();
     let reach = cutoff(decay).max(1.0);
+    if d <= kdtree::MAX_DIMS {
+        // Few dimensions: a k-d tree finds each row's k-th neighbour and
+        // everything the kernel can reach from it, with the same exact distances.
+        let tree = KdTree::new(n, d, |i, c| x[(i, c)]);
+        let rows: Vec<Vec<(usize, f64)>> = (0..n)
+            .into_par_iter()
+            .map(|i| {
+                let q: Vec<f64> = (0..d).map(|c| x[(i, c)]).collect();
+                // The point itself comes first, at 0.
+                let kth = tree.kth_distance2(&q, k + 1);
+                let limit = kth * reach * reach * (1.0 + 1e-9);
+                let candidates: Vec<(usize, f64)> =
+                    tree.within(&q, limit).into_iter().map(|(j, d2)| (j, if j == i { 0.0 } else { d2.sqrt() })).collect();
+                decay_row(&candidates, k, decay, true)
+            })
+            .collect();
+        return symmetrise(n, rows);
+    }
     let mut rows = Vec::with_capacity(n);
     for start in (0..n).step_by(BLOCK) {
         let end = (start + BLOCK).min(n);

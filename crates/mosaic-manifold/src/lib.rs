@@ -8,6 +8,7 @@ pub mod diffusion;
 pub mod distance;
 pub mod features;
 pub mod graph;
+pub mod kdtree;
 pub mod landmark;
 pub mod npy;
 pub mod pca;

@@ -5,6 +5,7 @@ mod common;
 use common::{branches, normal, procrustes_disparity as disparity};
 use faer::Mat;
 use mosaic_manifold::graph::{Sparse, kernel_from_distances, kernel_from_features};
+use mosaic_manifold::kdtree::KdTree;
 use mosaic_manifold::landmark::kmeans;
 use mosaic_manifold::phate::{PhateConfig, extend, phate};
 use rand::SeedableRng;
@@ -15,19 +16,43 @@ fn distances(x: &[Vec<f64>]) -> Mat<f64> {
 }
 
 #[test]
-fn the_blockwise_kernel_equals_the_kernel_of_all_distances() {
-    // More points than one block, so block edges are crossed.
-    let (x, _, _) = branches(1100, 6, 1);
-    let from_features = kernel_from_features(&Mat::from_fn(x.len(), 6, |i, k| x[i][k]), 5, 40.0);
-    let from_distances = kernel_from_distances(&distances(&x), 5, 40.0);
-    assert_eq!(from_features.rows, 1100);
-    assert!(from_features.nnz() < 1100 * 40, "the kernel is sparse: {} entries", from_features.nnz());
-    let (a, b) = (from_features.to_dense(), from_distances.to_dense());
-    let worst = (0..1100).flat_map(|i| (0..1100).map(move |j| (i, j))).map(|(i, j)| (a[(i, j)] - b[(i, j)]).abs()).fold(0.0, f64::max);
-    assert!(worst < 1e-12, "kernels differ by {worst}");
-    // Symmetric, with each point's own affinity 1/2 + 1/2.
-    assert!((0..1100).all(|i| (a[(i, i)] - 1.0).abs() < 1e-15));
-    assert!((0..1100).all(|i| (0..1100).all(|j| a[(i, j)] == a[(j, i)])));
+fn the_kernel_of_features_equals_the_kernel_of_all_distances() {
+    // 6 dimensions go through the k-d tree, 20 through blocks of rows (more
+    // points than one block, so block edges are crossed).
+    for dims in [6, 20] {
+        let (x, _, _) = branches(1100, dims, 1);
+        let from_features = kernel_from_features(&Mat::from_fn(x.len(), dims, |i, k| x[i][k]), 5, 40.0);
+        let from_distances = kernel_from_distances(&distances(&x), 5, 40.0);
+        assert_eq!(from_features.rows, 1100);
+        assert!(from_features.nnz() < 1100 * 40, "the kernel is sparse: {} entries", from_features.nnz());
+        let (a, b) = (from_features.to_dense(), from_distances.to_dense());
+        let worst = (0..1100).flat_map(|i| (0..1100).map(move |j| (i, j))).map(|(i, j)| (a[(i, j)] - b[(i, j)]).abs()).fold(0.0, f64::max);
+        assert!(worst < 1e-12, "{dims} dimensions: kernels differ by {worst}");
+        // Symmetric, with each point's own affinity 1/2 + 1/2.
+        assert!((0..1100).all(|i| (a[(i, i)] - 1.0).abs() < 1e-15));
+        assert!((0..1100).all(|i| (0..1100).all(|j| a[(i, j)] == a[(j, i)])));
+    }
+}
+
+#[test]
+fn the_tree_finds_what_a_scan_finds() {
+    let (x, _, _) = branches(700, 4, 9);
+    let tree = KdTree::new(x.len(), 4, |i, c| x[i][c]);
+    let d2 = |i: usize, j: usize| x[i].iter().zip(&x[j]).map(|(a, b)| (a - b) * (a - b)).sum::<f64>();
+    for i in (0..700).step_by(37) {
+        let mut all: Vec<f64> = (0..700).map(|j| d2(i, j)).collect();
+        all.sort_by(f64::total_cmp);
+        for k in [1, 2, 6, 40] {
+            assert_eq!(tree.kth_distance2(&x[i], k), all[k - 1], "point {i}, k = {k}");
+        }
+        let r2 = all[25];
+        let mut found: Vec<usize> = tree.within(&x[i], r2).into_iter().map(|(j, d)| {
+            assert_eq!(d, d2(i, j));
+            j
+        }).collect();
+        found.sort_unstable();
+        assert_eq!(found, (0..700).filter(|&j| d2(i, j) <= r2).collect::<Vec<_>>());
+    }
 }
 
 #[test]
