@@ -50,7 +50,10 @@ pub struct EmbedArgs {
     /// Alpha-decay exponent of the kernel.
     #[arg(long, default_value_t = 40.0)]
     pub decay: f64,
-    /// Diffusion time: `auto` (knee of the von Neumann entropy) or a number.
+    /// Diffusion time: `auto` (knee of the von Neumann entropy; above 1,000
+    /// points of an estimated entropy curve), `exact` (the knee of the curve
+    /// from every singular value, as the Python package computes it; slower)
+    /// or a number.
     #[arg(long, default_value = "auto")]
     pub t: String,
     /// Above this many points, diffuse between this many landmarks (0: never).
@@ -85,12 +88,12 @@ impl Mode {
 
 pub fn embed(args: EmbedArgs) -> Result<()> {
     let t = match args.t.as_str() {
-        "auto" => None,
+        "auto" | "exact" => None,
         s => Some(
             s.parse::<usize>()
                 .ok()
                 .filter(|t| (1..=mosaic_manifold::phate::MAX_T).contains(t))
-                .with_context(|| format!("--t must be `auto` or a whole number in 1..={}, got `{s}`", mosaic_manifold::phate::MAX_T))?,
+                .with_context(|| format!("--t must be `auto`, `exact` or a whole number in 1..={}, got `{s}`", mosaic_manifold::phate::MAX_T))?,
         ),
     };
     if !(args.decay > 0.0 && args.decay.is_finite()) {
@@ -100,6 +103,7 @@ pub fn embed(args: EmbedArgs) -> Result<()> {
         knn: args.knn as usize,
         decay: args.decay,
         t,
+        exact_entropy: args.t == "exact",
         dims: args.dims as usize,
         landmarks: args.landmarks,
         seed: args.seed,
@@ -130,7 +134,7 @@ pub fn embed(args: EmbedArgs) -> Result<()> {
     println!(
         "t = {}{} · {rows} points{} -> {} ({:.2} s)",
         result.t,
-        if t.is_none() { " (auto)" } else { "" },
+        if t.is_none() { format!(" ({})", args.t) } else { String::new() },
         landmark_note(&result),
         path.display(),
         started.elapsed().as_secs_f64()

@@ -21,6 +21,11 @@ fn features_in_embedding_out_with_the_chosen_t() {
     let y = npy::read(&out_path).unwrap();
     assert_eq!((y.rows, y.cols), (240, 3));
 
+    // `exact` takes the knee from every singular value at any size: here, the same t.
+    let out = mosaic().args(["embed", "--t", "exact", "--features"]).arg(fixture()).arg("--out").arg(&out_path).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with(&format!("t = {} (exact)", want_t.trim())));
+
     let two = dir.join("Y2.npy");
     let out = mosaic().args(["embed", "--dims", "2", "--t", "7", "--features"]).arg(fixture()).arg("-o").arg(&two).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
@@ -57,7 +62,7 @@ fn bad_arrays_get_errors_naming_the_file_and_the_problem() {
     assert!(err.contains("text.npy") && err.contains("numpy.save"), "{err}");
 
     let err = run(&["--t", "0", "--features"], &fixture());
-    assert!(err.contains("--t must be `auto` or a whole number"), "{err}");
+    assert!(err.contains("--t must be `auto`, `exact` or a whole number"), "{err}");
 
     let out = mosaic().args(["embed", "--out", "y.npy"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2), "an input is required");

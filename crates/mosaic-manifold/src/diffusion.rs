@@ -67,9 +67,9 @@ impl Diffusion {
     }
 
     /// The von Neumann entropy of `P^(k+1)` for k in 0..t_max (see the
-    /// module: exact up to [`EXACT_LIMIT`], else estimated).
-    pub fn entropy(&self, t_max: usize, seed: u64) -> Result<Vec<f64>, ManifoldError> {
-        let spectrum = if self.dim() <= EXACT_LIMIT {
+    /// module): exact up to [`EXACT_LIMIT`] or when asked, else estimated.
+    pub fn entropy(&self, t_max: usize, exact: bool, seed: u64) -> Result<Vec<f64>, ManifoldError> {
+        let spectrum = if exact || self.dim() <= EXACT_LIMIT {
             singular_values(&self.to_dense())?.into_iter().map(|s| (s, 1.0)).collect()
         } else {
             self.estimated_spectrum(seed)?

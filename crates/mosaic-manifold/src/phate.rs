@@ -8,7 +8,8 @@
 //!    diffusion operator `P = D^-1 K`;
 //! 2. above `landmarks` points, diffusion runs between landmarks instead
 //!    (see [`crate::landmark`]), as the reference does above 2,000 points;
-//! 3. t: the knee of the von Neumann entropy of P's singular values;
+//! 3. t: the knee of the von Neumann entropy of P's singular values (above
+//!    1,000 points of an estimate of it, see [`crate::diffusion`]);
 //! 4. potential `-ln(P^t + 1e-7)` and Euclidean distances between its rows;
 //! 5. classical MDS (as the reference computes it), then metric MDS by
 //!    SMACOF (the reference's `mds_solver="smacof"`; its default is an SGD
@@ -42,6 +43,9 @@ pub struct PhateConfig {
     pub t: Option<usize>,
     /// Largest t considered by the automatic choice.
     pub t_max: usize,
+    /// Pick t from the entropy of every singular value at any size (above
+    /// [`crate::diffusion::EXACT_LIMIT`] points the curve is otherwise estimated).
+    pub exact_entropy: bool,
     pub dims: usize,
     /// SMACOF iterations at most, and the relative stress change that stops it.
     pub mds_iterations: usize,
@@ -54,7 +58,7 @@ pub struct PhateConfig {
 
 impl Default for PhateConfig {
     fn default() -> Self {
-        PhateConfig { knn: 5, decay: 40.0, t: None, t_max: 100, dims: 3, mds_iterations: 3000, mds_tolerance: 1e-6, landmarks: 2000, seed: 0 }
+        PhateConfig { knn: 5, decay: 40.0, t: None, t_max: 100, exact_entropy: false, dims: 3, mds_iterations: 3000, mds_tolerance: 1e-6, landmarks: 2000, seed: 0 }
     }
 }
 
@@ -421,7 +425,7 @@ fn run(kernel: Sparse, config: &PhateConfig, kernel_time: (&'static str, f64)) -
     let (t, entropy) = match config.t {
         Some(t) => (t, Vec::new()),
         None => {
-            let entropy = operator.entropy(config.t_max.max(3), config.seed)?;
+            let entropy = operator.entropy(config.t_max.max(3), config.exact_entropy, config.seed)?;
             lap("entropy (automatic t)", &mut timings);
             (find_knee(&entropy), entropy)
         }
