@@ -73,7 +73,6 @@ pub fn clear_upper_vector_state() {
     {
         #[target_feature(enable = "avx")]
         fn zero_upper() {
-            // SAFETY: only reached where the CPU has AVX (checked below).
             std::arch::x86_64::_mm256_zeroupper()
         }
         if std::arch::is_x86_feature_detected!("avx") {

@@ -277,6 +277,10 @@ fn lanczos(op: &impl Fn(&Mat<f64>) -> Mat<f64>, starts: Mat<f64>, steps: usize, 
         .zip(start_norm)
         .map(|((basis, (alpha, beta)), start_norm)| {
             let m = alpha.len();
+            if m == 0 {
+                // A start inside the deflated span: nothing left to measure.
+                return Ok(Lanczos { values: vec![], first: vec![], residuals: vec![], vectors: Mat::zeros(0, 0), basis: Mat::zeros(n, 0), start_norm });
+            }
             let basis = basis.subcols(0, m).to_owned();
             let tri = Mat::from_fn(m, m, |i, j| match i.abs_diff(j) {
                 0 => alpha[i],

@@ -275,9 +275,6 @@ pub fn kernel_from_features(x: &Mat<f64>, knn: usize, decay: f64) -> Sparse {
     // Centring leaves distances alone and keeps the Gram entries small.
     let mean: Vec<f64> = (0..d).map(|c| (0..n).map(|i| x[(i, c)]).sum::<f64>() / n.max(1) as f64).collect();
     let x = Mat::from_fn(n, d, |i, c| x[(i, c)] - mean[c]);
-    let norms: Vec<f64> = (0..n).map(|i| (0..d).map(|c| x[(i, c)] * x[(i, c)]).sum()).collect();
-    let largest = norms.iter().copied().fold(0.0, f64::max);
-    let exact = |i: usize, j: usize| (0..d).map(|c| (x[(i, c)] - x[(j, c)]).powi(2)).sum::<f64>().sqrt();
     let reach = cutoff(decay).max(1.0);
     if d <= kdtree::MAX_DIMS {
         // Few dimensions: a k-d tree finds each row's k-th neighbour and
@@ -297,6 +294,9 @@ pub fn kernel_from_features(x: &Mat<f64>, knn: usize, decay: f64) -> Sparse {
             .collect();
         return symmetrise(n, rows);
     }
+    let norms: Vec<f64> = (0..n).map(|i| (0..d).map(|c| x[(i, c)] * x[(i, c)]).sum()).collect();
+    let largest = norms.iter().copied().fold(0.0, f64::max);
+    let exact = |i: usize, j: usize| (0..d).map(|c| (x[(i, c)] - x[(j, c)]).powi(2)).sum::<f64>().sqrt();
     let mut rows = Vec::with_capacity(n);
     for start in (0..n).step_by(BLOCK) {
         let end = (start + BLOCK).min(n);
