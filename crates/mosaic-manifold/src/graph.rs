@@ -188,17 +188,12 @@ impl Sparse {
     }
 
     /// `self * m` for a dense `m`: rows in parallel, each a sum of rows of
-    /// `m` (copied row-major first, so each is contiguous).
+    /// `m` (transposed first, so each is contiguous).
     pub fn mul_dense(&self, m: &Mat<f64>) -> Mat<f64> {
         assert_eq!(self.cols, m.nrows());
         let w = m.ncols();
-        let mut by_row = vec![0.0; m.nrows() * w];
-        for c in 0..w {
-            for (j, &v) in m.col(c).iter().enumerate() {
-                by_row[j * w + c] = v;
-            }
-        }
         if w == 1 {
+            let by_row = m.col(0).try_as_col_major().expect("contiguous").as_slice();
             // One column: a gather per row (no per-entry slices).
             let mut out = vec![0.0; self.rows];
             out.par_chunks_mut(2048).enumerate().for_each(|(task, chunk)| {
@@ -210,17 +205,21 @@ impl Sparse {
             });
             return Mat::from_fn(self.rows, 1, |i, _| out[i]);
         }
-        let mut out = vec![0.0; self.rows * w];
-        // Tasks of a few thousand values each, however narrow `m` is.
-        let rows_per_task = (4096 / w.max(1)).max(1);
-        out.par_chunks_mut(w.max(1) * rows_per_task).enumerate().for_each(|(task, rows)| {
-            for (r, row) in rows.chunks_mut(w.max(1)).enumerate() {
-                for (j, a) in self.entries(task * rows_per_task + r) {
-                    row.iter_mut().zip(&by_row[j * w..(j + 1) * w]).for_each(|(o, x)| *o += a * x);
+        // Output row i is column i of the transposed result, so each task
+        // writes contiguous columns; the transposes are faer's blocked copies.
+        let source = m.transpose().to_owned();
+        let mut out = Mat::<f64>::zeros(w, self.rows);
+        let per_task = (4096 / w).max(1);
+        out.as_mut().par_col_chunks_mut(per_task).enumerate().for_each(|(task, mut block)| {
+            for r in 0..block.ncols() {
+                let row = block.as_mut().col_mut(r).try_as_col_major_mut().expect("contiguous").as_slice_mut();
+                for (j, a) in self.entries(task * per_task + r) {
+                    let x = source.col(j).try_as_col_major().expect("contiguous").as_slice();
+                    row.iter_mut().zip(x).for_each(|(o, x)| *o += a * x);
                 }
             }
         });
-        Mat::from_fn(self.rows, w, |i, c| out[i * w + c])
+        out.transpose().to_owned()
     }
 }
 

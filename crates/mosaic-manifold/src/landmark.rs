@@ -54,10 +54,12 @@ pub fn spectral_coordinates(p: &Sparse, dims: usize, seed: u64) -> Result<Mat<f6
     let pt = p.transpose();
     let mut rng = SplitMix(seed);
     let omega = Mat::from_fn(n, width, |_, _| rng.symmetric());
+    // Each round multiplies by P P^T; only the span matters, and squared
+    // singular values of P under 1 keep one round's conditioning mild, so one
+    // orthonormalisation per round suffices.
     let mut q = orthonormalise(p.mul_dense(&omega));
     for _ in 0..4 {
-        let z = orthonormalise(pt.mul_dense(&q));
-        q = orthonormalise(p.mul_dense(&z));
+        q = orthonormalise(p.mul_dense(&pt.mul_dense(&q)));
     }
     // B = Q^T P; B B^T = W S^2 W^T, and P V = Q W S on the captured range.
     let bt = pt.mul_dense(&q);
@@ -105,14 +107,7 @@ pub fn kmeans(x: &Mat<f64>, k: usize, iterations: usize, seed: u64) -> Vec<usize
                 .into_par_iter()
                 .map(|i| {
                     let column = cross.col(i - start).try_as_col_major().expect("contiguous").as_slice();
-                    let mut best = (0, f32::INFINITY);
-                    for (c, (&norm, &dot)) in centre_norms.iter().zip(column).enumerate() {
-                        let v = norm - 2.0 * dot;
-                        if v < best.1 {
-                            best = (c, v);
-                        }
-                    }
-                    best.0
+                    nearest_centre(&centre_norms, column)
                 })
                 .collect();
             for (i, c) in (start..end).zip(nearest) {
@@ -147,6 +142,26 @@ pub fn kmeans(x: &Mat<f64>, k: usize, iterations: usize, seed: u64) -> Vec<usize
         *l = renumber[*l];
     }
     label
+}
+
+/// The first `c` minimising `|c|^2 - 2 x.c`, from the centres' squared
+/// norms and their dot products with x. Two passes that both vectorise
+/// (a scalar running argmin is one long dependency chain): the minimum by
+/// lanes, then the first centre that attains it, recomputed by the same
+/// expression so the comparison is exact.
+fn nearest_centre(norms: &[f32], dots: &[f32]) -> usize {
+    const LANES: usize = 16;
+    let score = |c: usize| norms[c] - 2.0 * dots[c];
+    let mut lanes = [f32::INFINITY; LANES];
+    let (norm_chunks, dot_chunks) = (norms.chunks_exact(LANES), dots.chunks_exact(LANES));
+    let tail = norm_chunks.remainder().len();
+    for (n, d) in norm_chunks.zip(dot_chunks) {
+        for l in 0..LANES {
+            lanes[l] = lanes[l].min(n[l] - 2.0 * d[l]);
+        }
+    }
+    let least = (norms.len() - tail..norms.len()).map(score).fold(lanes.into_iter().fold(f32::INFINITY, f32::min), f32::min);
+    (0..norms.len()).find(|&c| score(c) == least).unwrap_or(0)
 }
 
 /// The landmark operator and transitions for kernel `kernel` with diffusion
