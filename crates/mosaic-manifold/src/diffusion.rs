@@ -11,9 +11,11 @@
 //!   under them, which matters at small t where it holds thousands of
 //!   values, is estimated from random probes;
 //! - **P^t**, through its symmetric conjugate `A = diag(r) P diag(1/r)`
-//!   (`r = sqrt(pi)`): every power of A is symmetric, so a squaring computes
-//!   one triangle, and products by A itself run through the sparse matrix
-//!   where that is cheaper.
+//!   (`r = sqrt(pi)`): every power of A is symmetric, so any product of two
+//!   powers computes one triangle. Low powers are formed sparse while they
+//!   stay sparse, products by them run through the sparse matrix where that
+//!   is cheaper, and the route to t is the cheapest addition chain over
+//!   those costs (5 dense products for t = 15 where doubling takes 6).
 //!   All entries are non-negative, so single precision loses no digits to
 //!   cancellation: each entry keeps a relative error near 1e-6 (far inside
 //!   what the potential's logarithm can show, see the fidelity test).
@@ -109,33 +111,138 @@ impl Diffusion {
 
     /// `P^t` as a dense matrix (see the module).
     pub fn power(&self, t: usize) -> Mat<f64> {
+        assert!(t >= 1, "P^0 is not asked for");
         let n = self.dim();
         let r: Vec<f64> = self.stationary.iter().map(|p| p.sqrt()).collect();
         // A = diag(r) P diag(1/r), symmetric up to rounding: averaged with its transpose.
         let a = self.p.scaled(|i, j, v| 0.5 * v * (r[i] / r[j])).plus_transpose();
-        let dense_a = a.to_dense_f32();
-        // A product by A costs 2 nnz(A) n through the sparse matrix, a half
-        // product n^3 when dense (about 4e9 and 2e11 flop/s here). Take the
-        // split t = (t >> s) 2^s + low bits, s squarings, that costs least.
-        let sparse_cost = 2.0 * a.nnz() as f64 * n as f64 / 4e9;
+        // Low powers of A are formed sparse while they stay sparse (their
+        // fill-in costs little to compute), since a product by a sparse
+        // power is cheaper than a dense one.
+        let mut sparse = vec![a];
+        while sparse.len() < t && sparse[sparse.len() - 1].nnz() * SPARSE_POWER_FILL < n * n {
+            let next = sparse[sparse.len() - 1].mul_sparse(&sparse[0]);
+            sparse.push(next);
+        }
+        // A product by the sparse A^k costs 2 nnz(A^k) n, a half product n^3
+        // when dense (about 4e9 and 2e11 flop/s here).
         let half_cost = (n as f64).powi(3) / 2e11;
-        let times_a = |x: &Mat<f32>| if sparse_cost <= half_cost { a.mul_symmetric_f32(x) } else { symmetric_product(dense_a.as_ref(), x.as_ref()) };
-        let apply_cost = sparse_cost.min(half_cost);
-        let bits = usize::BITS - t.leading_zeros();
-        let cost = |s: u32| ((t >> s) - 1 + (t & ((1 << s) - 1)).count_ones() as usize) as f64 * apply_cost + s as f64 * half_cost;
-        let squarings = (0..bits).min_by(|&x, &y| cost(x).total_cmp(&cost(y))).unwrap_or(0);
-        let mut x = dense_a.clone();
-        for _ in 1..t >> squarings {
-            x = flushed(times_a(&x));
-        }
-        for bit in (0..squarings).rev() {
-            x = flushed(symmetric_product(x.as_ref(), x.as_ref()));
-            if t >> bit & 1 == 1 {
-                x = flushed(times_a(&x));
+        let by_sparse: Vec<f64> = sparse.iter().map(|s| 2.0 * s.nnz() as f64 * n as f64 / 4e9).collect();
+        let chain = PowerChain::cheapest(t, &by_sparse, half_cost);
+        let dense_power = |k: usize| flushed(sparse[k - 1].to_dense_f32());
+        let mut x = dense_power(chain.start);
+        let mut value = chain.start;
+        // Powers on the way that later steps multiply by as dense matrices.
+        let mut kept: Vec<(usize, Mat<f32>)> = Vec::new();
+        for (step, &(factor, through_sparse)) in chain.steps.iter().enumerate() {
+            let used_later = |v: usize| chain.steps[step + 1..].iter().any(|&(f, sparse)| f == v && !sparse);
+            if used_later(value) {
+                kept.push((value, x.clone()));
             }
+            x = flushed(if through_sparse {
+                sparse[factor - 1].mul_symmetric_f32(&x)
+            } else if factor == value {
+                symmetric_product(x.as_ref(), x.as_ref())
+            } else if let Some((_, m)) = kept.iter().find(|k| k.0 == factor) {
+                symmetric_product(x.as_ref(), m.as_ref())
+            } else {
+                symmetric_product(x.as_ref(), dense_power(factor).as_ref())
+            });
+            value += factor;
+            kept.retain(|k| used_later(k.0));
         }
+        debug_assert_eq!(value, t);
         let inverse: Vec<f64> = r.iter().map(|v| v.recip()).collect();
         Mat::from_fn(n, n, |i, j| x[(i, j)] as f64 * (r[j] * inverse[i]))
+    }
+}
+
+/// Powers of A are kept sparse while under 1 / this of their entries are set.
+const SPARSE_POWER_FILL: usize = 16;
+
+/// How A^t is reached: from the power `start` (one of the sparse low
+/// powers), each step multiplies the current power by A^factor, where the
+/// factor is a sparse low power or a power met earlier on the way (a star
+/// addition chain); a squaring is a step whose factor is the current power.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PowerChain {
+    pub start: usize,
+    /// Each step's factor, and whether the product goes through its sparse form.
+    pub steps: Vec<(usize, bool)>,
+}
+
+impl PowerChain {
+    /// The cheapest chain to `t` given the cost of a product by each sparse
+    /// power (`by_sparse[k - 1]` for A^k) and of a dense product: a
+    /// depth-first search bounded by the best chain found so far, which
+    /// stops after a fixed number of visits and keeps the best.
+    pub fn cheapest(t: usize, by_sparse: &[f64], half_cost: f64) -> PowerChain {
+        assert!(t >= 1 && !by_sparse.is_empty());
+        let low = by_sparse.len();
+        let mut search = ChainSearch { t, by_sparse, half_cost, budget: 200_000, values: Vec::new(), best: None };
+        if t <= low {
+            return PowerChain { start: t, steps: vec![] };
+        }
+        for start in (1..=low).rev() {
+            search.values = vec![start];
+            search.visit(0.0);
+        }
+        let (_, values) = search.best.take().expect("doubling reaches any t");
+        let steps = values.windows(2).map(|w| (w[1] - w[0], search.step_cost(w[1] - w[0]).1)).collect();
+        PowerChain { start: values[0], steps }
+    }
+}
+
+struct ChainSearch<'a> {
+    t: usize,
+    by_sparse: &'a [f64],
+    half_cost: f64,
+    budget: usize,
+    /// The powers reached so far, ascending.
+    values: Vec<usize>,
+    best: Option<(f64, Vec<usize>)>,
+}
+
+impl ChainSearch<'_> {
+    /// A product by A^factor: its cost, and whether it goes through the sparse power.
+    fn step_cost(&self, factor: usize) -> (f64, bool) {
+        match self.by_sparse.get(factor - 1) {
+            Some(&c) if c < self.half_cost => (c, true),
+            _ => (self.half_cost, false),
+        }
+    }
+
+    fn visit(&mut self, cost: f64) {
+        if self.budget == 0 {
+            return;
+        }
+        self.budget -= 1;
+        let current = self.values[self.values.len() - 1];
+        if current == self.t {
+            if self.best.as_ref().is_none_or(|b| cost < b.0) {
+                self.best = Some((cost, self.values.clone()));
+            }
+            return;
+        }
+        // A step at most doubles the larger of the current power and the
+        // largest sparse one, and costs at least the cheapest product.
+        let (mut reach, mut steps) = (current.max(self.by_sparse.len()), 1);
+        while 2 * reach < self.t {
+            reach *= 2;
+            steps += 1;
+        }
+        let cheapest = self.by_sparse.iter().copied().fold(self.half_cost, f64::min);
+        if self.best.as_ref().is_some_and(|b| cost + steps as f64 * cheapest >= b.0) {
+            return;
+        }
+        let mut factors: Vec<usize> = self.values.iter().copied().chain(1..=self.by_sparse.len()).filter(|&f| current + f <= self.t).collect();
+        factors.sort_unstable_by(|a, b| b.cmp(a));
+        factors.dedup();
+        for factor in factors {
+            self.values.push(current + factor);
+            self.visit(cost + self.step_cost(factor).0);
+            self.values.pop();
+        }
     }
 }
 

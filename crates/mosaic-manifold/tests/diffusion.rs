@@ -5,7 +5,7 @@ mod common;
 
 use common::branches;
 use faer::Mat;
-use mosaic_manifold::diffusion::{Diffusion, EXACT_LIMIT, singular_values};
+use mosaic_manifold::diffusion::{Diffusion, EXACT_LIMIT, PowerChain, singular_values};
 use mosaic_manifold::graph::kernel_from_features;
 use mosaic_manifold::landmark::landmarks;
 use mosaic_manifold::phate::{find_knee, knee_errors, von_neumann_entropy};
@@ -41,7 +41,7 @@ fn the_power_of_a_sparse_operator_is_repeated_multiplication() {
     let kernel = kernel_of(1200, 4);
     let operator = Diffusion::new(kernel.row_normalised(), kernel.row_sums());
     let p = operator.to_dense();
-    for t in [1, 2, 7, 13] {
+    for t in [1, 2, 7, 13, 24] {
         let worst = worst_relative(&operator.power(t), &slow_power(&p, t));
         assert!(worst < 2e-5, "t = {t}: entries off by up to {worst:e} (relative)");
     }
@@ -59,6 +59,41 @@ fn the_power_of_a_landmark_operator_is_repeated_multiplication() {
         let worst = worst_relative(&operator.power(t), &slow_power(&dense, t));
         assert!(worst < 2e-5, "t = {t}: entries off by up to {worst:e} (relative)");
     }
+}
+
+/// Replays a chain: every factor is a sparse low power or a power met on
+/// the way, and the powers ascend to t. Returns the number of dense products.
+fn replay(chain: &PowerChain, t: usize, low: usize) -> usize {
+    assert!((1..=low).contains(&chain.start), "starts from a sparse power: {chain:?}");
+    let mut seen = vec![chain.start];
+    for &(factor, through_sparse) in &chain.steps {
+        assert!(factor <= low || seen.contains(&factor), "factor {factor} was never formed: {chain:?}");
+        assert!(!through_sparse || factor <= low, "only low powers are sparse: {chain:?}");
+        seen.push(seen[seen.len() - 1] + factor);
+    }
+    assert_eq!(seen[seen.len() - 1], t, "{chain:?}");
+    chain.steps.iter().filter(|s| !s.1).count()
+}
+
+#[test]
+fn power_chains_reach_t_with_the_fewest_products() {
+    // Dense products only: the shortest addition chains (OEIS A003313).
+    for (t, shortest) in [(13, 5), (15, 5), (24, 5), (31, 7), (71, 9), (100, 8)] {
+        let chain = PowerChain::cheapest(t, &[1.0], 1.0);
+        assert_eq!(replay(&chain, t, 1), shortest, "t = {t}: {chain:?}");
+    }
+    for t in 1..=100 {
+        replay(&PowerChain::cheapest(t, &[1.0], 1.0), t, 1);
+        // Cheap sparse products by A, A^2, A^3 replace dense ones where they can.
+        let chain = PowerChain::cheapest(t, &[0.1, 0.3, 0.6], 1.0);
+        let dense = replay(&chain, t, 3);
+        assert!(dense <= replay(&PowerChain::cheapest(t, &[1.0], 1.0), t, 1), "t = {t}");
+    }
+    // A product by sparse A at half a dense one: t = 24 is cheapest as
+    // A^3 by two sparse products, then three squarings (4 units; each dense
+    // step at most doubles, so 3 = 24 / 2^3 must be reached first).
+    let expected = PowerChain { start: 1, steps: vec![(1, true), (1, true), (3, false), (6, false), (12, false)] };
+    assert_eq!(PowerChain::cheapest(24, &[0.5], 1.0), expected);
 }
 
 /// The estimated knee is the exact one, or its neighbour where the two fit
