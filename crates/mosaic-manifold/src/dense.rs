@@ -26,6 +26,20 @@ pub fn symmetric_product<T: faer::traits::ComplexField + Copy + Send + Sync + 's
     out
 }
 
+/// `m[(i, j)] = f(i, j, m[(i, j)])` for every entry, columns in parallel:
+/// for elementwise passes over n x n matrices (a logarithm each, say), which
+/// would otherwise leave all but one core idle.
+pub fn par_update<T: Copy + Send + Sync + 'static>(m: &mut Mat<T>, f: impl Fn(usize, usize, T) -> T + Sync) {
+    use rayon::prelude::*;
+    const COLUMNS: usize = 32;
+    m.as_mut().par_col_chunks_mut(COLUMNS).enumerate().for_each(|(chunk, mut block)| {
+        for c in 0..block.ncols() {
+            let j = chunk * COLUMNS + c;
+            block.as_mut().col_mut(c).iter_mut().enumerate().for_each(|(i, x)| *x = f(i, j, *x));
+        }
+    });
+}
+
 /// Copies the strict lower triangle onto the upper one, in tiles so that
 /// both sides stay in cache.
 pub fn mirror_lower<T: Copy>(m: &mut Mat<T>) {

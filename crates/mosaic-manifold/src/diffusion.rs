@@ -25,7 +25,7 @@ use faer::{Accum, Col, Mat, MatRef, Par, Side};
 use rayon::prelude::*;
 
 use crate::ManifoldError;
-use crate::dense::{clear_upper_vector_state, settle_vector_state, symmetric_product};
+use crate::dense::{clear_upper_vector_state, par_update, settle_vector_state, symmetric_product};
 use crate::graph::Sparse;
 use crate::landmark::SplitMix;
 
@@ -153,7 +153,9 @@ impl Diffusion {
         }
         debug_assert_eq!(value, t);
         let inverse: Vec<f64> = r.iter().map(|v| v.recip()).collect();
-        Mat::from_fn(n, n, |i, j| x[(i, j)] as f64 * (r[j] * inverse[i]))
+        let mut out = Mat::<f64>::zeros(n, n);
+        par_update(&mut out, |i, j, _| x[(i, j)] as f64 * (r[j] * inverse[i]));
+        out
     }
 }
 
@@ -253,13 +255,7 @@ impl ChainSearch<'_> {
 const TINY: f32 = 2e-19;
 
 fn flushed(mut x: Mat<f32>) -> Mat<f32> {
-    for j in 0..x.ncols() {
-        x.col_mut(j).iter_mut().for_each(|v| {
-            if *v < TINY {
-                *v = 0.0;
-            }
-        });
-    }
+    par_update(&mut x, |_, _, v| if v < TINY { 0.0 } else { v });
     x
 }
 

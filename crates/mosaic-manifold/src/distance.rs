@@ -9,7 +9,7 @@
 //! networks of any width compare directly.
 
 use faer::Mat;
-use crate::dense::symmetric_product;
+use crate::dense::{par_update, symmetric_product};
 
 use crate::ManifoldError;
 
@@ -82,26 +82,20 @@ pub fn operator_distances(operators: &[Vec<f32>]) -> Result<Mat<f64>, ManifoldEr
         return Err(ManifoldError::RaggedRows { row, len: op.len(), expected: len });
     }
     let flat = Mat::from_fn(operators.len(), len, |i, k| operators[i][k] as f64);
-    Ok(row_distances(&flat))
+    Ok(row_distances(flat))
 }
 
 /// Euclidean distances between the rows of a matrix, through the Gram
 /// matrix of the column-centred rows: ||a - b||^2 = ||a||^2 + ||b||^2 - 2 a.b.
 /// Centring leaves distances alone and keeps the Gram entries small, so the
 /// subtraction loses little.
-pub fn row_distances(m: &Mat<f64>) -> Mat<f64> {
+pub fn row_distances(mut m: Mat<f64>) -> Mat<f64> {
     let (n, d) = (m.nrows(), m.ncols());
     let mean: Vec<f64> = (0..d).map(|k| m.col(k).iter().sum::<f64>() / n.max(1) as f64).collect();
-    let mut centred = m.to_owned();
-    for k in 0..d {
-        centred.col_mut(k).iter_mut().for_each(|x| *x -= mean[k]);
-    }
-    let mut out = symmetric_product(centred.as_ref(), centred.transpose());
+    par_update(&mut m, |_, k, x| x - mean[k]);
+    let mut out = symmetric_product(m.as_ref(), m.transpose());
+    drop(m);
     let diagonal: Vec<f64> = (0..n).map(|i| out[(i, i)]).collect();
-    for j in 0..n {
-        for (i, x) in out.col_mut(j).iter_mut().enumerate() {
-            *x = if i == j { 0.0 } else { (diagonal[i] + diagonal[j] - 2.0 * *x).max(0.0).sqrt() };
-        }
-    }
+    par_update(&mut out, |i, j, x| if i == j { 0.0 } else { (diagonal[i] + diagonal[j] - 2.0 * x).max(0.0).sqrt() });
     out
 }

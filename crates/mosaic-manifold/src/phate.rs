@@ -27,7 +27,7 @@ use std::time::Instant;
 use faer::{Mat, Side};
 
 use crate::ManifoldError;
-use crate::dense::settle_vector_state;
+use crate::dense::{par_update, settle_vector_state};
 use crate::distance::row_distances;
 use crate::diffusion::{Diffusion, weighted_entropy};
 use crate::graph::{self, Sparse};
@@ -434,11 +434,8 @@ fn run(kernel: Sparse, config: &PhateConfig, kernel_time: (&'static str, f64)) -
     drop(operator);
     lap("diffusion P^t", &mut timings);
     let mut potential = pt;
-    for j in 0..potential.ncols() {
-        potential.col_mut(j).iter_mut().for_each(|x| *x = -(x.max(0.0) + POTENTIAL_EPS).ln());
-    }
-    let potential_distances = row_distances(&potential);
-    drop(potential);
+    par_update(&mut potential, |_, _, x| -(x.max(0.0) + POTENTIAL_EPS).ln());
+    let potential_distances = row_distances(potential);
     lap("potential distances", &mut timings);
     let classic = classical_mds(&potential_distances, config.dims)?;
     lap("classical MDS", &mut timings);
