@@ -41,20 +41,50 @@ pub fn par_update<T: Copy + Send + Sync + 'static>(m: &mut Mat<T>, f: impl Fn(us
 }
 
 /// Copies the strict lower triangle onto the upper one, in tiles so that
-/// both sides stay in cache.
-pub fn mirror_lower<T: Copy>(m: &mut Mat<T>) {
-    const TILE: usize = 64;
+/// both sides stay in cache, each column of tiles in parallel.
+pub fn mirror_lower<T: Copy + Send + Sync + 'static>(m: &mut Mat<T>) {
+    use rayon::prelude::*;
     let n = m.nrows();
-    for jb in (0..n).step_by(TILE) {
-        for ib in (0..=jb).step_by(TILE) {
-            for j in jb..(jb + TILE).min(n) {
-                for i in ib..(ib + TILE).min(j) {
-                    m[(i, j)] = m[(j, i)];
+    assert_eq!(n, m.ncols());
+    let stride = m.col_stride() as usize;
+    // As an address, so that the tasks can share it.
+    let base = m.as_ptr_mut() as usize;
+    (0..n.div_ceil(TILE)).into_par_iter().for_each(|jb| {
+        let entries = base as *mut T;
+        for ib in 0..=jb {
+            for j in jb * TILE..((jb + 1) * TILE).min(n) {
+                for i in ib * TILE..((ib + 1) * TILE).min(j) {
+                    // SAFETY: i < j < n. Each task writes above the diagonal in
+                    // its own columns only, and reads below it, which no task writes.
+                    unsafe { *entries.add(i + j * stride) = *entries.add(j + i * stride) };
                 }
             }
         }
-    }
+    });
 }
+
+/// The transpose of `m` (contiguous columns), in tiles, columns of the
+/// result in parallel: faer's `transpose().to_owned()` copies entry by entry.
+pub fn transposed<T: faer::traits::ComplexField + Copy + Send + Sync + 'static>(m: MatRef<'_, T>) -> Mat<T> {
+    use rayon::prelude::*;
+    let (rows, cols) = (m.nrows(), m.ncols());
+    let source: Vec<&[T]> = (0..cols).map(|i| m.col(i).try_as_col_major().expect("contiguous columns").as_slice()).collect();
+    let mut out = Mat::<T>::zeros(cols, rows);
+    out.as_mut().par_col_chunks_mut(TILE).enumerate().for_each(|(chunk, mut block)| {
+        let first = chunk * TILE;
+        for start in (0..cols).step_by(TILE) {
+            for c in 0..block.ncols() {
+                let target = block.as_mut().col_mut(c).try_as_col_major_mut().expect("contiguous").as_slice_mut();
+                for i in start..(start + TILE).min(cols) {
+                    target[i] = source[i][first + c];
+                }
+            }
+        }
+    });
+    out
+}
+
+const TILE: usize = 64;
 
 /// An orthonormal basis of the columns of a tall `y`: Cholesky QR, twice
 /// (a small Gram matrix and a triangular solve, mostly matrix products, so

@@ -5,7 +5,7 @@
 use faer::Mat;
 use rayon::prelude::*;
 
-use crate::dense::settle_vector_state;
+use crate::dense::{settle_vector_state, transposed};
 use crate::kdtree::{self, KdTree};
 
 /// Kernel entries below this are zeroed (graphtools' `thresh`).
@@ -206,8 +206,8 @@ impl Sparse {
             return Mat::from_fn(self.rows, 1, |i, _| out[i]);
         }
         // Output row i is column i of the transposed result, so each task
-        // writes contiguous columns; the transposes are faer's blocked copies.
-        let source = m.transpose().to_owned();
+        // writes contiguous columns.
+        let source = transposed(m.as_ref());
         let mut out = Mat::<f64>::zeros(w, self.rows);
         let per_task = (4096 / w).max(1);
         out.as_mut().par_col_chunks_mut(per_task).enumerate().for_each(|(task, mut block)| {
@@ -219,7 +219,7 @@ impl Sparse {
                 }
             }
         });
-        out.transpose().to_owned()
+        transposed(out.as_ref())
     }
 }
 

@@ -9,7 +9,7 @@ use faer::{Mat, Side};
 use rayon::prelude::*;
 
 use crate::ManifoldError;
-use crate::dense::{orthonormalise, settle_vector_state};
+use crate::dense::{orthonormalise, settle_vector_state, symmetric_product};
 use crate::diffusion::Diffusion;
 use crate::graph::Sparse;
 
@@ -95,26 +95,12 @@ pub fn kmeans(x: &Mat<f64>, k: usize, iterations: usize, seed: u64) -> Vec<usize
     let by_row: Vec<f64> = (0..n).flat_map(|i| (0..d).map(move |j| x[(i, j)])).collect();
     let mut centres = Mat::<f32>::from_fn(k, d, |c, j| xs[(order[c], j)]);
     let mut label = vec![usize::MAX; n];
-    for _ in 0..iterations.max(1) {
+    let rows: Vec<f32> = by_row.iter().map(|&v| v as f32).collect();
+    for iteration in 0..iterations.max(1) {
         let centre_norms: Vec<f32> = (0..k).map(|c| (0..d).map(|j| centres[(c, j)].powi(2)).sum()).collect();
-        let mut moved = 0;
-        for start in (0..n).step_by(1024) {
-            let end = (start + 1024).min(n);
-            // |x - c|^2 = |x|^2 + |c|^2 - 2 x.c; |x|^2 is the same for every centre.
-            let cross = &centres * xs.subrows(start, end - start).transpose();
-            settle_vector_state();
-            let nearest: Vec<usize> = (start..end)
-                .into_par_iter()
-                .map(|i| {
-                    let column = cross.col(i - start).try_as_col_major().expect("contiguous").as_slice();
-                    nearest_centre(&centre_norms, column)
-                })
-                .collect();
-            for (i, c) in (start..end).zip(nearest) {
-                moved += usize::from(label[i] != c);
-                label[i] = c;
-            }
-        }
+        let nearest = if iteration == 0 { nearest_of_all(&xs, &centres, &centre_norms) } else { nearest_of_candidates(&rows, &centres, &centre_norms, &label) };
+        let moved = label.iter().zip(&nearest).filter(|(a, b)| a != b).count();
+        label = nearest;
         let mut sums = vec![0.0f64; k * d];
         let mut counts = vec![0usize; k];
         for i in 0..n {
@@ -142,6 +128,78 @@ pub fn kmeans(x: &Mat<f64>, k: usize, iterations: usize, seed: u64) -> Vec<usize
         *l = renumber[*l];
     }
     label
+}
+
+/// Each point's nearest centre among all, a block of points at a time
+/// through one product: |x - c|^2 = |x|^2 + |c|^2 - 2 x.c, and |x|^2 is the
+/// same for every centre.
+fn nearest_of_all(xs: &Mat<f32>, centres: &Mat<f32>, centre_norms: &[f32]) -> Vec<usize> {
+    let n = xs.nrows();
+    let mut nearest = Vec::with_capacity(n);
+    for start in (0..n).step_by(1024) {
+        let end = (start + 1024).min(n);
+        let cross = centres * xs.subrows(start, end - start).transpose();
+        settle_vector_state();
+        nearest.par_extend((start..end).into_par_iter().map(|i| nearest_centre(centre_norms, cross.col(i - start).try_as_col_major().expect("contiguous").as_slice())));
+    }
+    nearest
+}
+
+/// Each point's nearest centre once every point has one (`label`): centre
+/// j can be nearer to x than x's centre a only if |c_a - c_j| < 2 |x - c_a|
+/// (the triangle inequality; Elkan 2003), so a point measures only the
+/// centres that close to its own. Each centre first lists the centres
+/// within twice its farthest point; its points then filter that list.
+/// `rows` holds the points row by row.
+fn nearest_of_candidates(rows: &[f32], centres: &Mat<f32>, centre_norms: &[f32], label: &[usize]) -> Vec<usize> {
+    let (k, d) = (centres.nrows(), centres.ncols());
+    let centre_rows: Vec<f32> = (0..k).flat_map(|c| (0..d).map(move |j| centres[(c, j)])).collect();
+    let point = |i: usize| &rows[i * d..(i + 1) * d];
+    let centre = |c: usize| &centre_rows[c * d..(c + 1) * d];
+    let own: Vec<f32> = label.par_iter().enumerate().map(|(i, &a)| squared_distance(point(i), centre(a))).collect();
+    let mut reach = vec![0.0f32; k];
+    for (&a, &r) in label.iter().zip(&own) {
+        reach[a] = reach[a].max(4.0 * r);
+    }
+    // Squared gaps between centres from their Gram matrix, with a margin for its rounding.
+    let gram = symmetric_product(centres.as_ref(), centres.transpose());
+    let near: Vec<Vec<(usize, f32)>> = (0..k)
+        .into_par_iter()
+        .map(|a| {
+            let column = gram.col(a).try_as_col_major().expect("contiguous").as_slice();
+            let gaps = column.iter().zip(centre_norms).map(|(&g, &norm)| (centre_norms[a] + norm) * (1.0 - 1e-5) - 2.0 * g);
+            gaps.enumerate().filter(|&(j, gap)| j != a && gap < reach[a]).collect()
+        })
+        .collect();
+    label
+        .par_iter()
+        .enumerate()
+        .map(|(i, &a)| {
+            let mut best = (a, own[i]);
+            for &(j, gap) in &near[a] {
+                if gap < 4.0 * own[i] {
+                    let dist = squared_distance(point(i), centre(j));
+                    if dist < best.1 || (dist == best.1 && j < best.0) {
+                        best = (j, dist);
+                    }
+                }
+            }
+            best.0
+        })
+        .collect()
+}
+
+/// |x - c|^2 in eight lanes, so that it vectorises.
+fn squared_distance(x: &[f32], c: &[f32]) -> f32 {
+    let mut lanes = [0.0f32; 8];
+    let (xc, cc) = (x.chunks_exact(8), c.chunks_exact(8));
+    let tail: f32 = xc.remainder().iter().zip(cc.remainder()).map(|(a, b)| (a - b) * (a - b)).sum();
+    for (a, b) in xc.zip(cc) {
+        for l in 0..8 {
+            lanes[l] += (a[l] - b[l]) * (a[l] - b[l]);
+        }
+    }
+    lanes.iter().sum::<f32>() + tail
 }
 
 /// The first `c` minimising `|c|^2 - 2 x.c`, from the centres' squared
