@@ -90,7 +90,7 @@ const TILE: usize = 64;
 /// (a small Gram matrix and a triangular solve, mostly matrix products, so
 /// far cheaper than Householder QR; the second pass restores orthogonality
 /// to rounding), or Householder QR where the Gram matrix will not factor.
-pub fn orthonormalise(mut y: Mat<f64>) -> Mat<f64> {
+pub fn orthonormalise<T: faer::traits::RealField + Copy + Send + Sync + 'static>(mut y: Mat<T>) -> Mat<T> {
     for _ in 0..2 {
         let gram = symmetric_product(y.transpose(), y.as_ref());
         let Ok(llt) = gram.llt(Side::Lower) else { return y.qr().compute_thin_Q() };

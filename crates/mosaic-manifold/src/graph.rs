@@ -3,6 +3,7 @@
 //! matrix) or from a given distance matrix, and the products PHATE needs.
 
 use faer::Mat;
+use faer::traits::RealField;
 use rayon::prelude::*;
 
 use crate::dense::{settle_vector_state, transposed};
@@ -188,19 +189,22 @@ impl Sparse {
     }
 
     /// `self * m` for a dense `m`: rows in parallel, each a sum of rows of
-    /// `m` (transposed first, so each is contiguous).
-    pub fn mul_dense(&self, m: &Mat<f64>) -> Mat<f64> {
+    /// `m` (transposed first, so each is contiguous). In `m`'s precision.
+    pub fn mul_dense<T: RealField + Copy + std::ops::AddAssign + std::ops::Mul<Output = T> + Send + Sync + 'static>(&self, m: &Mat<T>) -> Mat<T> {
         assert_eq!(self.cols, m.nrows());
         let w = m.ncols();
+        let of = |a: f64| T::from_f64_impl(a);
         if w == 1 {
             let by_row = m.col(0).try_as_col_major().expect("contiguous").as_slice();
             // One column: a gather per row (no per-entry slices).
-            let mut out = vec![0.0; self.rows];
+            let mut out = vec![of(0.0); self.rows];
             out.par_chunks_mut(2048).enumerate().for_each(|(task, chunk)| {
                 for (r, o) in chunk.iter_mut().enumerate() {
                     let i = task * 2048 + r;
                     let range = self.indptr[i]..self.indptr[i + 1];
-                    *o = self.indices[range.clone()].iter().zip(&self.values[range]).map(|(&j, &a)| a * by_row[j]).sum();
+                    for (&j, &a) in self.indices[range.clone()].iter().zip(&self.values[range]) {
+                        *o += of(a) * by_row[j];
+                    }
                 }
             });
             return Mat::from_fn(self.rows, 1, |i, _| out[i]);
@@ -208,14 +212,14 @@ impl Sparse {
         // Output row i is column i of the transposed result, so each task
         // writes contiguous columns.
         let source = transposed(m.as_ref());
-        let mut out = Mat::<f64>::zeros(w, self.rows);
+        let mut out = Mat::<T>::zeros(w, self.rows);
         let per_task = (4096 / w).max(1);
         out.as_mut().par_col_chunks_mut(per_task).enumerate().for_each(|(task, mut block)| {
             for r in 0..block.ncols() {
                 let row = block.as_mut().col_mut(r).try_as_col_major_mut().expect("contiguous").as_slice_mut();
                 for (j, a) in self.entries(task * per_task + r) {
-                    let x = source.col(j).try_as_col_major().expect("contiguous").as_slice();
-                    row.iter_mut().zip(x).for_each(|(o, x)| *o += a * x);
+                    let (a, x) = (of(a), source.col(j).try_as_col_major().expect("contiguous").as_slice());
+                    row.iter_mut().zip(x).for_each(|(o, &x)| *o += a * x);
                 }
             }
         });

@@ -53,7 +53,10 @@ pub fn spectral_coordinates(p: &Sparse, dims: usize, seed: u64) -> Result<Mat<f6
     let width = (dims + 10).min(n);
     let pt = p.transpose();
     let mut rng = SplitMix(seed);
-    let omega = Mat::from_fn(n, width, |_, _| rng.symmetric());
+    // The subspace is found in single precision (these products are bound by
+    // memory, and k-means, their only user, measures in single precision);
+    // the Rayleigh-Ritz step below is in double.
+    let omega = Mat::from_fn(n, width, |_, _| rng.symmetric() as f32);
     // Each round multiplies by P P^T; only the span matters, and squared
     // singular values of P under 1 keep one round's conditioning mild, so one
     // orthonormalisation per round suffices.
@@ -61,6 +64,7 @@ pub fn spectral_coordinates(p: &Sparse, dims: usize, seed: u64) -> Result<Mat<f6
     for _ in 0..4 {
         q = orthonormalise(p.mul_dense(&pt.mul_dense(&q)));
     }
+    let q = Mat::from_fn(n, width, |i, j| q[(i, j)] as f64);
     // B = Q^T P; B B^T = W S^2 W^T, and P V = Q W S on the captured range.
     let bt = pt.mul_dense(&q);
     let bbt = bt.transpose() * &bt;
