@@ -202,9 +202,11 @@ impl Sparse {
                 for (r, o) in chunk.iter_mut().enumerate() {
                     let i = task * 2048 + r;
                     let range = self.indptr[i]..self.indptr[i + 1];
+                    let mut sum = of(0.0);
                     for (&j, &a) in self.indices[range.clone()].iter().zip(&self.values[range]) {
-                        *o += of(a) * by_row[j];
+                        sum += of(a) * by_row[j];
                     }
+                    *o = sum;
                 }
             });
             return Mat::from_fn(self.rows, 1, |i, _| out[i]);
