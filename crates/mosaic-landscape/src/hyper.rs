@@ -190,8 +190,10 @@ pub struct Importance {
 const IMPORTANCE_SMOOTHING: f64 = 0.05;
 /// Runs used to fit the importance surrogate at most (the fit is cubic in them).
 const SURROGATE_RUNS: usize = 1500;
-/// Surrogate evaluations per knob for the main effects.
+/// Values of each knob at which its main effect is measured.
 const SAMPLES: usize = 64;
+/// Runs whose other knobs the main effects average over.
+const BACKGROUND: usize = 256;
 
 /// Importance of each knob for the target, most important first.
 /// `knobs`: name and one value per run; runs with any non-finite value are left out.
@@ -217,8 +219,10 @@ pub fn importance(knobs: &[(String, Vec<f64>)], target: &[f64]) -> Result<Vec<Im
     // Main effects on a grid: each knob swept over its range while the
     // others take the values of the runs (the data's own distribution).
     let d = knobs.len();
-    let background: Vec<&Vec<f64>> = inputs.iter().step_by(inputs.len().div_ceil(SAMPLES).max(1)).collect();
-    let all: Vec<f64> = background.iter().map(|p| model.predict(p)).collect();
+    let background: Vec<&Vec<f64>> = inputs.iter().step_by(inputs.len().div_ceil(BACKGROUND).max(1)).collect();
+    // The total variance from every run: from a small sample it was off by
+    // a fifth, and every share with it.
+    let all: Vec<f64> = inputs.iter().map(|p| model.predict(p)).collect();
     let mean = all.iter().sum::<f64>() / all.len() as f64;
     let total = all.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / all.len() as f64;
     let mut out: Vec<Importance> = (0..d)
