@@ -82,7 +82,8 @@ pub fn spectral_coordinates(p: &Sparse, dims: usize, seed: u64) -> Result<Mat<f6
 /// K-means (Lloyd) into at most `k` groups, started from `k` distinct rows
 /// drawn with `seed`; stops when under 0.1 % of points move or after
 /// `iterations`. Empty groups are dropped; groups are renumbered 0.. in order
-/// of their first point.
+/// of their first point. The first pass measures every centre; later ones
+/// only those the triangle inequality leaves in reach, with the same result.
 pub fn kmeans(x: &Mat<f64>, k: usize, iterations: usize, seed: u64) -> Vec<usize> {
     let (n, d) = (x.nrows(), x.ncols());
     let k = k.min(n).max(1);
