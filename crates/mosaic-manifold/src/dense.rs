@@ -1,4 +1,6 @@
-//! Dense helpers for symmetric results: compute one triangle, mirror it.
+//! Dense helpers: symmetric products (one triangle, mirrored), tiled
+//! parallel transposes and elementwise passes, Cholesky QR, and a guard for
+//! the vector unit's state after faer's AVX-512 kernels.
 
 use faer::linalg::matmul::triangular::{self, BlockStructure};
 use faer::linalg::triangular_solve::solve_lower_triangular_in_place;

@@ -181,10 +181,11 @@ impl PowerChain {
     pub fn cheapest(t: usize, by_sparse: &[f64], half_cost: f64) -> PowerChain {
         assert!(t >= 1 && !by_sparse.is_empty());
         let low = by_sparse.len();
-        let mut search = ChainSearch { t, by_sparse, half_cost, budget: 200_000, values: Vec::new(), best: None };
         if t <= low {
             return PowerChain { start: t, steps: vec![] };
         }
+        let cheapest_step = by_sparse.iter().copied().fold(half_cost, f64::min);
+        let mut search = ChainSearch { t, by_sparse, half_cost, cheapest_step, budget: 200_000, values: Vec::new(), best: None };
         for start in (1..=low).rev() {
             search.values = vec![start];
             search.visit(0.0);
@@ -199,6 +200,8 @@ struct ChainSearch<'a> {
     t: usize,
     by_sparse: &'a [f64],
     half_cost: f64,
+    /// The cheapest product of all, for the search's bound.
+    cheapest_step: f64,
     budget: usize,
     /// The powers reached so far, ascending.
     values: Vec<usize>,
@@ -233,8 +236,7 @@ impl ChainSearch<'_> {
             reach *= 2;
             steps += 1;
         }
-        let cheapest = self.by_sparse.iter().copied().fold(self.half_cost, f64::min);
-        if self.best.as_ref().is_some_and(|b| cost + steps as f64 * cheapest >= b.0) {
+        if self.best.as_ref().is_some_and(|b| cost + steps as f64 * self.cheapest_step >= b.0) {
             return;
         }
         let mut factors: Vec<usize> = self.values.iter().copied().chain(1..=self.by_sparse.len()).filter(|&f| current + f <= self.t).collect();

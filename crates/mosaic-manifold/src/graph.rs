@@ -88,11 +88,19 @@ impl Sparse {
     }
 
     pub fn to_dense(&self) -> Mat<f64> {
+        self.dense_in()
+    }
+
+    /// The dense matrix in single precision.
+    pub fn to_dense_f32(&self) -> Mat<f32> {
+        self.dense_in()
+    }
+
+    fn dense_in<T: RealField + Copy>(&self) -> Mat<T> {
         let mut m = Mat::zeros(self.rows, self.cols);
         for i in 0..self.rows {
-            let (cols, vals) = self.row(i);
-            for (&c, &v) in cols.iter().zip(vals) {
-                m[(i, c)] = v;
+            for (c, v) in self.entries(i) {
+                m[(i, c)] = T::from_f64_impl(v);
             }
         }
         m
@@ -156,36 +164,23 @@ impl Sparse {
         cols.iter().copied().zip(vals.iter().copied())
     }
 
-    /// The dense matrix in single precision.
-    pub fn to_dense_f32(&self) -> Mat<f32> {
-        let mut m = Mat::zeros(self.rows, self.cols);
-        for i in 0..self.rows {
-            for (c, v) in self.entries(i) {
-                m[(i, c)] = v as f32;
-            }
-        }
-        m
-    }
-
     /// `self * x` in single precision for a symmetric `self` and a symmetric
     /// `x` that commute (powers of one matrix), so that the product is
     /// symmetric: its column i, which is also its row i, is the sum of the
     /// columns of `x` that row i of `self` names, each contiguous.
     pub fn mul_symmetric_f32(&self, x: &Mat<f32>) -> Mat<f32> {
         assert_eq!((self.rows, self.cols), (x.nrows(), x.ncols()));
-        let n = self.rows;
-        let columns: Vec<Vec<f32>> = (0..n)
-            .into_par_iter()
-            .map(|i| {
-                let mut column = vec![0.0f32; n];
-                for (j, a) in self.entries(i) {
+        let mut out = Mat::<f32>::zeros(self.rows, self.rows);
+        out.as_mut().par_col_chunks_mut(16).enumerate().for_each(|(chunk, mut block)| {
+            for c in 0..block.ncols() {
+                let column = block.as_mut().col_mut(c).try_as_col_major_mut().expect("contiguous").as_slice_mut();
+                for (j, a) in self.entries(chunk * 16 + c) {
                     let (a, source) = (a as f32, x.col(j).try_as_col_major().expect("contiguous columns").as_slice());
                     column.iter_mut().zip(source).for_each(|(o, v)| *o += a * v);
                 }
-                column
-            })
-            .collect();
-        Mat::from_fn(n, n, |i, j| columns[j][i])
+            }
+        });
+        out
     }
 
     /// `self * m` for a dense `m`: rows in parallel, each a sum of rows of
