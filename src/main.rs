@@ -11,6 +11,7 @@ mod path_cmd;
 mod record_cmd;
 mod search_cmd;
 mod sweep_cmd;
+mod xr_cmd;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -54,6 +55,8 @@ enum Command {
     Suggest(search_cmd::SuggestArgs),
     /// Run the loop suggest -> train -> learn for a budget of networks.
     Search(search_cmd::SearchArgs),
+    /// Explore the sphere in a VR headset (OpenXR; build with --features xr).
+    Xr(xr_cmd::XrArgs),
     /// Benchmarks (see benches/ for the scripts that compare with reference tools).
     #[command(subcommand)]
     Bench(BenchCommand),
@@ -303,6 +306,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Record(args) => record_cmd::run(args),
         Command::Suggest(args) => search_cmd::suggest(args),
         Command::Search(args) => search_cmd::search(args),
+        Command::Xr(args) => xr_cmd::xr(args),
         Command::Bench(BenchCommand::Train(args)) => bench_cmd::bench_train(args),
         Command::Bench(BenchCommand::Explorer(args)) => bench_cmd::bench_explorer(args),
         Command::Bench(BenchCommand::Table(args)) => bench_search::bench_table(args),

@@ -49,6 +49,7 @@ pub struct ProjectedPoint {
     pub x: f32,
     pub y: f32,
     pub depth: f32,
+    pub world: [f32; 3],
     pub radius_px: f32,
     pub color: [u8; 3],
     pub value: f64,

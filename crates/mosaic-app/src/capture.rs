@@ -87,6 +87,8 @@ pub struct ProjectedPoint {
     pub y: f32,
     /// Distance from the camera, for reasoning about occlusion.
     pub depth: f32,
+    /// Where the point is in the world (sphere space), for tools that aim at it.
+    pub world: [f32; 3],
     /// On-screen radius in pixels.
     pub radius_px: f32,
     /// The point's sRGB colour.
@@ -268,6 +270,7 @@ fn write_manifest(path: &Path, camera: &Camera, transform: &GlobalTransform, vie
                 x: screen.x,
                 y: screen.y,
                 depth: transform.translation().distance(world),
+                world: world.to_array(),
                 radius_px: screen.distance(edge),
                 color,
                 value: values.get(i).copied().unwrap_or(f64::NAN),

@@ -28,6 +28,9 @@ pub mod suggestions;
 pub mod tour;
 pub mod tour_editor;
 pub mod ui;
+pub mod xr;
+#[cfg(feature = "xr")]
+pub mod xr_session;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};

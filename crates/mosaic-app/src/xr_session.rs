@@ -1,0 +1,455 @@
+//! The headset view (feature `xr`): the explorer's scene, plugins and data in
+//! an OpenXR session through bevy_mod_openxr, with controller interaction
+//! (a ray to hover and select, thumbstick flight, snap turns, a two-handed
+//! grab that moves, turns and scales the world), a comfort vignette, and the
+//! frame budget measured and logged. No window: the headset is the display.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use anyhow::{Result, bail};
+use bevy::app::ScheduleRunnerPlugin;
+use bevy::camera::visibility::RenderLayers;
+use bevy::core_pipeline::tonemapping::{DebandDither, Tonemapping};
+use bevy::prelude::*;
+use bevy::render::pipelined_rendering::PipelinedRenderingPlugin;
+use bevy::render::{Render, RenderApp};
+use bevy::window::ExitCondition;
+use bevy::winit::WinitPlugin;
+use bevy_mod_openxr::action_binding::{OxrSendActionBindings, OxrSuggestActionBinding};
+use bevy_mod_openxr::action_set_attaching::OxrAttachActionSet;
+use bevy_mod_openxr::action_set_syncing::{OxrActionSetSyncSet, OxrSyncActionSet};
+use bevy_mod_openxr::init::{OxrInitPlugin, should_run_frame_loop};
+use bevy_mod_openxr::poll_events::{OxrEventHandlerExt, OxrEventIn};
+use bevy_mod_openxr::render::OxrWaitFrameSystem;
+use bevy_mod_openxr::resources::{OxrFrameState, OxrInstance};
+use bevy_mod_openxr::session::OxrSession;
+use bevy_mod_openxr::types::AppInfo;
+use bevy_mod_openxr::{add_xr_plugins, openxr_session_running};
+use bevy_mod_xr::camera::XrCamera;
+use bevy_mod_xr::session::{XrFirst, XrRenderSystems, XrSessionCreated, XrTracker, XrTrackingRoot, session_available};
+use mosaic_core::theme::BACKGROUND;
+
+use crate::ExplorerOptions;
+use crate::scene::SphereScene;
+use crate::selection::{Hovered, Selection};
+use crate::sphere_view::point_radius;
+use crate::xr::{
+    AimRay, FrameBudget, Grab, RAY_PICK_SLACK, Rig, RuntimeInfo, ScriptedAim, SnapTurn, XrReport, point_on_ray, vignette_strength,
+};
+
+/// How an `xr` run goes.
+#[derive(Clone, Debug)]
+pub struct XrSettings {
+    /// Stop after this many submitted frames (tests, demos); `None`: until the user quits.
+    pub frames: Option<u64>,
+    /// Give up when the session has not shown its first frame by then.
+    pub start_timeout: Duration,
+    /// A scripted right controller, and when (in submitted frames) its trigger is pulled.
+    pub aim: Option<ScriptedAim>,
+    pub select_at_frame: u64,
+}
+
+/// The headset's frame budget: 90 Hz.
+const BUDGET_MS: f64 = 1000.0 / 90.0;
+
+/// Thumbstick flight speed (tracked metres per second, full deflection).
+const FLY_SPEED: f32 = 1.5;
+
+/// Runs the explorer's scene in a headset until the user quits (or the
+/// requested frames are shown), and reports what happened.
+pub fn run_xr(options: ExplorerOptions, runtime: RuntimeInfo, settings: XrSettings) -> Result<XrReport> {
+    let report = Arc::new(Mutex::new(XrReport { runtime: Some(runtime), ..default() }));
+    let counters = FrameCounters::default();
+    let mut app = App::new();
+    let plugins = crate::default_plugins_without_log()
+        .set(WindowPlugin { primary_window: None, exit_condition: ExitCondition::DontExit, ..default() })
+        .disable::<WinitPlugin>()
+        // Views are located right before rendering: less latency for head and hands.
+        .disable::<PipelinedRenderingPlugin>();
+    app.add_plugins(add_xr_plugins(plugins).set(OxrInitPlugin {
+        app_info: AppInfo { name: "NeuroMosaic".into(), ..default() },
+        ..default()
+    }))
+    // No window drives the frames: the runtime's frame pacing (xrWaitFrame) does.
+    .add_plugins(ScheduleRunnerPlugin::run_loop(Duration::ZERO))
+    .add_plugins(crate::ExplorerPlugin { options: ExplorerOptions { panel: false, ..options } })
+    .insert_resource(ClearColor(Color::srgb_u8(BACKGROUND[0], BACKGROUND[1], BACKGROUND[2])))
+    .insert_resource(RigState { rig: Rig::default(), last: Rig::default() })
+    .insert_resource(Run { settings: settings.clone(), report: report.clone(), started: Instant::now(), logged: Instant::now() })
+    .insert_resource(counters.clone())
+    .init_resource::<Hands>()
+    .add_oxr_event_handler(record_state)
+    .add_systems(Startup, create_controls.run_if(session_available))
+    .add_systems(OxrSendActionBindings, suggest_bindings)
+    .add_systems(XrSessionCreated, (attach_controls, spawn_hands))
+    .add_systems(XrFirst, start_frame_clock.after(OxrWaitFrameSystem).run_if(should_run_frame_loop))
+    .add_systems(PreUpdate, sync_controls.before(OxrActionSetSyncSet).run_if(openxr_session_running))
+    .add_systems(Update, (style_eyes, (read_controls, move_rig, pick_with_ray, update_vignette).chain(), watch));
+    if let Some(aim) = settings.aim {
+        app.add_systems(Startup, move |mut commands: Commands| {
+            commands.spawn((Pointer { scripted: true }, XrTracker, Transform::from_translation(aim.origin).looking_to(aim.direction, Vec3::Y)));
+        });
+    }
+    app.sub_app_mut(RenderApp)
+        .insert_resource(counters)
+        .add_systems(Render, count_frame.after(XrRenderSystems::PostRender).run_if(should_run_frame_loop));
+    let exit = app.run();
+    let report = report.lock().expect("report lock").clone();
+    if let Some(error) = &report.error {
+        bail!("{error}");
+    }
+    if let AppExit::Error(code) = exit {
+        bail!("the VR session stopped with an error (code {code}); the lines above say why");
+    }
+    Ok(report)
+}
+
+/// Frames handed to the runtime, shared by the main and render worlds.
+#[derive(Resource, Clone, Default)]
+struct FrameCounters {
+    submitted: Arc<AtomicU64>,
+    rendered: Arc<AtomicU64>,
+    /// When this frame's work began (xrWaitFrame returned).
+    began: Arc<Mutex<Option<Instant>>>,
+    /// Each frame's work, from xrWaitFrame's return to xrEndFrame.
+    frame_ms: Arc<Mutex<Vec<f64>>>,
+}
+
+fn start_frame_clock(counters: Res<FrameCounters>) {
+    *counters.began.lock().expect("clock lock") = Some(Instant::now());
+}
+
+/// After xrEndFrame: one more frame submitted (rendered, if the runtime
+/// asked for an image), and how long its work took.
+fn count_frame(counters: Res<FrameCounters>, frame: Option<Res<OxrFrameState>>) {
+    counters.submitted.fetch_add(1, Ordering::SeqCst);
+    if frame.is_some_and(|f| f.should_render) {
+        counters.rendered.fetch_add(1, Ordering::SeqCst);
+    }
+    if let Some(began) = counters.began.lock().expect("clock lock").take() {
+        counters.frame_ms.lock().expect("frame times lock").push(began.elapsed().as_secs_f64() * 1e3);
+    }
+}
+
+#[derive(Resource)]
+struct Run {
+    settings: XrSettings,
+    report: Arc<Mutex<XrReport>>,
+    started: Instant,
+    logged: Instant,
+}
+
+fn record_state(event: OxrEventIn, run: Res<Run>) {
+    if let openxr::Event::SessionStateChanged(change) = *event {
+        let state = format!("{:?}", change.state());
+        info!("VR session: {state}");
+        run.report.lock().expect("report lock").states.push(state);
+    }
+}
+
+/// Ends the run when its frames are shown or the session never starts, and
+/// logs the frame budget every few seconds.
+fn watch(mut run: ResMut<Run>, counters: Res<FrameCounters>, mut exit: MessageWriter<AppExit>) {
+    let submitted = counters.submitted.load(Ordering::SeqCst);
+    let times = counters.frame_ms.lock().expect("frame times lock").clone();
+    {
+        let mut report = run.report.lock().expect("report lock");
+        report.frames_submitted = submitted;
+        report.frames_rendered = counters.rendered.load(Ordering::SeqCst);
+        report.frame_budget = FrameBudget::of(&times, BUDGET_MS);
+    }
+    if run.logged.elapsed() > Duration::from_secs(5) && !times.is_empty() {
+        let recent = &times[times.len().saturating_sub(450)..];
+        let b = FrameBudget::of(recent, BUDGET_MS);
+        info!(
+            "VR frame work: median {:.1} ms, p95 {:.1} ms, max {:.1} ms; {:.0} % over the {:.1} ms budget",
+            b.median_ms,
+            b.p95_ms,
+            b.max_ms,
+            100.0 * b.over_budget,
+            BUDGET_MS
+        );
+        run.logged = Instant::now();
+    }
+    if run.settings.frames.is_some_and(|n| submitted >= n) {
+        exit.write(AppExit::Success);
+    } else if submitted == 0 && run.started.elapsed() > run.settings.start_timeout {
+        let states = run.report.lock().expect("report lock").states.join(" → ");
+        run.report.lock().expect("report lock").error = Some(format!(
+            "the VR session showed no frame in {} s (session states: {}): is the headset awake and the runtime's compositor running?",
+            run.settings.start_timeout.as_secs(),
+            if states.is_empty() { "none".to_string() } else { states }
+        ));
+        exit.write(AppExit::error());
+    }
+}
+
+/// The eyes draw the scene as the desktop camera does (exact colours), each
+/// with its own layer for the vignette in front of it.
+fn style_eyes(mut commands: Commands, eyes: Query<(Entity, &XrCamera), Added<XrCamera>>, mut meshes: ResMut<Assets<Mesh>>, mut materials: ResMut<Assets<StandardMaterial>>) {
+    for (entity, eye) in &eyes {
+        let layer = 1 + eye.0 as usize;
+        let vignette = materials.add(StandardMaterial {
+            base_color: Color::BLACK.with_alpha(0.0),
+            unlit: true,
+            alpha_mode: AlphaMode::Blend,
+            ..default()
+        });
+        commands
+            .entity(entity)
+            .insert((Tonemapping::None, DebandDither::Disabled, Msaa::Off, RenderLayers::from_layers(&[0, layer])))
+            .with_child((
+                Vignette,
+                Mesh3d(meshes.add(Annulus::new(0.09, 0.6))),
+                MeshMaterial3d(vignette),
+                Transform::from_xyz(0.0, 0.0, -0.15),
+                RenderLayers::layer(layer),
+            ));
+    }
+}
+
+#[derive(Component)]
+struct Vignette;
+
+/// A controller's aim (or the scripted stand-in), drawn as a ray.
+#[derive(Component)]
+struct Pointer {
+    scripted: bool,
+}
+
+#[derive(Component, Clone, Copy, PartialEq, Eq)]
+enum Hand {
+    Left,
+    Right,
+}
+
+/// The controller inputs the app uses.
+#[derive(Resource)]
+struct Controls {
+    set: openxr::ActionSet,
+    aim_left: openxr::Action<openxr::Posef>,
+    aim_right: openxr::Action<openxr::Posef>,
+    select: openxr::Action<bool>,
+    grab_left: openxr::Action<bool>,
+    grab_right: openxr::Action<bool>,
+    fly: openxr::Action<openxr::Vector2f>,
+    turn: openxr::Action<openxr::Vector2f>,
+}
+
+fn create_controls(instance: Res<OxrInstance>, mut commands: Commands) {
+    let made = (|| -> openxr::Result<Controls> {
+        let set = instance.create_action_set("mosaic", "NeuroMosaic", 0)?;
+        Ok(Controls {
+            aim_left: set.create_action("aim_left", "Left hand aim", &[])?,
+            aim_right: set.create_action("aim_right", "Right hand aim", &[])?,
+            select: set.create_action("select", "Select a network", &[])?,
+            grab_left: set.create_action("grab_left", "Grab (left)", &[])?,
+            grab_right: set.create_action("grab_right", "Grab (right)", &[])?,
+            fly: set.create_action("fly", "Fly", &[])?,
+            turn: set.create_action("turn", "Turn", &[])?,
+            set,
+        })
+    })();
+    match made {
+        Ok(controls) => commands.insert_resource(controls),
+        // The scene still shows; only the controllers do nothing.
+        Err(e) => error!("VR controllers unavailable: creating their actions failed: {e}"),
+    }
+}
+
+fn suggest_bindings(controls: Option<Res<Controls>>, mut bindings: MessageWriter<OxrSuggestActionBinding>) {
+    let Some(c) = controls else { return };
+    let mut bind = |profile: &'static str, action: openxr::sys::Action, paths: &[&'static str]| {
+        bindings.write(OxrSuggestActionBinding {
+            action,
+            interaction_profile: profile.into(),
+            bindings: paths.iter().map(|&p| p.into()).collect(),
+        });
+    };
+    const SIMPLE: &str = "/interaction_profiles/khr/simple_controller";
+    bind(SIMPLE, c.aim_left.as_raw(), &["/user/hand/left/input/aim/pose"]);
+    bind(SIMPLE, c.aim_right.as_raw(), &["/user/hand/right/input/aim/pose"]);
+    bind(SIMPLE, c.select.as_raw(), &["/user/hand/right/input/select/click"]);
+    for profile in ["/interaction_profiles/oculus/touch_controller", "/interaction_profiles/valve/index_controller"] {
+        bind(profile, c.aim_left.as_raw(), &["/user/hand/left/input/aim/pose"]);
+        bind(profile, c.aim_right.as_raw(), &["/user/hand/right/input/aim/pose"]);
+        bind(profile, c.select.as_raw(), &["/user/hand/right/input/trigger/value"]);
+        bind(profile, c.grab_left.as_raw(), &["/user/hand/left/input/squeeze/value"]);
+        bind(profile, c.grab_right.as_raw(), &["/user/hand/right/input/squeeze/value"]);
+        bind(profile, c.fly.as_raw(), &["/user/hand/left/input/thumbstick"]);
+        bind(profile, c.turn.as_raw(), &["/user/hand/right/input/thumbstick"]);
+    }
+}
+
+fn attach_controls(controls: Option<Res<Controls>>, mut attach: MessageWriter<OxrAttachActionSet>) {
+    if let Some(c) = controls {
+        attach.write(OxrAttachActionSet(c.set.clone()));
+    }
+}
+
+fn sync_controls(controls: Option<Res<Controls>>, mut sync: MessageWriter<OxrSyncActionSet>) {
+    if let Some(c) = controls {
+        sync.write(OxrSyncActionSet(c.set.clone()));
+    }
+}
+
+/// One entity per controller aim, placed by the runtime each frame. A
+/// scripted pointer, when there is one, replaces the right hand's ray.
+fn spawn_hands(controls: Option<Res<Controls>>, session: Res<OxrSession>, run: Res<Run>, mut commands: Commands) {
+    let Some(c) = controls else { return };
+    for (hand, action) in [(Hand::Left, &c.aim_left), (Hand::Right, &c.aim_right)] {
+        match session.create_action_space(action, openxr::Path::NULL, Isometry3d::IDENTITY) {
+            Ok(space) => {
+                let mut entity = commands.spawn((hand, space));
+                if hand == Hand::Right && run.settings.aim.is_none() {
+                    entity.insert(Pointer { scripted: false });
+                }
+            }
+            Err(e) => error!("VR controller space unavailable: {e}"),
+        }
+    }
+}
+
+/// This frame's controller input.
+#[derive(Resource, Default)]
+struct Hands {
+    select_pressed: bool,
+    select_was: bool,
+    grab: [bool; 2],
+    fly: Vec2,
+    turn: f32,
+    snap: SnapTurn,
+    grabbing: Option<Grab>,
+}
+
+fn read_controls(controls: Option<Res<Controls>>, session: Option<Res<OxrSession>>, run: Res<Run>, counters: Res<FrameCounters>, mut hands: ResMut<Hands>) {
+    let was = hands.select_pressed;
+    hands.select_was = was;
+    if let (Some(c), Some(session)) = (controls, session) {
+        let session: &openxr::Session<openxr::AnyGraphics> = &session;
+        let bool_of = |a: &openxr::Action<bool>| a.state(session, openxr::Path::NULL).map(|s| s.is_active && s.current_state).unwrap_or(false);
+        let vec_of = |a: &openxr::Action<openxr::Vector2f>| {
+            a.state(session, openxr::Path::NULL).ok().filter(|s| s.is_active).map_or(Vec2::ZERO, |s| Vec2::new(s.current_state.x, s.current_state.y))
+        };
+        hands.select_pressed = bool_of(&c.select);
+        hands.grab = [bool_of(&c.grab_left), bool_of(&c.grab_right)];
+        hands.fly = vec_of(&c.fly);
+        hands.turn = vec_of(&c.turn).x;
+    }
+    // The scripted trigger: held for one frame at the frame it is due.
+    if run.settings.aim.is_some() {
+        hands.select_pressed = counters.submitted.load(Ordering::SeqCst) == run.settings.select_at_frame.max(1);
+    }
+}
+
+#[derive(Resource)]
+struct RigState {
+    rig: Rig,
+    /// The rig a frame ago, for the vignette's speed.
+    last: Rig,
+}
+
+/// Thumbstick flight along the gaze, snap turns about the head, and the
+/// two-handed grab; the result moves the tracking space.
+fn move_rig(
+    time: Res<Time>,
+    mut hands: ResMut<Hands>,
+    mut state: ResMut<RigState>,
+    eyes: Query<&GlobalTransform, With<XrCamera>>,
+    held: Query<(&Hand, &Transform)>,
+    mut root: Query<&mut Transform, (With<XrTrackingRoot>, Without<Hand>)>,
+) {
+    state.last = state.rig;
+    let head = eyes.iter().fold((Vec3::ZERO, Vec3::ZERO, 0), |(p, f, n), t| (p + t.translation(), f + t.forward().as_vec3(), n + 1));
+    if head.2 > 0 {
+        let (position, forward) = (head.0 / head.2 as f32, head.1 / head.2 as f32);
+        let fly = hands.fly;
+        state.rig.fly(forward, fly, FLY_SPEED, time.delta_secs());
+        let angle = hands.snap.update(hands.turn);
+        if angle != 0.0 {
+            state.rig.turn_about(position, angle);
+        }
+    }
+    // Both hands squeezing: the world follows them. Hand poses are in the tracking space.
+    let tracked = |which: Hand| held.iter().find(|(h, _)| **h == which).map(|(_, t)| t.translation);
+    match (hands.grab, tracked(Hand::Left), tracked(Hand::Right)) {
+        ([true, true], Some(l), Some(r)) => match hands.grabbing {
+            None => hands.grabbing = Some(Grab::start(&state.rig, [l, r])),
+            Some(grab) => state.rig = grab.rig([l, r], &state.rig),
+        },
+        _ => hands.grabbing = None,
+    }
+    if let Ok(mut t) = root.single_mut() {
+        *t = state.rig.transform();
+    }
+}
+
+/// The ray from the aiming hand hovers the first network it meets; the
+/// trigger selects it (and opens its details, as a click does on the desktop).
+#[allow(clippy::too_many_arguments)] // a Bevy system: one parameter per resource it reads
+fn pick_with_ray(
+    mut commands: Commands,
+    pointers: Query<(Entity, &GlobalTransform, &Pointer)>,
+    mut beams: Query<(&mut Transform, &ChildOf), With<Beam>>,
+    scene: Res<SphereScene>,
+    hands: Res<Hands>,
+    run: Res<Run>,
+    state: Res<RigState>,
+    mut hovered: ResMut<Hovered>,
+    mut selection: ResMut<Selection>,
+    mut meshes: ResMut<Assets<Mesh>>,
+    mut materials: ResMut<Assets<StandardMaterial>>,
+) {
+    let Some((entity, at, pointer)) = pointers.iter().next() else { return };
+    let ray = AimRay::from_transform(at);
+    let hit = point_on_ray(ray, &scene.positions, RAY_PICK_SLACK * point_radius(scene.len()));
+    let now = hit.map(|(i, _)| i);
+    if hovered.0 != now {
+        hovered.0 = now;
+        let label = now.and_then(|i| scene.labels.get(i).cloned());
+        if let Some(label) = &label {
+            info!("VR ray over {label}{}", if pointer.scripted { " (scripted pointer)" } else { "" });
+        }
+        run.report.lock().expect("report lock").hovered = label;
+    }
+    if hands.select_pressed && !hands.select_was && selection.selected != now {
+        *selection = Selection { selected: now, path_to: None };
+        let label = now.and_then(|i| scene.labels.get(i).cloned());
+        info!("VR selected {}", label.as_deref().unwrap_or("nothing"));
+        run.report.lock().expect("report lock").selected = label;
+    }
+    // The beam runs to the hit, or 10 m on; in the pointer's own (tracked) units.
+    let length = hit.map_or(10.0, |(_, t)| t / state.rig.scale);
+    let beam = Transform::from_xyz(0.0, 0.0, -length / 2.0).with_scale(Vec3::new(1.0, 1.0, length));
+    match beams.iter_mut().find(|(_, parent)| parent.parent() == entity) {
+        Some((mut t, _)) => *t = beam,
+        None => {
+            commands.entity(entity).with_child((
+                Beam,
+                Mesh3d(meshes.add(Cuboid::new(0.004, 0.004, 1.0))),
+                MeshMaterial3d(materials.add(StandardMaterial { base_color: Color::srgb_u8(255, 176, 59), unlit: true, ..default() })),
+                beam,
+            ));
+        }
+    }
+}
+
+#[derive(Component)]
+struct Beam;
+
+/// Darkens the edge of view while the rig moves fast (flight, turns, grabs).
+fn update_vignette(time: Res<Time>, state: Res<RigState>, vignettes: Query<&MeshMaterial3d<StandardMaterial>, With<Vignette>>, mut materials: ResMut<Assets<StandardMaterial>>) {
+    let dt = time.delta_secs().max(1e-3);
+    let linear = (state.rig.translation - state.last.translation).length() / state.rig.scale / dt;
+    let angular = (state.rig.yaw - state.last.yaw).abs() / dt;
+    let alpha = vignette_strength(linear, angular);
+    for handle in &vignettes {
+        if let Some(mut m) = materials.get_mut(&handle.0)
+            && (m.base_color.alpha() - alpha).abs() > 1e-3
+        {
+            m.base_color.set_alpha(alpha);
+        }
+    }
+}

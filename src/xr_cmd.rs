@@ -1,0 +1,86 @@
+//! `mosaic xr`: the explorer's world in a VR headset through OpenXR. Every
+//! build finds the runtime first, so a missing loader, runtime or headset is
+//! one message naming the fix; the session itself needs `--features xr`.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use clap::Args;
+use mosaic_app::xr::{ScriptedAim, XrReport};
+
+use crate::PopulationArgs;
+
+#[derive(Args, Debug)]
+pub struct XrArgs {
+    #[command(flatten)]
+    pub population: PopulationArgs,
+    /// Show the sampled architectures only; train nothing, touch no store.
+    #[arg(long)]
+    pub no_train: bool,
+    /// Stop after this many frames have been handed to the headset (tests, demos).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub frames: Option<u64>,
+    /// Write what the session did (states reached, frames, frame budget, selection) as JSON.
+    #[arg(long, value_name = "JSON")]
+    pub report: Option<PathBuf>,
+    /// A scripted right controller for tests and demos: its aim ray in the
+    /// tracking space (metres), `x,y,z:dx,dy,dz`; the trigger is pulled at --select-at.
+    #[arg(long, value_name = "POSE")]
+    pub pointer: Option<ScriptedAim>,
+    /// The frame at which the scripted pointer's trigger is pulled.
+    #[arg(long, default_value_t = 30, requires = "pointer", value_parser = clap::value_parser!(u64).range(1..))]
+    pub select_at: u64,
+    /// Seconds to wait for the headset's first frame before giving up.
+    #[arg(long, default_value_t = 60)]
+    pub start_timeout: u64,
+}
+
+pub fn xr(args: XrArgs) -> Result<()> {
+    if let Some(path) = &args.report {
+        crate::check_writable(path)?;
+    }
+    // The loader reports each failed lookup on stderr; our message says it once, with the fix.
+    if std::env::var_os("XR_LOADER_DEBUG").is_none() {
+        // SAFETY: still single-threaded here: nothing has been started yet.
+        unsafe { std::env::set_var("XR_LOADER_DEBUG", "none") };
+    }
+    // The runtime first: nothing is trained or opened for a headset that is not there.
+    let runtime = mosaic_app::xr::probe().map_err(|e| anyhow::anyhow!("{e}"))?;
+    eprintln!("VR: {} {} with {}", runtime.runtime, runtime.version, runtime.system);
+    let report = session(&args, runtime)?;
+    if let Some(path) = &args.report {
+        let json = serde_json::to_string_pretty(&report).context("writing the VR report")?;
+        std::fs::write(path, json).with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    let b = &report.frame_budget;
+    eprintln!(
+        "VR: {} frames submitted ({} rendered); frame work median {:.1} ms, p95 {:.1} ms against {:.1} ms",
+        report.frames_submitted, report.frames_rendered, b.median_ms, b.p95_ms, b.budget_ms
+    );
+    Ok(())
+}
+
+#[cfg(feature = "xr")]
+fn session(args: &XrArgs, runtime: mosaic_app::xr::RuntimeInfo) -> Result<XrReport> {
+    let population = &args.population;
+    let session = crate::open_session(population);
+    let store = population.store.clone().or_else(|| session.store());
+    let trained = (!args.no_train).then(|| store.unwrap_or_else(crate::live::default_store));
+    let options = crate::explorer_options(population, false, trained, true, session, true)?;
+    let settings = mosaic_app::xr_session::XrSettings {
+        frames: args.frames,
+        start_timeout: std::time::Duration::from_secs(args.start_timeout),
+        aim: args.pointer,
+        select_at_frame: args.select_at,
+    };
+    mosaic_app::xr_session::run_xr(options, runtime, settings)
+}
+
+#[cfg(not(feature = "xr"))]
+fn session(_args: &XrArgs, runtime: mosaic_app::xr::RuntimeInfo) -> Result<XrReport> {
+    anyhow::bail!(
+        "found {} with {}, but this mosaic was built without VR support: run `cargo run --release --features xr -- xr`",
+        runtime.runtime,
+        runtime.system
+    )
+}
