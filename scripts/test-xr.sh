@@ -9,10 +9,5 @@ scripts/check-rust.sh
 scripts/install-deps.sh test
 scripts/xr-runtime.sh setup
 
-export WGPU_BACKEND=${WGPU_BACKEND:-vulkan}
-if [ -z "${XDG_RUNTIME_DIR:-}" ]; then
-  XDG_RUNTIME_DIR=$(mktemp -d)
-  chmod 700 "$XDG_RUNTIME_DIR"
-  export XDG_RUNTIME_DIR
-fi
+source scripts/test-env.sh
 exec cargo test --locked --features xr --test xr "$@" -- --include-ignored

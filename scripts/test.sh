@@ -1,16 +1,16 @@
 #!/usr/bin/env bash
 # The whole test suite, on a fresh Debian machine with or without a GPU:
-# installs what it needs, then runs every test, headless rendering included.
+# installs what it needs, then runs every test, headless rendering included,
+# and the VR session against Monado's simulated headset (scripts/test-xr.sh;
+# needs root; MOSAIC_SKIP_XR=1 leaves it out). Arguments go to `cargo test`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/check-rust.sh
 scripts/install-deps.sh test
-
-# Bevy renders through Vulkan; with no GPU, Mesa's lavapipe answers.
-export WGPU_BACKEND=${WGPU_BACKEND:-vulkan}
-if [ -z "${XDG_RUNTIME_DIR:-}" ]; then
-  XDG_RUNTIME_DIR=$(mktemp -d)
-  chmod 700 "$XDG_RUNTIME_DIR"
-  export XDG_RUNTIME_DIR
+source scripts/test-env.sh
+cargo test --workspace --locked "$@"
+if [ "${MOSAIC_SKIP_XR:-0}" = 1 ]; then
+  echo "skipping the VR session test (MOSAIC_SKIP_XR=1)" >&2
+else
+  scripts/test-xr.sh
 fi
-exec cargo test --workspace --locked "$@"

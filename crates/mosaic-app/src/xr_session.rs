@@ -28,7 +28,7 @@ use bevy_mod_openxr::session::OxrSession;
 use bevy_mod_openxr::types::AppInfo;
 use bevy_mod_openxr::{add_xr_plugins, openxr_session_running};
 use bevy_mod_xr::camera::XrCamera;
-use bevy_mod_xr::session::{XrFirst, XrRenderSystems, XrSessionCreated, XrTracker, XrTrackingRoot, session_available};
+use bevy_mod_xr::session::{XrFirst, XrRenderSystems, XrSessionCreated, XrState, XrTracker, XrTrackingRoot, session_available};
 use mosaic_core::theme::BACKGROUND;
 
 use crate::ExplorerOptions;
@@ -89,7 +89,12 @@ pub fn run_xr(options: ExplorerOptions, runtime: RuntimeInfo, settings: XrSettin
     .add_systems(Update, (style_eyes, (read_controls, move_rig, pick_with_ray, update_vignette).chain(), watch));
     if let Some(aim) = settings.aim {
         app.add_systems(Startup, move |mut commands: Commands| {
-            commands.spawn((Pointer { scripted: true }, XrTracker, Transform::from_translation(aim.origin).looking_to(aim.direction, Vec3::Y)));
+            commands.spawn((
+                Pointer { scripted: true },
+                XrTracker,
+                Transform::from_translation(aim.origin).looking_to(aim.direction, Vec3::Y),
+                Visibility::default(),
+            ));
         });
     }
     app.sub_app_mut(RenderApp)
@@ -324,10 +329,19 @@ struct Hands {
     grabbing: Option<Grab>,
 }
 
-fn read_controls(controls: Option<Res<Controls>>, session: Option<Res<OxrSession>>, run: Res<Run>, counters: Res<FrameCounters>, mut hands: ResMut<Hands>) {
+fn read_controls(
+    controls: Option<Res<Controls>>,
+    session: Option<Res<OxrSession>>,
+    state: Option<Res<XrState>>,
+    run: Res<Run>,
+    counters: Res<FrameCounters>,
+    mut hands: ResMut<Hands>,
+) {
     let was = hands.select_pressed;
     hands.select_was = was;
-    if let (Some(c), Some(session)) = (controls, session) {
+    // Actions answer only once attached, which a running session is.
+    let running = state.is_some_and(|s| *s == XrState::Running);
+    if let (Some(c), Some(session), true) = (controls, session, running) {
         let session: &openxr::Session<openxr::AnyGraphics> = &session;
         let bool_of = |a: &openxr::Action<bool>| a.state(session, openxr::Path::NULL).map(|s| s.is_active && s.current_state).unwrap_or(false);
         let vec_of = |a: &openxr::Action<openxr::Vector2f>| {
@@ -367,7 +381,8 @@ fn move_rig(
         let (position, forward) = (head.0 / head.2 as f32, head.1 / head.2 as f32);
         let fly = hands.fly;
         state.rig.fly(forward, fly, FLY_SPEED, time.delta_secs());
-        let angle = hands.snap.update(hands.turn);
+        let turn = hands.turn;
+        let angle = hands.snap.update(turn);
         if angle != 0.0 {
             state.rig.turn_about(position, angle);
         }
