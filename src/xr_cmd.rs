@@ -30,6 +30,12 @@ pub struct XrArgs {
     /// The frame at which the scripted pointer's trigger is pulled.
     #[arg(long, default_value_t = 30, requires = "pointer", value_parser = clap::value_parser!(u64).range(1..))]
     pub select_at: u64,
+    /// A scripted left stick held for the whole run, `x,y` (x right, y forward; -1..1): flight along the gaze.
+    #[arg(long, value_name = "X,Y", value_parser = parse_stick)]
+    pub fly: Option<[f32; 2]>,
+    /// Push a scripted right stick right at this frame: one snap turn.
+    #[arg(long, value_name = "N")]
+    pub turn_at: Option<u64>,
     /// Seconds to wait for the headset's first frame before giving up.
     #[arg(long, default_value_t = 60)]
     pub start_timeout: u64,
@@ -72,8 +78,18 @@ fn session(args: &XrArgs, runtime: mosaic_app::xr::RuntimeInfo) -> Result<XrRepo
         start_timeout: std::time::Duration::from_secs(args.start_timeout),
         aim: args.pointer,
         select_at_frame: args.select_at,
+        fly: args.fly,
+        turn_at: args.turn_at,
     };
     mosaic_app::xr_session::run_xr(options, runtime, settings)
+}
+
+fn parse_stick(s: &str) -> Result<[f32; 2], String> {
+    let v: Vec<f32> = s.split(',').map(|c| c.trim().parse::<f32>()).collect::<Result<_, _>>().map_err(|e| format!("`{s}`: {e}"))?;
+    match v[..] {
+        [x, y] if x.abs() <= 1.0 && y.abs() <= 1.0 => Ok([x, y]),
+        _ => Err(format!("`{s}` is not a stick position: expected `x,y` with both in -1..1, e.g. `0,1` for full forward")),
+    }
 }
 
 #[cfg(not(feature = "xr"))]

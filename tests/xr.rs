@@ -1,7 +1,8 @@
 //! `mosaic xr`: with no OpenXR loader, runtime or headset it exits with a
 //! message naming the fix (never a panic); with Monado's simulated headset
 //! (scripts/test-xr.sh) the session reaches FOCUSED, submits frames and a
-//! scripted controller ray selects the network it points at.
+//! scripted controller ray selects the network it points at, and scripted
+//! sticks fly and turn the user.
 
 mod common;
 
@@ -61,7 +62,15 @@ struct Report {
     frames_rendered: u64,
     frame_budget: Budget,
     selected: Option<String>,
+    rig: RigReport,
+    vignette_max: f32,
     error: Option<String>,
+}
+
+#[derive(Deserialize, Debug)]
+struct RigReport {
+    translation: [f32; 3],
+    yaw: f32,
 }
 
 #[derive(Deserialize, Debug)]
@@ -116,24 +125,8 @@ fn a_simulated_headset_reaches_focus_shows_frames_and_selects_by_ray() {
     let expected = first_hit(eye, dir_world, &worlds, 1.5 * manifest.point_radius).map(|i| manifest.points[i].label.clone());
     assert_eq!(expected.as_deref(), Some(target.label.as_str()), "the test's ray should meet its target first");
 
-    let report_path = dir.join("report.json");
     let pointer = format!("0,1.6,0:{},{},{}", dir_world[0], dir_world[1], dir_world[2]);
-    let runtime = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/xr-runtime.sh");
-    let out = Command::new(runtime)
-        .arg("run")
-        .arg(env!("CARGO_BIN_EXE_mosaic"))
-        .args(["xr", "--no-train", "--frames", "120", "--select-at", "30", "--start-timeout", "120"])
-        .args(population)
-        .arg("--pointer")
-        .arg(&pointer)
-        .arg("--report")
-        .arg(&report_path)
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "the VR session failed ({}):\n{stderr}", out.status);
-    let report: Report = serde_json::from_str(&std::fs::read_to_string(&report_path).unwrap()).unwrap();
-    eprintln!("{report:?}");
+    let report = session(&dir.join("select.json"), &["--frames", "120", "--select-at", "30", "--pointer", &pointer]);
     let runtime = report.runtime.as_ref().unwrap();
     assert!(runtime.runtime.contains("Monado") && !runtime.system.is_empty(), "{runtime:?}");
     for state in ["READY", "SYNCHRONIZED", "VISIBLE", "FOCUSED"] {
@@ -143,4 +136,33 @@ fn a_simulated_headset_reaches_focus_shows_frames_and_selects_by_ray() {
     assert!(report.frames_rendered > 0 && report.frame_budget.frames > 0 && report.frame_budget.median_ms > 0.0, "{report:?}");
     assert_eq!(report.selected, expected, "the scripted ray selected the wrong network");
     assert!(report.error.is_none(), "{report:?}");
+    // Standing still: the rig never moved, no vignette.
+    assert_eq!((report.rig.translation, report.rig.yaw, report.vignette_max), ([0.0, -1.6 / 1.5, 2.6], 0.0, 0.0), "{report:?}");
+
+    // Flying on a held left stick, one snap turn on the right: the user moved
+    // and faces 30 degrees to the right, and the vignette showed.
+    let report = session(&dir.join("fly.json"), &["--frames", "60", "--fly", "0,1", "--turn-at", "20"]);
+    let moved = report.rig.translation.iter().zip([0.0, -1.6 / 1.5, 2.6]).map(|(a, b)| (a - b).powi(2)).sum::<f32>().sqrt();
+    assert!(moved > 0.2, "flew only {moved} world units: {report:?}");
+    assert!((report.rig.yaw + std::f32::consts::PI / 6.0).abs() < 1e-5, "one snap turn to the right: {report:?}");
+    assert!(report.vignette_max > 0.2, "{report:?}");
+}
+
+/// Runs `mosaic xr` on the sampled design beside Monado's simulated headset; returns its report.
+fn session(report_path: &Path, args: &[&str]) -> Report {
+    let runtime = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/xr-runtime.sh");
+    let out = Command::new(runtime)
+        .arg("run")
+        .arg(env!("CARGO_BIN_EXE_mosaic"))
+        .args(["xr", "--no-train", "--points", "200", "--seed", "0", "--start-timeout", "120"])
+        .args(args)
+        .arg("--report")
+        .arg(report_path)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "the VR session failed ({}):\n{stderr}", out.status);
+    let report: Report = serde_json::from_str(&std::fs::read_to_string(report_path).unwrap()).unwrap();
+    eprintln!("{report:?}");
+    report
 }

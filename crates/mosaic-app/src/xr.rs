@@ -364,8 +364,25 @@ pub struct XrReport {
     /// The network the controller ray hovered and the one it selected, by label.
     pub hovered: Option<String>,
     pub selected: Option<String>,
+    /// Where the user stood at the end, and the vignette's darkest moment.
+    pub rig: RigReport,
+    pub vignette_max: f32,
     /// Why the session stopped early, if it did.
     pub error: Option<String>,
+}
+
+/// A [`Rig`] as the report writes it.
+#[derive(Clone, Copy, Debug, Default, Serialize, PartialEq)]
+pub struct RigReport {
+    pub translation: [f32; 3],
+    pub yaw: f32,
+    pub scale: f32,
+}
+
+impl From<&Rig> for RigReport {
+    fn from(rig: &Rig) -> Self {
+        RigReport { translation: rig.translation.to_array(), yaw: rig.yaw, scale: rig.scale }
+    }
 }
 
 impl XrReport {

@@ -36,7 +36,7 @@ use crate::scene::SphereScene;
 use crate::selection::{Hovered, Selection};
 use crate::sphere_view::point_radius;
 use crate::xr::{
-    AimRay, FrameBudget, Grab, RAY_PICK_SLACK, Rig, RuntimeInfo, ScriptedAim, SnapTurn, XrReport, point_on_ray, vignette_strength,
+    AimRay, FrameBudget, Grab, RAY_PICK_SLACK, Rig, RigReport, RuntimeInfo, ScriptedAim, SnapTurn, XrReport, point_on_ray, vignette_strength,
 };
 
 /// How an `xr` run goes.
@@ -49,6 +49,10 @@ pub struct XrSettings {
     /// A scripted right controller, and when (in submitted frames) its trigger is pulled.
     pub aim: Option<ScriptedAim>,
     pub select_at_frame: u64,
+    /// A scripted left stick, held for the whole run (x right, y forward).
+    pub fly: Option<[f32; 2]>,
+    /// The frame at which a scripted right stick is pushed right once (a snap turn).
+    pub turn_at: Option<u64>,
 }
 
 /// The headset's frame budget: 90 Hz.
@@ -353,8 +357,15 @@ fn read_controls(
         hands.turn = vec_of(&c.turn).x;
     }
     // The scripted trigger: held for one frame at the frame it is due.
+    let frame = counters.submitted.load(Ordering::SeqCst);
     if run.settings.aim.is_some() {
-        hands.select_pressed = counters.submitted.load(Ordering::SeqCst) == run.settings.select_at_frame.max(1);
+        hands.select_pressed = frame == run.settings.select_at_frame.max(1);
+    }
+    if let Some(stick) = run.settings.fly {
+        hands.fly = Vec2::from_array(stick);
+    }
+    if let Some(at) = run.settings.turn_at {
+        hands.turn = if frame == at { 1.0 } else { 0.0 };
     }
 }
 
@@ -369,6 +380,7 @@ struct RigState {
 /// two-handed grab; the result moves the tracking space.
 fn move_rig(
     time: Res<Time>,
+    run: Res<Run>,
     mut hands: ResMut<Hands>,
     mut state: ResMut<RigState>,
     eyes: Query<&GlobalTransform, With<XrCamera>>,
@@ -399,6 +411,7 @@ fn move_rig(
     if let Ok(mut t) = root.single_mut() {
         *t = state.rig.transform();
     }
+    run.report.lock().expect("report lock").rig = RigReport::from(&state.rig);
 }
 
 /// The ray from the aiming hand hovers the first network it meets; the
@@ -455,11 +468,13 @@ fn pick_with_ray(
 struct Beam;
 
 /// Darkens the edge of view while the rig moves fast (flight, turns, grabs).
-fn update_vignette(time: Res<Time>, state: Res<RigState>, vignettes: Query<&MeshMaterial3d<StandardMaterial>, With<Vignette>>, mut materials: ResMut<Assets<StandardMaterial>>) {
+fn update_vignette(time: Res<Time>, run: Res<Run>, state: Res<RigState>, vignettes: Query<&MeshMaterial3d<StandardMaterial>, With<Vignette>>, mut materials: ResMut<Assets<StandardMaterial>>) {
     let dt = time.delta_secs().max(1e-3);
     let linear = (state.rig.translation - state.last.translation).length() / state.rig.scale / dt;
     let angular = (state.rig.yaw - state.last.yaw).abs() / dt;
     let alpha = vignette_strength(linear, angular);
+    let mut report = run.report.lock().expect("report lock");
+    report.vignette_max = report.vignette_max.max(alpha);
     for handle in &vignettes {
         if let Some(mut m) = materials.get_mut(&handle.0)
             && (m.base_color.alpha() - alpha).abs() > 1e-3
