@@ -36,13 +36,16 @@ pub struct XrArgs {
     /// Push a scripted right stick right at this frame: one snap turn.
     #[arg(long, value_name = "N")]
     pub turn_at: Option<u64>,
+    /// Save what the left eye sees (PNG) ten frames before the last of --frames.
+    #[arg(long, value_name = "PNG", requires = "frames")]
+    pub eye_png: Option<PathBuf>,
     /// Seconds to wait for the headset's first frame before giving up.
     #[arg(long, default_value_t = 60)]
     pub start_timeout: u64,
 }
 
 pub fn xr(args: XrArgs) -> Result<()> {
-    if let Some(path) = &args.report {
+    for path in [&args.report, &args.eye_png].into_iter().flatten() {
         crate::check_writable(path)?;
     }
     // The loader reports each failed lookup on stderr; our message says it once, with the fix.
@@ -80,6 +83,7 @@ fn session(args: &XrArgs, runtime: mosaic_app::xr::RuntimeInfo) -> Result<XrRepo
         select_at_frame: args.select_at,
         fly: args.fly,
         turn_at: args.turn_at,
+        eye_png: args.eye_png.clone(),
     };
     mosaic_app::xr_session::run_xr(options, runtime, settings)
 }

@@ -2,7 +2,7 @@
 //! message naming the fix (never a panic); with Monado's simulated headset
 //! (scripts/test-xr.sh) the session reaches FOCUSED, submits frames and a
 //! scripted controller ray selects the network it points at, and scripted
-//! sticks fly and turn the user.
+//! sticks fly and turn the user, and the ray is the world-space panel's pointer.
 
 mod common;
 
@@ -62,6 +62,9 @@ struct Report {
     frames_rendered: u64,
     frame_budget: Budget,
     selected: Option<String>,
+    panel_pointer: Option<[f32; 2]>,
+    panel_egui_pointer: Option<[f32; 2]>,
+    panel_clicks: u32,
     rig: RigReport,
     vignette_max: f32,
     error: Option<String>,
@@ -126,7 +129,9 @@ fn a_simulated_headset_reaches_focus_shows_frames_and_selects_by_ray() {
     assert_eq!(expected.as_deref(), Some(target.label.as_str()), "the test's ray should meet its target first");
 
     let pointer = format!("0,1.6,0:{},{},{}", dir_world[0], dir_world[1], dir_world[2]);
-    let report = session(&dir.join("select.json"), &["--frames", "120", "--select-at", "30", "--pointer", &pointer]);
+    let eye_png = dir.join("left-eye.png");
+    let eye = eye_png.to_str().unwrap();
+    let report = session(&dir.join("select.json"), &["--frames", "120", "--select-at", "30", "--pointer", &pointer, "--eye-png", eye]);
     let runtime = report.runtime.as_ref().unwrap();
     assert!(runtime.runtime.contains("Monado") && !runtime.system.is_empty(), "{runtime:?}");
     for state in ["READY", "SYNCHRONIZED", "VISIBLE", "FOCUSED"] {
@@ -136,6 +141,19 @@ fn a_simulated_headset_reaches_focus_shows_frames_and_selects_by_ray() {
     assert!(report.frames_rendered > 0 && report.frame_budget.frames > 0 && report.frame_budget.median_ms > 0.0, "{report:?}");
     assert_eq!(report.selected, expected, "the scripted ray selected the wrong network");
     assert!(report.error.is_none(), "{report:?}");
+    // What the left eye saw: the world's background, the sphere's coloured
+    // points right of centre, and the panel's board (egui's dark fill) on the left.
+    let image = common::load(&eye_png);
+    let (w, h) = image.dimensions();
+    let count = |x0: u32, x1: u32, test: &dyn Fn([u8; 3]) -> bool| (x0..x1).flat_map(|x| (0..h).map(move |y| (x, y))).filter(|&(x, y)| test(image.get_pixel(x, y).0)).count();
+    let near = |a: [u8; 3], b: [u8; 3], tol: u8| common::color_distance(a, b) <= tol;
+    let background = count(0, w, &|c| near(c, mosaic_core::theme::BACKGROUND, 3));
+    assert!(background * 10 > (w * h) as usize * 3, "the background covers only {background} of {} pixels", w * h);
+    let coloured = count(w / 2, w, &|c| c.iter().max().unwrap() - c.iter().min().unwrap() > 40);
+    assert!(coloured > 100, "only {coloured} coloured pixels (the sphere's points) in the right half");
+    let board = count(0, w / 2, &|c| near(c, [27, 27, 27], 2));
+    assert!(board * 20 > (w * h / 2) as usize, "the panel's board covers only {board} pixels of the left half");
+
     // Standing still: the rig never moved, no vignette.
     assert_eq!((report.rig.translation, report.rig.yaw, report.vignette_max), ([0.0, -1.6 / 1.5, 2.6], 0.0, 0.0), "{report:?}");
 
@@ -146,6 +164,17 @@ fn a_simulated_headset_reaches_focus_shows_frames_and_selects_by_ray() {
     assert!(moved > 0.2, "flew only {moved} world units: {report:?}");
     assert!((report.rig.yaw + std::f32::consts::PI / 6.0).abs() < 1e-5, "one snap turn to the right: {report:?}");
     assert!(report.vignette_max > 0.2, "{report:?}");
+
+    // The ray on the panel's board (0.55 m ahead and left, at 1.25 m) is
+    // egui's pointer, at the board's centre pixel, and its trigger a click
+    // there (egui says so); it selects no network.
+    let report = session(&dir.join("panel.json"), &["--frames", "60", "--select-at", "30", "--pointer", "0,1.6,0:-0.55,-0.35,-0.55"]);
+    let at = report.panel_pointer.expect("the ray never met the panel");
+    assert!((at[0] - 140.0).abs() < 1.0 && (at[1] - 360.0).abs() < 1.0, "{at:?}");
+    let egui_at = report.panel_egui_pointer.expect("egui never saw the pointer");
+    assert!((egui_at[0] - at[0]).abs() < 0.5 && (egui_at[1] - at[1]).abs() < 0.5, "{report:?}");
+    assert_eq!(report.panel_clicks, 1, "{report:?}");
+    assert!(report.selected.is_none(), "{report:?}");
 }
 
 /// Runs `mosaic xr` on the sampled design beside Monado's simulated headset; returns its report.

@@ -59,9 +59,14 @@ pub fn ui_camera(target: RenderTarget) -> impl Bundle {
     )
 }
 
+/// A 3-D camera that keeps its whole target (a headset's eye: the panel
+/// is elsewhere in the world).
+#[derive(Component)]
+pub struct FullView;
+
 /// Keeps the 3-D view in the area right of the panel, so the sphere is
 /// centred in what the user can see, at any window size.
-fn fit_view_beside_panel(mut cameras: Query<&mut Camera, With<Camera3d>>) {
+fn fit_view_beside_panel(mut cameras: Query<&mut Camera, (With<Camera3d>, Without<FullView>)>) {
     for mut camera in &mut cameras {
         let (Some(size), Some(scale)) = (camera.physical_target_size(), camera.target_scaling_factor()) else {
             continue;

@@ -152,6 +152,24 @@ pub fn point_on_ray(ray: AimRay, positions: &[[f32; 3]], radius: f32) -> Option<
     best
 }
 
+/// Where a ray meets a flat board (a rectangle of `size` in its local XY
+/// plane, centred, facing +Z, placed by `board`): the distance along the ray
+/// and the point in the board's picture of `pixels` (origin top-left, y down).
+pub fn point_on_board(ray: AimRay, board: &GlobalTransform, size: Vec2, pixels: Vec2) -> Option<(f32, Vec2)> {
+    let to_local = board.affine().inverse();
+    let (origin, direction) = (to_local.transform_point3(ray.origin), to_local.transform_vector3(ray.direction.as_vec3()));
+    if direction.z.abs() < 1e-9 {
+        return None; // along the board
+    }
+    let t = -origin.z / direction.z;
+    let hit = origin + t * direction;
+    if t <= 0.0 || hit.x.abs() > size.x / 2.0 || hit.y.abs() > size.y / 2.0 {
+        return None;
+    }
+    let distance = board.transform_point(hit).distance(ray.origin);
+    Some((distance, Vec2::new((hit.x / size.x + 0.5) * pixels.x, (0.5 - hit.y / size.y) * pixels.y)))
+}
+
 /// How much easier than a mouse pick a controller pick is: hands shake, so
 /// the ball a ray must pass through is this much larger than the drawn dot.
 pub const RAY_PICK_SLACK: f32 = 1.5;
@@ -364,6 +382,11 @@ pub struct XrReport {
     /// The network the controller ray hovered and the one it selected, by label.
     pub hovered: Option<String>,
     pub selected: Option<String>,
+    /// Where the ray last pointed on the world-space panel (logical pixels).
+    pub panel_pointer: Option<[f32; 2]>,
+    /// Where egui itself last saw its pointer, and the clicks it saw there.
+    pub panel_egui_pointer: Option<[f32; 2]>,
+    pub panel_clicks: u32,
     /// Where the user stood at the end, and the vignette's darkest moment.
     pub rig: RigReport,
     pub vignette_max: f32,
@@ -413,6 +436,31 @@ mod tests {
         assert_eq!(point_on_ray(ray([0.0, 0.5, 0.0], [0.0, 0.0, -1.0]), &points, 0.1), None);
         // Starting inside a ball hits it at distance zero.
         assert_eq!(point_on_ray(ray([1.0, 0.0, -1.05], [0.0, 1.0, 0.0]), &points, 0.1), Some((3, 0.0)));
+    }
+
+    #[test]
+    fn a_ray_on_the_board_lands_on_the_pixel_under_it() {
+        // A 0.4 x 0.8 board turned a quarter to the left, 2 m right of the origin, scaled 2x by its parent.
+        let board = GlobalTransform::from(Transform {
+            translation: Vec3::new(2.0, 1.0, 0.0),
+            rotation: Quat::from_rotation_y(-std::f32::consts::FRAC_PI_2),
+            scale: Vec3::splat(2.0),
+        });
+        let (size, pixels) = (Vec2::new(0.4, 0.8), Vec2::new(200.0, 400.0));
+        // Its face looks at -X: aim at its centre from the origin's height.
+        let (d, at) = point_on_board(ray([0.0, 1.0, 0.0], [1.0, 0.0, 0.0]), &board, size, pixels).unwrap();
+        assert!((d - 2.0).abs() < 1e-5 && at.distance(Vec2::new(100.0, 200.0)) < 1e-3, "{d} {at}");
+        // 0.2 world units up is 0.1 board units: an eighth of its height above the centre.
+        let (_, up) = point_on_board(ray([0.0, 1.2, 0.0], [1.0, 0.0, 0.0]), &board, size, pixels).unwrap();
+        assert!(up.distance(Vec2::new(100.0, 150.0)) < 1e-3, "{up}");
+        // Looking along +X, the viewer's right is world +Z (the board's local +X once turned).
+        let (_, right) = point_on_board(ray([0.0, 1.0, 0.2], [1.0, 0.0, 0.0]), &board, size, pixels).unwrap();
+        assert!(right.distance(Vec2::new(150.0, 200.0)) < 1e-3, "{right}");
+        // Beside it, above it, behind the ray, or along it: nothing.
+        assert_eq!(point_on_board(ray([0.0, 1.0, 0.5], [1.0, 0.0, 0.0]), &board, size, pixels), None);
+        assert_eq!(point_on_board(ray([0.0, 1.85, 0.0], [1.0, 0.0, 0.0]), &board, size, pixels), None);
+        assert_eq!(point_on_board(ray([0.0, 1.0, 0.0], [-1.0, 0.0, 0.0]), &board, size, pixels), None);
+        assert_eq!(point_on_board(ray([0.0, 1.0, 0.0], [0.0, 0.0, -1.0]), &board, size, pixels), None);
     }
 
     #[test]

@@ -5,12 +5,19 @@
 //! frame budget measured and logged. No window: the headset is the display.
 
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::{Result, bail};
 use bevy::app::ScheduleRunnerPlugin;
 use bevy::camera::visibility::RenderLayers;
+use bevy::camera::{ImageRenderTarget, ManualTextureViewHandle, RenderTarget};
+use bevy::render::render_resource::TextureFormat;
+use bevy::render::view::screenshot::{Screenshot, ScreenshotCaptured};
+use bevy_egui::egui;
+use bevy_egui::EguiContext;
+use bevy_egui::input::EguiInputEvent;
 use bevy::core_pipeline::tonemapping::{DebandDither, Tonemapping};
 use bevy::prelude::*;
 use bevy::render::pipelined_rendering::PipelinedRenderingPlugin;
@@ -22,21 +29,23 @@ use bevy_mod_openxr::action_set_attaching::OxrAttachActionSet;
 use bevy_mod_openxr::action_set_syncing::{OxrActionSetSyncSet, OxrSyncActionSet};
 use bevy_mod_openxr::init::{OxrInitPlugin, should_run_frame_loop};
 use bevy_mod_openxr::poll_events::{OxrEventHandlerExt, OxrEventIn};
-use bevy_mod_openxr::render::OxrWaitFrameSystem;
+use bevy_mod_openxr::render::{OxrWaitFrameSystem, XR_TEXTURE_INDEX};
 use bevy_mod_openxr::resources::{OxrFrameState, OxrInstance};
 use bevy_mod_openxr::session::OxrSession;
 use bevy_mod_openxr::types::AppInfo;
 use bevy_mod_openxr::{add_xr_plugins, openxr_session_running};
 use bevy_mod_xr::camera::XrCamera;
+use bevy_mod_xr::spaces::XrSpaceLocationFlags;
 use bevy_mod_xr::session::{XrFirst, XrRenderSystems, XrSessionCreated, XrState, XrTracker, XrTrackingRoot, session_available};
 use mosaic_core::theme::BACKGROUND;
 
 use crate::ExplorerOptions;
+use crate::ui::{FullView, PANEL_WIDTH, ui_camera};
 use crate::scene::SphereScene;
 use crate::selection::{Hovered, Selection};
 use crate::sphere_view::point_radius;
 use crate::xr::{
-    AimRay, FrameBudget, Grab, RAY_PICK_SLACK, Rig, RigReport, RuntimeInfo, ScriptedAim, SnapTurn, XrReport, point_on_ray, vignette_strength,
+    AimRay, FrameBudget, Grab, RAY_PICK_SLACK, Rig, point_on_board, RigReport, RuntimeInfo, ScriptedAim, SnapTurn, XrReport, point_on_ray, vignette_strength,
 };
 
 /// How an `xr` run goes.
@@ -53,6 +62,8 @@ pub struct XrSettings {
     pub fly: Option<[f32; 2]>,
     /// The frame at which a scripted right stick is pushed right once (a snap turn).
     pub turn_at: Option<u64>,
+    /// Save what the left eye sees (PNG) ten frames before the last.
+    pub eye_png: Option<PathBuf>,
 }
 
 /// The headset's frame budget: 90 Hz.
@@ -78,19 +89,19 @@ pub fn run_xr(options: ExplorerOptions, runtime: RuntimeInfo, settings: XrSettin
     }))
     // No window drives the frames: the runtime's frame pacing (xrWaitFrame) does.
     .add_plugins(ScheduleRunnerPlugin::run_loop(Duration::ZERO))
-    .add_plugins(crate::ExplorerPlugin { options: ExplorerOptions { panel: false, ..options } })
+    .add_plugins(crate::ExplorerPlugin { options: ExplorerOptions { panel: true, ..options } })
     .insert_resource(ClearColor(Color::srgb_u8(BACKGROUND[0], BACKGROUND[1], BACKGROUND[2])))
     .insert_resource(RigState { rig: Rig::default(), last: Rig::default() })
     .insert_resource(Run { settings: settings.clone(), report: report.clone(), started: Instant::now(), logged: Instant::now() })
     .insert_resource(counters.clone())
     .init_resource::<Hands>()
     .add_oxr_event_handler(record_state)
-    .add_systems(Startup, create_controls.run_if(session_available))
+    .add_systems(Startup, (spawn_panel, create_controls.run_if(session_available)))
     .add_systems(OxrSendActionBindings, suggest_bindings)
     .add_systems(XrSessionCreated, (attach_controls, spawn_hands))
     .add_systems(XrFirst, start_frame_clock.after(OxrWaitFrameSystem).run_if(should_run_frame_loop))
     .add_systems(PreUpdate, sync_controls.before(OxrActionSetSyncSet).run_if(openxr_session_running))
-    .add_systems(Update, (style_eyes, (read_controls, move_rig, pick_with_ray, update_vignette).chain(), watch));
+    .add_systems(Update, (style_eyes, (read_controls, move_rig, pick_with_ray, update_vignette).chain(), watch, save_eye));
     if let Some(aim) = settings.aim {
         app.add_systems(Startup, move |mut commands: Commands| {
             commands.spawn((
@@ -208,7 +219,7 @@ fn style_eyes(mut commands: Commands, eyes: Query<(Entity, &XrCamera), Added<XrC
         });
         commands
             .entity(entity)
-            .insert((Tonemapping::None, DebandDither::Disabled, Msaa::Off, RenderLayers::from_layers(&[0, layer])))
+            .insert((Tonemapping::None, DebandDither::Disabled, Msaa::Off, FullView, RenderLayers::from_layers(&[0, layer])))
             .with_child((
                 Vignette,
                 Mesh3d(meshes.add(Annulus::new(0.09, 0.6))),
@@ -419,7 +430,7 @@ fn move_rig(
 #[allow(clippy::too_many_arguments)] // a Bevy system: one parameter per resource it reads
 fn pick_with_ray(
     mut commands: Commands,
-    pointers: Query<(Entity, &GlobalTransform, &Pointer)>,
+    mut pointers: Query<(Entity, &GlobalTransform, &Pointer, Option<&XrSpaceLocationFlags>, &mut Visibility)>,
     mut beams: Query<(&mut Transform, &ChildOf), With<Beam>>,
     scene: Res<SphereScene>,
     hands: Res<Hands>,
@@ -429,10 +440,40 @@ fn pick_with_ray(
     mut selection: ResMut<Selection>,
     mut meshes: ResMut<Assets<Mesh>>,
     mut materials: ResMut<Assets<StandardMaterial>>,
+    mut panel: Option<ResMut<WorldPanel>>,
+    boards: Query<&GlobalTransform, Without<Pointer>>,
+    mut egui_input: MessageWriter<EguiInputEvent>,
+    mut contexts: Query<&mut EguiContext>,
 ) {
-    let Some((entity, at, pointer)) = pointers.iter().next() else { return };
+    let Some((entity, at, pointer, tracked, mut visibility)) = pointers.iter_mut().next() else { return };
+    // A controller the runtime does not track (off, or none at all) has no ray.
+    let tracked = tracked.is_none_or(|f| f.position_tracked && f.rotation_tracked);
+    visibility.set_if_neq(if tracked { Visibility::Inherited } else { Visibility::Hidden });
+    if !tracked {
+        return;
+    }
     let ray = AimRay::from_transform(at);
-    let hit = point_on_ray(ray, &scene.positions, RAY_PICK_SLACK * point_radius(scene.len()));
+    let mut hit = point_on_ray(ray, &scene.positions, RAY_PICK_SLACK * point_radius(scene.len()));
+    // The panel, when the ray meets it before any network, takes the pointer.
+    let on_board = panel.as_ref().and_then(|p| boards.get(p.board).ok()).and_then(|b| point_on_board(ray, b, BOARD, Vec2::new(PANEL_WIDTH, PANEL_HEIGHT)));
+    let on_board = on_board.filter(|(d, _)| hit.is_none_or(|(_, t)| *d < t));
+    if let Some(panel) = panel.as_mut() {
+        point_at_panel(panel, on_board.map(|(_, p)| egui::pos2(p.x, p.y)), &hands, &mut egui_input);
+    }
+    if let Some((_, p)) = on_board {
+        let mut report = run.report.lock().expect("report lock");
+        report.panel_pointer = Some(p.to_array());
+        // egui's own word on where its pointer is and whether it clicked (its last pass).
+        if let Some(mut ctx) = panel.as_ref().and_then(|p| contexts.get_mut(p.context).ok()) {
+            let (at, clicked) = ctx.get_mut().input(|i| (i.pointer.latest_pos(), i.pointer.primary_clicked()));
+            report.panel_egui_pointer = at.map(|p| [p.x, p.y]);
+            report.panel_clicks += u32::from(clicked);
+        }
+    }
+    let mut length = hit.map(|(_, t)| t);
+    if let Some((d, _)) = on_board {
+        (hit, length) = (None, Some(d));
+    }
     let now = hit.map(|(i, _)| i);
     if hovered.0 != now {
         hovered.0 = now;
@@ -442,14 +483,14 @@ fn pick_with_ray(
         }
         run.report.lock().expect("report lock").hovered = label;
     }
-    if hands.select_pressed && !hands.select_was && selection.selected != now {
+    if on_board.is_none() && hands.select_pressed && !hands.select_was && selection.selected != now {
         *selection = Selection { selected: now, path_to: None };
         let label = now.and_then(|i| scene.labels.get(i).cloned());
         info!("VR selected {}", label.as_deref().unwrap_or("nothing"));
         run.report.lock().expect("report lock").selected = label;
     }
     // The beam runs to the hit, or 10 m on; in the pointer's own (tracked) units.
-    let length = hit.map_or(10.0, |(_, t)| t / state.rig.scale);
+    let length = length.map_or(10.0, |t| t / state.rig.scale);
     let beam = Transform::from_xyz(0.0, 0.0, -length / 2.0).with_scale(Vec3::new(1.0, 1.0, length));
     match beams.iter_mut().find(|(_, parent)| parent.parent() == entity) {
         Some((mut t, _)) => *t = beam,
@@ -466,6 +507,79 @@ fn pick_with_ray(
 
 #[derive(Component)]
 struct Beam;
+
+/// The ray on the panel is its mouse: it moves the pointer there, and the
+/// trigger clicks.
+fn point_at_panel(panel: &mut WorldPanel, at: Option<egui::Pos2>, hands: &Hands, input: &mut MessageWriter<EguiInputEvent>) {
+    let context = panel.context;
+    let mut send = |event| {
+        input.write(EguiInputEvent { context, event });
+    };
+    match at {
+        Some(pos) => {
+            send(egui::Event::PointerMoved(pos));
+            if hands.select_pressed != hands.select_was {
+                let pressed = hands.select_pressed;
+                send(egui::Event::PointerButton { pos, button: egui::PointerButton::Primary, pressed, modifiers: egui::Modifiers::NONE });
+            }
+        }
+        None if panel.pointed => send(egui::Event::PointerGone),
+        None => {}
+    }
+    panel.pointed = at.is_some();
+}
+
+/// The explorer's panel (inspector, colour mapping, filters…) drawn by egui
+/// into an image, on a board at the user's left that moves with them.
+#[derive(Resource)]
+struct WorldPanel {
+    board: Entity,
+    /// The egui context's entity (the panel camera), where pointer events go.
+    context: Entity,
+    /// Whether the ray was on the board last frame.
+    pointed: bool,
+}
+
+/// The board's size in tracked metres, and the panel's in logical pixels.
+const BOARD: Vec2 = Vec2::new(0.35, 0.9);
+const PANEL_HEIGHT: f32 = PANEL_WIDTH * BOARD.y / BOARD.x;
+/// Pixels per logical pixel of the panel's image, for sharp text.
+const PANEL_SCALE: f32 = 2.0;
+
+fn spawn_panel(mut commands: Commands, mut images: ResMut<Assets<Image>>, mut meshes: ResMut<Assets<Mesh>>, mut materials: ResMut<Assets<StandardMaterial>>) {
+    let (w, h) = ((PANEL_WIDTH * PANEL_SCALE) as u32, (PANEL_HEIGHT * PANEL_SCALE) as u32);
+    let image = images.add(Image::new_target_texture(w, h, TextureFormat::Rgba8UnormSrgb, None));
+    let target = RenderTarget::Image(ImageRenderTarget { handle: image.clone(), scale_factor: PANEL_SCALE });
+    let context = commands.spawn(ui_camera(target)).id();
+    // Ahead and to the left at chest height, turned to face the user.
+    let at = Vec3::new(-0.55, 1.25, -0.55);
+    let board = commands
+        .spawn((
+            Mesh3d(meshes.add(Rectangle::from_size(BOARD))),
+            MeshMaterial3d(materials.add(StandardMaterial { base_color_texture: Some(image.clone()), unlit: true, ..default() })),
+            Transform::from_translation(at).with_rotation(Quat::from_rotation_y((-at.x).atan2(-at.z))),
+            XrTracker,
+        ))
+        .id();
+    commands.insert_resource(WorldPanel { board, context, pointed: false });
+}
+
+/// Saves the left eye's view when asked, ten frames before the end. (The
+/// panel shows in it; a screenshot of the panel's own image comes back
+/// black inside a session, though the eyes draw it.)
+fn save_eye(mut commands: Commands, run: Res<Run>, counters: Res<FrameCounters>, mut asked: Local<bool>) {
+    let (Some(frames), Some(path)) = (run.settings.frames, run.settings.eye_png.clone()) else { return };
+    if *asked || counters.submitted.load(Ordering::SeqCst) < frames.saturating_sub(10) {
+        return;
+    }
+    *asked = true;
+    let report = run.report.clone();
+    commands.spawn(Screenshot::texture_view(ManualTextureViewHandle(XR_TEXTURE_INDEX))).observe(move |captured: On<ScreenshotCaptured>| {
+        if let Err(e) = crate::capture::save_png(&captured.image, &path) {
+            report.lock().expect("report lock").error = Some(format!("cannot save {}: {e}", path.display()));
+        }
+    });
+}
 
 /// Darkens the edge of view while the rig moves fast (flight, turns, grabs).
 fn update_vignette(time: Res<Time>, run: Res<Run>, state: Res<RigState>, vignettes: Query<&MeshMaterial3d<StandardMaterial>, With<Vignette>>, mut materials: ResMut<Assets<StandardMaterial>>) {
