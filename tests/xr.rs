@@ -8,9 +8,13 @@ mod common;
 
 use std::path::Path;
 use std::process::Command;
+use std::sync::Mutex;
 
 use common::{mosaic, read_manifest, run_ok, scratch_dir, snapshot};
 use serde::Deserialize;
+
+/// The tooltip's fill (sRGB), as `xr_session` paints it.
+const TOOLTIP_FILL: [u8; 3] = [38, 44, 62];
 
 /// Runs `mosaic xr` expecting a clean failure; returns its stderr.
 fn fails_cleanly(cmd: &mut Command) -> String {
@@ -111,7 +115,7 @@ fn first_hit(origin: [f32; 3], dir: [f32; 3], points: &[[f32; 3]], radius: f32) 
 
 #[test]
 #[ignore = "needs root, the Monado chroot and a build with --features xr: scripts/test-xr.sh runs it"]
-fn a_simulated_headset_reaches_focus_shows_frames_and_selects_by_ray() {
+fn a_simulated_headset_reaches_focus_shows_the_sphere_and_selects_by_ray() {
     let dir = scratch_dir("xr-monado");
     let population = ["--points", "200", "--seed", "0"];
     // Where the networks are: the same sampled design, seen from the front.
@@ -153,10 +157,18 @@ fn a_simulated_headset_reaches_focus_shows_frames_and_selects_by_ray() {
     assert!(coloured > 100, "only {coloured} coloured pixels (the sphere's points) in the right half");
     let board = count(0, w / 2, &|c| near(c, [27, 27, 27], 2));
     assert!(board * 20 > (w * h / 2) as usize, "the panel's board covers only {board} pixels of the left half");
+    // The hovered network's tooltip (its own fill colour) stands above it.
+    let tooltip = count(0, w, &|c| near(c, TOOLTIP_FILL, 3));
+    assert!(tooltip > 30, "the tooltip covers only {tooltip} pixels");
 
     // Standing still: the rig never moved, no vignette.
     assert_eq!((report.rig.translation, report.rig.yaw, report.vignette_max), ([0.0, -1.6 / 1.5, 2.6], 0.0, 0.0), "{report:?}");
+}
 
+#[test]
+#[ignore = "needs root, the Monado chroot and a build with --features xr: scripts/test-xr.sh runs it"]
+fn scripted_sticks_fly_and_snap_turn_the_user() {
+    let dir = scratch_dir("xr-monado-fly");
     // Flying on a held left stick, one snap turn on the right: the user moved
     // and faces 30 degrees to the right, and the vignette showed.
     let report = session(&dir.join("fly.json"), &["--frames", "60", "--fly", "0,1", "--turn-at", "20"]);
@@ -164,21 +176,35 @@ fn a_simulated_headset_reaches_focus_shows_frames_and_selects_by_ray() {
     assert!(moved > 0.2, "flew only {moved} world units: {report:?}");
     assert!((report.rig.yaw + std::f32::consts::PI / 6.0).abs() < 1e-5, "one snap turn to the right: {report:?}");
     assert!(report.vignette_max > 0.2, "{report:?}");
+}
 
+#[test]
+#[ignore = "needs root, the Monado chroot and a build with --features xr: scripts/test-xr.sh runs it"]
+fn the_ray_on_the_panel_is_its_pointer_and_the_trigger_clicks() {
+    let dir = scratch_dir("xr-monado-panel");
     // The ray on the panel's board (0.55 m ahead and left, at 1.25 m) is
     // egui's pointer, at the board's centre pixel, and its trigger a click
     // there (egui says so); it selects no network.
-    let report = session(&dir.join("panel.json"), &["--frames", "60", "--select-at", "30", "--pointer", "0,1.6,0:-0.55,-0.35,-0.55"]);
+    let eye_png = dir.join("left-eye-panel.png");
+    let eye = eye_png.to_str().unwrap();
+    let report = session(&dir.join("panel.json"), &["--frames", "60", "--select-at", "30", "--pointer", "0,1.6,0:-0.55,-0.35,-0.55", "--eye-png", eye]);
     let at = report.panel_pointer.expect("the ray never met the panel");
     assert!((at[0] - 140.0).abs() < 1.0 && (at[1] - 360.0).abs() < 1.0, "{at:?}");
     let egui_at = report.panel_egui_pointer.expect("egui never saw the pointer");
     assert!((egui_at[0] - at[0]).abs() < 0.5 && (egui_at[1] - at[1]).abs() < 0.5, "{report:?}");
     assert_eq!(report.panel_clicks, 1, "{report:?}");
     assert!(report.selected.is_none(), "{report:?}");
+    // No network hovered, no tooltip.
+    let image = common::load(&eye_png);
+    let tooltip = image.pixels().filter(|p| common::color_distance(p.0, TOOLTIP_FILL) <= 3).count();
+    assert_eq!(tooltip, 0, "a tooltip with nothing hovered");
 }
 
 /// Runs `mosaic xr` on the sampled design beside Monado's simulated headset; returns its report.
 fn session(report_path: &Path, args: &[&str]) -> Report {
+    // One simulated headset at a time: the sessions share the runtime's socket.
+    static HEADSET: Mutex<()> = Mutex::new(());
+    let _turn = HEADSET.lock().unwrap_or_else(|e| e.into_inner());
     let runtime = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/xr-runtime.sh");
     let out = Command::new(runtime)
         .arg("run")

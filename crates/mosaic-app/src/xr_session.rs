@@ -16,7 +16,8 @@ use bevy::camera::{ImageRenderTarget, ManualTextureViewHandle, RenderTarget};
 use bevy::render::render_resource::TextureFormat;
 use bevy::render::view::screenshot::{Screenshot, ScreenshotCaptured};
 use bevy_egui::egui;
-use bevy_egui::EguiContext;
+use bevy::ecs::schedule::ScheduleLabel;
+use bevy_egui::{EguiContext, EguiSchedule};
 use bevy_egui::input::EguiInputEvent;
 use bevy::core_pipeline::tonemapping::{DebandDither, Tonemapping};
 use bevy::prelude::*;
@@ -41,7 +42,8 @@ use mosaic_core::theme::BACKGROUND;
 
 use crate::ExplorerOptions;
 use crate::ui::{FullView, PANEL_WIDTH, ui_camera};
-use crate::scene::SphereScene;
+use crate::inspector::format_value;
+use crate::scene::{ColorMapping, SphereScene};
 use crate::selection::{Hovered, Selection};
 use crate::sphere_view::point_radius;
 use crate::xr::{
@@ -96,12 +98,13 @@ pub fn run_xr(options: ExplorerOptions, runtime: RuntimeInfo, settings: XrSettin
     .insert_resource(counters.clone())
     .init_resource::<Hands>()
     .add_oxr_event_handler(record_state)
-    .add_systems(Startup, (spawn_panel, create_controls.run_if(session_available)))
+    .add_systems(Startup, (spawn_panel, spawn_tooltip, create_controls.run_if(session_available)))
+    .add_systems(TooltipPass, draw_tooltip)
     .add_systems(OxrSendActionBindings, suggest_bindings)
     .add_systems(XrSessionCreated, (attach_controls, spawn_hands))
     .add_systems(XrFirst, start_frame_clock.after(OxrWaitFrameSystem).run_if(should_run_frame_loop))
     .add_systems(PreUpdate, sync_controls.before(OxrActionSetSyncSet).run_if(openxr_session_running))
-    .add_systems(Update, (style_eyes, (read_controls, move_rig, pick_with_ray, update_vignette).chain(), watch, save_eye));
+    .add_systems(Update, (style_eyes, (read_controls, move_rig, pick_with_ray, place_tooltip, update_vignette).chain(), watch, save_eye));
     if let Some(aim) = settings.aim {
         app.add_systems(Startup, move |mut commands: Commands| {
             commands.spawn((
@@ -562,6 +565,87 @@ fn spawn_panel(mut commands: Commands, mut images: ResMut<Assets<Image>>, mut me
         ))
         .id();
     commands.insert_resource(WorldPanel { board, context, pointed: false });
+}
+
+/// The hovered network's name and coloured value, on a small board above
+/// it that faces the user: egui into its own image, in its own pass.
+#[derive(ScheduleLabel, Clone, Debug, PartialEq, Eq, Hash)]
+struct TooltipPass;
+
+#[derive(Component)]
+struct TooltipContext;
+
+#[derive(Component)]
+struct TooltipBoard;
+
+/// The tooltip's size in tracked metres and in logical pixels, and its fill
+/// (sRGB; tests/xr.rs finds the tooltip by it).
+const TOOLTIP: Vec2 = Vec2::new(0.32, 0.08);
+const TOOLTIP_PX: Vec2 = Vec2::new(256.0, 64.0);
+/// Its width over its distance from the eyes.
+const TOOLTIP_ANGLE: f32 = 0.18;
+const TOOLTIP_FILL: [u8; 3] = [38, 44, 62];
+
+fn spawn_tooltip(mut commands: Commands, mut images: ResMut<Assets<Image>>, mut meshes: ResMut<Assets<Mesh>>, mut materials: ResMut<Assets<StandardMaterial>>) {
+    let scale = PANEL_SCALE;
+    let image = images.add(Image::new_target_texture((TOOLTIP_PX.x * scale) as u32, (TOOLTIP_PX.y * scale) as u32, TextureFormat::Rgba8UnormSrgb, None));
+    commands.spawn((
+        TooltipContext,
+        Camera2d,
+        RenderLayers::none(),
+        Camera { order: 2, clear_color: ClearColorConfig::Custom(Color::NONE), ..default() },
+        RenderTarget::Image(ImageRenderTarget { handle: image.clone(), scale_factor: scale }),
+        Tonemapping::None,
+        DebandDither::Disabled,
+        EguiSchedule::new(TooltipPass),
+    ));
+    commands.spawn((
+        TooltipBoard,
+        Mesh3d(meshes.add(Rectangle::from_size(TOOLTIP))),
+        MeshMaterial3d(materials.add(StandardMaterial { base_color_texture: Some(image), unlit: true, ..default() })),
+        Transform::default(),
+        Visibility::Hidden,
+    ));
+}
+
+fn draw_tooltip(mut context: Single<&mut EguiContext, With<TooltipContext>>, hovered: Res<Hovered>, scene: Res<SphereScene>, mapping: Res<ColorMapping>) {
+    let ctx = context.get_mut().clone();
+    let rect = ctx.viewport_rect();
+    let mut root = egui::Ui::new(ctx, "tooltip".into(), egui::UiBuilder::new().layer_id(egui::LayerId::background()).max_rect(rect));
+    let [r, g, b] = TOOLTIP_FILL;
+    root.painter().rect_filled(rect, 0.0, egui::Color32::from_rgb(r, g, b));
+    let Some(i) = hovered.0 else { return };
+    root.scope_builder(egui::UiBuilder::new().max_rect(rect.shrink(8.0)), |ui| {
+        ui.label(egui::RichText::new(scene.labels.get(i).map_or("", String::as_str)).strong().size(15.0));
+        if let Some(column) = scene.columns.get(mapping.column) {
+            ui.label(format!("{}: {}", column.name, format_value(column.values.get(i).copied().unwrap_or(f64::NAN))));
+        }
+    });
+}
+
+/// Puts the tooltip just above the hovered network, turned to the head, at
+/// a constant size to the user; hides it when the ray hovers nothing.
+fn place_tooltip(
+    hovered: Res<Hovered>,
+    scene: Res<SphereScene>,
+    eyes: Query<&GlobalTransform, With<XrCamera>>,
+    mut tooltip: Single<(&mut Transform, &mut Visibility), With<TooltipBoard>>,
+) {
+    let (transform, visibility) = &mut *tooltip;
+    let point = hovered.0.and_then(|i| scene.positions.get(i));
+    let head = eyes.iter().map(|t| t.translation()).reduce(|a, b| (a + b) / 2.0);
+    let (Some(point), Some(head)) = (point, head) else {
+        visibility.set_if_neq(Visibility::Hidden);
+        return;
+    };
+    // A constant angle of view (about 10 degrees across), so it reads at any distance or scale.
+    let point = Vec3::from_array(*point);
+    let width = TOOLTIP_ANGLE * point.distance(head);
+    let scale = width / TOOLTIP.x;
+    let at = point + Vec3::Y * (2.0 * point_radius(scene.len()) + 0.6 * scale * TOOLTIP.y);
+    // +Z (the board's face) towards the head.
+    **transform = Transform::from_translation(at).looking_at(2.0 * at - head, Vec3::Y).with_scale(Vec3::splat(scale));
+    visibility.set_if_neq(Visibility::Inherited);
 }
 
 /// Saves the left eye's view when asked, ten frames before the end. (The
