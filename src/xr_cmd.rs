@@ -76,6 +76,10 @@ fn session(args: &XrArgs, runtime: mosaic_app::xr::RuntimeInfo) -> Result<XrRepo
     let store = population.store.clone().or_else(|| session.store());
     let trained = (!args.no_train).then(|| store.unwrap_or_else(crate::live::default_store));
     let options = crate::explorer_options(population, false, trained, true, session, true)?;
+    // The panel shows these too, but the user may not have the headset on yet.
+    for problem in &options.errors {
+        eprintln!("warning: {problem}");
+    }
     let settings = mosaic_app::xr_session::XrSettings {
         frames: args.frames,
         start_timeout: std::time::Duration::from_secs(args.start_timeout),

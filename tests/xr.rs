@@ -69,6 +69,7 @@ struct Report {
     panel_pointer: Option<[f32; 2]>,
     panel_egui_pointer: Option<[f32; 2]>,
     panel_clicks: u32,
+    landscape: Option<(String, [f32; 3])>,
     rig: RigReport,
     vignette_max: f32,
     error: Option<String>,
@@ -135,7 +136,7 @@ fn a_simulated_headset_reaches_focus_shows_the_sphere_and_selects_by_ray() {
     let pointer = format!("0,1.6,0:{},{},{}", dir_world[0], dir_world[1], dir_world[2]);
     let eye_png = dir.join("left-eye.png");
     let eye = eye_png.to_str().unwrap();
-    let report = session(&dir.join("select.json"), &["--frames", "120", "--select-at", "30", "--pointer", &pointer, "--eye-png", eye]);
+    let report = session(&dir.join("select.json"), &["--no-train", "--points", "200", "--frames", "120", "--select-at", "30", "--pointer", &pointer, "--eye-png", eye]);
     let runtime = report.runtime.as_ref().unwrap();
     assert!(runtime.runtime.contains("Monado") && !runtime.system.is_empty(), "{runtime:?}");
     for state in ["READY", "SYNCHRONIZED", "VISIBLE", "FOCUSED"] {
@@ -171,7 +172,7 @@ fn scripted_sticks_fly_and_snap_turn_the_user() {
     let dir = scratch_dir("xr-monado-fly");
     // Flying on a held left stick, one snap turn on the right: the user moved
     // and faces 30 degrees to the right, and the vignette showed.
-    let report = session(&dir.join("fly.json"), &["--frames", "60", "--fly", "0,1", "--turn-at", "20"]);
+    let report = session(&dir.join("fly.json"), &["--no-train", "--points", "200", "--frames", "60", "--fly", "0,1", "--turn-at", "20"]);
     let moved = report.rig.translation.iter().zip([0.0, -1.6 / 1.5, 2.6]).map(|(a, b)| (a - b).powi(2)).sum::<f32>().sqrt();
     assert!(moved > 0.2, "flew only {moved} world units: {report:?}");
     assert!((report.rig.yaw + std::f32::consts::PI / 6.0).abs() < 1e-5, "one snap turn to the right: {report:?}");
@@ -187,7 +188,7 @@ fn the_ray_on_the_panel_is_its_pointer_and_the_trigger_clicks() {
     // there (egui says so); it selects no network.
     let eye_png = dir.join("left-eye-panel.png");
     let eye = eye_png.to_str().unwrap();
-    let report = session(&dir.join("panel.json"), &["--frames", "60", "--select-at", "30", "--pointer", "0,1.6,0:-0.55,-0.35,-0.55", "--eye-png", eye]);
+    let report = session(&dir.join("panel.json"), &["--no-train", "--points", "200", "--frames", "60", "--select-at", "30", "--pointer", "0,1.6,0:-0.55,-0.35,-0.55", "--eye-png", eye]);
     let at = report.panel_pointer.expect("the ray never met the panel");
     assert!((at[0] - 140.0).abs() < 1.0 && (at[1] - 360.0).abs() < 1.0, "{at:?}");
     let egui_at = report.panel_egui_pointer.expect("egui never saw the pointer");
@@ -200,7 +201,27 @@ fn the_ray_on_the_panel_is_its_pointer_and_the_trigger_clicks() {
     assert_eq!(tooltip, 0, "a tooltip with nothing hovered");
 }
 
-/// Runs `mosaic xr` on the sampled design beside Monado's simulated headset; returns its report.
+#[test]
+#[ignore = "needs root, the Monado chroot and a build with --features xr: scripts/test-xr.sh runs it"]
+fn a_selected_network_opens_its_landscape_in_the_headset_world() {
+    let dir = scratch_dir("xr-monado-landscape");
+    let (store, done) = common::trained_run(&dir, "300", "final");
+    let sweep = mosaic_store::Store::open(&store).unwrap().sweeps().unwrap().remove(0).name;
+    let (store, id) = (store.to_str().unwrap(), done.id.to_string());
+    // The store's finished sweep (nothing left to train); its network selected at start.
+    // The sweep's own plan (its size, data and space), so the explorer takes it up.
+    let space = dir.join("space.ron");
+    let space = space.to_str().unwrap();
+    let plan = ["--points", "3", "--examples", "300", "--space", space];
+    let args = [&plan[..], &["--store", store, "--sweep", &sweep, "--layout", "design", "--select", &id, "--frames", "300"]].concat();
+    let report = session(&dir.join("landscape.json"), &args);
+    let (label, at) = report.landscape.clone().expect("no landscape stood in the world");
+    assert!(label.starts_with(&format!("run {id} ")), "the landscape of {label}, not run {id}");
+    // Beside the sphere (radius 1), not inside it.
+    assert!(at.iter().map(|c| c * c).sum::<f32>().sqrt() > 1.0, "{report:?}");
+}
+
+/// Runs `mosaic xr` with `args` beside Monado's simulated headset; returns its report.
 fn session(report_path: &Path, args: &[&str]) -> Report {
     // One simulated headset at a time: the sessions share the runtime's socket.
     static HEADSET: Mutex<()> = Mutex::new(());
@@ -209,7 +230,7 @@ fn session(report_path: &Path, args: &[&str]) -> Report {
     let out = Command::new(runtime)
         .arg("run")
         .arg(env!("CARGO_BIN_EXE_mosaic"))
-        .args(["xr", "--no-train", "--points", "200", "--seed", "0", "--start-timeout", "120"])
+        .args(["xr", "--start-timeout", "120"])
         .args(args)
         .arg("--report")
         .arg(report_path)

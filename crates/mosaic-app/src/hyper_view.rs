@@ -49,7 +49,7 @@ fn show_hyper(
     analysis: Res<Analysis>,
     shown: Option<Res<ShownHyper>>,
     roots: Query<Entity, With<HyperRoot>>,
-    cameras: Query<&Transform, With<Camera3d>>,
+    cameras: Query<&GlobalTransform, With<Camera3d>>,
     mut assets: SurfaceAssets,
 ) {
     if !analysis.is_changed() {
@@ -74,8 +74,9 @@ fn show_hyper(
         commands.remove_resource::<ShownHyper>();
         return;
     };
-    let Ok(camera) = cameras.single() else { return };
-    let transform = shown.as_ref().map_or_else(|| beside_sphere(camera, OFFSET), |s| s.transform);
+    // The view camera (a headset has two eyes: either will do).
+    let Some(camera) = cameras.iter().next().map(GlobalTransform::compute_transform) else { return };
+    let transform = shown.as_ref().map_or_else(|| beside_sphere(&camera, OFFSET), |s| s.transform);
     let settings = settings();
     // Heights span the runs too: a smoothed surface sits between its noisy runs.
     let targets: Vec<f64> = view.runs.iter().map(|r| r[2]).collect();

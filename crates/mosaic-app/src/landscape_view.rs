@@ -336,7 +336,7 @@ fn show_landscape(
     settings: Res<LandscapeSettings>,
     shown: Option<Res<ShownLandscape>>,
     roots: Query<Entity, With<LandscapeRoot>>,
-    cameras: Query<&Transform, With<Camera3d>>,
+    cameras: Query<&GlobalTransform, With<Camera3d>>,
     mut playback: ResMut<Playback>,
     mut assets: SurfaceAssets,
 ) {
@@ -362,12 +362,13 @@ fn show_landscape(
         commands.remove_resource::<ShownLandscape>();
         return;
     };
-    let Ok(camera) = cameras.single() else { return };
+    // The view camera (a headset has two eyes: either will do).
+    let Some(camera) = cameras.iter().next().map(GlobalTransform::compute_transform) else { return };
     // Placed to the right of the sphere as the camera sees it now (or where
     // it stood already, for the same network).
     let transform = match &shown {
         Some(s) if s.index == index => s.transform,
-        _ => beside_sphere(camera, OFFSET),
+        _ => beside_sphere(&camera, OFFSET),
     };
     let layout = SurfaceLayout::new(data, settings.log_scale);
     let path = layout.path(data);

@@ -387,6 +387,8 @@ pub struct XrReport {
     /// Where egui itself last saw its pointer, and the clicks it saw there.
     pub panel_egui_pointer: Option<[f32; 2]>,
     pub panel_clicks: u32,
+    /// The network whose loss landscape stands in the world, and where.
+    pub landscape: Option<(String, [f32; 3])>,
     /// Where the user stood at the end, and the vignette's darkest moment.
     pub rig: RigReport,
     pub vignette_max: f32,

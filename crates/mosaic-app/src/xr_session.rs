@@ -43,6 +43,7 @@ use mosaic_core::theme::BACKGROUND;
 use crate::ExplorerOptions;
 use crate::ui::{FullView, PANEL_WIDTH, ui_camera};
 use crate::inspector::format_value;
+use crate::landscape_view::ShownLandscape;
 use crate::scene::{ColorMapping, SphereScene};
 use crate::selection::{Hovered, Selection};
 use crate::sphere_view::point_radius;
@@ -174,11 +175,18 @@ fn record_state(event: OxrEventIn, run: Res<Run>) {
 
 /// Ends the run when its frames are shown or the session never starts, and
 /// logs the frame budget every few seconds.
-fn watch(mut run: ResMut<Run>, counters: Res<FrameCounters>, mut exit: MessageWriter<AppExit>) {
+fn watch(
+    mut run: ResMut<Run>,
+    counters: Res<FrameCounters>,
+    landscape: Option<Res<ShownLandscape>>,
+    scene: Res<SphereScene>,
+    mut exit: MessageWriter<AppExit>,
+) {
     let submitted = counters.submitted.load(Ordering::SeqCst);
     let times = counters.frame_ms.lock().expect("frame times lock").clone();
     {
         let mut report = run.report.lock().expect("report lock");
+        report.landscape = landscape.map(|l| (scene.labels.get(l.index).cloned().unwrap_or_default(), l.transform.translation.to_array()));
         report.frames_submitted = submitted;
         report.frames_rendered = counters.rendered.load(Ordering::SeqCst);
         report.frame_budget = FrameBudget::of(&times, BUDGET_MS);
