@@ -375,7 +375,8 @@ pub struct XrReport {
     pub runtime: Option<RuntimeInfo>,
     /// OpenXR session states in the order they were entered (READY, SYNCHRONIZED, VISIBLE, FOCUSED, ...).
     pub states: Vec<String>,
-    /// Frames handed to the runtime (xrEndFrame), and those with an image in them.
+    /// Frames handed to the runtime (xrEndFrame), and those with an image in
+    /// them; the budget is over the last minute of frames.
     pub frames_submitted: u64,
     pub frames_rendered: u64,
     pub frame_budget: FrameBudget,
