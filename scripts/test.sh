@@ -2,7 +2,8 @@
 # The whole test suite, on a fresh Debian machine with or without a GPU:
 # installs what it needs, then runs every test, headless rendering included,
 # and the VR session against Monado's simulated headset (scripts/test-xr.sh;
-# needs root; MOSAIC_SKIP_XR=1 leaves it out). Arguments go to `cargo test`.
+# needs root; MOSAIC_SKIP_XR=1 leaves it out). Arguments go to the first
+# `cargo test` (the workspace's).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/check-rust.sh

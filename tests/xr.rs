@@ -175,6 +175,8 @@ fn scripted_sticks_fly_and_snap_turn_the_user() {
     let report = session(&dir.join("fly.json"), &["--no-train", "--points", "200", "--frames", "60", "--fly", "0,1", "--turn-at", "20"]);
     let moved = report.rig.translation.iter().zip([0.0, -1.6 / 1.5, 2.6]).map(|(a, b)| (a - b).powi(2)).sum::<f32>().sqrt();
     assert!(moved > 0.2, "flew only {moved} world units: {report:?}");
+    // Forward is towards the sphere (-z), before the turn and after it (30 degrees off).
+    assert!(report.rig.translation[2] < 2.6 - 0.15, "flew away from the sphere: {report:?}");
     assert!((report.rig.yaw + std::f32::consts::PI / 6.0).abs() < 1e-5, "one snap turn to the right: {report:?}");
     assert!(report.vignette_max > 0.2, "{report:?}");
 }
@@ -217,8 +219,8 @@ fn a_selected_network_opens_its_landscape_in_the_headset_world() {
     let report = session(&dir.join("landscape.json"), &args);
     let (label, at) = report.landscape.clone().expect("no landscape stood in the world");
     assert!(label.starts_with(&format!("run {id} ")), "the landscape of {label}, not run {id}");
-    // Beside the sphere (radius 1), not inside it.
-    assert!(at.iter().map(|c| c * c).sum::<f32>().sqrt() > 1.0, "{report:?}");
+    // To the right of the sphere (radius 1) as the standing user sees it, clear of it.
+    assert!(at[0] > 1.5 && at[2].abs() < 0.5, "the landscape stands at {at:?}");
 }
 
 /// Runs `mosaic xr` with `args` beside Monado's simulated headset; returns its report.

@@ -27,10 +27,7 @@ pub enum XrUnavailable {
          and an OpenXR runtime (Monado or SteamVR)"
     )]
     NoLoader { tried: String },
-    #[error(
-        "found {found} but not the libopenxr_loader.so that OpenXR apps open: install libopenxr-dev, \
-         or point MOSAIC_OPENXR_LOADER at the library"
-    )]
+    #[error("found {found} but not the libopenxr_loader.so that OpenXR apps open: install libopenxr-dev (or link the one to the other)")]
     UnversionedLoaderMissing { found: String },
     #[error("no OpenXR runtime found: install Monado or SteamVR and set XR_RUNTIME_JSON to its manifest{hint}; the loader said: {detail}")]
     NoRuntime { detail: String, hint: String },
@@ -46,7 +43,8 @@ pub enum XrUnavailable {
 /// The name every OpenXR app opens the loader by (bevy_mod_openxr too).
 const LOADER: &str = "libopenxr_loader.so";
 
-/// The loader library: `MOSAIC_OPENXR_LOADER` if set, else [`LOADER`].
+/// The loader library the probe opens: [`LOADER`], or `MOSAIC_OPENXR_LOADER`
+/// (for tests of a missing loader: the session itself always opens [`LOADER`]).
 pub fn loader_path() -> PathBuf {
     std::env::var_os("MOSAIC_OPENXR_LOADER").map(PathBuf::from).unwrap_or_else(|| PathBuf::from(LOADER))
 }
@@ -139,12 +137,12 @@ pub fn point_on_ray(ray: AimRay, positions: &[[f32; 3]], radius: f32) -> Option<
         if off2 > radius * radius {
             continue;
         }
-        // Where the ray enters the ball (or the origin, if it starts inside).
-        let entry = along - (radius * radius - off2).sqrt();
-        let t = entry.max(0.0);
-        if along + radius < 0.0 {
-            continue; // entirely behind
+        // Where the ray enters and leaves the ball; it counts from the origin on.
+        let half_chord = (radius * radius - off2).sqrt();
+        if along + half_chord < 0.0 {
+            continue; // the ball lies behind the origin
         }
+        let t = (along - half_chord).max(0.0);
         if best.is_none_or(|(_, b)| t < b) {
             best = Some((i, t));
         }
@@ -190,7 +188,7 @@ pub const RIG_SCALE_RANGE: (f32, f32) = (0.05, 20.0);
 
 impl Default for Rig {
     /// Standing 2.6 sphere radii in front of the sphere, the eyes (1.6 m up)
-    /// level with its centre, the sphere 1.5 m across per unit radius.
+    /// level with its centre, 1.5 m to a world unit (the unit sphere is 3 m across).
     fn default() -> Self {
         let scale = 1.0 / 1.5;
         Rig { translation: Vec3::new(0.0, -1.6 * scale, 2.6), yaw: 0.0, scale }
@@ -217,8 +215,9 @@ impl Rig {
         self.translation += step;
     }
 
-    /// Turns the world by `angle` about the vertical through `pivot` (a
-    /// world point, e.g. the head), so the user stays where they are.
+    /// Turns the user by `angle` (the world seems to turn the other way)
+    /// about the vertical through `pivot` (a world point, e.g. the head), so
+    /// the user stays where they are.
     pub fn turn_about(&mut self, pivot: Vec3, angle: f32) {
         let rotation = Quat::from_rotation_y(angle);
         self.translation = pivot + rotation * (self.translation - pivot);
@@ -342,8 +341,7 @@ impl FrameBudget {
 }
 
 /// A scripted controller for tests and demos: a ray in the tracking space
-/// (metres), standing in for the right controller's aim, and the frame at
-/// which its trigger is pulled.
+/// (metres), standing in for the right controller's aim.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct ScriptedAim {
     pub origin: Vec3,
@@ -395,6 +393,8 @@ pub struct XrReport {
     pub vignette_max: f32,
     /// Why the session stopped early, if it did.
     pub error: Option<String>,
+    /// Whether the left eye's picture was saved (`--eye-png`).
+    pub eye_saved: bool,
 }
 
 /// A [`Rig`] as the report writes it.
@@ -411,11 +411,6 @@ impl From<&Rig> for RigReport {
     }
 }
 
-impl XrReport {
-    pub fn reached(&self, state: &str) -> bool {
-        self.states.iter().any(|s| s == state)
-    }
-}
 
 #[cfg(test)]
 mod tests {
@@ -439,6 +434,10 @@ mod tests {
         assert_eq!(point_on_ray(ray([0.0, 0.5, 0.0], [0.0, 0.0, -1.0]), &points, 0.1), None);
         // Starting inside a ball hits it at distance zero.
         assert_eq!(point_on_ray(ray([1.0, 0.0, -1.05], [0.0, 1.0, 0.0]), &points, 0.1), Some((3, 0.0)));
+        // A ball just behind, off the line, that the ray never enters, is not hit
+        // (it leaves that ball's sphere behind the origin); the one ahead is.
+        let near_behind = [[0.0, 0.09, 0.05], [0.0, 0.0, -1.0]];
+        assert_eq!(point_on_ray(ray([0.0; 3], [0.0, 0.0, -1.0]), &near_behind, 0.1).map(|h| h.0), Some(1));
     }
 
     #[test]

@@ -98,15 +98,23 @@ pub fn run_xr(options: ExplorerOptions, runtime: RuntimeInfo, settings: XrSettin
         app_info: AppInfo { name: "NeuroMosaic".into(), ..default() },
         ..default()
     }))
-    // No window drives the frames: the runtime's frame pacing (xrWaitFrame) does.
-    .add_plugins(ScheduleRunnerPlugin::run_loop(Duration::ZERO))
-    .add_plugins(crate::ExplorerPlugin { options: ExplorerOptions { panel: true, ..options } })
+    // No window drives the frames: the runtime's frame pacing (xrWaitFrame)
+    // does; before the session runs, a short wait keeps the loop from spinning.
+    .add_plugins(ScheduleRunnerPlugin::run_loop(Duration::from_millis(2)));
+    if !app.world().contains_resource::<OxrInstance>() {
+        bail!("OpenXR found the headset but would not start a session with Vulkan (the lines above say why): update the runtime and the GPU driver");
+    }
+    app.add_plugins(crate::ExplorerPlugin { options: ExplorerOptions { panel: true, ..options } })
     .insert_resource(ClearColor(Color::srgb_u8(BACKGROUND[0], BACKGROUND[1], BACKGROUND[2])))
     .insert_resource(RigState { rig: Rig::default(), last: Rig::default() })
-    .insert_resource(Run { settings: settings.clone(), report: report.clone(), started: Instant::now(), logged: Instant::now() })
+    .insert_resource(Run { settings: settings.clone(), report: report.clone(), started: Instant::now(), logged: Instant::now(), ended: false })
     .insert_resource(counters.clone())
     .init_resource::<Hands>()
     .add_oxr_event_handler(record_state)
+    // Each eye keeps its whole view (the desktop fits its view beside the panel).
+    .add_observer(|added: On<Add, XrCamera>, mut commands: Commands| {
+        commands.entity(added.entity).insert(FullView);
+    })
     .add_systems(Startup, (spawn_panel, spawn_tooltip, create_controls.run_if(session_available)))
     .add_systems(TooltipPass, draw_tooltip)
     .add_systems(OxrSendActionBindings, suggest_bindings)
@@ -132,6 +140,9 @@ pub fn run_xr(options: ExplorerOptions, runtime: RuntimeInfo, settings: XrSettin
     report.frames_submitted = counters.submitted.load(Ordering::SeqCst);
     report.frames_rendered = counters.rendered.load(Ordering::SeqCst);
     report.frame_budget = counters.budget(KEPT_FRAMES);
+    if let Some(path) = settings.eye_png.as_ref().filter(|_| report.error.is_none() && !report.eye_saved) {
+        bail!("the left eye's picture was not captured into {} (the session showed too few frames: give --frames 20 or more)", path.display());
+    }
     if let Some(error) = &report.error {
         bail!("{error}");
     }
@@ -188,13 +199,19 @@ struct Run {
     report: Arc<Mutex<XrReport>>,
     started: Instant,
     logged: Instant,
+    /// The runtime ended the session.
+    ended: bool,
 }
 
-fn record_state(event: OxrEventIn, run: Res<Run>) {
+fn record_state(event: OxrEventIn, mut run: ResMut<Run>) {
     if let openxr::Event::SessionStateChanged(change) = *event {
-        let state = format!("{:?}", change.state());
-        info!("VR session: {state}");
-        run.report.lock().expect("report lock").states.push(state);
+        let state = change.state();
+        info!("VR session: {state:?}");
+        run.report.lock().expect("report lock").states.push(format!("{state:?}"));
+        // The user quit from the runtime, or the headset went away: so does the app.
+        if matches!(state, openxr::SessionState::EXITING | openxr::SessionState::LOSS_PENDING) {
+            run.ended = true;
+        }
     }
 }
 
@@ -228,7 +245,7 @@ fn watch(
         }
         run.logged = Instant::now();
     }
-    if run.settings.frames.is_some_and(|n| submitted >= n) {
+    if run.ended || run.settings.frames.is_some_and(|n| submitted >= n) {
         exit.write(AppExit::Success);
     } else if submitted == 0 && run.started.elapsed() > run.settings.start_timeout {
         let states = run.report.lock().expect("report lock").states.join(" → ");
@@ -254,7 +271,7 @@ fn style_eyes(mut commands: Commands, eyes: Query<(Entity, &XrCamera), Added<XrC
         });
         commands
             .entity(entity)
-            .insert((Tonemapping::None, DebandDither::Disabled, Msaa::Off, FullView, RenderLayers::from_layers(&[0, layer])))
+            .insert((Tonemapping::None, DebandDither::Disabled, Msaa::Off, RenderLayers::from_layers(&[0, layer])))
             .with_child((
                 Vignette,
                 Mesh3d(meshes.add(Annulus::new(0.09, 0.6))),
@@ -449,7 +466,9 @@ fn move_rig(
     let tracked = |which: Hand| held.iter().find(|(h, _)| **h == which).map(|(_, t)| t.translation);
     match (hands.grab, tracked(Hand::Left), tracked(Hand::Right)) {
         ([true, true], Some(l), Some(r)) => match hands.grabbing {
-            None => hands.grabbing = Some(Grab::start(&state.rig, [l, r])),
+            // Hands closer than a few centimetres give no usable scale yet.
+            None if l.distance(r) > 0.05 => hands.grabbing = Some(Grab::start(&state.rig, [l, r])),
+            None => {}
             Some(grab) => state.rig = grab.rig([l, r], &state.rig),
         },
         _ => hands.grabbing = None,
@@ -610,8 +629,9 @@ struct TooltipContext;
 #[derive(Component)]
 struct TooltipBoard;
 
-/// The tooltip's size in tracked metres and in logical pixels, and its fill
-/// (sRGB; tests/xr.rs finds the tooltip by it).
+/// The tooltip's aspect (its world size follows its distance, see
+/// [`TOOLTIP_ANGLE`]), its size in logical pixels, and its fill (sRGB;
+/// tests/xr.rs finds the tooltip by it).
 const TOOLTIP: Vec2 = Vec2::new(0.32, 0.08);
 const TOOLTIP_PX: Vec2 = Vec2::new(256.0, 64.0);
 /// Its width over its distance from the eyes.
@@ -685,7 +705,7 @@ fn place_tooltip(
 /// black inside a session, though the eyes draw it.)
 fn save_eye(mut commands: Commands, run: Res<Run>, counters: Res<FrameCounters>, mut asked: Local<bool>) {
     let (Some(frames), Some(path)) = (run.settings.frames, run.settings.eye_png.clone()) else { return };
-    if *asked || counters.submitted.load(Ordering::SeqCst) < frames.saturating_sub(10) {
+    if *asked || counters.rendered.load(Ordering::SeqCst) == 0 || counters.submitted.load(Ordering::SeqCst) < frames.saturating_sub(10) {
         return;
     }
     *asked = true;
@@ -693,6 +713,8 @@ fn save_eye(mut commands: Commands, run: Res<Run>, counters: Res<FrameCounters>,
     commands.spawn(Screenshot::texture_view(ManualTextureViewHandle(XR_TEXTURE_INDEX))).observe(move |captured: On<ScreenshotCaptured>| {
         if let Err(e) = crate::capture::save_png(&captured.image, &path) {
             report.lock().expect("report lock").error = Some(format!("cannot save {}: {e}", path.display()));
+        } else {
+            report.lock().expect("report lock").eye_saved = true;
         }
     });
 }
