@@ -273,12 +273,7 @@ fn run(cli: Cli) -> Result<()> {
             // Environment first: nothing is trained or stored for a window that cannot open.
             mosaic_app::check_display()?;
             mosaic_app::check_gpu()?;
-            let population = &args.population;
-            let session = open_session(population);
-            let store = population.store.clone().or_else(|| session.store());
-            let trained = (!args.no_train).then(|| store.unwrap_or_else(live::default_store));
-            // A window stays open whatever the store: its problems show in the panel.
-            let options = explorer_options(population, true, trained, true, session, true)?;
+            let options = live_explorer_options(&args.population, args.no_train)?;
             let capture = args.screenshot.map(|path| CaptureRequest { path, frames: args.frames, manifest: None });
             mosaic_app::run_window(options, capture)
         }
@@ -312,6 +307,16 @@ fn run(cli: Cli) -> Result<()> {
         Command::Bench(BenchCommand::Table(args)) => bench_search::bench_table(args),
         Command::Bench(BenchCommand::Search(args)) => bench_search::bench_search(args),
     }
+}
+
+/// The scene a live view shows (the window, the headset): the session's or
+/// the demo store, trained in the background unless `no_train` (then the
+/// sampled design). The view opens whatever the store: its problems show in the panel.
+fn live_explorer_options(p: &PopulationArgs, no_train: bool) -> Result<ExplorerOptions> {
+    let session = open_session(p);
+    let store = p.store.clone().or_else(|| session.store());
+    let trained = (!no_train).then(|| store.unwrap_or_else(live::default_store));
+    explorer_options(p, true, trained, true, session, true)
 }
 
 /// The scene a recording shows: as a snapshot would (a store must open), never training.

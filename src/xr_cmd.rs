@@ -71,11 +71,7 @@ pub fn xr(args: XrArgs) -> Result<()> {
 
 #[cfg(feature = "xr")]
 fn session(args: &XrArgs, runtime: mosaic_app::xr::RuntimeInfo) -> Result<XrReport> {
-    let population = &args.population;
-    let session = crate::open_session(population);
-    let store = population.store.clone().or_else(|| session.store());
-    let trained = (!args.no_train).then(|| store.unwrap_or_else(crate::live::default_store));
-    let options = crate::explorer_options(population, false, trained, true, session, true)?;
+    let options = crate::live_explorer_options(&args.population, args.no_train)?;
     // The panel shows these too, but the user may not have the headset on yet.
     for problem in &options.errors {
         eprintln!("warning: {problem}");
@@ -93,9 +89,8 @@ fn session(args: &XrArgs, runtime: mosaic_app::xr::RuntimeInfo) -> Result<XrRepo
 }
 
 fn parse_stick(s: &str) -> Result<[f32; 2], String> {
-    let v: Vec<f32> = s.split(',').map(|c| c.trim().parse::<f32>()).collect::<Result<_, _>>().map_err(|e| format!("`{s}`: {e}"))?;
-    match v[..] {
-        [x, y] if x.abs() <= 1.0 && y.abs() <= 1.0 => Ok([x, y]),
+    match mosaic_app::xr::finite_list(s).as_deref() {
+        Some(&[x, y]) if x.abs() <= 1.0 && y.abs() <= 1.0 => Ok([x, y]),
         _ => Err(format!("`{s}` is not a stick position: expected `x,y` with both in -1..1, e.g. `0,1` for full forward")),
     }
 }

@@ -7,7 +7,7 @@ use mosaic_core::Colormap;
 
 use crate::analysis::Analysis;
 use crate::inspect::LandscapeData;
-use crate::landscape_view::{LandscapeSettings, SurfaceAssets, SurfaceLayout, SurfaceMaterial, SurfaceParts, beside_sphere, spawn_surface};
+use crate::landscape_view::{LandscapeSettings, SurfaceAssets, SurfaceLayout, SurfaceMaterial, SurfaceParts, beside_sphere, spawn_surface, view_camera};
 use crate::points::{PointInstance, Ring};
 
 /// Where the surface stands, in the camera's frame when it opens: left of
@@ -74,8 +74,7 @@ fn show_hyper(
         commands.remove_resource::<ShownHyper>();
         return;
     };
-    // The view camera (a headset has two eyes: either will do).
-    let Some(camera) = cameras.iter().next().map(GlobalTransform::compute_transform) else { return };
+    let Some(camera) = view_camera(&cameras) else { return };
     let transform = shown.as_ref().map_or_else(|| beside_sphere(&camera, OFFSET), |s| s.transform);
     let settings = settings();
     // Heights span the runs too: a smoothed surface sits between its noisy runs.

@@ -322,6 +322,11 @@ pub fn spawn_surface<'a>(
 
 /// Where a surface beside the sphere stands: `offset` in the camera's frame
 /// (by its yaw), facing the camera.
+/// The view camera's world transform (a headset has two eyes: either will do).
+pub fn view_camera(cameras: &Query<&GlobalTransform, With<Camera3d>>) -> Option<Transform> {
+    cameras.iter().next().map(GlobalTransform::compute_transform)
+}
+
 pub fn beside_sphere(camera: &Transform, offset: Vec3) -> Transform {
     let facing = Quat::from_rotation_y(camera.rotation.to_euler(EulerRot::YXZ).0);
     Transform { translation: facing * offset, rotation: facing, ..default() }
@@ -362,8 +367,7 @@ fn show_landscape(
         commands.remove_resource::<ShownLandscape>();
         return;
     };
-    // The view camera (a headset has two eyes: either will do).
-    let Some(camera) = cameras.iter().next().map(GlobalTransform::compute_transform) else { return };
+    let Some(camera) = view_camera(&cameras) else { return };
     // Placed to the right of the sphere as the camera sees it now (or where
     // it stood already, for the same network).
     let transform = match &shown {

@@ -340,6 +340,12 @@ impl FrameBudget {
     }
 }
 
+/// Comma-separated finite numbers (`0.2, 1.4,0`), or `None`.
+pub fn finite_list(s: &str) -> Option<Vec<f32>> {
+    let v: Vec<f32> = s.split(',').map(|c| c.trim().parse::<f32>()).collect::<Result<_, _>>().ok()?;
+    v.iter().all(|c| c.is_finite()).then_some(v)
+}
+
 /// A scripted controller for tests and demos: a ray in the tracking space
 /// (metres), standing in for the right controller's aim.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -355,12 +361,9 @@ impl std::str::FromStr for ScriptedAim {
     fn from_str(s: &str) -> Result<Self, String> {
         let bad = || format!("`{s}` is not a pointer pose: expected origin and direction as `x,y,z:dx,dy,dz`, e.g. `0.2,1.4,0:0,0,-1`");
         let (o, d) = s.split_once(':').ok_or_else(bad)?;
-        let vec = |t: &str| -> Result<Vec3, String> {
-            let v: Vec<f32> = t.split(',').map(|c| c.trim().parse::<f32>()).collect::<Result<_, _>>().map_err(|_| bad())?;
-            match v[..] {
-                [x, y, z] if v.iter().all(|c| c.is_finite()) => Ok(Vec3::new(x, y, z)),
-                _ => Err(bad()),
-            }
+        let vec = |t: &str| match finite_list(t).as_deref() {
+            Some(&[x, y, z]) => Ok(Vec3::new(x, y, z)),
+            _ => Err(bad()),
         };
         let direction = Dir3::new(vec(d)?).map_err(|_| format!("`{s}`: the pointer's direction must not be zero"))?;
         Ok(ScriptedAim { origin: vec(o)?, direction })

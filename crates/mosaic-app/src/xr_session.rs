@@ -48,7 +48,7 @@ use crate::ui::{FullView, PANEL_WIDTH, ui_camera};
 use crate::inspector::format_value;
 use crate::landscape_view::ShownLandscape;
 use crate::scene::{ColorMapping, SphereScene};
-use crate::selection::{Hovered, Selection};
+use crate::selection::{Hovered, LINK, Selection};
 use crate::sphere_view::point_radius;
 use crate::xr::{
     AimRay, FrameBudget, Grab, RAY_PICK_SLACK, Rig, point_on_board, RigReport, RuntimeInfo, ScriptedAim, SnapTurn, XrReport, point_on_ray, vignette_strength,
@@ -507,7 +507,7 @@ fn pick_with_ray(
         return;
     }
     let ray = AimRay::from_transform(at);
-    let mut hit = point_on_ray(ray, &scene.positions, RAY_PICK_SLACK * point_radius(scene.len()));
+    let hit = point_on_ray(ray, &scene.positions, RAY_PICK_SLACK * point_radius(scene.len()));
     // The panel, when the ray meets it before any network, takes the pointer.
     let on_board = panel.as_ref().and_then(|p| boards.get(p.board).ok()).and_then(|b| point_on_board(ray, b, BOARD, Vec2::new(PANEL_WIDTH, PANEL_HEIGHT)));
     let on_board = on_board.filter(|(d, _)| hit.is_none_or(|(_, t)| *d < t));
@@ -524,10 +524,9 @@ fn pick_with_ray(
             report.panel_clicks += u32::from(clicked);
         }
     }
-    let mut length = hit.map(|(_, t)| t);
-    if let Some((d, _)) = on_board {
-        (hit, length) = (None, Some(d));
-    }
+    // The board hides the networks behind it; the beam ends where the ray stops.
+    let hit = hit.filter(|_| on_board.is_none());
+    let length = on_board.map(|(d, _)| d).or(hit.map(|(_, t)| t));
     let now = hit.map(|(i, _)| i);
     if hovered.0 != now {
         hovered.0 = now;
@@ -552,7 +551,7 @@ fn pick_with_ray(
             commands.entity(entity).with_child((
                 Beam,
                 Mesh3d(meshes.add(Cuboid::new(0.004, 0.004, 1.0))),
-                MeshMaterial3d(materials.add(StandardMaterial { base_color: Color::srgb_u8(255, 176, 59), unlit: true, ..default() })),
+                MeshMaterial3d(materials.add(StandardMaterial { base_color: Color::srgb_u8(LINK[0], LINK[1], LINK[2]), unlit: true, ..default() })),
                 beam,
             ));
         }
