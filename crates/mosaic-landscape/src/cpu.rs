@@ -218,6 +218,69 @@ mod tests {
         }
     }
 
+    #[test]
+    fn fast_ln_1p_matches_the_library_function() {
+        // Tiny arguments (where `1 + x` rounds away most of `x`), then up to 99 (a hundred classes).
+        let tiny = (0..400).map(|i| 1e-12f32 * 1.07f32.powi(i));
+        for x in tiny.chain((0..=99_000).map(|i| i as f32 * 1e-3)) {
+            let (ours, lib) = (super::ln_1p(x) as f64, (x as f64).ln_1p());
+            assert!((ours - lib).abs() <= 2e-7 * lib, "ln_1p({x}): {ours} vs {lib}");
+        }
+    }
+
+    #[test]
+    fn cross_entropy_matches_a_direct_f64_evaluation() {
+        // Two classes (the branch-free pass) and five, over more than one chunk, ties included.
+        for classes in [2usize, 5] {
+            let n = 3 * super::LOSS_CHUNK + 7;
+            let logits: Vec<f32> =
+                (0..n * classes).map(|i| if i % 37 == 0 { 0.25 } else { ((i * 7919) % 2003) as f32 * 0.013 - 13.0 }).collect();
+            let labels: Vec<u32> = (0..n).map(|i| ((i * 31) % classes) as u32).collect();
+            let (mut want, mut right) = (0.0f64, 0usize);
+            for (row, &label) in logits.chunks_exact(classes).zip(&labels) {
+                let max = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+                let best = row.iter().position(|&v| v == max).unwrap();
+                let sum: f64 = row.iter().map(|&v| ((v - max) as f64).exp()).sum();
+                want += sum.ln() - (row[label as usize] - max) as f64;
+                right += usize::from(best == label as usize);
+            }
+            let (got, correct) = super::cross_entropy(&logits, classes, &labels);
+            assert!((got - want).abs() <= 1e-6 * want, "{classes} classes: {got} vs {want}");
+            assert_eq!(correct, right, "{classes} classes");
+        }
+        // A tie between two classes goes to the first.
+        assert_eq!(super::cross_entropy(&[1.0, 1.0, 2.0, 2.0], 2, &[0, 1]).1, 1);
+    }
+
+    #[test]
+    fn the_step_kernels_agree() {
+        // Widths with and without a tail past the last eight or sixteen, two classes (the shared pass) and three.
+        for (width, classes) in [(64, 2), (37, 2), (5, 2), (64, 3), (21, 3)] {
+            let value = |i: usize, scale: f32| ((i * 7919 + width) % 211) as f32 / 211.0 * scale - scale / 2.0;
+            let sums_of = |offset: usize, scale: f32| (0..width).map(|k| value(k + offset, scale)).collect::<Vec<f32>>();
+            let (sa, sb, sc) = (sums_of(0, 2.0), sums_of(1000, 1.0), sums_of(2000, 0.5));
+            let head: Vec<f32> = (0..width * classes).map(|i| value(i + 3000, 1.0)).collect();
+            let bias: Vec<f32> = (0..classes).map(|c| value(c + 4000, 0.2)).collect();
+            let sums = super::Sums { a: &sa, b: &sb, c: &sc };
+            let (mut hidden, mut want, mut got) = (vec![0.0; width], vec![0.0; classes], vec![0.0; classes]);
+            for a in [-1.0f32, -0.3, 0.0, 0.7] {
+                super::step_logits(sums, a, &head, &bias, &mut hidden, &mut want);
+                super::step_kernel()(sums, a, &head, &bias, &mut hidden, &mut got);
+                for (w, g) in want.iter().zip(&got) {
+                    assert!((w - g).abs() <= 1e-5 * w.abs().max(1.0), "width {width}, {classes} classes, a = {a}: {want:?} vs {got:?}");
+                }
+                // Against the definition, in f64.
+                for c in 0..classes {
+                    let exact: f64 = (0..width)
+                        .map(|k| (sa[k] as f64 + a as f64 * (sb[k] as f64 + a as f64 * sc[k] as f64)).max(0.0) * head[c * width + k] as f64)
+                        .sum::<f64>()
+                        + bias[c] as f64;
+                    assert!((exact - got[c] as f64).abs() <= 1e-5 * exact.abs().max(1.0), "width {width}: {exact} vs {}", got[c]);
+                }
+            }
+        }
+    }
+
     /// erf by its Maclaurin series (|x| < 3) or 1 - erfc's continued fraction, in f64.
     fn libm_erf(x: f64) -> f64 {
         if x.abs() < 3.0 {
@@ -321,8 +384,18 @@ struct RowScratch {
     /// Per step of the row: the (example, neuron) entries that switch there.
     events: Vec<Vec<u32>>,
     h1: Vec<f32>,
-    /// The head's weights, one row per class, and one example's hidden layer.
-    head_t: Vec<f32>,
+    /// The fused pass: one example's buffers, and the tile's logits at every step.
+    example: ExampleScratch,
+    logits: Vec<f32>,
+}
+
+/// One example's buffers in the fused pass.
+#[derive(Default)]
+struct ExampleScratch {
+    /// Per first-layer neuron: the guessed step of its switch (0: none).
+    guesses: Vec<f32>,
+    /// The switches, `step << 16 | neuron`, sorted.
+    switches: Vec<u32>,
     hidden: Vec<f32>,
 }
 
@@ -330,21 +403,20 @@ struct RowScratch {
 /// it (checked at run time) and for the baseline elsewhere: the row sweep's
 /// inner loops are twice as wide that way, with the same results.
 macro_rules! with_avx2 {
-    ($(#[$doc:meta])* fn $name:ident => $body:ident($($arg:ident: $ty:ty),* $(,)?)) => {
+    ($(#[$doc:meta])* fn $name:ident => $body:ident($($arg:ident: $ty:ty),* $(,)?) $(-> $ret:ty)?) => {
         $(#[$doc])*
         #[allow(clippy::too_many_arguments)]
-        fn $name($($arg: $ty),*) {
+        fn $name($($arg: $ty),*) $(-> $ret)? {
             #[cfg(target_arch = "x86_64")]
             {
                 #[target_feature(enable = "avx2")]
                 #[allow(clippy::too_many_arguments)]
-                fn avx2($($arg: $ty),*) {
+                fn avx2($($arg: $ty),*) $(-> $ret)? {
                     $body($($arg),*)
                 }
                 if std::is_x86_feature_detected!("avx2") {
                     // SAFETY: the CPU supports AVX2, checked just above.
-                    unsafe { avx2($($arg),*) };
-                    return;
+                    return unsafe { avx2($($arg),*) };
                 }
             }
             $body($($arg),*)
@@ -360,6 +432,57 @@ fn even_spacing(sorted: &[f32]) -> Option<f32> {
     let step = (sorted[last] - sorted[0]) / last as f32;
     let even = step > 0.0 && sorted.iter().enumerate().all(|(i, &v)| (v - (sorted[0] + i as f32 * step)).abs() <= 1e-4 * step);
     even.then_some(step)
+}
+
+/// The first step (in increasing `a`) at which the first-layer entry
+/// `relu(p + a q)` is in the other state than at the row's first step, if
+/// it switches at all: found from the crossing `-p/q`, then settled with the
+/// same f32 test the sums use (see [`settle_step`]).
+fn switch_step(p: f32, q: f32, row: SortedRow) -> Option<usize> {
+    let guess = match row.spacing {
+        Some(step) => even_guess(p, q, row.a, step) as usize,
+        None => {
+            let switches = (p + row.a[0] * q > 0.0) != (p + row.a[row.a.len() - 1] * q > 0.0);
+            if switches { row.a.partition_point(|&v| v < -p / q) } else { 0 }
+        }
+    };
+    (guess > 0).then(|| settle_step(p, q, row.a, guess))
+}
+
+/// On an evenly spaced row, the step of the crossing `-p/q` (in
+/// `1..steps`), one division away, or 0 where the entry does not switch
+/// along the row (`q = 0` included); branch-free, so it vectorises.
+#[inline(always)]
+fn even_guess(p: f32, q: f32, sorted: &[f32], step: f32) -> f32 {
+    let last = sorted.len() - 1;
+    let switches = (p + sorted[0] * q > 0.0) != (p + sorted[last] * q > 0.0);
+    let guess = ((-p / q - sorted[0]) / step).ceil().clamp(1.0, last as f32);
+    if switches { guess } else { 0.0 }
+}
+
+/// The exact switching step near `guess`: the first whose state, by the
+/// sums' own f32 test, differs from the first step's (the test is
+/// monotone in `a`, so a step or two of search from the guess settles it).
+#[inline(always)]
+fn settle_step(p: f32, q: f32, sorted: &[f32], guess: usize) -> usize {
+    let last = sorted.len() - 1;
+    let on = |t: usize| p + sorted[t] * q > 0.0;
+    let first = on(0);
+    let mut t = guess.clamp(1, last);
+    while t > 1 && on(t - 1) != first {
+        t -= 1;
+    }
+    while t < last && on(t) == first {
+        t += 1;
+    }
+    t
+}
+
+/// A grid row's `a` values in increasing order, and their step when even.
+#[derive(Clone, Copy)]
+struct SortedRow<'a> {
+    a: &'a [f32],
+    spacing: Option<f32>,
 }
 
 with_avx2! {
@@ -387,70 +510,234 @@ fn apply_switches_body(
     for &e in events {
         let e = e as usize;
         let (i, k) = (e / w1, e % w1);
-        let sign = if p[e] + a * q[e] > 0.0 { 1.0 } else { -1.0 };
-        let (sp, sq) = (sign * p[e], sign * q[e]);
         let row = i * w2..(i + 1) * w2;
-        let m0k = &m0[k * w2..(k + 1) * w2];
-        match m1 {
-            Some(m1) => {
-                let m1k = &m1[k * w2..(k + 1) * w2];
-                for (((x, y), z), (m0, m1)) in
-                    sa[row.clone()].iter_mut().zip(&mut sb[row.clone()]).zip(&mut sc[row]).zip(m0k.iter().zip(m1k))
-                {
-                    *x += sp * m0;
-                    *y += sq * m0 + sp * m1;
-                    *z += sq * m1;
-                }
+        let example = [&mut sa[row.clone()], &mut sb[row.clone()], &mut sc[row]];
+        switch(example, p[e], q[e], a, k, m0, m1, w2);
+    }
+}
+
+/// One example's sums after first-layer neuron `k` (at `p + a q`) switched
+/// on (adds its share) or off (removes it).
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn switch(sums: [&mut [f32]; 3], p: f32, q: f32, a: f32, k: usize, m0: &[f32], m1: Option<&[f32]>, w2: usize) {
+    let [sa, sb, sc] = sums;
+    let sign = if p + a * q > 0.0 { 1.0 } else { -1.0 };
+    let (sp, sq) = (sign * p, sign * q);
+    let m0k = &m0[k * w2..(k + 1) * w2];
+    match m1 {
+        Some(m1) => {
+            let m1k = &m1[k * w2..(k + 1) * w2];
+            for (((x, y), z), (m0, m1)) in sa.iter_mut().zip(sb.iter_mut()).zip(sc.iter_mut()).zip(m0k.iter().zip(m1k)) {
+                *x += sp * m0;
+                *y += sq * m0 + sp * m1;
+                *z += sq * m1;
             }
-            None => {
-                for ((x, y), m0) in sa[row.clone()].iter_mut().zip(&mut sb[row]).zip(m0k) {
-                    *x += sp * m0;
-                    *y += sq * m0;
-                }
+        }
+        None => {
+            for ((x, y), m0) in sa.iter_mut().zip(sb.iter_mut()).zip(m0k) {
+                *x += sp * m0;
+                *y += sq * m0;
             }
         }
     }
 }
 
 with_avx2! {
-    /// The logits of a tile from the row sweep's sums: per example,
-    /// `h = relu(A + a (B + a C))`, then `h · head + head bias`.
-    fn second_layer_and_head => second_layer_and_head_body(
-        sums: &[Vec<f32>; 3], a: f32, head_t: &[f32], head_bias: &[f32], width: usize, hidden: &mut Vec<f32>, logits: &mut [f32]
+    /// The logits of a tile at every step of the row, from the row sweep's
+    /// sums at its first step, into `logits` (step, example, class): see [`fused_tile_body`].
+    fn fused_tile => fused_tile_body(
+        p: &[f32],
+        q: &[f32],
+        row: SortedRow,
+        m0: &[f32],
+        m1: Option<&[f32]>,
+        w1: usize,
+        w2: usize,
+        sums: &mut [Vec<f32>; 3],
+        heads: &[f32],
+        head_biases: &[f32],
+        scratch: &mut ExampleScratch,
+        logits: &mut [f32],
+        step: StepKernel,
     )
 }
 
+/// An example at a time, every step of the row: that example's switches
+/// update its three rows of sums, which stay in L1 for the whole row, then
+/// `h = relu(A + a (B + a C))` and `h · head + head bias` per step. Over a
+/// tile at a time per step, the sums streamed from L2 at every step instead.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-fn second_layer_and_head_body(
-    sums: &[Vec<f32>; 3],
-    a: f32,
-    head_t: &[f32],
-    head_bias: &[f32],
-    width: usize,
-    hidden: &mut Vec<f32>,
+fn fused_tile_body(
+    p: &[f32],
+    q: &[f32],
+    row: SortedRow,
+    m0: &[f32],
+    m1: Option<&[f32]>,
+    w1: usize,
+    w2: usize,
+    sums: &mut [Vec<f32>; 3],
+    heads: &[f32],
+    head_biases: &[f32],
+    scratch: &mut ExampleScratch,
     logits: &mut [f32],
+    step: StepKernel,
 ) {
-    let classes = head_bias.len().max(head_t.len() / width);
-    hidden.resize(width, 0.0);
+    let rows = p.len() / w1;
+    let classes = head_biases.len() / row.a.len();
+    scratch.hidden.resize(w2, 0.0);
     let [sa, sb, sc] = sums;
-    for (i, out) in logits.chunks_exact_mut(classes).enumerate() {
-        let span = i * width..(i + 1) * width;
-        let (sa, sb, sc) = (&sa[span.clone()], &sb[span.clone()], &sc[span]);
-        for k in 0..width {
-            hidden[k] = (sa[k] + a * (sb[k] + a * sc[k])).max(0.0);
-        }
-        for (c, o) in out.iter_mut().enumerate() {
-            let w = &head_t[c * width..(c + 1) * width];
-            // Eight partial sums, so the dot product vectorises.
-            let mut acc = [0.0f32; 8];
-            for (hs, ws) in hidden.chunks(8).zip(w.chunks(8)) {
-                for ((acc, h), w) in acc.iter_mut().zip(hs).zip(ws) {
-                    *acc += h * w;
+    for i in 0..rows {
+        let (p, q) = (&p[i * w1..(i + 1) * w1], &q[i * w1..(i + 1) * w1]);
+        // Step and neuron in one key, so the sort compares plain integers.
+        let switches = &mut scratch.switches;
+        switches.clear();
+        match row.spacing {
+            Some(step) => {
+                // The guesses in one pass that vectorises; only the entries that switch are settled.
+                // (A plain loop: an iterator adapter here was compiled apart, without AVX2.)
+                scratch.guesses.resize(w1, 0.0);
+                for ((g, &p), &q) in scratch.guesses.iter_mut().zip(p).zip(q) {
+                    *g = even_guess(p, q, row.a, step);
+                }
+                for (k, &guess) in scratch.guesses.iter().enumerate().filter(|&(_, &g)| g > 0.0) {
+                    switches.push(((settle_step(p[k], q[k], row.a, guess as usize) as u32) << 16) | k as u32);
                 }
             }
-            *o = acc.iter().sum::<f32>() + head_bias.get(c).copied().unwrap_or(0.0);
+            None => {
+                for (k, (&p, &q)) in p.iter().zip(q).enumerate() {
+                    if let Some(t) = switch_step(p, q, row) {
+                        switches.push(((t as u32) << 16) | k as u32);
+                    }
+                }
+            }
         }
+        switches.sort_unstable();
+        let span = i * w2..(i + 1) * w2;
+        let (sa, sb, sc) = (&mut sa[span.clone()], &mut sb[span.clone()], &mut sc[span]);
+        let mut pending = scratch.switches.iter().peekable();
+        for (t, &a) in row.a.iter().enumerate() {
+            while let Some(&key) = pending.next_if(|&&key| (key >> 16) as usize == t) {
+                let k = (key & 0xffff) as usize;
+                switch([&mut *sa, &mut *sb, &mut *sc], p[k], q[k], a, k, m0, m1, w2);
+            }
+            let head = &heads[t * classes * w2..(t + 1) * classes * w2];
+            let bias = &head_biases[t * classes..(t + 1) * classes];
+            let out = &mut logits[(t * rows + i) * classes..(t * rows + i + 1) * classes];
+            step(Sums { a: sa, b: sb, c: sc }, a, head, bias, &mut scratch.hidden, out);
+        }
+    }
+}
+
+/// One example's sums `A`, `B` and `C` (one entry per second-layer neuron).
+#[derive(Clone, Copy)]
+struct Sums<'a> {
+    a: &'a [f32],
+    b: &'a [f32],
+    c: &'a [f32],
+}
+
+/// One example's logits at one step of the fused pass:
+/// `out_c = relu(A + a (B + a C)) · head_c + bias_c`, `head` one row per
+/// class, `hidden` scratch of the sums' length.
+type StepKernel = fn(Sums, f32, &[f32], &[f32], &mut [f32], &mut [f32]);
+
+/// The fastest [`StepKernel`] this CPU runs.
+fn step_kernel() -> StepKernel {
+    #[cfg(target_arch = "x86_64")]
+    if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
+        return step_logits_fma;
+    }
+    step_logits
+}
+
+fn step_logits(sums: Sums, a: f32, head: &[f32], bias: &[f32], hidden: &mut [f32], out: &mut [f32]) {
+    for (((h, x), y), z) in hidden.iter_mut().zip(sums.a).zip(sums.b).zip(sums.c) {
+        *h = (x + a * (y + a * z)).max(0.0);
+    }
+    for ((o, w), bias) in out.iter_mut().zip(head.chunks_exact(hidden.len())).zip(bias) {
+        *o = hidden.iter().zip(w).map(|(h, w)| h * w).sum::<f32>() + bias;
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+fn step_logits_fma(sums: Sums, a: f32, head: &[f32], bias: &[f32], hidden: &mut [f32], out: &mut [f32]) {
+    // SAFETY: `step_kernel` hands this out only where the CPU has AVX2 and FMA.
+    unsafe { step_logits_fma_body(sums, a, head, bias, hidden, out) }
+}
+
+/// [`step_logits`] written out in AVX2 and FMA: eight neurons a step, two
+/// independent accumulators per class (the compiler's own vectorisation of
+/// the loop kept one short chain per pair of lanes). The classes' dot
+/// products share one pass over the hidden layer when there are two.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+fn step_logits_fma_body(sums: Sums, a: f32, head: &[f32], bias: &[f32], hidden: &mut [f32], out: &mut [f32]) {
+    use std::arch::x86_64::*;
+    let w = sums.a.len();
+    assert!(sums.b.len() == w && sums.c.len() == w && hidden.len() == w && head.len() == w * out.len() && bias.len() == out.len());
+    let whole = w / 8 * 8;
+    let (va, zero) = (_mm256_set1_ps(a), _mm256_setzero_ps());
+    // SAFETY (every load and store below): `k + 8 <= whole <= w`, and each
+    // slice read at `k` is `w` long (checked above); head rows start at `c w`.
+    let load = |v: &[f32], k: usize| unsafe { _mm256_loadu_ps(v.as_ptr().add(k)) };
+    let hidden_at = |k: usize| {
+        let inner = _mm256_fmadd_ps(va, load(sums.c, k), load(sums.b, k));
+        _mm256_max_ps(_mm256_fmadd_ps(va, inner, load(sums.a, k)), zero)
+    };
+    let scalar_hidden = |k: usize| (sums.a[k] + a * (sums.b[k] + a * sums.c[k])).max(0.0);
+    let total = |v: __m256| {
+        let half = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+        let quarter = _mm_add_ps(half, _mm_movehl_ps(half, half));
+        _mm_cvtss_f32(_mm_add_ss(quarter, _mm_movehdup_ps(quarter)))
+    };
+    if out.len() == 2 {
+        let (w0, w1) = head.split_at(w);
+        let mut acc = [zero; 4];
+        let mut k = 0;
+        while k + 16 <= whole {
+            let (h, g) = (hidden_at(k), hidden_at(k + 8));
+            acc[0] = _mm256_fmadd_ps(h, load(w0, k), acc[0]);
+            acc[1] = _mm256_fmadd_ps(g, load(w0, k + 8), acc[1]);
+            acc[2] = _mm256_fmadd_ps(h, load(w1, k), acc[2]);
+            acc[3] = _mm256_fmadd_ps(g, load(w1, k + 8), acc[3]);
+            k += 16;
+        }
+        if k < whole {
+            let h = hidden_at(k);
+            acc[0] = _mm256_fmadd_ps(h, load(w0, k), acc[0]);
+            acc[2] = _mm256_fmadd_ps(h, load(w1, k), acc[2]);
+        }
+        let (mut o0, mut o1) = (total(_mm256_add_ps(acc[0], acc[1])), total(_mm256_add_ps(acc[2], acc[3])));
+        for k in whole..w {
+            let h = scalar_hidden(k);
+            o0 += h * w0[k];
+            o1 += h * w1[k];
+        }
+        out[0] = o0 + bias[0];
+        out[1] = o1 + bias[1];
+        return;
+    }
+    for k in (0..whole).step_by(8) {
+        // SAFETY: as for the loads.
+        unsafe { _mm256_storeu_ps(hidden.as_mut_ptr().add(k), hidden_at(k)) };
+    }
+    for k in whole..w {
+        hidden[k] = scalar_hidden(k);
+    }
+    for ((o, row), bias) in out.iter_mut().zip(head.chunks_exact(w)).zip(bias) {
+        let mut acc = [zero; 2];
+        let mut k = 0;
+        while k + 16 <= whole {
+            acc[0] = _mm256_fmadd_ps(load(hidden, k), load(row, k), acc[0]);
+            acc[1] = _mm256_fmadd_ps(load(hidden, k + 8), load(row, k + 8), acc[1]);
+            k += 16;
+        }
+        if k < whole {
+            acc[0] = _mm256_fmadd_ps(load(hidden, k), load(row, k), acc[0]);
+        }
+        *o = total(_mm256_add_ps(acc[0], acc[1])) + (whole..w).map(|k| hidden[k] * row[k]).sum::<f32>() + bias;
     }
 }
 
@@ -509,8 +796,18 @@ fn evaluate_row(
     let mut totals = vec![(0.0f64, 0usize); a_values.len()];
     let mut r = std::mem::take(&mut s.row);
     // A plain second hidden layer straight into the head: one fused pass.
-    let fused = layers.len() == 3 && second.norm.is_none() && matches!(second.skip, SkipParams::None);
+    // (A switch's neuron must fit the 16 bits its sort key gives it.)
+    let fused = layers.len() == 3 && second.norm.is_none() && matches!(second.skip, SkipParams::None) && w1 <= 1 << 16;
     let classes = layers[layers.len() - 1].out;
+    // The fused pass's head at every step, in increasing `a`: weights one row per class, then biases.
+    let (mut heads, mut head_biases) = (Vec::new(), Vec::new());
+    if fused {
+        for &j in &order {
+            let head = &params[j][2];
+            heads.extend((0..classes).flat_map(|c| head.weight.iter().skip(c).step_by(classes).copied()));
+            head_biases.extend((0..classes).map(|c| head.bias.get(c).copied().unwrap_or(0.0)));
+        }
+    }
     for start in (0..n).step_by(TILE) {
         let rows = TILE.min(n - start);
         let span = start * w1..(start + rows) * w1;
@@ -535,10 +832,10 @@ fn evaluate_row(
         let len = rows * w1;
         r.masked.resize(2 * len, 0.0);
         let (mp, mq) = r.masked.split_at_mut(len);
-        for e in 0..len {
-            let on = r.p[e] + a0 * r.q[e] > 0.0;
-            mp[e] = if on { r.p[e] } else { 0.0 };
-            mq[e] = if on { r.q[e] } else { 0.0 };
+        for (((mp, mq), &p), &q) in mp.iter_mut().zip(mq.iter_mut()).zip(&r.p).zip(&r.q) {
+            let on = p + a0 * q > 0.0;
+            *mp = if on { p } else { 0.0 };
+            *mq = if on { q } else { 0.0 };
         }
         let [sa, sb, sc] = &mut r.sums;
         for sum in [&mut *sa, &mut *sb, &mut *sc] {
@@ -561,53 +858,39 @@ fn evaluate_row(
         // When each neuron switches: the first step (in increasing `a`) whose
         // state differs from the first one's, found from the crossing `-p/q`
         // and settled with the same f32 test the sums use (it is monotone in `a`).
+        let labels = &data.labels[start..start + rows];
+        if fused {
+            // Second layer, ReLU and head in one pass, an example at a time.
+            r.logits.resize(sorted.len() * rows * classes, 0.0);
+            let row = SortedRow { a: &sorted, spacing };
+            let (example, logits) = (&mut r.example, &mut r.logits);
+            fused_tile(&r.p, &r.q, row, &m0, m1, w1, w2, &mut r.sums, &heads, &head_biases, example, logits, step_kernel());
+            for (step, &j) in order.iter().enumerate() {
+                let (l, c) = cross_entropy(&r.logits[step * rows * classes..(step + 1) * rows * classes], classes, labels);
+                totals[j].0 += l;
+                totals[j].1 += c;
+            }
+            continue;
+        }
         r.events.iter_mut().for_each(Vec::clear);
         r.events.resize_with(sorted.len(), Vec::new);
-        let last = sorted.len() - 1;
         for (e, (&p, &q)) in r.p.iter().zip(&r.q).enumerate() {
-            let on = |t: usize| p + sorted[t] * q > 0.0;
-            let first = on(0);
-            if q == 0.0 || on(last) == first {
-                continue;
+            if let Some(t) = switch_step(p, q, SortedRow { a: &sorted, spacing }) {
+                r.events[t].push(e as u32);
             }
-            let crossing = -p / q;
-            let guess = match spacing {
-                // Evenly spaced (the usual `-1:1:51`): the step is one division away.
-                Some(step) => ((crossing - sorted[0]) / step).ceil().clamp(1.0, last as f32) as usize,
-                None => sorted.partition_point(|&v| v < crossing),
-            };
-            let mut t = guess.clamp(1, last);
-            while t > 1 && on(t - 1) != first {
-                t -= 1;
-            }
-            while t < last && on(t) == first {
-                t += 1;
-            }
-            r.events[t].push(e as u32);
         }
         for (step, &j) in order.iter().enumerate() {
             let a = a_values[j];
             apply_switches(&r.events[step], &r.p, &r.q, a, &m0, m1, w1, w2, &mut r.sums);
-            let labels = &data.labels[start..start + rows];
-            let (l, c) = if fused {
-                // Second layer, ReLU and head in one pass per example.
-                let head = &params[j][2];
-                r.head_t.clear();
-                r.head_t.extend((0..classes).flat_map(|c| head.weight.iter().skip(c).step_by(classes).copied()));
-                s.next.resize(rows * classes, 0.0);
-                second_layer_and_head(&r.sums, a, &r.head_t, &head.bias, w2, &mut r.hidden, &mut s.next);
-                cross_entropy(&s.next, classes, labels)
-            } else {
-                let [sa, sb, sc] = &r.sums;
-                s.next.clear();
-                s.next.extend(sa.iter().zip(sb).zip(sc).map(|((x, y), z)| x + a * (y + a * z)));
-                // The first layer's output is needed only as the second block's skip input.
-                r.h1.clear();
-                if !matches!(second.skip, SkipParams::None) {
-                    r.h1.extend(r.p.iter().zip(&r.q).map(|(p, q)| (p + a * q).max(0.0)));
-                }
-                finish_tile(layers, &params[j], Activation::Relu, 1, &r.h1, rows, labels, s)
-            };
+            let [sa, sb, sc] = &r.sums;
+            s.next.clear();
+            s.next.extend(sa.iter().zip(sb).zip(sc).map(|((x, y), z)| x + a * (y + a * z)));
+            // The first layer's output is needed only as the second block's skip input.
+            r.h1.clear();
+            if !matches!(second.skip, SkipParams::None) {
+                r.h1.extend(r.p.iter().zip(&r.q).map(|(p, q)| (p + a * q).max(0.0)));
+            }
+            let (l, c) = finish_tile(layers, &params[j], Activation::Relu, 1, &r.h1, rows, labels, s);
             totals[j].0 += l;
             totals[j].1 += c;
         }
@@ -732,15 +1015,79 @@ fn exp(y: f32) -> f32 {
     e_r * f32::from_bits(((k as i32 + 127) as u32) << 23)
 }
 
-/// Summed cross-entropy and correct count of row-major logits, in f64;
-/// argmax ties go to the first class, as in burn and PyTorch.
-fn cross_entropy(logits: &[f32], classes: usize, labels: &[u32]) -> (f64, usize) {
+/// `ln(1 + x)` for `x >= 0`, to about 2e-7 relative, branch-free so the
+/// compiler vectorises it: `ln(u) x / (u - 1)` with `u = 1 + x` rounded,
+/// which cancels the rounding of `u` (Goldberg's trick), and `ln(u)` as
+/// Cephes' logf (`u = m 2^e` with `m` in `[√½, √2)`, a degree-8 polynomial).
+fn ln_1p(x: f32) -> f32 {
+    let u = 1.0 + x;
+    let bits = u.to_bits();
+    let mantissa = f32::from_bits((bits & 0x007f_ffff) | 0x3f80_0000);
+    let big = mantissa > std::f32::consts::SQRT_2;
+    let m = if big { 0.5 * mantissa } else { mantissa };
+    let e = ((bits >> 23) as i32 - 127 + i32::from(big)) as f32;
+    let f = m - 1.0;
+    let z = f * f;
+    const LOGF: [f32; 9] = [
+        7.037_683_6e-2,
+        -1.151_461e-1,
+        1.167_699_9e-1,
+        -1.242_014_1e-1,
+        1.424_932_3e-1,
+        -1.666_805_8e-1,
+        2.000_071_4e-1,
+        -2.499_999_4e-1,
+        3.333_333_1e-1,
+    ];
+    let poly = LOGF.iter().fold(0.0, |acc, &c| acc * f + c);
+    let ln_u = f + (f * z * poly - 2.121_944_4e-4 * e - 0.5 * z) + 0.693_359_4 * e;
+    if u == 1.0 { x } else { ln_u * (x / (u - 1.0)) }
+}
+
+/// Examples scored at once by [`cross_entropy`]: its passes vectorise over them.
+const LOSS_CHUNK: usize = 64;
+
+with_avx2! {
+    /// Summed cross-entropy and correct count of row-major logits; argmax ties
+    /// go to the first class, as in burn and PyTorch. Each example's loss is
+    /// `ln(1 + Σ_{c ≠ best} e^(v_c - max)) - (v_label - max)` in f32 with the
+    /// fast `exp` and `ln_1p` (PyTorch's own loss is f32), summed in f64. Two
+    /// classes, the common case, take a branch-free pass over the examples.
+    fn cross_entropy => cross_entropy_body(logits: &[f32], classes: usize, labels: &[u32]) -> (f64, usize)
+}
+
+#[inline(always)]
+fn cross_entropy_body(logits: &[f32], classes: usize, labels: &[u32]) -> (f64, usize) {
     let (mut loss, mut correct) = (0.0f64, 0usize);
-    for (row, &label) in logits.chunks_exact(classes).zip(labels) {
-        let (best, max) = row.iter().enumerate().fold((0, f32::NEG_INFINITY), |(bi, bv), (i, &v)| if v > bv { (i, v) } else { (bi, bv) });
-        let sum: f64 = row.iter().map(|&v| ((v - max) as f64).exp()).sum();
-        loss += sum.ln() - (row[label as usize] - max) as f64;
-        correct += usize::from(best == label as usize);
+    let (mut rest, mut own) = ([0.0f32; LOSS_CHUNK], [0.0f32; LOSS_CHUNK]);
+    for (rows, labels) in logits.chunks(LOSS_CHUNK * classes).zip(labels.chunks(LOSS_CHUNK)) {
+        let n = labels.len();
+        if classes == 2 {
+            for (i, (v, &label)) in rows.chunks_exact(2).zip(labels).enumerate() {
+                let margin = v[1] - v[0];
+                let best = u32::from(margin > 0.0);
+                rest[i] = exp(-margin.abs());
+                own[i] = if label == best { 0.0 } else { -margin.abs() };
+                correct += usize::from(label == best);
+            }
+        } else {
+            for (i, (v, &label)) in rows.chunks_exact(classes).zip(labels).enumerate() {
+                let (best, max) =
+                    v.iter().enumerate().fold((0, f32::NEG_INFINITY), |(bi, bv), (i, &x)| if x > bv { (i, x) } else { (bi, bv) });
+                rest[i] = v.iter().enumerate().filter(|&(c, _)| c != best).map(|(_, &x)| exp(x - max)).sum();
+                own[i] = v[label as usize] - max;
+                correct += usize::from(best == label as usize);
+            }
+        }
+        // Separate passes, so each vectorises: the losses, then their sum in four f64 lanes.
+        for (o, &r) in own[..n].iter_mut().zip(&rest[..n]) {
+            *o = ln_1p(r) - *o;
+        }
+        let mut lanes = [0.0f64; 4];
+        for chunk in own[..n].chunks(4) {
+            lanes.iter_mut().zip(chunk).for_each(|(lane, &o)| *lane += f64::from(o));
+        }
+        loss += lanes.iter().sum::<f64>();
     }
     (loss, correct)
 }
