@@ -9,14 +9,19 @@ safetensors and CSV), so their surfaces must agree point by point.
 
   fixture   writes the small fixture the Rust tests compare against
             (crates/mosaic-landscape/tests/fixtures/torch_mlp/)
+  conv-fixture
+            the same for a small CNN, in a NeuroMosaic checkpoint's names
+            (crates/mosaic-landscape/tests/fixtures/torch_cnn/)
   bench     times a 51x51 surface of the reference MLP (2x64 ReLU, trained
             on 2,000 two-spiral points) on both sides, in one run, and
-            checks that they agree
+            checks that they agree; `--model cnn`: a small CNN on 500
+            16x16 images instead
 
     python3 -m venv .venv && .venv/bin/pip install torch numpy safetensors
     cargo build --release
     .venv/bin/python benches/landscape_vs_pytorch.py fixture
-    .venv/bin/python benches/landscape_vs_pytorch.py bench [--grid 51]
+    .venv/bin/python benches/landscape_vs_pytorch.py conv-fixture
+    .venv/bin/python benches/landscape_vs_pytorch.py bench [--grid 51] [--model mlp|cnn]
 """
 
 import argparse
@@ -66,9 +71,46 @@ def train(model, x, y, epochs, seed):
             opt.step()
 
 
+class Cnn(torch.nn.Module):
+    """NeuroMosaic's Cnn family as mosaic-train builds it: 3x3 convolutions
+    (padding 1), each followed by the activation and a 2x2 max-pool while
+    both sides are at least 2; global average pooling; a linear head."""
+
+    def __init__(self, channels, widths, classes, activation):
+        super().__init__()
+        convs, prev = [], channels
+        for w in widths:
+            convs.append(torch.nn.Conv2d(prev, w, 3, padding=1))
+            prev = w
+        self.blocks = torch.nn.ModuleList(convs)
+        self.head = torch.nn.Linear(prev, classes)
+        self.activation = activation()
+
+    def forward(self, x):
+        for conv in self.blocks:
+            x = self.activation(conv(x))
+            if x.shape[2] >= 2 and x.shape[3] >= 2:
+                x = torch.nn.functional.max_pool2d(x, 2)
+        return self.head(x.mean((2, 3)))
+
+
+def checkpoint_names(arrays):
+    """PyTorch's names and layout to a NeuroMosaic checkpoint's:
+    `blocks.{i}.weight` -> `blocks.{i}.layer.weight`; the head `[in, out]`."""
+    out = {}
+    for name, v in arrays.items():
+        if name.startswith("head."):
+            out[name] = (v.t() if v.dim() == 2 else v).detach().contiguous()
+        else:
+            block, kind = name.rsplit(".", 1)
+            out[f"{block}.layer.{kind}"] = v.detach().contiguous()
+    return out
+
+
 def filter_normalized(model, seed):
     """Li et al.'s random direction: Gaussian, each filter (a row of a Linear
-    weight) scaled to the weight row's norm, biases zeroed."""
+    weight, an output channel of a convolution) scaled to the same filter's
+    norm in the weights, biases zeroed."""
     g = torch.Generator().manual_seed(seed)
     d = {}
     for name, p in model.named_parameters():
@@ -76,7 +118,8 @@ def filter_normalized(model, seed):
         if p.dim() <= 1:
             r.zero_()
         else:
-            r *= p.norm(dim=1, keepdim=True) / (r.norm(dim=1, keepdim=True) + 1e-10)
+            shape = (-1,) + (1,) * (p.dim() - 1)
+            r *= (p.flatten(1).norm(dim=1) / (r.flatten(1).norm(dim=1) + 1e-10)).view(shape)
         d[name] = r
     return d
 
@@ -133,6 +176,82 @@ def fixture(args):
     print(f"wrote {folder}: loss {loss.min():.4f}..{loss.max():.4f}, torch {torch.__version__}")
 
 
+def pattern_images(n, side, seed):
+    """Noisy grey images of four patterns (left half, top half, the two
+    diagonals, a diamond), labelled 0-3 in turn, as `[n, 1, side, side]`."""
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[0:side, 0:side]
+    centre = (side - 1) / 2
+    patterns = np.stack([xx < side // 2, yy < side // 2, (xx == yy) | (xx == side - 1 - yy),
+                         abs(xx - centre) + abs(yy - centre) < 3 * side / 8]).astype(np.float32)
+    labels = np.arange(n) % 4
+    images = patterns[labels] + 0.3 * rng.standard_normal((n, side, side)).astype(np.float32)
+    return torch.from_numpy(images[:, None].astype(np.float32)), torch.from_numpy(labels.astype(np.int64))
+
+
+def write_cnn_inputs(folder, model, x, y, d1, d2):
+    """The CNN, its directions and its data as `mosaic bench cnn-landscape` and the tests read them."""
+    os.makedirs(folder, exist_ok=True)
+    save_file(checkpoint_names(dict(model.named_parameters())), os.path.join(folder, "model.safetensors"))
+    dirs = {f"d1.{k}": v for k, v in checkpoint_names(d1).items()}
+    dirs.update({f"d2.{k}": v for k, v in checkpoint_names(d2).items()})
+    save_file(dirs, os.path.join(folder, "dirs.safetensors"))
+    np.save(os.path.join(folder, "images.npy"), x.reshape(x.shape[0], -1).numpy())
+    np.save(os.path.join(folder, "labels.npy"), y.numpy().astype(np.float32))
+
+
+def conv_fixture(args):
+    """A two-block ReLU CNN (1 -> 6 -> 6 channels) on 48 noisy 8x8 images
+    of four patterns, a 7x7 grid, written in a NeuroMosaic checkpoint's
+    names and layout (tests/fixtures/torch_cnn/)."""
+    torch.manual_seed(3)
+    x, y = pattern_images(48, 8, seed=3)
+    model = Cnn(1, [6, 6], 4, torch.nn.ReLU)
+    train(model, x, y, 40, seed=3)
+    d1, d2 = filter_normalized(model, 1), filter_normalized(model, 2)
+    xs = np.linspace(-1, 1, 7)
+    ys = np.linspace(-1, 1, 7)
+    loss, acc = torch_surface(model, d1, d2, xs, ys, x, y)
+    folder = os.path.join(ROOT, "crates/mosaic-landscape/tests/fixtures/torch_cnn")
+    write_cnn_inputs(folder, model, x, y, d1, d2)
+    np.save(os.path.join(folder, "loss.npy"), loss)
+    np.save(os.path.join(folder, "accuracy.npy"), acc)
+    print(f"wrote {folder}: loss {loss.min():.4f}..{loss.max():.4f}, torch {torch.__version__}")
+
+
+def timed_torch_surface(model, x, y, n, prefix, write):
+    """Directions for `model`, its inputs written by `write` to a fresh
+    folder, and PyTorch's n x n surface over them, timed."""
+    d1, d2 = filter_normalized(model, 1), filter_normalized(model, 2)
+    xs = ys = np.linspace(-1, 1, n)
+    folder = tempfile.mkdtemp(prefix=prefix)
+    write(folder, model, x, y, d1, d2)
+    t0 = time.perf_counter()
+    loss, _ = torch_surface(model, d1, d2, xs, ys, x, y)
+    return folder, loss, time.perf_counter() - t0
+
+
+def report(n, examples, model, torch_s, ours_s, ours, loss, **extra):
+    """Prints the side-by-side result; fails if the surfaces differ."""
+    rel = np.max(np.abs(ours - loss) / np.maximum(np.abs(loss), 1e-12))
+    result = {
+        "grid": f"{n}x{n}",
+        "examples": examples,
+        "model": model,
+        "pytorch_s": round(torch_s, 3),
+        "pytorch_threads": torch.get_num_threads(),
+        "neuromosaic_surface_s": round(ours_s, 3),
+        **extra,
+        "speedup": round(torch_s / ours_s, 2),
+        "max_relative_difference": float(rel),
+        "torch": torch.__version__,
+        "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores",
+    }
+    print(json.dumps(result, indent=2))
+    if rel > 1e-4:
+        sys.exit(f"surfaces differ: max relative difference {rel:.2e} > 1e-4")
+
+
 def bench(args):
     torch.set_num_threads(os.cpu_count())
     torch.manual_seed(1)
@@ -140,15 +259,8 @@ def bench(args):
     x, y = torch.from_numpy(x), torch.from_numpy(y)
     model = mlp([2, 64, 64, 2], torch.nn.ReLU)
     train(model, x, y, 20, seed=1)
-    d1, d2 = filter_normalized(model, 1), filter_normalized(model, 2)
     n = args.grid
-    xs = ys = np.linspace(-1, 1, n)
-    folder = tempfile.mkdtemp(prefix="mosaic-landscape-bench-")
-    write_inputs(folder, model, x, y, d1, d2)
-
-    t0 = time.perf_counter()
-    loss, _ = torch_surface(model, d1, d2, xs, ys, x, y)
-    torch_s = time.perf_counter() - t0
+    folder, loss, torch_s = timed_torch_surface(model, x, y, n, "mosaic-landscape-bench-", write_inputs)
 
     binary = os.path.join(ROOT, "target/release/mosaic")
     out = os.path.join(folder, "surface.npy")
@@ -161,31 +273,42 @@ def bench(args):
     ours_process_s = time.perf_counter() - t0
     with open(out[:-4] + ".json") as f:
         ours_s = json.load(f)["seconds"]
-    ours = np.load(out)
-    rel = np.max(np.abs(ours - loss) / np.maximum(np.abs(loss), 1e-12))
-    result = {
-        "grid": f"{n}x{n}",
-        "examples": 2000,
-        "model": "MLP 2-64-64-2 ReLU",
-        "pytorch_s": round(torch_s, 3),
-        "pytorch_threads": torch.get_num_threads(),
-        "neuromosaic_surface_s": round(ours_s, 3),
-        "neuromosaic_process_s": round(ours_process_s, 3),
-        "speedup": round(torch_s / ours_s, 2),
-        "max_relative_difference": float(rel),
-        "torch": torch.__version__,
-        "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores",
-    }
-    print(json.dumps(result, indent=2))
-    if rel > 1e-4:
-        sys.exit(f"surfaces differ: max relative difference {rel:.2e} > 1e-4")
+    report(n, 2000, "MLP 2-64-64-2 ReLU", torch_s, ours_s, np.load(out), loss,
+           neuromosaic_process_s=round(ours_process_s, 3))
+
+
+def bench_cnn(args):
+    """A 51x51 surface of a two-block ReLU CNN (1 -> 16 -> 16 channels) on
+    500 noisy 16x16 pattern images, PyTorch's loop against
+    `mosaic bench cnn-landscape` on the same files."""
+    torch.set_num_threads(os.cpu_count())
+    torch.manual_seed(1)
+    x, y = pattern_images(500, 16, seed=1)
+    model = Cnn(1, [16, 16], 4, torch.nn.ReLU)
+    train(model, x, y, 10, seed=1)
+    n = args.grid
+    folder, loss, torch_s = timed_torch_surface(model, x, y, n, "mosaic-landscape-cnn-bench-", write_cnn_inputs)
+
+    binary = os.path.join(ROOT, "target/release/mosaic")
+    cmd = [binary, "bench", "cnn-landscape", "--dir", folder, "--image", "1,16,16", "--depth", "2", "--width", "16",
+           "--grid", str(n)]
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+    with open(os.path.join(folder, "rust.json")) as f:
+        ours_s = json.load(f)["surface_seconds"]
+    report(n, 500, "CNN 1-16-16 channels, 3x3, ReLU, 16x16 images, 4 classes", torch_s, ours_s,
+           np.load(os.path.join(folder, "surface.npy")), loss)
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("fixture")
+    sub.add_parser("conv-fixture")
     b = sub.add_parser("bench")
     b.add_argument("--grid", type=int, default=51)
+    b.add_argument("--model", choices=["mlp", "cnn"], default="mlp")
     args = parser.parse_args()
-    {"fixture": fixture, "bench": bench}[args.command](args)
+    if args.command == "bench" and args.model == "cnn":
+        bench_cnn(args)
+    else:
+        {"fixture": fixture, "conv-fixture": conv_fixture, "bench": bench}[args.command](args)

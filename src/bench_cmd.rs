@@ -157,3 +157,57 @@ pub fn bench_explorer(args: BenchExplorerArgs) -> Result<()> {
     );
     Ok(())
 }
+
+#[derive(Args, Debug)]
+pub struct BenchCnnLandscapeArgs {
+    /// Folder `benches/landscape_vs_pytorch.py bench --model cnn` wrote:
+    /// model.safetensors and dirs.safetensors (a checkpoint's names),
+    /// images.npy (n x C*H*W), labels.npy. Gets surface.npy and rust.json.
+    #[arg(long, value_name = "DIR")]
+    pub dir: PathBuf,
+    /// `C,H,W` of the images.
+    #[arg(long, value_name = "C,H,W")]
+    pub image: String,
+    /// Hidden conv blocks (ReLU, no norm).
+    #[arg(long)]
+    pub depth: u32,
+    /// Channels of every block.
+    #[arg(long)]
+    pub width: u32,
+    /// Points per axis of the surface over -1..1.
+    #[arg(long, default_value_t = 51)]
+    pub grid: usize,
+}
+
+/// Times the CPU engine's surface of a CNN given as files, for the
+/// side-by-side run against PyTorch's loop.
+pub fn bench_cnn_landscape(args: BenchCnnLandscapeArgs) -> Result<()> {
+    use mosaic_landscape::{Axis, Net, directions, surface_cpu};
+    use mosaic_train::checkpoint::read_safetensors;
+    let dims: Vec<usize> = args.image.split(',').map(|v| v.trim().parse()).collect::<Result<_, _>>().context("--image is C,H,W")?;
+    let [c, h, w] = dims[..] else { anyhow::bail!("--image is C,H,W, e.g. 1,16,16") };
+    let spec = ArchSpec { family: Family::Cnn, depth: args.depth, width: args.width, epochs: 1, ..reference_spec(1) };
+    let read = |name: &str| read_safetensors(&args.dir.join(name)).map_err(anyhow::Error::msg);
+    let net = Net::from_checkpoint(&spec, read("model.safetensors")?)?;
+    let (d1, d2) = directions::from_file(read("dirs.safetensors")?, &net)?;
+    let array = |name: &str| mosaic_manifold::npy::read(&args.dir.join(name)).with_context(|| format!("{name} in {}", args.dir.display()));
+    let (images, labels) = (array("images.npy")?, array("labels.npy")?);
+    let data = Dataset {
+        name: "bench".into(),
+        features: images.data.iter().map(|&v| v as f32).collect(),
+        labels: labels.data.iter().map(|&l| l as u32).collect(),
+        dim: c * h * w,
+        classes: net.classes(),
+        image: Some((c, h, w)),
+    };
+    let axis = Axis { min: -1.0, max: 1.0, num: args.grid };
+    let started = std::time::Instant::now();
+    let surface = surface_cpu(&net, &d1, d2.as_ref(), axis, Some(axis), &data, &|_, _| {}, &AtomicBool::new(false))?;
+    let seconds = started.elapsed().as_secs_f64();
+    let npy = mosaic_manifold::npy::shaped_bytes(&[args.grid, args.grid], &surface.loss);
+    std::fs::write(args.dir.join("surface.npy"), npy).with_context(|| format!("cannot write {}", args.dir.display()))?;
+    let json = format!("{{\"surface_seconds\": {seconds}}}");
+    std::fs::write(args.dir.join("rust.json"), &json)?;
+    println!("{json}");
+    Ok(())
+}

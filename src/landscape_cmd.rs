@@ -15,7 +15,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use mosaic_core::{Activation, RunStatus};
 use mosaic_landscape::directions::{self, DirectionOptions, Normalization};
 use mosaic_landscape::file::{self, DirectionSource, SurfaceInfo, TrajectoryInfo};
-use mosaic_landscape::{Axis, DenseNet, Trajectory, surface, surface_cpu};
+use mosaic_landscape::{Axis, Net, Trajectory, surface, surface_cpu};
 use mosaic_store::{RunRecord, SweepInfo};
 use mosaic_train::checkpoint::{Arrays, read_safetensors};
 use mosaic_train::data::{Dataset, Splits, load_csv};
@@ -122,7 +122,7 @@ pub enum NormalizeArg {
 
 /// The network, the data and where the directions come from.
 struct Subject {
-    net: DenseNet,
+    net: Net,
     data: Dataset,
     source: String,
     run: Option<i64>,
@@ -316,7 +316,7 @@ fn from_weights(weights: &Path, args: &LandscapeArgs) -> Result<Subject> {
         ActivationArg::Silu => Activation::Silu,
     };
     let state = read_safetensors(weights).map_err(anyhow::Error::msg)?;
-    let net = DenseNet::from_torch_sequential(state, activation).with_context(|| format!("weights in {}", weights.display()))?;
+    let net = Net::from_torch_sequential(state, activation).with_context(|| format!("weights in {}", weights.display()))?;
     let data_path = args.data.as_ref().expect("clap requires --data with --weights");
     let data = load_csv(data_path, args.label_column.as_deref())?;
     Ok(Subject {
@@ -365,7 +365,7 @@ fn from_store(dir: &Path, args: &LandscapeArgs, progress: &(dyn Fn(Progress) + S
             ),
         }
     };
-    let mut net = DenseNet::from_checkpoint(&run.spec, weights).with_context(|| format!("run {id}'s weights in {}", folder.display()))?;
+    let mut net = Net::from_checkpoint(&run.spec, weights).with_context(|| format!("run {id}'s weights in {}", folder.display()))?;
     let checkpoints =
         if args.trajectory { epoch_checkpoints(&sweep, run, kept, &folder, &splits, &mut net, progress)? } else { Vec::new() };
     let (name, data) = match args.split {
@@ -395,7 +395,7 @@ fn epoch_checkpoints(
     kept: Vec<(u32, Arrays)>,
     folder: &Path,
     splits: &Splits,
-    net: &mut DenseNet,
+    net: &mut Net,
     progress: &(dyn Fn(Progress) + Sync),
 ) -> Result<Vec<(u32, Arrays)>> {
     if kept.len() >= 3 {

@@ -72,6 +72,8 @@ enum BenchCommand {
     Table(bench_search::BenchTableArgs),
     /// Replay search strategies on the table over many seeds (no training).
     Search(bench_search::BenchSearchArgs),
+    /// Time a CNN's loss surface from files (benches/landscape_vs_pytorch.py bench --model cnn).
+    CnnLandscape(bench_cmd::BenchCnnLandscapeArgs),
 }
 
 /// Which architectures are shown and how they are coloured.
@@ -304,6 +306,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Xr(args) => xr_cmd::xr(args),
         Command::Bench(BenchCommand::Train(args)) => bench_cmd::bench_train(args),
         Command::Bench(BenchCommand::Explorer(args)) => bench_cmd::bench_explorer(args),
+        Command::Bench(BenchCommand::CnnLandscape(args)) => bench_cmd::bench_cnn_landscape(args),
         Command::Bench(BenchCommand::Table(args)) => bench_search::bench_table(args),
         Command::Bench(BenchCommand::Search(args)) => bench_search::bench_search(args),
     }

@@ -178,3 +178,51 @@ fn a_sweep_that_kept_every_epoch_needs_no_replay() {
     let (_, info) = file::read(&folder.join("trajectory.npy")).unwrap();
     assert_eq!(info.trajectory.unwrap().epochs.len(), done.spec.epochs as usize);
 }
+
+#[test]
+fn a_stored_cnn_on_images_gets_its_surface_and_trajectory() {
+    let dir = scratch_dir("landscape_cnn");
+    let space = dir.join("cnn.ron");
+    let text = mosaic_core::space::DEMO_SPACE_RON
+        .replace("families: [Mlp, ResidualMlp]", "families: [Cnn]")
+        .replace("depth: (min: 1, max: 6)", "depth: (min: 2, max: 2)")
+        .replace("width: (min: 8, max: 256, log: true)", "width: (min: 6, max: 8)")
+        .replace("optimizers: [SgdMomentum, Adam, AdamW]", "optimizers: [Adam]")
+        .replace("learning_rate: (min: 1e-4, max: 1e-1, log: true)", "learning_rate: (min: 0.01, max: 0.02)")
+        .replace("epochs: (min: 5, max: 40)", "epochs: (min: 4, max: 4)");
+    std::fs::write(&space, text).unwrap();
+    let store = dir.join("store");
+    let sweep = mosaic()
+        .args(["sweep", "--dataset", "shapes", "--examples", "200", "--n", "2", "--checkpoints", "all", "--store"])
+        .arg(&store)
+        .arg("--space")
+        .arg(&space)
+        .output()
+        .unwrap();
+    assert!(sweep.status.success(), "{}", String::from_utf8_lossy(&sweep.stderr));
+    let db = mosaic_store::Store::open(&store).unwrap();
+    let runs = db.runs(db.sweeps().unwrap()[0].id).unwrap();
+    let done = runs.iter().find(|r| r.status == mosaic_core::RunStatus::Done).expect("a trained CNN");
+    assert_eq!(done.spec.family, mosaic_core::Family::Cnn);
+    let id = done.id.to_string();
+
+    let run = mosaic()
+        .args(["landscape", "--store"])
+        .arg(&store)
+        .args(["--run", &id, "--trajectory", "--x", "-1:1:5", "--y", "-1:1:5"])
+        .output()
+        .unwrap();
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let (surface, info) = file::read(&store.join("runs").join(&id).join("trajectory.npy")).unwrap();
+    assert!(surface.loss.iter().all(|l| l.is_finite()), "{:?}", surface.loss);
+    let t = info.trajectory.expect("a trajectory");
+    assert_eq!(t.epochs, vec![1, 2, 3, 4]);
+    // The last checkpoint is the trained network: its loss is the last epoch's training loss
+    // (the trainer's figure is the mean over the epoch's batches, as the weights moved).
+    let last = done.outcome.as_ref().unwrap().epochs.last().unwrap().train_loss;
+    let trained = *t.loss.last().unwrap();
+    assert!(trained.is_finite() && (trained - last).abs() < 0.5 * last.max(0.05), "trained {trained} vs last train loss {last}");
+    // The surface has relief around the trained weights.
+    let (lo, hi) = surface.loss.iter().fold((f64::MAX, f64::MIN), |(l, h), v| (l.min(*v), h.max(*v)));
+    assert!(hi > lo * 1.05, "{lo}..{hi}");
+}

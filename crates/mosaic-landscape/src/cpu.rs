@@ -6,8 +6,9 @@
 //! is small; allocation, broadcasting copies and dispatch dominate), so the
 //! CPU path fuses each layer's bias, norm and activation into one pass over a
 //! reused buffer. The first layer's products with the weights and both
-//! directions are shared by all grid points. Tests hold it equal to the burn
-//! engine and to the trainer's own network.
+//! directions are shared by all grid points. Convolutional networks take
+//! their own path (`conv`). Tests hold it equal to the burn engine and to
+//! the trainer's own network.
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
@@ -19,8 +20,10 @@ use mosaic_train::data::Dataset;
 use rayon::prelude::*;
 
 use crate::LandscapeError;
-use crate::net::{DenseNet, NORM_EPSILON, NormLayer, Skip};
+use crate::net::{NORM_EPSILON, Net, NormLayer, Skip};
 use crate::surface::{Axis, Surface, grid_points, validate};
+
+mod conv;
 
 /// One parameter and its two direction components (`None`: not moved).
 struct Moving<'a> {
@@ -30,9 +33,9 @@ struct Moving<'a> {
 }
 
 impl<'a> Moving<'a> {
-    fn new(net: &'a DenseNet, d1: &'a Arrays, d2: Option<&'a Arrays>, name: &str) -> Self {
+    fn new(weights: &'a Arrays, d1: &'a Arrays, d2: Option<&'a Arrays>, name: &str) -> Self {
         let moved = |d: &'a Arrays| Some(d[name].1.as_slice()).filter(|v| v.iter().any(|x| *x != 0.0));
-        Moving { base: &net.weights[name].1, d1: moved(d1), d2: d2.and_then(moved) }
+        Moving { base: &weights[name].1, d1: moved(d1), d2: d2.and_then(moved) }
     }
 
     /// `base + a d1 + b d2` into `out`.
@@ -91,7 +94,7 @@ struct Scratch {
 /// Evaluates `net` on `data` at every grid point; see [`crate::surface::surface`].
 #[allow(clippy::too_many_arguments)]
 pub fn surface_cpu(
-    net: &DenseNet,
+    net: &Net,
     d1: &Arrays,
     d2: Option<&Arrays>,
     x_axis: Axis,
@@ -101,39 +104,12 @@ pub fn surface_cpu(
     cancel: &AtomicBool,
 ) -> Result<Surface, LandscapeError> {
     validate(net, d1, d2, y_axis, data)?;
+    if net.convolutional {
+        return conv::surface_conv(net, d1, d2, x_axis, y_axis, data, progress, cancel);
+    }
     let (xs, ys, points) = grid_points(x_axis, y_axis);
     let n = data.len();
-    let linear = |l: &crate::net::Linear| {
-        let shape = &net.weights[&l.weight].0;
-        (Moving::new(net, d1, d2, &l.weight), l.bias.as_ref().map(|b| Moving::new(net, d1, d2, b)), shape[0], shape[1])
-    };
-    // The hidden blocks, then the head as a block with no norm, activation or skip.
-    let mut layers: Vec<BlockParams> = net
-        .blocks
-        .iter()
-        .map(|b| {
-            let (weight, bias, inp, out) = linear(&b.linear);
-            let norm = b.norm.as_ref().map(|norm| match norm {
-                NormLayer::Layer { gamma, beta } => {
-                    NormParams::Layer { gamma: Moving::new(net, d1, d2, gamma), beta: Moving::new(net, d1, d2, beta) }
-                }
-                NormLayer::Batch { gamma, beta, running_mean, running_var } => NormParams::Batch {
-                    gamma: Moving::new(net, d1, d2, gamma),
-                    beta: Moving::new(net, d1, d2, beta),
-                    mean: &net.weights[running_mean].1,
-                    inv_std: net.weights[running_var].1.iter().map(|v| 1.0 / (v + NORM_EPSILON).sqrt()).collect(),
-                },
-            });
-            let skip = match &b.skip {
-                Skip::None => SkipParams::None,
-                Skip::Identity => SkipParams::Identity,
-                Skip::Projection(p) => SkipParams::Projection(Moving::new(net, d1, d2, p)),
-            };
-            BlockParams { weight, bias, inp, out, norm, skip }
-        })
-        .collect();
-    let (weight, bias, inp, out) = linear(&net.head);
-    layers.push(BlockParams { weight, bias, inp, out, norm: None, skip: SkipParams::None });
+    let layers = block_params(net, &net.weights, d1, d2);
 
     // The first layer's input is the data, the same at every grid point:
     // x W, x D1 and x D2 once, combined per point.
@@ -145,13 +121,7 @@ pub fn surface_cpu(
     };
     let shared = [Some(product(first.weight.base)), first.weight.d1.map(product), first.weight.d2.map(product)];
 
-    let done = AtomicUsize::new(0);
-    let report = |k: usize| {
-        let finished = done.fetch_add(k, Ordering::Relaxed) + k;
-        if finished % 64 < k || finished == points.len() {
-            progress(finished, points.len());
-        }
-    };
+    let report = reporter(progress, points.len());
     let results: Vec<Result<(f64, f64), LandscapeError>> = if row_sweep_applies(&layers, net.activation) {
         // A grid row at a time (see `evaluate_row`); rows are in `points` order.
         let a_values: Vec<f32> = xs.iter().map(|&a| a as f32).collect();
@@ -185,13 +155,65 @@ pub fn surface_cpu(
             })
             .collect()
     };
-    let (mut loss, mut accuracy) = (Vec::with_capacity(points.len()), Vec::with_capacity(points.len()));
+    into_surface(xs, ys, results)
+}
+
+/// Counts finished grid points, calling `progress` about every 64 and at the end.
+fn reporter(progress: &(dyn Fn(usize, usize) + Sync), total: usize) -> impl Fn(usize) + Sync + '_ {
+    let done = AtomicUsize::new(0);
+    move |k| {
+        let finished = done.fetch_add(k, Ordering::Relaxed) + k;
+        if finished % 64 < k || finished == total {
+            progress(finished, total);
+        }
+    }
+}
+
+/// Each grid point's `(loss, accuracy)`, in grid order, as a surface; the first error wins.
+fn into_surface(x: Vec<f64>, y: Option<Vec<f64>>, results: Vec<Result<(f64, f64), LandscapeError>>) -> Result<Surface, LandscapeError> {
+    let (mut loss, mut accuracy) = (Vec::with_capacity(results.len()), Vec::with_capacity(results.len()));
     for r in results {
         let (l, a) = r?;
         loss.push(l);
         accuracy.push(a);
     }
-    Ok(Surface { x: xs, y: ys, loss, accuracy })
+    Ok(Surface { x, y, loss, accuracy })
+}
+
+/// `net`'s hidden blocks, then its head as a block with no norm, activation
+/// or skip, over `weights` (the network's own, or a relaid copy of them)
+/// and the directions; a layer's `inp` and `out` are its weight matrix's rows and columns.
+fn block_params<'a>(net: &Net, weights: &'a Arrays, d1: &'a Arrays, d2: Option<&'a Arrays>) -> Vec<BlockParams<'a>> {
+    let moving = |name: &str| Moving::new(weights, d1, d2, name);
+    let linear = |l: &crate::net::Linear| {
+        let shape = &weights[&l.weight].0;
+        (moving(&l.weight), l.bias.as_deref().map(moving), shape[0], shape[1])
+    };
+    let mut layers: Vec<BlockParams> = net
+        .blocks
+        .iter()
+        .map(|b| {
+            let (weight, bias, inp, out) = linear(&b.linear);
+            let norm = b.norm.as_ref().map(|norm| match norm {
+                NormLayer::Layer { gamma, beta } => NormParams::Layer { gamma: moving(gamma), beta: moving(beta) },
+                NormLayer::Batch { gamma, beta, running_mean, running_var } => NormParams::Batch {
+                    gamma: moving(gamma),
+                    beta: moving(beta),
+                    mean: &weights[running_mean].1,
+                    inv_std: weights[running_var].1.iter().map(|v| 1.0 / (v + NORM_EPSILON).sqrt()).collect(),
+                },
+            });
+            let skip = match &b.skip {
+                Skip::None => SkipParams::None,
+                Skip::Identity => SkipParams::Identity,
+                Skip::Projection(p) => SkipParams::Projection(moving(p)),
+            };
+            BlockParams { weight, bias, inp, out, norm, skip }
+        })
+        .collect();
+    let (weight, bias, inp, out) = linear(&net.head);
+    layers.push(BlockParams { weight, bias, inp, out, norm: None, skip: SkipParams::None });
+    layers
 }
 
 /// `out = lhs (rows x inner) * rhs (inner x cols)`, all row-major, on this thread.

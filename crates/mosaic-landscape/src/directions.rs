@@ -13,7 +13,7 @@ use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
 use crate::LandscapeError;
-use crate::net::DenseNet;
+use crate::net::Net;
 
 /// How a direction is scaled against the trained weights.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -78,7 +78,7 @@ fn norm(values: impl Iterator<Item = f32>) -> f64 {
 /// Scales `direction` against `net`'s weights, in place. 1-D arrays are
 /// zeroed (`ignore_bias_and_norm`) or set to the weights themselves, as in
 /// the reference implementation.
-pub fn normalize(direction: &mut Arrays, net: &DenseNet, normalization: Normalization, ignore_bias_and_norm: bool) {
+pub fn normalize(direction: &mut Arrays, net: &Net, normalization: Normalization, ignore_bias_and_norm: bool) {
     for (name, (shape, d)) in direction.iter_mut() {
         let w = &net.weights[name].1;
         if shape.len() <= 1 {
@@ -105,7 +105,7 @@ pub fn normalize(direction: &mut Arrays, net: &DenseNet, normalization: Normaliz
 }
 
 /// A seeded Gaussian direction over `net`'s parameters, normalised.
-pub fn random_direction(net: &DenseNet, options: &DirectionOptions, stream: u64) -> Arrays {
+pub fn random_direction(net: &Net, options: &DirectionOptions, stream: u64) -> Arrays {
     let mut rng = ChaCha8Rng::seed_from_u64(options.seed);
     rng.set_stream(stream);
     let mut direction = Arrays::new();
@@ -120,7 +120,7 @@ pub fn random_direction(net: &DenseNet, options: &DirectionOptions, stream: u64)
 
 /// Two directions for a surface: drawn (`given` is `None`) or given and
 /// normalised only if asked; the second orthogonalised if asked.
-pub fn surface_directions(net: &DenseNet, options: &DirectionOptions, two: bool) -> (Arrays, Option<Arrays>) {
+pub fn surface_directions(net: &Net, options: &DirectionOptions, two: bool) -> (Arrays, Option<Arrays>) {
     let d1 = random_direction(net, options, 1);
     let mut d2 = two.then(|| random_direction(net, options, 2));
     if options.orthogonalize
@@ -147,7 +147,7 @@ pub fn orthogonalize(d: &mut Arrays, along: &Arrays) {
 /// Directions given in a file as `d1.<param>` and (optionally) `d2.<param>`,
 /// in the network's own file layout (PyTorch's `[out, in]` for a network read
 /// from PyTorch), checked against it and returned in the evaluation layout.
-pub fn from_file(arrays: Arrays, net: &DenseNet) -> Result<(Arrays, Option<Arrays>), LandscapeError> {
+pub fn from_file(arrays: Arrays, net: &Net) -> Result<(Arrays, Option<Arrays>), LandscapeError> {
     let mut parts = [Arrays::new(), Arrays::new()];
     for (name, (shape, values)) in arrays {
         let (which, param) = match name.split_once('.') {
@@ -177,7 +177,7 @@ pub fn from_file(arrays: Arrays, net: &DenseNet) -> Result<(Arrays, Option<Array
 
 /// Checks that a given direction covers exactly `net`'s parameters, with
 /// their shapes, and is finite. `label` names it in errors (`d1`).
-pub fn check_direction(direction: &Arrays, net: &DenseNet, label: &str) -> Result<(), LandscapeError> {
+pub fn check_direction(direction: &Arrays, net: &Net, label: &str) -> Result<(), LandscapeError> {
     let parameters = net.parameters();
     for name in &parameters {
         let (shape, values) = direction

@@ -3,8 +3,10 @@
 //! over them, and the dynamics, correlations, hyper-parameter surfaces and
 //! complexity measures the explorer charts.
 //!
-//! Surfaces are computed with burn, generic over the backend: the same code
-//! runs on the CPU (`Flex`) in tests and on a GPU through wgpu.
+//! Surfaces of dense and convolutional networks are computed by two engines
+//! that tests hold equal: `surface`, on burn and generic over the backend
+//! (`Flex` on the CPU, a GPU through wgpu), and `cpu`, fused f32 kernels,
+//! the default.
 
 pub mod complexity;
 pub mod cpu;
@@ -19,7 +21,7 @@ pub mod trajectory;
 
 pub use cpu::surface_cpu;
 pub use directions::{DirectionOptions, Normalization};
-pub use net::DenseNet;
+pub use net::Net;
 pub use surface::{Axis, Surface, surface};
 pub use trajectory::Trajectory;
 
@@ -34,8 +36,6 @@ pub enum LandscapeError {
     NonFinite(String),
     #[error("{0}")]
     Format(String),
-    #[error("{0}")]
-    Unsupported(String),
     #[error("cancelled")]
     Cancelled,
 }

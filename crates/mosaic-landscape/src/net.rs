@@ -1,20 +1,23 @@
-//! A dense network as a landscape sees it: named weight arrays and the
-//! wiring between them, independent of any one module type, so a network
-//! trained here and a PyTorch `nn.Sequential` read from safetensors are
-//! evaluated by the same batched forward pass.
+//! A network as a landscape sees it: named weight arrays and the wiring
+//! between them, independent of any one module type, so a network trained
+//! here and a PyTorch `nn.Sequential` read from safetensors are evaluated by
+//! the same batched forward pass.
 //!
-//! Weight matrices are kept as `[in, out]` (burn's layout; PyTorch's
+//! Dense weight matrices are kept as `[in, out]` (burn's layout; PyTorch's
 //! `[out, in]` is transposed on load), so a dense neuron's incoming weights,
-//! its *filter*, are a column.
+//! its *filter*, are a column. Convolution kernels are `[out, in, 3, 3]`, as
+//! burn and PyTorch store them: a filter is an output channel.
 
 use std::collections::BTreeMap;
 
 use mosaic_core::{Activation, ArchSpec, Family, Norm};
 use mosaic_train::checkpoint::Arrays;
+use mosaic_train::data::Dataset;
 
 use crate::LandscapeError;
 
-/// A dense map `x W + b`, by parameter name.
+/// A linear map by parameter name: dense `x W + b` (`[in, out]`), or in a
+/// convolutional network's blocks a 3x3 convolution with padding 1.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Linear {
     pub weight: String,
@@ -38,11 +41,13 @@ pub enum Skip {
     None,
     /// Adds the block's input back.
     Identity,
-    /// Adds the block's input through a bias-free `[in, out]` projection.
+    /// Adds the block's input through a bias-free projection: `[in, out]`,
+    /// or a 1x1 convolution `[out, in, 1, 1]`.
     Projection(String),
 }
 
-/// linear -> norm -> activation -> (+ skip).
+/// linear -> norm -> activation -> (+ skip), then in a convolutional
+/// network 2x2 max-pooling while both sides of the image are at least 2.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Block {
     pub linear: Linear,
@@ -50,26 +55,25 @@ pub struct Block {
     pub skip: Skip,
 }
 
-/// A whole dense classifier: blocks, then a linear head to the logits.
+/// A whole classifier: blocks, then a dense head to the logits (after
+/// global average pooling in a convolutional network).
 #[derive(Clone, Debug)]
-pub struct DenseNet {
+pub struct Net {
     pub blocks: Vec<Block>,
     pub head: Linear,
     pub activation: Activation,
+    /// The blocks are convolutions over images, as `mosaic-train` builds
+    /// the `Cnn` family; see [`image_of`] for how a data set is read.
+    pub convolutional: bool,
     pub weights: Arrays,
     /// Read from PyTorch: matrices were `[out, in]` and were transposed.
     pub from_torch: bool,
 }
 
-impl DenseNet {
+impl Net {
     /// A network trained by `mosaic sweep`, from its spec and its checkpoint
     /// (`final.safetensors` or `checkpoint-NNNN.safetensors`).
-    pub fn from_checkpoint(spec: &ArchSpec, weights: Arrays) -> Result<DenseNet, LandscapeError> {
-        if spec.family == Family::Cnn {
-            return Err(LandscapeError::Unsupported(
-                "loss landscapes of convolutional networks are not supported yet; dense families (Mlp, ResidualMlp) are".into(),
-            ));
-        }
+    pub fn from_checkpoint(spec: &ArchSpec, weights: Arrays) -> Result<Net, LandscapeError> {
         let residual = spec.family == Family::ResidualMlp || spec.skip;
         let mut blocks = Vec::new();
         for i in 0..spec.hidden_widths().len() {
@@ -93,7 +97,8 @@ impl DenseNet {
             blocks.push(Block { linear: Linear { weight: p("layer.weight"), bias: Some(p("layer.bias")) }, norm, skip });
         }
         let head = Linear { weight: "head.weight".into(), bias: Some("head.bias".into()) };
-        let net = DenseNet { blocks, head, activation: spec.activation, weights, from_torch: false };
+        let convolutional = spec.family == Family::Cnn;
+        let net = Net { blocks, head, activation: spec.activation, convolutional, weights, from_torch: false };
         net.check()?;
         Ok(net)
     }
@@ -101,7 +106,7 @@ impl DenseNet {
     /// A PyTorch `nn.Sequential` of `Linear` layers with one activation
     /// between them, from its state dict (`0.weight`, `0.bias`, `2.weight`,
     /// ...; sizes from the shapes). Weights are transposed to `[in, out]`.
-    pub fn from_torch_sequential(state: Arrays, activation: Activation) -> Result<DenseNet, LandscapeError> {
+    pub fn from_torch_sequential(state: Arrays, activation: Activation) -> Result<Net, LandscapeError> {
         let mut layers: BTreeMap<usize, (Option<String>, Option<String>)> = BTreeMap::new();
         for name in state.keys() {
             let bad = || {
@@ -137,14 +142,16 @@ impl DenseNet {
         }
         let head = linears.pop().expect("at least one layer");
         let blocks = linears.into_iter().map(|linear| Block { linear, norm: None, skip: Skip::None }).collect();
-        let net = DenseNet { blocks, head, activation, weights, from_torch: true };
+        let net = Net { blocks, head, activation, convolutional: false, weights, from_torch: true };
         net.check()?;
         Ok(net)
     }
 
-    /// Width of the input features.
+    /// Width of the input features of a dense network; the input channels
+    /// of a convolutional one.
     pub fn input_dim(&self) -> usize {
-        self.shape(&self.first_linear().weight)[0]
+        let shape = self.shape(&self.first_linear().weight);
+        if shape.len() == 4 { shape[1] } else { shape[0] }
     }
 
     pub fn classes(&self) -> usize {
@@ -202,10 +209,19 @@ impl DenseNet {
             Ok(())
         };
         let mut width: Option<usize> = None;
-        let linear = |l: &Linear, width: &mut Option<usize>| -> Result<usize, LandscapeError> {
+        // A block's map is a 3x3 kernel in a convolutional network; the head is always a matrix.
+        let linear = |l: &Linear, conv: bool, width: &mut Option<usize>| -> Result<usize, LandscapeError> {
             let (shape, _) = get(&l.weight)?;
-            let [inp, out] = shape[..] else {
-                return Err(LandscapeError::Shape(format!("`{}` has shape {shape:?}, expected a matrix", l.weight)));
+            let (inp, out) = match (conv, &shape[..]) {
+                (true, &[out, inp, 3, 3]) => (inp, out),
+                (false, &[inp, out]) => (inp, out),
+                (true, _) => {
+                    return Err(LandscapeError::Shape(format!(
+                        "`{}` has shape {shape:?}, expected a 3x3 kernel [out, in, 3, 3]",
+                        l.weight
+                    )));
+                }
+                (false, _) => return Err(LandscapeError::Shape(format!("`{}` has shape {shape:?}, expected a matrix", l.weight))),
             };
             if let Some(w) = *width
                 && w != inp
@@ -219,7 +235,7 @@ impl DenseNet {
             Ok(inp)
         };
         for block in &self.blocks {
-            let inp = linear(&block.linear, &mut width)?;
+            let inp = linear(&block.linear, self.convolutional, &mut width)?;
             let out = width.expect("set by the linear map");
             match &block.norm {
                 Some(NormLayer::Layer { gamma, beta }) => [gamma, beta].into_iter().try_for_each(|n| vector(n, out))?,
@@ -235,15 +251,25 @@ impl DenseNet {
                         block.linear.weight
                     )));
                 }
-                Skip::Projection(p) if get(p)?.0[..] != [inp, out] => {
-                    return Err(LandscapeError::Shape(format!("`{p}` has shape {:?}, expected [{inp}, {out}]", get(p)?.0)));
+                Skip::Projection(p) => {
+                    let expected = if self.convolutional { vec![out, inp, 1, 1] } else { vec![inp, out] };
+                    if get(p)?.0 != expected {
+                        return Err(LandscapeError::Shape(format!("`{p}` has shape {:?}, expected {expected:?}", get(p)?.0)));
+                    }
                 }
                 _ => {}
             }
         }
-        linear(&self.head, &mut width)?;
+        linear(&self.head, false, &mut width)?;
         Ok(())
     }
+}
+
+/// `(channels, height, width)` of the images a convolutional network sees
+/// in `data`: its own image shape, or each feature row as a 1 x 1 x d image,
+/// as the trainer reads plain features.
+pub fn image_of(data: &Dataset) -> (usize, usize, usize) {
+    data.image.unwrap_or((1, 1, data.dim))
 }
 
 /// `[rows, cols]` row-major to `[cols, rows]`.

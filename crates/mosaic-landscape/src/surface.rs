@@ -5,12 +5,16 @@
 //! broadcasting, and the forward pass runs on all G networks at once as
 //! batched matrix products. The first layer's input is shared by all of
 //! them, so `x (W + a D1 + b D2)` is computed once as three products and
-//! combined per grid point. Chunks run in parallel; nothing rebuilds a model.
+//! combined per grid point. A convolutional network runs its G networks as
+//! the G groups of grouped convolutions. Chunks run in parallel; nothing
+//! rebuilds a model.
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use burn::prelude::*;
 use burn::tensor::activation;
+use burn::tensor::module::{conv2d, max_pool2d};
+use burn::tensor::ops::ConvOptions;
 use mosaic_core::Activation;
 use mosaic_train::checkpoint::Arrays;
 use mosaic_train::data::Dataset;
@@ -18,7 +22,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::LandscapeError;
-use crate::net::{DenseNet, Linear, NORM_EPSILON, NormLayer, Skip};
+use crate::net::{Linear, NORM_EPSILON, Net, NormLayer, Skip, image_of};
 
 /// Evenly spaced values `min..=max`, written `min:max:num` (`-1:1:51`).
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
@@ -81,7 +85,7 @@ const CHUNK_FLOATS: usize = 4 << 20;
 /// called as chunks finish; setting `cancel` stops at the next chunk.
 #[allow(clippy::too_many_arguments)]
 pub fn surface<B: Backend>(
-    net: &DenseNet,
+    net: &Net,
     d1: &Arrays,
     d2: Option<&Arrays>,
     x_axis: Axis,
@@ -91,13 +95,39 @@ pub fn surface<B: Backend>(
     progress: &(dyn Fn(usize, usize) + Sync),
     cancel: &AtomicBool,
 ) -> Result<Surface, LandscapeError> {
+    surface_within::<B>(net, d1, d2, x_axis, y_axis, data, device, progress, cancel, CHUNK_FLOATS)
+}
+
+/// [`surface`] with activation stacks of at most about `floats` floats.
+#[allow(clippy::too_many_arguments)]
+fn surface_within<B: Backend>(
+    net: &Net,
+    d1: &Arrays,
+    d2: Option<&Arrays>,
+    x_axis: Axis,
+    y_axis: Option<Axis>,
+    data: &Dataset,
+    device: &B::Device,
+    progress: &(dyn Fn(usize, usize) + Sync),
+    cancel: &AtomicBool,
+    floats: usize,
+) -> Result<Surface, LandscapeError> {
     validate(net, d1, d2, y_axis, data)?;
     let (xs, ys, points) = grid_points(x_axis, y_axis);
-    let widest = net.weights.values().flat_map(|(s, _)| s.iter().copied()).max().unwrap_or(1);
+    let widest = if net.convolutional {
+        // An example's widest activation, and the kernel's nine taps per value in the convolution.
+        let (channels, height, width) = image_of(data);
+        let most = net.blocks.iter().map(|b| net.weights[&b.linear.weight].0[0]).fold(channels, usize::max);
+        9 * most * height * width
+    } else {
+        net.weights.values().flat_map(|(s, _)| s.iter().copied()).max().unwrap_or(1)
+    };
     let threads = rayon::current_num_threads().max(1);
-    let chunk = (CHUNK_FLOATS / (data.len() * widest).max(1)).clamp(1, 64).min(points.len().div_ceil(2 * threads).max(1));
+    let chunk = (floats / (data.len() * widest).max(1)).clamp(1, 64).min(points.len().div_ceil(2 * threads).max(1));
+    // Where even one grid point's activations exceed the budget, its examples go through in batches.
+    let batch = (floats / (chunk * widest).max(1)).clamp(1, data.len());
     let done = AtomicUsize::new(0);
-    let inputs = Inputs::new(data, net.classes());
+    let inputs = Inputs::new(data, net.classes(), batch);
     let results: Vec<Result<(Vec<f64>, Vec<f64>), LandscapeError>> = points
         .par_chunks(chunk)
         .map(|part| {
@@ -119,13 +149,7 @@ pub fn surface<B: Backend>(
 }
 
 /// The checks both engines make before evaluating anything.
-pub(crate) fn validate(
-    net: &DenseNet,
-    d1: &Arrays,
-    d2: Option<&Arrays>,
-    y_axis: Option<Axis>,
-    data: &Dataset,
-) -> Result<(), LandscapeError> {
+pub(crate) fn validate(net: &Net, d1: &Arrays, d2: Option<&Arrays>, y_axis: Option<Axis>, data: &Dataset) -> Result<(), LandscapeError> {
     check_data(net, data)?;
     crate::directions::check_direction(d1, net, "d1")?;
     if let Some(d2) = d2 {
@@ -148,11 +172,26 @@ pub(crate) fn grid_points(x_axis: Axis, y_axis: Option<Axis>) -> (Vec<f64>, Opti
     (xs, ys, points)
 }
 
-fn check_data(net: &DenseNet, data: &Dataset) -> Result<(), LandscapeError> {
+fn check_data(net: &Net, data: &Dataset) -> Result<(), LandscapeError> {
     if data.is_empty() {
         return Err(LandscapeError::Format(format!("data set `{}` has no examples", data.name)));
     }
-    if data.dim != net.input_dim() {
+    if net.convolutional {
+        let (channels, height, width) = image_of(data);
+        if channels * height * width != data.dim {
+            return Err(LandscapeError::Shape(format!(
+                "data set `{}` says its images are {channels} x {height} x {width} but has {} features per example",
+                data.name, data.dim
+            )));
+        }
+        if channels != net.input_dim() {
+            let reading = if data.image.is_some() { String::new() } else { format!(" (plain features are read as 1 x 1 x {})", data.dim) };
+            return Err(LandscapeError::Shape(format!(
+                "the data's images have {channels} channel(s){reading} but the network's first convolution takes {}",
+                net.input_dim()
+            )));
+        }
+    } else if data.dim != net.input_dim() {
         return Err(LandscapeError::Shape(format!(
             "the data has {} features per example but the network's first layer takes {}",
             data.dim,
@@ -173,16 +212,18 @@ struct Inputs<'a> {
     data: &'a Dataset,
     one_hot: Vec<f32>,
     classes: usize,
+    /// Examples per forward pass.
+    batch: usize,
 }
 
 impl<'a> Inputs<'a> {
     /// `classes` is the network's: data may use fewer than it predicts.
-    fn new(data: &'a Dataset, classes: usize) -> Self {
+    fn new(data: &'a Dataset, classes: usize, batch: usize) -> Self {
         let mut one_hot = vec![0.0; data.len() * classes];
         for (i, &l) in data.labels.iter().enumerate() {
             one_hot[i * classes + l as usize] = 1.0;
         }
-        Inputs { data, one_hot, classes }
+        Inputs { data, one_hot, classes, batch }
     }
 }
 
@@ -195,7 +236,7 @@ struct Param<B: Backend> {
 
 /// The grid points of one chunk, and the parameters uploaded for them.
 struct Chunk<'a, B: Backend> {
-    net: &'a DenseNet,
+    net: &'a Net,
     d1: &'a Arrays,
     d2: Option<&'a Arrays>,
     a: Tensor<B, 3>,
@@ -283,9 +324,121 @@ impl<B: Backend> Chunk<'_, B> {
         };
         normalised * self.stacked(gamma) + self.stacked(beta)
     }
+
+    /// The last hidden block's output, `[G or 1, n, width]`, of a dense
+    /// network on `features` (`n` rows of `dim`).
+    fn dense_features(&self, features: &[f32], dim: usize) -> Tensor<B, 3> {
+        let n = features.len() / dim;
+        let mut h = Tensor::<B, 3>::from_data(TensorData::new(features.to_vec(), [1, n, dim]), self.device);
+        for block in &self.net.blocks {
+            let input = h.clone();
+            let mut out = self.linear(h, &block.linear);
+            if let Some(norm) = &block.norm {
+                out = self.norm(out, norm);
+            }
+            out = activate(out, self.net.activation);
+            h = match &block.skip {
+                Skip::None => out,
+                Skip::Identity => out + input,
+                Skip::Projection(p) => out + self.times(input, p),
+            };
+        }
+        h
+    }
+
+    /// A convolutional network's pooled features, `[G or 1, n, channels]`,
+    /// on `n` channel-major images.
+    /// Activations are `[n, G or 1, channels, height, width]`: each grid
+    /// point's network is one group of a grouped convolution.
+    fn conv_features(&self, features: &[f32], (channels, height, width): (usize, usize, usize)) -> Tensor<B, 3> {
+        let n = features.len() / (channels * height * width);
+        let mut h = Tensor::<B, 5>::from_data(TensorData::new(features.to_vec(), [n, 1, channels, height, width]), self.device);
+        for block in &self.net.blocks {
+            let input = h.clone();
+            let mut out = self.conv(h, &block.linear.weight);
+            if let Some(bias) = &block.linear.bias {
+                out = out + self.per_channel(bias);
+            }
+            if let Some(norm) = &block.norm {
+                out = self.conv_norm(out, norm);
+            }
+            out = activate(out, self.net.activation);
+            out = match &block.skip {
+                Skip::None => out,
+                Skip::Identity => out + input,
+                Skip::Projection(p) => out + self.conv(input, p),
+            };
+            let [n, g, c, hh, ww] = out.dims();
+            h = if hh >= 2 && ww >= 2 {
+                let pooled = max_pool2d(out.reshape([n, g * c, hh, ww]), [2, 2], [2, 2], [0, 0], [1, 1], false);
+                pooled.reshape([n, g, c, hh / 2, ww / 2])
+            } else {
+                out
+            };
+        }
+        let [n, g, c, _, _] = h.dims();
+        h.mean_dim(4).mean_dim(3).reshape([n, g, c]).swap_dims(0, 1)
+    }
+
+    /// Convolution by the kernel `name` (`[out, in, k, k]`, padding `k / 2`).
+    /// A shared input (one group) is convolved with the weights and each
+    /// direction once, combined per grid point; otherwise every grid point's
+    /// kernel convolves its own group.
+    fn conv(&self, h: Tensor<B, 5>, name: &str) -> Tensor<B, 5> {
+        let [out, inp, kh, kw] = self.net.weights[name].0[..] else { unreachable!("checked: `{name}` is a kernel") };
+        let options = |groups| ConvOptions::new([1, 1], [kh / 2, kw / 2], [1, 1], groups);
+        let [n, hg, c, height, width] = h.dims();
+        if hg == 1 {
+            let x = h.reshape([n, c, height, width]);
+            let p = self.param(name);
+            let by = |k: Tensor<B, 2>| conv2d(x.clone(), k.reshape([out, inp, kh, kw]), None, options(1)).unsqueeze_dim::<5>(1);
+            let coefficient = |t: &Tensor<B, 3>| t.clone().reshape([1, self.g, 1, 1, 1]);
+            let mut v = by(p.base);
+            if let Some(d) = p.d1 {
+                v = v + coefficient(&self.a) * by(d);
+            }
+            if let Some(d) = p.d2 {
+                v = v + coefficient(&self.b) * by(d);
+            }
+            v
+        } else {
+            let k = self.stacked(name);
+            let k = if k.dims()[0] == 1 { k.expand([hg, 1, out * inp * kh * kw]) } else { k };
+            let y = conv2d(h.reshape([n, hg * c, height, width]), k.reshape([hg * out, inp, kh, kw]), None, options(hg));
+            let [_, _, oh, ow] = y.dims();
+            y.reshape([n, hg, out, oh, ow])
+        }
+    }
+
+    /// A per-channel vector at the chunk's grid points, `[1, G or 1, c, 1, 1]`.
+    fn per_channel(&self, name: &str) -> Tensor<B, 5> {
+        let v = self.stacked(name);
+        let [g, _, c] = v.dims();
+        v.reshape([1, g, c, 1, 1])
+    }
+
+    /// Layer norm over the channels at each position, or batch norm per channel.
+    fn conv_norm(&self, h: Tensor<B, 5>, norm: &NormLayer) -> Tensor<B, 5> {
+        let fixed = |name: &str| {
+            let v = matrix::<B>(&self.net.weights[name], self.device);
+            let [_, c] = v.dims();
+            v.reshape([1, 1, c, 1, 1])
+        };
+        let (normalised, gamma, beta) = match norm {
+            NormLayer::Layer { gamma, beta } => {
+                let centred = h.clone() - h.mean_dim(2);
+                let var = centred.clone().square().mean_dim(2);
+                (centred / (var + NORM_EPSILON).sqrt(), gamma, beta)
+            }
+            NormLayer::Batch { gamma, beta, running_mean, running_var } => {
+                ((h - fixed(running_mean)) / (fixed(running_var) + NORM_EPSILON).sqrt(), gamma, beta)
+            }
+        };
+        normalised * self.per_channel(gamma) + self.per_channel(beta)
+    }
 }
 
-fn activate<B: Backend>(h: Tensor<B, 3>, f: Activation) -> Tensor<B, 3> {
+fn activate<B: Backend, const D: usize>(h: Tensor<B, D>, f: Activation) -> Tensor<B, D> {
     match f {
         Activation::Relu => activation::relu(h),
         Activation::Gelu => activation::gelu(h),
@@ -295,7 +448,7 @@ fn activate<B: Backend>(h: Tensor<B, 3>, f: Activation) -> Tensor<B, 3> {
 }
 
 fn evaluate_chunk<B: Backend>(
-    net: &DenseNet,
+    net: &Net,
     d1: &Arrays,
     d2: Option<&Arrays>,
     points: &[(f32, f32)],
@@ -308,30 +461,82 @@ fn evaluate_chunk<B: Backend>(
     };
     let chunk = Chunk { net, d1, d2, a: coefficient(|p| p.0), b: coefficient(|p| p.1), g, device };
     let data = inputs.data;
-    let (n, classes) = (data.len(), inputs.classes);
-    let mut h = Tensor::<B, 3>::from_data(TensorData::new(data.features.clone(), [1, n, data.dim]), device);
-    for block in &net.blocks {
-        let input = h.clone();
-        let mut out = chunk.linear(h, &block.linear);
-        if let Some(norm) = &block.norm {
-            out = chunk.norm(out, norm);
-        }
-        out = activate(out, net.activation);
-        h = match &block.skip {
-            Skip::None => out,
-            Skip::Identity => out + input,
-            Skip::Projection(p) => out + chunk.times(input, p),
-        };
+    let (total, classes) = (data.len(), inputs.classes);
+    let (mut loss, mut correct) = (vec![0.0f64; g], vec![0i64; g]);
+    for start in (0..total).step_by(inputs.batch) {
+        let examples = start..(start + inputs.batch).min(total);
+        let n = examples.len();
+        let features = &data.features[examples.start * data.dim..examples.end * data.dim];
+        let hidden =
+            if net.convolutional { chunk.conv_features(features, image_of(data)) } else { chunk.dense_features(features, data.dim) };
+        let logits = chunk.linear(hidden, &net.head);
+        let logits = if logits.dims()[0] == 1 { logits.expand([chunk.g, n, classes]) } else { logits };
+        let one_hot = inputs.one_hot[examples.start * classes..examples.end * classes].to_vec();
+        let one_hot = Tensor::<B, 3>::from_data(TensorData::new(one_hot, [1, n, classes]), device);
+        let log_p = activation::log_softmax(logits.clone(), 2);
+        let summed = (log_p * one_hot).sum_dim(2).sum_dim(1).neg().reshape([g]);
+        let labels: Vec<i64> = data.labels[examples].iter().map(|&l| l as i64).collect();
+        let labels = Tensor::<B, 3, Int>::from_data(TensorData::new(labels, [1, n, 1]), device).expand([g, n, 1]);
+        let right = logits.argmax(2).equal(labels).int().sum_dim(1).reshape([g]);
+        let summed = summed.into_data().convert::<f64>().to_vec::<f64>().expect("converted to f64");
+        let right = right.into_data().convert::<i64>().to_vec::<i64>().expect("converted to i64");
+        loss.iter_mut().zip(summed).for_each(|(l, s)| *l += s);
+        correct.iter_mut().zip(right).for_each(|(c, r)| *c += r);
     }
-    let logits = chunk.linear(h, &net.head);
-    let logits = if logits.dims()[0] == 1 { logits.expand([chunk.g, n, classes]) } else { logits };
-    let one_hot = Tensor::<B, 3>::from_data(TensorData::new(inputs.one_hot.clone(), [1, n, classes]), device);
-    let log_p = activation::log_softmax(logits.clone(), 2);
-    let loss = (log_p * one_hot).sum_dim(2).mean_dim(1).neg().reshape([g]);
-    let labels: Vec<i64> = data.labels.iter().map(|&l| l as i64).collect();
-    let labels = Tensor::<B, 3, Int>::from_data(TensorData::new(labels, [1, n, 1]), device).expand([g, n, 1]);
-    let correct = logits.argmax(2).equal(labels).int().sum_dim(1).reshape([g]);
-    let loss = loss.into_data().convert::<f64>().to_vec::<f64>().expect("converted to f64");
-    let correct = correct.into_data().convert::<i64>().to_vec::<i64>().expect("converted to i64");
-    (loss, correct.into_iter().map(|c| c as f64 / n as f64).collect())
+    (loss.into_iter().map(|l| l / total as f64).collect(), correct.into_iter().map(|c| c as f64 / total as f64).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::AtomicBool;
+
+    use burn::backend::Flex;
+    use burn::backend::flex::FlexDevice;
+    use mosaic_core::{Activation, ArchSpec, Family, Norm, Optimizer};
+    use mosaic_train::checkpoint::module_arrays;
+    use mosaic_train::data::BuiltIn;
+    use mosaic_train::model::Network;
+    use rand::SeedableRng;
+    use rand_chacha::ChaCha8Rng;
+
+    use super::{Axis, CHUNK_FLOATS, surface_within};
+    use crate::Net;
+    use crate::directions::{DirectionOptions, surface_directions};
+
+    #[test]
+    fn a_small_budget_batches_the_examples_with_the_same_surface() {
+        let data = BuiltIn::Shapes.generate(30, 2);
+        for family in [Family::Cnn, Family::Mlp] {
+            let spec = ArchSpec {
+                family,
+                depth: 2,
+                width: 5,
+                taper: 1.0,
+                activation: Activation::Tanh,
+                norm: Norm::Layer,
+                dropout: 0.0,
+                skip: true,
+                optimizer: Optimizer::Adam,
+                learning_rate: 0.01,
+                batch_size: 32,
+                weight_decay: 0.0,
+                epochs: 1,
+            };
+            let mut rng = ChaCha8Rng::seed_from_u64(4);
+            let network = Network::<Flex>::new(&spec, data.shape(), data.image, &mut rng, &FlexDevice);
+            let net = Net::from_checkpoint(&spec, module_arrays(&network)).unwrap();
+            let (d1, d2) = surface_directions(&net, &DirectionOptions::default(), true);
+            let axis = Axis::parse("-1:1:3").unwrap();
+            let run = |floats| {
+                let never = AtomicBool::new(false);
+                surface_within::<Flex>(&net, &d1, d2.as_ref(), axis, Some(axis), &data, &FlexDevice, &|_, _| {}, &never, floats).unwrap()
+            };
+            // One grid point per chunk and a few examples per pass, against one pass.
+            let (whole, batched) = (run(CHUNK_FLOATS), run(5_000));
+            for (w, b) in whole.loss.iter().zip(&batched.loss) {
+                assert!((w - b).abs() <= 1e-5 * w.abs().max(1.0), "{family:?}: {w} vs {b}");
+            }
+            assert_eq!(whole.accuracy, batched.accuracy, "{family:?}");
+        }
+    }
 }

@@ -8,7 +8,7 @@ use mosaic_manifold::pca::symmetric_eigen;
 use mosaic_train::checkpoint::Arrays;
 
 use crate::LandscapeError;
-use crate::net::DenseNet;
+use crate::net::Net;
 
 #[derive(Clone, Debug)]
 pub struct Trajectory {
@@ -25,7 +25,7 @@ impl Trajectory {
     /// PCA over `checkpoints` (oldest first) of `net`'s learned parameters.
     /// With `ignore_bias_and_norm`, 1-D arrays are left out, as for
     /// filter-normalised surfaces.
-    pub fn fit(net: &DenseNet, checkpoints: &[Arrays], ignore_bias_and_norm: bool) -> Result<Trajectory, LandscapeError> {
+    pub fn fit(net: &Net, checkpoints: &[Arrays], ignore_bias_and_norm: bool) -> Result<Trajectory, LandscapeError> {
         if checkpoints.len() < 3 {
             return Err(LandscapeError::Format(format!(
                 "a trajectory needs at least 3 checkpoints, got {}: train with `--checkpoints all` and 3 or more epochs",

@@ -2,7 +2,7 @@
 
 use mosaic_core::{Activation, ArchSpec, Family, Norm, Optimizer};
 use mosaic_landscape::directions::{DirectionOptions, Normalization, check_direction, random_direction, surface_directions};
-use mosaic_landscape::{DenseNet, LandscapeError, Trajectory};
+use mosaic_landscape::{LandscapeError, Net, Trajectory};
 use mosaic_train::checkpoint::Arrays;
 
 fn spec() -> ArchSpec {
@@ -58,7 +58,7 @@ fn column_norm(values: &[f32], cols: usize, c: usize) -> f64 {
 #[test]
 fn filter_normalised_directions_match_each_filter_norm_and_skip_biases() {
     let s = spec();
-    let net = DenseNet::from_checkpoint(&s, weights(&s)).unwrap();
+    let net = Net::from_checkpoint(&s, weights(&s)).unwrap();
     let d = random_direction(&net, &DirectionOptions::default(), 1);
     assert_eq!(d.keys().cloned().collect::<Vec<_>>().len(), net.parameters().len());
     for (name, (shape, values)) in &d {
@@ -75,9 +75,58 @@ fn filter_normalised_directions_match_each_filter_norm_and_skip_biases() {
 }
 
 #[test]
+fn conv_kernel_filters_are_its_output_channels() {
+    let mut s = spec();
+    (s.family, s.norm) = (Family::Cnn, Norm::None);
+    // Kernels [out, in, 3, 3] (projections [out, in, 1, 1]) whose output channels differ in size.
+    let mut arrays = Arrays::new();
+    let mut prev = 1;
+    for (i, w) in s.hidden_widths().into_iter().enumerate() {
+        let w = w as usize;
+        let kernel = |k: usize| {
+            let per = prev * k * k;
+            let values = (0..w * per).map(|i| ((i % 7) as f32 - 3.0) * (1 + i / per) as f32).collect::<Vec<f32>>();
+            (vec![w, prev, k, k], values)
+        };
+        arrays.insert(format!("blocks.{i}.layer.weight"), kernel(3));
+        arrays.insert(format!("blocks.{i}.layer.bias"), (vec![w], vec![0.1; w]));
+        if i > 0 && prev != w {
+            arrays.insert(format!("blocks.{i}.projection"), kernel(1));
+        }
+        prev = w;
+    }
+    arrays.insert("head.weight".into(), (vec![prev, 2], vec![0.5; prev * 2]));
+    arrays.insert("head.bias".into(), (vec![2], vec![0.0; 2]));
+    let net = Net::from_checkpoint(&s, arrays.clone()).unwrap();
+    // A dense matrix where a kernel belongs, and a projection in the dense layout, are named.
+    let mut wrong = arrays.clone();
+    wrong.insert("blocks.0.layer.weight".into(), (vec![1, 12], vec![0.5; 12]));
+    let err = Net::from_checkpoint(&s, wrong).unwrap_err().to_string();
+    assert!(err.contains("blocks.0.layer.weight") && err.contains("3x3 kernel"), "{err}");
+    let mut wrong = arrays;
+    wrong.insert("blocks.1.projection".into(), (vec![12, 9], vec![0.5; 108]));
+    let err = Net::from_checkpoint(&s, wrong).unwrap_err().to_string();
+    assert!(err.contains("blocks.1.projection") && err.contains("[9, 12, 1, 1]"), "{err}");
+
+    let d = random_direction(&net, &DirectionOptions::default(), 1);
+    let mut kernels = 0;
+    for (name, (shape, values)) in d.iter().filter(|(_, (shape, _))| shape.len() == 4) {
+        let w = &net.weights[name].1;
+        let per = values.len() / shape[0];
+        let norm = |v: &[f32], o: usize| v[o * per..(o + 1) * per].iter().map(|x| (*x as f64).powi(2)).sum::<f64>().sqrt();
+        for o in 0..shape[0] {
+            assert!((norm(values, o) - norm(w, o)).abs() <= 1e-5 * norm(w, o), "{name} channel {o}");
+        }
+        kernels += 1;
+    }
+    // Three kernels of 12, 9 and 7 channels, and the projections where the width shrinks.
+    assert_eq!(kernels, 5);
+}
+
+#[test]
 fn layer_normalisation_matches_whole_arrays_and_keeps_biases_on_request() {
     let s = spec();
-    let net = DenseNet::from_checkpoint(&s, weights(&s)).unwrap();
+    let net = Net::from_checkpoint(&s, weights(&s)).unwrap();
     let options = DirectionOptions { normalization: Normalization::Layer, ignore_bias_and_norm: false, ..Default::default() };
     let d = random_direction(&net, &options, 1);
     let norm = |v: &[f32]| v.iter().map(|x| (*x as f64).powi(2)).sum::<f64>().sqrt();
@@ -97,7 +146,7 @@ fn layer_normalisation_matches_whole_arrays_and_keeps_biases_on_request() {
 #[test]
 fn directions_are_seeded_and_orthogonalised_on_request() {
     let s = spec();
-    let net = DenseNet::from_checkpoint(&s, weights(&s)).unwrap();
+    let net = Net::from_checkpoint(&s, weights(&s)).unwrap();
     let options = DirectionOptions { orthogonalize: true, ..Default::default() };
     let (a1, a2) = surface_directions(&net, &options, true);
     let (b1, b2) = surface_directions(&net, &options, true);
@@ -120,7 +169,7 @@ fn directions_are_seeded_and_orthogonalised_on_request() {
 #[test]
 fn given_directions_are_checked_against_the_network() {
     let s = spec();
-    let net = DenseNet::from_checkpoint(&s, weights(&s)).unwrap();
+    let net = Net::from_checkpoint(&s, weights(&s)).unwrap();
     let mut d = random_direction(&net, &DirectionOptions::default(), 1);
     assert!(check_direction(&d, &net, "d1").is_ok());
     d.get_mut("head.bias").unwrap().1[0] = f32::INFINITY;
@@ -143,7 +192,7 @@ fn torch_sequential_reads_sizes_from_shapes_and_names_bad_tensors() {
     state.insert("2.weight".into(), linear(8, 16));
     state.insert("2.bias".into(), (vec![8], vec![0.0; 8]));
     state.insert("4.weight".into(), linear(5, 8));
-    let net = DenseNet::from_torch_sequential(state.clone(), Activation::Tanh).unwrap();
+    let net = Net::from_torch_sequential(state.clone(), Activation::Tanh).unwrap();
     assert_eq!((net.input_dim(), net.classes(), net.blocks.len()), (3, 5, 2));
     // [out, in] became [in, out]: element (o, i) moved to (i, o).
     assert_eq!(net.weights["2.weight"].0, vec![16, 8]);
@@ -152,19 +201,19 @@ fn torch_sequential_reads_sizes_from_shapes_and_names_bad_tensors() {
 
     let mut wrong = state.clone();
     wrong.insert("2.weight".into(), linear(8, 15));
-    let err = DenseNet::from_torch_sequential(wrong, Activation::Relu).unwrap_err().to_string();
+    let err = Net::from_torch_sequential(wrong, Activation::Relu).unwrap_err().to_string();
     assert!(err.contains("2.weight") && err.contains("15 inputs") && err.contains("16"), "{err}");
     let mut wrong = state.clone();
     wrong.insert("2.bias".into(), (vec![7], vec![0.0; 7]));
-    let err = DenseNet::from_torch_sequential(wrong, Activation::Relu).unwrap_err().to_string();
+    let err = Net::from_torch_sequential(wrong, Activation::Relu).unwrap_err().to_string();
     assert!(err.contains("2.bias") && err.contains("[8]"), "{err}");
     let mut wrong = state.clone();
     wrong.insert("1.running_mean".into(), (vec![16], vec![0.0; 16]));
-    let err = DenseNet::from_torch_sequential(wrong, Activation::Relu).unwrap_err().to_string();
+    let err = Net::from_torch_sequential(wrong, Activation::Relu).unwrap_err().to_string();
     assert!(err.contains("1.running_mean"), "{err}");
     let mut wrong = state;
     wrong.get_mut("0.weight").unwrap().1[4] = f32::NAN;
-    let err = DenseNet::from_torch_sequential(wrong, Activation::Relu).unwrap_err().to_string();
+    let err = Net::from_torch_sequential(wrong, Activation::Relu).unwrap_err().to_string();
     assert!(err.contains("0.weight") && err.contains("non-finite"), "{err}");
 }
 
@@ -172,7 +221,7 @@ fn torch_sequential_reads_sizes_from_shapes_and_names_bad_tensors() {
 fn trajectory_recovers_the_plane_and_the_path() {
     let s = spec();
     let w = weights(&s);
-    let net = DenseNet::from_checkpoint(&s, w.clone()).unwrap();
+    let net = Net::from_checkpoint(&s, w.clone()).unwrap();
     // Two orthonormal directions over the weight matrices.
     let mut u = random_direction(&net, &DirectionOptions { normalization: Normalization::None, ..Default::default() }, 1);
     let mut v = random_direction(&net, &DirectionOptions { normalization: Normalization::None, ..Default::default() }, 2);
