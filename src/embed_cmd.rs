@@ -385,7 +385,7 @@ fn representation_distances(layers: &[LastLayer], runs: usize, probe: usize) -> 
 
 fn print_timings(result: &mosaic_manifold::phate::Phate) {
     for (step, seconds) in &result.timings {
-        println!("  {step:<24} {seconds:>8.3} s");
+        println!("  {step:<32} {seconds:>8.3} s");
     }
 }
 
