@@ -308,7 +308,12 @@ impl<B: Backend> Chunk<'_, B> {
         }
     }
 
-    fn norm(&self, h: Tensor<B, 3>, norm: &NormLayer) -> Tensor<B, 3> {
+    /// Layer norm over dimension 2 (a dense row's features, a convolution's
+    /// channels at one position), or batch norm per entry of it with the
+    /// running statistics. `shape` lays a per-channel `[G or 1, 1, c]` stack
+    /// out to broadcast against `h`.
+    fn norm<const D: usize>(&self, h: Tensor<B, D>, norm: &NormLayer, shape: impl Fn(Tensor<B, 3>) -> Tensor<B, D>) -> Tensor<B, D> {
+        let fixed = |name: &str| shape(matrix::<B>(&self.net.weights[name], self.device).unsqueeze::<3>());
         let (normalised, gamma, beta) = match norm {
             NormLayer::Layer { gamma, beta } => {
                 let mean = h.clone().mean_dim(2);
@@ -317,12 +322,10 @@ impl<B: Backend> Chunk<'_, B> {
                 (centred / (var + NORM_EPSILON).sqrt(), gamma, beta)
             }
             NormLayer::Batch { gamma, beta, running_mean, running_var } => {
-                let mean = matrix::<B>(&self.net.weights[running_mean], self.device).unsqueeze::<3>();
-                let var = matrix::<B>(&self.net.weights[running_var], self.device).unsqueeze::<3>();
-                ((h - mean) / (var + NORM_EPSILON).sqrt(), gamma, beta)
+                ((h - fixed(running_mean)) / (fixed(running_var) + NORM_EPSILON).sqrt(), gamma, beta)
             }
         };
-        normalised * self.stacked(gamma) + self.stacked(beta)
+        normalised * shape(self.stacked(gamma)) + shape(self.stacked(beta))
     }
 
     /// The last hidden block's output, `[G or 1, n, width]`, of a dense
@@ -334,7 +337,7 @@ impl<B: Backend> Chunk<'_, B> {
             let input = h.clone();
             let mut out = self.linear(h, &block.linear);
             if let Some(norm) = &block.norm {
-                out = self.norm(out, norm);
+                out = self.norm(out, norm, |v| v);
             }
             out = activate(out, self.net.activation);
             h = match &block.skip {
@@ -357,10 +360,10 @@ impl<B: Backend> Chunk<'_, B> {
             let input = h.clone();
             let mut out = self.conv(h, &block.linear.weight);
             if let Some(bias) = &block.linear.bias {
-                out = out + self.per_channel(bias);
+                out = out + per_channel(self.stacked(bias));
             }
             if let Some(norm) = &block.norm {
-                out = self.conv_norm(out, norm);
+                out = self.norm(out, norm, per_channel);
             }
             out = activate(out, self.net.activation);
             out = match &block.skip {
@@ -409,33 +412,13 @@ impl<B: Backend> Chunk<'_, B> {
             y.reshape([n, hg, out, oh, ow])
         }
     }
+}
 
-    /// A per-channel vector at the chunk's grid points, `[1, G or 1, c, 1, 1]`.
-    fn per_channel(&self, name: &str) -> Tensor<B, 5> {
-        let v = self.stacked(name);
-        let [g, _, c] = v.dims();
-        v.reshape([1, g, c, 1, 1])
-    }
-
-    /// Layer norm over the channels at each position, or batch norm per channel.
-    fn conv_norm(&self, h: Tensor<B, 5>, norm: &NormLayer) -> Tensor<B, 5> {
-        let fixed = |name: &str| {
-            let v = matrix::<B>(&self.net.weights[name], self.device);
-            let [_, c] = v.dims();
-            v.reshape([1, 1, c, 1, 1])
-        };
-        let (normalised, gamma, beta) = match norm {
-            NormLayer::Layer { gamma, beta } => {
-                let centred = h.clone() - h.mean_dim(2);
-                let var = centred.clone().square().mean_dim(2);
-                (centred / (var + NORM_EPSILON).sqrt(), gamma, beta)
-            }
-            NormLayer::Batch { gamma, beta, running_mean, running_var } => {
-                ((h - fixed(running_mean)) / (fixed(running_var) + NORM_EPSILON).sqrt(), gamma, beta)
-            }
-        };
-        normalised * self.per_channel(gamma) + self.per_channel(beta)
-    }
+/// A per-channel `[G or 1, 1, c]` stack as `[1, G or 1, c, 1, 1]`, against
+/// convolutional activations `[n, G, c, h, w]`.
+fn per_channel<B: Backend>(v: Tensor<B, 3>) -> Tensor<B, 5> {
+    let [g, _, c] = v.dims();
+    v.reshape([1, g, c, 1, 1])
 }
 
 fn activate<B: Backend, const D: usize>(h: Tensor<B, D>, f: Activation) -> Tensor<B, D> {
