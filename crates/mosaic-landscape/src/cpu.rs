@@ -355,6 +355,14 @@ fn point_params(block: &BlockParams, a: f32, b: f32, p: &mut PointParams) {
     }
 }
 
+/// Every layer's parameters at `(a, b)` into `params`, reusing its buffers.
+fn layer_params(layers: &[BlockParams], a: f32, b: f32, params: &mut Vec<PointParams>) {
+    params.resize_with(layers.len(), PointParams::default);
+    for (block, p) in layers.iter().zip(params.iter_mut()) {
+        point_params(block, a, b, p);
+    }
+}
+
 /// Loss and accuracy at `w + a d1 + b d2`; `layers` ends with the head.
 fn evaluate_point(
     layers: &[BlockParams],
@@ -367,10 +375,7 @@ fn evaluate_point(
 ) -> (f64, f64) {
     // This point's weights, once; the tiles below reuse them.
     let mut params = std::mem::take(&mut s.params);
-    params.resize_with(layers.len(), PointParams::default);
-    for (block, p) in layers.iter().zip(params.iter_mut()) {
-        point_params(block, a, b, p);
-    }
+    layer_params(layers, a, b, &mut params);
     let n = data.len();
     let (mut loss, mut correct) = (0.0f64, 0usize);
     for start in (0..n).step_by(TILE) {
@@ -612,7 +617,6 @@ fn fused_tile_body(
     let [sa, sb, sc] = sums;
     for i in 0..rows {
         let (p, q) = (&p[i * w1..(i + 1) * w1], &q[i * w1..(i + 1) * w1]);
-        // Step and neuron in one key, so the sort compares plain integers.
         let switches = &mut scratch.switches;
         switches.clear();
         match row.spacing {
@@ -624,13 +628,13 @@ fn fused_tile_body(
                     *g = even_guess(p, q, row.a, step);
                 }
                 for (k, &guess) in scratch.guesses.iter().enumerate().filter(|&(_, &g)| g > 0.0) {
-                    switches.push(((settle_step(p[k], q[k], row.a, guess as usize) as u32) << 16) | k as u32);
+                    switches.push(switch_key(settle_step(p[k], q[k], row.a, guess as usize), k));
                 }
             }
             None => {
                 for (k, (&p, &q)) in p.iter().zip(q).enumerate() {
                     if let Some(t) = switch_step(p, q, row) {
-                        switches.push(((t as u32) << 16) | k as u32);
+                        switches.push(switch_key(t, k));
                     }
                 }
             }
@@ -640,6 +644,7 @@ fn fused_tile_body(
         let (sa, sb, sc) = (&mut sa[span.clone()], &mut sb[span.clone()], &mut sc[span]);
         let mut pending = scratch.switches.iter().peekable();
         for (t, &a) in row.a.iter().enumerate() {
+            // Unpacking `switch_key`: the step above bit 16, the neuron below.
             while let Some(&key) = pending.next_if(|&&key| (key >> 16) as usize == t) {
                 let k = (key & 0xffff) as usize;
                 switch([&mut *sa, &mut *sb, &mut *sc], p[k], q[k], a, k, m0, m1, w2);
@@ -650,6 +655,13 @@ fn fused_tile_body(
             step(Sums { a: sa, b: sb, c: sc }, a, head, bias, &mut scratch.hidden, out);
         }
     }
+}
+
+/// A switch of first-layer neuron `neuron` at step `step` as one integer,
+/// `step << 16 | neuron`, so the sort compares plain integers and orders by
+/// step (the fused pass runs only where `w1 <= 1 << 16`).
+fn switch_key(step: usize, neuron: usize) -> u32 {
+    ((step as u32) << 16) | neuron as u32
 }
 
 /// One example's sums `A`, `B` and `C` (one entry per second-layer neuron).

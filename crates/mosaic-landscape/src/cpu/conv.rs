@@ -10,8 +10,8 @@
 //! channel), activation and skips are the dense engine's own row passes.
 
 use super::{
-    BlockParams, LandscapeError, PointParams, SkipParams, Surface, add_bias, apply, block_params, cross_entropy, into_surface, mul,
-    normalise, point_params, reporter,
+    BlockParams, LandscapeError, PointParams, SkipParams, Surface, add_bias, apply, block_params, cross_entropy, into_surface,
+    layer_params, mul, normalise, reporter,
 };
 use crate::net::{Net, image_of};
 use crate::surface::{Axis, grid_points};
@@ -105,10 +105,7 @@ fn evaluate_point(
     s: &mut ConvScratch,
 ) -> (f64, f64) {
     let mut params = std::mem::take(&mut s.params);
-    params.resize_with(layers.len(), PointParams::default);
-    for (block, p) in layers.iter().zip(params.iter_mut()) {
-        point_params(block, a, b, p);
-    }
+    layer_params(layers, a, b, &mut params);
     let n = labels.len();
     let per_example = image.height * image.width * image.channels;
     let (mut loss, mut correct) = (0.0f64, 0usize);
