@@ -230,18 +230,30 @@ fn nearest_centre(norms: &[f32], dots: &[f32]) -> usize {
 }
 
 /// The landmark operator and transitions for kernel `kernel` with diffusion
-/// operator `p`, grouped into at most `count` landmarks.
-pub fn landmarks(kernel: &Sparse, p: &Sparse, count: usize, seed: u64) -> Result<Landmarks, ManifoldError> {
+/// operator `p`, grouped into at most `count` landmarks. `step_done` is
+/// called with each step's name as it ends, for the timings.
+pub fn landmarks(
+    kernel: &Sparse,
+    p: &Sparse,
+    count: usize,
+    seed: u64,
+    step_done: &mut dyn FnMut(&'static str),
+) -> Result<Landmarks, ManifoldError> {
     let coords = spectral_coordinates(p, SPECTRAL_DIMS.min(p.rows), seed)?;
+    step_done("landmarks: spectral coordinates");
     let cluster = kmeans(&coords, count, KMEANS_ITERATIONS, seed);
-    Ok(from_clusters(kernel, p, cluster))
+    drop(coords);
+    step_done("landmarks: k-means");
+    let landmarks = from_clusters(kernel, p, cluster);
+    step_done("landmarks: operator");
+    Ok(landmarks)
 }
 
 /// Lloyd iterations of the landmark clustering at most.
-pub const KMEANS_ITERATIONS: usize = 8;
+const KMEANS_ITERATIONS: usize = 8;
 
 /// The landmark structure for a given grouping of the points (labels `0..L`).
-pub fn from_clusters(kernel: &Sparse, p: &Sparse, cluster: Vec<usize>) -> Landmarks {
+fn from_clusters(kernel: &Sparse, p: &Sparse, cluster: Vec<usize>) -> Landmarks {
     let n = p.rows;
     let l = cluster.iter().max().map_or(0, |m| m + 1);
     // Point -> landmark: P's row mass on each group.

@@ -414,14 +414,8 @@ fn run(kernel: Sparse, config: &PhateConfig, kernel_time: (&'static str, f64)) -
     let p = kernel.row_normalised();
     // With landmarks: their operator, and each point's (landmark, transitions) to come back.
     let (operator, landmarks) = if config.landmarks > 0 && n > config.landmarks {
-        // `landmark::landmarks`, a step at a time for the timings.
-        let coords = landmark::spectral_coordinates(&p, landmark::SPECTRAL_DIMS.min(n), config.seed)?;
-        lap("landmarks: spectral coordinates", &mut timings);
-        let cluster = landmark::kmeans(&coords, config.landmarks, landmark::KMEANS_ITERATIONS, config.seed);
-        drop(coords);
-        lap("landmarks: k-means", &mut timings);
-        let landmark::Landmarks { cluster, transitions, operator } = landmark::from_clusters(&kernel, &p, cluster);
-        lap("landmarks: operator", &mut timings);
+        let landmark::Landmarks { cluster, transitions, operator } =
+            landmark::landmarks(&kernel, &p, config.landmarks, config.seed, &mut |step| lap(step, &mut timings))?;
         (operator, Some((cluster, transitions)))
     } else {
         let degrees = kernel.row_sums();

@@ -52,7 +52,7 @@ fn the_power_of_a_landmark_operator_is_repeated_multiplication() {
     // Few landmarks, so the operator between them is dense.
     let kernel = kernel_of(900, 5);
     let p = kernel.row_normalised();
-    let operator = landmarks(&kernel, &p, 60, 1).unwrap().operator;
+    let operator = landmarks(&kernel, &p, 60, 1, &mut |_| {}).unwrap().operator;
     let dense = operator.to_dense();
     assert!((0..dense.nrows()).all(|i| ((0..dense.ncols()).map(|j| dense[(i, j)]).sum::<f64>() - 1.0).abs() < 1e-12), "rows sum to 1");
     for t in [1, 5, 8, 15] {
