@@ -6,7 +6,7 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use common::{mosaic, scratch_dir, trained_run};
+use common::{mosaic, scratch_dir, trained_run, trained_sweep};
 use mosaic_landscape::file;
 use mosaic_train::checkpoint::{read_safetensors, to_safetensors};
 
@@ -191,18 +191,7 @@ fn a_stored_cnn_on_images_gets_its_surface_and_trajectory() {
         .replace("learning_rate: (min: 1e-4, max: 1e-1, log: true)", "learning_rate: (min: 0.01, max: 0.02)")
         .replace("epochs: (min: 5, max: 40)", "epochs: (min: 4, max: 4)");
     std::fs::write(&space, text).unwrap();
-    let store = dir.join("store");
-    let sweep = mosaic()
-        .args(["sweep", "--dataset", "shapes", "--examples", "200", "--n", "2", "--checkpoints", "all", "--store"])
-        .arg(&store)
-        .arg("--space")
-        .arg(&space)
-        .output()
-        .unwrap();
-    assert!(sweep.status.success(), "{}", String::from_utf8_lossy(&sweep.stderr));
-    let db = mosaic_store::Store::open(&store).unwrap();
-    let runs = db.runs(db.sweeps().unwrap()[0].id).unwrap();
-    let done = runs.iter().find(|r| r.status == mosaic_core::RunStatus::Done).expect("a trained CNN");
+    let (store, done) = trained_sweep(&dir, &space, &["--dataset", "shapes", "--examples", "200", "--n", "2", "--checkpoints", "all"]);
     assert_eq!(done.spec.family, mosaic_core::Family::Cnn);
     let id = done.id.to_string();
 

@@ -167,15 +167,13 @@ pub fn tiny_space(dir: &Path) -> PathBuf {
 /// A small dense sweep (3 runs of 1-2 layers, 4-6 epochs) trained into
 /// `dir/store` with `--checkpoints checkpoints`, and one of its trained runs.
 pub fn trained_run(dir: &Path, examples: &str, checkpoints: &str) -> (PathBuf, mosaic_store::RunRecord) {
-    let space = tiny_space(dir);
+    trained_sweep(dir, &tiny_space(dir), &["--examples", examples, "--n", "3", "--checkpoints", checkpoints])
+}
+
+/// `mosaic sweep ARGS --space SPACE` trained into `dir/store`, and one of its trained runs.
+pub fn trained_sweep(dir: &Path, space: &Path, args: &[&str]) -> (PathBuf, mosaic_store::RunRecord) {
     let store = dir.join("store");
-    let run = mosaic()
-        .args(["sweep", "--examples", examples, "--n", "3", "--checkpoints", checkpoints, "--store"])
-        .arg(&store)
-        .arg("--space")
-        .arg(&space)
-        .output()
-        .unwrap();
+    let run = mosaic().arg("sweep").args(args).arg("--store").arg(&store).arg("--space").arg(space).output().unwrap();
     assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
     let db = mosaic_store::Store::open(&store).unwrap();
     let sweep = db.sweeps().unwrap().remove(0);
