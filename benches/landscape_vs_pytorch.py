@@ -165,12 +165,16 @@ def fixture(args):
     x, y = torch.from_numpy(x), torch.from_numpy(y)
     model = mlp([3, 16, 16, 3], torch.nn.Tanh)
     train(model, x, y, 30, seed=7)
+    write_fixture("torch_mlp", model, x, y, np.linspace(-1, 1, 9), np.linspace(-0.5, 1.5, 9), write_inputs)
+
+
+def write_fixture(name, model, x, y, xs, ys, write):
+    """Directions for `model`, PyTorch's surface over them, and everything
+    `write` writes, into tests/fixtures/`name`/."""
     d1, d2 = filter_normalized(model, 1), filter_normalized(model, 2)
-    xs = np.linspace(-1, 1, 9)
-    ys = np.linspace(-0.5, 1.5, 9)
     loss, acc = torch_surface(model, d1, d2, xs, ys, x, y)
-    folder = os.path.join(ROOT, "crates/mosaic-landscape/tests/fixtures/torch_mlp")
-    write_inputs(folder, model, x, y, d1, d2)
+    folder = os.path.join(ROOT, "crates/mosaic-landscape/tests/fixtures", name)
+    write(folder, model, x, y, d1, d2)
     np.save(os.path.join(folder, "loss.npy"), loss)
     np.save(os.path.join(folder, "accuracy.npy"), acc)
     print(f"wrote {folder}: loss {loss.min():.4f}..{loss.max():.4f}, torch {torch.__version__}")
@@ -208,15 +212,7 @@ def conv_fixture(args):
     x, y = pattern_images(48, 8, seed=3)
     model = Cnn(1, [6, 6], 4, torch.nn.ReLU)
     train(model, x, y, 40, seed=3)
-    d1, d2 = filter_normalized(model, 1), filter_normalized(model, 2)
-    xs = np.linspace(-1, 1, 7)
-    ys = np.linspace(-1, 1, 7)
-    loss, acc = torch_surface(model, d1, d2, xs, ys, x, y)
-    folder = os.path.join(ROOT, "crates/mosaic-landscape/tests/fixtures/torch_cnn")
-    write_cnn_inputs(folder, model, x, y, d1, d2)
-    np.save(os.path.join(folder, "loss.npy"), loss)
-    np.save(os.path.join(folder, "accuracy.npy"), acc)
-    print(f"wrote {folder}: loss {loss.min():.4f}..{loss.max():.4f}, torch {torch.__version__}")
+    write_fixture("torch_cnn", model, x, y, np.linspace(-1, 1, 7), np.linspace(-1, 1, 7), write_cnn_inputs)
 
 
 def timed_torch_surface(model, x, y, n, prefix, write):
