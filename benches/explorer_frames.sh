@@ -12,11 +12,11 @@ bench() { "$MOSAIC" bench explorer "$@" < /dev/null 2> >(grep -v slab_allocator 
 
 # One mesh (ours) against an entity with its own mesh per point.
 for n in 10000 100000; do
-  bench --points "$n" --frames 100 --drawing one-mesh
-  bench --points "$n" --frames 20 --drawing quad-per-point
+  bench --n "$n" --frames 100 --drawing one-mesh
+  bench --n "$n" --frames 20 --drawing quad-per-point
 done
 # The naive sphere-per-point way takes seconds a frame: 10k points only.
-bench --points 10000 --frames 5 --drawing sphere-per-point
+bench --n 10000 --frames 5 --drawing sphere-per-point
 
 # While a sweep trains in the background, and idle, on the same store.
 store=$(mktemp -d)/store

@@ -79,7 +79,7 @@ pub fn bench_train(args: BenchTrainArgs) -> Result<()> {
 pub struct BenchExplorerArgs {
     /// Sampled architectures on the sphere (ignored with --store).
     #[arg(long, default_value_t = 10_000)]
-    pub points: u32,
+    pub n: u32,
     /// How points are drawn: the explorer's one mesh, or a baseline (a mesh per point).
     #[arg(long, value_enum, default_value_t = DrawingArg::OneMesh)]
     pub drawing: DrawingArg,
@@ -112,22 +112,22 @@ pub fn bench_explorer(args: BenchExplorerArgs) -> Result<()> {
     mosaic_app::check_gpu()?;
     let (scene, feed, case) = match &args.store {
         Some(store) => {
-            let population = crate::live::Population {
+            let population = mosaic_compute::live::Population {
                 store: store.clone(),
                 space: None,
                 sweep: None,
                 dataset: "spirals".into(),
-                examples: crate::sweep_cmd::DEFAULT_EXAMPLES as usize,
+                examples: mosaic_compute::sweeps::DEFAULT_EXAMPLES as usize,
                 n: 200,
                 seed: 0,
-                layout: crate::live::Layout::Design,
+                layout: mosaic_compute::live::Layout::Design,
             };
-            let opened = crate::live::open(population, args.train)?;
+            let opened = mosaic_compute::live::open(population, args.train)?;
             let case = if args.train { "store, sweep training" } else { "store, idle" };
             (opened.scene, Some(opened.feed), case)
         }
         None => {
-            let scene = crate::design::design_sphere(mosaic_core::SearchSpace::default_space(), args.points as usize, 0)?;
+            let scene = mosaic_compute::design::design_sphere(mosaic_core::SearchSpace::default_space(), args.n as usize, 0)?;
             (scene, None, "sampled design")
         }
     };

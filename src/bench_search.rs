@@ -11,8 +11,8 @@ use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use mosaic_search::table::{Method, Table, TableTask, evaluations_to_reach, median_evaluations};
 
-use crate::search_cmd::task_features;
-use crate::sweep_cmd::{open_existing_store, sweep_splits};
+use mosaic_compute::suggest::task_features;
+use mosaic_compute::sweeps::{open_existing_store, sweep_splits};
 
 #[derive(Args, Debug)]
 pub struct BenchTableArgs {
@@ -76,7 +76,7 @@ pub struct BenchSearchArgs {
     #[arg(long, default_value_t = 100)]
     pub budget: usize,
     /// Every curve as CSV (method, seed, evaluation, best so far).
-    #[arg(long, value_name = "CSV")]
+    #[arg(long, short, value_name = "CSV")]
     pub out: Option<PathBuf>,
 }
 

@@ -2,11 +2,9 @@
 
 mod bench_cmd;
 mod bench_search;
-mod design;
+mod cli;
 mod embed_cmd;
-mod inspect_service;
 mod landscape_cmd;
-mod live;
 mod path_cmd;
 mod record_cmd;
 mod search_cmd;
@@ -20,7 +18,14 @@ use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use mosaic_app::session::{Session, SessionFile};
 use mosaic_app::{CaptureRequest, ExplorerOptions, scene::ColorMapping};
+use mosaic_compute::embed::{CLASS_SEPARATION, H0_PERSISTENCE, H1_PERSISTENCE, HIERARCHY_CLUSTERS, SPECTRAL_ENTROPY};
+use mosaic_compute::live::{self, Layout};
+use mosaic_compute::sweeps::DEFAULT_EXAMPLES;
+use mosaic_compute::{design, service};
 use mosaic_core::{Colormap, SearchSpace};
+use mosaic_protocol::VAL_ACCURACY;
+
+use crate::cli::LayoutArg;
 
 #[derive(Parser, Debug)]
 #[command(name = "mosaic", version, about = "NeuroMosaic: fly through the space of neural networks")]
@@ -85,7 +90,7 @@ struct PopulationArgs {
     space: Option<PathBuf>,
     /// Number of architectures (networks to train, when training).
     #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(u32).range(3..=1_000_000))]
-    points: u32,
+    n: u32,
     /// Seed of the sampler (and of the data and training).
     #[arg(long, default_value_t = 0)]
     seed: u64,
@@ -101,7 +106,7 @@ struct PopulationArgs {
     #[arg(long, default_value = "spirals")]
     dataset: String,
     /// Examples generated for a built-in data set.
-    #[arg(long, default_value_t = sweep_cmd::DEFAULT_EXAMPLES, value_parser = clap::value_parser!(u32).range(20..=10_000_000))]
+    #[arg(long, default_value_t = DEFAULT_EXAMPLES, value_parser = clap::value_parser!(u32).range(20..=10_000_000))]
     examples: u32,
     /// Quantity that colours the points; default: validation accuracy when
     /// networks are trained, parameter count otherwise.
@@ -112,7 +117,7 @@ struct PopulationArgs {
     colormap: Option<MapName>,
     /// How networks are placed on the sphere (with a store) [default: representation].
     #[arg(long, value_enum)]
-    layout: Option<live::Layout>,
+    layout: Option<LayoutArg>,
     /// Select a network at start, showing its neighbours, details and loss
     /// landscape: a store's run id (`mosaic export` lists them), or the
     /// number of a sampled architecture (#N).
@@ -171,10 +176,10 @@ struct ExploreArgs {
     #[arg(long)]
     no_train: bool,
     /// Save a screenshot of the window to this PNG after `--frames` frames, then exit.
-    #[arg(long, value_name = "PNG")]
-    screenshot: Option<PathBuf>,
+    #[arg(long, short, value_name = "PNG")]
+    out: Option<PathBuf>,
     /// Frames to render before the screenshot (at least 5: the first frames may not be ready).
-    #[arg(long, default_value_t = 10, requires = "screenshot", value_parser = clap::value_parser!(u32).range(5..=100_000))]
+    #[arg(long, default_value_t = 10, requires = "out", value_parser = clap::value_parser!(u32).range(5..=100_000))]
     frames: u32,
 }
 
@@ -269,14 +274,14 @@ fn init_logging() {
 fn run(cli: Cli) -> Result<()> {
     match cli.command.unwrap_or(Command::Explore(cli.explore)) {
         Command::Explore(args) => {
-            if let Some(path) = &args.screenshot {
+            if let Some(path) = &args.out {
                 check_writable(path)?;
             }
             // Environment first: nothing is trained or stored for a window that cannot open.
             mosaic_app::check_display()?;
             mosaic_app::check_gpu()?;
             let options = live_explorer_options(&args.population, args.no_train)?;
-            let capture = args.screenshot.map(|path| CaptureRequest { path, frames: args.frames, manifest: None });
+            let capture = args.out.map(|path| CaptureRequest { path, frames: args.frames, manifest: None });
             mosaic_app::run_window(options, capture)
         }
         Command::Snapshot(args) => {
@@ -404,10 +409,10 @@ fn explorer_options(
 fn population_options(p: &PopulationArgs, panel: bool, store: Option<PathBuf>, train: bool, session: &Session) -> Result<ExplorerOptions> {
     let space = p.space.as_ref().map(|path| SearchSpace::load(path)).transpose()?;
     let layout = match (p.layout, session.layout.as_deref()) {
-        (Some(layout), _) => layout,
-        (None, Some(name)) => <live::Layout as ValueEnum>::from_str(name, true)
-            .map_err(|_| anyhow::anyhow!("the session's layout `{name}` is not one of representation, architecture, design"))?,
-        (None, None) => live::Layout::Representation,
+        (Some(layout), _) => Layout::from(layout),
+        (None, Some(name)) => Layout::from_name(name)
+            .ok_or_else(|| anyhow::anyhow!("the session's layout `{name}` is not one of representation, architecture, design"))?,
+        (None, None) => Layout::Representation,
     };
     let (scene, feed, requests, select, path_to) = match store {
         Some(store) => {
@@ -417,7 +422,7 @@ fn population_options(p: &PopulationArgs, panel: bool, store: Option<PathBuf>, t
                 sweep: p.sweep.clone().or_else(|| session.sweep.clone()),
                 dataset: p.dataset.clone(),
                 examples: p.examples as usize,
-                n: p.points as usize,
+                n: p.n as usize,
                 seed: p.seed,
                 layout,
             };
@@ -436,11 +441,11 @@ fn population_options(p: &PopulationArgs, panel: bool, store: Option<PathBuf>, t
             (opened.scene, Some(opened.feed), Some(opened.requests), select, path_to)
         }
         None => {
-            let scene = design::design_sphere(space.unwrap_or_else(SearchSpace::default_space), p.points as usize, p.seed)?;
+            let scene = design::design_sphere(space.unwrap_or_else(SearchSpace::default_space), p.n as usize, p.seed)?;
             // No store: the service still computes what the view asks
             // (correlations), and says why sampled designs have no landscape.
             let (tx, rx) = crossbeam_channel::unbounded();
-            let requests = inspect_service::spawn(None, Default::default(), tx)?;
+            let requests = service::spawn(None, None, tx)?;
             let index_of = |flag: &str, n: i64| match usize::try_from(n) {
                 Ok(i) if i < scene.len() => Ok(i),
                 _ => Err(anyhow::anyhow!("--{flag} {n}: the sampled architectures are numbered 0..{}", scene.len())),
@@ -450,7 +455,7 @@ fn population_options(p: &PopulationArgs, panel: bool, store: Option<PathBuf>, t
             (scene, Some(rx), Some(requests), select, path_to)
         }
     };
-    let has_accuracy = scene.column_index(live::VAL_ACCURACY).is_some();
+    let has_accuracy = scene.column_index(VAL_ACCURACY).is_some();
     // A representation feature's column, or the command that computes it.
     let feature = |name: &'static str, flag: &str| match scene.column_index(name) {
         Some(_) => Ok(name),
@@ -460,12 +465,12 @@ fn population_options(p: &PopulationArgs, panel: bool, store: Option<PathBuf>, t
         ColorBy::Accuracy if !has_accuracy => {
             bail!("--color-by accuracy needs trained networks: pass --store with a sweep (or drop --no-train)")
         }
-        ColorBy::Accuracy => live::VAL_ACCURACY,
-        ColorBy::ClassSeparation => feature(embed_cmd::CLASS_SEPARATION, "class-separation")?,
-        ColorBy::SpectralEntropy => feature(embed_cmd::SPECTRAL_ENTROPY, "spectral-entropy")?,
-        ColorBy::H0Persistence => feature(embed_cmd::H0_PERSISTENCE, "h0-persistence")?,
-        ColorBy::H1Persistence => feature(embed_cmd::H1_PERSISTENCE, "h1-persistence")?,
-        ColorBy::HierarchyClusters => feature(embed_cmd::HIERARCHY_CLUSTERS, "hierarchy-clusters")?,
+        ColorBy::Accuracy => VAL_ACCURACY,
+        ColorBy::ClassSeparation => feature(CLASS_SEPARATION, "class-separation")?,
+        ColorBy::SpectralEntropy => feature(SPECTRAL_ENTROPY, "spectral-entropy")?,
+        ColorBy::H0Persistence => feature(H0_PERSISTENCE, "h0-persistence")?,
+        ColorBy::H1Persistence => feature(H1_PERSISTENCE, "h1-persistence")?,
+        ColorBy::HierarchyClusters => feature(HIERARCHY_CLUSTERS, "hierarchy-clusters")?,
         ColorBy::Parameters => design::COLUMNS[0],
         ColorBy::Depth => design::COLUMNS[1],
         ColorBy::Width => design::COLUMNS[2],

@@ -23,11 +23,11 @@ pub struct RecordArgs {
     #[arg(value_name = "TOUR")]
     pub tour: PathBuf,
     /// The video to write (H.264 MP4, yuv420p).
-    #[arg(long, short, value_name = "MP4", required_unless_present = "frames")]
+    #[arg(long, short, value_name = "MP4", required_unless_present = "frames_dir")]
     pub out: Option<PathBuf>,
     /// Write a PNG per frame into this folder instead of a video.
     #[arg(long, value_name = "DIR", conflicts_with = "out")]
-    pub frames: Option<PathBuf>,
+    pub frames_dir: Option<PathBuf>,
     #[command(flatten)]
     pub population: PopulationArgs,
 }
@@ -39,7 +39,7 @@ pub fn run(args: RecordArgs) -> Result<()> {
     let mut options = crate::explorer_options_for_recording(&args.population)?;
     options.panel = false;
     mosaic_app::check_gpu()?;
-    let sink: FrameSink = match (&args.frames, &args.out) {
+    let sink: FrameSink = match (&args.frames_dir, &args.out) {
         (Some(dir), _) => {
             std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
             let dir = dir.clone();

@@ -3,24 +3,23 @@
 //! points); `search` runs the loop suggest → train → learn for a budget.
 
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, bail};
 use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
-use mosaic_core::{ArchSpec, Encoder, SearchSpace};
-use mosaic_search::gp::share_to_logit;
-use mosaic_search::guided::{PlacedRun, near_good_region};
-use mosaic_search::{Acquisition, AdaptOptions, AdaptedSpace, Gp, Layout, PastTask, Prior, Strategy, SuggestOptions, TaskFeatures};
-use mosaic_store::{Store, SuggestionRecord, SweepInfo};
+use mosaic_compute::path::spec_label;
+use mosaic_compute::suggest::{Ranking, SuggestSettings, accuracy_of, suggest_for};
+use mosaic_compute::sweeps::{
+    DEFAULT_EXAMPLES, SweepRequest, load_dataset, open_existing_store, open_or_create_sweep, pick_sweep, sweep_splits, worker_count,
+};
+use mosaic_core::SearchSpace;
+use mosaic_store::{Store, SuggestionRecord};
 use mosaic_train::Device;
-use mosaic_train::data::Splits;
 use mosaic_train::sweep::{SweepEvent, SweepOptions, run_sweep};
 use mosaic_train::train::Checkpoints;
 
-use crate::path_cmd::spec_label;
-use crate::sweep_cmd::{cancel_on_ctrl_c, load_dataset, open_existing_store, open_or_create_sweep, pick_sweep, sweep_splits, worker_count};
+use crate::cli::cancel_on_ctrl_c;
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum StrategyArg {
@@ -32,9 +31,9 @@ pub enum StrategyArg {
     Tpe,
 }
 
-/// How suggestions are made; shared by `suggest`, `search` and the explorer.
+/// How suggestions are made (see `mosaic_compute::suggest::SuggestSettings`).
 #[derive(Args, Debug, Clone)]
-pub struct SuggestSettings {
+pub struct SuggestFlags {
     /// How candidates are ranked.
     #[arg(long, value_enum, default_value_t = StrategyArg::GpEi)]
     pub strategy: StrategyArg,
@@ -59,16 +58,20 @@ pub struct SuggestSettings {
     pub seed: u64,
 }
 
-impl Default for SuggestSettings {
-    fn default() -> Self {
+impl SuggestFlags {
+    fn settings(&self) -> SuggestSettings {
         SuggestSettings {
-            strategy: StrategyArg::GpEi,
-            beta: 2.0,
-            adapt: None,
-            space_from: None,
-            transfer_from: vec![],
-            guided: false,
-            seed: 0,
+            ranking: match self.strategy {
+                StrategyArg::GpEi => Ranking::GpEi,
+                StrategyArg::GpUcb => Ranking::GpUcb,
+                StrategyArg::Tpe => Ranking::Tpe,
+            },
+            beta: self.beta,
+            adapt: self.adapt.clone(),
+            space_from: self.space_from.clone(),
+            transfer_from: self.transfer_from.clone(),
+            guided: self.guided,
+            seed: self.seed,
         }
     }
 }
@@ -84,148 +87,7 @@ pub struct SuggestArgs {
     #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=256))]
     pub n: u32,
     #[command(flatten)]
-    pub settings: SuggestSettings,
-}
-
-/// A batch of suggestions and what went into it, in words.
-pub struct Suggested {
-    pub records: Vec<SuggestionRecord>,
-    pub notes: Vec<String>,
-}
-
-/// The target the meta-learner maximises: a run's final validation accuracy
-/// (NaN for diverged or failed runs: never learnt from, never suggested again).
-fn accuracy_of(run: &mosaic_store::RunRecord) -> f64 {
-    run.outcome.as_ref().and_then(|o| o.val_accuracy()).filter(|v| v.is_finite()).unwrap_or(f64::NAN)
-}
-
-/// Suggests `n` specs for a sweep and stores them (replacing pending ones).
-pub fn suggest_for(store: &mut Store, sweep: &SweepInfo, n: usize, settings: &SuggestSettings) -> Result<Suggested> {
-    let encoder = Encoder::new(sweep.space.clone());
-    let runs = store.runs(sweep.id)?;
-    let history: Vec<(ArchSpec, f64)> = runs.iter().filter(|r| r.status.is_finished()).map(|r| (r.spec.clone(), accuracy_of(r))).collect();
-    let mut notes = vec![format!(
-        "learnt from {} finished runs of `{}` ({} with an accuracy)",
-        history.len(),
-        sweep.name,
-        history.iter().filter(|(_, v)| v.is_finite()).count()
-    )];
-    // Runs not finished yet are not suggested again either.
-    let pending: Vec<(ArchSpec, f64)> = runs.iter().filter(|r| !r.status.is_finished()).map(|r| (r.spec.clone(), f64::NAN)).collect();
-    let space = match (&settings.adapt, &settings.space_from) {
-        (Some(out), _) => {
-            let adapted = AdaptedSpace::learn(&encoder, &history, AdaptOptions::default())?;
-            mosaic_store::write_atomic(out, adapted.to_ron().as_bytes()).with_context(|| format!("cannot write {}", out.display()))?;
-            notes.push(format!("adapted space ({} good of {} runs) written to {}", adapted.good, adapted.runs, out.display()));
-            Some(adapted)
-        }
-        (None, Some(path)) => {
-            let text = std::fs::read_to_string(path).with_context(|| format!("cannot read adapted space {}", path.display()))?;
-            let adapted = AdaptedSpace::from_ron(&text).with_context(|| path.display().to_string())?;
-            adapted.check(&encoder)?;
-            Some(adapted)
-        }
-        (None, None) => None,
-    };
-    let prior = transfer_prior(store, sweep, &settings.transfer_from, &mut notes)?;
-    let extra = if settings.guided { guided_candidates(store, sweep, &encoder, &history, settings.seed, &mut notes)? } else { vec![] };
-    let strategy = match settings.strategy {
-        StrategyArg::GpEi => Strategy::Gp(Acquisition::ExpectedImprovement { xi: 0.0 }),
-        StrategyArg::GpUcb => Strategy::Gp(Acquisition::UpperConfidenceBound { beta: settings.beta }),
-        StrategyArg::Tpe => Strategy::Tpe,
-    };
-    let options = SuggestOptions { q: n, strategy, seed: settings.seed, space, extra, prior, shares: true, ..Default::default() };
-    let all: Vec<(ArchSpec, f64)> = history.iter().chain(&pending).cloned().collect();
-    let suggestions = mosaic_search::suggest(&encoder, &all, &options)?;
-    let name = settings.strategy.to_possible_value().map_or(String::new(), |v| v.get_name().to_string());
-    let records: Vec<SuggestionRecord> = suggestions
-        .into_iter()
-        .map(|s| SuggestionRecord {
-            id: 0,
-            encoding: encoder.encode(&s.spec),
-            spec: s.spec,
-            mean: s.mean,
-            std: s.std,
-            score: s.score,
-            strategy: name.clone(),
-            run: None,
-        })
-        .collect();
-    let records = store.save_suggestions(sweep.id, &records)?;
-    Ok(Suggested { records, notes })
-}
-
-/// Meta-features of the data a sweep trains on (its training split).
-pub fn task_features(splits: &Splits) -> TaskFeatures {
-    let t = &splits.train;
-    TaskFeatures::compute(&t.features, t.dim, &t.labels, t.classes)
-}
-
-fn transfer_prior(store: &Store, sweep: &SweepInfo, from: &[String], notes: &mut Vec<String>) -> Result<Option<Arc<Prior>>> {
-    if from.is_empty() {
-        return Ok(None);
-    }
-    let target = task_features(&sweep_splits(sweep)?);
-    let encoder = Encoder::new(sweep.space.clone());
-    let layout = Layout::of(&encoder);
-    let mut past = Vec::new();
-    for name in from {
-        let other = pick_sweep(store, Some(name))?;
-        if other.id == sweep.id {
-            bail!("--transfer-from {name}: that is the sweep being searched; name another task's sweep");
-        }
-        if other.space != sweep.space {
-            bail!(
-                "--transfer-from {name}: it searched space `{}`, this sweep searches `{}`; transfer needs the same space",
-                other.space.name,
-                sweep.space.name
-            );
-        }
-        let runs = store.runs(other.id)?;
-        let learnt: Vec<&mosaic_store::RunRecord> = runs.iter().filter(|r| accuracy_of(r).is_finite()).collect();
-        if learnt.len() < 3 {
-            bail!("--transfer-from {name}: it has {} finished runs with an accuracy; train it first (at least 3)", learnt.len());
-        }
-        let x: Vec<Vec<f64>> = learnt.iter().map(|r| encoder.encode(&r.spec)).collect();
-        let y: Vec<f64> = learnt.iter().map(|r| share_to_logit(accuracy_of(r))).collect();
-        let surrogate = Gp::fit(&layout, &x, &y, 0)?;
-        past.push(PastTask { name: name.clone(), features: task_features(&sweep_splits(&other)?), surrogate });
-    }
-    let prior = Prior::new(&target, past);
-    match &prior {
-        Some(p) => {
-            let w: Vec<String> = p.weights().iter().map(|(n, w)| format!("{n} {w:.2}")).collect();
-            notes.push(format!("prior from past tasks, weighted by similarity: {}", w.join(", ")));
-        }
-        None => notes.push("no past task is similar enough to this one to help: no prior used".into()),
-    }
-    Ok(prior.map(Arc::new))
-}
-
-fn guided_candidates(
-    store: &Store,
-    sweep: &SweepInfo,
-    encoder: &Encoder,
-    history: &[(ArchSpec, f64)],
-    seed: u64,
-    notes: &mut Vec<String>,
-) -> Result<Vec<ArchSpec>> {
-    let embedding =
-        ["representation", "architecture"].into_iter().find_map(|kind| store.embedding(sweep.id, kind).ok().flatten().map(|e| (kind, e)));
-    let Some((kind, (_, coords))) = embedding else {
-        bail!("--guided needs the sweep's embedding: run `mosaic embed --store DIR` first");
-    };
-    let runs = store.runs(sweep.id)?;
-    let placed: Vec<PlacedRun> = coords
-        .iter()
-        .filter_map(|(id, c)| {
-            let run = runs.iter().find(|r| r.id == *id)?;
-            Some(PlacedRun { spec: run.spec.clone(), position: *c, value: accuracy_of(run) })
-        })
-        .collect();
-    let drawn = near_good_region(encoder, &placed, 200, seed);
-    notes.push(format!("{} candidates drawn near the good region of the {kind} sphere ({} runs learnt)", drawn.len(), history.len()));
-    Ok(drawn)
+    pub settings: SuggestFlags,
 }
 
 fn print_suggestions(records: &[SuggestionRecord]) {
@@ -238,7 +100,7 @@ fn print_suggestions(records: &[SuggestionRecord]) {
 pub fn suggest(args: SuggestArgs) -> Result<()> {
     let mut store = open_existing_store(&args.store)?;
     let sweep = pick_sweep(&store, args.sweep.as_deref())?;
-    let out = suggest_for(&mut store, &sweep, args.n as usize, &args.settings)?;
+    let out = suggest_for(&mut store, &sweep, args.n as usize, &args.settings.settings())?;
     out.notes.iter().for_each(|n| println!("{n}"));
     print_suggestions(&out.records);
     println!(
@@ -272,15 +134,16 @@ pub struct SearchArgs {
     /// For a new sweep: its search space (default: the one that suits the data).
     #[arg(long, value_name = "FILE")]
     pub space: Option<PathBuf>,
-    #[arg(long, default_value_t = crate::sweep_cmd::DEFAULT_EXAMPLES)]
+    #[arg(long, default_value_t = DEFAULT_EXAMPLES)]
     pub examples: u32,
     #[arg(long)]
     pub workers: Option<usize>,
     #[command(flatten)]
-    pub settings: SuggestSettings,
+    pub settings: SuggestFlags,
 }
 
 pub fn search(args: SearchArgs) -> Result<()> {
+    let settings = args.settings.settings();
     let mut store = Store::open(&args.store)?;
     let _training = store.lock_for_training()?;
     let existing = match &args.sweep {
@@ -293,7 +156,9 @@ pub fn search(args: SearchArgs) -> Result<()> {
             let data = load_dataset(&args.dataset, args.examples as usize, args.settings.seed)?;
             let space = args.space.as_deref().map(SearchSpace::load).transpose()?;
             let name = args.sweep.clone().unwrap_or_else(|| format!("{}-search-s{}", args.dataset, args.settings.seed));
-            open_or_create_sweep(&mut store, Some(&name), space, &args.dataset, &data, args.init as usize, args.settings.seed)?
+            let request =
+                SweepRequest { name: Some(&name), space, dataset: &args.dataset, data: &data, n: args.init as usize, seed: args.settings.seed };
+            open_or_create_sweep(&mut store, request)?
         }
     };
     let splits = sweep_splits(&sweep)?;
@@ -328,7 +193,7 @@ pub fn search(args: SearchArgs) -> Result<()> {
     }
     while trained < args.budget as usize && !cancel.load(Ordering::Relaxed) {
         let q = (args.batch as usize).min(args.budget as usize - trained);
-        let suggested = suggest_for(&mut store, &sweep, q, &args.settings)?;
+        let suggested = suggest_for(&mut store, &sweep, q, &settings)?;
         let ids: Vec<i64> = suggested.records.iter().map(|s| s.id).collect();
         store.accept_suggestions(sweep.id, &ids)?;
         let expected = suggested.records.iter().map(|s| s.mean).fold(f64::NAN, f64::max);

@@ -2,19 +2,21 @@
 //! hand it to other tools.
 
 use std::path::PathBuf;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
-use mosaic_core::sample::latin_hypercube;
-use mosaic_core::{Encoder, SearchSpace};
-use mosaic_store::{Store, SweepInfo, SweepPlan};
+use mosaic_compute::sweeps::{
+    DEFAULT_EXAMPLES, PROBE_SIZE, SweepRequest, load_dataset, open_existing_store, open_or_create_sweep, pick_sweep, worker_count,
+};
+use mosaic_core::SearchSpace;
+use mosaic_store::Store;
 use mosaic_train::Device;
-use mosaic_train::data::{BuiltIn, Dataset, Splits, load_csv, load_idx, split};
+use mosaic_train::data::split;
 use mosaic_train::sweep::{SweepEvent, SweepOptions, run_sweep};
 use mosaic_train::train::Checkpoints;
+
+use crate::cli::cancel_on_ctrl_c;
 
 #[derive(Args, Debug)]
 pub struct SweepArgs {
@@ -33,8 +35,8 @@ pub struct SweepArgs {
     #[arg(long, value_name = "DIR")]
     pub store: PathBuf,
     /// Sweep name in the store; default: derived from data set, space, n and seed.
-    #[arg(long)]
-    pub name: Option<String>,
+    #[arg(long, value_name = "NAME")]
+    pub sweep: Option<String>,
     /// Seeds the sampler, the data and every run.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
@@ -75,125 +77,15 @@ impl CheckpointArg {
     }
 }
 
-/// Examples generated for a built-in task unless `--examples` says otherwise.
-pub const DEFAULT_EXAMPLES: u32 = 2000;
-
-/// Probe inputs shared by every network of a sweep.
-pub const PROBE_SIZE: usize = 500;
-
-pub fn load_dataset(spec: &str, examples: usize, seed: u64) -> Result<Dataset> {
-    if let Some(rest) = spec.strip_prefix("csv:") {
-        let (path, label) = match rest.rsplit_once(':') {
-            Some((p, l)) if !l.contains('/') && !l.ends_with(".csv") => (p, Some(l)),
-            _ => (rest, None),
-        };
-        return Ok(load_csv(std::path::Path::new(path), label)?);
-    }
-    if let Some(rest) = spec.strip_prefix("idx:") {
-        let (images, labels) = rest.split_once(',').context("idx data needs `idx:IMAGES,LABELS`")?;
-        return Ok(load_idx(std::path::Path::new(images), std::path::Path::new(labels))?);
-    }
-    let Some(kind) = BuiltIn::parse(spec) else {
-        bail!(
-            "unknown data set `{spec}`: use spirals, moons, circles, blobs, blobsK (K classes), checkerboard, shapes, \
-             csv:PATH[:LABEL] or idx:IMAGES,LABELS"
-        );
-    };
-    Ok(kind.generate(examples, seed))
-}
-
-/// The data a stored sweep trained on, rebuilt from its record (data set,
-/// example count, seed) and checked against the fingerprint stored with it.
-pub fn sweep_splits(sweep: &SweepInfo) -> Result<Splits> {
-    if sweep.data.is_empty() {
-        // Sweeps stored before data was recorded used the default example count.
-        eprintln!("note: sweep `{}` does not record its data; assuming {DEFAULT_EXAMPLES} examples of `{}`", sweep.name, sweep.dataset);
-        let data = load_dataset(&sweep.dataset, DEFAULT_EXAMPLES as usize, sweep.seed)?;
-        return Ok(split(&data, sweep.seed, PROBE_SIZE));
-    }
-    let examples = sweep
-        .data
-        .split_once(": ")
-        .and_then(|(_, rest)| rest.split_once(" examples"))
-        .and_then(|(n, _)| n.parse::<usize>().ok())
-        .with_context(|| format!("sweep `{}` does not record its data (`{}`): retrain it with this version", sweep.name, sweep.data))?;
-    let data = load_dataset(&sweep.dataset, examples, sweep.seed)?;
-    if data.fingerprint() != sweep.data {
-        bail!("the data of sweep `{}` changed since it was trained: stored `{}`, now `{}`", sweep.name, sweep.data, data.fingerprint());
-    }
-    Ok(split(&data, sweep.seed, PROBE_SIZE))
-}
-
-pub fn default_sweep_name(dataset: &str, space: &SearchSpace, n: usize, seed: u64) -> String {
-    format!("{dataset}-{}-n{n}-s{seed}", space.name)
-}
-
-/// The stored sweep of that name, checked to have this plan (the same data,
-/// seed, size and space), or a new one sampled by a Latin hypercube. With no
-/// space, the one that suits the data; with no name, one made from the plan.
-pub fn open_or_create_sweep(
-    store: &mut Store,
-    name: Option<&str>,
-    space: Option<SearchSpace>,
-    dataset: &str,
-    data: &Dataset,
-    n: usize,
-    seed: u64,
-) -> Result<SweepInfo> {
-    let space = space.unwrap_or_else(|| mosaic_train::default_space_for(data));
-    let name = name.map_or_else(|| default_sweep_name(dataset, &space, n, seed), str::to_string);
-    let name = name.as_str();
-    let fingerprint = data.fingerprint();
-    if let Some(mut existing) = store.sweep_by_name(name)? {
-        // Sweeps stored before data was recorded take this data as theirs.
-        if existing.data.is_empty() {
-            store.set_sweep_data(existing.id, &fingerprint)?;
-            existing.data = fingerprint.clone();
-        }
-        if existing.data != fingerprint || existing.seed != seed || existing.runs != n || existing.space != space {
-            bail!(
-                "store {} already has a sweep `{name}` with another plan ({} runs, seed {}, data {}): pass --name to start a new one",
-                store.root().display(),
-                existing.runs,
-                existing.seed,
-                existing.data
-            );
-        }
-        return Ok(existing);
-    }
-    let encoder = Encoder::new(space.clone());
-    let specs = latin_hypercube(&encoder, n, seed);
-    let encodings = specs.iter().map(|s| encoder.encode(s)).collect();
-    let plan = SweepPlan { name: name.to_string(), dataset: dataset.to_string(), data: fingerprint, seed, space, specs, encodings };
-    Ok(store.create_sweep(&plan)?)
-}
-
-/// A flag the first Ctrl-C sets (after saying `message`), so work can
-/// finish cleanly; a second Ctrl-C exits at once.
-pub fn cancel_on_ctrl_c(message: &'static str) -> Arc<AtomicBool> {
-    let cancel = Arc::new(AtomicBool::new(false));
-    let flag = cancel.clone();
-    let _ = ctrlc::set_handler(move || {
-        if flag.swap(true, Ordering::SeqCst) {
-            std::process::exit(130);
-        }
-        eprintln!("\n{message}");
-    });
-    cancel
-}
-
-/// Workers for a sweep: the requested number, or one per core.
-pub fn worker_count(requested: Option<usize>) -> usize {
-    requested.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())).max(1)
-}
-
 pub fn sweep(args: SweepArgs) -> Result<()> {
     let data = load_dataset(&args.dataset, args.examples as usize, args.seed)?;
     let space = args.space.as_deref().map(SearchSpace::load).transpose()?;
     let splits = split(&data, args.seed, PROBE_SIZE);
     let mut store = Store::open(&args.store)?;
     let _training = store.lock_for_training()?;
-    let sweep = open_or_create_sweep(&mut store, args.name.as_deref(), space, &args.dataset, &data, args.n as usize, args.seed)?;
+    let request =
+        SweepRequest { name: args.sweep.as_deref(), space, dataset: &args.dataset, data: &data, n: args.n as usize, seed: args.seed };
+    let sweep = open_or_create_sweep(&mut store, request)?;
     let name = &sweep.name;
 
     let cancel = cancel_on_ctrl_c("stopping: runs in flight will be trained again on resume (Ctrl-C again to quit now)");
@@ -258,32 +150,6 @@ pub struct ExportArgs {
 #[derive(ValueEnum, Clone, Copy, Debug)]
 pub enum ExportFormat {
     Csv,
-}
-
-/// Opens a store that must exist already (reading never creates one).
-pub fn open_existing_store(dir: &std::path::Path) -> Result<Store> {
-    if !dir.join(mosaic_store::DB_FILE).is_file() {
-        bail!("{} is not a NeuroMosaic store (no {} inside): run `mosaic sweep --store` first", dir.display(), mosaic_store::DB_FILE);
-    }
-    Ok(Store::open(dir)?)
-}
-
-/// The named sweep, or the store's only one.
-pub fn pick_sweep(store: &Store, name: Option<&str>) -> Result<SweepInfo> {
-    let sweeps = store.sweeps()?;
-    let names = || sweeps.iter().map(|s| s.name.as_str()).collect::<Vec<_>>().join(", ");
-    match name {
-        Some(name) => sweeps
-            .iter()
-            .find(|s| s.name == name)
-            .cloned()
-            .with_context(|| format!("no sweep `{name}` in {}; it has: {}", store.root().display(), names())),
-        None => match sweeps.as_slice() {
-            [one] => Ok(one.clone()),
-            [] => bail!("{} holds no sweep yet", store.root().display()),
-            many => bail!("{} holds {} sweeps: pick one with --sweep ({})", store.root().display(), many.len(), names()),
-        },
-    }
 }
 
 pub fn export(args: ExportArgs) -> Result<()> {

@@ -10,7 +10,7 @@ fn help_lists_the_subcommands() {
     let out = mosaic().arg("--help").output().unwrap();
     assert!(out.status.success());
     let text = String::from_utf8_lossy(&out.stdout);
-    for word in ["explore", "snapshot", "--points", "--color-by", "--colormap"] {
+    for word in ["explore", "snapshot", "--n <N>", "--color-by", "--colormap"] {
         assert!(text.contains(word), "--help lacks {word}:\n{text}");
     }
 }
@@ -83,10 +83,10 @@ fn invalid_space_values_name_file_and_field() {
 
 #[test]
 fn out_of_range_numbers_are_rejected_with_the_range() {
-    let out = mosaic().args(["snapshot", "--out", "x.png", "--points", "1"]).output().unwrap();
+    let out = mosaic().args(["snapshot", "--out", "x.png", "--n", "1"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("--points") && err.contains("3..=1000000"), "{err}");
+    assert!(err.contains("--n") && err.contains("3..=1000000"), "{err}");
 }
 
 #[test]
@@ -96,4 +96,44 @@ fn a_snapshot_too_narrow_for_the_panel_says_how_to_fix_it() {
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("--no-panel") && err.contains("--width 380"), "{err}");
+}
+
+/// Every subcommand, as `mosaic SUBCOMMAND --help` takes it.
+const SUBCOMMANDS: &[&[&str]] = &[
+    &["explore"],
+    &["snapshot"],
+    &["sweep"],
+    &["export"],
+    &["embed"],
+    &["path"],
+    &["landscape"],
+    &["record"],
+    &["suggest"],
+    &["search"],
+    &["xr"],
+    &["bench", "train"],
+    &["bench", "explorer"],
+    &["bench", "table"],
+    &["bench", "search"],
+    &["bench", "cnn-landscape"],
+];
+
+#[test]
+fn every_command_speaks_one_vocabulary() {
+    for words in SUBCOMMANDS {
+        let out = mosaic().args(*words).arg("--help").output().unwrap();
+        assert!(out.status.success(), "{words:?} --help failed");
+        let help = String::from_utf8_lossy(&out.stdout);
+        // One name per concept: a count of networks is --n, a sweep is --sweep,
+        // an output file is -o/--out, a folder of frames is --frames-dir.
+        for retired in ["--points", "--name ", "--screenshot", "--out-file"] {
+            assert!(!help.contains(retired), "`mosaic {}` still says {retired}:\n{help}", words.join(" "));
+        }
+        if help.contains("--out <") {
+            assert!(help.contains("-o, --out <"), "`mosaic {}` takes --out without -o:\n{help}", words.join(" "));
+        }
+        if let Some(line) = help.lines().find(|l| l.contains("--frames <")) {
+            assert!(!line.contains("<DIR>"), "`mosaic {}`: a folder of frames is --frames-dir:\n{line}", words.join(" "));
+        }
+    }
 }

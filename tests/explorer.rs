@@ -243,7 +243,7 @@ fn clusters_wear_halos_and_labels() {
         .replace("epochs: (min: 5, max: 40)", "epochs: (min: 10, max: 10)");
     std::fs::write(&space, text).unwrap();
     let (png, json) = (dir.join("clusters.png"), dir.join("clusters.json"));
-    run_ok(snapshot(&png, &json).args(["--width", "1280", "--height", "720", "--points", "60", "--space"]).arg(&space));
+    run_ok(snapshot(&png, &json).args(["--width", "1280", "--height", "720", "--n", "60", "--space"]).arg(&space));
     let img = load(&png);
     let m = read_manifest(&json);
     assert!(m.clusters.len() >= 2, "DBSCAN found {} clusters among 12 distinct architectures", m.clusters.len());

@@ -52,8 +52,8 @@ fn frames_repeat_exactly_and_a_keyframe_matches_a_snapshot_of_its_camera() {
     let dir = scratch_dir("record_frames");
     let tour = write_tour(&dir, TOUR);
     let (a, b) = (dir.join("a"), dir.join("b"));
-    run_ok(mosaic().arg("record").arg(&tour).arg("--frames").arg(&a));
-    run_ok(mosaic().arg("record").arg(&tour).arg("--frames").arg(&b));
+    run_ok(mosaic().arg("record").arg(&tour).arg("--frames-dir").arg(&a));
+    run_ok(mosaic().arg("record").arg(&tour).arg("--frames-dir").arg(&b));
     for n in 0..15 {
         let name = format!("frame-{n:05}.png");
         let (x, y) = (load(&a.join(&name)), load(&b.join(&name)));

@@ -115,7 +115,7 @@ fn snapshot_follows_colour_options_and_hides_the_panel() {
     let (png, json) = (dir.join("view.png"), dir.join("view.json"));
     run_ok(
         mosaic()
-            .args(["snapshot", "--no-panel", "--width", "640", "--height", "360", "--points", "300"])
+            .args(["snapshot", "--no-panel", "--width", "640", "--height", "360", "--n", "300"])
             .args(["--colormap", "plasma", "--color-by", "depth", "--out"])
             .arg(&png)
             .arg("--manifest")
@@ -156,7 +156,7 @@ fn window_under_xvfb_matches_the_offscreen_render() {
         cmd.args(["-a", "-s", "-screen 0 1280x720x24", "-f"])
             .arg(dir.join("Xauthority"))
             .arg(env!("CARGO_BIN_EXE_mosaic"))
-            .args(["explore", "--no-train", "--frames", "12", "--screenshot"])
+            .args(["explore", "--no-train", "--frames", "12", "--out"])
             .arg(&win)
             .env("RUST_LOG", "error")
             .env("TMPDIR", &dir);

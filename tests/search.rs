@@ -11,7 +11,7 @@ use mosaic_store::Store;
 fn sweep(store: &std::path::Path, space: &std::path::Path, dataset: &str, name: &str) {
     run_ok(
         mosaic()
-            .args(["sweep", "--examples", "300", "--n", "12", "--dataset", dataset, "--name", name, "--store"])
+            .args(["sweep", "--examples", "300", "--n", "12", "--dataset", dataset, "--sweep", name, "--store"])
             .arg(store)
             .arg("--space")
             .arg(space),

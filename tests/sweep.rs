@@ -136,7 +136,7 @@ fn a_snapshot_of_a_store_colours_each_network_by_its_accuracy() {
     let common = |cmd: &mut std::process::Command| {
         cmd.args(["--dataset", "moons", "--examples", "300", "--store"]).arg(&store).arg("--space").arg(&space);
     };
-    // `sweep` names its size --n; the viewers name it --points: the same sweep either way.
+    // `sweep` and the viewers both name the sweep's size --n: the same sweep either way.
     let mut sweep = mosaic();
     sweep.args(["sweep", "--n", "6"]);
     common(&mut sweep);
@@ -145,7 +145,7 @@ fn a_snapshot_of_a_store_colours_each_network_by_its_accuracy() {
 
     let (png, json) = (dir.join("view.png"), dir.join("view.json"));
     let mut snap = mosaic();
-    snap.args(["snapshot", "--no-panel", "--points", "6", "--width", "640", "--height", "360", "--out"]).arg(&png).arg("--manifest").arg(&json);
+    snap.args(["snapshot", "--no-panel", "--n", "6", "--width", "640", "--height", "360", "--out"]).arg(&png).arg("--manifest").arg(&json);
     common(&mut snap);
     let out = snap.output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
@@ -189,7 +189,7 @@ fn resuming_with_other_data_is_refused() {
     let dir = scratch_dir("sweep_other_data");
     let store = dir.join("store");
     let go = |examples: &str| {
-        mosaic().args(["sweep", "--n", "3", "--name", "s", "--examples", examples, "--store"]).arg(&store).output().unwrap()
+        mosaic().args(["sweep", "--n", "3", "--sweep", "s", "--examples", examples, "--store"]).arg(&store).output().unwrap()
     };
     assert!(go("200").status.success());
     let out = go("300");

@@ -118,7 +118,7 @@ fn first_hit(origin: [f32; 3], dir: [f32; 3], points: &[[f32; 3]], radius: f32) 
 #[ignore = "needs root, the Monado chroot and a build with --features xr: scripts/test-xr.sh runs it"]
 fn a_simulated_headset_reaches_focus_shows_the_sphere_and_selects_by_ray() {
     let dir = scratch_dir("xr-monado");
-    let population = ["--points", "200", "--seed", "0"];
+    let population = ["--n", "200", "--seed", "0"];
     // Where the networks are: the same sampled design, seen from the front.
     let (png, json) = (dir.join("front.png"), dir.join("front.json"));
     run_ok(snapshot(&png, &json).args(["--no-panel", "--width", "320", "--height", "240"]).args(population));
@@ -136,7 +136,7 @@ fn a_simulated_headset_reaches_focus_shows_the_sphere_and_selects_by_ray() {
     let pointer = format!("0,1.6,0:{},{},{}", dir_world[0], dir_world[1], dir_world[2]);
     let eye_png = dir.join("left-eye.png");
     let eye = eye_png.to_str().unwrap();
-    let report = session(&dir.join("select.json"), &["--no-train", "--points", "200", "--frames", "120", "--select-at", "30", "--pointer", &pointer, "--eye-png", eye]);
+    let report = session(&dir.join("select.json"), &["--no-train", "--n", "200", "--frames", "120", "--select-at", "30", "--pointer", &pointer, "--eye-png", eye]);
     let runtime = report.runtime.as_ref().unwrap();
     assert!(runtime.runtime.contains("Monado") && !runtime.system.is_empty(), "{runtime:?}");
     for state in ["READY", "SYNCHRONIZED", "VISIBLE", "FOCUSED"] {
@@ -172,7 +172,7 @@ fn scripted_sticks_fly_and_snap_turn_the_user() {
     let dir = scratch_dir("xr-monado-fly");
     // Flying on a held left stick, one snap turn on the right: the user moved
     // and faces 30 degrees to the right, and the vignette showed.
-    let report = session(&dir.join("fly.json"), &["--no-train", "--points", "200", "--frames", "60", "--fly", "0,1", "--turn-at", "20"]);
+    let report = session(&dir.join("fly.json"), &["--no-train", "--n", "200", "--frames", "60", "--fly", "0,1", "--turn-at", "20"]);
     let moved = report.rig.translation.iter().zip([0.0, -1.6 / 1.5, 2.6]).map(|(a, b)| (a - b).powi(2)).sum::<f32>().sqrt();
     assert!(moved > 0.2, "flew only {moved} world units: {report:?}");
     // Forward is towards the sphere (-z), before the turn and after it (30 degrees off).
@@ -190,7 +190,7 @@ fn the_ray_on_the_panel_is_its_pointer_and_the_trigger_clicks() {
     // there (egui says so); it selects no network.
     let eye_png = dir.join("left-eye-panel.png");
     let eye = eye_png.to_str().unwrap();
-    let report = session(&dir.join("panel.json"), &["--no-train", "--points", "200", "--frames", "60", "--select-at", "30", "--pointer", "0,1.6,0:-0.55,-0.35,-0.55", "--eye-png", eye]);
+    let report = session(&dir.join("panel.json"), &["--no-train", "--n", "200", "--frames", "60", "--select-at", "30", "--pointer", "0,1.6,0:-0.55,-0.35,-0.55", "--eye-png", eye]);
     let at = report.panel_pointer.expect("the ray never met the panel");
     assert!((at[0] - 140.0).abs() < 1.0 && (at[1] - 360.0).abs() < 1.0, "{at:?}");
     let egui_at = report.panel_egui_pointer.expect("egui never saw the pointer");
@@ -214,7 +214,7 @@ fn a_selected_network_opens_its_landscape_in_the_headset_world() {
     // The sweep's own plan (its size, data and space), so the explorer takes it up.
     let space = dir.join("space.ron");
     let space = space.to_str().unwrap();
-    let plan = ["--points", "3", "--examples", "300", "--space", space];
+    let plan = ["--n", "3", "--examples", "300", "--space", space];
     let args = [&plan[..], &["--store", store, "--sweep", &sweep, "--layout", "design", "--select", &id, "--frames", "300"]].concat();
     let report = session(&dir.join("landscape.json"), &args);
     let (label, at) = report.landscape.clone().expect("no landscape stood in the world");

@@ -9,50 +9,10 @@ use egui_plot::{Line, Plot, PlotPoints};
 
 use crate::bridge::{ComputeRequests, Pending, ViewRequest};
 use crate::inspect::Inspection;
-use crate::scene::{ColorMapping, Filters, SphereScene};
+use crate::scene::{ColorMapping, Filters, SphereScene, ShownScene};
 use crate::selection::Selection;
 
-/// Which correlation the heatmap shows.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum CorrelationMethod {
-    Pearson,
-    /// Rank correlation: robust to the skewed scales of sizes and rates.
-    #[default]
-    Spearman,
-    Kendall,
-}
-
-impl CorrelationMethod {
-    pub const ALL: [CorrelationMethod; 3] = [CorrelationMethod::Pearson, CorrelationMethod::Spearman, CorrelationMethod::Kendall];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            CorrelationMethod::Pearson => "Pearson",
-            CorrelationMethod::Spearman => "Spearman",
-            CorrelationMethod::Kendall => "Kendall",
-        }
-    }
-}
-
-/// Correlations between named columns: `r[i][j]` and its p-value `p[i][j]`.
-#[derive(Clone, Debug, PartialEq)]
-pub struct CorrelationTable {
-    pub method: CorrelationMethod,
-    pub names: Vec<String>,
-    pub r: Vec<Vec<f64>>,
-    pub p: Vec<Vec<f64>>,
-    /// Anything the reader should know (e.g. a subsample was used).
-    pub note: String,
-}
-
-/// One metric over a run's epochs: value, change per epoch, momentum.
-#[derive(Clone, Debug, PartialEq)]
-pub struct DynamicsSeries {
-    pub name: String,
-    pub values: Vec<f64>,
-    pub derivative: Vec<f64>,
-    pub momentum: Vec<f64>,
-}
+pub use mosaic_protocol::{CorrelationMethod, CorrelationTable, DynamicsSeries, HyperView};
 
 /// Which hyper-parameter surface to compute and whether to show it.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -62,22 +22,6 @@ pub struct HyperChoice {
     pub target: Option<String>,
     /// Draw it in the world, beside the sphere.
     pub show: bool,
-}
-
-/// A target metric over two knobs, with the runs and the knobs' importance.
-#[derive(Clone, Debug, PartialEq)]
-pub struct HyperView {
-    pub x_name: String,
-    pub y_name: String,
-    pub target: String,
-    /// The surface on its grid (`loss` holds the target; no path).
-    pub surface: crate::inspect::LandscapeData,
-    /// The runs: (x, y, target).
-    pub runs: Vec<[f64; 3]>,
-    /// Whether the runs formed a grid (exact cell means) rather than scattered points (a spline).
-    pub exact: bool,
-    /// Knobs by the share of the target's variance each explains alone, largest first.
-    pub importance: Vec<(String, f64)>,
 }
 
 /// What the analysis window shows and has been told.
@@ -131,7 +75,7 @@ struct Asked {
 
 fn ask_correlations(
     time: Res<Time>,
-    scene: Res<SphereScene>,
+    scene: Res<ShownScene>,
     analysis: Res<Analysis>,
     requests: Option<Res<ComputeRequests>>,
     mut pending: ResMut<Pending>,
@@ -155,7 +99,7 @@ fn ask_correlations(
 /// changes (at most once a second while a sweep trains).
 fn ask_hyper_surface(
     time: Res<Time>,
-    scene: Res<SphereScene>,
+    scene: Res<ShownScene>,
     analysis: Res<Analysis>,
     requests: Option<Res<ComputeRequests>>,
     mut pending: ResMut<Pending>,

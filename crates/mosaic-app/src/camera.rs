@@ -8,7 +8,7 @@ use bevy_egui::input::EguiWantsInput;
 use bevy_panorbit_camera::PanOrbitCamera;
 
 use crate::CameraPose;
-use crate::scene::SphereScene;
+use crate::scene::ShownScene;
 use crate::selection::Selection;
 use crate::session::{Bookmark, Bookmarks, current_pose};
 
@@ -128,7 +128,7 @@ fn set_orbit(orbit: &mut PanOrbitCamera, pose: CameraPose, at_once: bool) {
 fn fly_to_selection(
     mut requests: MessageReader<FlyToSelection>,
     selection: Res<Selection>,
-    scene: Res<SphereScene>,
+    scene: Res<ShownScene>,
     mut mode: ResMut<CameraMode>,
     mut cameras: Query<&mut PanOrbitCamera>,
 ) {

@@ -17,7 +17,7 @@ use crate::hyper_view::ShownHyper;
 use crate::inspect::LandscapeData;
 use crate::landscape_view::{ShownLandscape, SurfaceLayout};
 use crate::path_view::ArchPath;
-use crate::scene::SphereScene;
+use crate::scene::ShownScene;
 use crate::sphere_view::Styling;
 use crate::suggestions::{Suggestions, ghost_center};
 
@@ -238,7 +238,7 @@ pub fn save_png(frame: &Image, path: &Path) -> Result<(), String> {
 /// What the view shows, as the manifest describes it.
 #[derive(bevy::ecs::system::SystemParam)]
 struct ViewState<'w> {
-    scene: Res<'w, SphereScene>,
+    scene: Res<'w, ShownScene>,
     styling: Styling<'w>,
     landscape: Option<Res<'w, ShownLandscape>>,
     hyper: Option<Res<'w, ShownHyper>>,
@@ -248,7 +248,7 @@ struct ViewState<'w> {
 }
 
 fn write_manifest(path: &Path, camera: &Camera, transform: &GlobalTransform, view: &ViewState) -> Result<(), String> {
-    let (scene, mapping, styling) = (&*view.scene, &*view.styling.mapping, &view.styling);
+    let (scene, mapping, styling) = (&**view.scene, &*view.styling.mapping, &view.styling);
     let size = camera.physical_target_size().ok_or("the camera has no target size yet")?;
     let scale = camera.target_scaling_factor().unwrap_or(1.0);
     let instances = styling.instances(scene);

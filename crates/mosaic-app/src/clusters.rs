@@ -7,7 +7,7 @@ use bevy::prelude::*;
 
 use crate::bridge::{ComputeRequests, Pending, ViewRequest};
 use crate::lines::{LinesMaterial, Segment, lines_bundle, lines_mesh};
-use crate::scene::{ColorMapping, SphereScene};
+use crate::scene::{ColorMapping, SphereScene, ShownScene};
 use crate::sphere_view::point_radius;
 
 /// Halo colour (sRGB): a quiet grey-blue that stays behind the points.
@@ -101,7 +101,7 @@ fn spawn_halos(mut commands: Commands, mut meshes: ResMut<Assets<Mesh>>, mut mat
 
 /// Asks for clusters of every new layout (the first one included).
 fn ask_clusters(
-    scene: Res<SphereScene>,
+    scene: Res<ShownScene>,
     requests: Option<Res<ComputeRequests>>,
     mut pending: ResMut<Pending>,
     mut asked: Local<Option<Vec<[f32; 3]>>>,
@@ -117,7 +117,7 @@ fn ask_clusters(
 
 fn draw_halos(
     clusters: Res<Clusters>,
-    scene: Res<SphereScene>,
+    scene: Res<ShownScene>,
     mapping: Res<ColorMapping>,
     halos: Query<&Mesh3d, With<Halos>>,
     mut meshes: ResMut<Assets<Mesh>>,

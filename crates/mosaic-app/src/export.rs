@@ -12,7 +12,7 @@ use crate::analysis::Analysis;
 use crate::capture::save_png;
 use crate::charts::{curves_svg, heatmap_svg, importance_svg};
 use crate::inspect::Inspection;
-use crate::scene::{Notices, SphereScene};
+use crate::scene::{Notices, SphereScene, ShownScene};
 
 /// What to export.
 #[derive(Message, Clone, Copy, Debug, PartialEq, Eq)]
@@ -123,7 +123,7 @@ fn export(
     mut commands: Commands,
     mut requests: MessageReader<Export>,
     dir: Res<ExportDir>,
-    scene: Res<SphereScene>,
+    scene: Res<ShownScene>,
     analysis: Res<Analysis>,
     inspection: Res<Inspection>,
     windows: Query<(), With<bevy::window::PrimaryWindow>>,

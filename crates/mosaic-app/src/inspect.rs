@@ -2,63 +2,8 @@
 //! landscape, both computed elsewhere and delivered over the bridge.
 
 use bevy::prelude::*;
-use mosaic_core::run::EpochMetrics;
 
-/// What the compute side tells about one network, for the inspector.
-#[derive(Clone, Debug, PartialEq)]
-pub struct NetworkDetails {
-    /// One line naming the network, e.g. "run 12 · ResidualMlp 3x64 Gelu".
-    pub title: String,
-    /// Name and value pairs: status, accuracy, parameters, knobs…
-    pub facts: Vec<(String, String)>,
-    /// Training curves, one entry per epoch (empty if not trained).
-    pub epochs: Vec<EpochMetrics>,
-}
-
-/// One checkpoint of the training path, in the surface's coordinates.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct PathPoint {
-    pub epoch: u32,
-    pub x: f64,
-    pub y: f64,
-    pub loss: f64,
-}
-
-/// A 2-D loss surface around a network, with the path training took on it.
-#[derive(Clone, Debug, PartialEq)]
-pub struct LandscapeData {
-    /// Grid coordinates along the two directions.
-    pub x: Vec<f64>,
-    pub y: Vec<f64>,
-    /// Loss at every grid point, row-major: `loss[j * x.len() + i]` at `(x[i], y[j])`.
-    pub loss: Vec<f64>,
-    /// Training path (empty when the directions are not the trajectory's).
-    pub path: Vec<PathPoint>,
-    /// What the directions and data are, for the panel.
-    pub caption: String,
-}
-
-impl LandscapeData {
-    /// Lowest finite loss and where: `(i, j, loss)`.
-    pub fn minimum(&self) -> Option<(usize, usize, f64)> {
-        let nx = self.x.len();
-        self.loss.iter().enumerate().filter(|(_, l)| l.is_finite()).min_by(|a, b| a.1.total_cmp(b.1)).map(|(k, l)| (k % nx, k / nx, *l))
-    }
-
-    /// Checks the shapes agree, so a drawing never indexes out of range.
-    pub fn validate(&self) -> Result<(), String> {
-        if self.x.len() < 2 || self.y.len() < 2 {
-            return Err(format!("a surface needs at least 2x2 grid points, not {}x{}", self.x.len(), self.y.len()));
-        }
-        if self.loss.len() != self.x.len() * self.y.len() {
-            return Err(format!("{} loss values for a {}x{} grid", self.loss.len(), self.x.len(), self.y.len()));
-        }
-        if !self.loss.iter().any(|l| l.is_finite()) {
-            return Err("no grid point has a finite loss".into());
-        }
-        Ok(())
-    }
-}
+pub use mosaic_protocol::{LandscapeData, NetworkDetails, PathPoint};
 
 /// Where the landscape of the selected network stands.
 #[derive(Clone, Debug, Default, PartialEq)]

@@ -51,7 +51,7 @@ use bevy_panorbit_camera::{PanOrbitCamera, PanOrbitCameraPlugin, PanOrbitCameraS
 
 pub use capture::CaptureRequest;
 pub use checks::{check_display, check_gpu};
-use scene::{ColorMapping, SphereScene};
+use scene::{ColorMapping, ShownScene, SphereScene};
 
 /// Everything the explorer needs to show a population.
 #[derive(Clone, Debug)]
@@ -139,7 +139,7 @@ impl Plugin for ExplorerPlugin {
         if let Some(requests) = &self.options.requests {
             app.insert_resource(bridge::ComputeRequests(requests.clone()));
         }
-        app.insert_resource(self.options.scene.clone())
+        app.insert_resource(ShownScene(self.options.scene.clone()))
             .insert_resource(self.options.mapping.clone())
             .insert_resource(scene::Notices { errors: self.options.errors.clone(), info: None })
             .add_plugins((

@@ -9,21 +9,14 @@ use bevy::prelude::*;
 use crate::bridge::{ComputeRequests, Pending, ViewRequest};
 use crate::lines::{LinesMaterial, lines_bundle, lines_mesh, polyline};
 use crate::points::{PointInstance, PointsMaterial, Ring, point_cloud_mesh};
-use crate::scene::SphereScene;
+use crate::scene::ShownScene;
 use crate::selection::Selection;
 use crate::sphere_view::point_radius;
 
 /// The path's colour (sRGB): violet, outside every colour map.
 pub const STEPS: [u8; 3] = [190, 140, 255];
 
-/// Architectures between two networks.
-#[derive(Clone, Debug, PartialEq)]
-pub struct PathView {
-    /// One line per step, e.g. "Mlp 3x64 Relu lr 1.00e-3".
-    pub labels: Vec<String>,
-    /// Where each step sits on the sphere.
-    pub positions: Vec<[f32; 3]>,
-}
+pub use mosaic_protocol::PathView;
 
 /// The path between the selection and `Selection::path_to`, as far as known.
 #[derive(Resource, Clone, Debug, Default, PartialEq)]
@@ -65,7 +58,7 @@ fn ask_path(selection: Res<Selection>, requests: Option<Res<ComputeRequests>>, m
 fn draw_path(
     mut commands: Commands,
     path: Res<ArchPath>,
-    scene: Res<SphereScene>,
+    scene: Res<ShownScene>,
     drawn: Query<Entity, With<PathDrawing>>,
     mut meshes: ResMut<Assets<Mesh>>,
     mut lines: ResMut<Assets<LinesMaterial>>,

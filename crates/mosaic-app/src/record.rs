@@ -16,7 +16,7 @@ use bevy_egui::{EguiContexts, EguiGlobalSettings, EguiPlugin, EguiPrimaryContext
 
 use crate::bridge::Pending;
 use crate::landscape_view::{Playback, ShownLandscape};
-use crate::scene::{ColorMapping, SphereScene};
+use crate::scene::{ColorMapping, ShownScene};
 use crate::selection::Selection;
 use crate::tour::{Moment, Tour};
 use crate::{ExplorerOptions, camera_components, offscreen_app, ui};
@@ -117,7 +117,7 @@ fn advance(mut recording: ResMut<Recording>) {
 /// restarts the settling count.
 fn apply_moment(
     mut recording: ResMut<Recording>,
-    scene: Res<SphereScene>,
+    scene: Res<ShownScene>,
     shown: Option<Res<ShownLandscape>>,
     mut selection: ResMut<Selection>,
     mut mapping: ResMut<ColorMapping>,

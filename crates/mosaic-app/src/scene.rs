@@ -1,62 +1,16 @@
-//! What the sphere view shows: positions, labels and colourable columns.
-//! The app reads this resource; it does not own how the data was made.
+//! What the sphere view shows (the protocol's `SphereScene`, held as the
+//! [`ShownScene`] resource) and the view's own state about it: colour and
+//! size mappings, filters, notices. The app does not own how the data was made.
 
 use bevy::prelude::*;
 use mosaic_core::{Colormap, ValueRange};
 
-/// One colourable quantity, a value per point.
-#[derive(Clone, Debug, PartialEq)]
-pub struct MetricColumn {
-    pub name: String,
-    pub values: Vec<f64>,
-}
+pub use mosaic_protocol::{MetricColumn, Radar, SphereScene, VAL_ACCURACY};
 
-/// The column of each network's final validation accuracy (what the meta-learner predicts).
-pub const VAL_ACCURACY: &str = "val accuracy";
-
-/// The population on the sphere.
-#[derive(Resource, Clone, Debug, Default)]
-pub struct SphereScene {
-    /// Shown in the panel, e.g. "400 sampled architectures · space `default`".
-    pub title: String,
-    /// A line under the title about work in progress (empty when idle).
-    pub status: String,
-    pub labels: Vec<String>,
-    pub positions: Vec<[f32; 3]>,
-    pub columns: Vec<MetricColumn>,
-    /// Each network's size and cost against the population, for the radar.
-    pub radar: Radar,
-    /// Points whose training diverged (marked with a red ring); empty: none.
-    pub diverged: Vec<bool>,
-}
-
-impl SphereScene {
-    pub fn is_diverged(&self, i: usize) -> bool {
-        self.diverged.get(i).copied().unwrap_or(false)
-    }
-}
-
-/// Axes of a radar chart and every point's position on them, each in [0, 1]
-/// against the population (empty when nothing measured them).
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct Radar {
-    pub axes: Vec<String>,
-    pub values: Vec<Vec<f64>>,
-}
-
-impl SphereScene {
-    pub fn len(&self) -> usize {
-        self.positions.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.positions.is_empty()
-    }
-
-    pub fn column_index(&self, name: &str) -> Option<usize> {
-        self.columns.iter().position(|c| c.name == name)
-    }
-}
+/// The population the view shows, as a resource: the protocol's
+/// [`SphereScene`], changed only by the bridge's updates.
+#[derive(Resource, Clone, Debug, Default, Deref, DerefMut)]
+pub struct ShownScene(pub SphereScene);
 
 /// How points are coloured: which column, through which map.
 #[derive(Resource, Clone, Debug, PartialEq)]

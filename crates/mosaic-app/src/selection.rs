@@ -9,7 +9,7 @@ use bevy_egui::input::EguiWantsInput;
 use crate::bridge::{ComputeRequests, Pending, ViewRequest};
 use crate::inspect::{Inspection, LandscapeState};
 use crate::lines::{LinesMaterial, Segment, lines_bundle, lines_mesh};
-use crate::scene::SphereScene;
+use crate::scene::{SphereScene, ShownScene};
 use crate::sphere_view::point_radius;
 
 /// The selected network (by index), and the one a path runs to from it
@@ -118,7 +118,7 @@ fn pick_with_pointer(
     buttons: Res<ButtonInput<MouseButton>>,
     keys: Res<ButtonInput<KeyCode>>,
     egui: Option<Res<EguiWantsInput>>,
-    scene: Res<SphereScene>,
+    scene: Res<ShownScene>,
     mut pressed: ResMut<PressedAt>,
     mut hovered_now: ResMut<Hovered>,
     mut selection: ResMut<Selection>,
@@ -163,7 +163,7 @@ fn clear_with_escape(keys: Res<ButtonInput<KeyCode>>, egui: Option<Res<EguiWants
 /// compute for the network's details and landscape.
 fn follow_selection(
     selection: Res<Selection>,
-    scene: Res<SphereScene>,
+    scene: Res<ShownScene>,
     requests: Option<Res<ComputeRequests>>,
     mut pending: ResMut<Pending>,
     mut neighbours: ResMut<Neighbours>,
@@ -210,7 +210,7 @@ pub fn link_segments(scene: &SphereScene, selection: &Selection, neighbours: &Ne
 }
 
 fn draw_links(
-    scene: Res<SphereScene>,
+    scene: Res<ShownScene>,
     selection: Res<Selection>,
     neighbours: Res<Neighbours>,
     links: Query<&Mesh3d, With<NeighbourLinks>>,

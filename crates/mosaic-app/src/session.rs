@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use crate::CameraPose;
 use crate::analysis::{Analysis, HyperChoice};
 use crate::landscape_view::LandscapeSettings;
-use crate::scene::{ColorMapping, Filters, Notices, SizeMapping, SphereScene};
+use crate::scene::{ColorMapping, Filters, Notices, ShownScene, SizeMapping};
 use crate::selection::Selection;
 use crate::tour_editor::TourDraft;
 
@@ -182,7 +182,7 @@ impl Plugin for SessionPlugin {
 #[allow(clippy::too_many_arguments)] // a Bevy system: one parameter per resource it writes
 fn restore_view(
     file: Res<SessionFile>,
-    scene: Res<SphereScene>,
+    scene: Res<ShownScene>,
     mut mapping: ResMut<ColorMapping>,
     mut size: ResMut<SizeMapping>,
     mut filters: ResMut<Filters>,
@@ -256,7 +256,7 @@ pub fn current_pose(transform: &Transform, orbit: Option<&PanOrbitCamera>, focus
 fn save_session(
     mut requests: MessageReader<SaveSession>,
     file: Res<SessionFile>,
-    scene: Res<SphereScene>,
+    scene: Res<ShownScene>,
     mapping: Res<ColorMapping>,
     size: Res<SizeMapping>,
     filters: Res<Filters>,

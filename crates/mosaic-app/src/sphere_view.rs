@@ -9,7 +9,7 @@ use crate::bench::PointDrawing;
 use crate::points::{
     PointCloud, PointInstance, PointsMaterial, Ring, point_cloud_bundle, point_cloud_mesh, set_point_centers, set_point_style,
 };
-use crate::scene::{ColorMapping, Filters, SizeMapping, SphereScene};
+use crate::scene::{ColorMapping, Filters, SizeMapping, SphereScene, ShownScene};
 use crate::selection::{Neighbours, Selection};
 
 pub struct SphereViewPlugin;
@@ -108,7 +108,7 @@ impl Styling<'_> {
 
 fn spawn_point_cloud(
     mut commands: Commands,
-    scene: Res<SphereScene>,
+    scene: Res<ShownScene>,
     styling: Styling,
     drawing: Option<Res<PointDrawing>>,
     mut meshes: ResMut<Assets<Mesh>>,
@@ -145,7 +145,7 @@ fn spawn_point_cloud(
 /// colour and radius attributes. Startup already built the first mesh, so
 /// the resources' insertion is not a change here.
 fn update_point_cloud(
-    scene: Res<SphereScene>,
+    scene: Res<ShownScene>,
     styling: Styling,
     clouds: Query<&Mesh3d, With<PointCloud>>,
     mut meshes: ResMut<Assets<Mesh>>,

@@ -10,7 +10,7 @@ use bevy_egui::egui;
 
 use crate::bridge::{ComputeRequests, Pending, ViewRequest};
 use crate::points::{PointInstance, PointsMaterial, Ring, point_cloud_mesh};
-use crate::scene::{ColorMapping, SphereScene};
+use crate::scene::{ColorMapping, SphereScene, ShownScene};
 use crate::sphere_view::point_radius;
 
 /// The ghosts' ring (sRGB): cyan, outside every colour map.
@@ -27,19 +27,7 @@ pub fn ghost_center(at: [f32; 3]) -> Vec3 {
     Vec3::from_array(at) * LIFT
 }
 
-/// A batch of suggestions as the view shows it.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct SuggestionsView {
-    /// Store ids, to train them by.
-    pub ids: Vec<i64>,
-    pub labels: Vec<String>,
-    pub positions: Vec<[f32; 3]>,
-    /// Predicted target (validation accuracy) and its standard deviation.
-    pub mean: Vec<f64>,
-    pub std: Vec<f64>,
-    /// What went into the batch, in words.
-    pub notes: Vec<String>,
-}
+pub use mosaic_protocol::SuggestionsView;
 
 /// The suggestions shown, and the panel's settings for the next batch.
 #[derive(Resource, Clone, Debug, PartialEq)]
@@ -87,7 +75,7 @@ impl Plugin for SuggestionsPlugin {
 
 fn ask_at_start(
     mut ask: ResMut<AskAtStart>,
-    scene: Res<SphereScene>,
+    scene: Res<ShownScene>,
     requests: Option<Res<ComputeRequests>>,
     mut pending: ResMut<Pending>,
     mut suggestions: ResMut<Suggestions>,
@@ -169,7 +157,7 @@ fn ghost_color(scene: &SphereScene, mapping: &ColorMapping, mean: f64) -> Linear
 fn draw_ghosts(
     mut commands: Commands,
     suggestions: Res<Suggestions>,
-    scene: Res<SphereScene>,
+    scene: Res<ShownScene>,
     mapping: Res<ColorMapping>,
     drawn: Query<Entity, With<Ghost>>,
     mut meshes: ResMut<Assets<Mesh>>,

@@ -21,7 +21,7 @@ use crate::inspector::{InspectorAction, format_value, inspector};
 use crate::landscape_view::{LandscapeSettings, Playback};
 use crate::panels::{self, PanelAction};
 use crate::path_view::{ArchPath, STEPS};
-use crate::scene::{ColorMapping, SphereScene, VAL_ACCURACY};
+use crate::scene::{ColorMapping, SphereScene, VAL_ACCURACY, ShownScene};
 use crate::scene::{Filters, Notices, SizeMapping};
 use crate::selection::{Hovered, Neighbours, Selection};
 use crate::session::{Bookmarks, SaveSession, SessionFile};
@@ -86,7 +86,7 @@ fn fit_view_beside_panel(mut cameras: Query<&mut Camera, (With<Camera3d>, Withou
 /// What the panel shows and edits.
 #[derive(bevy::ecs::system::SystemParam)]
 struct PanelState<'w> {
-    scene: Res<'w, SphereScene>,
+    scene: Res<'w, ShownScene>,
     mapping: ResMut<'w, ColorMapping>,
     selection: ResMut<'w, Selection>,
     hovered: Res<'w, Hovered>,
@@ -126,7 +126,7 @@ struct PanelMessages<'w> {
 fn side_panel(mut contexts: EguiContexts, mut state: PanelState) -> Result {
     let ctx = contexts.ctx_mut()?;
     hover_tooltip(ctx, &state.scene, &state.mapping, &state.hovered);
-    let scene = &*state.scene;
+    let scene = &**state.scene;
     // Edit copies so resources are only marked changed on a real change.
     let mut mapping = state.mapping.clone();
     let (mut settings, mut playback) = (state.settings.clone(), state.playback.clone());
@@ -381,7 +381,7 @@ pub fn block_orbit_over_panel(wants: Res<EguiWantsInput>, mode: Res<CameraMode>,
 fn analysis_window(
     mut contexts: EguiContexts,
     mut analysis: ResMut<Analysis>,
-    scene: Res<SphereScene>,
+    scene: Res<ShownScene>,
     mapping: Res<ColorMapping>,
     filters: Res<Filters>,
     selection: Res<Selection>,
@@ -442,7 +442,7 @@ fn path_section(ui: &mut Ui, scene: &SphereScene, selection: &Selection, path: &
 fn cluster_labels(
     mut contexts: EguiContexts,
     clusters: Res<Clusters>,
-    scene: Res<SphereScene>,
+    scene: Res<ShownScene>,
     mapping: Res<ColorMapping>,
     cameras: Query<(&Camera, &GlobalTransform), With<Camera3d>>,
 ) -> Result {

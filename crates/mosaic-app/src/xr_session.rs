@@ -47,7 +47,7 @@ use crate::ExplorerOptions;
 use crate::ui::{FullView, PANEL_WIDTH, ui_camera};
 use crate::inspector::format_value;
 use crate::landscape_view::ShownLandscape;
-use crate::scene::{ColorMapping, SphereScene};
+use crate::scene::{ColorMapping, SphereScene, ShownScene};
 use crate::selection::{Hovered, LINK, Selection};
 use crate::sphere_view::point_radius;
 use crate::xr::{
@@ -221,7 +221,7 @@ fn watch(
     mut run: ResMut<Run>,
     counters: Res<FrameCounters>,
     landscape: Option<Res<ShownLandscape>>,
-    scene: Res<SphereScene>,
+    scene: Res<ShownScene>,
     mut exit: MessageWriter<AppExit>,
 ) {
     let submitted = counters.submitted.load(Ordering::SeqCst);
@@ -486,7 +486,7 @@ fn pick_with_ray(
     mut commands: Commands,
     mut pointers: Query<(Entity, &GlobalTransform, &Pointer, Option<&XrSpaceLocationFlags>, &mut Visibility)>,
     mut beams: Query<(&mut Transform, &ChildOf), With<Beam>>,
-    scene: Res<SphereScene>,
+    scene: Res<ShownScene>,
     hands: Res<Hands>,
     run: Res<Run>,
     state: Res<RigState>,
@@ -659,7 +659,7 @@ fn spawn_tooltip(mut commands: Commands, mut images: ResMut<Assets<Image>>, mut 
     ));
 }
 
-fn draw_tooltip(mut context: Single<&mut EguiContext, With<TooltipContext>>, hovered: Res<Hovered>, scene: Res<SphereScene>, mapping: Res<ColorMapping>) {
+fn draw_tooltip(mut context: Single<&mut EguiContext, With<TooltipContext>>, hovered: Res<Hovered>, scene: Res<ShownScene>, mapping: Res<ColorMapping>) {
     let ctx = context.get_mut().clone();
     let rect = ctx.viewport_rect();
     let mut root = egui::Ui::new(ctx, "tooltip".into(), egui::UiBuilder::new().layer_id(egui::LayerId::background()).max_rect(rect));
@@ -678,7 +678,7 @@ fn draw_tooltip(mut context: Single<&mut EguiContext, With<TooltipContext>>, hov
 /// a constant size to the user; hides it when the ray hovers nothing.
 fn place_tooltip(
     hovered: Res<Hovered>,
-    scene: Res<SphereScene>,
+    scene: Res<ShownScene>,
     eyes: Query<&GlobalTransform, With<XrCamera>>,
     mut tooltip: Single<(&mut Transform, &mut Visibility), With<TooltipBoard>>,
 ) {

@@ -9,10 +9,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::{Result, bail};
 use crossbeam_channel::{Receiver, Sender, unbounded};
-use mosaic_app::bridge::{SceneUpdate, TrainingState, ViewRequest};
-use mosaic_app::scene::{MetricColumn, SphereScene};
 use mosaic_core::{ArchSpec, Encoder, RunStatus, SearchSpace};
 use mosaic_manifold::phate::{PhateConfig, extend};
+use mosaic_protocol::{MetricColumn, SceneUpdate, SphereScene, TrainingState, VAL_ACCURACY, ViewRequest};
 use mosaic_store::{Store, SweepInfo};
 use mosaic_train::Device;
 use mosaic_train::data::{Dataset, split};
@@ -20,12 +19,9 @@ use mosaic_train::sweep::{SweepEvent, SweepOptions, run_sweep};
 use mosaic_train::train::Checkpoints;
 
 use crate::design::scene_from_specs;
-use crate::embed_cmd::{Mode, SweepEmbedding, embed_sweep};
-use crate::inspect_service::{self, Shown};
-use crate::sweep_cmd::{PROBE_SIZE, load_dataset, open_existing_store, open_or_create_sweep, pick_sweep, worker_count};
-
-/// The colour column that trained runs fill in.
-pub use mosaic_app::scene::VAL_ACCURACY;
+use crate::embed::{Mode, SweepEmbedding, embed_sweep};
+use crate::service::{self, Shown};
+use crate::sweeps::{PROBE_SIZE, SweepRequest, load_dataset, open_existing_store, open_or_create_sweep, pick_sweep, worker_count};
 
 /// Where the explorer keeps its demo sweep unless told otherwise.
 pub fn default_store() -> PathBuf {
@@ -68,16 +64,49 @@ pub struct Population {
 }
 
 /// How the sphere places networks.
-#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Layout {
     /// By what they compute: PHATE of their hidden representations (from
     /// `mosaic embed --store`, or computed when the explorer's training
     /// ends); the design layout until then.
+    #[default]
     Representation,
     /// By PHATE of their architecture encodings (`mosaic embed --store DIR --mode architecture`).
     Architecture,
     /// By PCA of their encodings: no training or embedding needed.
     Design,
+}
+
+impl Layout {
+    /// The stored embedding this layout reads, if any.
+    pub fn embedding(self) -> Option<Mode> {
+        match self {
+            Layout::Representation => Some(Mode::Representation),
+            Layout::Architecture => Some(Mode::Architecture),
+            Layout::Design => None,
+        }
+    }
+
+    /// The name a session file keeps it by (as the command line spells it).
+    pub fn name(self) -> &'static str {
+        match self {
+            Layout::Representation => "representation",
+            Layout::Architecture => "architecture",
+            Layout::Design => "design",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Layout> {
+        [Layout::Representation, Layout::Architecture, Layout::Design].into_iter().find(|l| l.name().eq_ignore_ascii_case(name))
+    }
+
+    fn words(self) -> &'static str {
+        match self {
+            Layout::Representation => "hidden representations",
+            Layout::Architecture => "architecture encodings",
+            Layout::Design => "the encodings' principal axes",
+        }
+    }
 }
 
 /// A network's name in the view: its run id and the gist of its spec.
@@ -131,8 +160,8 @@ fn layout_positions(
     layout: Layout,
     encoder: &Encoder,
 ) -> Result<Option<(Vec<[f32; 3]>, String)>> {
-    let Some(kind) = embedding_kind(layout) else { return Ok(None) };
-    let Some((t, coords)) = store.embedding(sweep.id, kind)?.filter(|(_, c)| !c.is_empty()) else {
+    let Some(kind) = layout.embedding() else { return Ok(None) };
+    let Some((t, coords)) = store.embedding(sweep.id, kind.name())?.filter(|(_, c)| !c.is_empty()) else {
         if layout == Layout::Architecture {
             bail!(
                 "the store has no architecture embedding of sweep `{}`: run `mosaic embed --store DIR --mode architecture` first",
@@ -141,24 +170,7 @@ fn layout_positions(
         }
         return Ok(None);
     };
-    Ok(Some((place_runs(runs, &coords, encoder), format!(" · placed by PHATE of {} (t = {t})", layout_words(layout)))))
-}
-
-/// The stored embedding a layout reads, if any.
-fn embedding_kind(layout: Layout) -> Option<&'static str> {
-    match layout {
-        Layout::Representation => Some("representation"),
-        Layout::Architecture => Some("architecture"),
-        Layout::Design => None,
-    }
-}
-
-fn layout_words(layout: Layout) -> &'static str {
-    match layout {
-        Layout::Representation => "hidden representations",
-        Layout::Architecture => "architecture encodings",
-        Layout::Design => "the encodings' principal axes",
-    }
+    Ok(Some((place_runs(runs, &coords, encoder), format!(" · placed by PHATE of {} (t = {t})", layout.words()))))
 }
 
 /// A sweep as the explorer shows it: the scene, the channel its updates
@@ -183,7 +195,8 @@ pub fn open(p: Population, train: bool) -> Result<Opened> {
     let (store, sweep, data) = if train {
         let data = load_dataset(&p.dataset, p.examples, p.seed)?;
         let mut store = Store::open(&p.store)?;
-        let sweep = open_or_create_sweep(&mut store, p.sweep.as_deref(), p.space.clone(), &p.dataset, &data, p.n, p.seed)?;
+        let request = SweepRequest { name: p.sweep.as_deref(), space: p.space.clone(), dataset: &p.dataset, data: &data, n: p.n, seed: p.seed };
+        let sweep = open_or_create_sweep(&mut store, request)?;
         (store, sweep, Some(data))
     } else {
         let store = open_existing_store(&p.store)?;
@@ -204,18 +217,8 @@ pub fn open(p: Population, train: bool) -> Result<Opened> {
     if let Some((positions, note)) = layout_positions(&store, &sweep, &placed_runs, p.layout, &encoder)? {
         scene.positions = positions;
         scene.title.push_str(&note);
-        embedding = embedding_kind(p.layout);
+        embedding = p.layout.embedding();
     }
-    let shown = Shown { store: p.store.clone(), sweep: sweep.name.clone(), runs: run_ids.clone(), embedding };
-    // The service answers the view; the trainer, if any, joins it once made.
-    let trainer_slot: Arc<std::sync::OnceLock<Arc<Trainer>>> = Arc::default();
-    let requests = inspect_service::spawn(Some(shown), trainer_slot.clone(), tx.clone())?;
-    let opened = |scene, trainer: Option<Arc<Trainer>>| {
-        if let Some(t) = &trainer {
-            let _ = trainer_slot.set(t.clone());
-        }
-        Opened { scene, feed: rx.clone(), requests: requests.clone(), runs: run_ids.clone(), trainer }
-    };
     scene.diverged = runs.iter().map(|r| r.status == RunStatus::Diverged).collect();
     // Runs not trained yet have no accuracy: they show grey until they do.
     let accuracy = runs.iter().map(|r| r.outcome.as_ref().and_then(|o| o.val_accuracy()).unwrap_or(f64::NAN)).collect();
@@ -228,29 +231,33 @@ pub fn open(p: Population, train: bool) -> Result<Opened> {
     }
     let done = runs.iter().filter(|r| r.status.is_finished()).count();
     scene.status = format!("{done} of {} trained · store {}", runs.len(), p.store.display());
-    let Some(data) = data else {
-        return Ok(opened(scene, None));
-    };
-    let trainer = Arc::new(Trainer {
-        store: p.store.clone(),
-        sweep,
-        data,
-        seed: p.seed,
-        layout: p.layout,
-        placed_runs,
-        encoder,
-        title,
-        tx: tx.clone(),
-        cancel: Arc::new(AtomicBool::new(false)),
-        running: Arc::new(AtomicBool::new(false)),
+    let shown = Shown { store: p.store.clone(), sweep: sweep.name.clone(), runs: run_ids.clone(), embedding };
+    // The trainer (if this view trains) exists before the service that starts and stops it.
+    let trainer = data.map(|data| {
+        Arc::new(Trainer {
+            store: p.store.clone(),
+            sweep,
+            data,
+            seed: p.seed,
+            layout: p.layout,
+            placed_runs,
+            encoder,
+            title,
+            tx: tx.clone(),
+            cancel: Arc::new(AtomicBool::new(false)),
+            running: Arc::new(AtomicBool::new(false)),
+        })
     });
-    if done < runs.len()
-        && let Err(e) = trainer.start()
-    {
-        scene.status = format!("{done} of {} trained; not training here: {e:#}", runs.len());
+    let requests = service::spawn(Some(shown), trainer.clone(), tx)?;
+    if let Some(trainer) = &trainer {
+        if done < runs.len()
+            && let Err(e) = trainer.start()
+        {
+            scene.status = format!("{done} of {} trained; not training here: {e:#}", runs.len());
+        }
+        trainer.report(false);
     }
-    trainer.report(false);
-    Ok(opened(scene, Some(trainer)))
+    Ok(Opened { scene, feed: rx, requests, runs: run_ids, trainer })
 }
 
 /// Trains the explorer's sweep on a background thread; the panel stops and
@@ -388,7 +395,7 @@ impl Trainer {
         if self.layout == Layout::Representation && !self.cancel.load(Ordering::SeqCst) {
             let _ = tx.send(SceneUpdate::Status(format!("{last} · placing them by their hidden representations…")));
             let request = SweepEmbedding { mode: Mode::Representation, config: PhateConfig::default(), probe_points: 250, refit: false };
-            let placed = embed_sweep(store, &self.store, &self.sweep, &request)
+            let placed = embed_sweep(store, &self.sweep, &request)
                 .and_then(|_| layout_positions(store, &self.sweep, &placed_runs, Layout::Representation, &self.encoder));
             match placed {
                 Ok(placed) => {
@@ -408,6 +415,7 @@ impl Trainer {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use mosaic_protocol::Answer;
     use std::time::{Duration, Instant};
 
     fn wait_for(trainer: &Trainer, what: &str, done: impl Fn(TrainingState) -> bool) -> TrainingState {
@@ -485,7 +493,7 @@ mod tests {
             }
         };
         opened.requests.send(ViewRequest::Suggest { n: 2, positions }).unwrap();
-        let SceneUpdate::Suggestions(Ok(view)) = next("suggestions", &|u| matches!(u, SceneUpdate::Suggestions(_))) else {
+        let SceneUpdate::Suggestions(Answer::Ready(view)) = next("suggestions", &|u| matches!(u, SceneUpdate::Suggestions(_))) else {
             panic!("suggesting failed")
         };
         assert_eq!((view.ids.len(), view.positions.len()), (2, 2));
@@ -510,7 +518,7 @@ mod tests {
         }
         // Training them again is refused: they are runs now.
         opened.requests.send(ViewRequest::TrainSuggestions { ids: view.ids.clone(), positions: view.positions }).unwrap();
-        let SceneUpdate::Suggestions(Err(e)) = next("a refusal", &|u| matches!(u, SceneUpdate::Suggestions(_))) else {
+        let SceneUpdate::Suggestions(Answer::Failed(e)) = next("a refusal", &|u| matches!(u, SceneUpdate::Suggestions(_))) else {
             panic!("trained twice")
         };
         assert!(e.contains("trained already"), "{e}");

@@ -1,19 +1,15 @@
-//! The explorer's inspection service: a worker thread that answers the
-//! view's requests about one network (its record from the store, and its
-//! loss landscape, read from the run's folder or computed and kept there).
-//! The view never waits on it: answers arrive over the scene channel.
+//! The compute service: worker threads that answer the view's requests
+//! (a network's record and loss landscape, correlations, dynamics,
+//! hyper-parameter surfaces, clusters, paths, suggestions) and start or stop
+//! the trainer. The view never waits on it: answers arrive over the scene
+//! channel, exactly one final answer per request.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
-use std::sync::{Arc, OnceLock};
 
 use anyhow::{Context, Result, bail};
 use crossbeam_channel::{Receiver, Sender, unbounded};
-use mosaic_app::analysis::{CorrelationMethod, CorrelationTable, DynamicsSeries, HyperView};
-use mosaic_app::bridge::{SUPERSEDED, SceneUpdate, TrainingState, ViewRequest};
-use mosaic_app::inspect::{LandscapeData, NetworkDetails, PathPoint};
-use mosaic_app::path_view::PathView;
-use mosaic_app::suggestions::SuggestionsView;
 use mosaic_core::{ArchSpec, Encoder};
 use mosaic_core::{EpochMetrics, RunStatus};
 use mosaic_landscape::dynamics::dynamics;
@@ -21,16 +17,20 @@ use mosaic_landscape::file::{self, DirectionSource};
 use mosaic_landscape::hyper::{DEFAULT_SMOOTHING, hyper_surface, importance};
 use mosaic_landscape::stats::{Method, correlation_matrix};
 use mosaic_manifold::cluster::{auto_eps, dbscan};
+use mosaic_protocol::{
+    Answer, CorrelationMethod, CorrelationTable, DynamicsSeries, HyperView, LandscapeData, NetworkDetails, PathPoint, PathView, SceneUpdate,
+    SuggestionsView, TrainingState, ViewRequest,
+};
 use mosaic_store::{RunRecord, Store, SweepInfo};
 use mosaic_train::sweep::run_dir;
 
 use crate::design::scene_from_specs;
-use crate::landscape_cmd::{self, EngineArg, LandscapeArgs, Progress, SplitArg};
-use crate::live::Trainer;
-use crate::live::{place_beside, run_label};
-use crate::path_cmd::{path_between, spec_label};
-use crate::search_cmd::{SuggestSettings, suggest_for};
-use crate::sweep_cmd::{open_existing_store, pick_sweep};
+use crate::embed::Mode;
+use crate::landscape::{self, LandscapeRequest, Progress};
+use crate::live::{Trainer, place_beside, run_label};
+use crate::path::{path_between, spec_label};
+use crate::suggest::{SuggestSettings, suggest_for};
+use crate::sweeps::{open_existing_store, pick_sweep};
 
 /// Which store and sweep the explorer shows; point `i` of the scene is run `runs[i]`.
 #[derive(Clone, Debug)]
@@ -38,9 +38,9 @@ pub struct Shown {
     pub store: PathBuf,
     pub sweep: String,
     pub runs: Vec<i64>,
-    /// The embedding that places the scene's networks ("representation" or
-    /// "architecture"); `None` when they stand where their encodings put them.
-    pub embedding: Option<&'static str>,
+    /// The embedding that places the scene's networks; `None` when they
+    /// stand where their encodings put them.
+    pub embedding: Option<Mode>,
 }
 
 impl Shown {
@@ -52,23 +52,20 @@ impl Shown {
     }
 }
 
-/// Where the trainer of the shown sweep will be, once there is one.
-pub type TrainerSlot = Arc<OnceLock<Arc<Trainer>>>;
-
 /// Starts the service (`shown`: the store behind the scene, if any;
-/// `trainer`: what trains it); answers go to `answers`. Two workers share
-/// the requests: one computes landscapes (seconds to minutes, when a run
-/// must be replayed), the other everything else, so a correlation or a
-/// cluster never waits behind a landscape.
-pub fn spawn(shown: Option<Shown>, trainer: TrainerSlot, answers: Sender<SceneUpdate>) -> Result<Sender<ViewRequest>> {
+/// `trainer`: what trains it, if this view trains); answers go to
+/// `answers`. Two workers share the requests: one computes landscapes
+/// (seconds to minutes, when a run must be replayed), the other everything
+/// else, so a correlation or a cluster never waits behind a landscape.
+pub fn spawn(shown: Option<Shown>, trainer: Option<Arc<Trainer>>, answers: Sender<SceneUpdate>) -> Result<Sender<ViewRequest>> {
     let (tx, rx) = unbounded::<ViewRequest>();
     let (slow_tx, slow_rx) = unbounded();
     let (quick_tx, quick_rx) = unbounded();
     let (slow_shown, slow_trainer, slow_answers) = (shown.clone(), trainer.clone(), answers.clone());
     std::thread::Builder::new()
         .name("inspect-landscapes".into())
-        .spawn(move || serve(slow_shown.as_ref(), &slow_trainer, &slow_rx, &slow_answers))?;
-    std::thread::Builder::new().name("inspect".into()).spawn(move || serve(shown.as_ref(), &trainer, &quick_rx, &answers))?;
+        .spawn(move || serve(slow_shown.as_ref(), slow_trainer.as_ref(), &slow_rx, &slow_answers))?;
+    std::thread::Builder::new().name("inspect".into()).spawn(move || serve(shown.as_ref(), trainer.as_ref(), &quick_rx, &answers))?;
     std::thread::Builder::new().name("inspect-router".into()).spawn(move || {
         for request in rx {
             let worker = if matches!(request, ViewRequest::Inspect { .. }) { &slow_tx } else { &quick_tx };
@@ -80,25 +77,14 @@ pub fn spawn(shown: Option<Shown>, trainer: TrainerSlot, answers: Sender<SceneUp
     Ok(tx)
 }
 
-fn serve(shown: Option<&Shown>, trainer: &TrainerSlot, requests: &Receiver<ViewRequest>, answers: &Sender<SceneUpdate>) {
+fn serve(shown: Option<&Shown>, trainer: Option<&Arc<Trainer>>, requests: &Receiver<ViewRequest>, answers: &Sender<SceneUpdate>) {
     while let Ok(first) = requests.recv() {
-        // Everything queued meanwhile: of each kind only the newest matters.
-        // The older ones get their answer at once, so the view's count of
-        // pending requests stays true.
         let mut batch = vec![first];
         batch.extend(requests.try_iter());
-        let newest = |kind: std::mem::Discriminant<ViewRequest>| batch.iter().rposition(|r| std::mem::discriminant(r) == kind);
-        let keep: Vec<usize> =
-            batch.iter().enumerate().filter(|(i, r)| newest(std::mem::discriminant(*r)) == Some(*i)).map(|(i, _)| i).collect();
-        for (i, request) in batch.iter().enumerate() {
-            let answer = match request {
-                ViewRequest::Train { run } => train(trainer.get(), *run),
-                // Each batch names its own suggestions: none is superseded.
-                ViewRequest::TrainSuggestions { ids, positions } => {
-                    SceneUpdate::Suggestions(train_suggestions(shown, trainer.get(), ids, positions, answers).map_err(|e| format!("{e:#}")))
-                }
-                _ if keep.contains(&i) => answer(shown, request, answers),
-                _ => superseded(request),
+        for (request, superseded) in with_superseded(&batch) {
+            let answer = match superseded {
+                Some(answer) => answer,
+                None => self::answer(shown, trainer, request, answers),
             };
             if answers.send(answer).is_err() {
                 return; // the view has closed
@@ -107,35 +93,55 @@ fn serve(shown: Option<&Shown>, trainer: &TrainerSlot, requests: &Receiver<ViewR
     }
 }
 
+/// Everything queued at once, in order, each with its answer when a newer
+/// request of its kind in the batch replaced it (only the newest of a kind
+/// is computed). The replaced ones are answered at once, so the view's
+/// count of pending requests stays true.
+fn with_superseded(batch: &[ViewRequest]) -> impl Iterator<Item = (&ViewRequest, Option<SceneUpdate>)> {
+    batch.iter().enumerate().map(|(i, request)| {
+        let replaced = batch[i + 1..].iter().any(|newer| newer.supersedes(request));
+        (request, if replaced { request.superseded() } else { None })
+    })
+}
+
+/// An answer with the whole chain of causes, as the panel shows it.
+fn answered<T>(result: Result<T>) -> Answer<T> {
+    match result {
+        Ok(value) => Answer::Ready(value),
+        Err(e) => Answer::Failed(format!("{e:#}")),
+    }
+}
+
 /// The final answer to a request.
-fn answer(shown: Option<&Shown>, request: &ViewRequest, answers: &Sender<SceneUpdate>) -> SceneUpdate {
+fn answer(shown: Option<&Shown>, trainer: Option<&Arc<Trainer>>, request: &ViewRequest, answers: &Sender<SceneUpdate>) -> SceneUpdate {
     match request {
-        ViewRequest::Inspect { index } => {
-            let result = match shown {
-                Some(shown) => inspect(shown, *index, answers).map_err(|e| format!("{e:#}")),
-                None => Err("none: sampled architectures have no weights; train a sweep (`mosaic --store DIR`) to map its networks".into()),
-            };
-            SceneUpdate::Landscape { index: *index, result }
-        }
-        ViewRequest::Correlate { method, names, columns } => SceneUpdate::Correlations(correlate(*method, names, columns)),
+        ViewRequest::Inspect { index } => SceneUpdate::Landscape {
+            index: *index,
+            answer: match shown {
+                Some(shown) => answered(inspect(shown, *index, answers)),
+                None => Answer::Failed("none: sampled architectures have no weights; train a sweep (`mosaic --store DIR`) to map its networks".into()),
+            },
+        },
+        ViewRequest::Correlate { method, names, columns } => SceneUpdate::Correlations(Answer::Ready(correlate(*method, names, columns))),
         ViewRequest::Dynamics { index, epochs, window } => {
-            SceneUpdate::Dynamics { index: *index, series: training_dynamics(epochs, *window) }
+            SceneUpdate::Dynamics { index: *index, answer: Answer::Ready(training_dynamics(epochs, *window)) }
         }
-        ViewRequest::HyperSurface { x, y, target, columns } => {
-            SceneUpdate::HyperSurface(hyper_view(x, y, target, columns).map_err(|e| format!("{e:#}")))
+        ViewRequest::HyperSurface { x, y, target, columns } => SceneUpdate::HyperSurface(answered(hyper_view(x, y, target, columns))),
+        ViewRequest::Clusters { positions } => SceneUpdate::Clusters(clusters(positions).into()),
+        ViewRequest::Train { run } => train(trainer, *run),
+        ViewRequest::TrainSuggestions { ids, positions } => {
+            SceneUpdate::Suggestions(answered(train_suggestions(shown, trainer, ids, positions, answers)))
         }
-        ViewRequest::Clusters { positions } => SceneUpdate::Clusters(clusters(positions)),
-        ViewRequest::Train { .. } | ViewRequest::TrainSuggestions { .. } => unreachable!("the serving loop answers train requests"),
         ViewRequest::Suggest { n, positions } => SceneUpdate::Suggestions(match shown {
-            Some(shown) => suggest_view(shown, *n, positions).map_err(|e| format!("{e:#}")),
-            None => Err("suggestions learn from trained networks: open a store (`mosaic --store DIR`)".into()),
+            Some(shown) => answered(suggest_view(shown, *n, positions)),
+            None => Answer::Failed("suggestions learn from trained networks: open a store (`mosaic --store DIR`)".into()),
         }),
         ViewRequest::Path { from, to, steps } => SceneUpdate::Path {
             from: *from,
             to: *to,
-            result: match shown {
-                Some(shown) => path_view(shown, *from, *to, *steps).map_err(|e| format!("{e:#}")),
-                None => Err("paths run between trained networks placed by an embedding: open a store".into()),
+            answer: match shown {
+                Some(shown) => answered(path_view(shown, *from, *to, *steps)),
+                None => Answer::Failed("paths run between trained networks placed by an embedding: open a store".into()),
             },
         },
     }
@@ -201,7 +207,7 @@ fn place_specs(store: &Store, sweep: &SweepInfo, shown: &Shown, specs: &[ArchSpe
     let runs = store.runs(sweep.id)?;
     let encoder = Encoder::new(sweep.space.clone());
     if let Some(kind) = shown.embedding
-        && let Some((_, coords)) = store.embedding(sweep.id, kind)?.filter(|(_, c)| !c.is_empty())
+        && let Some((_, coords)) = store.embedding(sweep.id, kind.name())?.filter(|(_, c)| !c.is_empty())
     {
         let known = runs.iter().map(|r| (r.id, r.spec.clone())).collect();
         return Ok(place_beside(known, &coords, &encoder, specs));
@@ -275,26 +281,6 @@ fn train(trainer: Option<&Arc<Trainer>>, run: bool) -> SceneUpdate {
         trainer.stop();
     }
     SceneUpdate::Training { state: trainer.state(), answers: true }
-}
-
-/// The answer to a request a newer one of its kind replaced.
-fn superseded(request: &ViewRequest) -> SceneUpdate {
-    match request {
-        ViewRequest::Inspect { index } => SceneUpdate::Landscape { index: *index, result: Err(SUPERSEDED.into()) },
-        ViewRequest::Correlate { method, .. } => SceneUpdate::Correlations(CorrelationTable {
-            method: *method,
-            names: Vec::new(),
-            r: Vec::new(),
-            p: Vec::new(),
-            note: SUPERSEDED.into(),
-        }),
-        ViewRequest::Dynamics { index, .. } => SceneUpdate::Dynamics { index: *index, series: Vec::new() },
-        ViewRequest::HyperSurface { .. } => SceneUpdate::HyperSurface(Err(SUPERSEDED.into())),
-        ViewRequest::Path { from, to, .. } => SceneUpdate::Path { from: *from, to: *to, result: Err(SUPERSEDED.into()) },
-        ViewRequest::Clusters { .. } => SceneUpdate::Clusters(Err(SUPERSEDED.into())),
-        ViewRequest::Suggest { .. } => SceneUpdate::Suggestions(Err(SUPERSEDED.into())),
-        ViewRequest::Train { .. } | ViewRequest::TrainSuggestions { .. } => unreachable!("train requests are never superseded"),
-    }
 }
 
 /// Grid points per axis of a surface through scattered runs.
@@ -385,8 +371,8 @@ fn inspect(shown: &Shown, index: usize, answers: &Sender<SceneUpdate>) -> Result
         };
         let _ = answers.send(SceneUpdate::LandscapeProgress { index, text });
     };
-    let args = trajectory_args(&shown.store, &shown.sweep, id);
-    let (out, _) = landscape_cmd::compute(&args, &progress, &AtomicBool::new(false))?;
+    let request = LandscapeRequest::trajectory_of(&shown.store, &shown.sweep, id);
+    let (out, _) = landscape::compute(&request, &progress, &AtomicBool::new(false))?;
     read_landscape(&out)
 }
 
@@ -419,30 +405,6 @@ fn read_landscape(npy: &Path) -> Result<LandscapeData> {
         (DirectionSource::File(f), _) => format!("directions from {f}"),
     };
     Ok(LandscapeData { x: surface.x, y, loss: surface.loss, path, caption: format!("{directions} · {}", info.data) })
-}
-
-/// `mosaic landscape --store DIR --sweep NAME --run ID --trajectory`, as the explorer asks it.
-fn trajectory_args(store: &Path, sweep: &str, run: i64) -> LandscapeArgs {
-    LandscapeArgs {
-        store: Some(store.to_path_buf()),
-        sweep: Some(sweep.to_string()),
-        run: Some(run),
-        split: SplitArg::Train,
-        trajectory: true,
-        weights: None,
-        activation: None,
-        data: None,
-        label_column: None,
-        directions: None,
-        x: None,
-        y: None,
-        normalize: None,
-        keep_bias_norm: false,
-        orthogonal: false,
-        seed: 0,
-        engine: EngineArg::Cpu,
-        out: None,
-    }
 }
 
 /// The inspector's facts about a run.
@@ -478,5 +440,109 @@ fn details(run: &RunRecord) -> NetworkDetails {
         title: format!("run {} · {:?}", run.id, s.family),
         facts,
         epochs: run.outcome.as_ref().map_or_else(Vec::new, |o| o.epochs.clone()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    use mosaic_protocol::CorrelationMethod;
+
+    fn correlate(name: &str) -> ViewRequest {
+        ViewRequest::Correlate { method: CorrelationMethod::Spearman, names: vec![name.into()], columns: vec![vec![1.0, 2.0, 3.0]] }
+    }
+
+    #[test]
+    fn only_the_newest_request_of_a_kind_in_a_batch_is_computed() {
+        let batch = vec![
+            correlate("a"),
+            ViewRequest::Inspect { index: 1 },
+            correlate("b"),
+            ViewRequest::Train { run: true },
+            ViewRequest::Train { run: false },
+            ViewRequest::TrainSuggestions { ids: vec![1], positions: vec![] },
+            ViewRequest::TrainSuggestions { ids: vec![2], positions: vec![] },
+            ViewRequest::Inspect { index: 2 },
+        ];
+        let replaced: Vec<bool> = with_superseded(&batch).map(|(_, answer)| answer.is_some()).collect();
+        assert_eq!(replaced, [true, true, false, false, false, false, false, false]);
+        let answers: Vec<SceneUpdate> = with_superseded(&batch).filter_map(|(_, answer)| answer).collect();
+        assert_eq!(
+            answers,
+            [SceneUpdate::Correlations(Answer::Superseded), SceneUpdate::Landscape { index: 1, answer: Answer::Superseded }]
+        );
+    }
+
+    /// Every request the view can send, for a service with no store behind it.
+    fn one_of_each() -> Vec<ViewRequest> {
+        vec![
+            ViewRequest::Inspect { index: 0 },
+            correlate("depth"),
+            ViewRequest::Dynamics { index: 0, epochs: vec![], window: 3 },
+            ViewRequest::HyperSurface { x: "depth".into(), y: "width".into(), target: "acc".into(), columns: vec![] },
+            ViewRequest::Path { from: 0, to: 1, steps: 4 },
+            ViewRequest::Clusters { positions: vec![[1.0, 0.0, 0.0]; 3] },
+            ViewRequest::Train { run: true },
+            ViewRequest::Suggest { n: 2, positions: vec![] },
+            ViewRequest::TrainSuggestions { ids: vec![1], positions: vec![] },
+        ]
+    }
+
+    /// The updates that arrive until `finals` final answers are in (or the time is up).
+    fn collect_finals(answers: &Receiver<SceneUpdate>, finals: usize) -> Vec<SceneUpdate> {
+        let mut got = Vec::new();
+        while got.iter().filter(|u: &&SceneUpdate| u.is_final_answer()).count() < finals {
+            match answers.recv_timeout(Duration::from_secs(60)) {
+                Ok(update) => got.push(update),
+                Err(e) => panic!("only {got:?} arrived: {e}"),
+            }
+        }
+        got
+    }
+
+    #[test]
+    fn every_request_gets_exactly_one_final_answer() {
+        let (tx, rx) = unbounded();
+        let requests = spawn(None, None, tx).unwrap();
+        let all = one_of_each();
+        for request in &all {
+            requests.send(request.clone()).unwrap();
+        }
+        let got = collect_finals(&rx, all.len());
+        // Nothing more follows: no request was answered twice.
+        assert!(rx.recv_timeout(Duration::from_millis(300)).is_err(), "an extra answer arrived");
+        // One final answer of each kind; the two suggestion requests answer with Suggestions.
+        let finals: Vec<&SceneUpdate> = got.iter().filter(|u| u.is_final_answer()).collect();
+        let kinds = |pick: fn(&SceneUpdate) -> bool| finals.iter().filter(|u| pick(u)).count();
+        assert_eq!(kinds(|u| matches!(u, SceneUpdate::Landscape { .. })), 1);
+        assert_eq!(kinds(|u| matches!(u, SceneUpdate::Suggestions(_))), 2);
+        assert_eq!(kinds(|u| matches!(u, SceneUpdate::Training { answers: true, .. })), 1);
+        // With no store, what needs one says how to get one; the rest is computed.
+        for update in finals {
+            match update {
+                SceneUpdate::Landscape { answer: Answer::Failed(e), .. } => assert!(e.contains("--store"), "{e}"),
+                SceneUpdate::Suggestions(Answer::Failed(e)) => assert!(e.contains("store"), "{e}"),
+                SceneUpdate::Path { answer: Answer::Failed(e), .. } => assert!(e.contains("open a store"), "{e}"),
+                SceneUpdate::Correlations(Answer::Ready(table)) => assert_eq!(table.names, ["depth"]),
+                SceneUpdate::Dynamics { answer: Answer::Ready(series), .. } => assert_eq!(series.len(), 2),
+                SceneUpdate::HyperSurface(Answer::Failed(e)) => assert!(e.contains("no column"), "{e}"),
+                SceneUpdate::Clusters(Answer::Ready(labels)) => assert_eq!(labels.len(), 3),
+                SceneUpdate::Training { state, .. } => assert_eq!(*state, TrainingState::Idle { left: 0 }),
+                other => panic!("unexpected answer {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn the_service_ends_when_the_view_closes_its_end() {
+        let (tx, rx) = unbounded();
+        let requests = spawn(None, None, tx).unwrap();
+        requests.send(correlate("depth")).unwrap();
+        drop(requests);
+        // The answer already asked for still comes; then every worker has gone.
+        assert!(matches!(rx.recv_timeout(Duration::from_secs(60)), Ok(SceneUpdate::Correlations(Answer::Ready(_)))));
+        assert_eq!(rx.recv_timeout(Duration::from_secs(60)), Err(crossbeam_channel::RecvTimeoutError::Disconnected));
     }
 }

@@ -5,7 +5,7 @@
 //! networks, replaces it as the population and manifold land.
 
 use anyhow::{Context, Result};
-use mosaic_app::scene::{MetricColumn, Radar, SphereScene};
+use mosaic_protocol::{MetricColumn, Radar, SphereScene};
 use mosaic_core::sample::latin_hypercube;
 use mosaic_core::{ArchSpec, Encoder, Knob, SearchSpace, TaskShape};
 use mosaic_landscape::complexity::{Complexity, complexity};

@@ -1,0 +1,143 @@
+//! Sweeps and their data: loading a data set by name, planning a sweep (or
+//! finding the one planned before), rebuilding the data a stored sweep
+//! trained on, and opening a store that must exist.
+
+use std::path::Path;
+
+use anyhow::{Context, Result, bail};
+use mosaic_core::sample::latin_hypercube;
+use mosaic_core::{Encoder, SearchSpace};
+use mosaic_store::{Store, SweepInfo, SweepPlan};
+use mosaic_train::data::{BuiltIn, Dataset, Splits, load_csv, load_idx, split};
+
+/// Examples generated for a built-in task unless the user says otherwise.
+pub const DEFAULT_EXAMPLES: u32 = 2000;
+
+/// Probe inputs shared by every network of a sweep.
+pub const PROBE_SIZE: usize = 500;
+
+/// A data set by its name on the command line: a built-in task (`examples`
+/// generated from `seed`), `csv:PATH[:LABEL_COLUMN]` or `idx:IMAGES,LABELS`.
+pub fn load_dataset(spec: &str, examples: usize, seed: u64) -> Result<Dataset> {
+    if let Some(rest) = spec.strip_prefix("csv:") {
+        let (path, label) = match rest.rsplit_once(':') {
+            Some((p, l)) if !l.contains('/') && !l.ends_with(".csv") => (p, Some(l)),
+            _ => (rest, None),
+        };
+        return Ok(load_csv(Path::new(path), label)?);
+    }
+    if let Some(rest) = spec.strip_prefix("idx:") {
+        let (images, labels) = rest.split_once(',').context("idx data needs `idx:IMAGES,LABELS`")?;
+        return Ok(load_idx(Path::new(images), Path::new(labels))?);
+    }
+    let Some(kind) = BuiltIn::parse(spec) else {
+        bail!(
+            "unknown data set `{spec}`: use spirals, moons, circles, blobs, blobsK (K classes), checkerboard, shapes, \
+             csv:PATH[:LABEL] or idx:IMAGES,LABELS"
+        );
+    };
+    Ok(kind.generate(examples, seed))
+}
+
+/// The data a stored sweep trained on, rebuilt from its record (data set,
+/// example count, seed) and checked against the fingerprint stored with it.
+pub fn sweep_splits(sweep: &SweepInfo) -> Result<Splits> {
+    if sweep.data.is_empty() {
+        // Sweeps stored before data was recorded used the default example count.
+        eprintln!("note: sweep `{}` does not record its data; assuming {DEFAULT_EXAMPLES} examples of `{}`", sweep.name, sweep.dataset);
+        let data = load_dataset(&sweep.dataset, DEFAULT_EXAMPLES as usize, sweep.seed)?;
+        return Ok(split(&data, sweep.seed, PROBE_SIZE));
+    }
+    let examples = sweep
+        .data
+        .split_once(": ")
+        .and_then(|(_, rest)| rest.split_once(" examples"))
+        .and_then(|(n, _)| n.parse::<usize>().ok())
+        .with_context(|| format!("sweep `{}` does not record its data (`{}`): retrain it with this version", sweep.name, sweep.data))?;
+    let data = load_dataset(&sweep.dataset, examples, sweep.seed)?;
+    if data.fingerprint() != sweep.data {
+        bail!("the data of sweep `{}` changed since it was trained: stored `{}`, now `{}`", sweep.name, sweep.data, data.fingerprint());
+    }
+    Ok(split(&data, sweep.seed, PROBE_SIZE))
+}
+
+/// The name a sweep gets when none is given: data set, space, size and seed.
+pub fn default_sweep_name(dataset: &str, space: &SearchSpace, n: usize, seed: u64) -> String {
+    format!("{dataset}-{}-n{n}-s{seed}", space.name)
+}
+
+/// What a new sweep trains, unless the store has one of that name already.
+pub struct SweepRequest<'a> {
+    /// Default: [`default_sweep_name`].
+    pub name: Option<&'a str>,
+    /// Default: the space that suits the data ([`mosaic_train::default_space_for`]).
+    pub space: Option<SearchSpace>,
+    /// The data set's name, as [`load_dataset`] reads it.
+    pub dataset: &'a str,
+    pub data: &'a Dataset,
+    pub n: usize,
+    pub seed: u64,
+}
+
+/// The stored sweep of that name, checked to have this plan (the same data,
+/// seed, size and space), or a new one sampled by a Latin hypercube.
+pub fn open_or_create_sweep(store: &mut Store, request: SweepRequest) -> Result<SweepInfo> {
+    let SweepRequest { name, space, dataset, data, n, seed } = request;
+    let space = space.unwrap_or_else(|| mosaic_train::default_space_for(data));
+    let name = name.map_or_else(|| default_sweep_name(dataset, &space, n, seed), str::to_string);
+    let name = name.as_str();
+    let fingerprint = data.fingerprint();
+    if let Some(mut existing) = store.sweep_by_name(name)? {
+        // Sweeps stored before data was recorded take this data as theirs.
+        if existing.data.is_empty() {
+            store.set_sweep_data(existing.id, &fingerprint)?;
+            existing.data = fingerprint.clone();
+        }
+        if existing.data != fingerprint || existing.seed != seed || existing.runs != n || existing.space != space {
+            bail!(
+                "store {} already has a sweep `{name}` with another plan ({} runs, seed {}, data {}): pass --sweep with a new name to start a new one",
+                store.root().display(),
+                existing.runs,
+                existing.seed,
+                existing.data
+            );
+        }
+        return Ok(existing);
+    }
+    let encoder = Encoder::new(space.clone());
+    let specs = latin_hypercube(&encoder, n, seed);
+    let encodings = specs.iter().map(|s| encoder.encode(s)).collect();
+    let plan = SweepPlan { name: name.to_string(), dataset: dataset.to_string(), data: fingerprint, seed, space, specs, encodings };
+    Ok(store.create_sweep(&plan)?)
+}
+
+/// Workers for a sweep: the requested number, or one per core.
+pub fn worker_count(requested: Option<usize>) -> usize {
+    requested.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())).max(1)
+}
+
+/// Opens a store that must exist already (reading never creates one).
+pub fn open_existing_store(dir: &Path) -> Result<Store> {
+    if !dir.join(mosaic_store::DB_FILE).is_file() {
+        bail!("{} is not a NeuroMosaic store (no {} inside): run `mosaic sweep --store` first", dir.display(), mosaic_store::DB_FILE);
+    }
+    Ok(Store::open(dir)?)
+}
+
+/// The named sweep, or the store's only one.
+pub fn pick_sweep(store: &Store, name: Option<&str>) -> Result<SweepInfo> {
+    let sweeps = store.sweeps()?;
+    let names = || sweeps.iter().map(|s| s.name.as_str()).collect::<Vec<_>>().join(", ");
+    match name {
+        Some(name) => sweeps
+            .iter()
+            .find(|s| s.name == name)
+            .cloned()
+            .with_context(|| format!("no sweep `{name}` in {}; it has: {}", store.root().display(), names())),
+        None => match sweeps.as_slice() {
+            [one] => Ok(one.clone()),
+            [] => bail!("{} holds no sweep yet", store.root().display()),
+            many => bail!("{} holds {} sweeps: pick one with --sweep ({})", store.root().display(), many.len(), names()),
+        },
+    }
+}
