@@ -13,6 +13,9 @@ use std::path::{Path, PathBuf};
 use mosaic_core::{ArchSpec, EpochMetrics, Knob, RunOutcome, RunStatus, SearchSpace};
 use rusqlite::{Connection, params};
 
+/// Kept here so callers from before it moved to `mosaic-core` still compile.
+pub use mosaic_core::fs::write_atomic;
+
 pub const DB_FILE: &str = "mosaic.sqlite";
 /// 1: sweeps, runs, epochs. 2: sweeps.data (what was trained on), embeddings.
 const SCHEMA_VERSION: i64 = 2;
@@ -597,17 +600,6 @@ impl Store {
         }
         Ok(out)
     }
-}
-
-/// Writes `bytes` to `path` atomically: a temporary file, synced, then renamed.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let tmp = path.with_extension("tmp");
-    {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-    }
-    std::fs::rename(&tmp, path)
 }
 
 fn spec_to_ron(spec: &ArchSpec) -> String {
