@@ -24,6 +24,7 @@ mod sweeps;
 
 use mosaic_core::{ArchSpec, RunOutcome, RunStatus, SearchSpace};
 
+pub use embeddings::EmbeddingKind;
 pub use export::write_csv;
 pub use sqlite::{SqliteStore, open, open_existing};
 pub use store::{Store, TrainingLock};
@@ -54,6 +55,9 @@ pub enum StoreError {
     /// [`Store::sweep`] with a name the store does not hold.
     #[error("no sweep `{name}` in {path}; it has: {names}")]
     UnknownSweep { path: String, name: String, names: String },
+    /// [`EmbeddingKind`]'s `from_str` with another name.
+    #[error("unknown embedding kind `{kind}`: use representation or architecture")]
+    UnknownEmbeddingKind { kind: String },
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;

@@ -8,7 +8,7 @@ use mosaic_core::{ArchSpec, RunOutcome};
 use rusqlite::Connection;
 
 use crate::store::{Store, TrainingLock};
-use crate::{DB_FILE, Embedding, Feature, Result, RunRecord, StoreError, SuggestionRecord, SweepInfo, SweepPlan};
+use crate::{DB_FILE, Embedding, EmbeddingKind, Feature, Result, RunRecord, StoreError, SuggestionRecord, SweepInfo, SweepPlan};
 use crate::{embeddings, features, runs, schema, suggestions, sweeps};
 
 /// A store in a folder, backed by SQLite (`mosaic.sqlite`, WAL journal).
@@ -119,11 +119,11 @@ impl Store for SqliteStore {
         runs::finish(self, run, outcome)
     }
 
-    fn save_embedding(&mut self, sweep: i64, kind: &str, t: usize, coords: &[(i64, [f64; 3])]) -> Result<()> {
+    fn save_embedding(&mut self, sweep: i64, kind: EmbeddingKind, t: usize, coords: &[(i64, [f64; 3])]) -> Result<()> {
         embeddings::save(self, sweep, kind, t, coords)
     }
 
-    fn embedding(&self, sweep: i64, kind: &str) -> Result<Option<Embedding>> {
+    fn embedding(&self, sweep: i64, kind: EmbeddingKind) -> Result<Option<Embedding>> {
         embeddings::load(self, sweep, kind)
     }
 

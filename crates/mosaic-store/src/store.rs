@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use mosaic_core::RunOutcome;
 
-use crate::{Embedding, Feature, Result, RunRecord, StoreError, SuggestionRecord, SweepInfo, SweepPlan};
+use crate::{Embedding, EmbeddingKind, Feature, Result, RunRecord, StoreError, SuggestionRecord, SweepInfo, SweepPlan};
 
 /// An experiment store: sweeps, their runs and epochs, embeddings,
 /// suggestions and features, and a folder for the runs' files.
@@ -79,12 +79,12 @@ pub trait Store: Send {
         crate::write_csv(&self.runs(sweep)?, out)
     }
 
-    /// Replaces a sweep's embedding of one kind (`representation`,
-    /// `architecture`) with `coords` (run id, position), made with diffusion time `t`.
-    fn save_embedding(&mut self, sweep: i64, kind: &str, t: usize, coords: &[(i64, [f64; 3])]) -> Result<()>;
+    /// Replaces a sweep's embedding of one kind with `coords` (run id,
+    /// position), made with diffusion time `t`; refused whole if a coordinate is not finite.
+    fn save_embedding(&mut self, sweep: i64, kind: EmbeddingKind, t: usize, coords: &[(i64, [f64; 3])]) -> Result<()>;
 
     /// A sweep's stored embedding of one kind: the t used, and run ids with coordinates (by run id).
-    fn embedding(&self, sweep: i64, kind: &str) -> Result<Option<Embedding>>;
+    fn embedding(&self, sweep: i64, kind: EmbeddingKind) -> Result<Option<Embedding>>;
 
     /// Stores new suggestions for a sweep (replacing any not yet accepted) and returns them with their ids.
     fn save_suggestions(&mut self, sweep: i64, suggestions: &[SuggestionRecord]) -> Result<Vec<SuggestionRecord>>;

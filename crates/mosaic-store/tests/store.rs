@@ -1,6 +1,6 @@
 use mosaic_core::sample::latin_hypercube;
 use mosaic_core::{Encoder, EpochMetrics, RunOutcome, RunStatus, SearchSpace};
-use mosaic_store::{SqliteStore, Store, SuggestionRecord, SweepPlan};
+use mosaic_store::{EmbeddingKind, SqliteStore, Store, SuggestionRecord, SweepPlan};
 
 fn scratch(name: &str) -> std::path::PathBuf {
     let dir = std::env::temp_dir().join(format!("mosaic-store-test-{name}-{}", std::process::id()));
@@ -150,13 +150,13 @@ fn embeddings_are_replaced_whole_and_read_back() {
     let mut store = SqliteStore::open(&dir).unwrap();
     let sweep = store.create_sweep(&plan(3)).unwrap();
     let runs: Vec<i64> = store.runs(sweep.id).unwrap().iter().map(|r| r.id).collect();
-    assert_eq!(store.embedding(sweep.id, "representation").unwrap(), None);
+    assert_eq!(store.embedding(sweep.id, EmbeddingKind::Representation).unwrap(), None);
     let first: Vec<(i64, [f64; 3])> = runs.iter().map(|&r| (r, [r as f64, 0.5, -1.0])).collect();
-    store.save_embedding(sweep.id, "representation", 7, &first).unwrap();
-    store.save_embedding(sweep.id, "representation", 9, &first[..2]).unwrap();
-    let (t, got) = store.embedding(sweep.id, "representation").unwrap().unwrap();
+    store.save_embedding(sweep.id, EmbeddingKind::Representation, 7, &first).unwrap();
+    store.save_embedding(sweep.id, EmbeddingKind::Representation, 9, &first[..2]).unwrap();
+    let (t, got) = store.embedding(sweep.id, EmbeddingKind::Representation).unwrap().unwrap();
     assert_eq!((t, got), (9, first[..2].to_vec()));
-    assert_eq!(store.embedding(sweep.id, "architecture").unwrap(), None);
+    assert_eq!(store.embedding(sweep.id, EmbeddingKind::Architecture).unwrap(), None);
 }
 
 #[test]
@@ -177,9 +177,10 @@ fn a_non_finite_embedding_is_refused_whole() {
     let mut store = SqliteStore::open(&dir).unwrap();
     let sweep = store.create_sweep(&plan(2)).unwrap();
     let runs: Vec<i64> = store.runs(sweep.id).unwrap().iter().map(|r| r.id).collect();
-    let err = store.save_embedding(sweep.id, "representation", 3, &[(runs[0], [0.0; 3]), (runs[1], [f64::NAN, 0.0, 0.0])]).unwrap_err();
+    let coords = [(runs[0], [0.0; 3]), (runs[1], [f64::NAN, 0.0, 0.0])];
+    let err = store.save_embedding(sweep.id, EmbeddingKind::Representation, 3, &coords).unwrap_err();
     assert!(err.to_string().contains(&format!("run {}", runs[1])), "{err}");
-    assert_eq!(store.embedding(sweep.id, "representation").unwrap(), None);
+    assert_eq!(store.embedding(sweep.id, EmbeddingKind::Representation).unwrap(), None);
 }
 
 #[test]
@@ -203,7 +204,7 @@ fn a_store_from_schema_1_opens_and_gains_the_new_columns() {
     assert_eq!((sweeps[0].name.as_str(), sweeps[0].data.as_str()), ("old", ""));
     store.set_sweep_data(sweeps[0].id, "spirals: 2000 examples").unwrap();
     assert_eq!(SqliteStore::open(&dir).unwrap().sweeps().unwrap()[0].data, "spirals: 2000 examples");
-    assert_eq!(store.embedding(sweeps[0].id, "representation").unwrap(), None, "the embeddings table exists");
+    assert_eq!(store.embedding(sweeps[0].id, EmbeddingKind::Representation).unwrap(), None, "the embeddings table exists");
 }
 
 #[test]
@@ -331,5 +332,30 @@ fn callers_can_hold_any_backend_behind_the_trait() {
     assert!(dir.join("runs").join(run.to_string()).is_dir());
     drop(store);
     assert_eq!(mosaic_store::open_existing(&dir).unwrap().sweeps().unwrap().len(), 1);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn embedding_kinds_are_stored_as_the_strings_stores_always_held() {
+    let dir = scratch("embedding_kind");
+    let mut store = SqliteStore::open(&dir).unwrap();
+    let sweep = store.create_sweep(&plan(2)).unwrap();
+    let runs: Vec<i64> = store.runs(sweep.id).unwrap().iter().map(|r| r.id).collect();
+    store.save_embedding(sweep.id, EmbeddingKind::Architecture, 0, &[(runs[0], [1.0, 2.0, 3.0])]).unwrap();
+    // A row as an older mosaic wrote it, by its string.
+    let conn = rusqlite::Connection::open(dir.join(mosaic_store::DB_FILE)).unwrap();
+    conn.execute("INSERT INTO embeddings (sweep, kind, run, t, x, y, z) VALUES (?1, 'representation', ?2, 5, 0, 0, 1)", [sweep.id, runs[1]])
+        .unwrap();
+    let kinds: Vec<String> =
+        conn.prepare("SELECT kind FROM embeddings ORDER BY kind").unwrap().query_map([], |r| r.get(0)).unwrap().map(Result::unwrap).collect();
+    assert_eq!(kinds, ["architecture", "representation"]);
+    assert_eq!(store.embedding(sweep.id, EmbeddingKind::Architecture).unwrap(), Some((0, vec![(runs[0], [1.0, 2.0, 3.0])])));
+    assert_eq!(store.embedding(sweep.id, EmbeddingKind::Representation).unwrap(), Some((5, vec![(runs[1], [0.0, 0.0, 1.0])])));
+    for kind in EmbeddingKind::ALL {
+        assert_eq!(kind.as_str().parse::<EmbeddingKind>().unwrap(), kind);
+        assert_eq!(kind.to_string(), kind.as_str());
+    }
+    let err = "design".parse::<EmbeddingKind>().unwrap_err().to_string();
+    assert_eq!(err, "unknown embedding kind `design`: use representation or architecture");
     let _ = std::fs::remove_dir_all(&dir);
 }
