@@ -11,10 +11,12 @@
 //! `Box<dyn Store>`); [`SqliteStore`] is the one backend today. The SQLite
 //! code is split by table: `sweeps`, `runs`, `embeddings`, `suggestions`,
 //! `features`, with `schema` (tables, migrations) and `export` (CSV) beside.
+//! [`RunFiles`] names the files of a run's folder.
 
 mod embeddings;
 mod export;
 mod features;
+mod files;
 mod runs;
 mod schema;
 mod sqlite;
@@ -26,6 +28,7 @@ use mosaic_core::{ArchSpec, RunOutcome, RunStatus, SearchSpace};
 
 pub use embeddings::EmbeddingKind;
 pub use export::write_csv;
+pub use files::RunFiles;
 pub use sqlite::{SqliteStore, open, open_existing};
 pub use store::{Store, TrainingLock};
 

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use mosaic_core::RunOutcome;
 
-use crate::{Embedding, EmbeddingKind, Feature, Result, RunRecord, StoreError, SuggestionRecord, SweepInfo, SweepPlan};
+use crate::{Embedding, EmbeddingKind, Feature, Result, RunFiles, RunRecord, StoreError, SuggestionRecord, SweepInfo, SweepPlan};
 
 /// An experiment store: sweeps, their runs and epochs, embeddings,
 /// suggestions and features, and a folder for the runs' files.
@@ -24,11 +24,16 @@ pub trait Store: Send {
     /// operating system releases it if the process dies.
     fn lock_for_training(&self) -> Result<TrainingLock>;
 
-    /// Folder for a run's files (created on demand).
+    /// The names of a run's files (`runs/<id>/…`); creates nothing.
+    fn run_files(&self, run: i64) -> RunFiles {
+        RunFiles::new(self.root(), run)
+    }
+
+    /// Folder for a run's files, created if needed.
     fn run_dir(&self, run: i64) -> Result<PathBuf> {
-        let dir = self.root().join("runs").join(run.to_string());
-        std::fs::create_dir_all(&dir).map_err(|source| StoreError::Io { path: dir.display().to_string(), source })?;
-        Ok(dir)
+        let files = self.run_files(run);
+        files.create().map_err(|source| StoreError::Io { path: files.dir().display().to_string(), source })?;
+        Ok(files.dir().to_path_buf())
     }
 
     /// Records a sweep and all its runs as pending, in one transaction.

@@ -359,3 +359,18 @@ fn embedding_kinds_are_stored_as_the_strings_stores_always_held() {
     assert_eq!(err, "unknown embedding kind `design`: use representation or architecture");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn a_runs_files_are_named_under_its_store() {
+    let dir = scratch("run_files");
+    let mut store = SqliteStore::open(&dir).unwrap();
+    let sweep = store.create_sweep(&plan(1)).unwrap();
+    let run = store.runs(sweep.id).unwrap()[0].id;
+    let files = store.run_files(run);
+    assert_eq!(files, mosaic_store::RunFiles::new(&dir, run));
+    assert!(!files.dir().exists(), "naming creates nothing");
+    assert_eq!(store.run_dir(run).unwrap(), files.dir());
+    assert!(files.dir().is_dir());
+    assert_eq!(files.final_weights(), dir.join("runs").join(run.to_string()).join("final.safetensors"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
