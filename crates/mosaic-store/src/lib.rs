@@ -80,6 +80,9 @@ pub struct SweepPlan {
     /// What exactly was trained on (size and a hash of the examples): a
     /// resume with other data is refused.
     pub data: String,
+    /// How many examples were generated (built-in tasks) or read (files):
+    /// what rebuilds the data.
+    pub examples: usize,
     pub seed: u64,
     pub space: SearchSpace,
     pub specs: Vec<ArchSpec>,
@@ -91,7 +94,11 @@ pub struct SweepInfo {
     pub id: i64,
     pub name: String,
     pub dataset: String,
+    /// The data fingerprint; empty for sweeps stored before it was recorded.
     pub data: String,
+    /// How many examples were generated or read; `None` for sweeps stored
+    /// before it was recorded (an empty `data`, or one it could not be read out of).
+    pub examples: Option<usize>,
     pub seed: u64,
     pub space: SearchSpace,
     /// Runs of the plan (runs added from suggestions are not counted).

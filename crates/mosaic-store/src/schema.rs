@@ -8,7 +8,8 @@ use crate::sqlite::sql_error;
 use crate::{Result, StoreError};
 
 /// 1: sweeps, runs, epochs. 2: sweeps.data (what was trained on), embeddings.
-pub(crate) const SCHEMA_VERSION: i64 = 2;
+/// 3: sweeps.examples (how many examples were generated or read; NULL: not recorded).
+pub(crate) const SCHEMA_VERSION: i64 = 3;
 
 /// Opens the database file `file` (named `db` in errors), creating it if
 /// needed, and migrates it to [`SCHEMA_VERSION`].
@@ -60,7 +61,28 @@ fn migrate(conn: &Connection, from: i64) -> rusqlite::Result<()> {
         // recorded"); the next resume records it.
         conn.execute_batch("ALTER TABLE sweeps ADD COLUMN data TEXT NOT NULL DEFAULT ''")?;
     }
+    if from < 3 && !has_column(conn, "sweeps", "examples")? {
+        // The example count was only written inside the fingerprint: read it
+        // out once, here. A sweep without a fingerprint keeps NULL, as its data does.
+        conn.execute_batch("ALTER TABLE sweeps ADD COLUMN examples INTEGER")?;
+        let sweeps: Vec<(i64, String)> =
+            conn.prepare("SELECT id, data FROM sweeps")?.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<rusqlite::Result<_>>()?;
+        let mut set = conn.prepare("UPDATE sweeps SET examples = ?2 WHERE id = ?1")?;
+        for (id, data) in sweeps {
+            if let Some(n) = examples_in_fingerprint(&data) {
+                set.execute(rusqlite::params![id, n as i64])?;
+            }
+        }
+    }
     Ok(())
+}
+
+/// The example count in a data fingerprint (`spirals: 2000 examples x 2
+/// features, …`, as mosaic-train's `Dataset::fingerprint` writes it), read
+/// from the right so a data set's name may hold `: ` itself.
+fn examples_in_fingerprint(data: &str) -> Option<usize> {
+    let (head, _) = data.rsplit_once(" examples")?;
+    head.rsplit_once(": ")?.1.parse().ok()
 }
 
 fn has_column(conn: &Connection, table: &str, column: &str) -> rusqlite::Result<bool> {
@@ -75,6 +97,7 @@ CREATE TABLE IF NOT EXISTS sweeps (
     name    TEXT NOT NULL UNIQUE,
     dataset TEXT NOT NULL,
     data    TEXT NOT NULL,
+    examples INTEGER,
     seed    INTEGER NOT NULL,
     space   TEXT NOT NULL,
     created TEXT NOT NULL DEFAULT (datetime('now'))
@@ -138,3 +161,20 @@ CREATE TABLE IF NOT EXISTS features (
     PRIMARY KEY (sweep, name, run)
 );
 ";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_example_count_is_read_out_of_a_fingerprint() {
+        assert_eq!(examples_in_fingerprint("spirals: 2000 examples x 2 features, 3 classes, hash 00ff00ff00ff00ff"), Some(2000));
+        assert_eq!(examples_in_fingerprint("iris: 150 examples x 4 features, 3 classes, hash 0123456789abcdef"), Some(150));
+        assert_eq!(examples_in_fingerprint("notes: v2: 7 examples x 1 features, 2 classes, hash 0"), Some(7));
+        assert_eq!(examples_in_fingerprint("spirals: 2000 examples"), Some(2000));
+        assert_eq!(examples_in_fingerprint("mnist: 60000 examples x 784 features, 10 classes, hash 0"), Some(60000));
+        for unknown in ["", "spirals", "spirals: many examples x 2 features", "spirals: 2000 rows", "2000 examples x 2 features"] {
+            assert_eq!(examples_in_fingerprint(unknown), None, "{unknown}");
+        }
+    }
+}

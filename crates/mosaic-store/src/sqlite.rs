@@ -103,8 +103,8 @@ impl Store for SqliteStore {
         sweeps::by_name(self, name)
     }
 
-    fn set_sweep_data(&mut self, sweep: i64, data: &str) -> Result<()> {
-        sweeps::set_data(self, sweep, data)
+    fn set_sweep_data(&mut self, sweep: i64, data: &str, examples: usize) -> Result<()> {
+        sweeps::set_data(self, sweep, data, examples)
     }
 
     fn runs(&self, sweep: i64) -> Result<Vec<RunRecord>> {

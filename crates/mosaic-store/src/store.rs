@@ -65,8 +65,9 @@ pub trait Store: Send {
         }
     }
 
-    /// Records what a sweep was trained on, for sweeps made before that was recorded.
-    fn set_sweep_data(&mut self, sweep: i64, data: &str) -> Result<()>;
+    /// Records what a sweep was trained on (the data fingerprint and the example
+    /// count), for sweeps made before that was recorded.
+    fn set_sweep_data(&mut self, sweep: i64, data: &str, examples: usize) -> Result<()>;
 
     /// Every run of a sweep, in plan order, with outcomes for finished ones.
     fn runs(&self, sweep: i64) -> Result<Vec<RunRecord>>;

@@ -14,8 +14,8 @@ pub(crate) fn create(store: &mut SqliteStore, plan: &SweepPlan) -> Result<SweepI
     }
     let tx = store.conn.transaction().map_err(&sql)?;
     tx.execute(
-        "INSERT INTO sweeps (name, dataset, data, seed, space) VALUES (?1, ?2, ?3, ?4, ?5)",
-        params![plan.name, plan.dataset, plan.data, plan.seed as i64, plan.space.to_ron()],
+        "INSERT INTO sweeps (name, dataset, data, examples, seed, space) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![plan.name, plan.dataset, plan.data, plan.examples as i64, plan.seed as i64, plan.space.to_ron()],
     )
     .map_err(&sql)?;
     let sweep = tx.last_insert_rowid();
@@ -32,6 +32,7 @@ pub(crate) fn create(store: &mut SqliteStore, plan: &SweepPlan) -> Result<SweepI
         name: plan.name.clone(),
         dataset: plan.dataset.clone(),
         data: plan.data.clone(),
+        examples: Some(plan.examples),
         seed: plan.seed,
         space: plan.space.clone(),
         runs: plan.specs.len(),
@@ -47,8 +48,8 @@ pub(crate) fn by_name(store: &SqliteStore, name: &str) -> Result<Option<SweepInf
 }
 
 /// Records what a sweep was trained on, for sweeps made before that was recorded.
-pub(crate) fn set_data(store: &mut SqliteStore, sweep: i64, data: &str) -> Result<()> {
-    store.conn.execute("UPDATE sweeps SET data = ?2 WHERE id = ?1", params![sweep, data]).map_err(store.sql())?;
+pub(crate) fn set_data(store: &mut SqliteStore, sweep: i64, data: &str, examples: usize) -> Result<()> {
+    store.conn.execute("UPDATE sweeps SET data = ?2, examples = ?3 WHERE id = ?1", params![sweep, data, examples as i64]).map_err(store.sql())?;
     Ok(())
 }
 
@@ -60,7 +61,7 @@ fn select(store: &SqliteStore, filter: &str, args: &[&dyn ToSql]) -> Result<Vec<
             "SELECT s.id, s.name, s.dataset, s.seed, s.space,
                     (SELECT COUNT(*) FROM runs r WHERE r.sweep = s.id
                       AND r.id NOT IN (SELECT run FROM suggestions WHERE run IS NOT NULL)),
-                    s.data
+                    s.data, s.examples
              FROM sweeps s {filter} ORDER BY s.id"
         ))
         .map_err(store.sql())?;
@@ -68,16 +69,17 @@ fn select(store: &SqliteStore, filter: &str, args: &[&dyn ToSql]) -> Result<Vec<
         .query_map(args, |r| {
             Ok((
                 (r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?),
-                (r.get::<_, i64>(3)?, r.get::<_, String>(4)?, r.get::<_, i64>(5)?, r.get::<_, String>(6)?),
+                (r.get::<_, i64>(3)?, r.get::<_, String>(4)?, r.get::<_, i64>(5)?, r.get::<_, String>(6)?, r.get::<_, Option<i64>>(7)?),
             ))
         })
         .map_err(store.sql())?;
     let mut out = Vec::new();
     for row in rows {
-        let ((id, name, dataset), (seed, space, runs, data)) = row.map_err(store.sql())?;
+        let ((id, name, dataset), (seed, space, runs, data, examples)) = row.map_err(store.sql())?;
         let space = SearchSpace::from_ron(&space, &format!("sweep `{name}` in {}", store.root.display()))
             .map_err(|e| store.invalid(e.to_string()))?;
-        out.push(SweepInfo { id, name, dataset, data, seed: seed as u64, space, runs: runs as usize });
+        let examples = examples.map(|n| n as usize);
+        out.push(SweepInfo { id, name, dataset, data, examples, seed: seed as u64, space, runs: runs as usize });
     }
     Ok(out)
 }

@@ -13,7 +13,16 @@ fn plan(n: usize) -> SweepPlan {
     let encoder = Encoder::new(space.clone());
     let specs = latin_hypercube(&encoder, n, 3);
     let encodings = specs.iter().map(|s| encoder.encode(s)).collect();
-    SweepPlan { name: "demo".into(), dataset: "spirals".into(), data: "spirals, 2000 examples".into(), seed: 3, space, specs, encodings }
+    SweepPlan {
+        name: "demo".into(),
+        dataset: "spirals".into(),
+        data: "spirals, 2000 examples".into(),
+        examples: 2000,
+        seed: 3,
+        space,
+        specs,
+        encodings,
+    }
 }
 
 fn outcome(status: RunStatus, epochs: u32, last_loss: f64) -> RunOutcome {
@@ -201,9 +210,10 @@ fn a_store_from_schema_1_opens_and_gains_the_new_columns() {
     }
     let mut store = SqliteStore::open(&dir).unwrap();
     let sweeps = store.sweeps().unwrap();
-    assert_eq!((sweeps[0].name.as_str(), sweeps[0].data.as_str()), ("old", ""));
-    store.set_sweep_data(sweeps[0].id, "spirals: 2000 examples").unwrap();
-    assert_eq!(SqliteStore::open(&dir).unwrap().sweeps().unwrap()[0].data, "spirals: 2000 examples");
+    assert_eq!((sweeps[0].name.as_str(), sweeps[0].data.as_str(), sweeps[0].examples), ("old", "", None));
+    store.set_sweep_data(sweeps[0].id, "spirals: 2000 examples", 2000).unwrap();
+    let reopened = SqliteStore::open(&dir).unwrap().sweeps().unwrap().remove(0);
+    assert_eq!((reopened.data.as_str(), reopened.examples), ("spirals: 2000 examples", Some(2000)));
     assert_eq!(store.embedding(sweeps[0].id, EmbeddingKind::Representation).unwrap(), None, "the embeddings table exists");
 }
 
@@ -372,5 +382,80 @@ fn a_runs_files_are_named_under_its_store() {
     assert_eq!(store.run_dir(run).unwrap(), files.dir());
     assert!(files.dir().is_dir());
     assert_eq!(files.final_weights(), dir.join("runs").join(run.to_string()).join("final.safetensors"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn the_example_count_is_a_column_that_survives_reopening() {
+    let dir = scratch("examples");
+    let mut store = SqliteStore::open(&dir).unwrap();
+    let sweep = store.create_sweep(&SweepPlan { examples: 777, ..plan(2) }).unwrap();
+    assert_eq!(sweep.examples, Some(777));
+    drop(store);
+    let again = SqliteStore::open(&dir).unwrap().sweep(None).unwrap();
+    assert_eq!(again, sweep);
+    assert_eq!(again.data, "spirals, 2000 examples", "the fingerprint is stored as given, apart from the count");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_store_from_schema_2_gains_the_example_count_read_out_of_its_fingerprints() {
+    let dir = scratch("schema2");
+    std::fs::create_dir_all(&dir).unwrap();
+    let space = SearchSpace::default_space().to_ron();
+    let fingerprint = "spirals: 1500 examples x 2 features, 2 classes, hash 00112233deadbeef";
+    {
+        // The second schema's sweeps, runs and embeddings, as stores made before the example count hold them.
+        let conn = rusqlite::Connection::open(dir.join(mosaic_store::DB_FILE)).unwrap();
+        conn.execute_batch(
+            "CREATE TABLE sweeps (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, dataset TEXT NOT NULL, data TEXT NOT NULL,
+                 seed INTEGER NOT NULL, space TEXT NOT NULL, created TEXT NOT NULL DEFAULT (datetime('now')));
+             CREATE TABLE runs (id INTEGER PRIMARY KEY, sweep INTEGER NOT NULL REFERENCES sweeps(id), idx INTEGER NOT NULL,
+                 spec TEXT NOT NULL, encoding BLOB NOT NULL, status TEXT NOT NULL, parameters INTEGER, val_accuracy REAL,
+                 test_loss REAL, test_accuracy REAL, seconds REAL, note TEXT, UNIQUE (sweep, idx));
+             CREATE TABLE embeddings (sweep INTEGER NOT NULL REFERENCES sweeps(id), kind TEXT NOT NULL,
+                 run INTEGER NOT NULL REFERENCES runs(id), t INTEGER NOT NULL, x REAL NOT NULL, y REAL NOT NULL, z REAL NOT NULL,
+                 PRIMARY KEY (sweep, kind, run));
+             PRAGMA user_version = 2;",
+        )
+        .unwrap();
+        for (name, data) in [("trained", fingerprint), ("unrecorded", ""), ("odd", "hand-written note")] {
+            conn.execute("INSERT INTO sweeps (name, dataset, data, seed, space) VALUES (?1, 'spirals', ?2, 4, ?3)", [name, data, &space]).unwrap();
+        }
+        let spec = ron::to_string(&plan(1).specs[0]).unwrap();
+        conn.execute("INSERT INTO runs (sweep, idx, spec, encoding, status) VALUES (1, 0, ?1, x'', 'pending')", [spec]).unwrap();
+        conn.execute("INSERT INTO embeddings (sweep, kind, run, t, x, y, z) VALUES (1, 'representation', 1, 6, 1, 2, 3)", []).unwrap();
+    }
+    let store = SqliteStore::open(&dir).unwrap();
+    let sweeps = store.sweeps().unwrap();
+    let got: Vec<(&str, &str, Option<usize>)> = sweeps.iter().map(|s| (s.name.as_str(), s.data.as_str(), s.examples)).collect();
+    assert_eq!(got, [("trained", fingerprint, Some(1500)), ("unrecorded", "", None), ("odd", "hand-written note", None)]);
+    assert_eq!((sweeps[0].seed, sweeps[0].runs), (4, 1));
+    assert_eq!(store.runs(sweeps[0].id).unwrap()[0].status, RunStatus::Pending);
+    assert_eq!(store.embedding(sweeps[0].id, EmbeddingKind::Representation).unwrap(), Some((6, vec![(1, [1.0, 2.0, 3.0])])));
+    assert!(store.features(sweeps[0].id).unwrap().is_empty(), "the tables schema 2 lacked exist");
+    let version: i64 = rusqlite::Connection::open(dir.join(mosaic_store::DB_FILE))
+        .unwrap()
+        .pragma_query_value(None, "user_version", |r| r.get(0))
+        .unwrap();
+    assert_eq!(version, 3);
+    drop(store);
+    // Migrated once: opening again reads the same.
+    assert_eq!(SqliteStore::open(&dir).unwrap().sweeps().unwrap(), sweeps);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_store_from_a_newer_mosaic_is_refused_and_left_alone() {
+    let dir = scratch("newer");
+    std::fs::create_dir_all(&dir).unwrap();
+    rusqlite::Connection::open(dir.join(mosaic_store::DB_FILE)).unwrap().execute_batch("PRAGMA user_version = 99;").unwrap();
+    let err = SqliteStore::open(&dir).err().expect("a newer schema is refused").to_string();
+    assert!(err.contains("newer NeuroMosaic") && err.contains("schema 99") && err.contains("upgrade mosaic"), "{err}");
+    let tables: i64 = rusqlite::Connection::open(dir.join(mosaic_store::DB_FILE))
+        .unwrap()
+        .query_row("SELECT COUNT(*) FROM sqlite_master", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(tables, 0, "nothing was created in it");
     let _ = std::fs::remove_dir_all(&dir);
 }
