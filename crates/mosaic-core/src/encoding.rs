@@ -324,10 +324,10 @@ impl Encoder {
             }
         }
         for c in Choice::ALL {
-            if rng.random::<bool>() {
-                if let Some(i) = c.index(&self.space, b) {
-                    c.set(&self.space, &mut out, i);
-                }
+            if rng.random::<bool>()
+                && let Some(i) = c.index(&self.space, b)
+            {
+                c.set(&self.space, &mut out, i);
             }
         }
         out

@@ -1,9 +1,11 @@
 //! NeuroMosaic's data model, free of heavy dependencies: architecture specs,
 //! search spaces (RON files), fixed-length encodings with evolutionary
-//! operators, samplers, and the colour maps every view shares.
+//! operators, samplers, the colour maps every view shares, and atomic file
+//! writes ([`fs::write_atomic`]).
 
 pub mod colormap;
 pub mod encoding;
+pub mod fs;
 pub mod run;
 pub mod sample;
 pub mod space;

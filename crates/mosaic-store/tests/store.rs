@@ -1,6 +1,6 @@
 use mosaic_core::sample::latin_hypercube;
 use mosaic_core::{Encoder, EpochMetrics, RunOutcome, RunStatus, SearchSpace};
-use mosaic_store::{Store, SuggestionRecord, SweepPlan};
+use mosaic_store::{EmbeddingKind, SqliteStore, Store, SuggestionRecord, SweepPlan};
 
 fn scratch(name: &str) -> std::path::PathBuf {
     let dir = std::env::temp_dir().join(format!("mosaic-store-test-{name}-{}", std::process::id()));
@@ -13,7 +13,16 @@ fn plan(n: usize) -> SweepPlan {
     let encoder = Encoder::new(space.clone());
     let specs = latin_hypercube(&encoder, n, 3);
     let encodings = specs.iter().map(|s| encoder.encode(s)).collect();
-    SweepPlan { name: "demo".into(), dataset: "spirals".into(), data: "spirals, 2000 examples".into(), seed: 3, space, specs, encodings }
+    SweepPlan {
+        name: "demo".into(),
+        dataset: "spirals".into(),
+        data: "spirals, 2000 examples".into(),
+        examples: 2000,
+        seed: 3,
+        space,
+        specs,
+        encodings,
+    }
 }
 
 fn outcome(status: RunStatus, epochs: u32, last_loss: f64) -> RunOutcome {
@@ -45,7 +54,7 @@ fn sweeps_and_runs_survive_reopening() {
     let dir = scratch("reopen");
     let p = plan(6);
     let (sweep, first_run) = {
-        let mut store = Store::open(&dir).unwrap();
+        let mut store = SqliteStore::open(&dir).unwrap();
         let sweep = store.create_sweep(&p).unwrap();
         let runs = store.runs(sweep.id).unwrap();
         assert_eq!(runs.len(), 6);
@@ -54,7 +63,7 @@ fn sweeps_and_runs_survive_reopening() {
         store.finish_run(runs[1].id, &outcome(RunStatus::Diverged, 3, f64::NAN)).unwrap();
         (sweep, runs[0].id)
     };
-    let store = Store::open(&dir).unwrap();
+    let store = SqliteStore::open(&dir).unwrap();
     assert_eq!(store.sweep_by_name("demo").unwrap().unwrap(), sweep);
     let runs = store.runs(sweep.id).unwrap();
     assert_eq!(runs[0].id, first_run);
@@ -73,7 +82,7 @@ fn sweeps_and_runs_survive_reopening() {
 #[test]
 fn finishing_a_run_twice_replaces_its_epochs() {
     let dir = scratch("twice");
-    let mut store = Store::open(&dir).unwrap();
+    let mut store = SqliteStore::open(&dir).unwrap();
     let sweep = store.create_sweep(&plan(2)).unwrap();
     let run = store.runs(sweep.id).unwrap()[0].id;
     store.finish_run(run, &outcome(RunStatus::Done, 5, 0.1)).unwrap();
@@ -86,7 +95,7 @@ fn finishing_a_run_twice_replaces_its_epochs() {
 #[test]
 fn sweep_names_are_unique() {
     let dir = scratch("unique");
-    let mut store = Store::open(&dir).unwrap();
+    let mut store = SqliteStore::open(&dir).unwrap();
     store.create_sweep(&plan(2)).unwrap();
     let err = store.create_sweep(&plan(2)).unwrap_err().to_string();
     assert!(err.contains("UNIQUE"), "{err}");
@@ -98,7 +107,7 @@ fn sweep_names_are_unique() {
 #[test]
 fn export_writes_a_row_per_run_with_knobs_and_metrics() {
     let dir = scratch("export");
-    let mut store = Store::open(&dir).unwrap();
+    let mut store = SqliteStore::open(&dir).unwrap();
     let sweep = store.create_sweep(&plan(3)).unwrap();
     let runs = store.runs(sweep.id).unwrap();
     store.finish_run(runs[2].id, &outcome(RunStatus::Done, 4, 0.1)).unwrap();
@@ -128,7 +137,7 @@ fn a_file_that_is_not_a_store_gives_a_clear_error_and_is_left_alone() {
     std::fs::create_dir_all(&dir).unwrap();
     let db = dir.join(mosaic_store::DB_FILE);
     std::fs::write(&db, b"this is not a database, but somebody's notes").unwrap();
-    let err = Store::open(&dir).err().expect("opening garbage must fail").to_string();
+    let err = SqliteStore::open(&dir).err().expect("opening garbage must fail").to_string();
     assert!(err.contains("mosaic.sqlite") && err.contains("not a database"), "{err}");
     assert_eq!(std::fs::read(&db).unwrap(), b"this is not a database, but somebody's notes");
 }
@@ -147,23 +156,23 @@ fn atomic_writes_leave_no_temporary_files() {
 #[test]
 fn embeddings_are_replaced_whole_and_read_back() {
     let dir = scratch("embedding");
-    let mut store = Store::open(&dir).unwrap();
+    let mut store = SqliteStore::open(&dir).unwrap();
     let sweep = store.create_sweep(&plan(3)).unwrap();
     let runs: Vec<i64> = store.runs(sweep.id).unwrap().iter().map(|r| r.id).collect();
-    assert_eq!(store.embedding(sweep.id, "representation").unwrap(), None);
+    assert_eq!(store.embedding(sweep.id, EmbeddingKind::Representation).unwrap(), None);
     let first: Vec<(i64, [f64; 3])> = runs.iter().map(|&r| (r, [r as f64, 0.5, -1.0])).collect();
-    store.save_embedding(sweep.id, "representation", 7, &first).unwrap();
-    store.save_embedding(sweep.id, "representation", 9, &first[..2]).unwrap();
-    let (t, got) = store.embedding(sweep.id, "representation").unwrap().unwrap();
+    store.save_embedding(sweep.id, EmbeddingKind::Representation, 7, &first).unwrap();
+    store.save_embedding(sweep.id, EmbeddingKind::Representation, 9, &first[..2]).unwrap();
+    let (t, got) = store.embedding(sweep.id, EmbeddingKind::Representation).unwrap().unwrap();
     assert_eq!((t, got), (9, first[..2].to_vec()));
-    assert_eq!(store.embedding(sweep.id, "architecture").unwrap(), None);
+    assert_eq!(store.embedding(sweep.id, EmbeddingKind::Architecture).unwrap(), None);
 }
 
 #[test]
 fn one_process_trains_into_a_store_at_a_time() {
     let dir = scratch("lock");
-    let a = Store::open(&dir).unwrap();
-    let b = Store::open(&dir).unwrap();
+    let a = SqliteStore::open(&dir).unwrap();
+    let b = SqliteStore::open(&dir).unwrap();
     let held = a.lock_for_training().unwrap();
     let err = b.lock_for_training().unwrap_err().to_string();
     assert!(err.contains("another mosaic process is training"), "{err}");
@@ -174,12 +183,13 @@ fn one_process_trains_into_a_store_at_a_time() {
 #[test]
 fn a_non_finite_embedding_is_refused_whole() {
     let dir = scratch("nan_embedding");
-    let mut store = Store::open(&dir).unwrap();
+    let mut store = SqliteStore::open(&dir).unwrap();
     let sweep = store.create_sweep(&plan(2)).unwrap();
     let runs: Vec<i64> = store.runs(sweep.id).unwrap().iter().map(|r| r.id).collect();
-    let err = store.save_embedding(sweep.id, "representation", 3, &[(runs[0], [0.0; 3]), (runs[1], [f64::NAN, 0.0, 0.0])]).unwrap_err();
+    let coords = [(runs[0], [0.0; 3]), (runs[1], [f64::NAN, 0.0, 0.0])];
+    let err = store.save_embedding(sweep.id, EmbeddingKind::Representation, 3, &coords).unwrap_err();
     assert!(err.to_string().contains(&format!("run {}", runs[1])), "{err}");
-    assert_eq!(store.embedding(sweep.id, "representation").unwrap(), None);
+    assert_eq!(store.embedding(sweep.id, EmbeddingKind::Representation).unwrap(), None);
 }
 
 #[test]
@@ -198,18 +208,19 @@ fn a_store_from_schema_1_opens_and_gains_the_new_columns() {
         let space = mosaic_core::SearchSpace::default_space().to_ron();
         conn.execute("INSERT INTO sweeps (name, dataset, seed, space) VALUES ('old', 'spirals', 0, ?1)", [space]).unwrap();
     }
-    let mut store = Store::open(&dir).unwrap();
+    let mut store = SqliteStore::open(&dir).unwrap();
     let sweeps = store.sweeps().unwrap();
-    assert_eq!((sweeps[0].name.as_str(), sweeps[0].data.as_str()), ("old", ""));
-    store.set_sweep_data(sweeps[0].id, "spirals: 2000 examples").unwrap();
-    assert_eq!(Store::open(&dir).unwrap().sweeps().unwrap()[0].data, "spirals: 2000 examples");
-    assert_eq!(store.embedding(sweeps[0].id, "representation").unwrap(), None, "the embeddings table exists");
+    assert_eq!((sweeps[0].name.as_str(), sweeps[0].data.as_str(), sweeps[0].examples), ("old", "", None));
+    store.set_sweep_data(sweeps[0].id, "spirals: 2000 examples", 2000).unwrap();
+    let reopened = SqliteStore::open(&dir).unwrap().sweeps().unwrap().remove(0);
+    assert_eq!((reopened.data.as_str(), reopened.examples), ("spirals: 2000 examples", Some(2000)));
+    assert_eq!(store.embedding(sweeps[0].id, EmbeddingKind::Representation).unwrap(), None, "the embeddings table exists");
 }
 
 #[test]
 fn features_are_replaced_by_name_and_keep_missing_values_missing() {
     let dir = scratch("features");
-    let mut store = Store::open(&dir).unwrap();
+    let mut store = SqliteStore::open(&dir).unwrap();
     let sweep = store.create_sweep(&plan(3)).unwrap();
     let runs: Vec<i64> = store.runs(sweep.id).unwrap().iter().map(|r| r.id).collect();
     store.save_feature(sweep.id, "class separation", &[(runs[0], 1.5), (runs[1], f64::NAN)]).unwrap();
@@ -226,7 +237,7 @@ fn features_are_replaced_by_name_and_keep_missing_values_missing() {
 fn suggestions_are_stored_replaced_and_accepted_as_new_runs() {
     let dir = scratch("suggest");
     let p = plan(4);
-    let mut store = Store::open(&dir).unwrap();
+    let mut store = SqliteStore::open(&dir).unwrap();
     let sweep = store.create_sweep(&p).unwrap();
     let record = |i: usize, mean: f64| SuggestionRecord {
         id: 0,
@@ -251,7 +262,7 @@ fn suggestions_are_stored_replaced_and_accepted_as_new_runs() {
     assert_eq!(all.iter().find(|s| s.id == saved[1].id).unwrap().run, Some(run.id));
     assert_eq!(store.suggestions(sweep.id, true).unwrap().len(), 1);
     drop(store);
-    let store = Store::open(&dir).unwrap();
+    let store = SqliteStore::open(&dir).unwrap();
     assert_eq!(store.sweep_by_name("demo").unwrap().unwrap().runs, 4);
     assert_eq!(store.runs(sweep.id).unwrap().len(), 5);
     // Accepting twice adds nothing; non-finite predictions are refused.
@@ -260,5 +271,191 @@ fn suggestions_are_stored_replaced_and_accepted_as_new_runs() {
     let e = store.save_suggestions(sweep.id, &[record(3, f64::NAN)]).unwrap_err();
     assert!(e.to_string().contains("non-finite"), "{e}");
     assert_eq!(store.suggestions(sweep.id, true).unwrap().len(), 1, "a refused batch leaves the old one");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_run_is_found_by_id_with_its_outcome() {
+    let dir = scratch("run_by_id");
+    let mut store = SqliteStore::open(&dir).unwrap();
+    let sweep = store.create_sweep(&plan(3)).unwrap();
+    let runs = store.runs(sweep.id).unwrap();
+    store.finish_run(runs[1].id, &outcome(RunStatus::Done, 3, 0.2)).unwrap();
+    assert_eq!(store.run(runs[0].id).unwrap().as_ref(), Some(&runs[0]), "a pending run, as runs() has it");
+    let done = store.run(runs[1].id).unwrap().unwrap();
+    assert_eq!((done.sweep, done.index, done.status), (sweep.id, 1, RunStatus::Done));
+    assert_eq!(done.outcome.unwrap(), outcome(RunStatus::Done, 3, 0.2));
+    assert_eq!(store.run(9999).unwrap(), None);
+    assert_eq!(store.run(-1).unwrap(), None);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn the_only_sweep_is_picked_and_otherwise_the_error_says_what_to_pass() {
+    let dir = scratch("pick");
+    let mut store = SqliteStore::open(&dir).unwrap();
+    let shown = dir.display().to_string();
+    let none = store.sweep(None).unwrap_err().to_string();
+    assert_eq!(none, format!("{shown} holds no sweep yet"));
+    let first = store.create_sweep(&plan(2)).unwrap();
+    assert_eq!(store.sweep(None).unwrap(), first);
+    assert_eq!(store.sweep(Some("demo")).unwrap(), first);
+    store.create_sweep(&SweepPlan { name: "second".into(), ..plan(2) }).unwrap();
+    let many = store.sweep(None).unwrap_err();
+    assert!(matches!(many, mosaic_store::StoreError::WhichSweep { count: 2, .. }), "{many:?}");
+    let many = many.to_string();
+    assert!(many.contains("pass --sweep NAME") && many.contains("demo, second") && many.contains(&shown), "{many}");
+    assert_eq!(store.sweep(Some("second")).unwrap().name, "second");
+    let unknown = store.sweep(Some("third")).unwrap_err().to_string();
+    assert_eq!(unknown, format!("no sweep `third` in {shown}; it has: demo, second"));
+    assert_eq!(store.sweep_by_name("third").unwrap(), None);
+    assert_eq!(store.sweep_by_name("second").unwrap().unwrap().runs, 2);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn open_existing_refuses_a_folder_without_a_store_and_creates_nothing() {
+    let dir = scratch("existing");
+    let err = SqliteStore::open_existing(&dir).err().expect("no store there").to_string();
+    assert_eq!(err, format!("{} is not a NeuroMosaic store (no mosaic.sqlite inside): run `mosaic sweep --store` first", dir.display()));
+    assert!(!dir.exists(), "reading created nothing");
+    assert!(mosaic_store::open_existing(&dir).is_err());
+    SqliteStore::open(&dir).unwrap();
+    assert!(SqliteStore::open_existing(&dir).unwrap().sweeps().unwrap().is_empty());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn callers_can_hold_any_backend_behind_the_trait() {
+    fn plan_count(store: &mut dyn Store) -> usize {
+        let sweep = store.create_sweep(&plan(2)).unwrap();
+        store.runs(sweep.id).unwrap().len()
+    }
+    fn send<T: Send + ?Sized>(_: &T) {}
+    let dir = scratch("dyn");
+    let mut store: Box<dyn Store> = mosaic_store::open(&dir).unwrap();
+    send(&store);
+    assert_eq!(plan_count(store.as_mut()), 2);
+    assert_eq!(store.root(), dir.as_path());
+    let run = store.runs(store.sweep(None).unwrap().id).unwrap()[0].id;
+    assert_eq!(store.run_dir(run).unwrap(), dir.join("runs").join(run.to_string()));
+    assert!(dir.join("runs").join(run.to_string()).is_dir());
+    drop(store);
+    assert_eq!(mosaic_store::open_existing(&dir).unwrap().sweeps().unwrap().len(), 1);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn embedding_kinds_are_stored_as_the_strings_stores_always_held() {
+    let dir = scratch("embedding_kind");
+    let mut store = SqliteStore::open(&dir).unwrap();
+    let sweep = store.create_sweep(&plan(2)).unwrap();
+    let runs: Vec<i64> = store.runs(sweep.id).unwrap().iter().map(|r| r.id).collect();
+    store.save_embedding(sweep.id, EmbeddingKind::Architecture, 0, &[(runs[0], [1.0, 2.0, 3.0])]).unwrap();
+    // A row as an older mosaic wrote it, by its string.
+    let conn = rusqlite::Connection::open(dir.join(mosaic_store::DB_FILE)).unwrap();
+    conn.execute("INSERT INTO embeddings (sweep, kind, run, t, x, y, z) VALUES (?1, 'representation', ?2, 5, 0, 0, 1)", [sweep.id, runs[1]])
+        .unwrap();
+    let kinds: Vec<String> =
+        conn.prepare("SELECT kind FROM embeddings ORDER BY kind").unwrap().query_map([], |r| r.get(0)).unwrap().map(Result::unwrap).collect();
+    assert_eq!(kinds, ["architecture", "representation"]);
+    assert_eq!(store.embedding(sweep.id, EmbeddingKind::Architecture).unwrap(), Some((0, vec![(runs[0], [1.0, 2.0, 3.0])])));
+    assert_eq!(store.embedding(sweep.id, EmbeddingKind::Representation).unwrap(), Some((5, vec![(runs[1], [0.0, 0.0, 1.0])])));
+    for kind in EmbeddingKind::ALL {
+        assert_eq!(kind.as_str().parse::<EmbeddingKind>().unwrap(), kind);
+        assert_eq!(kind.to_string(), kind.as_str());
+    }
+    let err = "design".parse::<EmbeddingKind>().unwrap_err().to_string();
+    assert_eq!(err, "unknown embedding kind `design`: use representation or architecture");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_runs_files_are_named_under_its_store() {
+    let dir = scratch("run_files");
+    let mut store = SqliteStore::open(&dir).unwrap();
+    let sweep = store.create_sweep(&plan(1)).unwrap();
+    let run = store.runs(sweep.id).unwrap()[0].id;
+    let files = store.run_files(run);
+    assert_eq!(files, mosaic_store::RunFiles::new(&dir, run));
+    assert!(!files.dir().exists(), "naming creates nothing");
+    assert_eq!(store.run_dir(run).unwrap(), files.dir());
+    assert!(files.dir().is_dir());
+    assert_eq!(files.final_weights(), dir.join("runs").join(run.to_string()).join("final.safetensors"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn the_example_count_is_a_column_that_survives_reopening() {
+    let dir = scratch("examples");
+    let mut store = SqliteStore::open(&dir).unwrap();
+    let sweep = store.create_sweep(&SweepPlan { examples: 777, ..plan(2) }).unwrap();
+    assert_eq!(sweep.examples, Some(777));
+    drop(store);
+    let again = SqliteStore::open(&dir).unwrap().sweep(None).unwrap();
+    assert_eq!(again, sweep);
+    assert_eq!(again.data, "spirals, 2000 examples", "the fingerprint is stored as given, apart from the count");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_store_from_schema_2_gains_the_example_count_read_out_of_its_fingerprints() {
+    let dir = scratch("schema2");
+    std::fs::create_dir_all(&dir).unwrap();
+    let space = SearchSpace::default_space().to_ron();
+    let fingerprint = "spirals: 1500 examples x 2 features, 2 classes, hash 00112233deadbeef";
+    {
+        // The second schema's sweeps, runs and embeddings, as stores made before the example count hold them.
+        let conn = rusqlite::Connection::open(dir.join(mosaic_store::DB_FILE)).unwrap();
+        conn.execute_batch(
+            "CREATE TABLE sweeps (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, dataset TEXT NOT NULL, data TEXT NOT NULL,
+                 seed INTEGER NOT NULL, space TEXT NOT NULL, created TEXT NOT NULL DEFAULT (datetime('now')));
+             CREATE TABLE runs (id INTEGER PRIMARY KEY, sweep INTEGER NOT NULL REFERENCES sweeps(id), idx INTEGER NOT NULL,
+                 spec TEXT NOT NULL, encoding BLOB NOT NULL, status TEXT NOT NULL, parameters INTEGER, val_accuracy REAL,
+                 test_loss REAL, test_accuracy REAL, seconds REAL, note TEXT, UNIQUE (sweep, idx));
+             CREATE TABLE embeddings (sweep INTEGER NOT NULL REFERENCES sweeps(id), kind TEXT NOT NULL,
+                 run INTEGER NOT NULL REFERENCES runs(id), t INTEGER NOT NULL, x REAL NOT NULL, y REAL NOT NULL, z REAL NOT NULL,
+                 PRIMARY KEY (sweep, kind, run));
+             PRAGMA user_version = 2;",
+        )
+        .unwrap();
+        for (name, data) in [("trained", fingerprint), ("unrecorded", ""), ("odd", "hand-written note")] {
+            conn.execute("INSERT INTO sweeps (name, dataset, data, seed, space) VALUES (?1, 'spirals', ?2, 4, ?3)", [name, data, &space]).unwrap();
+        }
+        let spec = ron::to_string(&plan(1).specs[0]).unwrap();
+        conn.execute("INSERT INTO runs (sweep, idx, spec, encoding, status) VALUES (1, 0, ?1, x'', 'pending')", [spec]).unwrap();
+        conn.execute("INSERT INTO embeddings (sweep, kind, run, t, x, y, z) VALUES (1, 'representation', 1, 6, 1, 2, 3)", []).unwrap();
+    }
+    let store = SqliteStore::open(&dir).unwrap();
+    let sweeps = store.sweeps().unwrap();
+    let got: Vec<(&str, &str, Option<usize>)> = sweeps.iter().map(|s| (s.name.as_str(), s.data.as_str(), s.examples)).collect();
+    assert_eq!(got, [("trained", fingerprint, Some(1500)), ("unrecorded", "", None), ("odd", "hand-written note", None)]);
+    assert_eq!((sweeps[0].seed, sweeps[0].runs), (4, 1));
+    assert_eq!(store.runs(sweeps[0].id).unwrap()[0].status, RunStatus::Pending);
+    assert_eq!(store.embedding(sweeps[0].id, EmbeddingKind::Representation).unwrap(), Some((6, vec![(1, [1.0, 2.0, 3.0])])));
+    assert!(store.features(sweeps[0].id).unwrap().is_empty(), "the tables schema 2 lacked exist");
+    let version: i64 = rusqlite::Connection::open(dir.join(mosaic_store::DB_FILE))
+        .unwrap()
+        .pragma_query_value(None, "user_version", |r| r.get(0))
+        .unwrap();
+    assert_eq!(version, 3);
+    drop(store);
+    // Migrated once: opening again reads the same.
+    assert_eq!(SqliteStore::open(&dir).unwrap().sweeps().unwrap(), sweeps);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_store_from_a_newer_mosaic_is_refused_and_left_alone() {
+    let dir = scratch("newer");
+    std::fs::create_dir_all(&dir).unwrap();
+    rusqlite::Connection::open(dir.join(mosaic_store::DB_FILE)).unwrap().execute_batch("PRAGMA user_version = 99;").unwrap();
+    let err = SqliteStore::open(&dir).err().expect("a newer schema is refused").to_string();
+    assert!(err.contains("newer NeuroMosaic") && err.contains("schema 99") && err.contains("upgrade mosaic"), "{err}");
+    let tables: i64 = rusqlite::Connection::open(dir.join(mosaic_store::DB_FILE))
+        .unwrap()
+        .query_row("SELECT COUNT(*) FROM sqlite_master", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(tables, 0, "nothing was created in it");
     let _ = std::fs::remove_dir_all(&dir);
 }

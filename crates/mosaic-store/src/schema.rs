@@ -1,0 +1,180 @@
+//! The tables, and bringing a database made by an older NeuroMosaic up to date.
+
+use std::path::Path;
+
+use rusqlite::{Connection, TransactionBehavior};
+
+use crate::sqlite::sql_error;
+use crate::{Result, StoreError};
+
+/// 1: sweeps, runs, epochs. 2: sweeps.data (what was trained on), embeddings.
+/// 3: sweeps.examples (how many examples were generated or read; NULL: not recorded).
+pub(crate) const SCHEMA_VERSION: i64 = 3;
+
+/// Opens the database file `file` (named `db` in errors), creating it if
+/// needed, and migrates it to [`SCHEMA_VERSION`].
+pub(crate) fn connect(file: &Path, db: &str) -> Result<Connection> {
+    let sql = sql_error(db);
+    let mut conn = Connection::open(file).map_err(&sql)?;
+    conn.busy_timeout(std::time::Duration::from_secs(10)).map_err(&sql)?;
+    // A file that is not a database fails here, before anything is written.
+    let version = user_version(&conn).map_err(&sql)?;
+    refuse_newer(version, db)?;
+    conn.pragma_update(None, "journal_mode", "WAL").map_err(&sql)?;
+    conn.pragma_update(None, "synchronous", "NORMAL").map_err(&sql)?;
+    conn.pragma_update(None, "foreign_keys", "ON").map_err(&sql)?;
+    // Tables added without a schema step (suggestions, features) appear in any store that lacks them.
+    conn.execute_batch(SCHEMA).map_err(&sql)?;
+    if version < SCHEMA_VERSION {
+        // One writer migrates; another process opening the same old store at
+        // once waits (busy timeout), then finds it up to date.
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(&sql)?;
+        let version = user_version(&tx).map_err(&sql)?;
+        refuse_newer(version, db)?;
+        migrate(&tx, version).map_err(&sql)?;
+        tx.pragma_update(None, "user_version", SCHEMA_VERSION).map_err(&sql)?;
+        tx.commit().map_err(&sql)?;
+    }
+    Ok(conn)
+}
+
+fn user_version(conn: &Connection) -> rusqlite::Result<i64> {
+    conn.pragma_query_value(None, "user_version", |r| r.get(0))
+}
+
+fn refuse_newer(version: i64, db: &str) -> Result<()> {
+    if version > SCHEMA_VERSION {
+        return Err(StoreError::Invalid {
+            path: db.to_string(),
+            message: format!("made by a newer NeuroMosaic (schema {version}, this one knows {SCHEMA_VERSION}); upgrade mosaic"),
+        });
+    }
+    Ok(())
+}
+
+/// Brings tables made at schema `from` up to date ([`SCHEMA`] has already
+/// added the tables that did not exist, with every column). Each step checks for its column,
+/// so a database half migrated by hand is finished, not broken.
+fn migrate(conn: &Connection, from: i64) -> rusqlite::Result<()> {
+    if from < 2 && !has_column(conn, "sweeps", "data")? {
+        // Stores from before the data fingerprint: the column, empty ("not
+        // recorded"); the next resume records it.
+        conn.execute_batch("ALTER TABLE sweeps ADD COLUMN data TEXT NOT NULL DEFAULT ''")?;
+    }
+    if from < 3 && !has_column(conn, "sweeps", "examples")? {
+        // The example count was only written inside the fingerprint: read it
+        // out once, here. A sweep without a fingerprint keeps NULL, as its data does.
+        conn.execute_batch("ALTER TABLE sweeps ADD COLUMN examples INTEGER")?;
+        let sweeps: Vec<(i64, String)> =
+            conn.prepare("SELECT id, data FROM sweeps")?.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<rusqlite::Result<_>>()?;
+        let mut set = conn.prepare("UPDATE sweeps SET examples = ?2 WHERE id = ?1")?;
+        for (id, data) in sweeps {
+            if let Some(n) = examples_in_fingerprint(&data) {
+                set.execute(rusqlite::params![id, n as i64])?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The example count in a data fingerprint (`spirals: 2000 examples x 2
+/// features, …`, as mosaic-train's `Dataset::fingerprint` writes it), read
+/// from the right so a data set's name may hold `: ` itself.
+fn examples_in_fingerprint(data: &str) -> Option<usize> {
+    let (head, _) = data.rsplit_once(" examples")?;
+    head.rsplit_once(": ")?.1.parse().ok()
+}
+
+fn has_column(conn: &Connection, table: &str, column: &str) -> rusqlite::Result<bool> {
+    conn.prepare("SELECT 1 FROM pragma_table_info(?1) WHERE name = ?2")?.exists([table, column])
+}
+
+/// Every table as this version makes it (`IF NOT EXISTS`: a table that
+/// exists keeps its columns, and [`migrate`] adds the missing ones).
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS sweeps (
+    id      INTEGER PRIMARY KEY,
+    name    TEXT NOT NULL UNIQUE,
+    dataset TEXT NOT NULL,
+    data    TEXT NOT NULL,
+    examples INTEGER,
+    seed    INTEGER NOT NULL,
+    space   TEXT NOT NULL,
+    created TEXT NOT NULL DEFAULT (datetime('now'))
+);
+CREATE TABLE IF NOT EXISTS runs (
+    id            INTEGER PRIMARY KEY,
+    sweep         INTEGER NOT NULL REFERENCES sweeps(id),
+    idx           INTEGER NOT NULL,
+    spec          TEXT NOT NULL,
+    encoding      BLOB NOT NULL,
+    status        TEXT NOT NULL,
+    parameters    INTEGER,
+    val_accuracy  REAL,
+    test_loss     REAL,
+    test_accuracy REAL,
+    seconds       REAL,
+    note          TEXT,
+    UNIQUE (sweep, idx)
+);
+CREATE TABLE IF NOT EXISTS suggestions (
+    -- AUTOINCREMENT: an id never comes back, so a replaced batch's ids stay unknown.
+    id       INTEGER PRIMARY KEY AUTOINCREMENT,
+    sweep    INTEGER NOT NULL REFERENCES sweeps(id),
+    spec     TEXT NOT NULL,
+    encoding BLOB NOT NULL,
+    mean     REAL NOT NULL,
+    std      REAL NOT NULL,
+    score    REAL NOT NULL,
+    strategy TEXT NOT NULL,
+    run      INTEGER REFERENCES runs(id),
+    created  TEXT NOT NULL DEFAULT (datetime('now'))
+);
+CREATE TABLE IF NOT EXISTS epochs (
+    run            INTEGER NOT NULL REFERENCES runs(id),
+    epoch          INTEGER NOT NULL,
+    train_loss     REAL,
+    train_accuracy REAL,
+    val_loss       REAL,
+    val_accuracy   REAL,
+    grad_norm      REAL,
+    weight_norm    REAL,
+    learning_rate  REAL NOT NULL,
+    seconds        REAL NOT NULL,
+    PRIMARY KEY (run, epoch)
+);
+CREATE TABLE IF NOT EXISTS embeddings (
+    sweep INTEGER NOT NULL REFERENCES sweeps(id),
+    kind  TEXT NOT NULL,
+    run   INTEGER NOT NULL REFERENCES runs(id),
+    t     INTEGER NOT NULL,
+    x     REAL NOT NULL,
+    y     REAL NOT NULL,
+    z     REAL NOT NULL,
+    PRIMARY KEY (sweep, kind, run)
+);
+CREATE TABLE IF NOT EXISTS features (
+    sweep INTEGER NOT NULL REFERENCES sweeps(id),
+    name  TEXT NOT NULL,
+    run   INTEGER NOT NULL REFERENCES runs(id),
+    value REAL,
+    PRIMARY KEY (sweep, name, run)
+);
+";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_example_count_is_read_out_of_a_fingerprint() {
+        assert_eq!(examples_in_fingerprint("spirals: 2000 examples x 2 features, 3 classes, hash 00ff00ff00ff00ff"), Some(2000));
+        assert_eq!(examples_in_fingerprint("iris: 150 examples x 4 features, 3 classes, hash 0123456789abcdef"), Some(150));
+        assert_eq!(examples_in_fingerprint("notes: v2: 7 examples x 1 features, 2 classes, hash 0"), Some(7));
+        assert_eq!(examples_in_fingerprint("spirals: 2000 examples"), Some(2000));
+        assert_eq!(examples_in_fingerprint("mnist: 60000 examples x 784 features, 10 classes, hash 0"), Some(60000));
+        for unknown in ["", "spirals", "spirals: many examples x 2 features", "spirals: 2000 rows", "2000 examples x 2 features"] {
+            assert_eq!(examples_in_fingerprint(unknown), None, "{unknown}");
+        }
+    }
+}

@@ -1,0 +1,132 @@
+//! The store's operations, as the rest of NeuroMosaic uses them: a trait, so
+//! a second backend (a shared PostgreSQL store, say) slots in without
+//! touching callers.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use mosaic_core::RunOutcome;
+
+use crate::{Embedding, EmbeddingKind, Feature, Result, RunFiles, RunRecord, StoreError, SuggestionRecord, SweepInfo, SweepPlan};
+
+/// An experiment store: sweeps, their runs and epochs, embeddings,
+/// suggestions and features, and a folder for the runs' files.
+///
+/// Object safe (`&mut dyn Store`, `Box<dyn Store>`) and `Send` (a store is
+/// handed to the thread that trains into it). Each method that changes
+/// something is atomic: it happens whole or not at all.
+pub trait Store: Send {
+    /// The store's folder: the run files live under it (`runs/<id>/`).
+    fn root(&self) -> &Path;
+
+    /// Claims the store for training: one process trains into a store at a
+    /// time (two would train the same pending runs). Held until dropped; the
+    /// operating system releases it if the process dies.
+    fn lock_for_training(&self) -> Result<TrainingLock>;
+
+    /// The names of a run's files (`runs/<id>/…`); creates nothing.
+    fn run_files(&self, run: i64) -> RunFiles {
+        RunFiles::new(self.root(), run)
+    }
+
+    /// Folder for a run's files, created if needed.
+    fn run_dir(&self, run: i64) -> Result<PathBuf> {
+        let files = self.run_files(run);
+        files.create().map_err(|source| StoreError::Io { path: files.dir().display().to_string(), source })?;
+        Ok(files.dir().to_path_buf())
+    }
+
+    /// Records a sweep and all its runs as pending, in one transaction.
+    fn create_sweep(&mut self, plan: &SweepPlan) -> Result<SweepInfo>;
+
+    /// Every sweep, oldest first.
+    fn sweeps(&self) -> Result<Vec<SweepInfo>>;
+
+    /// The sweep called `name`, if there is one.
+    fn sweep_by_name(&self, name: &str) -> Result<Option<SweepInfo>>;
+
+    /// The sweep called `name`, or with no name the store's only sweep. The
+    /// error says what the store holds: no sweep, the names to pick from
+    /// (`pass --sweep NAME`), or the names beside an unknown one.
+    fn sweep(&self, name: Option<&str>) -> Result<SweepInfo> {
+        let path = self.root().display().to_string();
+        let sweeps = self.sweeps()?;
+        let names = || sweeps.iter().map(|s| s.name.as_str()).collect::<Vec<_>>().join(", ");
+        match name {
+            Some(name) => match sweeps.iter().find(|s| s.name == name) {
+                Some(s) => Ok(s.clone()),
+                None => Err(StoreError::UnknownSweep { path, name: name.to_string(), names: names() }),
+            },
+            None => match sweeps.as_slice() {
+                [one] => Ok(one.clone()),
+                [] => Err(StoreError::NoSweep { path }),
+                many => Err(StoreError::WhichSweep { path, count: many.len(), names: names() }),
+            },
+        }
+    }
+
+    /// Records what a sweep was trained on (the data fingerprint and the example
+    /// count), for sweeps made before that was recorded.
+    fn set_sweep_data(&mut self, sweep: i64, data: &str, examples: usize) -> Result<()>;
+
+    /// Every run of a sweep, in plan order, with outcomes for finished ones.
+    fn runs(&self, sweep: i64) -> Result<Vec<RunRecord>>;
+
+    /// One run by id, with its outcome if it finished; `None` if the store has no such run.
+    fn run(&self, id: i64) -> Result<Option<RunRecord>>;
+
+    /// Records how a run ended, with all its epochs, in one transaction.
+    /// Non-finite numbers (a diverged loss) are stored as missing and read back as NaN.
+    fn finish_run(&mut self, run: i64, outcome: &RunOutcome) -> Result<()>;
+
+    /// Writes one row per run of a sweep (spec knobs, then final metrics) as
+    /// CSV, for pandas and Optuna users (see [`crate::write_csv`]).
+    fn export_csv(&self, sweep: i64, out: &mut dyn Write) -> Result<()> {
+        crate::write_csv(&self.runs(sweep)?, out)
+    }
+
+    /// Replaces a sweep's embedding of one kind with `coords` (run id,
+    /// position), made with diffusion time `t`; refused whole if a coordinate is not finite.
+    fn save_embedding(&mut self, sweep: i64, kind: EmbeddingKind, t: usize, coords: &[(i64, [f64; 3])]) -> Result<()>;
+
+    /// A sweep's stored embedding of one kind: the t used, and run ids with coordinates (by run id).
+    fn embedding(&self, sweep: i64, kind: EmbeddingKind) -> Result<Option<Embedding>>;
+
+    /// Stores new suggestions for a sweep (replacing any not yet accepted) and returns them with their ids.
+    fn save_suggestions(&mut self, sweep: i64, suggestions: &[SuggestionRecord]) -> Result<Vec<SuggestionRecord>>;
+
+    /// A sweep's suggestions, oldest first; `pending_only` leaves out accepted ones.
+    fn suggestions(&self, sweep: i64, pending_only: bool) -> Result<Vec<SuggestionRecord>>;
+
+    /// Adds the pending suggestions `ids` to the sweep as pending runs (after
+    /// the last run), in one transaction; returns each accepted suggestion's
+    /// id with its new run. Ids that are unknown or already accepted are skipped.
+    fn accept_suggestions(&mut self, sweep: i64, ids: &[i64]) -> Result<Vec<(i64, RunRecord)>>;
+
+    /// Replaces one named feature (e.g. `class separation`) of a sweep's runs;
+    /// non-finite values are stored as missing and read back as NaN.
+    fn save_feature(&mut self, sweep: i64, name: &str, values: &[(i64, f64)]) -> Result<()>;
+
+    /// Every stored feature of a sweep: name, then (run, value) pairs, by name and run.
+    fn features(&self, sweep: i64) -> Result<Vec<Feature>>;
+}
+
+/// Proof that this process may train into a store (see [`Store::lock_for_training`]).
+/// Whatever the backend holds to keep the claim (a locked file, a database
+/// session) is released when this is dropped.
+pub struct TrainingLock {
+    _held: Box<dyn Send + Sync>,
+}
+
+impl TrainingLock {
+    /// A claim kept for as long as `held` lives (for backends: a locked file, a session).
+    pub fn new(held: impl Send + Sync + 'static) -> TrainingLock {
+        TrainingLock { _held: Box::new(held) }
+    }
+}
+
+impl std::fmt::Debug for TrainingLock {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("TrainingLock")
+    }
+}
