@@ -12,7 +12,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use mosaic_search::table::{Method, Table, TableTask, evaluations_to_reach, median_evaluations};
 
 use mosaic_compute::suggest::task_features;
-use mosaic_compute::sweeps::{open_existing_store, sweep_splits};
+use mosaic_compute::sweeps::sweep_splits;
 
 #[derive(Args, Debug)]
 pub struct BenchTableArgs {
@@ -25,7 +25,7 @@ pub struct BenchTableArgs {
 }
 
 pub fn bench_table(args: BenchTableArgs) -> Result<()> {
-    let store = open_existing_store(&args.store)?;
+    let store = mosaic_store::open_existing(&args.store)?;
     let sweeps = store.sweeps()?;
     let Some(first) = sweeps.first() else { bail!("{} holds no sweep", args.store.display()) };
     let first_runs = store.runs(first.id)?;

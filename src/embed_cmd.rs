@@ -6,8 +6,8 @@ use std::path::PathBuf;
 use anyhow::{Context, Result, bail};
 use clap::Args;
 use faer::Mat;
-use mosaic_compute::embed::{Mode, SweepEmbedding, embed_sweep};
-use mosaic_compute::sweeps::{open_existing_store, pick_sweep};
+use mosaic_compute::embed::{SweepEmbedding, embed_sweep};
+use mosaic_store::EmbeddingKind;
 use mosaic_manifold::npy::{self, Array2};
 use mosaic_manifold::phate::{PhateConfig, phate, phate_from_distances};
 
@@ -66,18 +66,18 @@ pub struct EmbedArgs {
     pub refit: bool,
 }
 
-/// What places the networks (see `mosaic_compute::embed::Mode`).
+/// What places the networks: what they compute, or their architecture encodings.
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ModeArg {
     Representation,
     Architecture,
 }
 
-impl From<ModeArg> for Mode {
-    fn from(mode: ModeArg) -> Mode {
+impl From<ModeArg> for EmbeddingKind {
+    fn from(mode: ModeArg) -> EmbeddingKind {
         match mode {
-            ModeArg::Representation => Mode::Representation,
-            ModeArg::Architecture => Mode::Architecture,
+            ModeArg::Representation => EmbeddingKind::Representation,
+            ModeArg::Architecture => EmbeddingKind::Architecture,
         }
     }
 }
@@ -147,19 +147,19 @@ fn embed_store(args: &EmbedArgs, config: &PhateConfig) -> Result<()> {
     if config.dims != 3 {
         bail!("--dims must be 3 with --store: the store keeps 3-D embeddings for the sphere");
     }
-    let mut store = open_existing_store(dir)?;
-    let sweep = pick_sweep(&store, args.sweep.as_deref())?;
+    let mut store = mosaic_store::open_existing(dir)?;
+    let sweep = store.sweep(args.sweep.as_deref())?;
     let started = std::time::Instant::now();
-    let mode = Mode::from(args.mode);
+    let mode = EmbeddingKind::from(args.mode);
     let request = SweepEmbedding { mode, config: config.clone(), probe_points: args.probe_points as usize, refit: args.refit };
-    let report = embed_sweep(&mut store, &sweep, &request)?;
+    let report = embed_sweep(&mut *store, &sweep, &request)?;
     let how = match report.placed {
-        0 => format!("{} networks of `{}` embedded by {}", report.coords.len(), sweep.name, mode.name()),
+        0 => format!("{} networks of `{}` embedded by {}", report.coords.len(), sweep.name, mode.as_str()),
         placed => format!(
             "{placed} new networks of `{}` placed beside the {} embedded by {}, which keep their places (--refit re-embeds all)",
             sweep.name,
             report.coords.len() - placed,
-            mode.name()
+            mode.as_str()
         ),
     };
     println!(

@@ -7,7 +7,6 @@ use std::path::PathBuf;
 use anyhow::{Context, Result, bail};
 use clap::Args;
 use mosaic_compute::path::{path_between, spec_label};
-use mosaic_compute::sweeps::{open_existing_store, pick_sweep};
 
 use crate::cli::LayoutArg;
 
@@ -37,13 +36,13 @@ pub struct PathArgs {
 }
 
 pub fn path(args: PathArgs) -> Result<()> {
-    let store = open_existing_store(&args.store)?;
-    let sweep = pick_sweep(&store, args.sweep.as_deref())?;
+    let store = mosaic_store::open_existing(&args.store)?;
+    let sweep = store.sweep(args.sweep.as_deref())?;
     let Some(kind) = mosaic_compute::live::Layout::from(args.layout).embedding() else {
         bail!("--layout design has no embedding to place a path in; use representation or architecture");
     };
-    let steps = path_between(&store, &sweep, args.from, args.to, args.steps as usize, kind)?;
-    let kind = kind.name();
+    let steps = path_between(&*store, &sweep, args.from, args.to, args.steps as usize, kind)?;
+    let kind = kind.as_str();
     let mut csv = String::from("step,spec,x,y,z\n");
     println!("{} architectures from run {} to run {} of `{}`, placed by {kind}:", steps.len(), args.from, args.to, sweep.name);
     for (step, (spec, p)) in steps.iter().enumerate() {

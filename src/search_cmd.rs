@@ -11,7 +11,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use mosaic_compute::path::spec_label;
 use mosaic_compute::suggest::{Ranking, SuggestSettings, accuracy_of, suggest_for};
 use mosaic_compute::sweeps::{
-    DEFAULT_EXAMPLES, SweepRequest, load_dataset, open_existing_store, open_or_create_sweep, pick_sweep, sweep_splits, worker_count,
+    DEFAULT_EXAMPLES, SweepRequest, load_dataset, open_or_create_sweep, sweep_splits, worker_count,
 };
 use mosaic_core::SearchSpace;
 use mosaic_store::{Store, SuggestionRecord};
@@ -98,9 +98,9 @@ fn print_suggestions(records: &[SuggestionRecord]) {
 }
 
 pub fn suggest(args: SuggestArgs) -> Result<()> {
-    let mut store = open_existing_store(&args.store)?;
-    let sweep = pick_sweep(&store, args.sweep.as_deref())?;
-    let out = suggest_for(&mut store, &sweep, args.n as usize, &args.settings.settings())?;
+    let mut store = mosaic_store::open_existing(&args.store)?;
+    let sweep = store.sweep(args.sweep.as_deref())?;
+    let out = suggest_for(&mut *store, &sweep, args.n as usize, &args.settings.settings())?;
     out.notes.iter().for_each(|n| println!("{n}"));
     print_suggestions(&out.records);
     println!(
@@ -144,11 +144,11 @@ pub struct SearchArgs {
 
 pub fn search(args: SearchArgs) -> Result<()> {
     let settings = args.settings.settings();
-    let mut store = Store::open(&args.store)?;
+    let mut store = mosaic_store::open(&args.store)?;
     let _training = store.lock_for_training()?;
     let existing = match &args.sweep {
         Some(name) => store.sweep_by_name(name)?,
-        None => pick_sweep(&store, None).ok(),
+        None => store.sweep(None).ok(),
     };
     let sweep = match existing {
         Some(s) => s,
@@ -158,7 +158,7 @@ pub fn search(args: SearchArgs) -> Result<()> {
             let name = args.sweep.clone().unwrap_or_else(|| format!("{}-search-s{}", args.dataset, args.settings.seed));
             let request =
                 SweepRequest { name: Some(&name), space, dataset: &args.dataset, data: &data, n: args.init as usize, seed: args.settings.seed };
-            open_or_create_sweep(&mut store, request)?
+            open_or_create_sweep(&mut *store, request)?
         }
     };
     let splits = sweep_splits(&sweep)?;
@@ -169,12 +169,12 @@ pub fn search(args: SearchArgs) -> Result<()> {
         ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} networks · ETA {eta} · {msg}")
             .expect("valid template"),
     );
-    let best_of = |store: &Store| -> Result<Option<f64>> {
+    let best_of = |store: &dyn Store| -> Result<Option<f64>> {
         Ok(store.runs(sweep.id)?.iter().map(accuracy_of).filter(|v| v.is_finite()).reduce(f64::max))
     };
     // Untrained runs first (a new sweep's design, or a search that was stopped).
     let mut trained = 0usize;
-    let train = |store: &mut Store, trained: &mut usize, bar: &ProgressBar| -> Result<()> {
+    let train = |store: &mut dyn Store, trained: &mut usize, bar: &ProgressBar| -> Result<()> {
         let summary = run_sweep(store, &sweep, &splits, &options, &cancel, &mut |e| {
             if let SweepEvent::Finished { .. } = e {
                 *trained += 1;
@@ -189,23 +189,23 @@ pub fn search(args: SearchArgs) -> Result<()> {
     let untrained = store.runs(sweep.id)?.iter().filter(|r| !r.status.is_finished()).count();
     if untrained > 0 {
         eprintln!("training {untrained} runs of `{}` not trained yet (the initial design, or a stopped search) ...", sweep.name);
-        train(&mut store, &mut 0, &ProgressBar::hidden())?;
+        train(&mut *store, &mut 0, &ProgressBar::hidden())?;
     }
     while trained < args.budget as usize && !cancel.load(Ordering::Relaxed) {
         let q = (args.batch as usize).min(args.budget as usize - trained);
-        let suggested = suggest_for(&mut store, &sweep, q, &settings)?;
+        let suggested = suggest_for(&mut *store, &sweep, q, &settings)?;
         let ids: Vec<i64> = suggested.records.iter().map(|s| s.id).collect();
         store.accept_suggestions(sweep.id, &ids)?;
         let expected = suggested.records.iter().map(|s| s.mean).fold(f64::NAN, f64::max);
         bar.set_message(format!(
             "best {} · training {q} (predicted up to {:.1}%)",
-            best_of(&store)?.map_or("—".into(), |b| format!("{:.1}%", 100.0 * b)),
+            best_of(&*store)?.map_or("—".into(), |b| format!("{:.1}%", 100.0 * b)),
             100.0 * expected
         ));
-        train(&mut store, &mut trained, &bar)?;
+        train(&mut *store, &mut trained, &bar)?;
     }
     bar.finish();
-    let best = best_of(&store)?;
+    let best = best_of(&*store)?;
     println!(
         "search on `{}` in {}: {trained} networks trained; best validation accuracy {}",
         sweep.name,

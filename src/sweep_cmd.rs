@@ -7,10 +7,9 @@ use anyhow::{Context, Result, bail};
 use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use mosaic_compute::sweeps::{
-    DEFAULT_EXAMPLES, PROBE_SIZE, SweepRequest, load_dataset, open_existing_store, open_or_create_sweep, pick_sweep, worker_count,
+    DEFAULT_EXAMPLES, PROBE_SIZE, SweepRequest, load_dataset, open_or_create_sweep, worker_count,
 };
 use mosaic_core::SearchSpace;
-use mosaic_store::Store;
 use mosaic_train::Device;
 use mosaic_train::data::split;
 use mosaic_train::sweep::{SweepEvent, SweepOptions, run_sweep};
@@ -81,11 +80,11 @@ pub fn sweep(args: SweepArgs) -> Result<()> {
     let data = load_dataset(&args.dataset, args.examples as usize, args.seed)?;
     let space = args.space.as_deref().map(SearchSpace::load).transpose()?;
     let splits = split(&data, args.seed, PROBE_SIZE);
-    let mut store = Store::open(&args.store)?;
+    let mut store = mosaic_store::open(&args.store)?;
     let _training = store.lock_for_training()?;
     let request =
         SweepRequest { name: args.sweep.as_deref(), space, dataset: &args.dataset, data: &data, n: args.n as usize, seed: args.seed };
-    let sweep = open_or_create_sweep(&mut store, request)?;
+    let sweep = open_or_create_sweep(&mut *store, request)?;
     let name = &sweep.name;
 
     let cancel = cancel_on_ctrl_c("stopping: runs in flight will be trained again on resume (Ctrl-C again to quit now)");
@@ -104,7 +103,7 @@ pub fn sweep(args: SweepArgs) -> Result<()> {
             .expect("valid template"),
     );
     let mut best: Option<f64> = None;
-    let summary = run_sweep(&mut store, &sweep, &splits, &options, &cancel, &mut |event| match event {
+    let summary = run_sweep(&mut *store, &sweep, &splits, &options, &cancel, &mut |event| match event {
         SweepEvent::Plan { finished, pending } => {
             bar.set_position(*finished as u64);
             bar.reset_eta();
@@ -153,8 +152,8 @@ pub enum ExportFormat {
 }
 
 pub fn export(args: ExportArgs) -> Result<()> {
-    let store = open_existing_store(&args.store)?;
-    let sweep = pick_sweep(&store, args.sweep.as_deref())?;
+    let store = mosaic_store::open_existing(&args.store)?;
+    let sweep = store.sweep(args.sweep.as_deref())?;
     match &args.out {
         Some(path) => {
             let mut file = std::fs::File::create(path).with_context(|| format!("cannot write {}", path.display()))?;

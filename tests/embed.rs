@@ -4,6 +4,7 @@ mod common;
 
 use common::{mosaic, scratch_dir};
 use mosaic_manifold::npy::{self, Array2};
+use mosaic_store::EmbeddingKind;
 
 fn fixture() -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("crates/mosaic-manifold/tests/fixtures/phate_tree/X.npy")
@@ -96,11 +97,11 @@ fn a_stored_sweep_is_embedded_by_representation_and_by_architecture() {
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
         assert!(String::from_utf8_lossy(&out.stdout).contains(&format!("embedded by {mode}")));
     }
-    let s = mosaic_store::Store::open(&store).unwrap();
+    let s = mosaic_store::open(&store).unwrap();
     let sweep = s.sweeps().unwrap()[0].id;
     let done: Vec<i64> = s.runs(sweep).unwrap().iter().filter(|r| r.status == mosaic_core::RunStatus::Done).map(|r| r.id).collect();
     for mode in ["representation", "architecture"] {
-        let (t, coords) = s.embedding(sweep, mode).unwrap().unwrap();
+        let (t, coords) = s.embedding(sweep, mode.parse::<EmbeddingKind>().unwrap()).unwrap().unwrap();
         assert!(t >= 1);
         assert_eq!(coords.iter().map(|(id, _)| *id).collect::<Vec<_>>(), done, "{mode}: one point per trained network");
         assert!(coords.iter().all(|(_, c)| c.iter().all(|v| v.is_finite())));
@@ -116,19 +117,19 @@ fn a_stored_sweep_is_embedded_by_representation_and_by_architecture() {
     }
     // Networks that finish after an embedding join it without moving it:
     // pretend the last three were not embedded yet.
-    let (t, full) = s.embedding(sweep, "representation").unwrap().unwrap();
+    let (t, full) = s.embedding(sweep, EmbeddingKind::Representation).unwrap().unwrap();
     let mut s = s;
-    s.save_embedding(sweep, "representation", t, &full[..full.len() - 3]).unwrap();
+    s.save_embedding(sweep, EmbeddingKind::Representation, t, &full[..full.len() - 3]).unwrap();
     let out = mosaic().args(["embed", "--store"]).arg(&store).output().unwrap();
     let said = String::from_utf8_lossy(&out.stdout);
     assert!(said.contains(&format!("3 new networks of `{}` placed beside the {} embedded", s.sweeps().unwrap()[0].name, full.len() - 3)), "{said}");
     assert!(said.contains("clusters on the sphere (DBSCAN)"), "{said}");
-    let (_, grown) = s.embedding(sweep, "representation").unwrap().unwrap();
+    let (_, grown) = s.embedding(sweep, EmbeddingKind::Representation).unwrap().unwrap();
     assert_eq!(&grown[..full.len() - 3], &full[..full.len() - 3], "the embedded networks keep their places exactly");
     assert_eq!(grown.len(), full.len());
     let out = mosaic().args(["embed", "--refit", "--store"]).arg(&store).output().unwrap();
     assert!(String::from_utf8_lossy(&out.stdout).contains(&format!("{} networks of", full.len())));
-    assert_eq!(s.embedding(sweep, "representation").unwrap().unwrap().1, full, "refitting reproduces the embedding");
+    assert_eq!(s.embedding(sweep, EmbeddingKind::Representation).unwrap().unwrap().1, full, "refitting reproduces the embedding");
     // The path between two trained networks: valid specs, each on the unit sphere.
     let csv = dir.join("path.csv");
     let (a, b) = (done[0].to_string(), done[done.len() - 1].to_string());

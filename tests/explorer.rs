@@ -208,7 +208,7 @@ fn the_path_between_two_networks_is_drawn_on_the_sphere() {
     let store = dir.join("store");
     run_ok(mosaic().args(["sweep", "--examples", "300", "--n", "8", "--store"]).arg(&store).arg("--space").arg(tiny_space(&dir)));
     run_ok(mosaic().args(["embed", "--store"]).arg(&store));
-    let db = mosaic_store::Store::open(&store).unwrap();
+    let db = mosaic_store::open(&store).unwrap();
     let runs = db.runs(db.sweeps().unwrap()[0].id).unwrap();
     let (a, b) = (runs[0].id.to_string(), runs[runs.len() - 1].id.to_string());
     let (png, json) = (dir.join("path.png"), dir.join("path.json"));
@@ -269,7 +269,7 @@ fn suggestions_stand_as_ghost_points_with_their_predictions() {
         // Each ghost wears the cyan ring, a colour no colour map uses.
         assert!(color_near(&img, g.x, g.y, 40.0, [70, 225, 235], 40), "no ghost ring near ({}, {})", g.x, g.y);
     }
-    let db = mosaic_store::Store::open(&store).unwrap();
+    let db = mosaic_store::open(&store).unwrap();
     let sweep = db.sweeps().unwrap().remove(0);
     assert_eq!(db.suggestions(sweep.id, true).unwrap().len(), 3, "the batch is stored for `mosaic search` and the Train button");
 }

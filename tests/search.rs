@@ -6,7 +6,6 @@ mod common;
 
 use common::{mosaic, run_ok, scratch_dir, tiny_space};
 use mosaic_search::AdaptedSpace;
-use mosaic_store::Store;
 
 fn sweep(store: &std::path::Path, space: &std::path::Path, dataset: &str, name: &str) {
     run_ok(
@@ -34,7 +33,7 @@ fn suggest_prints_stores_adapts_and_transfers() {
     assert!(printed.contains("learnt from 12 finished runs"), "{printed}");
     let rows: Vec<&str> = printed.lines().filter(|l| l.contains('%') && l.contains(" lr ")).collect();
     assert_eq!(rows.len(), 4, "{printed}");
-    let db = Store::open(&store).unwrap();
+    let db = mosaic_store::open(&store).unwrap();
     let moons = db.sweep_by_name("moons").unwrap().unwrap();
     let stored = db.suggestions(moons.id, true).unwrap();
     assert_eq!(stored.len(), 4);
@@ -75,7 +74,7 @@ fn search_trains_its_budget_of_suggestions_from_an_empty_store() {
             .arg(&space),
     );
     assert!(printed.contains("3 networks trained"), "{printed}");
-    let db = Store::open(&store).unwrap();
+    let db = mosaic_store::open(&store).unwrap();
     let sweep = db.sweeps().unwrap().remove(0);
     let runs = db.runs(sweep.id).unwrap();
     assert_eq!(runs.len(), 7, "4 initial runs and 3 suggested");
@@ -89,7 +88,7 @@ fn search_trains_its_budget_of_suggestions_from_an_empty_store() {
 fn suggesting_without_finished_runs_says_what_to_do() {
     let dir = scratch_dir("search_empty");
     let store = dir.join("store");
-    let db = Store::open(&store).unwrap();
+    let db = mosaic_store::open(&store).unwrap();
     drop(db);
     let out = mosaic().args(["suggest", "--store"]).arg(&store).output().unwrap();
     assert!(!out.status.success());

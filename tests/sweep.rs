@@ -7,7 +7,6 @@ use std::time::{Duration, Instant};
 
 use common::{mosaic, scratch_dir};
 use mosaic_core::RunStatus;
-use mosaic_store::Store;
 
 fn small_space(dir: &std::path::Path) -> std::path::PathBuf {
     let text = mosaic_core::space::DEFAULT_SPACE_RON
@@ -20,7 +19,7 @@ fn small_space(dir: &std::path::Path) -> std::path::PathBuf {
 }
 
 fn finished(store: &std::path::Path) -> usize {
-    let Ok(store) = Store::open(store) else { return 0 };
+    let Ok(store) = mosaic_store::open(store) else { return 0 };
     let Ok(sweeps) = store.sweeps() else { return 0 };
     sweeps.first().and_then(|s| store.runs(s.id).ok()).map_or(0, |runs| runs.iter().filter(|r| r.status.is_finished()).count())
 }
@@ -56,7 +55,7 @@ fn a_killed_sweep_resumes_with_no_run_lost_or_repeated() {
     let out = again.output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let summary = String::from_utf8_lossy(&out.stdout);
-    let s = Store::open(&store).unwrap();
+    let s = mosaic_store::open(&store).unwrap();
     let sweeps = s.sweeps().unwrap();
     assert_eq!(sweeps.len(), 1, "the resume reused the sweep");
     let runs = s.runs(sweeps[0].id).unwrap();
@@ -150,7 +149,7 @@ fn a_snapshot_of_a_store_colours_each_network_by_its_accuracy() {
     let out = snap.output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
 
-    let s = Store::open(&store).unwrap();
+    let s = mosaic_store::open(&store).unwrap();
     let runs = s.runs(s.sweeps().unwrap()[0].id).unwrap();
     let manifest = common::read_manifest(&json);
     assert_eq!(manifest.points.len(), 6);
@@ -176,7 +175,7 @@ fn a_snapshot_with_default_flags_shows_the_sweep_it_trained_and_creates_none() {
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    assert_eq!(Store::open(&store).unwrap().sweeps().unwrap().len(), 1, "viewing created no sweep");
+    assert_eq!(mosaic_store::open(&store).unwrap().sweeps().unwrap().len(), 1, "viewing created no sweep");
     // A mistyped store is an error, not a new empty store.
     let out = mosaic().args(["snapshot", "--store"]).arg(dir.join("typo")).arg("--out").arg(dir.join("w.png")).output().unwrap();
     assert_eq!(out.status.code(), Some(1));

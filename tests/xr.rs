@@ -208,7 +208,7 @@ fn the_ray_on_the_panel_is_its_pointer_and_the_trigger_clicks() {
 fn a_selected_network_opens_its_landscape_in_the_headset_world() {
     let dir = scratch_dir("xr-monado-landscape");
     let (store, done) = common::trained_run(&dir, "300", "final");
-    let sweep = mosaic_store::Store::open(&store).unwrap().sweeps().unwrap().remove(0).name;
+    let sweep = mosaic_store::open(&store).unwrap().sweeps().unwrap().remove(0).name;
     let (store, id) = (store.to_str().unwrap(), done.id.to_string());
     // The store's finished sweep (nothing left to train); its network selected at start.
     // The sweep's own plan (its size, data and space), so the explorer takes it up.

@@ -175,7 +175,7 @@ pub fn trained_sweep(dir: &Path, space: &Path, args: &[&str]) -> (PathBuf, mosai
     let store = dir.join("store");
     let run = mosaic().arg("sweep").args(args).arg("--store").arg(&store).arg("--space").arg(space).output().unwrap();
     assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
-    let db = mosaic_store::Store::open(&store).unwrap();
+    let db = mosaic_store::open(&store).unwrap();
     let sweep = db.sweeps().unwrap().remove(0);
     let done = db.runs(sweep.id).unwrap().into_iter().find(|r| r.status == mosaic_core::RunStatus::Done).expect("a trained run");
     (store, done)

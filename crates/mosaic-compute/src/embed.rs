@@ -14,30 +14,12 @@ use mosaic_manifold::features::{class_separation, diffusion_spectral_entropy};
 use mosaic_manifold::phate::{PhateConfig, extend, phate_from_distances};
 use mosaic_manifold::topology::rips_barcode;
 use mosaic_manifold::xyz;
-use mosaic_store::{RunRecord, Store, SweepInfo};
-
-/// What places the networks: what they compute (their hidden
-/// representations of the probe set) or their architecture encodings.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Mode {
-    Representation,
-    Architecture,
-}
-
-impl Mode {
-    /// The name the store keeps the embedding under.
-    pub fn name(self) -> &'static str {
-        match self {
-            Mode::Representation => "representation",
-            Mode::Architecture => "architecture",
-        }
-    }
-}
+use mosaic_store::{EmbeddingKind, RunFiles, RunRecord, Store, SweepInfo};
 
 /// What to embed a stored sweep by, and how.
 #[derive(Clone, Debug)]
 pub struct SweepEmbedding {
-    pub mode: Mode,
+    pub mode: EmbeddingKind,
     pub config: PhateConfig,
     /// Probe points used for representation distances and features.
     pub probe_points: usize,
@@ -61,7 +43,7 @@ pub struct EmbedReport {
 /// features, and stores both. When the store already holds an embedding
 /// of this mode and new networks have finished since, those are placed out
 /// of sample ([`mosaic_manifold::phate::extend`]) and nothing embedded moves.
-pub fn embed_sweep(store: &mut Store, sweep: &SweepInfo, request: &SweepEmbedding) -> Result<EmbedReport> {
+pub fn embed_sweep(store: &mut dyn Store, sweep: &SweepInfo, request: &SweepEmbedding) -> Result<EmbedReport> {
     let runs: Vec<_> = store.runs(sweep.id)?.into_iter().filter(|r| r.status == RunStatus::Done).collect();
     let layers = last_layers(&runs, store.root());
     let features = network_features(&layers, request.probe_points);
@@ -69,8 +51,8 @@ pub fn embed_sweep(store: &mut Store, sweep: &SweepInfo, request: &SweepEmbeddin
         store.save_feature(sweep.id, name, values)?;
     }
     let (ids, distances, skipped) = match request.mode {
-        Mode::Representation => representation_distances(&layers, runs.len(), request.probe_points)?,
-        Mode::Architecture => {
+        EmbeddingKind::Representation => representation_distances(&layers, runs.len(), request.probe_points)?,
+        EmbeddingKind::Architecture => {
             let encoder = Encoder::new(sweep.space.clone());
             let d = Mat::from_fn(runs.len(), runs.len(), |i, j| encoder.distance(&runs[i].spec, &runs[j].spec));
             (runs.iter().map(|r| r.id).collect(), d, 0)
@@ -79,7 +61,7 @@ pub fn embed_sweep(store: &mut Store, sweep: &SweepInfo, request: &SweepEmbeddin
     if ids.len() < 4 {
         bail!("sweep `{}` has {} trained networks to embed; PHATE needs at least 4", sweep.name, ids.len());
     }
-    let existing = if request.refit { None } else { store.embedding(sweep.id, request.mode.name())? };
+    let existing = if request.refit { None } else { store.embedding(sweep.id, request.mode)? };
     let config = &request.config;
     let (t, coords, placed) = match existing.filter(|(_, old)| extends(old, &ids)) {
         Some((t, old)) => {
@@ -101,7 +83,7 @@ pub fn embed_sweep(store: &mut Store, sweep: &SweepInfo, request: &SweepEmbeddin
             (result.t, coords, 0)
         }
     };
-    store.save_embedding(sweep.id, request.mode.name(), t, &coords)?;
+    store.save_embedding(sweep.id, request.mode, t, &coords)?;
     let cluster_table = cluster_table(&features, &runs, &coords);
     Ok(EmbedReport { t, coords, placed, skipped, cluster_table })
 }
@@ -208,7 +190,7 @@ struct LastLayer {
 fn last_layers(runs: &[RunRecord], store: &Path) -> Vec<LastLayer> {
     runs.iter()
         .filter_map(|run| {
-            let path = mosaic_train::sweep::run_dir(store, run.id).join("activations.safetensors");
+            let path = RunFiles::new(store, run.id).activations();
             let mut arrays = mosaic_train::checkpoint::read_safetensors(&path).ok()?;
             let labels = arrays.remove(mosaic_train::train::PROBE_LABELS).map(|(_, v)| v.iter().map(|&l| l as u32).collect());
             let last = arrays.keys().filter_map(|k| k.strip_prefix("layer")?.parse::<usize>().ok()).max()?;

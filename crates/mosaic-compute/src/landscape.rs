@@ -14,14 +14,14 @@ use mosaic_core::{Activation, RunStatus};
 use mosaic_landscape::directions::{self, DirectionOptions, Normalization};
 use mosaic_landscape::file::{self, DirectionSource, SurfaceInfo, TrajectoryInfo};
 use mosaic_landscape::{Axis, Net, Trajectory, surface, surface_cpu};
-use mosaic_store::{RunRecord, SweepInfo};
+use mosaic_store::{RunFiles, RunRecord, SqliteStore, Store, SweepInfo};
 use mosaic_train::checkpoint::{Arrays, read_safetensors};
 use mosaic_train::data::{Dataset, Splits, load_csv};
-use mosaic_train::sweep::{run_dir, run_seed};
+use mosaic_train::sweep::run_seed;
 use mosaic_train::train::{Checkpoints, TrainConfig, train};
 use mosaic_train::{CpuBackend, cpu_device};
 
-use crate::sweeps::{open_existing_store, pick_sweep, sweep_splits};
+use crate::sweeps::sweep_splits;
 
 /// Whose surface: a trained run of a store, or weights from elsewhere.
 #[derive(Clone, Debug, PartialEq)]
@@ -279,10 +279,10 @@ fn from_store(
     trajectory: bool,
     progress: &(dyn Fn(Progress) + Sync),
 ) -> Result<Loaded> {
-    let store = open_existing_store(dir)?;
-    let sweep = pick_sweep(&store, sweep)?;
-    let runs = store.runs(sweep.id)?;
-    let Some(run) = runs.iter().find(|r| r.id == id) else {
+    let store = SqliteStore::open_existing(dir)?;
+    let sweep = store.sweep(sweep)?;
+    let Some(run) = store.run(id)?.filter(|r| r.sweep == sweep.id) else {
+        let runs = store.runs(sweep.id)?;
         let (lo, hi) = (runs.iter().map(|r| r.id).min().unwrap_or(0), runs.iter().map(|r| r.id).max().unwrap_or(0));
         bail!("sweep `{}` has no run {id}: its runs are {lo}..={hi}", sweep.name);
     };
@@ -295,11 +295,12 @@ fn from_store(
         other => bail!("run {id} is {other:?}, not trained: finish the sweep first (`mosaic sweep` resumes it)"),
     }
     let splits = sweep_splits(&sweep)?;
-    let folder = run_dir(store.root(), id);
+    let files = store.run_files(id);
+    let folder = files.dir();
     // `--checkpoints final` keeps final.safetensors; `all` keeps every epoch, the last being the trained weights.
     // The epochs are read once, and only when something needs them.
-    let final_path = folder.join("final.safetensors");
-    let kept = if trajectory || !final_path.is_file() { read_epochs(&folder)? } else { Vec::new() };
+    let final_path = files.final_weights();
+    let kept = if trajectory || !final_path.is_file() { read_epochs(&files)? } else { Vec::new() };
     let weights = if final_path.is_file() {
         read_safetensors(&final_path).map_err(anyhow::Error::msg)?
     } else {
@@ -314,20 +315,20 @@ fn from_store(
     };
     let mut net = Net::from_checkpoint(&run.spec, weights).with_context(|| format!("run {id}'s weights in {}", folder.display()))?;
     let checkpoints =
-        if trajectory { epoch_checkpoints(&sweep, run, kept, &folder, &splits, &mut net, progress)? } else { Vec::new() };
+        if trajectory { epoch_checkpoints(&sweep, &run, kept, &files, &splits, &mut net, progress)? } else { Vec::new() };
     let (name, data) = match split {
         Split::Train => ("train", splits.train),
         Split::Validation => ("validation", splits.validation),
         Split::Test => ("test", splits.test),
     };
-    let file = if trajectory { "trajectory.npy" } else { "landscape.npy" };
+    let out = if trajectory { files.trajectory_npy() } else { files.landscape_npy() };
     Ok(Loaded {
         net,
         source: format!("store {} run {id}", dir.display()),
         run: Some(id),
         data_name: format!("{} ({name} split)", sweep.dataset),
         data,
-        default_out: Some(folder.join(file)),
+        default_out: Some(out),
         checkpoints,
     })
 }
@@ -340,7 +341,7 @@ fn epoch_checkpoints(
     sweep: &SweepInfo,
     run: &RunRecord,
     kept: Vec<(u32, Arrays)>,
-    folder: &Path,
+    files: &RunFiles,
     splits: &Splits,
     net: &mut Net,
     progress: &(dyn Fn(Progress) + Sync),
@@ -348,13 +349,13 @@ fn epoch_checkpoints(
     if kept.len() >= 3 {
         return Ok(kept);
     }
-    let replay = folder.join("trajectory");
+    let replay = files.replay();
     let mut found = read_epochs(&replay)?;
     if found.len() < run.spec.epochs as usize {
         let epochs = run.spec.epochs;
         progress(Progress::Replay { run: run.id, epoch: 0, epochs });
         let config =
-            TrainConfig { seed: run_seed(sweep.seed, run.index), checkpoints: Checkpoints::EveryEpoch, out_dir: Some(replay.clone()) };
+            TrainConfig { seed: run_seed(sweep.seed, run.index), checkpoints: Checkpoints::EveryEpoch, out_dir: Some(replay.dir().to_path_buf()) };
         let mut epoch = 0;
         train::<CpuBackend>(&run.spec, splits, &config, &AtomicBool::new(false), &cpu_device(), &mut |_| {
             epoch += 1;
@@ -376,18 +377,8 @@ fn epoch_checkpoints(
     Ok(found)
 }
 
-/// `checkpoint-NNNN.safetensors` files of a folder, by epoch.
-fn read_epochs(folder: &Path) -> Result<Vec<(u32, Arrays)>> {
-    let Ok(entries) = std::fs::read_dir(folder) else {
-        return Ok(Vec::new());
-    };
-    let mut out = Vec::new();
-    for entry in entries.flatten() {
-        let name = entry.file_name().to_string_lossy().into_owned();
-        if let Some(epoch) = name.strip_prefix("checkpoint-").and_then(|s| s.strip_suffix(".safetensors")).and_then(|s| s.parse().ok()) {
-            out.push((epoch, read_safetensors(&entry.path()).map_err(anyhow::Error::msg)?));
-        }
-    }
-    out.sort_by_key(|(e, _)| *e);
-    Ok(out)
+/// The per-epoch checkpoints kept in a run's folder (or its replay), by epoch.
+fn read_epochs(files: &RunFiles) -> Result<Vec<(u32, Arrays)>> {
+    let listed = files.epochs().with_context(|| format!("cannot list {}", files.dir().display()))?;
+    listed.into_iter().map(|(epoch, path)| Ok((epoch, read_safetensors(&path).map_err(anyhow::Error::msg)?))).collect()
 }

@@ -12,16 +12,16 @@ use crossbeam_channel::{Receiver, Sender, unbounded};
 use mosaic_core::{ArchSpec, Encoder, RunStatus, SearchSpace};
 use mosaic_manifold::phate::{PhateConfig, extend};
 use mosaic_protocol::{MetricColumn, SceneUpdate, SphereScene, TrainingState, VAL_ACCURACY, ViewRequest};
-use mosaic_store::{Store, SweepInfo};
+use mosaic_store::{EmbeddingKind, SqliteStore, Store, SweepInfo};
 use mosaic_train::Device;
 use mosaic_train::data::{Dataset, split};
 use mosaic_train::sweep::{SweepEvent, SweepOptions, run_sweep};
 use mosaic_train::train::Checkpoints;
 
 use crate::design::scene_from_specs;
-use crate::embed::{Mode, SweepEmbedding, embed_sweep};
+use crate::embed::{SweepEmbedding, embed_sweep};
 use crate::service::{self, Shown};
-use crate::sweeps::{PROBE_SIZE, SweepRequest, load_dataset, open_existing_store, open_or_create_sweep, pick_sweep, worker_count};
+use crate::sweeps::{PROBE_SIZE, SweepRequest, load_dataset, open_or_create_sweep, worker_count};
 
 /// Where the explorer keeps its demo sweep unless told otherwise.
 pub fn default_store() -> PathBuf {
@@ -79,10 +79,10 @@ pub enum Layout {
 
 impl Layout {
     /// The stored embedding this layout reads, if any.
-    pub fn embedding(self) -> Option<Mode> {
+    pub fn embedding(self) -> Option<EmbeddingKind> {
         match self {
-            Layout::Representation => Some(Mode::Representation),
-            Layout::Architecture => Some(Mode::Architecture),
+            Layout::Representation => Some(EmbeddingKind::Representation),
+            Layout::Architecture => Some(EmbeddingKind::Architecture),
             Layout::Design => None,
         }
     }
@@ -154,14 +154,14 @@ pub fn place_beside(mut known: Vec<(i64, ArchSpec)>, coords: &[(i64, [f64; 3])],
 /// The positions of `runs` from the store's embedding of `layout`, and the
 /// words that say so in the title; `None` when the store has none to offer.
 fn layout_positions(
-    store: &Store,
+    store: &dyn Store,
     sweep: &SweepInfo,
     runs: &[(i64, ArchSpec)],
     layout: Layout,
     encoder: &Encoder,
 ) -> Result<Option<(Vec<[f32; 3]>, String)>> {
     let Some(kind) = layout.embedding() else { return Ok(None) };
-    let Some((t, coords)) = store.embedding(sweep.id, kind.name())?.filter(|(_, c)| !c.is_empty()) else {
+    let Some((t, coords)) = store.embedding(sweep.id, kind)?.filter(|(_, c)| !c.is_empty()) else {
         if layout == Layout::Architecture {
             bail!(
                 "the store has no architecture embedding of sweep `{}`: run `mosaic embed --store DIR --mode architecture` first",
@@ -194,13 +194,13 @@ pub struct Opened {
 pub fn open(p: Population, train: bool) -> Result<Opened> {
     let (store, sweep, data) = if train {
         let data = load_dataset(&p.dataset, p.examples, p.seed)?;
-        let mut store = Store::open(&p.store)?;
+        let mut store = SqliteStore::open(&p.store)?;
         let request = SweepRequest { name: p.sweep.as_deref(), space: p.space.clone(), dataset: &p.dataset, data: &data, n: p.n, seed: p.seed };
         let sweep = open_or_create_sweep(&mut store, request)?;
         (store, sweep, Some(data))
     } else {
-        let store = open_existing_store(&p.store)?;
-        let sweep = pick_sweep(&store, p.sweep.as_deref())?;
+        let store = SqliteStore::open_existing(&p.store)?;
+        let sweep = store.sweep(p.sweep.as_deref())?;
         (store, sweep, None)
     };
     let runs = store.runs(sweep.id)?;
@@ -282,7 +282,7 @@ impl Trainer {
         if self.running.swap(true, Ordering::SeqCst) {
             return Ok(());
         }
-        let opened = Store::open(&self.store).map_err(anyhow::Error::from).and_then(|s| {
+        let opened = SqliteStore::open(&self.store).map_err(anyhow::Error::from).and_then(|s| {
             let lock = s.lock_for_training()?;
             Ok((s, lock))
         });
@@ -327,7 +327,7 @@ impl Trainer {
             (true, false) => TrainingState::Running,
             (true, true) => TrainingState::Stopping,
             (false, _) => {
-                let left = Store::open(&self.store)
+                let left = SqliteStore::open(&self.store)
                     .and_then(|s| s.runs(self.sweep.id))
                     .map(|runs| runs.iter().filter(|r| !r.status.is_finished()).count())
                     .unwrap_or(0);
@@ -346,11 +346,11 @@ impl Trainer {
         let _ = self.tx.send(SceneUpdate::Training { state: self.state(), answers });
     }
 
-    fn untrained(&self, store: &Store) -> usize {
+    fn untrained(&self, store: &dyn Store) -> usize {
         store.runs(self.sweep.id).map_or(0, |runs| runs.iter().filter(|r| !r.status.is_finished()).count())
     }
 
-    fn train(&self, store: &mut Store) {
+    fn train(&self, store: &mut dyn Store) {
         let tx = &self.tx;
         // Runs added since the view opened (trained suggestions) are trained and placed too.
         let placed_runs: Vec<(i64, ArchSpec)> = match store.runs(self.sweep.id) {
@@ -394,7 +394,7 @@ impl Trainer {
         // embedding exists) beside it, so the networks already placed stay.
         if self.layout == Layout::Representation && !self.cancel.load(Ordering::SeqCst) {
             let _ = tx.send(SceneUpdate::Status(format!("{last} · placing them by their hidden representations…")));
-            let request = SweepEmbedding { mode: Mode::Representation, config: PhateConfig::default(), probe_points: 250, refit: false };
+            let request = SweepEmbedding { mode: EmbeddingKind::Representation, config: PhateConfig::default(), probe_points: 250, refit: false };
             let placed = embed_sweep(store, &self.sweep, &request)
                 .and_then(|_| layout_positions(store, &self.sweep, &placed_runs, Layout::Representation, &self.encoder));
             match placed {
@@ -462,7 +462,7 @@ mod tests {
         assert!(left > 0, "stopped straight after starting, yet nothing was left");
         trainer.start().unwrap();
         wait_for(&trainer, "to finish", |s| s == TrainingState::Idle { left: 0 });
-        let store = Store::open(&dir.join("store")).unwrap();
+        let store = SqliteStore::open(&dir.join("store")).unwrap();
         let runs = store.runs(store.sweeps().unwrap()[0].id).unwrap();
         assert_eq!(runs.len(), 40, "no run was added or lost");
         assert!(runs.iter().all(|r| r.status.is_finished()));

@@ -4,9 +4,8 @@
 
 use anyhow::{Context, Result};
 use mosaic_core::{ArchSpec, Encoder};
-use mosaic_store::{Store, SweepInfo};
+use mosaic_store::{EmbeddingKind, Store, SweepInfo};
 
-use crate::embed::Mode;
 use crate::live::place_beside;
 
 /// A short description of a spec: family, shape, activation, learning rate.
@@ -16,8 +15,7 @@ pub fn spec_label(s: &ArchSpec) -> String {
 
 /// The architectures from run `from` to run `to` (`steps` + 1 of them),
 /// each with its place on the unit sphere by the store's `kind` embedding.
-pub fn path_between(store: &Store, sweep: &SweepInfo, from: i64, to: i64, steps: usize, kind: Mode) -> Result<Vec<(ArchSpec, [f32; 3])>> {
-    let kind = kind.name();
+pub fn path_between(store: &dyn Store, sweep: &SweepInfo, from: i64, to: i64, steps: usize, kind: EmbeddingKind) -> Result<Vec<(ArchSpec, [f32; 3])>> {
     let (_, coords) = store.embedding(sweep.id, kind)?.filter(|(_, c)| !c.is_empty()).with_context(|| {
         format!("the store has no {kind} embedding of sweep `{}`: run `mosaic embed --store DIR --mode {kind}` first", sweep.name)
     })?;

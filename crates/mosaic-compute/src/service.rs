@@ -21,16 +21,13 @@ use mosaic_protocol::{
     Answer, CorrelationMethod, CorrelationTable, DynamicsSeries, HyperView, LandscapeData, NetworkDetails, PathPoint, PathView, SceneUpdate,
     SuggestionsView, TrainingState, ViewRequest,
 };
-use mosaic_store::{RunRecord, Store, SweepInfo};
-use mosaic_train::sweep::run_dir;
+use mosaic_store::{EmbeddingKind, RunFiles, RunRecord, SqliteStore, Store, SweepInfo};
 
 use crate::design::scene_from_specs;
-use crate::embed::Mode;
 use crate::landscape::{self, LandscapeRequest, Progress};
 use crate::live::{Trainer, place_beside, run_label};
 use crate::path::{path_between, spec_label};
 use crate::suggest::{SuggestSettings, suggest_for};
-use crate::sweeps::{open_existing_store, pick_sweep};
 
 /// Which store and sweep the explorer shows; point `i` of the scene is run `runs[i]`.
 #[derive(Clone, Debug)]
@@ -40,14 +37,14 @@ pub struct Shown {
     pub runs: Vec<i64>,
     /// The embedding that places the scene's networks; `None` when they
     /// stand where their encodings put them.
-    pub embedding: Option<Mode>,
+    pub embedding: Option<EmbeddingKind>,
 }
 
 impl Shown {
     /// The store and the shown sweep, opened afresh (the service holds no connection between requests).
-    fn open(&self) -> Result<(Store, SweepInfo)> {
-        let store = open_existing_store(&self.store)?;
-        let sweep = pick_sweep(&store, Some(&self.sweep))?;
+    fn open(&self) -> Result<(SqliteStore, SweepInfo)> {
+        let store = SqliteStore::open_existing(&self.store)?;
+        let sweep = store.sweep(Some(&self.sweep))?;
         Ok((store, sweep))
     }
 }
@@ -203,11 +200,11 @@ fn suggest_view(shown: &Shown, n: usize, scene_positions: &[[f32; 3]]) -> Result
 /// scene's embedding where it has one (PHATE's out-of-sample extension,
 /// nothing embedded moves); otherwise at the weighted mean of the five
 /// architecturally nearest points as the scene shows them.
-fn place_specs(store: &Store, sweep: &SweepInfo, shown: &Shown, specs: &[ArchSpec], scene_positions: &[[f32; 3]]) -> Result<Vec<[f32; 3]>> {
+fn place_specs(store: &dyn Store, sweep: &SweepInfo, shown: &Shown, specs: &[ArchSpec], scene_positions: &[[f32; 3]]) -> Result<Vec<[f32; 3]>> {
     let runs = store.runs(sweep.id)?;
     let encoder = Encoder::new(sweep.space.clone());
     if let Some(kind) = shown.embedding
-        && let Some((_, coords)) = store.embedding(sweep.id, kind.name())?.filter(|(_, c)| !c.is_empty())
+        && let Some((_, coords)) = store.embedding(sweep.id, kind)?.filter(|(_, c)| !c.is_empty())
     {
         let known = runs.iter().map(|r| (r.id, r.spec.clone())).collect();
         return Ok(place_beside(known, &coords, &encoder, specs));
@@ -352,11 +349,11 @@ fn training_dynamics(epochs: &[EpochMetrics], window: usize) -> Vec<DynamicsSeri
 fn inspect(shown: &Shown, index: usize, answers: &Sender<SceneUpdate>) -> Result<LandscapeData> {
     let id = run_at(shown, index)?;
     let (store, sweep) = shown.open()?;
-    let run = store.runs(sweep.id)?.into_iter().find(|r| r.id == id).with_context(|| format!("run {id} is gone from the store"))?;
+    let run = store.run(id)?.filter(|r| r.sweep == sweep.id).with_context(|| format!("run {id} is gone from the store"))?;
     let _ = answers.send(SceneUpdate::Details { index, details: details(&run) });
-    let folder = run_dir(store.root(), id);
+    let files = store.run_files(id);
     drop(store);
-    if let Some(found) = stored_landscape(&folder)? {
+    if let Some(found) = stored_landscape(&files)? {
         return Ok(found);
     }
     match run.status {
@@ -378,9 +375,8 @@ fn inspect(shown: &Shown, index: usize, answers: &Sender<SceneUpdate>) -> Result
 
 /// The run's kept landscape: over its trajectory's plane if there is one
 /// (the path lies on it), else over random directions.
-fn stored_landscape(folder: &Path) -> Result<Option<LandscapeData>> {
-    for name in ["trajectory.npy", "landscape.npy"] {
-        let path = folder.join(name);
+fn stored_landscape(files: &RunFiles) -> Result<Option<LandscapeData>> {
+    for path in [files.trajectory_npy(), files.landscape_npy()] {
         if path.is_file() && file::sidecar_path(&path).is_file() {
             return read_landscape(&path).map(Some);
         }

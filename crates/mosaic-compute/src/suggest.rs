@@ -11,10 +11,10 @@ use mosaic_core::{ArchSpec, Encoder};
 use mosaic_search::gp::share_to_logit;
 use mosaic_search::guided::{PlacedRun, near_good_region};
 use mosaic_search::{Acquisition, AdaptOptions, AdaptedSpace, Gp, Layout, PastTask, Prior, Strategy, SuggestOptions, TaskFeatures};
-use mosaic_store::{Store, SuggestionRecord, SweepInfo};
+use mosaic_store::{EmbeddingKind, Store, SuggestionRecord, SweepInfo};
 use mosaic_train::data::Splits;
 
-use crate::sweeps::{pick_sweep, sweep_splits};
+use crate::sweeps::sweep_splits;
 
 /// How candidates are ranked.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -77,7 +77,7 @@ pub fn accuracy_of(run: &mosaic_store::RunRecord) -> f64 {
 }
 
 /// Suggests `n` specs for a sweep and stores them (replacing pending ones).
-pub fn suggest_for(store: &mut Store, sweep: &SweepInfo, n: usize, settings: &SuggestSettings) -> Result<Suggested> {
+pub fn suggest_for(store: &mut dyn Store, sweep: &SweepInfo, n: usize, settings: &SuggestSettings) -> Result<Suggested> {
     let encoder = Encoder::new(sweep.space.clone());
     let runs = store.runs(sweep.id)?;
     let history: Vec<(ArchSpec, f64)> = runs.iter().filter(|r| r.status.is_finished()).map(|r| (r.spec.clone(), accuracy_of(r))).collect();
@@ -92,7 +92,7 @@ pub fn suggest_for(store: &mut Store, sweep: &SweepInfo, n: usize, settings: &Su
     let space = match (&settings.adapt, &settings.space_from) {
         (Some(out), _) => {
             let adapted = AdaptedSpace::learn(&encoder, &history, AdaptOptions::default())?;
-            mosaic_store::write_atomic(out, adapted.to_ron().as_bytes()).with_context(|| format!("cannot write {}", out.display()))?;
+            mosaic_core::fs::write_atomic(out, adapted.to_ron().as_bytes()).with_context(|| format!("cannot write {}", out.display()))?;
             notes.push(format!("adapted space ({} good of {} runs) written to {}", adapted.good, adapted.runs, out.display()));
             Some(adapted)
         }
@@ -138,7 +138,7 @@ pub fn task_features(splits: &Splits) -> TaskFeatures {
     TaskFeatures::compute(&t.features, t.dim, &t.labels, t.classes)
 }
 
-fn transfer_prior(store: &Store, sweep: &SweepInfo, from: &[String], notes: &mut Vec<String>) -> Result<Option<Arc<Prior>>> {
+fn transfer_prior(store: &dyn Store, sweep: &SweepInfo, from: &[String], notes: &mut Vec<String>) -> Result<Option<Arc<Prior>>> {
     if from.is_empty() {
         return Ok(None);
     }
@@ -147,7 +147,7 @@ fn transfer_prior(store: &Store, sweep: &SweepInfo, from: &[String], notes: &mut
     let layout = Layout::of(&encoder);
     let mut past = Vec::new();
     for name in from {
-        let other = pick_sweep(store, Some(name))?;
+        let other = store.sweep(Some(name))?;
         if other.id == sweep.id {
             bail!("--transfer-from {name}: that is the sweep being searched; name another task's sweep");
         }
@@ -180,7 +180,7 @@ fn transfer_prior(store: &Store, sweep: &SweepInfo, from: &[String], notes: &mut
 }
 
 fn guided_candidates(
-    store: &Store,
+    store: &dyn Store,
     sweep: &SweepInfo,
     encoder: &Encoder,
     history: &[(ArchSpec, f64)],
@@ -188,7 +188,7 @@ fn guided_candidates(
     notes: &mut Vec<String>,
 ) -> Result<Vec<ArchSpec>> {
     let embedding =
-        ["representation", "architecture"].into_iter().find_map(|kind| store.embedding(sweep.id, kind).ok().flatten().map(|e| (kind, e)));
+        EmbeddingKind::ALL.into_iter().find_map(|kind| store.embedding(sweep.id, kind).ok().flatten().map(|e| (kind, e)));
     let Some((kind, (_, coords))) = embedding else {
         bail!("--guided needs the sweep's embedding: run `mosaic embed --store DIR` first");
     };

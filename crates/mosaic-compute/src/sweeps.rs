@@ -1,6 +1,6 @@
 //! Sweeps and their data: loading a data set by name, planning a sweep (or
-//! finding the one planned before), rebuilding the data a stored sweep
-//! trained on, and opening a store that must exist.
+//! finding the one planned before), and rebuilding the data a stored sweep
+//! trained on.
 
 use std::path::Path;
 
@@ -49,10 +49,7 @@ pub fn sweep_splits(sweep: &SweepInfo) -> Result<Splits> {
         return Ok(split(&data, sweep.seed, PROBE_SIZE));
     }
     let examples = sweep
-        .data
-        .split_once(": ")
-        .and_then(|(_, rest)| rest.split_once(" examples"))
-        .and_then(|(n, _)| n.parse::<usize>().ok())
+        .examples
         .with_context(|| format!("sweep `{}` does not record its data (`{}`): retrain it with this version", sweep.name, sweep.data))?;
     let data = load_dataset(&sweep.dataset, examples, sweep.seed)?;
     if data.fingerprint() != sweep.data {
@@ -81,7 +78,7 @@ pub struct SweepRequest<'a> {
 
 /// The stored sweep of that name, checked to have this plan (the same data,
 /// seed, size and space), or a new one sampled by a Latin hypercube.
-pub fn open_or_create_sweep(store: &mut Store, request: SweepRequest) -> Result<SweepInfo> {
+pub fn open_or_create_sweep(store: &mut dyn Store, request: SweepRequest) -> Result<SweepInfo> {
     let SweepRequest { name, space, dataset, data, n, seed } = request;
     let space = space.unwrap_or_else(|| mosaic_train::default_space_for(data));
     let name = name.map_or_else(|| default_sweep_name(dataset, &space, n, seed), str::to_string);
@@ -90,8 +87,9 @@ pub fn open_or_create_sweep(store: &mut Store, request: SweepRequest) -> Result<
     if let Some(mut existing) = store.sweep_by_name(name)? {
         // Sweeps stored before data was recorded take this data as theirs.
         if existing.data.is_empty() {
-            store.set_sweep_data(existing.id, &fingerprint)?;
+            store.set_sweep_data(existing.id, &fingerprint, data.len())?;
             existing.data = fingerprint.clone();
+            existing.examples = Some(data.len());
         }
         if existing.data != fingerprint || existing.seed != seed || existing.runs != n || existing.space != space {
             bail!(
@@ -107,37 +105,20 @@ pub fn open_or_create_sweep(store: &mut Store, request: SweepRequest) -> Result<
     let encoder = Encoder::new(space.clone());
     let specs = latin_hypercube(&encoder, n, seed);
     let encodings = specs.iter().map(|s| encoder.encode(s)).collect();
-    let plan = SweepPlan { name: name.to_string(), dataset: dataset.to_string(), data: fingerprint, seed, space, specs, encodings };
+    let plan = SweepPlan {
+        name: name.to_string(),
+        dataset: dataset.to_string(),
+        data: fingerprint,
+        examples: data.len(),
+        seed,
+        space,
+        specs,
+        encodings,
+    };
     Ok(store.create_sweep(&plan)?)
 }
 
 /// Workers for a sweep: the requested number, or one per core.
 pub fn worker_count(requested: Option<usize>) -> usize {
     requested.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())).max(1)
-}
-
-/// Opens a store that must exist already (reading never creates one).
-pub fn open_existing_store(dir: &Path) -> Result<Store> {
-    if !dir.join(mosaic_store::DB_FILE).is_file() {
-        bail!("{} is not a NeuroMosaic store (no {} inside): run `mosaic sweep --store` first", dir.display(), mosaic_store::DB_FILE);
-    }
-    Ok(Store::open(dir)?)
-}
-
-/// The named sweep, or the store's only one.
-pub fn pick_sweep(store: &Store, name: Option<&str>) -> Result<SweepInfo> {
-    let sweeps = store.sweeps()?;
-    let names = || sweeps.iter().map(|s| s.name.as_str()).collect::<Vec<_>>().join(", ");
-    match name {
-        Some(name) => sweeps
-            .iter()
-            .find(|s| s.name == name)
-            .cloned()
-            .with_context(|| format!("no sweep `{name}` in {}; it has: {}", store.root().display(), names())),
-        None => match sweeps.as_slice() {
-            [one] => Ok(one.clone()),
-            [] => bail!("{} holds no sweep yet", store.root().display()),
-            many => bail!("{} holds {} sweeps: pick one with --sweep ({})", store.root().display(), many.len(), names()),
-        },
-    }
 }

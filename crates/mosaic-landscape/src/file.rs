@@ -81,10 +81,10 @@ pub fn write(npy: &Path, surface: &Surface, info: &SurfaceInfo) -> Result<(), La
         None => vec![surface.x.len()],
     };
     let io = |path: &Path, e: std::io::Error| LandscapeError::Format(format!("cannot write {}: {e}", path.display()));
-    mosaic_store::write_atomic(npy, &mosaic_manifold::npy::shaped_bytes(&shape, &surface.loss)).map_err(|e| io(npy, e))?;
+    mosaic_core::fs::write_atomic(npy, &mosaic_manifold::npy::shaped_bytes(&shape, &surface.loss)).map_err(|e| io(npy, e))?;
     let json = serde_json::to_vec_pretty(info).expect("plain data serialises");
     let side = sidecar_path(npy);
-    mosaic_store::write_atomic(&side, &json).map_err(|e| io(&side, e))
+    mosaic_core::fs::write_atomic(&side, &json).map_err(|e| io(&side, e))
 }
 
 /// Reads a surface written by [`write`], from its `.npy` path.

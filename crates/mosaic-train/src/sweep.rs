@@ -6,7 +6,7 @@
 //! runs in flight pending.
 
 use std::panic::AssertUnwindSafe;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
@@ -75,7 +75,7 @@ struct Job {
 /// Trains the sweep's pending runs. Returns when all are finished or, after
 /// `cancel` is set, when the runs in flight have stopped.
 pub fn run_sweep(
-    store: &mut Store,
+    store: &mut dyn Store,
     sweep: &SweepInfo,
     data: &Splits,
     options: &SweepOptions,
@@ -89,7 +89,7 @@ pub fn run_sweep(
     let (jobs_tx, jobs_rx) = unbounded::<Job>();
     let (done_tx, done_rx) = unbounded::<(RunRecord, Result<RunOutcome, TrainError>, f64)>();
     for run in pending {
-        let dir = run_dir(store.root(), run.id);
+        let dir = store.run_files(run.id).dir().to_path_buf();
         jobs_tx.send(Job { seed: run_seed(sweep.seed, run.index), run, dir }).expect("receiver alive");
     }
     drop(jobs_tx);
@@ -147,11 +147,6 @@ pub fn run_sweep(
         Ok(())
     })?;
     Ok(summary)
-}
-
-/// Where a run's files live inside a store.
-pub fn run_dir(store_root: &Path, run: i64) -> PathBuf {
-    store_root.join("runs").join(run.to_string())
 }
 
 /// Trains on the chosen backend; a panic inside burn (a shape the spec cannot

@@ -17,6 +17,8 @@ use rand::SeedableRng;
 use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
 
+use mosaic_store::RunFiles;
+
 use crate::checkpoint::{Arrays, module_arrays, to_safetensors};
 use crate::data::{Dataset, Splits};
 use crate::model::Network;
@@ -163,7 +165,7 @@ fn fit<B: AutodiffBackend, O: Optimizer<Network<B>, B>>(
         on_epoch(&metrics);
         epochs.push(metrics);
         if config.checkpoints == Checkpoints::EveryEpoch {
-            save(config, &format!("checkpoint-{epoch:04}.safetensors"), &module_arrays(&model.valid()))?;
+            save(config, &RunFiles::epoch_name(epoch), &module_arrays(&model.valid()))?;
         }
     }
 
@@ -176,9 +178,9 @@ fn fit<B: AutodiffBackend, O: Optimizer<Network<B>, B>>(
         diverged = Some("weights became NaN or infinite in the last epoch".into());
     }
     let activations = probe_activations(&eval, &data.probe, device);
-    save(config, "activations.safetensors", &activations)?;
+    save(config, RunFiles::ACTIVATIONS, &activations)?;
     if config.checkpoints == Checkpoints::Final {
-        save(config, "final.safetensors", &module_arrays(&eval))?;
+        save(config, RunFiles::FINAL_WEIGHTS, &module_arrays(&eval))?;
     }
     let status = if diverged.is_some() { RunStatus::Diverged } else { RunStatus::Done };
     Ok(Trained {
