@@ -7,9 +7,9 @@ use anyhow::{Context, Result, bail};
 use clap::Args;
 use faer::Mat;
 use mosaic_compute::embed::{SweepEmbedding, embed_sweep};
-use mosaic_store::EmbeddingKind;
 use mosaic_manifold::npy::{self, Array2};
 use mosaic_manifold::phate::{PhateConfig, phate, phate_from_distances};
+use mosaic_store::EmbeddingKind;
 
 #[derive(Args, Debug)]
 #[command(group(clap::ArgGroup::new("input").required(true).args(["features", "distances", "store"])))]
@@ -85,12 +85,9 @@ impl From<ModeArg> for EmbeddingKind {
 pub fn embed(args: EmbedArgs) -> Result<()> {
     let t = match args.t.as_str() {
         "auto" | "exact" => None,
-        s => Some(
-            s.parse::<usize>()
-                .ok()
-                .filter(|t| (1..=mosaic_manifold::phate::MAX_T).contains(t))
-                .with_context(|| format!("--t must be `auto`, `exact` or a whole number in 1..={}, got `{s}`", mosaic_manifold::phate::MAX_T))?,
-        ),
+        s => Some(s.parse::<usize>().ok().filter(|t| (1..=mosaic_manifold::phate::MAX_T).contains(t)).with_context(|| {
+            format!("--t must be `auto`, `exact` or a whole number in 1..={}, got `{s}`", mosaic_manifold::phate::MAX_T)
+        })?),
     };
     if !(args.decay > 0.0 && args.decay.is_finite()) {
         bail!("--decay must be a positive number, got {}", args.decay);

@@ -10,9 +10,7 @@ use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use mosaic_compute::path::spec_label;
 use mosaic_compute::suggest::{Ranking, SuggestSettings, accuracy_of, suggest_for};
-use mosaic_compute::sweeps::{
-    DEFAULT_EXAMPLES, SweepRequest, load_dataset, open_or_create_sweep, sweep_splits, worker_count,
-};
+use mosaic_compute::sweeps::{DEFAULT_EXAMPLES, SweepRequest, load_dataset, open_or_create_sweep, sweep_splits, worker_count};
 use mosaic_core::SearchSpace;
 use mosaic_store::{Store, SuggestionRecord};
 use mosaic_train::Device;
@@ -156,8 +154,14 @@ pub fn search(args: SearchArgs) -> Result<()> {
             let data = load_dataset(&args.dataset, args.examples as usize, args.settings.seed)?;
             let space = args.space.as_deref().map(SearchSpace::load).transpose()?;
             let name = args.sweep.clone().unwrap_or_else(|| format!("{}-search-s{}", args.dataset, args.settings.seed));
-            let request =
-                SweepRequest { name: Some(&name), space, dataset: &args.dataset, data: &data, n: args.init as usize, seed: args.settings.seed };
+            let request = SweepRequest {
+                name: Some(&name),
+                space,
+                dataset: &args.dataset,
+                data: &data,
+                n: args.init as usize,
+                seed: args.settings.seed,
+            };
             open_or_create_sweep(&mut *store, request)?
         }
     };

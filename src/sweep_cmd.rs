@@ -6,9 +6,7 @@ use std::path::PathBuf;
 use anyhow::{Context, Result, bail};
 use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
-use mosaic_compute::sweeps::{
-    DEFAULT_EXAMPLES, PROBE_SIZE, SweepRequest, load_dataset, open_or_create_sweep, worker_count,
-};
+use mosaic_compute::sweeps::{DEFAULT_EXAMPLES, PROBE_SIZE, SweepRequest, load_dataset, open_or_create_sweep, worker_count};
 use mosaic_core::SearchSpace;
 use mosaic_train::Device;
 use mosaic_train::data::split;

@@ -122,7 +122,10 @@ fn a_stored_sweep_is_embedded_by_representation_and_by_architecture() {
     s.save_embedding(sweep, EmbeddingKind::Representation, t, &full[..full.len() - 3]).unwrap();
     let out = mosaic().args(["embed", "--store"]).arg(&store).output().unwrap();
     let said = String::from_utf8_lossy(&out.stdout);
-    assert!(said.contains(&format!("3 new networks of `{}` placed beside the {} embedded", s.sweeps().unwrap()[0].name, full.len() - 3)), "{said}");
+    assert!(
+        said.contains(&format!("3 new networks of `{}` placed beside the {} embedded", s.sweeps().unwrap()[0].name, full.len() - 3)),
+        "{said}"
+    );
     assert!(said.contains("clusters on the sphere (DBSCAN)"), "{said}");
     let (_, grown) = s.embedding(sweep, EmbeddingKind::Representation).unwrap().unwrap();
     assert_eq!(&grown[..full.len() - 3], &full[..full.len() - 3], "the embedded networks keep their places exactly");
@@ -133,9 +136,11 @@ fn a_stored_sweep_is_embedded_by_representation_and_by_architecture() {
     // The path between two trained networks: valid specs, each on the unit sphere.
     let csv = dir.join("path.csv");
     let (a, b) = (done[0].to_string(), done[done.len() - 1].to_string());
-    let out = mosaic().args(["path", "--steps", "4", "--from", &a, "--to", &b, "--out"]).arg(&csv).arg("--store").arg(&store).output().unwrap();
+    let out =
+        mosaic().args(["path", "--steps", "4", "--from", &a, "--to", &b, "--out"]).arg(&csv).arg("--store").arg(&store).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let rows: Vec<Vec<String>> = std::fs::read_to_string(&csv).unwrap().lines().skip(1).map(|l| l.split(',').map(String::from).collect()).collect();
+    let rows: Vec<Vec<String>> =
+        std::fs::read_to_string(&csv).unwrap().lines().skip(1).map(|l| l.split(',').map(String::from).collect()).collect();
     assert_eq!(rows.len(), 5, "steps + 1 architectures");
     for row in &rows {
         let p: Vec<f64> = row[2..5].iter().map(|v| v.parse().unwrap()).collect();

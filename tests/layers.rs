@@ -19,9 +19,11 @@ const LAYERS: &[(&str, u32, &[&str])] = &[
 ];
 
 fn layer_of(name: &str) -> (u32, &'static [&'static str]) {
-    LAYERS.iter().find(|(n, _, _)| *n == name).map(|(_, l, same)| (*l, *same)).unwrap_or_else(|| {
-        panic!("crate {name} has no layer: add it to ARCHITECTURE.md's table and to LAYERS in tests/layers.rs")
-    })
+    LAYERS
+        .iter()
+        .find(|(n, _, _)| *n == name)
+        .map(|(_, l, same)| (*l, *same))
+        .unwrap_or_else(|| panic!("crate {name} has no layer: add it to ARCHITECTURE.md's table and to LAYERS in tests/layers.rs"))
 }
 
 /// The workspace crates named under `[dependencies]` (not dev- or build-dependencies).

@@ -68,13 +68,8 @@ fn a_killed_sweep_resumes_with_no_run_lost_or_repeated() {
         }
     }
     // The resume trained exactly what the kill left: "N trained, N diverged, N failed".
-    let counts: Vec<usize> = summary
-        .split(": ")
-        .nth(1)
-        .unwrap_or_default()
-        .split(", ")
-        .filter_map(|part| part.split(' ').next()?.parse().ok())
-        .collect();
+    let counts: Vec<usize> =
+        summary.split(": ").nth(1).unwrap_or_default().split(", ").filter_map(|part| part.split(' ').next()?.parse().ok()).collect();
     assert_eq!(counts.len(), 3, "{summary}");
     assert_eq!(counts.iter().sum::<usize>(), 16 - done_before, "{summary}");
 }
@@ -121,7 +116,8 @@ fn sweep_and_export_errors_name_the_fix() {
 
     let csv = dir.join("bad.csv");
     std::fs::write(&csv, "x,y,label\n1,2,0\n3,x,1\n").unwrap();
-    let out = mosaic().arg("sweep").arg("--dataset").arg(format!("csv:{}", csv.display())).arg("--store").arg(dir.join("s2")).output().unwrap();
+    let out =
+        mosaic().arg("sweep").arg("--dataset").arg(format!("csv:{}", csv.display())).arg("--store").arg(dir.join("s2")).output().unwrap();
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("bad.csv:3"), "{err}");

@@ -136,7 +136,10 @@ fn a_simulated_headset_reaches_focus_shows_the_sphere_and_selects_by_ray() {
     let pointer = format!("0,1.6,0:{},{},{}", dir_world[0], dir_world[1], dir_world[2]);
     let eye_png = dir.join("left-eye.png");
     let eye = eye_png.to_str().unwrap();
-    let report = session(&dir.join("select.json"), &["--no-train", "--n", "200", "--frames", "120", "--select-at", "30", "--pointer", &pointer, "--eye-png", eye]);
+    let report = session(
+        &dir.join("select.json"),
+        &["--no-train", "--n", "200", "--frames", "120", "--select-at", "30", "--pointer", &pointer, "--eye-png", eye],
+    );
     let runtime = report.runtime.as_ref().unwrap();
     assert!(runtime.runtime.contains("Monado") && !runtime.system.is_empty(), "{runtime:?}");
     for state in ["READY", "SYNCHRONIZED", "VISIBLE", "FOCUSED"] {
@@ -150,7 +153,9 @@ fn a_simulated_headset_reaches_focus_shows_the_sphere_and_selects_by_ray() {
     // points right of centre, and the panel's board (egui's dark fill) on the left.
     let image = common::load(&eye_png);
     let (w, h) = image.dimensions();
-    let count = |x0: u32, x1: u32, test: &dyn Fn([u8; 3]) -> bool| (x0..x1).flat_map(|x| (0..h).map(move |y| (x, y))).filter(|&(x, y)| test(image.get_pixel(x, y).0)).count();
+    let count = |x0: u32, x1: u32, test: &dyn Fn([u8; 3]) -> bool| {
+        (x0..x1).flat_map(|x| (0..h).map(move |y| (x, y))).filter(|&(x, y)| test(image.get_pixel(x, y).0)).count()
+    };
     let near = |a: [u8; 3], b: [u8; 3], tol: u8| common::color_distance(a, b) <= tol;
     let background = count(0, w, &|c| near(c, mosaic_core::theme::BACKGROUND, 3));
     assert!(background * 10 > (w * h) as usize * 3, "the background covers only {background} of {} pixels", w * h);
@@ -190,7 +195,10 @@ fn the_ray_on_the_panel_is_its_pointer_and_the_trigger_clicks() {
     // there (egui says so); it selects no network.
     let eye_png = dir.join("left-eye-panel.png");
     let eye = eye_png.to_str().unwrap();
-    let report = session(&dir.join("panel.json"), &["--no-train", "--n", "200", "--frames", "60", "--select-at", "30", "--pointer", "0,1.6,0:-0.55,-0.35,-0.55", "--eye-png", eye]);
+    let report = session(
+        &dir.join("panel.json"),
+        &["--no-train", "--n", "200", "--frames", "60", "--select-at", "30", "--pointer", "0,1.6,0:-0.55,-0.35,-0.55", "--eye-png", eye],
+    );
     let at = report.panel_pointer.expect("the ray never met the panel");
     assert!((at[0] - 140.0).abs() < 1.0 && (at[1] - 360.0).abs() < 1.0, "{at:?}");
     let egui_at = report.panel_egui_pointer.expect("egui never saw the pointer");

@@ -9,7 +9,7 @@ use egui_plot::{Line, Plot, PlotPoints};
 
 use crate::bridge::{ComputeRequests, Pending, ViewRequest};
 use crate::inspect::Inspection;
-use crate::scene::{ColorMapping, Filters, SphereScene, ShownScene};
+use crate::scene::{ColorMapping, Filters, ShownScene, SphereScene};
 use crate::selection::Selection;
 
 pub use mosaic_protocol::{CorrelationMethod, CorrelationTable, DynamicsSeries, HyperView};

@@ -7,7 +7,7 @@ use bevy::prelude::*;
 
 use crate::bridge::{ComputeRequests, Pending, ViewRequest};
 use crate::lines::{LinesMaterial, Segment, lines_bundle, lines_mesh};
-use crate::scene::{ColorMapping, SphereScene, ShownScene};
+use crate::scene::{ColorMapping, ShownScene, SphereScene};
 use crate::sphere_view::point_radius;
 
 /// Halo colour (sRGB): a quiet grey-blue that stays behind the points.

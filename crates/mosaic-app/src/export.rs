@@ -12,7 +12,7 @@ use crate::analysis::Analysis;
 use crate::capture::save_png;
 use crate::charts::{curves_svg, heatmap_svg, importance_svg};
 use crate::inspect::Inspection;
-use crate::scene::{Notices, SphereScene, ShownScene};
+use crate::scene::{Notices, ShownScene, SphereScene};
 
 /// What to export.
 #[derive(Message, Clone, Copy, Debug, PartialEq, Eq)]

@@ -7,7 +7,9 @@ use mosaic_core::Colormap;
 
 use crate::analysis::Analysis;
 use crate::inspect::LandscapeData;
-use crate::landscape_view::{LandscapeSettings, SurfaceAssets, SurfaceLayout, SurfaceMaterial, SurfaceParts, beside_sphere, spawn_surface, view_camera};
+use crate::landscape_view::{
+    LandscapeSettings, SurfaceAssets, SurfaceLayout, SurfaceMaterial, SurfaceParts, beside_sphere, spawn_surface, view_camera,
+};
 use crate::points::{PointInstance, Ring};
 
 /// Where the surface stands, in the camera's frame when it opens: left of

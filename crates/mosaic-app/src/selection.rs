@@ -9,7 +9,7 @@ use bevy_egui::input::EguiWantsInput;
 use crate::bridge::{ComputeRequests, Pending, ViewRequest};
 use crate::inspect::{Inspection, LandscapeState};
 use crate::lines::{LinesMaterial, Segment, lines_bundle, lines_mesh};
-use crate::scene::{SphereScene, ShownScene};
+use crate::scene::{ShownScene, SphereScene};
 use crate::sphere_view::point_radius;
 
 /// The selected network (by index), and the one a path runs to from it

@@ -9,7 +9,7 @@ use crate::bench::PointDrawing;
 use crate::points::{
     PointCloud, PointInstance, PointsMaterial, Ring, point_cloud_bundle, point_cloud_mesh, set_point_centers, set_point_style,
 };
-use crate::scene::{ColorMapping, Filters, SizeMapping, SphereScene, ShownScene};
+use crate::scene::{ColorMapping, Filters, ShownScene, SizeMapping, SphereScene};
 use crate::selection::{Neighbours, Selection};
 
 pub struct SphereViewPlugin;

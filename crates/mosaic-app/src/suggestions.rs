@@ -10,7 +10,7 @@ use bevy_egui::egui;
 
 use crate::bridge::{ComputeRequests, Pending, ViewRequest};
 use crate::points::{PointInstance, PointsMaterial, Ring, point_cloud_mesh};
-use crate::scene::{ColorMapping, SphereScene, ShownScene};
+use crate::scene::{ColorMapping, ShownScene, SphereScene};
 use crate::sphere_view::point_radius;
 
 /// The ghosts' ring (sRGB): cyan, outside every colour map.

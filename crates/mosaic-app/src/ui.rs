@@ -21,7 +21,7 @@ use crate::inspector::{InspectorAction, format_value, inspector};
 use crate::landscape_view::{LandscapeSettings, Playback};
 use crate::panels::{self, PanelAction};
 use crate::path_view::{ArchPath, STEPS};
-use crate::scene::{ColorMapping, SphereScene, VAL_ACCURACY, ShownScene};
+use crate::scene::{ColorMapping, ShownScene, SphereScene, VAL_ACCURACY};
 use crate::scene::{Filters, Notices, SizeMapping};
 use crate::selection::{Hovered, Neighbours, Selection};
 use crate::session::{Bookmarks, SaveSession, SessionFile};

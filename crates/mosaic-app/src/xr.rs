@@ -280,11 +280,8 @@ impl Grab {
         let heading = |v: Vec3| v.x.atan2(v.z);
         // Hands held one above the other have no heading: keep the yaw.
         let flat = |v: Vec3| Vec2::new(v.x, v.z).length() > 1e-3;
-        let yaw = if flat(local) && flat(world) {
-            current.yaw + wrap_angle(heading(world) - heading(local) - current.yaw)
-        } else {
-            current.yaw
-        };
+        let yaw =
+            if flat(local) && flat(world) { current.yaw + wrap_angle(heading(world) - heading(local) - current.yaw) } else { current.yaw };
         let rotation = Quat::from_rotation_y(yaw);
         let mid_local = (hands[0] + hands[1]) / 2.0;
         let mid_world = (self.world[0] + self.world[1]) / 2.0;
@@ -414,7 +411,6 @@ impl From<&Rig> for RigReport {
     }
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -512,7 +508,9 @@ mod tests {
         let grab = Grab::start(&rig, start);
         // Unmoved hands: the same rig.
         let same = grab.rig(start, &rig);
-        assert!(same.translation.distance(rig.translation) < 1e-5 && (same.yaw - rig.yaw).abs() < 1e-5 && (same.scale - rig.scale).abs() < 1e-6);
+        assert!(
+            same.translation.distance(rig.translation) < 1e-5 && (same.yaw - rig.yaw).abs() < 1e-5 && (same.scale - rig.scale).abs() < 1e-6
+        );
         // Hands spread 1.8x, circled by 0.7 rad and raised: the grabbed points stay under them.
         let (turn, spread, lift) = (Quat::from_rotation_y(0.7), 1.8, Vec3::new(0.1, 0.2, -0.05));
         let now = start.map(|h| turn * (spread * h) + lift);

@@ -6,9 +6,9 @@
 //! drawn into images), a comfort vignette, and the frame budget measured and
 //! logged. No window: the headset is the display.
 
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::collections::VecDeque;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -16,18 +16,18 @@ use anyhow::{Result, bail};
 use bevy::app::ScheduleRunnerPlugin;
 use bevy::camera::visibility::RenderLayers;
 use bevy::camera::{ImageRenderTarget, ManualTextureViewHandle, RenderTarget};
-use bevy::render::render_resource::TextureFormat;
-use bevy::render::view::screenshot::{Screenshot, ScreenshotCaptured};
-use bevy_egui::egui;
-use bevy::ecs::schedule::ScheduleLabel;
-use bevy_egui::{EguiContext, EguiSchedule};
-use bevy_egui::input::EguiInputEvent;
 use bevy::core_pipeline::tonemapping::{DebandDither, Tonemapping};
+use bevy::ecs::schedule::ScheduleLabel;
 use bevy::prelude::*;
 use bevy::render::pipelined_rendering::PipelinedRenderingPlugin;
+use bevy::render::render_resource::TextureFormat;
+use bevy::render::view::screenshot::{Screenshot, ScreenshotCaptured};
 use bevy::render::{Render, RenderApp};
 use bevy::window::ExitCondition;
 use bevy::winit::WinitPlugin;
+use bevy_egui::egui;
+use bevy_egui::input::EguiInputEvent;
+use bevy_egui::{EguiContext, EguiSchedule};
 use bevy_mod_openxr::action_binding::{OxrSendActionBindings, OxrSuggestActionBinding};
 use bevy_mod_openxr::action_set_attaching::OxrAttachActionSet;
 use bevy_mod_openxr::action_set_syncing::{OxrActionSetSyncSet, OxrSyncActionSet};
@@ -39,19 +39,20 @@ use bevy_mod_openxr::session::OxrSession;
 use bevy_mod_openxr::types::AppInfo;
 use bevy_mod_openxr::{add_xr_plugins, openxr_session_running};
 use bevy_mod_xr::camera::XrCamera;
-use bevy_mod_xr::spaces::XrSpaceLocationFlags;
 use bevy_mod_xr::session::{XrFirst, XrRenderSystems, XrSessionCreated, XrState, XrTracker, XrTrackingRoot, session_available};
+use bevy_mod_xr::spaces::XrSpaceLocationFlags;
 use mosaic_core::theme::BACKGROUND;
 
 use crate::ExplorerOptions;
-use crate::ui::{FullView, PANEL_WIDTH, ui_camera};
 use crate::inspector::format_value;
 use crate::landscape_view::ShownLandscape;
-use crate::scene::{ColorMapping, SphereScene, ShownScene};
+use crate::scene::{ColorMapping, ShownScene, SphereScene};
 use crate::selection::{Hovered, LINK, Selection};
 use crate::sphere_view::point_radius;
+use crate::ui::{FullView, PANEL_WIDTH, ui_camera};
 use crate::xr::{
-    AimRay, FrameBudget, Grab, RAY_PICK_SLACK, Rig, point_on_board, RigReport, RuntimeInfo, ScriptedAim, SnapTurn, XrReport, point_on_ray, vignette_strength,
+    AimRay, FrameBudget, Grab, RAY_PICK_SLACK, Rig, RigReport, RuntimeInfo, ScriptedAim, SnapTurn, XrReport, point_on_board, point_on_ray,
+    vignette_strength,
 };
 
 /// How an `xr` run goes.
@@ -94,34 +95,44 @@ pub fn run_xr(options: ExplorerOptions, runtime: RuntimeInfo, settings: XrSettin
         .disable::<WinitPlugin>()
         // Views are located right before rendering: less latency for head and hands.
         .disable::<PipelinedRenderingPlugin>();
-    app.add_plugins(add_xr_plugins(plugins).set(OxrInitPlugin {
-        app_info: AppInfo { name: "NeuroMosaic".into(), ..default() },
-        ..default()
-    }))
+    app.add_plugins(
+        add_xr_plugins(plugins).set(OxrInitPlugin { app_info: AppInfo { name: "NeuroMosaic".into(), ..default() }, ..default() }),
+    )
     // No window drives the frames: the runtime's frame pacing (xrWaitFrame)
     // does; before the session runs, a short wait keeps the loop from spinning.
     .add_plugins(ScheduleRunnerPlugin::run_loop(Duration::from_millis(2)));
     if !app.world().contains_resource::<OxrInstance>() {
-        bail!("OpenXR found the headset but would not start a session with Vulkan (the lines above say why): update the runtime and the GPU driver");
+        bail!(
+            "OpenXR found the headset but would not start a session with Vulkan (the lines above say why): update the runtime and the GPU driver"
+        );
     }
     app.add_plugins(crate::ExplorerPlugin { options: ExplorerOptions { panel: true, ..options } })
-    .insert_resource(ClearColor(Color::srgb_u8(BACKGROUND[0], BACKGROUND[1], BACKGROUND[2])))
-    .insert_resource(RigState { rig: Rig::default(), last: Rig::default() })
-    .insert_resource(Run { settings: settings.clone(), report: report.clone(), started: Instant::now(), logged: Instant::now(), ended: false })
-    .insert_resource(counters.clone())
-    .init_resource::<Hands>()
-    .add_oxr_event_handler(record_state)
-    // Each eye keeps its whole view (the desktop fits its view beside the panel).
-    .add_observer(|added: On<Add, XrCamera>, mut commands: Commands| {
-        commands.entity(added.entity).insert(FullView);
-    })
-    .add_systems(Startup, (spawn_panel, spawn_tooltip, create_controls.run_if(session_available)))
-    .add_systems(TooltipPass, draw_tooltip)
-    .add_systems(OxrSendActionBindings, suggest_bindings)
-    .add_systems(XrSessionCreated, (attach_controls, spawn_hands))
-    .add_systems(XrFirst, start_frame_clock.after(OxrWaitFrameSystem).run_if(should_run_frame_loop))
-    .add_systems(PreUpdate, sync_controls.before(OxrActionSetSyncSet).run_if(openxr_session_running))
-    .add_systems(Update, (style_eyes, (read_controls, move_rig, pick_with_ray, place_tooltip, update_vignette).chain(), watch, save_eye));
+        .insert_resource(ClearColor(Color::srgb_u8(BACKGROUND[0], BACKGROUND[1], BACKGROUND[2])))
+        .insert_resource(RigState { rig: Rig::default(), last: Rig::default() })
+        .insert_resource(Run {
+            settings: settings.clone(),
+            report: report.clone(),
+            started: Instant::now(),
+            logged: Instant::now(),
+            ended: false,
+        })
+        .insert_resource(counters.clone())
+        .init_resource::<Hands>()
+        .add_oxr_event_handler(record_state)
+        // Each eye keeps its whole view (the desktop fits its view beside the panel).
+        .add_observer(|added: On<Add, XrCamera>, mut commands: Commands| {
+            commands.entity(added.entity).insert(FullView);
+        })
+        .add_systems(Startup, (spawn_panel, spawn_tooltip, create_controls.run_if(session_available)))
+        .add_systems(TooltipPass, draw_tooltip)
+        .add_systems(OxrSendActionBindings, suggest_bindings)
+        .add_systems(XrSessionCreated, (attach_controls, spawn_hands))
+        .add_systems(XrFirst, start_frame_clock.after(OxrWaitFrameSystem).run_if(should_run_frame_loop))
+        .add_systems(PreUpdate, sync_controls.before(OxrActionSetSyncSet).run_if(openxr_session_running))
+        .add_systems(
+            Update,
+            (style_eyes, (read_controls, move_rig, pick_with_ray, place_tooltip, update_vignette).chain(), watch, save_eye),
+        );
     if let Some(aim) = settings.aim {
         app.add_systems(Startup, move |mut commands: Commands| {
             commands.spawn((
@@ -141,7 +152,10 @@ pub fn run_xr(options: ExplorerOptions, runtime: RuntimeInfo, settings: XrSettin
     report.frames_rendered = counters.rendered.load(Ordering::SeqCst);
     report.frame_budget = counters.budget(KEPT_FRAMES);
     if let Some(path) = settings.eye_png.as_ref().filter(|_| report.error.is_none() && !report.eye_saved) {
-        bail!("the left eye's picture was not captured into {} (the session showed too few frames: give --frames 20 or more)", path.display());
+        bail!(
+            "the left eye's picture was not captured into {} (the session showed too few frames: give --frames 20 or more)",
+            path.display()
+        );
     }
     if let Some(error) = &report.error {
         bail!("{error}");
@@ -260,7 +274,12 @@ fn watch(
 
 /// The eyes draw the scene as the desktop camera does (exact colours), each
 /// with its own layer for the vignette in front of it.
-fn style_eyes(mut commands: Commands, eyes: Query<(Entity, &XrCamera), Added<XrCamera>>, mut meshes: ResMut<Assets<Mesh>>, mut materials: ResMut<Assets<StandardMaterial>>) {
+fn style_eyes(
+    mut commands: Commands,
+    eyes: Query<(Entity, &XrCamera), Added<XrCamera>>,
+    mut meshes: ResMut<Assets<Mesh>>,
+    mut materials: ResMut<Assets<StandardMaterial>>,
+) {
     for (entity, eye) in &eyes {
         let layer = 1 + eye.0 as usize;
         let vignette = materials.add(StandardMaterial {
@@ -410,9 +429,13 @@ fn read_controls(
     let running = state.is_some_and(|s| *s == XrState::Running);
     if let (Some(c), Some(session), true) = (controls, session, running) {
         let session: &openxr::Session<openxr::AnyGraphics> = &session;
-        let bool_of = |a: &openxr::Action<bool>| a.state(session, openxr::Path::NULL).map(|s| s.is_active && s.current_state).unwrap_or(false);
+        let bool_of =
+            |a: &openxr::Action<bool>| a.state(session, openxr::Path::NULL).map(|s| s.is_active && s.current_state).unwrap_or(false);
         let vec_of = |a: &openxr::Action<openxr::Vector2f>| {
-            a.state(session, openxr::Path::NULL).ok().filter(|s| s.is_active).map_or(Vec2::ZERO, |s| Vec2::new(s.current_state.x, s.current_state.y))
+            a.state(session, openxr::Path::NULL)
+                .ok()
+                .filter(|s| s.is_active)
+                .map_or(Vec2::ZERO, |s| Vec2::new(s.current_state.x, s.current_state.y))
         };
         hands.select_pressed = bool_of(&c.select);
         hands.grab = [bool_of(&c.grab_left), bool_of(&c.grab_right)];
@@ -509,7 +532,10 @@ fn pick_with_ray(
     let ray = AimRay::from_transform(at);
     let hit = point_on_ray(ray, &scene.positions, RAY_PICK_SLACK * point_radius(scene.len()));
     // The panel, when the ray meets it before any network, takes the pointer.
-    let on_board = panel.as_ref().and_then(|p| boards.get(p.board).ok()).and_then(|b| point_on_board(ray, b, BOARD, Vec2::new(PANEL_WIDTH, PANEL_HEIGHT)));
+    let on_board = panel
+        .as_ref()
+        .and_then(|p| boards.get(p.board).ok())
+        .and_then(|b| point_on_board(ray, b, BOARD, Vec2::new(PANEL_WIDTH, PANEL_HEIGHT)));
     let on_board = on_board.filter(|(d, _)| hit.is_none_or(|(_, t)| *d < t));
     if let Some(panel) = panel.as_mut() {
         point_at_panel(panel, on_board.map(|(_, p)| egui::pos2(p.x, p.y)), &hands, &mut egui_input);
@@ -551,7 +577,11 @@ fn pick_with_ray(
             commands.entity(entity).with_child((
                 Beam,
                 Mesh3d(meshes.add(Cuboid::new(0.004, 0.004, 1.0))),
-                MeshMaterial3d(materials.add(StandardMaterial { base_color: Color::srgb_u8(LINK[0], LINK[1], LINK[2]), unlit: true, ..default() })),
+                MeshMaterial3d(materials.add(StandardMaterial {
+                    base_color: Color::srgb_u8(LINK[0], LINK[1], LINK[2]),
+                    unlit: true,
+                    ..default()
+                })),
                 beam,
             ));
         }
@@ -599,7 +629,12 @@ const PANEL_HEIGHT: f32 = PANEL_WIDTH * BOARD.y / BOARD.x;
 /// Pixels per logical pixel of the panel's image, for sharp text.
 const PANEL_SCALE: f32 = 2.0;
 
-fn spawn_panel(mut commands: Commands, mut images: ResMut<Assets<Image>>, mut meshes: ResMut<Assets<Mesh>>, mut materials: ResMut<Assets<StandardMaterial>>) {
+fn spawn_panel(
+    mut commands: Commands,
+    mut images: ResMut<Assets<Image>>,
+    mut meshes: ResMut<Assets<Mesh>>,
+    mut materials: ResMut<Assets<StandardMaterial>>,
+) {
     let (w, h) = ((PANEL_WIDTH * PANEL_SCALE) as u32, (PANEL_HEIGHT * PANEL_SCALE) as u32);
     let image = images.add(Image::new_target_texture(w, h, TextureFormat::Rgba8UnormSrgb, None));
     let target = RenderTarget::Image(ImageRenderTarget { handle: image.clone(), scale_factor: PANEL_SCALE });
@@ -637,9 +672,19 @@ const TOOLTIP_PX: Vec2 = Vec2::new(256.0, 64.0);
 const TOOLTIP_ANGLE: f32 = 0.18;
 const TOOLTIP_FILL: [u8; 3] = [38, 44, 62];
 
-fn spawn_tooltip(mut commands: Commands, mut images: ResMut<Assets<Image>>, mut meshes: ResMut<Assets<Mesh>>, mut materials: ResMut<Assets<StandardMaterial>>) {
+fn spawn_tooltip(
+    mut commands: Commands,
+    mut images: ResMut<Assets<Image>>,
+    mut meshes: ResMut<Assets<Mesh>>,
+    mut materials: ResMut<Assets<StandardMaterial>>,
+) {
     let scale = PANEL_SCALE;
-    let image = images.add(Image::new_target_texture((TOOLTIP_PX.x * scale) as u32, (TOOLTIP_PX.y * scale) as u32, TextureFormat::Rgba8UnormSrgb, None));
+    let image = images.add(Image::new_target_texture(
+        (TOOLTIP_PX.x * scale) as u32,
+        (TOOLTIP_PX.y * scale) as u32,
+        TextureFormat::Rgba8UnormSrgb,
+        None,
+    ));
     commands.spawn((
         TooltipContext,
         Camera2d,
@@ -659,7 +704,12 @@ fn spawn_tooltip(mut commands: Commands, mut images: ResMut<Assets<Image>>, mut 
     ));
 }
 
-fn draw_tooltip(mut context: Single<&mut EguiContext, With<TooltipContext>>, hovered: Res<Hovered>, scene: Res<ShownScene>, mapping: Res<ColorMapping>) {
+fn draw_tooltip(
+    mut context: Single<&mut EguiContext, With<TooltipContext>>,
+    hovered: Res<Hovered>,
+    scene: Res<ShownScene>,
+    mapping: Res<ColorMapping>,
+) {
     let ctx = context.get_mut().clone();
     let rect = ctx.viewport_rect();
     let mut root = egui::Ui::new(ctx, "tooltip".into(), egui::UiBuilder::new().layer_id(egui::LayerId::background()).max_rect(rect));
@@ -719,7 +769,13 @@ fn save_eye(mut commands: Commands, run: Res<Run>, counters: Res<FrameCounters>,
 }
 
 /// Darkens the edge of view while the rig moves fast (flight, turns, grabs).
-fn update_vignette(time: Res<Time>, run: Res<Run>, state: Res<RigState>, vignettes: Query<&MeshMaterial3d<StandardMaterial>, With<Vignette>>, mut materials: ResMut<Assets<StandardMaterial>>) {
+fn update_vignette(
+    time: Res<Time>,
+    run: Res<Run>,
+    state: Res<RigState>,
+    vignettes: Query<&MeshMaterial3d<StandardMaterial>, With<Vignette>>,
+    mut materials: ResMut<Assets<StandardMaterial>>,
+) {
     let dt = time.delta_secs().max(1e-3);
     let linear = (state.rig.translation - state.last.translation).length() / state.rig.scale / dt;
     let angular = (state.rig.yaw - state.last.yaw).abs() / dt;

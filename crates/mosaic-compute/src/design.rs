@@ -5,10 +5,10 @@
 //! networks, replaces it as the population and manifold land.
 
 use anyhow::{Context, Result};
-use mosaic_protocol::{MetricColumn, Radar, SphereScene};
 use mosaic_core::sample::latin_hypercube;
 use mosaic_core::{ArchSpec, Encoder, Knob, SearchSpace, TaskShape};
 use mosaic_landscape::complexity::{Complexity, complexity};
+use mosaic_protocol::{MetricColumn, Radar, SphereScene};
 
 /// Names of the colourable columns, in panel order; the first is the default.
 pub const COLUMNS: [&str; 9] = [

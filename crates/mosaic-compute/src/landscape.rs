@@ -106,7 +106,13 @@ impl LandscapeRequest {
     /// The explorer's landscape of a stored run: over its training
     /// trajectory, on the training split, kept in the run's folder.
     pub fn trajectory_of(store: &Path, sweep: &str, run: i64) -> Self {
-        Self::of(Subject::StoredRun { store: store.to_path_buf(), sweep: Some(sweep.to_string()), run, split: Split::Train, trajectory: true })
+        Self::of(Subject::StoredRun {
+            store: store.to_path_buf(),
+            sweep: Some(sweep.to_string()),
+            run,
+            split: Split::Train,
+            trajectory: true,
+        })
     }
 
     fn trajectory(&self) -> bool {
@@ -142,9 +148,7 @@ pub fn compute(request: &LandscapeRequest, progress: &(dyn Fn(Progress) + Sync),
         Subject::StoredRun { store, sweep, run, split, trajectory } => {
             from_store(store, sweep.as_deref(), *run, *split, *trajectory, progress)?
         }
-        Subject::TorchMlp { weights, activation, data, label_column } => {
-            from_weights(weights, *activation, data, label_column.as_deref())?
-        }
+        Subject::TorchMlp { weights, activation, data, label_column } => from_weights(weights, *activation, data, label_column.as_deref())?,
     };
     let Loaded { net, data, .. } = &subject;
     let normalization = match request.normalize {
@@ -153,8 +157,12 @@ pub fn compute(request: &LandscapeRequest, progress: &(dyn Fn(Progress) + Sync),
         None if request.directions.is_some() => Normalization::None,
         None => Normalization::Filter,
     };
-    let mut options =
-        DirectionOptions { normalization, ignore_bias_and_norm: !request.keep_bias_norm, orthogonalize: request.orthogonal, seed: request.seed };
+    let mut options = DirectionOptions {
+        normalization,
+        ignore_bias_and_norm: !request.keep_bias_norm,
+        orthogonalize: request.orthogonal,
+        seed: request.seed,
+    };
     let one_d = request.y.as_deref() == Some("none");
     let mut trajectory = None;
     let (source, d1, d2) = if request.trajectory() {
@@ -314,8 +322,7 @@ fn from_store(
         }
     };
     let mut net = Net::from_checkpoint(&run.spec, weights).with_context(|| format!("run {id}'s weights in {}", folder.display()))?;
-    let checkpoints =
-        if trajectory { epoch_checkpoints(&sweep, &run, kept, &files, &splits, &mut net, progress)? } else { Vec::new() };
+    let checkpoints = if trajectory { epoch_checkpoints(&sweep, &run, kept, &files, &splits, &mut net, progress)? } else { Vec::new() };
     let (name, data) = match split {
         Split::Train => ("train", splits.train),
         Split::Validation => ("validation", splits.validation),
@@ -354,8 +361,11 @@ fn epoch_checkpoints(
     if found.len() < run.spec.epochs as usize {
         let epochs = run.spec.epochs;
         progress(Progress::Replay { run: run.id, epoch: 0, epochs });
-        let config =
-            TrainConfig { seed: run_seed(sweep.seed, run.index), checkpoints: Checkpoints::EveryEpoch, out_dir: Some(replay.dir().to_path_buf()) };
+        let config = TrainConfig {
+            seed: run_seed(sweep.seed, run.index),
+            checkpoints: Checkpoints::EveryEpoch,
+            out_dir: Some(replay.dir().to_path_buf()),
+        };
         let mut epoch = 0;
         train::<CpuBackend>(&run.spec, splits, &config, &AtomicBool::new(false), &cpu_device(), &mut |_| {
             epoch += 1;

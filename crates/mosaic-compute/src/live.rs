@@ -195,7 +195,8 @@ pub fn open(p: Population, train: bool) -> Result<Opened> {
     let (store, sweep, data) = if train {
         let data = load_dataset(&p.dataset, p.examples, p.seed)?;
         let mut store = SqliteStore::open(&p.store)?;
-        let request = SweepRequest { name: p.sweep.as_deref(), space: p.space.clone(), dataset: &p.dataset, data: &data, n: p.n, seed: p.seed };
+        let request =
+            SweepRequest { name: p.sweep.as_deref(), space: p.space.clone(), dataset: &p.dataset, data: &data, n: p.n, seed: p.seed };
         let sweep = open_or_create_sweep(&mut store, request)?;
         (store, sweep, Some(data))
     } else {
@@ -394,7 +395,8 @@ impl Trainer {
         // embedding exists) beside it, so the networks already placed stay.
         if self.layout == Layout::Representation && !self.cancel.load(Ordering::SeqCst) {
             let _ = tx.send(SceneUpdate::Status(format!("{last} · placing them by their hidden representations…")));
-            let request = SweepEmbedding { mode: EmbeddingKind::Representation, config: PhateConfig::default(), probe_points: 250, refit: false };
+            let request =
+                SweepEmbedding { mode: EmbeddingKind::Representation, config: PhateConfig::default(), probe_points: 250, refit: false };
             let placed = embed_sweep(store, &self.sweep, &request)
                 .and_then(|_| layout_positions(store, &self.sweep, &placed_runs, Layout::Representation, &self.encoder));
             match placed {

@@ -15,7 +15,14 @@ pub fn spec_label(s: &ArchSpec) -> String {
 
 /// The architectures from run `from` to run `to` (`steps` + 1 of them),
 /// each with its place on the unit sphere by the store's `kind` embedding.
-pub fn path_between(store: &dyn Store, sweep: &SweepInfo, from: i64, to: i64, steps: usize, kind: EmbeddingKind) -> Result<Vec<(ArchSpec, [f32; 3])>> {
+pub fn path_between(
+    store: &dyn Store,
+    sweep: &SweepInfo,
+    from: i64,
+    to: i64,
+    steps: usize,
+    kind: EmbeddingKind,
+) -> Result<Vec<(ArchSpec, [f32; 3])>> {
     let (_, coords) = store.embedding(sweep.id, kind)?.filter(|(_, c)| !c.is_empty()).with_context(|| {
         format!("the store has no {kind} embedding of sweep `{}`: run `mosaic embed --store DIR --mode {kind}` first", sweep.name)
     })?;

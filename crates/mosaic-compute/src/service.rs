@@ -18,8 +18,8 @@ use mosaic_landscape::hyper::{DEFAULT_SMOOTHING, hyper_surface, importance};
 use mosaic_landscape::stats::{Method, correlation_matrix};
 use mosaic_manifold::cluster::{auto_eps, dbscan};
 use mosaic_protocol::{
-    Answer, CorrelationMethod, CorrelationTable, DynamicsSeries, HyperView, LandscapeData, NetworkDetails, PathPoint, PathView, SceneUpdate,
-    SuggestionsView, TrainingState, ViewRequest,
+    Answer, CorrelationMethod, CorrelationTable, DynamicsSeries, HyperView, LandscapeData, NetworkDetails, PathPoint, PathView,
+    SceneUpdate, SuggestionsView, TrainingState, ViewRequest,
 };
 use mosaic_store::{EmbeddingKind, RunFiles, RunRecord, SqliteStore, Store, SweepInfo};
 
@@ -116,7 +116,9 @@ fn answer(shown: Option<&Shown>, trainer: Option<&Arc<Trainer>>, request: &ViewR
             index: *index,
             answer: match shown {
                 Some(shown) => answered(inspect(shown, *index, answers)),
-                None => Answer::Failed("none: sampled architectures have no weights; train a sweep (`mosaic --store DIR`) to map its networks".into()),
+                None => Answer::Failed(
+                    "none: sampled architectures have no weights; train a sweep (`mosaic --store DIR`) to map its networks".into(),
+                ),
             },
         },
         ViewRequest::Correlate { method, names, columns } => SceneUpdate::Correlations(Answer::Ready(correlate(*method, names, columns))),
@@ -200,7 +202,13 @@ fn suggest_view(shown: &Shown, n: usize, scene_positions: &[[f32; 3]]) -> Result
 /// scene's embedding where it has one (PHATE's out-of-sample extension,
 /// nothing embedded moves); otherwise at the weighted mean of the five
 /// architecturally nearest points as the scene shows them.
-fn place_specs(store: &dyn Store, sweep: &SweepInfo, shown: &Shown, specs: &[ArchSpec], scene_positions: &[[f32; 3]]) -> Result<Vec<[f32; 3]>> {
+fn place_specs(
+    store: &dyn Store,
+    sweep: &SweepInfo,
+    shown: &Shown,
+    specs: &[ArchSpec],
+    scene_positions: &[[f32; 3]],
+) -> Result<Vec<[f32; 3]>> {
     let runs = store.runs(sweep.id)?;
     let encoder = Encoder::new(sweep.space.clone());
     if let Some(kind) = shown.embedding

@@ -187,8 +187,7 @@ fn guided_candidates(
     seed: u64,
     notes: &mut Vec<String>,
 ) -> Result<Vec<ArchSpec>> {
-    let embedding =
-        EmbeddingKind::ALL.into_iter().find_map(|kind| store.embedding(sweep.id, kind).ok().flatten().map(|e| (kind, e)));
+    let embedding = EmbeddingKind::ALL.into_iter().find_map(|kind| store.embedding(sweep.id, kind).ok().flatten().map(|e| (kind, e)));
     let Some((kind, (_, coords))) = embedding else {
         bail!("--guided needs the sweep's embedding: run `mosaic embed --store DIR` first");
     };

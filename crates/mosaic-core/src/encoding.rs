@@ -24,16 +24,8 @@ pub enum Knob {
 }
 
 impl Knob {
-    pub const ALL: [Knob; 8] = [
-        Knob::Depth,
-        Knob::Width,
-        Knob::Taper,
-        Knob::Dropout,
-        Knob::LearningRate,
-        Knob::BatchSize,
-        Knob::WeightDecay,
-        Knob::Epochs,
-    ];
+    pub const ALL: [Knob; 8] =
+        [Knob::Depth, Knob::Width, Knob::Taper, Knob::Dropout, Knob::LearningRate, Knob::BatchSize, Knob::WeightDecay, Knob::Epochs];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -230,9 +222,8 @@ impl Encoder {
         let mut offset = Knob::ALL.len();
         for c in Choice::ALL {
             let arity = c.arity(&self.space);
-            let best = (0..arity)
-                .map(|j| (j, at(offset + j)))
-                .fold((0, f64::NEG_INFINITY), |best, (j, x)| if x > best.1 { (j, x) } else { best });
+            let best =
+                (0..arity).map(|j| (j, at(offset + j))).fold((0, f64::NEG_INFINITY), |best, (j, x)| if x > best.1 { (j, x) } else { best });
             c.set(&self.space, &mut spec, best.0);
             offset += arity;
         }
@@ -270,10 +261,7 @@ impl Encoder {
         let n_num = Knob::ALL.len();
         let sq: f64 = ea[..n_num].iter().zip(&eb[..n_num]).map(|(x, y)| (x - y) * (x - y)).sum();
         let rms = (sq / n_num as f64).sqrt();
-        let differing = Choice::ALL
-            .iter()
-            .filter(|c| c.index(&self.space, a) != c.index(&self.space, b))
-            .count();
+        let differing = Choice::ALL.iter().filter(|c| c.index(&self.space, a) != c.index(&self.space, b)).count();
         let hamming = differing as f64 / Choice::ALL.len() as f64;
         let w = n_num as f64 / (n_num + Choice::ALL.len()) as f64;
         w * rms + (1.0 - w) * hamming
@@ -363,11 +351,7 @@ impl Encoder {
 /// The integer whose bin holds `u`: [min, max+1) cut into max-min+1 equal
 /// parts (in log space for log knobs).
 fn integer_bin(b: Bounds, u: f64) -> f64 {
-    let value = if b.log {
-        (b.min.ln() + u * ((b.max + 1.0).ln() - b.min.ln())).exp()
-    } else {
-        b.min + u * (b.max - b.min + 1.0)
-    };
+    let value = if b.log { (b.min.ln() + u * ((b.max + 1.0).ln() - b.min.ln())).exp() } else { b.min + u * (b.max - b.min + 1.0) };
     value.floor().clamp(b.min, b.max)
 }
 

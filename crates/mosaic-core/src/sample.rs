@@ -38,8 +38,5 @@ pub fn latin_hypercube_unit(n: usize, dims: usize, seed: u64) -> Vec<Vec<f64>> {
 /// spread evenly over their (log) ranges and categorical options appear in
 /// equal shares.
 pub fn latin_hypercube(encoder: &Encoder, n: usize, seed: u64) -> Vec<ArchSpec> {
-    latin_hypercube_unit(n, encoder.design_dims(), seed)
-        .iter()
-        .map(|u| encoder.from_design(u))
-        .collect()
+    latin_hypercube_unit(n, encoder.design_dims(), seed).iter().map(|u| encoder.from_design(u)).collect()
 }

@@ -26,11 +26,7 @@ impl Bounds {
 
     /// Maps a value in the bounds to [0, 1] (clamped).
     pub fn to_unit(&self, value: f64) -> f64 {
-        let (lo, hi, v) = if self.log {
-            (self.min.ln(), self.max.ln(), value.max(self.min).ln())
-        } else {
-            (self.min, self.max, value)
-        };
+        let (lo, hi, v) = if self.log { (self.min.ln(), self.max.ln(), value.max(self.min).ln()) } else { (self.min, self.max, value) };
         if hi <= lo {
             return 0.0;
         }
@@ -116,8 +112,7 @@ impl SearchSpace {
 
     /// The space shipped as `scenes/spaces/demo.ron`.
     pub fn demo_space() -> SearchSpace {
-        SearchSpace::from_ron(DEMO_SPACE_RON, "scenes/spaces/demo.ron")
-            .expect("the embedded demo search space is valid (checked by tests)")
+        SearchSpace::from_ron(DEMO_SPACE_RON, "scenes/spaces/demo.ron").expect("the embedded demo search space is valid (checked by tests)")
     }
 
     /// Parses and validates a space; `origin` names the source in errors.
@@ -134,14 +129,12 @@ impl SearchSpace {
     }
 
     pub fn load(path: &Path) -> Result<SearchSpace, SpaceError> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|source| SpaceError::Io { path: path.display().to_string(), source })?;
+        let text = std::fs::read_to_string(path).map_err(|source| SpaceError::Io { path: path.display().to_string(), source })?;
         SearchSpace::from_ron(&text, &path.display().to_string())
     }
 
     pub fn to_ron(&self) -> String {
-        ron::ser::to_string_pretty(self, ron::ser::PrettyConfig::default())
-            .expect("a search space always serialises")
+        ron::ser::to_string_pretty(self, ron::ser::PrettyConfig::default()).expect("a search space always serialises")
     }
 
     pub fn validate(&self) -> Result<(), SpaceError> {

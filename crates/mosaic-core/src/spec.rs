@@ -76,9 +76,7 @@ impl TaskShape {
 impl ArchSpec {
     /// Widths of the hidden layers: `width * taper^i`, at least 1.
     pub fn hidden_widths(&self) -> Vec<u32> {
-        (0..self.depth)
-            .map(|i| ((self.width as f64) * self.taper.powi(i as i32)).round().max(1.0) as u32)
-            .collect()
+        (0..self.depth).map(|i| ((self.width as f64) * self.taper.powi(i as i32)).round().max(1.0) as u32).collect()
     }
 
     /// Number of trainable parameters for a task. The trainer builds exactly

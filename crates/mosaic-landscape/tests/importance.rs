@@ -21,7 +21,8 @@ fn shares_match_fanova_and_the_analytic_main_effects() {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/importance.json");
     let cases: Vec<Case> = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
     for case in cases {
-        let knobs: Vec<(String, Vec<f64>)> = case.knobs.iter().enumerate().map(|(k, name)| (name.clone(), case.x.iter().map(|row| row[k]).collect())).collect();
+        let knobs: Vec<(String, Vec<f64>)> =
+            case.knobs.iter().enumerate().map(|(k, name)| (name.clone(), case.x.iter().map(|row| row[k]).collect())).collect();
         let ours = importance(&knobs, &case.y).unwrap();
         let share = |name: &str| ours.iter().find(|i| i.knob == name).unwrap().share;
         for (k, name) in case.knobs.iter().enumerate() {
@@ -36,6 +37,11 @@ fn shares_match_fanova_and_the_analytic_main_effects() {
         let order: Vec<&str> = ours.iter().map(|i| i.knob.as_str()).collect();
         let mut by_fanova: Vec<usize> = (0..case.knobs.len()).collect();
         by_fanova.sort_by(|&a, &b| case.fanova[b].total_cmp(&case.fanova[a]));
-        assert_eq!(order, by_fanova.iter().map(|&k| case.knobs[k].as_str()).collect::<Vec<_>>(), "{}: the same ranking as fANOVA", case.name);
+        assert_eq!(
+            order,
+            by_fanova.iter().map(|&k| case.knobs[k].as_str()).collect::<Vec<_>>(),
+            "{}: the same ranking as fANOVA",
+            case.name
+        );
     }
 }

@@ -239,7 +239,8 @@ impl ChainSearch<'_> {
         if self.best.as_ref().is_some_and(|b| cost + steps as f64 * self.cheapest_step >= b.0) {
             return;
         }
-        let mut factors: Vec<usize> = self.values.iter().copied().chain(1..=self.by_sparse.len()).filter(|&f| current + f <= self.t).collect();
+        let mut factors: Vec<usize> =
+            self.values.iter().copied().chain(1..=self.by_sparse.len()).filter(|&f| current + f <= self.t).collect();
         factors.sort_unstable_by(|a, b| b.cmp(a));
         factors.dedup();
         for factor in factors {
@@ -311,7 +312,12 @@ struct Lanczos {
 /// step. At most `steps` steps; fully reorthogonalised (one classical
 /// Gram-Schmidt pass after the three-term recurrence) and, when given,
 /// kept out of the span of the orthonormal columns of `deflate`.
-fn lanczos(op: &impl Fn(&Mat<f64>) -> Mat<f64>, starts: Mat<f64>, steps: usize, deflate: Option<MatRef<'_, f64>>) -> Result<Vec<Lanczos>, ManifoldError> {
+fn lanczos(
+    op: &impl Fn(&Mat<f64>) -> Mat<f64>,
+    starts: Mat<f64>,
+    steps: usize,
+    deflate: Option<MatRef<'_, f64>>,
+) -> Result<Vec<Lanczos>, ManifoldError> {
     let (n, runs) = (starts.nrows(), starts.ncols());
     let steps = steps.max(1);
     let remove = |w: &mut Mat<f64>, q: MatRef<'_, f64>| {
@@ -386,7 +392,14 @@ fn lanczos(op: &impl Fn(&Mat<f64>) -> Mat<f64>, starts: Mat<f64>, steps: usize, 
             let m = alpha.len();
             if m == 0 {
                 // A start inside the deflated span: nothing left to measure.
-                return Ok(Lanczos { values: vec![], first: vec![], residuals: vec![], vectors: Mat::zeros(0, 0), basis: Mat::zeros(n, 0), start_norm });
+                return Ok(Lanczos {
+                    values: vec![],
+                    first: vec![],
+                    residuals: vec![],
+                    vectors: Mat::zeros(0, 0),
+                    basis: Mat::zeros(n, 0),
+                    start_norm,
+                });
             }
             let basis = basis.subcols(0, m).to_owned();
             let tri = Mat::from_fn(m, m, |i, j| match i.abs_diff(j) {

@@ -8,8 +8,8 @@
 //! as their operators: ||P_i - P_j||_F. The probe index is shared, so
 //! networks of any width compare directly.
 
-use faer::Mat;
 use crate::dense::{par_update, symmetric_product};
+use faer::Mat;
 
 use crate::ManifoldError;
 

@@ -32,7 +32,13 @@ pub fn class_separation(activations: &[f32], labels: &[u32], width: usize) -> Re
         .enumerate()
         .map(|(i, &l)| (0..width).map(|k| (activations[i * width + k] as f64 - means[l as usize][k]).powi(2)).sum::<f64>())
         .sum();
-    Ok(if within > 0.0 { between / within } else if between > 0.0 { f64::INFINITY } else { 0.0 })
+    Ok(if within > 0.0 {
+        between / within
+    } else if between > 0.0 {
+        f64::INFINITY
+    } else {
+        0.0
+    })
 }
 
 /// Diffusion spectral entropy (Liao et al. 2023, "Assessing Neural Network

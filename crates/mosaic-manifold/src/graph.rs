@@ -185,7 +185,10 @@ impl Sparse {
 
     /// `self * m` for a dense `m`: rows in parallel, each a sum of rows of
     /// `m` (transposed first, so each is contiguous). In `m`'s precision.
-    pub fn mul_dense<T: RealField + Copy + std::ops::AddAssign + std::ops::Mul<Output = T> + Send + Sync + 'static>(&self, m: &Mat<T>) -> Mat<T> {
+    pub fn mul_dense<T: RealField + Copy + std::ops::AddAssign + std::ops::Mul<Output = T> + Send + Sync + 'static>(
+        &self,
+        m: &Mat<T>,
+    ) -> Mat<T> {
         assert_eq!(self.cols, m.nrows());
         let w = m.ncols();
         let of = |a: f64| T::from_f64_impl(a);
@@ -232,11 +235,7 @@ pub fn decay_row(candidates: &[(usize, f64)], knn: usize, decay: f64, skip_self:
     let mut d: Vec<f64> = candidates.iter().map(|c| c.1).collect();
     let k = (knn - usize::from(!skip_self)).min(d.len().saturating_sub(1));
     let bandwidth = if d.is_empty() { 1.0 } else { d.select_nth_unstable_by(k, f64::total_cmp).1.max(f64::EPSILON) };
-    candidates
-        .iter()
-        .map(|&(j, dist)| (j, (-(dist / bandwidth).powf(decay)).exp()))
-        .filter(|e| e.1 >= THRESH)
-        .collect()
+    candidates.iter().map(|&(j, dist)| (j, (-(dist / bandwidth).powf(decay)).exp())).filter(|e| e.1 >= THRESH).collect()
 }
 
 /// Distance beyond which the kernel of a point with bandwidth 1 is below [`THRESH`].
@@ -253,10 +252,8 @@ fn clamp_knn(knn: usize, n: usize) -> usize {
 pub fn kernel_from_distances(distances: &Mat<f64>, knn: usize, decay: f64) -> Sparse {
     let n = distances.nrows();
     let k = clamp_knn(knn, n);
-    let rows: Vec<Vec<(usize, f64)>> = (0..n)
-        .into_par_iter()
-        .map(|i| decay_row(&(0..n).map(|j| (j, distances[(i, j)])).collect::<Vec<_>>(), k, decay, true))
-        .collect();
+    let rows: Vec<Vec<(usize, f64)>> =
+        (0..n).into_par_iter().map(|i| decay_row(&(0..n).map(|j| (j, distances[(i, j)])).collect::<Vec<_>>(), k, decay, true)).collect();
     symmetrise(n, rows)
 }
 

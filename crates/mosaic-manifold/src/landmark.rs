@@ -103,7 +103,11 @@ pub fn kmeans(x: &Mat<f64>, k: usize, iterations: usize, seed: u64) -> Vec<usize
     let rows: Vec<f32> = by_row.iter().map(|&v| v as f32).collect();
     for iteration in 0..iterations.max(1) {
         let centre_norms: Vec<f32> = (0..k).map(|c| (0..d).map(|j| centres[(c, j)].powi(2)).sum()).collect();
-        let nearest = if iteration == 0 { nearest_of_all(&xs, &centres, &centre_norms) } else { nearest_of_candidates(&rows, &centres, &centre_norms, &label) };
+        let nearest = if iteration == 0 {
+            nearest_of_all(&xs, &centres, &centre_norms)
+        } else {
+            nearest_of_candidates(&rows, &centres, &centre_norms, &label)
+        };
         let moved = label.iter().zip(&nearest).filter(|(a, b)| a != b).count();
         label = nearest;
         let mut sums = vec![0.0f64; k * d];
@@ -147,7 +151,11 @@ fn nearest_of_all(xs: &Mat<f32>, centres: &Mat<f32>, centre_norms: &[f32]) -> Ve
         let end = (start + 1024).min(n);
         let cross = centres * xs.subrows(start, end - start).transpose();
         settle_vector_state();
-        nearest.par_extend((start..end).into_par_iter().map(|i| nearest_centre(centre_norms, cross.col(i - start).try_as_col_major().expect("contiguous").as_slice())));
+        nearest.par_extend(
+            (start..end)
+                .into_par_iter()
+                .map(|i| nearest_centre(centre_norms, cross.col(i - start).try_as_col_major().expect("contiguous").as_slice())),
+        );
     }
     nearest
 }

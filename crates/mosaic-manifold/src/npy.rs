@@ -58,7 +58,10 @@ pub fn read(path: &Path) -> Result<Array2, NpyError> {
     } else if descr.starts_with("'<f4'") {
         4
     } else {
-        return Err(bad(format!("dtype {} is not float32 or float64 (convert with .astype(np.float64))", descr.split(',').next().unwrap_or(""))));
+        return Err(bad(format!(
+            "dtype {} is not float32 or float64 (convert with .astype(np.float64))",
+            descr.split(',').next().unwrap_or("")
+        )));
     };
     if field("fortran_order").is_some_and(|v| v.starts_with("True")) {
         return Err(bad("Fortran order: save a C-ordered array (np.ascontiguousarray)".into()));

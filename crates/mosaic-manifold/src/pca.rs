@@ -75,18 +75,12 @@ impl Pca {
 
     /// Coordinates of a row along the components.
     pub fn project(&self, row: &[f64]) -> Vec<f64> {
-        self.components
-            .iter()
-            .map(|axis| axis.iter().zip(row).zip(&self.mean).map(|((a, x), m)| a * (x - m)).sum())
-            .collect()
+        self.components.iter().map(|axis| axis.iter().zip(row).zip(&self.mean).map(|((a, x), m)| a * (x - m)).sum()).collect()
     }
 
     /// Fraction of the total variance each component explains.
     pub fn explained_variance_ratio(&self) -> Vec<f64> {
-        self.variances
-            .iter()
-            .map(|v| if self.total_variance > 0.0 { v / self.total_variance } else { 0.0 })
-            .collect()
+        self.variances.iter().map(|v| if self.total_variance > 0.0 { v / self.total_variance } else { 0.0 }).collect()
     }
 }
 

@@ -28,8 +28,8 @@ use faer::{Mat, Side};
 
 use crate::ManifoldError;
 use crate::dense::{par_update, settle_vector_state};
-use crate::distance::row_distances;
 use crate::diffusion::{Diffusion, weighted_entropy};
+use crate::distance::row_distances;
 use crate::graph::{self, Sparse};
 use crate::landmark;
 
@@ -58,7 +58,18 @@ pub struct PhateConfig {
 
 impl Default for PhateConfig {
     fn default() -> Self {
-        PhateConfig { knn: 5, decay: 40.0, t: None, t_max: 100, exact_entropy: false, dims: 3, mds_iterations: 3000, mds_tolerance: 1e-6, landmarks: 2000, seed: 0 }
+        PhateConfig {
+            knn: 5,
+            decay: 40.0,
+            t: None,
+            t_max: 100,
+            exact_entropy: false,
+            dims: 3,
+            mds_iterations: 3000,
+            mds_tolerance: 1e-6,
+            landmarks: 2000,
+            seed: 0,
+        }
     }
 }
 
@@ -372,7 +383,6 @@ pub fn align_to(reference: &Mat<f64>, y: &Mat<f64>) -> Mat<f64> {
     let aligned = &b * rotation.transpose();
     Mat::from_fn(aligned.nrows(), aligned.ncols(), |i, k| aligned[(i, k)] * scale)
 }
-
 
 /// PHATE of points given by their pairwise distances.
 pub fn phate_from_distances(distances: &Mat<f64>, config: &PhateConfig) -> Result<Phate, ManifoldError> {

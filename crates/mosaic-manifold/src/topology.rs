@@ -25,7 +25,8 @@ impl Barcode {
 pub fn rips_barcode(distances: &[f64], n: usize) -> Barcode {
     assert_eq!(distances.len(), n * n, "distances must be n x n");
     // Edges in filtration order (length, then index for ties).
-    let mut edges: Vec<(f64, usize, usize)> = (0..n).flat_map(|i| (i + 1..n).map(move |j| (i, j))).map(|(i, j)| (distances[i * n + j], i, j)).collect();
+    let mut edges: Vec<(f64, usize, usize)> =
+        (0..n).flat_map(|i| (i + 1..n).map(move |j| (i, j))).map(|(i, j)| (distances[i * n + j], i, j)).collect();
     edges.sort_by(|a, b| a.0.total_cmp(&b.0).then((a.1, a.2).cmp(&(b.1, b.2))));
     let mut edge_index = vec![usize::MAX; n * n];
     for (k, &(_, i, j)) in edges.iter().enumerate() {

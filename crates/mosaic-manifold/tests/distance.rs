@@ -32,10 +32,12 @@ fn scale_rotation_and_width_do_not_change_the_operator() {
     assert!(max_diff(&base, &representation_operator(&scaled, n, w).unwrap()) < 1e-5);
     // Rotated in the first two axes: distances are unchanged.
     let (c, s) = (0.6f32, 0.8f32);
-    let rotated: Vec<f32> = (0..n).flat_map(|i| {
-        let r = &a[i * w..(i + 1) * w];
-        [c * r[0] - s * r[1], s * r[0] + c * r[1], r[2]]
-    }).collect();
+    let rotated: Vec<f32> = (0..n)
+        .flat_map(|i| {
+            let r = &a[i * w..(i + 1) * w];
+            [c * r[0] - s * r[1], s * r[0] + c * r[1], r[2]]
+        })
+        .collect();
     assert!(max_diff(&base, &representation_operator(&rotated, n, w).unwrap()) < 1e-5);
     // A wider layer holding the same representation plus dead units.
     let wide: Vec<f32> = (0..n).flat_map(|i| a[i * w..(i + 1) * w].iter().copied().chain([0.0; 5])).collect();

@@ -21,10 +21,13 @@ fn two_classes(gap: f32, n: usize, width: usize, seed: u64) -> (Vec<f32>, Vec<u3
 
 #[test]
 fn class_separation_grows_with_the_gap_between_classes() {
-    let seps: Vec<f64> = [0.0, 1.0, 4.0].iter().map(|&g| {
-        let (a, l) = two_classes(g, 400, 3, 1);
-        class_separation(&a, &l, 3).unwrap()
-    }).collect();
+    let seps: Vec<f64> = [0.0, 1.0, 4.0]
+        .iter()
+        .map(|&g| {
+            let (a, l) = two_classes(g, 400, 3, 1);
+            class_separation(&a, &l, 3).unwrap()
+        })
+        .collect();
     assert!(seps[0] < 0.02, "{seps:?}");
     assert!(seps[0] < seps[1] && seps[1] < seps[2], "{seps:?}");
     // Gap 4 along one of three unit axes: between/within = 4 / 3 (4 = (4/2)^2 per point, 3 = variance).

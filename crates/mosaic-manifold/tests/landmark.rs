@@ -46,10 +46,14 @@ fn the_tree_finds_what_a_scan_finds() {
             assert_eq!(tree.kth_distance2(&x[i], k), all[k - 1], "point {i}, k = {k}");
         }
         let r2 = all[25];
-        let mut found: Vec<usize> = tree.within(&x[i], r2).into_iter().map(|(j, d)| {
-            assert_eq!(d, d2(i, j));
-            j
-        }).collect();
+        let mut found: Vec<usize> = tree
+            .within(&x[i], r2)
+            .into_iter()
+            .map(|(j, d)| {
+                assert_eq!(d, d2(i, j));
+                j
+            })
+            .collect();
         found.sort_unstable();
         assert_eq!(found, (0..700).filter(|&j| d2(i, j) <= r2).collect::<Vec<_>>());
     }
@@ -132,7 +136,9 @@ fn a_new_point_joins_inside_its_neighbourhood() {
     let fit = phate(train, &PhateConfig::default()).unwrap();
     let spread = {
         let y = &fit.embedding;
-        (0..3).map(|k| y.iter().map(|r| r[k]).fold(f64::MIN, f64::max) - y.iter().map(|r| r[k]).fold(f64::MAX, f64::min)).fold(0.0, f64::max)
+        (0..3)
+            .map(|k| y.iter().map(|r| r[k]).fold(f64::MIN, f64::max) - y.iter().map(|r| r[k]).fold(f64::MAX, f64::min))
+            .fold(0.0, f64::max)
     };
     let dist = |a: &[f64], b: &[f64]| a.iter().zip(b).map(|(p, q)| (p - q).powi(2)).sum::<f64>().sqrt();
     let mut gaps = Vec::new();

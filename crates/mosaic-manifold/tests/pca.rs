@@ -135,9 +135,8 @@ fn sphere_layout_works_for_the_smallest_populations() {
 fn sphere_layout_keeps_near_points_near() {
     // Two tight clusters far apart in 10-D end up on separate sides of the sphere.
     let mut rng = ChaCha8Rng::seed_from_u64(5);
-    let data: Vec<Vec<f64>> = (0..200)
-        .map(|i| (0..10).map(|j| if (i < 100) == (j < 5) { 1.0 } else { 0.0 } + 0.05 * rng.random::<f64>()).collect())
-        .collect();
+    let data: Vec<Vec<f64>> =
+        (0..200).map(|i| (0..10).map(|j| if (i < 100) == (j < 5) { 1.0 } else { 0.0 } + 0.05 * rng.random::<f64>()).collect()).collect();
     let pos = sphere_layout(&data, 3.0).unwrap();
     let dist = |a: &[f64; 3], b: &[f64; 3]| ((0..3).map(|k| (a[k] - b[k]).powi(2)).sum::<f64>()).sqrt();
     let within = dist(&pos[0], &pos[1]).max(dist(&pos[100], &pos[101]));

@@ -5,11 +5,11 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
+use common::procrustes_disparity;
 use faer::Mat;
+use mosaic_manifold::ManifoldError;
 use mosaic_manifold::npy;
 use mosaic_manifold::phate::{PhateConfig, find_knee, phate, phate_from_distances, von_neumann_entropy};
-use common::procrustes_disparity;
-use mosaic_manifold::ManifoldError;
 
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/phate_tree").join(name)

@@ -10,10 +10,12 @@ fn distances(pts: &[[f64; 2]]) -> Vec<f64> {
 #[test]
 fn a_circle_has_one_long_loop() {
     let n = 40;
-    let pts: Vec<[f64; 2]> = (0..n).map(|i| {
-        let a = std::f64::consts::TAU * i as f64 / n as f64;
-        [a.cos(), a.sin()]
-    }).collect();
+    let pts: Vec<[f64; 2]> = (0..n)
+        .map(|i| {
+            let a = std::f64::consts::TAU * i as f64 / n as f64;
+            [a.cos(), a.sin()]
+        })
+        .collect();
     let bars = rips_barcode(&distances(&pts), n);
     // The loop is born when neighbours connect (chord 2 sin(pi/n)) and dies
     // with the first triangle that holds the centre: the most nearly

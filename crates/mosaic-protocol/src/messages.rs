@@ -3,7 +3,9 @@
 use mosaic_core::EpochMetrics;
 
 use crate::Answer;
-use crate::payload::{CorrelationMethod, CorrelationTable, DynamicsSeries, HyperView, LandscapeData, NetworkDetails, PathView, SuggestionsView};
+use crate::payload::{
+    CorrelationMethod, CorrelationTable, DynamicsSeries, HyperView, LandscapeData, NetworkDetails, PathView, SuggestionsView,
+};
 
 /// A change to the scene, or an answer to a request, computed elsewhere.
 #[derive(Clone, Debug, PartialEq)]
@@ -81,7 +83,9 @@ pub enum TrainingState {
     /// Asked to stop; the runs in flight are finishing their current step.
     Stopping,
     /// Not training; `left` runs are still untrained.
-    Idle { left: usize },
+    Idle {
+        left: usize,
+    },
 }
 
 /// What the view asks of compute. Every request gets exactly one final

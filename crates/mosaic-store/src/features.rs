@@ -2,8 +2,8 @@
 
 use rusqlite::params;
 
-use crate::{Feature, Result};
 use crate::sqlite::{SqliteStore, sql_error};
+use crate::{Feature, Result};
 
 /// Replaces one named feature of a sweep's runs, in one transaction.
 pub(crate) fn save(store: &mut SqliteStore, sweep: i64, name: &str, values: &[(i64, f64)]) -> Result<()> {
@@ -23,9 +23,8 @@ pub(crate) fn save(store: &mut SqliteStore, sweep: i64, name: &str, values: &[(i
 /// Every stored feature of a sweep: name, then (run, value) pairs.
 pub(crate) fn of_sweep(store: &SqliteStore, sweep: i64) -> Result<Vec<Feature>> {
     let mut stmt = store.conn.prepare("SELECT name, run, value FROM features WHERE sweep = ?1 ORDER BY name, run").map_err(store.sql())?;
-    let rows = stmt
-        .query_map([sweep], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?, r.get::<_, Option<f64>>(2)?)))
-        .map_err(store.sql())?;
+    let rows =
+        stmt.query_map([sweep], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?, r.get::<_, Option<f64>>(2)?))).map_err(store.sql())?;
     let mut out: Vec<Feature> = Vec::new();
     for row in rows {
         let (name, run, value) = row.map_err(store.sql())?;

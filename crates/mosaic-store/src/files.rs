@@ -154,7 +154,9 @@ mod tests {
             assert_eq!(RunFiles::epoch_of(&RunFiles::epoch_name(epoch)), Some(epoch));
         }
         assert_eq!(RunFiles::epoch_of("checkpoint-7.safetensors"), Some(7));
-        for other in ["final.safetensors", "activations.safetensors", "checkpoint-.safetensors", "checkpoint-0001.npy", "x-0001.safetensors"] {
+        for other in
+            ["final.safetensors", "activations.safetensors", "checkpoint-.safetensors", "checkpoint-0001.npy", "x-0001.safetensors"]
+        {
             assert_eq!(RunFiles::epoch_of(other), None, "{other}");
         }
     }
@@ -166,7 +168,9 @@ mod tests {
         let files = RunFiles::at(&dir);
         assert!(files.epochs().unwrap().is_empty());
         files.create().unwrap();
-        for name in ["checkpoint-0010.safetensors", "checkpoint-0002.safetensors", "final.safetensors", ".checkpoint-0003.safetensors.1-0.tmp"] {
+        for name in
+            ["checkpoint-0010.safetensors", "checkpoint-0002.safetensors", "final.safetensors", ".checkpoint-0003.safetensors.1-0.tmp"]
+        {
             std::fs::write(dir.join(name), b"").unwrap();
         }
         assert_eq!(files.epochs().unwrap(), [(2, files.epoch(2)), (10, files.epoch(10))]);

@@ -38,7 +38,9 @@ pub(crate) fn of_sweep(store: &SqliteStore, sweep: i64, pending_only: bool) -> R
     let filter = if pending_only { "AND run IS NULL" } else { "" };
     let mut stmt = store
         .conn
-        .prepare(&format!("SELECT id, spec, encoding, mean, std, score, strategy, run FROM suggestions WHERE sweep = ?1 {filter} ORDER BY id"))
+        .prepare(&format!(
+            "SELECT id, spec, encoding, mean, std, score, strategy, run FROM suggestions WHERE sweep = ?1 {filter} ORDER BY id"
+        ))
         .map_err(store.sql())?;
     let rows = stmt
         .query_map([sweep], |r| {
@@ -68,8 +70,7 @@ pub(crate) fn accept(store: &mut SqliteStore, sweep: i64, ids: &[i64]) -> Result
     let pending = of_sweep(store, sweep, true)?;
     let sql = sql_error(&store.db);
     let tx = store.conn.transaction().map_err(&sql)?;
-    let first: i64 =
-        tx.query_row("SELECT COALESCE(MAX(idx), -1) + 1 FROM runs WHERE sweep = ?1", [sweep], |r| r.get(0)).map_err(&sql)?;
+    let first: i64 = tx.query_row("SELECT COALESCE(MAX(idx), -1) + 1 FROM runs WHERE sweep = ?1", [sweep], |r| r.get(0)).map_err(&sql)?;
     let mut runs = Vec::new();
     for (next, s) in (first..).zip(pending.iter().filter(|s| ids.contains(&s.id))) {
         tx.execute(

@@ -49,7 +49,10 @@ pub(crate) fn by_name(store: &SqliteStore, name: &str) -> Result<Option<SweepInf
 
 /// Records what a sweep was trained on, for sweeps made before that was recorded.
 pub(crate) fn set_data(store: &mut SqliteStore, sweep: i64, data: &str, examples: usize) -> Result<()> {
-    store.conn.execute("UPDATE sweeps SET data = ?2, examples = ?3 WHERE id = ?1", params![sweep, data, examples as i64]).map_err(store.sql())?;
+    store
+        .conn
+        .execute("UPDATE sweeps SET data = ?2, examples = ?3 WHERE id = ?1", params![sweep, data, examples as i64])
+        .map_err(store.sql())?;
     Ok(())
 }
 

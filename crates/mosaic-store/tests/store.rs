@@ -354,10 +354,18 @@ fn embedding_kinds_are_stored_as_the_strings_stores_always_held() {
     store.save_embedding(sweep.id, EmbeddingKind::Architecture, 0, &[(runs[0], [1.0, 2.0, 3.0])]).unwrap();
     // A row as an older mosaic wrote it, by its string.
     let conn = rusqlite::Connection::open(dir.join(mosaic_store::DB_FILE)).unwrap();
-    conn.execute("INSERT INTO embeddings (sweep, kind, run, t, x, y, z) VALUES (?1, 'representation', ?2, 5, 0, 0, 1)", [sweep.id, runs[1]])
-        .unwrap();
-    let kinds: Vec<String> =
-        conn.prepare("SELECT kind FROM embeddings ORDER BY kind").unwrap().query_map([], |r| r.get(0)).unwrap().map(Result::unwrap).collect();
+    conn.execute(
+        "INSERT INTO embeddings (sweep, kind, run, t, x, y, z) VALUES (?1, 'representation', ?2, 5, 0, 0, 1)",
+        [sweep.id, runs[1]],
+    )
+    .unwrap();
+    let kinds: Vec<String> = conn
+        .prepare("SELECT kind FROM embeddings ORDER BY kind")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
     assert_eq!(kinds, ["architecture", "representation"]);
     assert_eq!(store.embedding(sweep.id, EmbeddingKind::Architecture).unwrap(), Some((0, vec![(runs[0], [1.0, 2.0, 3.0])])));
     assert_eq!(store.embedding(sweep.id, EmbeddingKind::Representation).unwrap(), Some((5, vec![(runs[1], [0.0, 0.0, 1.0])])));
@@ -420,7 +428,8 @@ fn a_store_from_schema_2_gains_the_example_count_read_out_of_its_fingerprints() 
         )
         .unwrap();
         for (name, data) in [("trained", fingerprint), ("unrecorded", ""), ("odd", "hand-written note")] {
-            conn.execute("INSERT INTO sweeps (name, dataset, data, seed, space) VALUES (?1, 'spirals', ?2, 4, ?3)", [name, data, &space]).unwrap();
+            conn.execute("INSERT INTO sweeps (name, dataset, data, seed, space) VALUES (?1, 'spirals', ?2, 4, ?3)", [name, data, &space])
+                .unwrap();
         }
         let spec = ron::to_string(&plan(1).specs[0]).unwrap();
         conn.execute("INSERT INTO runs (sweep, idx, spec, encoding, status) VALUES (1, 0, ?1, x'', 'pending')", [spec]).unwrap();

@@ -109,21 +109,19 @@ impl<B: Backend> ModuleMapper<B> for Load<'_> {
 
 /// Serialises arrays to safetensors bytes.
 pub fn to_safetensors(arrays: &Arrays) -> Vec<u8> {
-    let bytes: Vec<(&String, Vec<usize>, Vec<u8>)> = arrays
+    let bytes: Vec<(&String, Vec<usize>, Vec<u8>)> =
+        arrays.iter().map(|(name, (shape, data))| (name, shape.clone(), data.iter().flat_map(|x| x.to_le_bytes()).collect())).collect();
+    let views = bytes
         .iter()
-        .map(|(name, (shape, data))| (name, shape.clone(), data.iter().flat_map(|x| x.to_le_bytes()).collect()))
-        .collect();
-    let views = bytes.iter().map(|(name, shape, b)| {
-        (name.as_str(), TensorView::new(Dtype::F32, shape.clone(), b).expect("shape matches the data"))
-    });
+        .map(|(name, shape, b)| (name.as_str(), TensorView::new(Dtype::F32, shape.clone(), b).expect("shape matches the data")));
     safetensors::serialize(views, None).expect("in-memory serialisation cannot fail")
 }
 
 /// Reads a safetensors file of f32 arrays.
 pub fn read_safetensors(path: &Path) -> Result<Arrays, String> {
     let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    let tensors = safetensors::SafeTensors::deserialize(&bytes)
-        .map_err(|e| format!("{} is not a valid safetensors file: {e}", path.display()))?;
+    let tensors =
+        safetensors::SafeTensors::deserialize(&bytes).map_err(|e| format!("{} is not a valid safetensors file: {e}", path.display()))?;
     let mut out = Arrays::new();
     for (name, view) in tensors.tensors() {
         if view.dtype() != Dtype::F32 {

@@ -36,11 +36,7 @@ impl Dataset {
     }
 
     pub fn shape(&self) -> TaskShape {
-        TaskShape {
-            input_dim: self.dim as u32,
-            input_channels: self.image.map_or(1, |(c, _, _)| c as u32),
-            classes: self.classes as u32,
-        }
+        TaskShape { input_dim: self.dim as u32, input_channels: self.image.map_or(1, |(c, _, _)| c as u32), classes: self.classes as u32 }
     }
 
     /// What a sweep was trained on, in words and a hash of every example:
@@ -266,8 +262,7 @@ fn read(path: &Path) -> Result<Vec<u8>, DataError> {
 pub fn load_csv(path: &Path, label: Option<&str>) -> Result<Dataset, DataError> {
     let shown = path.display().to_string();
     let bytes = read(path)?;
-    let text = String::from_utf8(bytes)
-        .map_err(|e| DataError::Invalid { path: shown.clone(), message: format!("not UTF-8 text: {e}") })?;
+    let text = String::from_utf8(bytes).map_err(|e| DataError::Invalid { path: shown.clone(), message: format!("not UTF-8 text: {e}") })?;
     let csv_err = |line: usize, message: String| DataError::Csv { path: shown.clone(), line, message };
     let mut lines = text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()).peekable();
     let Some(&(_, first)) = lines.peek() else {
@@ -278,9 +273,10 @@ pub fn load_csv(path: &Path, label: Option<&str>) -> Result<Dataset, DataError> 
     let columns = first_fields.len();
     let label_col = match (label, has_header) {
         (None, _) => columns - 1,
-        (Some(name), true) => first_fields.iter().position(|f| *f == name).ok_or_else(|| {
-            csv_err(1, format!("no column named `{name}` in the header (columns: {})", first_fields.join(", ")))
-        })?,
+        (Some(name), true) => first_fields
+            .iter()
+            .position(|f| *f == name)
+            .ok_or_else(|| csv_err(1, format!("no column named `{name}` in the header (columns: {})", first_fields.join(", "))))?,
         (Some(name), false) => name
             .parse::<usize>()
             .ok()

@@ -151,7 +151,13 @@ pub fn run_sweep(
 
 /// Trains on the chosen backend; a panic inside burn (a shape the spec cannot
 /// build, say) becomes an error for this run instead of ending the sweep.
-fn train_guarded(spec: &ArchSpec, data: &Splits, config: &TrainConfig, cancel: &AtomicBool, device: Device) -> Result<RunOutcome, TrainError> {
+fn train_guarded(
+    spec: &ArchSpec,
+    data: &Splits,
+    config: &TrainConfig,
+    cancel: &AtomicBool,
+    device: Device,
+) -> Result<RunOutcome, TrainError> {
     GUARDED.with(|g| g.set(true));
     let result = std::panic::catch_unwind(AssertUnwindSafe(|| match device {
         Device::Cpu => train::<CpuBackend>(spec, data, config, cancel, &cpu_device(), &mut |_| {}),

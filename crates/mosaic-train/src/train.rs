@@ -86,10 +86,7 @@ pub fn train<B: AutodiffBackend>(
     match spec.optimizer {
         mosaic_core::Optimizer::SgdMomentum => {
             let momentum = MomentumConfig { momentum: 0.9, dampening: 0.0, nesterov: false };
-            let optim = SgdConfig::new()
-                .with_momentum(Some(momentum))
-                .with_weight_decay(Some(WeightDecayConfig::new(wd)))
-                .init();
+            let optim = SgdConfig::new().with_momentum(Some(momentum)).with_weight_decay(Some(WeightDecayConfig::new(wd))).init();
             fit(model, optim, rng, spec, data, config, cancel, device, on_epoch)
         }
         mosaic_core::Optimizer::Adam => {
@@ -208,10 +205,7 @@ fn save(config: &TrainConfig, name: &str, arrays: &Arrays) -> Result<(), TrainEr
 fn batch_tensors<B: Backend>(data: &Dataset, rows: &[usize], device: &B::Device) -> (Tensor<B, 2>, Tensor<B, 1, Int>) {
     let x: Vec<f32> = rows.iter().flat_map(|&i| data.row(i).iter().copied()).collect();
     let y: Vec<i64> = rows.iter().map(|&i| data.labels[i] as i64).collect();
-    (
-        Tensor::from_data(TensorData::new(x, [rows.len(), data.dim]), device),
-        Tensor::from_data(TensorData::new(y, [rows.len()]), device),
-    )
+    (Tensor::from_data(TensorData::new(x, [rows.len(), data.dim]), device), Tensor::from_data(TensorData::new(y, [rows.len()]), device))
 }
 
 fn accuracy_count<B: Backend>(logits: Tensor<B, 2>, targets: Tensor<B, 1, Int>) -> i64 {

@@ -6,9 +6,9 @@ use std::sync::atomic::AtomicBool;
 use mosaic_core::sample::latin_hypercube;
 use mosaic_core::{Activation, Encoder, Family, Norm, Optimizer, RunStatus, SearchSpace};
 use mosaic_store::{SqliteStore, Store, SweepPlan};
+use mosaic_train::Device;
 use mosaic_train::data::{BuiltIn, split};
 use mosaic_train::sweep::{SweepEvent, SweepOptions, run_seed, run_sweep};
-use mosaic_train::Device;
 use mosaic_train::train::Checkpoints;
 
 fn small_space() -> SearchSpace {

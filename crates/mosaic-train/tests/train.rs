@@ -44,8 +44,7 @@ fn an_mlp_learns_two_spirals() {
     let splits = split(&BuiltIn::Spirals.generate(2000, 1), 1, 500);
     let spec = mlp(64, 2, Optimizer::Adam, 0.01, 60);
     let mut seen = Vec::new();
-    let run = train::<CpuBackend>(&spec, &splits, &config(7), &AtomicBool::new(false), &cpu_device(), &mut |e| seen.push(e.epoch))
-        .unwrap();
+    let run = train::<CpuBackend>(&spec, &splits, &config(7), &AtomicBool::new(false), &cpu_device(), &mut |e| seen.push(e.epoch)).unwrap();
     let o = &run.outcome;
     assert_eq!(o.status, RunStatus::Done);
     assert_eq!(seen, (1..=60).collect::<Vec<_>>(), "every epoch reported in order");
@@ -73,9 +72,7 @@ fn a_cnn_learns_the_shapes_task() {
 fn same_seed_same_run_other_seed_other_run() {
     let splits = split(&BuiltIn::Moons.generate(600, 4), 4, 100);
     let spec = ArchSpec { dropout: 0.2, ..mlp(16, 2, Optimizer::SgdMomentum, 0.05, 4) };
-    let go = |seed| {
-        train::<CpuBackend>(&spec, &splits, &config(seed), &AtomicBool::new(false), &cpu_device(), &mut |_| {}).unwrap()
-    };
+    let go = |seed| train::<CpuBackend>(&spec, &splits, &config(seed), &AtomicBool::new(false), &cpu_device(), &mut |_| {}).unwrap();
     let (a, b, c) = (go(11), go(11), go(12));
     let strip = |t: &mosaic_train::train::Trained| {
         t.outcome.epochs.iter().map(|e| (e.train_loss, e.val_loss, e.grad_norm, e.weight_norm)).collect::<Vec<_>>()
@@ -129,7 +126,10 @@ fn checkpoints_and_activations_are_written_as_safetensors() {
     let run = train::<CpuBackend>(&spec, &splits, &config, &AtomicBool::new(false), &cpu_device(), &mut |_| {}).unwrap();
     let mut names: Vec<String> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
     names.sort();
-    assert_eq!(names, ["activations.safetensors", "checkpoint-0001.safetensors", "checkpoint-0002.safetensors", "checkpoint-0003.safetensors"]);
+    assert_eq!(
+        names,
+        ["activations.safetensors", "checkpoint-0001.safetensors", "checkpoint-0002.safetensors", "checkpoint-0003.safetensors"]
+    );
     let last = read_safetensors(&dir.join("checkpoint-0003.safetensors")).unwrap();
     assert_eq!(last["blocks.0.layer.weight"].0, vec![2, 8]);
     assert_eq!(last["head.weight"].0, vec![8, 2]);
@@ -170,7 +170,13 @@ fn gpu_training_matches_cpu_training() {
     let gpu = train::<GpuBackend>(&spec, &splits, &config(5), &AtomicBool::new(false), &gpu_device(), &mut |_| {}).unwrap();
     assert_eq!((cpu.outcome.epochs.len(), gpu.outcome.epochs.len()), (3, 3));
     for (c, g) in cpu.outcome.epochs.iter().zip(&gpu.outcome.epochs) {
-        assert!((c.train_loss - g.train_loss).abs() < 1e-3 * c.train_loss.abs().max(1.0), "epoch {}: {} vs {}", c.epoch, c.train_loss, g.train_loss);
+        assert!(
+            (c.train_loss - g.train_loss).abs() < 1e-3 * c.train_loss.abs().max(1.0),
+            "epoch {}: {} vs {}",
+            c.epoch,
+            c.train_loss,
+            g.train_loss
+        );
         assert!((c.val_accuracy - g.val_accuracy).abs() <= 0.02, "epoch {}", c.epoch);
     }
 }

@@ -48,4 +48,3 @@ pub fn branches(n: usize, dims: usize, seed: u64) -> (Vec<Vec<f64>>, Vec<usize>,
     }
     (x, arm, along)
 }
-
