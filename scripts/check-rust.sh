@@ -11,3 +11,9 @@ if [ "$(printf '%s\n%s\n' "$need" "$have" | sort -V | head -n1)" != "$need" ]; t
   echo "error: rustc $have is too old (this workspace needs $need+): run \`rustup update stable\` (Debian's own cargo is too old)" >&2
   exit 1
 fi
+for tool in fmt clippy; do
+  if ! cargo "$tool" --version >/dev/null 2>&1; then
+    echo "error: cargo $tool is missing: run \`rustup component add rustfmt clippy\`, then rerun" >&2
+    exit 1
+  fi
+done

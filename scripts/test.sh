@@ -2,13 +2,16 @@
 # The whole test suite, on a fresh Debian machine with or without a GPU:
 # installs what it needs, then runs every test, headless rendering included,
 # and the VR session against Monado's simulated headset (scripts/test-xr.sh;
-# needs root; MOSAIC_SKIP_XR=1 leaves it out). Arguments go to the first
+# needs root; MOSAIC_SKIP_XR=1 leaves it out). The house rules come first:
+# rustfmt and clippy (warnings are errors). Arguments go to the first
 # `cargo test` (the workspace's).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/check-rust.sh
 scripts/install-deps.sh test
 source scripts/test-env.sh
+cargo fmt --all -- --check
+cargo clippy --workspace --all-targets --locked -- -D warnings
 cargo test --workspace --locked "$@"
 if [ "${MOSAIC_SKIP_XR:-0}" = 1 ]; then
   echo "skipping the VR session test (MOSAIC_SKIP_XR=1)" >&2

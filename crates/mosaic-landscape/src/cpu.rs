@@ -784,8 +784,8 @@ fn step_logits_fma_body(sums: Sums, a: f32, head: &[f32], bias: &[f32], hidden: 
 /// each neuron switches on or off at most once. The second layer's
 /// pre-activation is `h1 (M0 + a M1) + bias(a)` with `M0` its weights at
 /// `(0, b)` and `M1` their `a` direction, that is `A + a (B + a C)` with
-/// `A = Σ_active p_k M0_k + bias(0)`, `B = Σ_active (q_k M0_k + p_k M1_k)
-/// + bias'` and `C = Σ_active q_k M1_k`. Those sums are products at the
+/// `A = Σ_active p_k M0_k + bias(0)`,
+/// `B = Σ_active (q_k M0_k + p_k M1_k) + bias'` and `C = Σ_active q_k M1_k`. Those sums are products at the
 /// row's first `a`; from one `a` to the next only the neurons that switched
 /// update them. Everything after the second layer's product runs per grid
 /// point as usual (fused with the head when nothing else comes between).
@@ -1062,6 +1062,8 @@ fn ln_1p(x: f32) -> f32 {
     let e = ((bits >> 23) as i32 - 127 + i32::from(big)) as f32;
     let f = m - 1.0;
     let z = f * f;
+    // The minimax coefficients as published, digits beyond f32 kept so they can be checked against the source.
+    #[allow(clippy::excessive_precision)]
     const LOGF: [f32; 9] = [
         7.037_683_6e-2,
         -1.151_461e-1,

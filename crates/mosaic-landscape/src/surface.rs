@@ -128,7 +128,8 @@ fn surface_within<B: Backend>(
     let batch = (floats / (chunk * widest).max(1)).clamp(1, data.len());
     let done = AtomicUsize::new(0);
     let inputs = Inputs::new(data, net.classes(), batch);
-    let results: Vec<Result<(Vec<f64>, Vec<f64>), LandscapeError>> = points
+    // Each chunk's losses and accuracies, in grid order.
+    let results: Vec<Result<Losses, LandscapeError>> = points
         .par_chunks(chunk)
         .map(|part| {
             if cancel.load(Ordering::Relaxed) {
@@ -161,8 +162,14 @@ pub(crate) fn validate(net: &Net, d1: &Arrays, d2: Option<&Arrays>, y_axis: Opti
     Ok(())
 }
 
+/// Losses and accuracies of a run of grid points.
+type Losses = (Vec<f64>, Vec<f64>);
+
+/// The x axis's values, the y axis's (none in 1-D), and the grid's `(a, b)` points row by row.
+pub(crate) type Grid = (Vec<f64>, Option<Vec<f64>>, Vec<(f32, f32)>);
+
 /// The axes' values and the grid's `(a, b)` points, row by row (`b = 0` in 1-D).
-pub(crate) fn grid_points(x_axis: Axis, y_axis: Option<Axis>) -> (Vec<f64>, Option<Vec<f64>>, Vec<(f32, f32)>) {
+pub(crate) fn grid_points(x_axis: Axis, y_axis: Option<Axis>) -> Grid {
     let xs = x_axis.values();
     let ys = y_axis.map(|a| a.values());
     let points = match &ys {

@@ -85,10 +85,10 @@ impl PhateConfig {
         if !(self.decay > 0.0 && self.decay.is_finite()) {
             return bad(format!("decay must be a positive number, got {}", self.decay));
         }
-        if let Some(t) = self.t {
-            if !(1..=MAX_T).contains(&t) {
-                return bad(format!("t must lie in 1..={MAX_T}, got {t}"));
-            }
+        if let Some(t) = self.t
+            && !(1..=MAX_T).contains(&t)
+        {
+            return bad(format!("t must lie in 1..={MAX_T}, got {t}"));
         }
         if self.dims == 0 {
             return bad("dims must be at least 1".into());
@@ -296,10 +296,10 @@ pub fn smacof(distances: &Mat<f64>, init: Mat<f64>, max_iter: usize, tolerance: 
         if it > 0 {
             let stress: f64 = rows.iter().map(|r| r.1).sum();
             let norm: f64 = rows.iter().map(|r| r.2).sum();
-            if let Some(old) = old_stress {
-                if (old - stress) / norm < tolerance {
-                    return (to_mat(&x), it);
-                }
+            if let Some(old) = old_stress
+                && (old - stress) / norm < tolerance
+            {
+                return (to_mat(&x), it);
             }
             old_stress = Some(stress);
         }

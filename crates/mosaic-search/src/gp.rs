@@ -389,6 +389,7 @@ fn negative_log_posterior(layout: &Layout, x: &[Vec<f64>], z: &[f64], v: &[f64])
 }
 
 #[cfg(test)]
+#[allow(clippy::single_range_in_vec_init)] // layouts with one categorical block
 mod tests {
     use super::*;
 

@@ -140,7 +140,7 @@ impl Table {
             };
             tried[next] = true;
             taken.push(next);
-            if values[next].is_finite() && !(values[next] <= best) {
+            if values[next].is_finite() && (best.is_nan() || values[next] > best) {
                 best = values[next];
             }
             curve.push(best);

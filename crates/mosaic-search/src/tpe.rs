@@ -89,6 +89,7 @@ impl Density {
 }
 
 #[cfg(test)]
+#[allow(clippy::single_range_in_vec_init)] // layouts with one categorical block
 mod tests {
     use super::*;
 

@@ -36,7 +36,7 @@ impl TaskFeatures {
         let entropy: f64 = counts.iter().filter(|&&c| c > 0).map(|&c| c as f64 / n as f64).map(|p| -p * p.ln()).sum();
         let class_balance = if classes > 1 { entropy / (classes as f64).ln() } else { 1.0 };
         // An even stride through the data, so ordered files sample every class.
-        let picked: Vec<usize> = (0..n.min(LANDMARK_EXAMPLES)).map(|k| k * n / n.min(LANDMARK_EXAMPLES).max(1)).collect();
+        let picked: Vec<usize> = (0..n.min(LANDMARK_EXAMPLES)).map(|k| k * n / n.clamp(1, LANDMARK_EXAMPLES)).collect();
         let sq = |a: &[f32], b: &[f32]| a.iter().zip(b).map(|(p, q)| ((p - q) as f64).powi(2)).sum::<f64>();
         let nn_hits = picked
             .iter()

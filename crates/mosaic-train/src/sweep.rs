@@ -32,7 +32,7 @@ pub enum SweepEvent {
     /// Before any training: how many runs are already finished, and how many remain.
     Plan { finished: usize, pending: usize },
     /// A run finished (done, diverged or failed) and is stored.
-    Finished { run: RunRecord, seconds: f64 },
+    Finished { run: Box<RunRecord>, seconds: f64 },
 }
 
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -142,7 +142,7 @@ pub fn run_sweep(
             }
             run.status = outcome.status;
             run.outcome = Some(outcome);
-            on_event(&SweepEvent::Finished { run, seconds });
+            on_event(&SweepEvent::Finished { run: Box::new(run), seconds });
         }
         Ok(())
     })?;
