@@ -3,7 +3,8 @@
 # installs what it needs, then runs every test, headless rendering included,
 # and the VR session against Monado's simulated headset (scripts/test-xr.sh;
 # needs root; MOSAIC_SKIP_XR=1 leaves it out). The house rules come first:
-# rustfmt and clippy (warnings are errors). Arguments go to the first
+# rustfmt and clippy (warnings are errors); after the tests every crate's
+# examples run (scripts/run-examples.sh). Arguments go to the first
 # `cargo test` (the workspace's).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,6 +14,7 @@ source scripts/test-env.sh
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
 cargo test --workspace --locked "$@"
+scripts/run-examples.sh
 if [ "${MOSAIC_SKIP_XR:-0}" = 1 ]; then
   echo "skipping the VR session test (MOSAIC_SKIP_XR=1)" >&2
 else

@@ -111,7 +111,7 @@ impl Layout {
 
 /// A network's name in the view: its run id and the gist of its spec.
 pub fn run_label(id: i64, spec: &ArchSpec) -> String {
-    format!("run {id} · {:?} {}x{} {:?}", spec.family, spec.depth, spec.width, spec.activation)
+    format!("run {id} · {}", spec.label())
 }
 
 /// Sphere positions from a stored embedding. Networks it lacks (diverged,

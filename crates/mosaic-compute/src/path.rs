@@ -8,9 +8,10 @@ use mosaic_store::{EmbeddingKind, Store, SweepInfo};
 
 use crate::live::place_beside;
 
-/// A short description of a spec: family, shape, activation, learning rate.
+/// A spec's label with its learning rate, which tells a path's (or a batch
+/// of suggestions') neighbouring steps apart.
 pub fn spec_label(s: &ArchSpec) -> String {
-    format!("{:?} {}x{} {:?} lr {:.2e}", s.family, s.depth, s.width, s.activation, s.learning_rate)
+    format!("{} lr {:.2e}", s.label(), s.learning_rate)
 }
 
 /// The architectures from run `from` to run `to` (`steps` + 1 of them),

@@ -440,11 +440,7 @@ fn details(run: &RunRecord) -> NetworkDetails {
         ("weight decay".into(), format!("{:.1e}", s.weight_decay)),
         ("batch, epochs".into(), format!("{}, {}", s.batch_size, s.epochs)),
     ]);
-    NetworkDetails {
-        title: format!("run {} · {:?}", run.id, s.family),
-        facts,
-        epochs: run.outcome.as_ref().map_or_else(Vec::new, |o| o.epochs.clone()),
-    }
+    NetworkDetails { title: run_label(run.id, s), facts, epochs: run.outcome.as_ref().map_or_else(Vec::new, |o| o.epochs.clone()) }
 }
 
 #[cfg(test)]

@@ -74,6 +74,12 @@ impl TaskShape {
 }
 
 impl ArchSpec {
+    /// The gist of the spec in words, e.g. "ResidualMlp 3x64 Gelu": how the
+    /// view, the command line and the store name an architecture.
+    pub fn label(&self) -> String {
+        format!("{:?} {}x{} {:?}", self.family, self.depth, self.width, self.activation)
+    }
+
     /// Widths of the hidden layers: `width * taper^i`, at least 1.
     pub fn hidden_widths(&self) -> Vec<u32> {
         (0..self.depth).map(|i| ((self.width as f64) * self.taper.powi(i as i32)).round().max(1.0) as u32).collect()

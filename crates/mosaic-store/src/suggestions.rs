@@ -11,7 +11,7 @@ pub(crate) fn save(store: &mut SqliteStore, sweep: i64, suggestions: &[Suggestio
     if let Some(s) = suggestions.iter().find(|s| ![s.mean, s.std, s.score].iter().all(|v| v.is_finite())) {
         return Err(StoreError::Invalid {
             path: store.db.clone(),
-            message: format!("suggestion {} has a non-finite prediction; nothing was stored", s.spec_label()),
+            message: format!("suggestion {} has a non-finite prediction; nothing was stored", s.spec.label()),
         });
     }
     let sql = sql_error(&store.db);
@@ -95,10 +95,4 @@ pub(crate) fn accept(store: &mut SqliteStore, sweep: i64, ids: &[i64]) -> Result
     }
     tx.commit().map_err(&sql)?;
     Ok(runs)
-}
-
-impl SuggestionRecord {
-    fn spec_label(&self) -> String {
-        format!("{:?} {}x{}", self.spec.family, self.spec.depth, self.spec.width)
-    }
 }
