@@ -8,7 +8,7 @@ use std::sync::atomic::AtomicBool;
 
 use anyhow::{Context, Result};
 use clap::Args;
-use mosaic_core::{Activation, ArchSpec, Family, Norm, Optimizer};
+use mosaic_core::{ArchSpec, Family};
 use mosaic_train::data::{BuiltIn, Dataset, Splits};
 use mosaic_train::train::{Checkpoints, TrainConfig, train};
 use mosaic_train::{CpuBackend, cpu_device};
@@ -20,25 +20,6 @@ pub struct BenchTrainArgs {
     pub out_dir: PathBuf,
     #[arg(long, default_value_t = 20)]
     pub epochs: u32,
-}
-
-/// The reference task: a 2x64 ReLU MLP on 2,000 two-spiral points, batch 64, Adam.
-pub fn reference_spec(epochs: u32) -> ArchSpec {
-    ArchSpec {
-        family: Family::Mlp,
-        depth: 2,
-        width: 64,
-        taper: 1.0,
-        activation: Activation::Relu,
-        norm: Norm::None,
-        dropout: 0.0,
-        skip: false,
-        optimizer: Optimizer::Adam,
-        learning_rate: 0.003,
-        batch_size: 64,
-        weight_decay: 0.0,
-        epochs,
-    }
 }
 
 fn write_csv(data: &Dataset, path: &std::path::Path) -> Result<()> {
@@ -58,7 +39,7 @@ pub fn bench_train(args: BenchTrainArgs) -> Result<()> {
     write_csv(&train_set, &args.out_dir.join("train.csv"))?;
     write_csv(&validation, &args.out_dir.join("val.csv"))?;
     let splits = Splits { train: train_set, test: validation.clone(), probe: validation.subset(&[]), validation };
-    let spec = reference_spec(args.epochs);
+    let spec = mosaic_train::reference_spec(args.epochs);
     let config = TrainConfig { seed: 1, checkpoints: Checkpoints::None, out_dir: None };
     let run = train::<CpuBackend>(&spec, &splits, &config, &AtomicBool::new(false), &cpu_device(), &mut |_| {})?;
     let seconds: Vec<f64> = run.outcome.epochs.iter().map(|e| e.seconds).collect();
@@ -186,8 +167,8 @@ pub fn bench_cnn_landscape(args: BenchCnnLandscapeArgs) -> Result<()> {
     use mosaic_train::checkpoint::read_safetensors;
     let dims: Vec<usize> = args.image.split(',').map(|v| v.trim().parse()).collect::<Result<_, _>>().context("--image is C,H,W")?;
     let [c, h, w] = dims[..] else { anyhow::bail!("--image is C,H,W, e.g. 1,16,16") };
-    let spec = ArchSpec { family: Family::Cnn, depth: args.depth, width: args.width, epochs: 1, ..reference_spec(1) };
-    let read = |name: &str| read_safetensors(&args.dir.join(name)).map_err(anyhow::Error::msg);
+    let spec = ArchSpec { family: Family::Cnn, depth: args.depth, width: args.width, epochs: 1, ..mosaic_train::reference_spec(1) };
+    let read = |name: &str| read_safetensors(&args.dir.join(name));
     let net = Net::from_checkpoint(&spec, read("model.safetensors")?)?;
     let (d1, d2) = directions::from_file(read("dirs.safetensors")?, &net)?;
     let array = |name: &str| mosaic_manifold::npy::read(&args.dir.join(name)).with_context(|| format!("{name} in {}", args.dir.display()));

@@ -173,8 +173,8 @@ pub fn compute(request: &LandscapeRequest, progress: &(dyn Fn(Progress) + Sync),
         trajectory = Some(t);
         (DirectionSource::Trajectory, d1, (!one_d).then_some(d2))
     } else if let Some(path) = &request.directions {
-        let (mut d1, mut d2) = directions::from_file(read_safetensors(path).map_err(anyhow::Error::msg)?, net)
-            .with_context(|| format!("directions in {}", path.display()))?;
+        let (mut d1, mut d2) =
+            directions::from_file(read_safetensors(path)?, net).with_context(|| format!("directions in {}", path.display()))?;
         if request.normalize.is_some() {
             directions::normalize(&mut d1, net, normalization, options.ignore_bias_and_norm);
             if let Some(d2) = &mut d2 {
@@ -265,7 +265,7 @@ fn trajectory_info(subject: &Loaded, t: &Trajectory) -> Result<TrajectoryInfo> {
 }
 
 fn from_weights(weights: &Path, activation: Activation, data_path: &Path, label_column: Option<&str>) -> Result<Loaded> {
-    let state = read_safetensors(weights).map_err(anyhow::Error::msg)?;
+    let state = read_safetensors(weights)?;
     let net = Net::from_torch_sequential(state, activation).with_context(|| format!("weights in {}", weights.display()))?;
     let data = load_csv(data_path, label_column)?;
     Ok(Loaded {
@@ -310,7 +310,7 @@ fn from_store(
     let final_path = files.final_weights();
     let kept = if trajectory || !final_path.is_file() { read_epochs(&files)? } else { Vec::new() };
     let weights = if final_path.is_file() {
-        read_safetensors(&final_path).map_err(anyhow::Error::msg)?
+        read_safetensors(&final_path)?
     } else {
         match kept.last() {
             Some((_, last)) => last.clone(),
@@ -390,5 +390,5 @@ fn epoch_checkpoints(
 /// The per-epoch checkpoints kept in a run's folder (or its replay), by epoch.
 fn read_epochs(files: &RunFiles) -> Result<Vec<(u32, Arrays)>> {
     let listed = files.epochs().with_context(|| format!("cannot list {}", files.dir().display()))?;
-    listed.into_iter().map(|(epoch, path)| Ok((epoch, read_safetensors(&path).map_err(anyhow::Error::msg)?))).collect()
+    listed.into_iter().map(|(epoch, path)| Ok((epoch, read_safetensors(&path)?))).collect()
 }

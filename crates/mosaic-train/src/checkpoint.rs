@@ -62,14 +62,28 @@ pub fn module_arrays<B: Backend, M: Module<B>>(module: &M) -> Arrays {
     visitor.arrays
 }
 
+/// What can go wrong reading weights.
+#[derive(Debug, thiserror::Error)]
+pub enum CheckpointError {
+    #[error("cannot read {path}: {source}")]
+    Io { path: String, source: std::io::Error },
+    #[error("{path} is not a valid safetensors file: {message}")]
+    Format { path: String, message: String },
+    #[error("{path}: tensor `{name}` is {dtype}, expected F32 (save float32 weights)")]
+    Dtype { path: String, name: String, dtype: String },
+    /// The arrays do not fit the network (a missing array, another shape).
+    #[error("the weights do not fit the network: {0}")]
+    Mismatch(String),
+}
+
 /// Replaces every float parameter of a module by the array of the same
 /// dotted path, the inverse of [`module_arrays`]. Fails, naming the path,
 /// on a missing array or a shape that differs.
-pub fn load_arrays<B: Backend, M: Module<B>>(module: M, arrays: &Arrays) -> Result<M, String> {
+pub fn load_arrays<B: Backend, M: Module<B>>(module: M, arrays: &Arrays) -> Result<M, CheckpointError> {
     let mut mapper = Load { path: ParamPath::default(), arrays, error: None };
     let module = module.map(&mut mapper);
     match mapper.error {
-        Some(e) => Err(e),
+        Some(e) => Err(CheckpointError::Mismatch(e)),
         None => Ok(module),
     }
 }
@@ -118,14 +132,15 @@ pub fn to_safetensors(arrays: &Arrays) -> Vec<u8> {
 }
 
 /// Reads a safetensors file of f32 arrays.
-pub fn read_safetensors(path: &Path) -> Result<Arrays, String> {
-    let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+pub fn read_safetensors(path: &Path) -> Result<Arrays, CheckpointError> {
+    let shown = || path.display().to_string();
+    let bytes = std::fs::read(path).map_err(|source| CheckpointError::Io { path: shown(), source })?;
     let tensors =
-        safetensors::SafeTensors::deserialize(&bytes).map_err(|e| format!("{} is not a valid safetensors file: {e}", path.display()))?;
+        safetensors::SafeTensors::deserialize(&bytes).map_err(|e| CheckpointError::Format { path: shown(), message: e.to_string() })?;
     let mut out = Arrays::new();
     for (name, view) in tensors.tensors() {
         if view.dtype() != Dtype::F32 {
-            return Err(format!("{}: tensor `{name}` is {:?}, expected F32", path.display(), view.dtype()));
+            return Err(CheckpointError::Dtype { path: shown(), name, dtype: format!("{:?}", view.dtype()) });
         }
         let data = view.data().chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect();
         out.insert(name, (view.shape().to_vec(), data));

@@ -51,3 +51,24 @@ impl Device {
         self == Device::Cpu || cfg!(feature = "wgpu")
     }
 }
+
+/// The benchmarks' reference network: a 2x64 ReLU MLP, batch 64, Adam at
+/// 3e-3 (`mosaic bench train` trains it on 2,000 two-spiral points).
+pub fn reference_spec(epochs: u32) -> mosaic_core::ArchSpec {
+    use mosaic_core::{Activation, ArchSpec, Family, Norm, Optimizer};
+    ArchSpec {
+        family: Family::Mlp,
+        depth: 2,
+        width: 64,
+        taper: 1.0,
+        activation: Activation::Relu,
+        norm: Norm::None,
+        dropout: 0.0,
+        skip: false,
+        optimizer: Optimizer::Adam,
+        learning_rate: 0.003,
+        batch_size: 64,
+        weight_decay: 0.0,
+        epochs,
+    }
+}

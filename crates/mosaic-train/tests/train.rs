@@ -138,7 +138,7 @@ fn checkpoints_and_activations_are_written_as_safetensors() {
     let acts = read_safetensors(&dir.join("activations.safetensors")).unwrap();
     assert_eq!(acts, run.activations);
     assert_eq!(acts["layer0"].0, vec![50, 8]);
-    assert!(read_safetensors(&dir.join("missing.safetensors")).unwrap_err().contains("missing.safetensors"));
+    assert!(read_safetensors(&dir.join("missing.safetensors")).unwrap_err().to_string().contains("missing.safetensors"));
 }
 
 #[test]
