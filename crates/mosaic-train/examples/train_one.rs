@@ -4,7 +4,7 @@
 
 use std::sync::atomic::AtomicBool;
 
-use mosaic_core::{Activation, ArchSpec, Family, Norm, Optimizer};
+use mosaic_core::ArchSpec;
 use mosaic_train::data::{BuiltIn, split};
 use mosaic_train::train::{Checkpoints, TrainConfig, train};
 use mosaic_train::{CpuBackend, cpu_device};
@@ -13,21 +13,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let data = BuiltIn::parse("moons").expect("a built-in task").generate(600, 1);
     // 70 / 15 / 15, and the first 100 test examples as the probe set every network of a sweep shares.
     let splits = split(&data, 1, 100);
-    let spec = ArchSpec {
-        family: Family::Mlp,
-        depth: 2,
-        width: 32,
-        taper: 1.0,
-        activation: Activation::Relu,
-        norm: Norm::None,
-        dropout: 0.0,
-        skip: false,
-        optimizer: Optimizer::Adam,
-        learning_rate: 3e-3,
-        batch_size: 32,
-        weight_decay: 0.0,
-        epochs: 8,
-    };
+    // The benchmarks' reference MLP, narrower and shorter.
+    let spec = ArchSpec { width: 32, batch_size: 32, epochs: 8, ..mosaic_train::reference_spec(8) };
     let config = TrainConfig { seed: 1, checkpoints: Checkpoints::None, out_dir: None };
     let trained = train::<CpuBackend>(&spec, &splits, &config, &AtomicBool::new(false), &cpu_device(), &mut |e| {
         println!("epoch {:>2}: train loss {:.3}, val accuracy {:.1}%", e.epoch, e.train_loss, 100.0 * e.val_accuracy);
