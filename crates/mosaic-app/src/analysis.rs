@@ -7,7 +7,7 @@ use bevy::prelude::*;
 use bevy_egui::egui::{self, Color32, Pos2, Rect, Sense, Stroke, Ui, pos2, vec2};
 use egui_plot::{Line, Plot, PlotPoints};
 
-use crate::bridge::{ComputeRequests, Pending, ViewRequest};
+use crate::bridge::{BridgeSystems, ComputeRequests, Computed, Pending, SceneUpdate, ViewRequest};
 use crate::inspect::Inspection;
 use crate::scene::{ColorMapping, Filters, ShownScene, SphereScene};
 use crate::selection::Selection;
@@ -61,7 +61,34 @@ pub struct AnalysisPlugin;
 
 impl Plugin for AnalysisPlugin {
     fn build(&self, app: &mut App) {
-        app.add_systems(Update, (ask_correlations, ask_dynamics, ask_hyper_surface));
+        app.init_resource::<Analysis>()
+            .add_systems(PreUpdate, apply_analysis_answers.in_set(BridgeSystems::Apply))
+            .add_systems(Update, (ask_correlations, ask_dynamics, ask_hyper_surface));
+    }
+}
+
+/// Keeps the correlations, dynamics and hyper-parameter surface the compute
+/// side sent; an empty table or series leaves the last one shown.
+fn apply_analysis_answers(mut computed: MessageReader<Computed>, mut analysis: ResMut<Analysis>) {
+    for Computed(update) in computed.read() {
+        match update {
+            SceneUpdate::Correlations(answer) => {
+                if let Some(Ok(table)) = answer.clone().into_result().filter(|r| r.as_ref().is_ok_and(|t| !t.names.is_empty())) {
+                    analysis.correlations = Some(table);
+                }
+            }
+            SceneUpdate::Dynamics { index, answer } => {
+                if let Some(Ok(series)) = answer.clone().into_result().filter(|r| r.as_ref().is_ok_and(|s| !s.is_empty())) {
+                    analysis.dynamics = Some((*index, series));
+                }
+            }
+            SceneUpdate::HyperSurface(answer) => {
+                if let Some(result) = answer.clone().into_result() {
+                    analysis.hyper_view = Some(result);
+                }
+            }
+            _ => {}
+        }
     }
 }
 

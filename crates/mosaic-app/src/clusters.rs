@@ -5,7 +5,7 @@
 
 use bevy::prelude::*;
 
-use crate::bridge::{ComputeRequests, Pending, ViewRequest};
+use crate::bridge::{BridgeSystems, ComputeRequests, Computed, Pending, SceneUpdate, ViewRequest};
 use crate::lines::{LinesMaterial, Segment, lines_bundle, lines_mesh};
 use crate::scene::{ColorMapping, ShownScene, SphereScene};
 use crate::sphere_view::point_radius;
@@ -91,7 +91,23 @@ pub struct ClustersPlugin;
 
 impl Plugin for ClustersPlugin {
     fn build(&self, app: &mut App) {
-        app.init_resource::<Clusters>().add_systems(Startup, spawn_halos).add_systems(Update, (ask_clusters, draw_halos).chain());
+        app.init_resource::<Clusters>()
+            .add_systems(Startup, spawn_halos)
+            .add_systems(PreUpdate, apply_clusters.in_set(BridgeSystems::Apply))
+            .add_systems(Update, (ask_clusters, draw_halos).chain());
+    }
+}
+
+/// Keeps the clusters the compute side found, or why it found none.
+pub(crate) fn apply_clusters(mut computed: MessageReader<Computed>, mut clusters: ResMut<Clusters>) {
+    for Computed(update) in computed.read() {
+        if let SceneUpdate::Clusters(answer) = update {
+            match answer.clone().into_result() {
+                Some(Ok(labels)) => (clusters.labels, clusters.note) = (labels, String::new()),
+                Some(Err(e)) => (clusters.labels, clusters.note) = (Vec::new(), e),
+                None => {}
+            }
+        }
     }
 }
 

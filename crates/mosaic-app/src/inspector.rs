@@ -1,15 +1,36 @@
 //! The inspector: the selected network's facts, training curves, nearest
-//! neighbours and landscape controls, drawn in the side panel.
+//! neighbours and landscape controls, drawn in the side panel; its plugin
+//! keeps [`Inspection`] up to date with the compute side's answers.
 
+use bevy::prelude::*;
 use bevy_egui::egui::{self, Color32, RichText, Ui};
 use egui_plot::{Line, Plot, PlotPoints};
 use mosaic_core::Colormap;
 use mosaic_core::run::EpochMetrics;
 
+use crate::bridge::{BridgeSystems, Computed};
 use crate::inspect::{Inspection, LandscapeState};
 use crate::landscape_view::{LandscapeSettings, PATH, Playback};
 use crate::scene::SphereScene;
 use crate::selection::{Neighbours, Selection};
+
+pub struct InspectorPlugin;
+
+impl Plugin for InspectorPlugin {
+    fn build(&self, app: &mut App) {
+        app.init_resource::<Inspection>().add_systems(PreUpdate, apply_inspection_answers.in_set(BridgeSystems::Apply));
+    }
+}
+
+/// Keeps the selected network's details and landscape as they arrive,
+/// touching [`Inspection`] only for answers about it.
+fn apply_inspection_answers(mut computed: MessageReader<Computed>, mut inspection: ResMut<Inspection>) {
+    for Computed(update) in computed.read() {
+        if inspection.is_answered_by(update) {
+            inspection.apply(update);
+        }
+    }
+}
 
 /// What the inspector asks of the app after the user clicked something.
 #[derive(Clone, Copy, Debug, PartialEq)]

@@ -6,7 +6,7 @@
 use bevy::camera::visibility::NoFrustumCulling;
 use bevy::prelude::*;
 
-use crate::bridge::{ComputeRequests, Pending, ViewRequest};
+use crate::bridge::{BridgeSystems, ComputeRequests, Computed, Pending, SceneUpdate, ViewRequest};
 use crate::lines::{LinesMaterial, lines_bundle, lines_mesh, polyline};
 use crate::points::{PointInstance, PointsMaterial, Ring, point_cloud_mesh};
 use crate::scene::ShownScene;
@@ -37,7 +37,22 @@ pub struct PathViewPlugin;
 
 impl Plugin for PathViewPlugin {
     fn build(&self, app: &mut App) {
-        app.init_resource::<ArchPath>().add_systems(Update, (ask_path, draw_path).chain());
+        app.init_resource::<ArchPath>()
+            .add_systems(PreUpdate, apply_path.in_set(BridgeSystems::Apply))
+            .add_systems(Update, (ask_path, draw_path).chain());
+    }
+}
+
+/// Keeps the path the compute side found between the ends last asked for
+/// (an answer for other ends is dropped).
+fn apply_path(mut computed: MessageReader<Computed>, mut path: ResMut<ArchPath>) {
+    for Computed(update) in computed.read() {
+        if let SceneUpdate::Path { from, to, answer } = update
+            && path.ends == Some((*from, *to))
+            && let Some(result) = answer.clone().into_result()
+        {
+            path.result = Some(result);
+        }
     }
 }
 

@@ -8,7 +8,7 @@ use bevy::camera::visibility::NoFrustumCulling;
 use bevy::prelude::*;
 use bevy_egui::egui;
 
-use crate::bridge::{ComputeRequests, Pending, ViewRequest};
+use crate::bridge::{BridgeSystems, ComputeRequests, Computed, Pending, SceneUpdate, ViewRequest};
 use crate::points::{PointInstance, PointsMaterial, Ring, point_cloud_mesh};
 use crate::scene::{ColorMapping, ShownScene, SphereScene};
 use crate::sphere_view::point_radius;
@@ -69,7 +69,19 @@ impl Plugin for SuggestionsPlugin {
         // Waiting from the first frame, so the panel opens its section for the answer.
         app.insert_resource(Suggestions { waiting: self.initial.is_some(), ..default() })
             .insert_resource(AskAtStart(self.initial))
+            .add_systems(PreUpdate, apply_suggestions.in_set(BridgeSystems::Apply))
             .add_systems(Update, (ask_at_start, draw_ghosts).chain());
+    }
+}
+
+/// Keeps the compute side's answer to the last Suggest (or Train these).
+fn apply_suggestions(mut computed: MessageReader<Computed>, mut suggestions: ResMut<Suggestions>) {
+    for Computed(update) in computed.read() {
+        if let SceneUpdate::Suggestions(answer) = update
+            && let Some(result) = answer.clone().into_result()
+        {
+            suggestions.apply(&result);
+        }
     }
 }
 

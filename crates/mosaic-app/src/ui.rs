@@ -12,7 +12,7 @@ use bevy_panorbit_camera::PanOrbitCamera;
 use mosaic_core::Colormap;
 
 use crate::analysis::{Analysis, window_body};
-use crate::bridge::{ComputeRequests, Pending, Training, TrainingState, ViewRequest};
+use crate::bridge::{ComputeRequests, Pending, TrainingState, ViewRequest};
 use crate::camera::{AddBookmark, CameraMode, FlySpeed, FlyToSelection, GoToBookmark};
 use crate::clusters::{Clusters, summaries};
 use crate::export::Export;
@@ -27,6 +27,7 @@ use crate::selection::{Hovered, Neighbours, Selection};
 use crate::session::{Bookmarks, SaveSession, SessionFile};
 use crate::suggestions::{self, Suggestions};
 use crate::tour_editor::{Preview, TourDraft, timeline};
+use crate::training::Training;
 
 pub use mosaic_core::theme::PANEL_WIDTH;
 
