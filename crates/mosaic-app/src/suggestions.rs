@@ -195,6 +195,7 @@ fn ghost_color(scene: &SphereScene, mapping: &ColorMapping, mean: f64) -> Linear
     Color::srgb(pale(r), pale(g), pale(b)).to_linear()
 }
 
+#[allow(clippy::too_many_arguments)] // a Bevy system: one parameter per resource it reads
 fn draw_ghosts(
     mut commands: Commands,
     suggestions: Res<Suggestions>,
