@@ -4,13 +4,16 @@
 //! computed by the compute side on request; the window only draws.
 
 use bevy::prelude::*;
+use bevy_egui::EguiContexts;
 use bevy_egui::egui::{self, Color32, Pos2, Rect, Sense, Stroke, Ui, pos2, vec2};
 use egui_plot::{Line, Plot, PlotPoints};
 
-use crate::bridge::{ComputeRequests, Pending, ViewRequest};
+use crate::bridge::{BridgeSystems, ComputeRequests, Computed, Pending, SceneUpdate, ViewRequest};
+use crate::export::Export;
 use crate::inspect::Inspection;
 use crate::scene::{ColorMapping, Filters, ShownScene, SphereScene};
 use crate::selection::Selection;
+use crate::ui::{AddPanelSection, PanelSection};
 
 pub use mosaic_protocol::{CorrelationMethod, CorrelationTable, DynamicsSeries, HyperView};
 
@@ -61,8 +64,84 @@ pub struct AnalysisPlugin;
 
 impl Plugin for AnalysisPlugin {
     fn build(&self, app: &mut App) {
-        app.add_systems(Update, (ask_correlations, ask_dynamics, ask_hyper_surface));
+        app.init_resource::<Analysis>()
+            .add_systems(PreUpdate, apply_analysis_answers.in_set(BridgeSystems::Apply))
+            .add_systems(Update, (ask_correlations, ask_dynamics, ask_hyper_surface))
+            .add_panel_section(PanelSection::Analysis, analysis_section);
     }
+}
+
+/// Keeps the correlations, dynamics and hyper-parameter surface the compute
+/// side sent; an empty table or series leaves the last one shown.
+fn apply_analysis_answers(mut computed: MessageReader<Computed>, mut analysis: ResMut<Analysis>) {
+    for Computed(update) in computed.read() {
+        match update {
+            SceneUpdate::Correlations(answer) => {
+                if let Some(Ok(table)) = answer.clone().into_result().filter(|r| r.as_ref().is_ok_and(|t| !t.names.is_empty())) {
+                    analysis.correlations = Some(table);
+                }
+            }
+            SceneUpdate::Dynamics { index, answer } => {
+                if let Some(Ok(series)) = answer.clone().into_result().filter(|r| r.as_ref().is_ok_and(|s| !s.is_empty())) {
+                    analysis.dynamics = Some((*index, series));
+                }
+            }
+            SceneUpdate::HyperSurface(answer) => {
+                if let Some(result) = answer.clone().into_result() {
+                    analysis.hyper_view = Some(result);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// The panel's switch for the analysis window.
+fn analysis_section(InMut(ui): InMut<Ui>, mut analysis: ResMut<Analysis>) {
+    let mut open = analysis.open;
+    if ui.selectable_label(open, "Analysis: correlations, dynamics, complexity").clicked() {
+        open = !open;
+    }
+    if open != analysis.open {
+        analysis.open = open;
+    }
+}
+
+/// The floating analysis window, at the top right of the 3-D view (drawn
+/// with the panel, after it).
+pub(crate) fn analysis_window(
+    mut contexts: EguiContexts,
+    mut analysis: ResMut<Analysis>,
+    scene: Res<ShownScene>,
+    mapping: Res<ColorMapping>,
+    filters: Res<Filters>,
+    selection: Res<Selection>,
+    mut export: MessageWriter<Export>,
+) -> Result {
+    if !analysis.open {
+        return Ok(());
+    }
+    let ctx = contexts.ctx_mut()?;
+    let mut edited = analysis.clone();
+    let mut open = true;
+    let height = ctx.viewport_rect().height() - 24.0;
+    egui::Window::new("Analysis")
+        .open(&mut open)
+        .anchor(egui::Align2::RIGHT_TOP, [-8.0, 8.0])
+        .default_width(520.0)
+        .default_height(height)
+        .max_height(height)
+        .vscroll(true)
+        .show(ctx, |ui| {
+            if window_body(ui, &mut edited, &scene, &mapping, &filters, &selection) {
+                export.write(Export::Charts);
+            }
+        });
+    edited.open &= open;
+    if edited != *analysis {
+        *analysis = edited;
+    }
+    Ok(())
 }
 
 /// What was last asked, to ask again only when something changed.

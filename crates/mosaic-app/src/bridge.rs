@@ -1,23 +1,14 @@
 //! The bridge between view and compute: the view sends [`ViewRequest`]s
 //! (inspect this network) over one channel; whoever computes (the sweep
-//! thread, the inspection service) sends [`SceneUpdate`]s back over another,
-//! and one system drains them each frame. A frame never waits on compute.
+//! thread, the inspection service) sends [`SceneUpdate`]s back over another.
+//! One system drains that channel each frame and re-emits every update as a
+//! [`Computed`] message; each feature's plugin reads those messages in its
+//! own system (in [`BridgeSystems::Apply`], right after the drain, before
+//! `Update`) and keeps what concerns it. A frame never waits on compute.
 
 use bevy::prelude::*;
 use crossbeam_channel::{Receiver, Sender};
 pub use mosaic_protocol::{Answer, SceneUpdate, TrainingState, ViewRequest};
-
-use crate::analysis::Analysis;
-use crate::clusters::Clusters;
-use crate::inspect::{Inspection, LandscapeState};
-use crate::path_view::ArchPath;
-use crate::scene::ShownScene;
-use crate::suggestions::Suggestions;
-
-/// Where the background training stands, as last told (`None`: nothing
-/// trains in this view).
-#[derive(Resource, Clone, Copy, Debug, Default, PartialEq)]
-pub struct Training(pub Option<TrainingState>);
 
 /// The receiving end of the compute channel.
 #[derive(Resource)]
@@ -43,111 +34,49 @@ impl ComputeRequests {
     }
 }
 
+/// An update from the compute side, as it arrived this frame (in the order
+/// sent). Superseded answers come through too; features ignore them.
+#[derive(Message, Clone, Debug)]
+pub struct Computed(pub SceneUpdate);
+
+/// The bridge's place in `PreUpdate`: the channel is drained, then every
+/// feature applies the updates; so every `Update` system (and a capture
+/// waiting on [`Pending`]) sees this frame's answers.
+#[derive(SystemSet, Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum BridgeSystems {
+    /// The channel drained into [`Computed`] messages, [`Pending`] counted down.
+    Drain,
+    /// Each feature applies what concerns it.
+    Apply,
+}
+
 pub struct BridgePlugin;
 
 impl Plugin for BridgePlugin {
     fn build(&self, app: &mut App) {
         app.init_resource::<Pending>()
-            .init_resource::<Inspection>()
-            .init_resource::<Analysis>()
-            .init_resource::<ArchPath>()
-            .init_resource::<Clusters>()
-            .init_resource::<Training>()
-            .init_resource::<Suggestions>()
-            .add_systems(Update, apply_scene_updates.run_if(resource_exists::<SceneFeed>));
+            .add_message::<Computed>()
+            .configure_sets(PreUpdate, (BridgeSystems::Drain, BridgeSystems::Apply).chain())
+            .add_systems(PreUpdate, drain_scene_feed.run_if(resource_exists::<SceneFeed>).in_set(BridgeSystems::Drain));
     }
 }
 
-impl Inspection {
-    /// Applies an answer about network `index`; answers about a network no
-    /// longer selected, and superseded ones, are dropped.
-    pub fn apply(&mut self, update: &SceneUpdate) {
-        match update {
-            SceneUpdate::Details { index, details } if self.index == Some(*index) => self.details = Some(details.clone()),
-            SceneUpdate::LandscapeProgress { index, text } if self.index == Some(*index) => {
-                self.landscape = LandscapeState::Loading(text.clone())
-            }
-            SceneUpdate::Landscape { index, answer } if self.index == Some(*index) => {
-                if let Some(result) = answer.clone().into_result() {
-                    self.landscape = match result.and_then(|l| l.validate().map(|()| l)) {
-                        Ok(landscape) => LandscapeState::Ready(landscape),
-                        Err(e) => LandscapeState::Failed(e),
-                    }
-                }
-            }
-            _ => {}
-        }
-    }
-}
-
-/// Drains everything that arrived since the last frame, touching each
-/// resource (and so rebuilding what draws it) at most once per frame.
-#[allow(clippy::too_many_arguments)] // a Bevy system: one parameter per resource it feeds
-fn apply_scene_updates(
-    feed: Res<SceneFeed>,
-    mut scene: ResMut<ShownScene>,
-    mut inspection: ResMut<Inspection>,
-    mut analysis: ResMut<Analysis>,
-    mut path: ResMut<ArchPath>,
-    mut clusters: ResMut<Clusters>,
-    mut training: ResMut<Training>,
-    mut suggestions: ResMut<Suggestions>,
-    mut pending: ResMut<Pending>,
-) {
-    let updates: Vec<SceneUpdate> = feed.0.try_iter().collect();
-    let (about_scene, about_networks): (Vec<_>, Vec<_>) = updates.iter().partition(|u| u.is_about_scene());
-    if !about_scene.is_empty() {
-        for update in about_scene {
-            scene.apply(update);
-        }
-    }
-    for update in about_networks {
+/// Everything that arrived since the last frame, re-emitted as messages;
+/// one request fewer is pending for each final answer.
+fn drain_scene_feed(feed: Res<SceneFeed>, mut pending: ResMut<Pending>, mut computed: MessageWriter<Computed>) {
+    for update in feed.0.try_iter() {
         if update.is_final_answer() {
             pending.0 = pending.0.saturating_sub(1);
         }
-        match update {
-            // A superseded answer is dropped: the newer one follows.
-            SceneUpdate::Correlations(answer) => {
-                if let Some(Ok(table)) = answer.clone().into_result().filter(|r| r.as_ref().is_ok_and(|t| !t.names.is_empty())) {
-                    analysis.correlations = Some(table);
-                }
-            }
-            SceneUpdate::Dynamics { index, answer } => {
-                if let Some(Ok(series)) = answer.clone().into_result().filter(|r| r.as_ref().is_ok_and(|s| !s.is_empty())) {
-                    analysis.dynamics = Some((*index, series));
-                }
-            }
-            SceneUpdate::HyperSurface(answer) => {
-                if let Some(result) = answer.clone().into_result() {
-                    analysis.hyper_view = Some(result);
-                }
-            }
-            SceneUpdate::Path { from, to, answer } if path.ends == Some((*from, *to)) => {
-                if let Some(result) = answer.clone().into_result() {
-                    path.result = Some(result);
-                }
-            }
-            SceneUpdate::Path { .. } => {}
-            SceneUpdate::Training { state, .. } => training.0 = Some(*state),
-            SceneUpdate::Suggestions(answer) => {
-                if let Some(result) = answer.clone().into_result() {
-                    suggestions.apply(&result);
-                }
-            }
-            SceneUpdate::Clusters(answer) => match answer.clone().into_result() {
-                Some(Ok(labels)) => (clusters.labels, clusters.note) = (labels, String::new()),
-                Some(Err(e)) => (clusters.labels, clusters.note) = (Vec::new(), e),
-                None => {}
-            },
-            other => inspection.apply(other),
-        }
+        computed.write(Computed(update));
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scene::{MetricColumn, SphereScene};
+    use crate::clusters::{Clusters, apply_clusters};
+    use crate::scene::{MetricColumn, ScenePlugin, ShownScene, SphereScene};
 
     fn scene() -> ShownScene {
         ShownScene(SphereScene {
@@ -163,7 +92,7 @@ mod tests {
     fn the_system_drains_the_channel_into_the_scene_each_frame() {
         let (tx, rx) = crossbeam_channel::unbounded();
         let mut app = App::new();
-        app.insert_resource(scene()).insert_resource(SceneFeed(rx)).add_plugins(BridgePlugin);
+        app.insert_resource(scene()).insert_resource(SceneFeed(rx)).add_plugins((BridgePlugin, ScenePlugin));
         app.update();
         tx.send(SceneUpdate::SetValue { column: "depth".into(), index: 1, value: 9.0 }).unwrap();
         tx.send(SceneUpdate::Status("2 of 2".into())).unwrap();
@@ -172,5 +101,34 @@ mod tests {
         assert_eq!(s.columns[0].values, vec![1.0, 9.0]);
         assert_eq!(s.status, "2 of 2");
         assert!(tx.is_empty());
+    }
+
+    #[test]
+    fn answers_reach_their_feature_and_count_down_once_each() {
+        let (tx, rx) = crossbeam_channel::unbounded();
+        let mut app = App::new();
+        app.insert_resource(scene())
+            .insert_resource(SceneFeed(rx))
+            .init_resource::<Clusters>()
+            .add_plugins((BridgePlugin, ScenePlugin))
+            .add_systems(PreUpdate, apply_clusters.in_set(BridgeSystems::Apply));
+        app.world_mut().resource_mut::<Pending>().0 = 3;
+        tx.send(SceneUpdate::Clusters(Answer::Ready(vec![Some(0), None]))).unwrap();
+        // Not final: nothing pending ends with it.
+        tx.send(SceneUpdate::Status("clustering".into())).unwrap();
+        tx.send(SceneUpdate::Training { state: TrainingState::Running, answers: false }).unwrap();
+        // Final, but superseded: it ends a request and changes nothing.
+        tx.send(SceneUpdate::Clusters(Answer::Superseded)).unwrap();
+        app.update();
+        assert_eq!(app.world().resource::<Clusters>().labels, vec![Some(0), None], "the answer, applied in the frame it arrived");
+        assert_eq!(app.world().resource::<Pending>().0, 1);
+        tx.send(SceneUpdate::Clusters(Answer::Failed("too few points".into()))).unwrap();
+        tx.send(SceneUpdate::Training { state: TrainingState::Idle { left: 0 }, answers: true }).unwrap();
+        app.update();
+        let clusters = app.world().resource::<Clusters>();
+        assert_eq!((clusters.labels.len(), clusters.note.as_str()), (0, "too few points"));
+        assert_eq!(app.world().resource::<Pending>().0, 0);
+        app.update();
+        assert_eq!(app.world().resource::<Pending>().0, 0, "nothing is counted twice");
     }
 }

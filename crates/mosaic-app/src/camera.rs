@@ -4,13 +4,16 @@
 
 use bevy::input::mouse::AccumulatedMouseMotion;
 use bevy::prelude::*;
+use bevy_egui::egui::{self, Ui};
 use bevy_egui::input::EguiWantsInput;
 use bevy_panorbit_camera::PanOrbitCamera;
 
 use crate::CameraPose;
+use crate::panels::{self, PanelAction};
 use crate::scene::ShownScene;
 use crate::selection::Selection;
-use crate::session::{Bookmark, Bookmarks, current_pose};
+use crate::session::{Bookmark, Bookmarks, SessionFile, current_pose};
+use crate::ui::{AddPanelSection, PanelSection};
 
 /// Asks the camera to fly to the selected network (the F key, the
 /// inspector's button).
@@ -59,7 +62,46 @@ impl Plugin for CameraMovesPlugin {
             .add_message::<GoToBookmark>()
             .init_resource::<CameraMode>()
             .init_resource::<FlySpeed>()
-            .add_systems(Update, (camera_keys, switch_mode, fly_to_selection, bookmarks, free_fly).chain());
+            .add_systems(Update, (camera_keys, switch_mode, fly_to_selection, bookmarks, free_fly).chain())
+            .add_panel_section(PanelSection::Views, views_section);
+    }
+}
+
+/// The panel's camera section: orbit or free flight, its speed, and the saved views.
+fn views_section(
+    InMut(ui): InMut<Ui>,
+    session: Res<SessionFile>,
+    mut mode: ResMut<CameraMode>,
+    mut speed: ResMut<FlySpeed>,
+    mut bookmarks: ResMut<Bookmarks>,
+    mut add: MessageWriter<AddBookmark>,
+    mut go_to: MessageWriter<GoToBookmark>,
+) {
+    ui.separator();
+    // Edit copies so resources are only marked changed on a real change.
+    let (mut edited_mode, mut edited_speed, mut edited_bookmarks) = (*mode, *speed, bookmarks.clone());
+    let mut action = None;
+    egui::CollapsingHeader::new("Camera and views").id_salt("views").default_open(session.panel_open("views")).show(ui, |ui| {
+        ui.horizontal(|ui| {
+            ui.radio_value(&mut edited_mode, CameraMode::Orbit, "orbit");
+            ui.radio_value(&mut edited_mode, CameraMode::Fly, "fly").on_hover_text("Tab switches; WASD move, Q/E down/up, drag to look");
+        });
+        if edited_mode == CameraMode::Fly {
+            ui.add(egui::Slider::new(&mut edited_speed.0, 0.1..=10.0).logarithmic(true).text("speed"));
+        }
+        action = panels::views(ui, &mut edited_bookmarks);
+    });
+    bookmarks.set_if_neq(edited_bookmarks);
+    mode.set_if_neq(edited_mode);
+    speed.set_if_neq(edited_speed);
+    match action {
+        Some(PanelAction::AddBookmark) => {
+            add.write(AddBookmark);
+        }
+        Some(PanelAction::GoToBookmark(i)) => {
+            go_to.write(GoToBookmark(i));
+        }
+        _ => {}
     }
 }
 

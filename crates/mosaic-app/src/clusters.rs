@@ -4,11 +4,15 @@
 //! layer with its size and the mean of the mapped column.
 
 use bevy::prelude::*;
+use bevy_egui::EguiContexts;
+use bevy_egui::egui::{self, Color32, LayerId, Ui};
 
-use crate::bridge::{ComputeRequests, Pending, ViewRequest};
+use crate::bridge::{BridgeSystems, ComputeRequests, Computed, Pending, SceneUpdate, ViewRequest};
+use crate::inspector::format_value;
 use crate::lines::{LinesMaterial, Segment, lines_bundle, lines_mesh};
 use crate::scene::{ColorMapping, ShownScene, SphereScene};
 use crate::sphere_view::point_radius;
+use crate::ui::{AddPanelSection, PanelSection};
 
 /// Halo colour (sRGB): a quiet grey-blue that stays behind the points.
 pub const HALO: [u8; 3] = [150, 160, 185];
@@ -91,8 +95,82 @@ pub struct ClustersPlugin;
 
 impl Plugin for ClustersPlugin {
     fn build(&self, app: &mut App) {
-        app.init_resource::<Clusters>().add_systems(Startup, spawn_halos).add_systems(Update, (ask_clusters, draw_halos).chain());
+        app.init_resource::<Clusters>()
+            .add_systems(Startup, spawn_halos)
+            .add_systems(PreUpdate, apply_clusters.in_set(BridgeSystems::Apply))
+            .add_systems(Update, (ask_clusters, draw_halos).chain())
+            .add_panel_section(PanelSection::Clusters, clusters_section);
     }
+}
+
+/// Keeps the clusters the compute side found, or why it found none.
+pub(crate) fn apply_clusters(mut computed: MessageReader<Computed>, mut clusters: ResMut<Clusters>) {
+    for Computed(update) in computed.read() {
+        if let SceneUpdate::Clusters(answer) = update {
+            match answer.clone().into_result() {
+                Some(Ok(labels)) => (clusters.labels, clusters.note) = (labels, String::new()),
+                Some(Err(e)) => (clusters.labels, clusters.note) = (Vec::new(), e),
+                None => {}
+            }
+        }
+    }
+}
+
+/// The panel's line: how many clusters, shown or not, and why there are none.
+fn clusters_section(InMut(ui): InMut<Ui>, mut clusters: ResMut<Clusters>) {
+    let mut show = clusters.show;
+    let count = clusters.labels.iter().flatten().max().map_or(0, |m| m + 1);
+    ui.horizontal(|ui| {
+        let plural = if count == 1 { "" } else { "s" };
+        ui.checkbox(&mut show, format!("{count} cluster{plural} (DBSCAN)"));
+        if !clusters.note.is_empty() {
+            ui.weak(&clusters.note);
+        }
+    });
+    if show != clusters.show {
+        clusters.show = show;
+    }
+}
+
+/// Each cluster's label beside its halo: id, size, and the mapped column's
+/// mean (drawn with the panel, in its layer).
+pub(crate) fn cluster_labels(
+    mut contexts: EguiContexts,
+    clusters: Res<Clusters>,
+    scene: Res<ShownScene>,
+    mapping: Res<ColorMapping>,
+    cameras: Query<(&Camera, &GlobalTransform), With<Camera3d>>,
+) -> Result {
+    if !clusters.show || clusters.labels.len() != scene.len() {
+        return Ok(());
+    }
+    let Ok((camera, transform)) = cameras.single() else { return Ok(()) };
+    let ctx = contexts.ctx_mut()?;
+    let painter = ctx.layer_painter(LayerId::new(egui::Order::Background, egui::Id::new("cluster_labels")));
+    let column = scene.columns.get(mapping.column).map_or("", |c| c.name.as_str());
+    for s in summaries(&scene, &clusters.labels, &mapping) {
+        let normal = s.centroid.normalize_or(Vec3::Y);
+        // Only clusters on the near half of the sphere: the far half's labels would float over the near one.
+        if normal.dot(transform.translation()) <= 0.0 {
+            continue;
+        }
+        let anchor = normal * (s.centroid.length().max(0.5) + 0.08);
+        let Ok(at) = camera.world_to_viewport(transform, anchor) else { continue };
+        let text = if s.mean.is_finite() {
+            format!("C{} · {} · {column} {}", s.id, s.size, format_value(s.mean))
+        } else {
+            format!("C{} · {}", s.id, s.size)
+        };
+        let [r, g, b] = HALO;
+        painter.text(
+            egui::pos2(at.x, at.y),
+            egui::Align2::CENTER_BOTTOM,
+            text,
+            egui::FontId::proportional(12.0),
+            Color32::from_rgb(r, g, b),
+        );
+    }
+    Ok(())
 }
 
 fn spawn_halos(mut commands: Commands, mut meshes: ResMut<Assets<Mesh>>, mut materials: ResMut<Assets<LinesMaterial>>) {

@@ -6,13 +6,17 @@ use std::path::{Path, PathBuf};
 
 use bevy::prelude::*;
 use bevy::render::view::screenshot::{Screenshot, ScreenshotCaptured};
+use bevy_egui::egui::{self, Ui};
 use bevy_egui::input::EguiWantsInput;
 
 use crate::analysis::Analysis;
 use crate::capture::save_png;
 use crate::charts::{curves_svg, heatmap_svg, importance_svg};
 use crate::inspect::Inspection;
+use crate::panels::{self, PanelAction};
 use crate::scene::{Notices, ShownScene, SphereScene};
+use crate::session::{SaveSession, SessionFile};
+use crate::ui::{AddPanelSection, PanelSection};
 
 /// What to export.
 #[derive(Message, Clone, Copy, Debug, PartialEq, Eq)]
@@ -33,7 +37,35 @@ pub struct ExportPlugin;
 
 impl Plugin for ExportPlugin {
     fn build(&self, app: &mut App) {
-        app.add_message::<Export>().insert_resource(ExportDir(PathBuf::from("."))).add_systems(Update, (export_key, export).chain());
+        app.add_message::<Export>()
+            .insert_resource(ExportDir(PathBuf::from(".")))
+            .add_systems(Update, (export_key, export).chain())
+            .add_panel_section(PanelSection::Export, export_section);
+    }
+}
+
+/// The panel's exports and the session's Save.
+fn export_section(
+    InMut(ui): InMut<Ui>,
+    session: Res<SessionFile>,
+    mut export: MessageWriter<Export>,
+    mut save: MessageWriter<SaveSession>,
+) {
+    let mut action = None;
+    egui::CollapsingHeader::new("Export and session").id_salt("export").default_open(session.panel_open("export")).show(ui, |ui| {
+        action = panels::export(ui);
+    });
+    match action {
+        Some(PanelAction::ExportPng) => {
+            export.write(Export::ViewPng);
+        }
+        Some(PanelAction::ExportEmbedding) => {
+            export.write(Export::Embedding);
+        }
+        Some(PanelAction::SaveSession) => {
+            save.write(SaveSession);
+        }
+        _ => {}
     }
 }
 

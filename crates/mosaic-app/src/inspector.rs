@@ -1,15 +1,71 @@
 //! The inspector: the selected network's facts, training curves, nearest
-//! neighbours and landscape controls, drawn in the side panel.
+//! neighbours and landscape controls, drawn in the side panel; its plugin
+//! keeps [`Inspection`] up to date with the compute side's answers.
 
+use bevy::prelude::*;
 use bevy_egui::egui::{self, Color32, RichText, Ui};
 use egui_plot::{Line, Plot, PlotPoints};
 use mosaic_core::Colormap;
 use mosaic_core::run::EpochMetrics;
 
+use crate::bridge::{BridgeSystems, Computed};
+use crate::camera::FlyToSelection;
 use crate::inspect::{Inspection, LandscapeState};
 use crate::landscape_view::{LandscapeSettings, PATH, Playback};
-use crate::scene::SphereScene;
+use crate::scene::{ShownScene, SphereScene};
 use crate::selection::{Neighbours, Selection};
+use crate::ui::{AddPanelSection, PanelSection};
+
+pub struct InspectorPlugin;
+
+impl Plugin for InspectorPlugin {
+    fn build(&self, app: &mut App) {
+        app.init_resource::<Inspection>()
+            .add_systems(PreUpdate, apply_inspection_answers.in_set(BridgeSystems::Apply))
+            .add_panel_section(PanelSection::Inspector, inspector_section);
+    }
+}
+
+/// Keeps the selected network's details and landscape as they arrive,
+/// touching [`Inspection`] only for answers about it.
+fn apply_inspection_answers(mut computed: MessageReader<Computed>, mut inspection: ResMut<Inspection>) {
+    for Computed(update) in computed.read() {
+        if inspection.is_answered_by(update) {
+            inspection.apply(update);
+        }
+    }
+}
+
+/// The panel's inspector, while a network is selected.
+#[allow(clippy::too_many_arguments)] // a Bevy system: one parameter per resource it shows or edits
+fn inspector_section(
+    InMut(ui): InMut<Ui>,
+    scene: Res<ShownScene>,
+    mut selection: ResMut<Selection>,
+    inspection: Res<Inspection>,
+    neighbours: Res<Neighbours>,
+    mut settings: ResMut<LandscapeSettings>,
+    mut playback: ResMut<Playback>,
+    mut fly: MessageWriter<FlyToSelection>,
+) {
+    if selection.selected.is_none() {
+        return;
+    }
+    ui.separator();
+    // Edit copies so the landscape is only restyled on a real change.
+    let (mut edited_settings, mut edited_playback) = (settings.clone(), playback.clone());
+    let action = inspector(ui, &scene, &selection, &inspection, &neighbours, &mut edited_settings, &mut edited_playback);
+    settings.set_if_neq(edited_settings);
+    playback.set_if_neq(edited_playback);
+    match action {
+        Some(InspectorAction::Select(i)) => *selection = Selection { selected: Some(i), path_to: None },
+        Some(InspectorAction::Clear) => *selection = Selection::default(),
+        Some(InspectorAction::FlyTo) => {
+            fly.write(FlyToSelection);
+        }
+        None => {}
+    }
+}
 
 /// What the inspector asks of the app after the user clicked something.
 #[derive(Clone, Copy, Debug, PartialEq)]

@@ -27,6 +27,7 @@ pub mod sphere_view;
 pub mod suggestions;
 pub mod tour;
 pub mod tour_editor;
+pub mod training;
 pub mod ui;
 pub mod xr;
 #[cfg(feature = "xr")]
@@ -142,10 +143,11 @@ impl Plugin for ExplorerPlugin {
         app.insert_resource(ShownScene(self.options.scene.clone()))
             .insert_resource(self.options.mapping.clone())
             .insert_resource(scene::Notices { errors: self.options.errors.clone(), info: None })
+            // What the view knows: the scene and the answers, kept up to date by the bridge's messages.
+            .add_plugins((bridge::BridgePlugin, scene::ScenePlugin, inspector::InspectorPlugin, training::TrainingPlugin))
             .add_plugins((
                 points::PointCloudPlugin,
                 lines::LinesPlugin,
-                bridge::BridgePlugin,
                 selection::SelectionPlugin { initial: self.options.select, path_to: self.options.path_to },
                 sphere_view::SphereViewPlugin,
                 landscape_view::LandscapeViewPlugin,

@@ -1,5 +1,6 @@
-//! Side-panel sections beyond the colour mapping: notices, size mapping,
-//! filters and search, saved views, export and the session.
+//! Widgets of the side panel: notices (the panel's frame), size mapping,
+//! filters and search (`sphere_view`'s section), saved views (`camera`'s),
+//! export and the session (`export`'s).
 
 use bevy_egui::egui::{self, Color32, RichText, Ui};
 

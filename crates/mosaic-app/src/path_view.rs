@@ -5,13 +5,15 @@
 
 use bevy::camera::visibility::NoFrustumCulling;
 use bevy::prelude::*;
+use bevy_egui::egui::{Color32, RichText, Ui};
 
-use crate::bridge::{ComputeRequests, Pending, ViewRequest};
+use crate::bridge::{BridgeSystems, ComputeRequests, Computed, Pending, SceneUpdate, ViewRequest};
 use crate::lines::{LinesMaterial, lines_bundle, lines_mesh, polyline};
 use crate::points::{PointInstance, PointsMaterial, Ring, point_cloud_mesh};
-use crate::scene::ShownScene;
+use crate::scene::{ShownScene, SphereScene};
 use crate::selection::Selection;
 use crate::sphere_view::point_radius;
+use crate::ui::{AddPanelSection, PanelSection};
 
 /// The path's colour (sRGB): violet, outside every colour map.
 pub const STEPS: [u8; 3] = [190, 140, 255];
@@ -37,7 +39,23 @@ pub struct PathViewPlugin;
 
 impl Plugin for PathViewPlugin {
     fn build(&self, app: &mut App) {
-        app.init_resource::<ArchPath>().add_systems(Update, (ask_path, draw_path).chain());
+        app.init_resource::<ArchPath>()
+            .add_systems(PreUpdate, apply_path.in_set(BridgeSystems::Apply))
+            .add_systems(Update, (ask_path, draw_path).chain())
+            .add_panel_section(PanelSection::Path, path_section);
+    }
+}
+
+/// Keeps the path the compute side found between the ends last asked for
+/// (an answer for other ends is dropped).
+fn apply_path(mut computed: MessageReader<Computed>, mut path: ResMut<ArchPath>) {
+    for Computed(update) in computed.read() {
+        if let SceneUpdate::Path { from, to, answer } = update
+            && path.ends == Some((*from, *to))
+            && let Some(result) = answer.clone().into_result()
+        {
+            path.result = Some(result);
+        }
     }
 }
 
@@ -50,6 +68,38 @@ fn ask_path(selection: Res<Selection>, requests: Option<Res<ComputeRequests>>, m
     let (Some((from, to)), Some(requests)) = (ends, requests) else { return };
     if !requests.send(ViewRequest::Path { from, to, steps: PATH_STEPS }, &mut pending) {
         path.result = Some(Err("the compute service has stopped".into()));
+    }
+}
+
+/// The panel's path section, under the inspector while a network is selected.
+fn path_section(InMut(ui): InMut<Ui>, scene: Res<ShownScene>, selection: Res<Selection>, path: Res<ArchPath>) {
+    if selection.selected.is_some() {
+        path_steps(ui, &scene, &selection, &path);
+    }
+}
+
+/// The path from the selection to the Shift+clicked network, step by step.
+fn path_steps(ui: &mut Ui, scene: &SphereScene, selection: &Selection, path: &ArchPath) {
+    ui.add_space(4.0);
+    let Some(to) = selection.path_to else {
+        ui.weak("Shift+click another network for the architectures between them.");
+        return;
+    };
+    let name = scene.labels.get(to).map_or("?", String::as_str);
+    let [r, g, b] = STEPS;
+    ui.colored_label(Color32::from_rgb(r, g, b), RichText::new(format!("Path to {name}")).strong());
+    match &path.result {
+        None => {
+            ui.spinner();
+        }
+        Some(Err(e)) => {
+            ui.colored_label(Color32::from_rgb(255, 140, 120), e);
+        }
+        Some(Ok(view)) => {
+            for (step, label) in view.labels.iter().enumerate() {
+                ui.label(format!("{step}. {label}"));
+            }
+        }
     }
 }
 

@@ -5,12 +5,37 @@
 use bevy::prelude::*;
 use mosaic_core::{Colormap, ValueRange};
 
+use crate::bridge::{BridgeSystems, Computed};
+
 pub use mosaic_protocol::{MetricColumn, Radar, SphereScene, VAL_ACCURACY};
 
 /// The population the view shows, as a resource: the protocol's
 /// [`SphereScene`], changed only by the bridge's updates.
 #[derive(Resource, Clone, Debug, Default, Deref, DerefMut)]
 pub struct ShownScene(pub SphereScene);
+
+/// Keeps [`ShownScene`] in step with the compute side's scene updates (new
+/// values, layouts, points, the status line).
+pub struct ScenePlugin;
+
+impl Plugin for ScenePlugin {
+    fn build(&self, app: &mut App) {
+        app.add_systems(PreUpdate, apply_scene_updates.in_set(BridgeSystems::Apply));
+    }
+}
+
+/// Applies this frame's scene updates, touching the scene (and so
+/// rebuilding what draws it) at most once per frame, and only when one came.
+fn apply_scene_updates(mut computed: MessageReader<Computed>, mut scene: ResMut<ShownScene>) {
+    let mut updates = computed.read().map(|c| &c.0).filter(|u| u.is_about_scene()).peekable();
+    if updates.peek().is_none() {
+        return;
+    }
+    let scene = &mut scene.0;
+    for update in updates {
+        scene.apply(update);
+    }
+}
 
 /// How points are coloured: which column, through which map.
 #[derive(Resource, Clone, Debug, PartialEq)]

@@ -154,6 +154,14 @@ pub struct SessionFile {
     pub path: Option<PathBuf>,
 }
 
+impl SessionFile {
+    /// Whether the session opens the panel's section `name` (`suggest`,
+    /// `filters`, `views`, `tour`, `export`; `analysis` opens the window).
+    pub fn panel_open(&self, name: &str) -> bool {
+        self.base.panels.iter().any(|p| p == name)
+    }
+}
+
 /// Saved viewpoints, in the order they were added.
 #[derive(Resource, Clone, Debug, Default, PartialEq)]
 pub struct Bookmarks(pub Vec<Bookmark>);

@@ -3,6 +3,7 @@
 
 use bevy::ecs::system::SystemParam;
 use bevy::prelude::*;
+use bevy_egui::egui::{self, Ui};
 use mosaic_core::theme::BACKGROUND;
 
 use crate::bench::PointDrawing;
@@ -11,6 +12,8 @@ use crate::points::{
 };
 use crate::scene::{ColorMapping, Filters, ShownScene, SizeMapping, SphereScene};
 use crate::selection::{Neighbours, Selection};
+use crate::session::SessionFile;
+use crate::ui::{AddPanelSection, PanelSection};
 
 pub struct SphereViewPlugin;
 
@@ -20,8 +23,26 @@ impl Plugin for SphereViewPlugin {
             .init_resource::<Filters>()
             .init_resource::<Glide>()
             .add_systems(Startup, spawn_point_cloud)
-            .add_systems(Update, (update_point_cloud, glide_points).chain());
+            .add_systems(Update, (update_point_cloud, glide_points).chain())
+            .add_panel_section(PanelSection::Filters, filters_section);
     }
+}
+
+/// The panel's size mapping, filters and search.
+fn filters_section(
+    InMut(ui): InMut<Ui>,
+    scene: Res<ShownScene>,
+    session: Res<SessionFile>,
+    mut size: ResMut<SizeMapping>,
+    mut filters: ResMut<Filters>,
+) {
+    // Edit copies so the points are only restyled on a real change.
+    let (mut edited_size, mut edited_filters) = (size.clone(), filters.clone());
+    egui::CollapsingHeader::new("Size, filters, search").id_salt("filters").default_open(session.panel_open("filters")).show(ui, |ui| {
+        crate::panels::filters(ui, &scene, &mut edited_size, &mut edited_filters);
+    });
+    size.set_if_neq(edited_size);
+    filters.set_if_neq(edited_filters);
 }
 
 /// Point radius for `n` points on a unit sphere: a sixth of the mean spacing,

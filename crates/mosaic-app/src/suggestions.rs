@@ -8,10 +8,12 @@ use bevy::camera::visibility::NoFrustumCulling;
 use bevy::prelude::*;
 use bevy_egui::egui;
 
-use crate::bridge::{ComputeRequests, Pending, ViewRequest};
+use crate::bridge::{BridgeSystems, ComputeRequests, Computed, Pending, SceneUpdate, ViewRequest};
 use crate::points::{PointInstance, PointsMaterial, Ring, point_cloud_mesh};
-use crate::scene::{ColorMapping, ShownScene, SphereScene};
+use crate::scene::{ColorMapping, ShownScene, SphereScene, VAL_ACCURACY};
+use crate::session::SessionFile;
 use crate::sphere_view::point_radius;
+use crate::ui::{AddPanelSection, PanelSection};
 
 /// The ghosts' ring (sRGB): cyan, outside every colour map.
 pub const GHOST_RING: [u8; 3] = [70, 225, 235];
@@ -69,7 +71,20 @@ impl Plugin for SuggestionsPlugin {
         // Waiting from the first frame, so the panel opens its section for the answer.
         app.insert_resource(Suggestions { waiting: self.initial.is_some(), ..default() })
             .insert_resource(AskAtStart(self.initial))
-            .add_systems(Update, (ask_at_start, draw_ghosts).chain());
+            .add_systems(PreUpdate, apply_suggestions.in_set(BridgeSystems::Apply))
+            .add_systems(Update, (ask_at_start, draw_ghosts).chain())
+            .add_panel_section(PanelSection::Suggestions, suggestions_section);
+    }
+}
+
+/// Keeps the compute side's answer to the last Suggest (or Train these).
+fn apply_suggestions(mut computed: MessageReader<Computed>, mut suggestions: ResMut<Suggestions>) {
+    for Computed(update) in computed.read() {
+        if let SceneUpdate::Suggestions(answer) = update
+            && let Some(result) = answer.clone().into_result()
+        {
+            suggestions.apply(&result);
+        }
     }
 }
 
@@ -85,8 +100,34 @@ fn ask_at_start(
     send(ViewRequest::Suggest { n, positions: scene.positions.clone() }, requests.as_deref(), &mut pending, &mut suggestions);
 }
 
-/// The panel section: ask for a batch, see it, train it. Returns the request to send.
-pub fn section(ui: &mut egui::Ui, scene: &SphereScene, suggestions: &mut Suggestions, can_ask: bool) -> Option<ViewRequest> {
+/// The panel's section, open while a batch is asked for or shown.
+fn suggestions_section(
+    InMut(ui): InMut<egui::Ui>,
+    scene: Res<ShownScene>,
+    session: Res<SessionFile>,
+    requests: Option<Res<ComputeRequests>>,
+    mut pending: ResMut<Pending>,
+    mut suggestions: ResMut<Suggestions>,
+) {
+    // Suggestions learn from a store's accuracies (a sampled design has none).
+    let has_store = requests.is_some() && scene.column_index(VAL_ACCURACY).is_some();
+    // Edit a copy so the suggestions are only marked changed (redrawing the ghosts) on a real change.
+    let mut edited = suggestions.clone();
+    let mut request = None;
+    egui::CollapsingHeader::new("Suggest next networks")
+        .id_salt("suggest")
+        .default_open(session.panel_open("suggest") || edited.waiting || edited.result.is_some())
+        .show(ui, |ui| {
+            request = batch(ui, &scene, &mut edited, has_store);
+        });
+    if let Some(request) = request {
+        send(request, requests.as_deref(), &mut pending, &mut edited);
+    }
+    suggestions.set_if_neq(edited);
+}
+
+/// Ask for a batch, see it, train it. Returns the request to send.
+fn batch(ui: &mut egui::Ui, scene: &SphereScene, suggestions: &mut Suggestions, can_ask: bool) -> Option<ViewRequest> {
     let mut request = None;
     ui.horizontal(|ui| {
         ui.add(egui::DragValue::new(&mut suggestions.count).range(1..=64).suffix(" networks"));
@@ -133,8 +174,8 @@ pub fn section(ui: &mut egui::Ui, scene: &SphereScene, suggestions: &mut Suggest
     request
 }
 
-/// Sends a panel request, counting it as pending.
-pub fn send(request: ViewRequest, requests: Option<&ComputeRequests>, pending: &mut Pending, suggestions: &mut Suggestions) {
+/// Sends a request, counting it as pending.
+fn send(request: ViewRequest, requests: Option<&ComputeRequests>, pending: &mut Pending, suggestions: &mut Suggestions) {
     let sent = requests.is_some_and(|r| r.send(request, pending));
     if !sent {
         suggestions.apply(&Err("the compute service has stopped".into()));

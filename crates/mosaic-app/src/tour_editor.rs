@@ -10,8 +10,9 @@ use bevy_egui::input::EguiWantsInput;
 use bevy_panorbit_camera::PanOrbitCamera;
 
 use crate::scene::Notices;
-use crate::session::current_pose;
+use crate::session::{SessionFile, current_pose};
 use crate::tour::{Ease, Keyframe, Output, Tour};
+use crate::ui::{AddPanelSection, PanelSection};
 
 /// The tour being written.
 #[derive(Resource, Clone, Debug, PartialEq)]
@@ -82,7 +83,31 @@ pub struct TourEditorPlugin;
 
 impl Plugin for TourEditorPlugin {
     fn build(&self, app: &mut App) {
-        app.init_resource::<TourDraft>().add_message::<Preview>().add_systems(Update, (keyframe_key, preview).chain());
+        app.init_resource::<TourDraft>()
+            .add_message::<Preview>()
+            .add_systems(Update, (keyframe_key, preview).chain())
+            .add_panel_section(PanelSection::Tour, tour_section);
+    }
+}
+
+/// The panel's tour section: the timeline, its scrubber and the tour file.
+fn tour_section(
+    InMut(ui): InMut<Ui>,
+    session: Res<SessionFile>,
+    mut draft: ResMut<TourDraft>,
+    mut notices: ResMut<Notices>,
+    mut preview: MessageWriter<Preview>,
+) {
+    // Edit copies so resources are only marked changed on a real change.
+    let (mut edited_draft, mut edited_notices) = (draft.clone(), notices.clone());
+    let mut show = false;
+    egui::CollapsingHeader::new("Tour (video)").id_salt("tour").default_open(session.panel_open("tour")).show(ui, |ui| {
+        show = timeline(ui, &mut edited_draft, &mut edited_notices);
+    });
+    draft.set_if_neq(edited_draft);
+    notices.set_if_neq(edited_notices);
+    if show {
+        preview.write(Preview);
     }
 }
 

@@ -1,8 +1,13 @@
-//! The egui side panel: what is shown, how it is coloured, and the legend.
+//! The egui side panel: its frame (title, notices, status), the sections
+//! each feature registers in it (see [`PanelSections`]), the colour mapping
+//! and legend, the hover tooltip, and the panel's own camera.
+
+use std::collections::BTreeMap;
 
 use bevy::camera::visibility::RenderLayers;
 use bevy::camera::{CameraOutputMode, RenderTarget, Viewport};
 use bevy::core_pipeline::tonemapping::{DebandDither, Tonemapping};
+use bevy::ecs::system::{SystemId, SystemState};
 use bevy::prelude::*;
 use bevy::render::render_resource::BlendState;
 use bevy_egui::egui::{self, Color32, LayerId, RichText, Ui, UiBuilder};
@@ -11,22 +16,13 @@ use bevy_egui::{EguiContexts, EguiPrimaryContextPass, PrimaryEguiContext};
 use bevy_panorbit_camera::PanOrbitCamera;
 use mosaic_core::Colormap;
 
-use crate::analysis::{Analysis, window_body};
-use crate::bridge::{ComputeRequests, Pending, Training, TrainingState, ViewRequest};
-use crate::camera::{AddBookmark, CameraMode, FlySpeed, FlyToSelection, GoToBookmark};
-use crate::clusters::{Clusters, summaries};
-use crate::export::Export;
-use crate::inspect::Inspection;
-use crate::inspector::{InspectorAction, format_value, inspector};
-use crate::landscape_view::{LandscapeSettings, Playback};
-use crate::panels::{self, PanelAction};
-use crate::path_view::{ArchPath, STEPS};
-use crate::scene::{ColorMapping, ShownScene, SphereScene, VAL_ACCURACY};
-use crate::scene::{Filters, Notices, SizeMapping};
-use crate::selection::{Hovered, Neighbours, Selection};
-use crate::session::{Bookmarks, SaveSession, SessionFile};
-use crate::suggestions::{self, Suggestions};
-use crate::tour_editor::{Preview, TourDraft, timeline};
+use crate::analysis::analysis_window;
+use crate::camera::CameraMode;
+use crate::clusters::cluster_labels;
+use crate::inspector::format_value;
+use crate::panels;
+use crate::scene::{ColorMapping, Notices, ShownScene, SphereScene};
+use crate::selection::Hovered;
 
 pub use mosaic_core::theme::PANEL_WIDTH;
 
@@ -34,7 +30,8 @@ pub struct PanelPlugin;
 
 impl Plugin for PanelPlugin {
     fn build(&self, app: &mut App) {
-        app.add_systems(EguiPrimaryContextPass, (side_panel, analysis_window, cluster_labels).chain())
+        app.add_panel_section(PanelSection::Colour, colour_section)
+            .add_systems(EguiPrimaryContextPass, (hover_tooltip, side_panel, analysis_window, cluster_labels).chain())
             .add_systems(Update, fit_view_beside_panel);
     }
 }
@@ -83,241 +80,145 @@ fn fit_view_beside_panel(mut cameras: Query<&mut Camera, (With<Camera3d>, Withou
     }
 }
 
-/// What the panel shows and edits.
-#[derive(bevy::ecs::system::SystemParam)]
-struct PanelState<'w> {
-    scene: Res<'w, ShownScene>,
-    mapping: ResMut<'w, ColorMapping>,
-    selection: ResMut<'w, Selection>,
-    hovered: Res<'w, Hovered>,
-    inspection: Res<'w, Inspection>,
-    neighbours: Res<'w, Neighbours>,
-    settings: ResMut<'w, LandscapeSettings>,
-    playback: ResMut<'w, Playback>,
-    size: ResMut<'w, SizeMapping>,
-    filters: ResMut<'w, Filters>,
-    notices: ResMut<'w, Notices>,
-    bookmarks: ResMut<'w, Bookmarks>,
-    mode: ResMut<'w, CameraMode>,
-    speed: ResMut<'w, FlySpeed>,
-    session: Res<'w, SessionFile>,
-    analysis: ResMut<'w, Analysis>,
-    path: Res<'w, ArchPath>,
-    clusters: ResMut<'w, Clusters>,
-    training: Res<'w, Training>,
-    suggestions: ResMut<'w, Suggestions>,
-    requests: Option<Res<'w, ComputeRequests>>,
-    pending: ResMut<'w, Pending>,
-    draft: ResMut<'w, TourDraft>,
-    messages: PanelMessages<'w>,
+/// Where a section stands in the side panel, top to bottom.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum PanelSection {
+    /// Stop / resume the background training, under the status line.
+    Training,
+    /// Colour mapping, legend and point counts.
+    Colour,
+    Clusters,
+    Analysis,
+    Suggestions,
+    /// Size mapping, filters and search.
+    Filters,
+    /// The selected network.
+    Inspector,
+    /// The path from the selection.
+    Path,
+    /// Camera mode and saved views.
+    Views,
+    Tour,
+    /// Exports and the session.
+    Export,
 }
 
-/// What the panel's buttons ask of other systems.
-#[derive(bevy::ecs::system::SystemParam)]
-struct PanelMessages<'w> {
-    fly: MessageWriter<'w, FlyToSelection>,
-    add_bookmark: MessageWriter<'w, AddBookmark>,
-    go_to: MessageWriter<'w, GoToBookmark>,
-    save: MessageWriter<'w, SaveSession>,
-    export: MessageWriter<'w, Export>,
-    preview: MessageWriter<'w, Preview>,
+/// A panel section: a one-shot system that draws into the panel's `Ui`
+/// with whatever resources and messages its feature owns.
+pub type PanelSectionId = SystemId<InMut<'static, Ui>>;
+
+/// The side panel's sections, by place. Each feature's plugin registers its
+/// own (with [`AddPanelSection::add_panel_section`]) and keeps its resources
+/// to itself; the panel system (`side_panel`) opens the panel, draws its
+/// frame (title, notices, status, key help) and runs the sections in order
+/// inside it.
+///
+/// egui has no way for several systems to fill one panel (its content is a
+/// closure run once), so the sections are one-shot systems the panel runs
+/// with the panel's `Ui` as input: one `Ui`, so the layout and widget ids
+/// are those of a single drawing function.
+#[derive(Resource, Default)]
+pub struct PanelSections(BTreeMap<PanelSection, PanelSectionId>);
+
+impl PanelSections {
+    /// The sections' systems, top to bottom.
+    pub fn in_order(&self) -> Vec<PanelSectionId> {
+        self.0.values().copied().collect()
+    }
 }
 
-fn side_panel(mut contexts: EguiContexts, mut state: PanelState) -> Result {
-    let ctx = contexts.ctx_mut()?;
-    hover_tooltip(ctx, &state.scene, &state.mapping, &state.hovered);
-    let scene = &**state.scene;
-    // Edit copies so resources are only marked changed on a real change.
-    let mut mapping = state.mapping.clone();
-    let (mut settings, mut playback) = (state.settings.clone(), state.playback.clone());
-    let (mut size, mut filters, mut notices) = (state.size.clone(), state.filters.clone(), state.notices.clone());
-    let (mut bookmarks, mut mode, mut speed) = (state.bookmarks.clone(), *state.mode, *state.speed);
-    let mut panel_action = None;
-    let mut train_request = None;
-    let mut draft = state.draft.clone();
-    let mut preview = false;
-    let open = |name: &str| state.session.base.panels.iter().any(|p| p == name);
-    let mut analysis_open = state.analysis.open;
-    let mut suggestions = state.suggestions.clone();
-    let mut suggest_request = None;
-    // Suggestions learn from a store's accuracies (a sampled design has none).
-    let has_store = state.requests.is_some() && scene.column_index(VAL_ACCURACY).is_some();
-    let clusters = &*state.clusters;
-    let mut show_clusters = clusters.show;
+pub trait AddPanelSection {
+    /// Registers `system` as the panel's section at `place` (replacing any
+    /// there). Registered whether or not a panel is shown; only a shown one runs it.
+    fn add_panel_section<M>(&mut self, place: PanelSection, system: impl IntoSystem<InMut<'static, Ui>, (), M> + 'static) -> &mut Self;
+}
+
+impl AddPanelSection for App {
+    fn add_panel_section<M>(&mut self, place: PanelSection, system: impl IntoSystem<InMut<'static, Ui>, (), M> + 'static) -> &mut Self {
+        let id = self.register_system(system);
+        self.world_mut().get_resource_or_init::<PanelSections>().0.insert(place, id);
+        self
+    }
+}
+
+/// The panel's frame around the sections: title, notices, the scene's
+/// name and status; the sections; the keys at the bottom.
+fn side_panel(world: &mut World, contexts: &mut SystemState<EguiContexts>) -> Result {
+    let ctx = contexts.get_mut(world)?.ctx_mut()?.clone();
+    let sections = world.get_resource::<PanelSections>().map(PanelSections::in_order).unwrap_or_default();
     let mut root =
         Ui::new(ctx.clone(), "mosaic_root".into(), UiBuilder::new().layer_id(LayerId::background()).max_rect(ctx.viewport_rect()));
-    let mut action = None;
     egui::Panel::left("mosaic_side_panel").exact_size(PANEL_WIDTH).resizable(false).show(&mut root, |ui| {
         egui::ScrollArea::vertical().show(ui, |ui| {
             ui.add_space(6.0);
             ui.heading("NeuroMosaic");
+            // Edit a copy so the notices are only marked changed on a real change.
+            let mut notices = world.resource::<Notices>().clone();
             panels::notices(ui, &mut notices);
+            if notices != *world.resource::<Notices>() {
+                *world.resource_mut::<Notices>() = notices;
+            }
+            let scene = world.resource::<ShownScene>();
             ui.label(&scene.title);
             if !scene.status.is_empty() {
                 ui.label(egui::RichText::new(&scene.status).color(Color32::from_rgb(150, 200, 255)));
             }
-            train_request = training_controls(ui, state.training.0);
-            ui.separator();
-
-            let edited = &mut mapping;
-            egui::Grid::new("mapping").num_columns(2).spacing([8.0, 6.0]).show(ui, |ui| {
-                ui.label("Colour by");
-                let current = scene.columns.get(edited.column).map_or("—", |c| c.name.as_str());
-                egui::ComboBox::from_id_salt("color_by").selected_text(current).width(150.0).show_ui(ui, |ui| {
-                    for (i, column) in scene.columns.iter().enumerate() {
-                        ui.selectable_value(&mut edited.column, i, &column.name);
-                    }
-                });
-                ui.end_row();
-                ui.label("Colour map");
-                egui::ComboBox::from_id_salt("colormap").selected_text(edited.colormap.name()).width(150.0).show_ui(ui, |ui| {
-                    for map in Colormap::ALL {
-                        ui.selectable_value(&mut edited.colormap, map, map.name());
-                    }
-                });
-                ui.end_row();
-            });
-
-            ui.add_space(8.0);
-            legend(ui, scene, &mapping);
-            ui.separator();
-            let missing = mapping.missing(scene);
-            let diverged = scene.diverged.iter().filter(|d| **d).count();
-            let mut counts = format!("{} points", scene.len());
-            if missing > 0 {
-                counts.push_str(&format!(" · {missing} grey: no value (not trained yet, or diverged)"));
-            }
-            if diverged > 0 {
-                counts.push_str(&format!(" · {diverged} diverged (red ring)"));
-            }
-            ui.label(counts);
-            let cluster_count = clusters.labels.iter().flatten().max().map_or(0, |m| m + 1);
-            ui.horizontal(|ui| {
-                let plural = if cluster_count == 1 { "" } else { "s" };
-                ui.checkbox(&mut show_clusters, format!("{cluster_count} cluster{plural} (DBSCAN)"));
-                if !clusters.note.is_empty() {
-                    ui.weak(&clusters.note);
+            for section in sections {
+                if let Err(e) = world.run_system_with(section, ui) {
+                    error!("a panel section failed: {e}");
                 }
-            });
-            if ui.selectable_label(analysis_open, "Analysis: correlations, dynamics, complexity").clicked() {
-                analysis_open = !analysis_open;
             }
-            egui::CollapsingHeader::new("Suggest next networks")
-                .id_salt("suggest")
-                .default_open(open("suggest") || suggestions.waiting || suggestions.result.is_some()).show(ui, |ui| {
-                suggest_request = suggestions::section(ui, scene, &mut suggestions, has_store);
-            });
-            egui::CollapsingHeader::new("Size, filters, search").id_salt("filters").default_open(open("filters")).show(ui, |ui| {
-                panels::filters(ui, scene, &mut size, &mut filters);
-            });
-            if state.selection.selected.is_some() {
-                ui.separator();
-                action = inspector(ui, scene, &state.selection, &state.inspection, &state.neighbours, &mut settings, &mut playback);
-            path_section(ui, scene, &state.selection, &state.path);
-            }
-            ui.separator();
-            egui::CollapsingHeader::new("Camera and views").id_salt("views").default_open(open("views")).show(ui, |ui| {
-                ui.horizontal(|ui| {
-                    ui.radio_value(&mut mode, CameraMode::Orbit, "orbit");
-                    ui.radio_value(&mut mode, CameraMode::Fly, "fly").on_hover_text("Tab switches; WASD move, Q/E down/up, drag to look");
-                });
-                if mode == CameraMode::Fly {
-                    ui.add(egui::Slider::new(&mut speed.0, 0.1..=10.0).logarithmic(true).text("speed"));
-                }
-                panel_action = panel_action.take().or(panels::views(ui, &mut bookmarks));
-            });
-            egui::CollapsingHeader::new("Tour (video)").id_salt("tour").default_open(open("tour")).show(ui, |ui| {
-                preview = timeline(ui, &mut draft, &mut notices);
-            });
-            egui::CollapsingHeader::new("Export and session").id_salt("export").default_open(open("export")).show(ui, |ui| {
-                panel_action = panel_action.take().or(panels::export(ui));
-            });
             ui.add_space(8.0);
             ui.weak("Click: select · drag: orbit · right-drag: pan · wheel: zoom · F: fly to selection · Esc: clear · Tab: free flight · B: save view · K: tour keyframe · P: PNG · Ctrl+S: save session");
         });
     });
-    if draft != *state.draft {
-        *state.draft = draft;
-    }
-    if let Some(request) = suggest_request {
-        suggestions::send(request, state.requests.as_deref(), &mut state.pending, &mut suggestions);
-    }
-    if suggestions != *state.suggestions {
-        *state.suggestions = suggestions;
-    }
-    if preview {
-        state.messages.preview.write(Preview);
-    }
-    if show_clusters != state.clusters.show {
-        state.clusters.show = show_clusters;
-    }
-    if analysis_open != state.analysis.open {
-        state.analysis.open = analysis_open;
-    }
-    if mapping != *state.mapping {
-        *state.mapping = mapping;
-    }
-    if settings != *state.settings {
-        *state.settings = settings;
-    }
-    if playback != *state.playback {
-        *state.playback = playback;
-    }
-    if size != *state.size {
-        *state.size = size;
-    }
-    if filters != *state.filters {
-        *state.filters = filters;
-    }
-    if notices != *state.notices {
-        *state.notices = notices;
-    }
-    if bookmarks != *state.bookmarks {
-        *state.bookmarks = bookmarks;
-    }
-    if mode != *state.mode {
-        *state.mode = mode;
-    }
-    if speed != *state.speed {
-        *state.speed = speed;
-    }
-    if let (Some(run), Some(requests)) = (train_request, &state.requests) {
-        requests.send(ViewRequest::Train { run }, &mut state.pending);
-    }
-    let m = &mut state.messages;
-    match panel_action {
-        Some(PanelAction::AddBookmark) => {
-            m.add_bookmark.write(AddBookmark);
-        }
-        Some(PanelAction::GoToBookmark(i)) => {
-            m.go_to.write(GoToBookmark(i));
-        }
-        Some(PanelAction::SaveSession) => {
-            m.save.write(SaveSession);
-        }
-        Some(PanelAction::ExportPng) => {
-            m.export.write(Export::ViewPng);
-        }
-        Some(PanelAction::ExportEmbedding) => {
-            m.export.write(Export::Embedding);
-        }
-        None => {}
-    }
-    match action {
-        Some(InspectorAction::Select(i)) => *state.selection = Selection { selected: Some(i), path_to: None },
-        Some(InspectorAction::Clear) => *state.selection = Selection::default(),
-        Some(InspectorAction::FlyTo) => {
-            state.messages.fly.write(FlyToSelection);
-        }
-        None => {}
-    }
     Ok(())
 }
 
+/// Colour by a column through a map, its legend, and how many points show.
+fn colour_section(InMut(ui): InMut<Ui>, scene: Res<ShownScene>, mut mapping: ResMut<ColorMapping>) {
+    ui.separator();
+    // Edit a copy so the mapping is only marked changed (restyling the points) on a real change.
+    let mut edited = mapping.clone();
+    egui::Grid::new("mapping").num_columns(2).spacing([8.0, 6.0]).show(ui, |ui| {
+        ui.label("Colour by");
+        let current = scene.columns.get(edited.column).map_or("—", |c| c.name.as_str());
+        egui::ComboBox::from_id_salt("color_by").selected_text(current).width(150.0).show_ui(ui, |ui| {
+            for (i, column) in scene.columns.iter().enumerate() {
+                ui.selectable_value(&mut edited.column, i, &column.name);
+            }
+        });
+        ui.end_row();
+        ui.label("Colour map");
+        egui::ComboBox::from_id_salt("colormap").selected_text(edited.colormap.name()).width(150.0).show_ui(ui, |ui| {
+            for map in Colormap::ALL {
+                ui.selectable_value(&mut edited.colormap, map, map.name());
+            }
+        });
+        ui.end_row();
+    });
+
+    ui.add_space(8.0);
+    legend(ui, &scene, &edited);
+    ui.separator();
+    let missing = edited.missing(&scene);
+    let diverged = scene.diverged.iter().filter(|d| **d).count();
+    let mut counts = format!("{} points", scene.len());
+    if missing > 0 {
+        counts.push_str(&format!(" · {missing} grey: no value (not trained yet, or diverged)"));
+    }
+    if diverged > 0 {
+        counts.push_str(&format!(" · {diverged} diverged (red ring)"));
+    }
+    ui.label(counts);
+    mapping.set_if_neq(edited);
+}
+
 /// The hovered network's name and mapped value, beside the pointer.
-fn hover_tooltip(ctx: &egui::Context, scene: &SphereScene, mapping: &ColorMapping, hovered: &Hovered) {
-    let (Some(i), Some(pointer)) = (hovered.0, ctx.pointer_hover_pos()) else { return };
-    let Some(label) = scene.labels.get(i) else { return };
+fn hover_tooltip(mut contexts: EguiContexts, scene: Res<ShownScene>, mapping: Res<ColorMapping>, hovered: Res<Hovered>) -> Result {
+    let ctx = contexts.ctx_mut()?;
+    let (Some(i), Some(pointer)) = (hovered.0, ctx.pointer_hover_pos()) else { return Ok(()) };
+    let Some(label) = scene.labels.get(i) else { return Ok(()) };
     egui::Area::new("hover_tooltip".into()).fixed_pos(pointer + egui::vec2(14.0, 10.0)).interactable(false).show(ctx, |ui| {
         egui::Frame::popup(ui.style()).show(ui, |ui| {
             ui.label(RichText::new(label).strong());
@@ -332,6 +233,7 @@ fn hover_tooltip(ctx: &egui::Context, scene: &SphereScene, mapping: &ColorMappin
             }
         });
     });
+    Ok(())
 }
 
 /// A horizontal colour bar with the mapped column's range beneath it.
@@ -375,130 +277,4 @@ pub fn block_orbit_over_panel(wants: Res<EguiWantsInput>, mode: Res<CameraMode>,
             camera.enabled = !over_panel;
         }
     }
-}
-
-/// The floating analysis window, at the top right of the 3-D view.
-fn analysis_window(
-    mut contexts: EguiContexts,
-    mut analysis: ResMut<Analysis>,
-    scene: Res<ShownScene>,
-    mapping: Res<ColorMapping>,
-    filters: Res<Filters>,
-    selection: Res<Selection>,
-    mut export: MessageWriter<Export>,
-) -> Result {
-    if !analysis.open {
-        return Ok(());
-    }
-    let ctx = contexts.ctx_mut()?;
-    let mut edited = analysis.clone();
-    let mut open = true;
-    let height = ctx.viewport_rect().height() - 24.0;
-    egui::Window::new("Analysis")
-        .open(&mut open)
-        .anchor(egui::Align2::RIGHT_TOP, [-8.0, 8.0])
-        .default_width(520.0)
-        .default_height(height)
-        .max_height(height)
-        .vscroll(true)
-        .show(ctx, |ui| {
-            if window_body(ui, &mut edited, &scene, &mapping, &filters, &selection) {
-                export.write(Export::Charts);
-            }
-        });
-    edited.open &= open;
-    if edited != *analysis {
-        *analysis = edited;
-    }
-    Ok(())
-}
-
-/// The path from the selection to the Shift+clicked network, step by step.
-fn path_section(ui: &mut Ui, scene: &SphereScene, selection: &Selection, path: &ArchPath) {
-    ui.add_space(4.0);
-    let Some(to) = selection.path_to else {
-        ui.weak("Shift+click another network for the architectures between them.");
-        return;
-    };
-    let name = scene.labels.get(to).map_or("?", String::as_str);
-    let [r, g, b] = STEPS;
-    ui.colored_label(Color32::from_rgb(r, g, b), RichText::new(format!("Path to {name}")).strong());
-    match &path.result {
-        None => {
-            ui.spinner();
-        }
-        Some(Err(e)) => {
-            ui.colored_label(Color32::from_rgb(255, 140, 120), e);
-        }
-        Some(Ok(view)) => {
-            for (step, label) in view.labels.iter().enumerate() {
-                ui.label(format!("{step}. {label}"));
-            }
-        }
-    }
-}
-
-/// Each cluster's label beside its halo: id, size, and the mapped column's mean.
-fn cluster_labels(
-    mut contexts: EguiContexts,
-    clusters: Res<Clusters>,
-    scene: Res<ShownScene>,
-    mapping: Res<ColorMapping>,
-    cameras: Query<(&Camera, &GlobalTransform), With<Camera3d>>,
-) -> Result {
-    if !clusters.show || clusters.labels.len() != scene.len() {
-        return Ok(());
-    }
-    let Ok((camera, transform)) = cameras.single() else { return Ok(()) };
-    let ctx = contexts.ctx_mut()?;
-    let painter = ctx.layer_painter(LayerId::new(egui::Order::Background, egui::Id::new("cluster_labels")));
-    let column = scene.columns.get(mapping.column).map_or("", |c| c.name.as_str());
-    for s in summaries(&scene, &clusters.labels, &mapping) {
-        let normal = s.centroid.normalize_or(Vec3::Y);
-        // Only clusters on the near half of the sphere: the far half's labels would float over the near one.
-        if normal.dot(transform.translation()) <= 0.0 {
-            continue;
-        }
-        let anchor = normal * (s.centroid.length().max(0.5) + 0.08);
-        let Ok(at) = camera.world_to_viewport(transform, anchor) else { continue };
-        let text = if s.mean.is_finite() {
-            format!("C{} · {} · {column} {}", s.id, s.size, format_value(s.mean))
-        } else {
-            format!("C{} · {}", s.id, s.size)
-        };
-        let [r, g, b] = crate::clusters::HALO;
-        painter.text(
-            egui::pos2(at.x, at.y),
-            egui::Align2::CENTER_BOTTOM,
-            text,
-            egui::FontId::proportional(12.0),
-            Color32::from_rgb(r, g, b),
-        );
-    }
-    Ok(())
-}
-
-/// Stop or resume the background training; returns the request, if any.
-fn training_controls(ui: &mut Ui, state: Option<TrainingState>) -> Option<bool> {
-    let mut request = None;
-    match state {
-        Some(TrainingState::Running) => {
-            if ui.button("Stop training").on_hover_text("the runs in flight stop and stay pending; resume any time").clicked() {
-                request = Some(false);
-            }
-        }
-        Some(TrainingState::Stopping) => {
-            ui.horizontal(|ui| {
-                ui.spinner();
-                ui.label("stopping…");
-            });
-        }
-        Some(TrainingState::Idle { left }) if left > 0 => {
-            if ui.button(format!("Resume training ({left} left)")).clicked() {
-                request = Some(true);
-            }
-        }
-        Some(TrainingState::Idle { .. }) | None => {}
-    }
-    request
 }

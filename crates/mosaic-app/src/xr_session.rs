@@ -46,7 +46,7 @@ use mosaic_core::theme::BACKGROUND;
 use crate::ExplorerOptions;
 use crate::inspector::format_value;
 use crate::landscape_view::ShownLandscape;
-use crate::scene::{ColorMapping, ShownScene, SphereScene};
+use crate::scene::{ColorMapping, ShownScene};
 use crate::selection::{Hovered, LINK, Selection};
 use crate::sphere_view::point_radius;
 use crate::ui::{FullView, PANEL_WIDTH, ui_camera};
@@ -87,8 +87,6 @@ const FLY_SPEED: f32 = 1.5;
 /// Runs the explorer's scene in a headset until the user quits (or the
 /// requested frames are shown), and reports what happened.
 pub fn run_xr(options: ExplorerOptions, runtime: RuntimeInfo, settings: XrSettings) -> Result<XrReport> {
-    let report = Arc::new(Mutex::new(XrReport { runtime: Some(runtime), ..default() }));
-    let counters = FrameCounters::default();
     let mut app = App::new();
     let plugins = crate::default_plugins_without_log()
         .set(WindowPlugin { primary_window: None, exit_condition: ExitCondition::DontExit, ..default() })
@@ -106,46 +104,9 @@ pub fn run_xr(options: ExplorerOptions, runtime: RuntimeInfo, settings: XrSettin
             "OpenXR found the headset but would not start a session with Vulkan (the lines above say why): update the runtime and the GPU driver"
         );
     }
-    app.add_plugins(crate::ExplorerPlugin { options: ExplorerOptions { panel: true, ..options } })
-        .insert_resource(ClearColor(Color::srgb_u8(BACKGROUND[0], BACKGROUND[1], BACKGROUND[2])))
-        .insert_resource(RigState { rig: Rig::default(), last: Rig::default() })
-        .insert_resource(Run {
-            settings: settings.clone(),
-            report: report.clone(),
-            started: Instant::now(),
-            logged: Instant::now(),
-            ended: false,
-        })
-        .insert_resource(counters.clone())
-        .init_resource::<Hands>()
-        .add_oxr_event_handler(record_state)
-        // Each eye keeps its whole view (the desktop fits its view beside the panel).
-        .add_observer(|added: On<Add, XrCamera>, mut commands: Commands| {
-            commands.entity(added.entity).insert(FullView);
-        })
-        .add_systems(Startup, (spawn_panel, spawn_tooltip, create_controls.run_if(session_available)))
-        .add_systems(TooltipPass, draw_tooltip)
-        .add_systems(OxrSendActionBindings, suggest_bindings)
-        .add_systems(XrSessionCreated, (attach_controls, spawn_hands))
-        .add_systems(XrFirst, start_frame_clock.after(OxrWaitFrameSystem).run_if(should_run_frame_loop))
-        .add_systems(PreUpdate, sync_controls.before(OxrActionSetSyncSet).run_if(openxr_session_running))
-        .add_systems(
-            Update,
-            (style_eyes, (read_controls, move_rig, pick_with_ray, place_tooltip, update_vignette).chain(), watch, save_eye),
-        );
-    if let Some(aim) = settings.aim {
-        app.add_systems(Startup, move |mut commands: Commands| {
-            commands.spawn((
-                Pointer { scripted: true },
-                XrTracker,
-                Transform::from_translation(aim.origin).looking_to(aim.direction, Vec3::Y),
-                Visibility::default(),
-            ));
-        });
-    }
-    app.sub_app_mut(RenderApp)
-        .insert_resource(counters.clone())
-        .add_systems(Render, count_frame.after(XrRenderSystems::PostRender).run_if(should_run_frame_loop));
+    let session = XrSessionPlugin::new(runtime, settings.clone());
+    let (report, counters) = (session.report.clone(), session.counters.clone());
+    app.add_plugins((crate::ExplorerPlugin { options: ExplorerOptions { panel: true, ..options } }, session));
     let exit = app.run();
     let mut report = report.lock().expect("report lock").clone();
     report.frames_submitted = counters.submitted.load(Ordering::SeqCst);
@@ -164,6 +125,68 @@ pub fn run_xr(options: ExplorerOptions, runtime: RuntimeInfo, settings: XrSettin
         bail!("the VR session stopped with an error (code {code}); the lines above say why");
     }
     Ok(report)
+}
+
+/// The headset session beside the explorer's plugins: controllers and the
+/// rig, the ray's hover and selection, the panel's board and the tooltip,
+/// the vignette, the frame counters (in the render world too) and the
+/// run's report. Needs bevy_mod_openxr's plugins, added before it.
+pub struct XrSessionPlugin {
+    settings: XrSettings,
+    /// What the run did, filled in as it goes.
+    report: Arc<Mutex<XrReport>>,
+    counters: FrameCounters,
+}
+
+impl XrSessionPlugin {
+    pub fn new(runtime: RuntimeInfo, settings: XrSettings) -> Self {
+        let report = Arc::new(Mutex::new(XrReport { runtime: Some(runtime), ..default() }));
+        XrSessionPlugin { settings, report, counters: FrameCounters::default() }
+    }
+}
+
+impl Plugin for XrSessionPlugin {
+    fn build(&self, app: &mut App) {
+        app.insert_resource(ClearColor(Color::srgb_u8(BACKGROUND[0], BACKGROUND[1], BACKGROUND[2])))
+            .insert_resource(RigState { rig: Rig::default(), last: Rig::default() })
+            .insert_resource(Run {
+                settings: self.settings.clone(),
+                report: self.report.clone(),
+                started: Instant::now(),
+                logged: Instant::now(),
+                ended: false,
+            })
+            .insert_resource(self.counters.clone())
+            .init_resource::<Hands>()
+            .add_oxr_event_handler(record_state)
+            // Each eye keeps its whole view (the desktop fits its view beside the panel).
+            .add_observer(|added: On<Add, XrCamera>, mut commands: Commands| {
+                commands.entity(added.entity).insert(FullView);
+            })
+            .add_systems(Startup, (spawn_panel, spawn_tooltip, create_controls.run_if(session_available)))
+            .add_systems(TooltipPass, draw_tooltip)
+            .add_systems(OxrSendActionBindings, suggest_bindings)
+            .add_systems(XrSessionCreated, (attach_controls, spawn_hands))
+            .add_systems(XrFirst, start_frame_clock.after(OxrWaitFrameSystem).run_if(should_run_frame_loop))
+            .add_systems(PreUpdate, sync_controls.before(OxrActionSetSyncSet).run_if(openxr_session_running))
+            .add_systems(
+                Update,
+                (style_eyes, (read_controls, move_rig, pick_with_ray, place_tooltip, update_vignette).chain(), watch, save_eye),
+            );
+        if let Some(aim) = self.settings.aim {
+            app.add_systems(Startup, move |mut commands: Commands| {
+                commands.spawn((
+                    Pointer { scripted: true },
+                    XrTracker,
+                    Transform::from_translation(aim.origin).looking_to(aim.direction, Vec3::Y),
+                    Visibility::default(),
+                ));
+            });
+        }
+        app.sub_app_mut(RenderApp)
+            .insert_resource(self.counters.clone())
+            .add_systems(Render, count_frame.after(XrRenderSystems::PostRender).run_if(should_run_frame_loop));
+    }
 }
 
 /// Frames handed to the runtime, shared by the main and render worlds.
