@@ -33,7 +33,7 @@ pub struct RecordArgs {
 }
 
 pub fn run(args: RecordArgs) -> Result<()> {
-    let tour = Tour::load(&args.tour).map_err(anyhow::Error::msg)?;
+    let tour = Tour::load(&args.tour)?;
     let (width, height, fps) = (tour.output.width, tour.output.height, tour.output.fps);
     let frames = tour.frames();
     let mut options = crate::explorer_options_for_recording(&args.population)?;
@@ -46,7 +46,10 @@ pub fn run(args: RecordArgs) -> Result<()> {
             Box::new(move |n, rgba| {
                 let image = image::RgbaImage::from_raw(width, height, rgba.to_vec()).ok_or("a frame of the wrong size")?;
                 let path = dir.join(format!("frame-{n:05}.png"));
-                image::DynamicImage::ImageRgba8(image).to_rgb8().save(&path).map_err(|e| format!("cannot write {}: {e}", path.display()))
+                image::DynamicImage::ImageRgba8(image)
+                    .to_rgb8()
+                    .save(&path)
+                    .map_err(|e| format!("cannot write {}: {e}", path.display()).into())
             })
         }
         (None, Some(out)) => {
@@ -55,16 +58,16 @@ pub fn run(args: RecordArgs) -> Result<()> {
             let encoder = Arc::new(std::sync::Mutex::new(Some(encoder)));
             let finishing = encoder.clone();
             let sink: FrameSink = Box::new(move |_, rgba| {
-                let mut guard = encoder.lock().map_err(|_| "the encoder broke".to_string())?;
+                let mut guard = encoder.lock().map_err(|_| "the encoder broke")?;
                 let e = guard.as_mut().ok_or("the encoder has finished")?;
-                e.stdin.write_all(rgba).map_err(|err| format!("ffmpeg stopped taking frames ({err}); run it by hand to see why"))
+                e.stdin.write_all(rgba).map_err(|err| format!("ffmpeg stopped taking frames ({err}); run it by hand to see why").into())
             });
             return render(options, tour, sink, frames, move || {
                 let encoder = finishing.lock().expect("render is over").take().expect("started above");
                 encoder.finish()
             });
         }
-        (None, None) => unreachable!("clap requires --out or --frames"),
+        (None, None) => bail!("say where the frames go: -o/--out VIDEO.mp4 or --frames-dir DIR"),
     };
     render(options, tour, sink, frames, || Ok(()))
 }

@@ -13,6 +13,7 @@ use serde::Serialize;
 
 use crate::bridge::Pending;
 use crate::clusters::{Clusters, summaries};
+use crate::files::FileError;
 use crate::hyper_view::ShownHyper;
 use crate::inspect::LandscapeData;
 use crate::landscape_view::{ShownLandscape, SurfaceLayout};
@@ -228,11 +229,12 @@ fn request_capture(
 
 /// Writes the frame as an RGB PNG, via a temporary file so a reader never
 /// sees half an image.
-pub fn save_png(frame: &Image, path: &Path) -> Result<(), String> {
-    let rgb = frame.clone().try_into_dynamic().map_err(|e| e.to_string())?.to_rgb8();
+pub fn save_png(frame: &Image, path: &Path) -> Result<(), FileError> {
+    let encode = |message: String| FileError::Encode { path: path.display().to_string(), message };
+    let rgb = frame.clone().try_into_dynamic().map_err(|e| encode(e.to_string()))?.to_rgb8();
     let tmp = path.with_extension("png.tmp");
-    rgb.save_with_format(&tmp, image::ImageFormat::Png).map_err(|e| e.to_string())?;
-    std::fs::rename(&tmp, path).map_err(|e| e.to_string())
+    rgb.save_with_format(&tmp, image::ImageFormat::Png).map_err(|e| encode(e.to_string()))?;
+    std::fs::rename(&tmp, path).map_err(FileError::write(path))
 }
 
 /// What the view shows, as the manifest describes it.
@@ -247,9 +249,11 @@ struct ViewState<'w> {
     suggestions: Res<'w, Suggestions>,
 }
 
-fn write_manifest(path: &Path, camera: &Camera, transform: &GlobalTransform, view: &ViewState) -> Result<(), String> {
+fn write_manifest(path: &Path, camera: &Camera, transform: &GlobalTransform, view: &ViewState) -> Result<(), FileError> {
     let (scene, mapping, styling) = (&**view.scene, &*view.styling.mapping, &view.styling);
-    let size = camera.physical_target_size().ok_or("the camera has no target size yet")?;
+    let size = camera
+        .physical_target_size()
+        .ok_or_else(|| FileError::Encode { path: path.display().to_string(), message: "the camera has no target size yet".into() })?;
     let scale = camera.target_scaling_factor().unwrap_or(1.0);
     let instances = styling.instances(scene);
     let right = transform.right();
@@ -334,6 +338,7 @@ fn write_manifest(path: &Path, camera: &Camera, transform: &GlobalTransform, vie
             _ => Vec::new(),
         },
     };
-    let json = serde_json::to_string_pretty(&manifest).map_err(|e| e.to_string())?;
-    std::fs::write(path, json).map_err(|e| e.to_string())
+    let json = serde_json::to_string_pretty(&manifest)
+        .map_err(|e| FileError::Encode { path: path.display().to_string(), message: e.to_string() })?;
+    std::fs::write(path, json).map_err(FileError::write(path))
 }

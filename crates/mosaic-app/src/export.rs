@@ -12,6 +12,7 @@ use bevy_egui::input::EguiWantsInput;
 use crate::analysis::Analysis;
 use crate::capture::save_png;
 use crate::charts::{curves_svg, heatmap_svg, importance_svg};
+use crate::files::FileError;
 use crate::inspect::Inspection;
 use crate::panels::{self, PanelAction};
 use crate::scene::{Notices, ShownScene, SphereScene};
@@ -107,18 +108,17 @@ pub fn embedding_csv(scene: &SphereScene) -> String {
     out
 }
 
-fn write_embedding(scene: &SphereScene, dir: &Path) -> Result<String, String> {
+fn write_embedding(scene: &SphereScene, dir: &Path) -> Result<String, FileError> {
     let csv = fresh_path(dir, "neuromosaic-embedding", "csv");
     let npy = csv.with_extension("npy");
-    std::fs::write(&csv, embedding_csv(scene)).map_err(|e| format!("cannot write {}: {e}", csv.display()))?;
+    std::fs::write(&csv, embedding_csv(scene)).map_err(FileError::write(&csv))?;
     let coords: Vec<f64> = scene.positions.iter().flat_map(|p| p.map(f64::from)).collect();
-    std::fs::write(&npy, mosaic_manifold::npy::shaped_bytes(&[scene.len(), 3], &coords))
-        .map_err(|e| format!("cannot write {}: {e}", npy.display()))?;
+    std::fs::write(&npy, mosaic_manifold::npy::shaped_bytes(&[scene.len(), 3], &coords)).map_err(FileError::write(&npy))?;
     Ok(format!("wrote {} and {}", csv.display(), npy.display()))
 }
 
 /// Writes every chart there is data for; says which.
-fn write_charts(analysis: &Analysis, inspection: &Inspection, dir: &Path) -> Result<String, String> {
+fn write_charts(analysis: &Analysis, inspection: &Inspection, dir: &Path) -> Result<String, FileError> {
     let mut charts: Vec<(&str, String)> = Vec::new();
     if let Some(table) = &analysis.correlations {
         charts.push(("neuromosaic-correlations", heatmap_svg(table)));
@@ -139,12 +139,14 @@ fn write_charts(analysis: &Analysis, inspection: &Inspection, dir: &Path) -> Res
         charts.push(("neuromosaic-importance", importance_svg(view)));
     }
     if charts.is_empty() {
-        return Err("no chart to save yet: open the analysis window (and select a trained network for its curves)".into());
+        return Err(FileError::NothingToSave(
+            "no chart to save yet: open the analysis window (and select a trained network for its curves)",
+        ));
     }
     let mut written = Vec::new();
     for (stem, svg) in charts {
         let path = fresh_path(dir, stem, "svg");
-        std::fs::write(&path, svg).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        std::fs::write(&path, svg).map_err(FileError::write(&path))?;
         written.push(path.display().to_string());
     }
     Ok(format!("wrote {}", written.join(", ")))
@@ -165,11 +167,11 @@ fn export(
         match request {
             Export::Charts => match write_charts(&analysis, &inspection, &dir.0) {
                 Ok(done) => notices.info = Some(done),
-                Err(e) => notices.errors.push(e),
+                Err(e) => notices.errors.push(e.to_string()),
             },
             Export::Embedding => match write_embedding(&scene, &dir.0) {
                 Ok(done) => notices.info = Some(done),
-                Err(e) => notices.errors.push(e),
+                Err(e) => notices.errors.push(e.to_string()),
             },
             Export::ViewPng if windows.is_empty() => {
                 notices.errors.push("no window to capture: `mosaic snapshot` renders views offscreen".into())
@@ -212,7 +214,7 @@ mod tests {
         let mut analysis = Analysis::default();
         let inspection = Inspection::default();
         let err = write_charts(&analysis, &inspection, &dir).unwrap_err();
-        assert!(err.contains("no chart"), "{err}");
+        assert!(err.to_string().contains("no chart"), "{err}");
         analysis.correlations = Some(CorrelationTable {
             method: CorrelationMethod::Pearson,
             names: vec!["a".into()],

@@ -49,7 +49,7 @@ impl Inspection {
             }
             SceneUpdate::Landscape { index, answer } if self.index == Some(*index) => {
                 if let Some(result) = answer.clone().into_result() {
-                    self.landscape = match result.and_then(|l| l.validate().map(|()| l)) {
+                    self.landscape = match result.and_then(|l| l.validate().map(|()| l).map_err(|e| e.to_string())) {
                         Ok(landscape) => LandscapeState::Ready(landscape),
                         Err(e) => LandscapeState::Failed(e),
                     }

@@ -11,6 +11,7 @@ pub mod charts;
 pub mod checks;
 pub mod clusters;
 pub mod export;
+pub mod files;
 pub mod hyper_view;
 pub mod inspect;
 pub mod inspector;

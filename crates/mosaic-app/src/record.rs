@@ -21,8 +21,11 @@ use crate::selection::Selection;
 use crate::tour::{Moment, Tour};
 use crate::{ExplorerOptions, camera_components, offscreen_app, ui};
 
+/// Why a frame could not be taken (a full disk, an encoder that stopped).
+pub type SinkError = Box<dyn std::error::Error + Send + Sync>;
+
 /// Receives each finished frame: its number and its RGBA pixels.
-pub type FrameSink = Box<dyn FnMut(u32, &[u8]) -> Result<(), String> + Send + Sync>;
+pub type FrameSink = Box<dyn FnMut(u32, &[u8]) -> Result<(), SinkError> + Send + Sync>;
 
 /// Frames to draw after the view changed (a landscape opened, a colour
 /// mapping changed) before capturing, so new meshes and pipelines are in.
@@ -219,7 +222,7 @@ fn capture(
         match (sink.lock().expect("one writer"))(frame, rgba.as_raw()) {
             Ok(()) => *captured.lock().expect("one writer") = Some(frame),
             Err(e) => {
-                *failed.lock().expect("one writer") = Some(e);
+                *failed.lock().expect("one writer") = Some(e.to_string());
                 exit.write(AppExit::error());
             }
         }

@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::CameraPose;
 use crate::analysis::{Analysis, HyperChoice};
+use crate::files::FileError;
 use crate::landscape_view::LandscapeSettings;
 use crate::scene::{ColorMapping, Filters, Notices, ShownScene, SizeMapping};
 use crate::selection::Selection;
@@ -105,15 +106,17 @@ impl Session {
     /// Parses a session; errors name the line, column and problem.
     /// Optional fields may be written plainly (`colormap: Plasma`) or as
     /// `Some(..)`, as saved files have them.
-    pub fn from_ron(text: &str, origin: &str) -> Result<Session, String> {
+    pub fn from_ron(text: &str, origin: &str) -> Result<Session, FileError> {
         let options = ron::Options::default().with_default_extension(ron::extensions::Extensions::IMPLICIT_SOME);
-        options
-            .from_str(text)
-            .map_err(|e| format!("session file {origin}, line {}, column {}: {}", e.position.line, e.position.col, e.code))
+        options.from_str(text).map_err(|e| FileError::syntax("session file", origin, e))
     }
 
-    pub fn load(path: &Path) -> Result<Session, String> {
-        let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read session file {}: {e}", path.display()))?;
+    pub fn load(path: &Path) -> Result<Session, FileError> {
+        let text = std::fs::read_to_string(path).map_err(|source| FileError::Read {
+            what: "session file",
+            path: path.display().to_string(),
+            source,
+        })?;
         Session::from_ron(&text, &path.display().to_string())
     }
 
@@ -123,14 +126,12 @@ impl Session {
 
     /// Writes the session through a temporary file, so a crash mid-write
     /// never leaves half a session where the last good one was.
-    pub fn save(&self, path: &Path) -> Result<(), String> {
+    pub fn save(&self, path: &Path) -> Result<(), FileError> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+            std::fs::create_dir_all(dir).map_err(FileError::write(dir))?;
         }
         let tmp = path.with_extension("ron.tmp");
-        std::fs::write(&tmp, self.to_ron())
-            .and_then(|()| std::fs::rename(&tmp, path))
-            .map_err(|e| format!("cannot save the session to {}: {e}", path.display()))
+        std::fs::write(&tmp, self.to_ron()).and_then(|()| std::fs::rename(&tmp, path)).map_err(FileError::write(path))
     }
 }
 
@@ -204,7 +205,7 @@ fn restore_view(
     if let Some(path) = &s.tour {
         draft.path = path.clone();
         if let Err(e) = draft.load() {
-            notices.errors.push(e);
+            notices.errors.push(e.to_string());
         }
     }
     analysis.open = s.panels.iter().any(|p| p == "analysis");
@@ -306,7 +307,7 @@ fn save_session(
     };
     match session.save(path) {
         Ok(()) => notices.info = Some(format!("session saved to {}", path.display())),
-        Err(e) => notices.errors.push(e),
+        Err(e) => notices.errors.push(e.to_string()),
     }
 }
 
@@ -335,11 +336,11 @@ mod tests {
 
     #[test]
     fn malformed_sessions_name_the_line_and_the_field() {
-        let err = Session::from_ron("(\n  colour_by: Some(\"depth\"),\n)", "s.ron").unwrap_err();
+        let err = Session::from_ron("(\n  colour_by: Some(\"depth\"),\n)", "s.ron").unwrap_err().to_string();
         assert!(err.contains("s.ron") && err.contains("line 2") && err.contains("colour_by"), "{err}");
-        let err = Session::from_ron("(\n  filters: [(column: \"depth\", min: 1.0)],\n)", "s.ron").unwrap_err();
+        let err = Session::from_ron("(\n  filters: [(column: \"depth\", min: 1.0)],\n)", "s.ron").unwrap_err().to_string();
         assert!(err.contains("line 2") && err.contains("max"), "{err}");
-        let err = Session::from_ron("(camera: Some((focus: (0, 0, 0)", "s.ron").unwrap_err();
+        let err = Session::from_ron("(camera: Some((focus: (0, 0, 0)", "s.ron").unwrap_err().to_string();
         assert!(err.contains("line 1"), "{err}");
     }
 }

@@ -5,6 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::CameraPose;
+use crate::files::FileError;
 use crate::session::SavedPose;
 
 /// How a segment between two keyframes speeds up and slows down.
@@ -118,17 +119,21 @@ pub struct Moment {
 
 impl Tour {
     /// Parses and checks a tour; errors name the origin, line and field.
-    pub fn from_ron(text: &str, origin: &str) -> Result<Tour, String> {
+    pub fn from_ron(text: &str, origin: &str) -> Result<Tour, FileError> {
         let options = ron::Options::default().with_default_extension(ron::extensions::Extensions::IMPLICIT_SOME);
-        let tour: Tour = options
-            .from_str(text)
-            .map_err(|e| format!("tour {origin}, line {}, column {}: {}", e.position.line, e.position.col, e.code))?;
-        tour.check().map_err(|e| format!("tour {origin}, line {}: {e}", tour.line_of(text, &e)))?;
+        let tour: Tour = options.from_str(text).map_err(|e| FileError::syntax("tour", origin, e))?;
+        tour.check().map_err(|e| FileError::Invalid {
+            what: "tour",
+            origin: origin.to_string(),
+            line: tour.line_of(text, &e),
+            message: e.to_string(),
+        })?;
         Ok(tour)
     }
 
-    pub fn load(path: &std::path::Path) -> Result<Tour, String> {
-        let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read tour {}: {e}", path.display()))?;
+    pub fn load(path: &std::path::Path) -> Result<Tour, FileError> {
+        let text =
+            std::fs::read_to_string(path).map_err(|source| FileError::Read { what: "tour", path: path.display().to_string(), source })?;
         Tour::from_ron(&text, &path.display().to_string())
     }
 
@@ -347,16 +352,16 @@ mod tests {
     #[test]
     fn malformed_tours_name_the_line_and_the_field() {
         let unordered = TOUR.replace("(time: 1.0, camera", "(time: 0.0, camera");
-        let err = Tour::from_ron(&unordered, "t.ron").unwrap_err();
+        let err = Tour::from_ron(&unordered, "t.ron").unwrap_err().to_string();
         assert!(err.contains("line 6") && err.contains("field `time`"), "{err}");
         let unknown = TOUR.replace("HideCaption", "Spin");
-        let err = Tour::from_ron(&unknown, "t.ron").unwrap_err();
+        let err = Tour::from_ron(&unknown, "t.ron").unwrap_err().to_string();
         assert!(err.contains("line 11") && err.contains("Spin"), "{err}");
         let missing = TOUR.replace("duration: 3.0,\n", "");
-        let err = Tour::from_ron(&missing, "t.ron").unwrap_err();
+        let err = Tour::from_ron(&missing, "t.ron").unwrap_err().to_string();
         assert!(err.contains("duration"), "{err}");
         let odd = TOUR.replace("width: 640", "width: 641");
-        let err = Tour::from_ron(&odd, "t.ron").unwrap_err();
+        let err = Tour::from_ron(&odd, "t.ron").unwrap_err().to_string();
         assert!(err.contains("line 2") && err.contains("output"), "{err}");
     }
 }

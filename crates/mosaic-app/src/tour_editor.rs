@@ -2,13 +2,14 @@
 //! panel's timeline edits, reorders and deletes keyframes, a scrubber
 //! previews the camera at any time, and tours save to and load from RON.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use bevy::prelude::*;
 use bevy_egui::egui::{self, Ui};
 use bevy_egui::input::EguiWantsInput;
 use bevy_panorbit_camera::PanOrbitCamera;
 
+use crate::files::FileError;
 use crate::scene::Notices;
 use crate::session::{SessionFile, current_pose};
 use crate::tour::{Ease, Keyframe, Output, Tour};
@@ -61,15 +62,16 @@ impl TourDraft {
         }
     }
 
-    pub fn save(&self) -> Result<String, String> {
-        let text = ron::ser::to_string_pretty(&self.tour, ron::ser::PrettyConfig::default()).map_err(|e| e.to_string())?;
+    pub fn save(&self) -> Result<String, FileError> {
+        let text = ron::ser::to_string_pretty(&self.tour, ron::ser::PrettyConfig::default())
+            .map_err(|e| FileError::Encode { path: self.path.clone(), message: e.to_string() })?;
         // Checked as `mosaic record` will check it, so a saved tour always renders.
         Tour::from_ron(&text, &self.path)?;
-        std::fs::write(&self.path, text).map_err(|e| format!("cannot write {}: {e}", self.path))?;
+        std::fs::write(&self.path, text).map_err(FileError::write(Path::new(&self.path)))?;
         Ok(format!("tour saved to {} ({} keyframes): render it with `mosaic record {}`", self.path, self.tour.keyframes.len(), self.path))
     }
 
-    pub fn load(&mut self) -> Result<String, String> {
+    pub fn load(&mut self) -> Result<String, FileError> {
         self.tour = Tour::load(&PathBuf::from(&self.path))?;
         Ok(format!("tour loaded from {}", self.path))
     }
@@ -197,13 +199,13 @@ pub fn timeline(ui: &mut Ui, draft: &mut TourDraft, notices: &mut Notices) -> bo
         if ui.button("Save").clicked() {
             match draft.save() {
                 Ok(done) => notices.info = Some(done),
-                Err(e) => notices.errors.push(e),
+                Err(e) => notices.errors.push(e.to_string()),
             }
         }
         if ui.button("Load").clicked() {
             match draft.load() {
                 Ok(done) => notices.info = Some(done),
-                Err(e) => notices.errors.push(e),
+                Err(e) => notices.errors.push(e.to_string()),
             }
         }
     });
@@ -234,7 +236,7 @@ mod tests {
         assert_eq!(saved, draft.tour);
         // A draft that would not render is not saved.
         draft.tour.keyframes[1].time = 0.0;
-        assert!(draft.save().unwrap_err().contains("field `time`"));
+        assert!(draft.save().unwrap_err().to_string().contains("field `time`"));
         std::fs::remove_file(&draft.path).unwrap();
     }
 }

@@ -352,19 +352,28 @@ pub struct ScriptedAim {
 }
 
 impl std::str::FromStr for ScriptedAim {
-    type Err = String;
+    type Err = PoseError;
 
     /// `x,y,z:dx,dy,dz` (origin, then direction, in tracked metres).
-    fn from_str(s: &str) -> Result<Self, String> {
-        let bad = || format!("`{s}` is not a pointer pose: expected origin and direction as `x,y,z:dx,dy,dz`, e.g. `0.2,1.4,0:0,0,-1`");
+    fn from_str(s: &str) -> Result<Self, PoseError> {
+        let bad = || PoseError::Malformed(s.to_string());
         let (o, d) = s.split_once(':').ok_or_else(bad)?;
         let vec = |t: &str| match finite_list(t).as_deref() {
             Some(&[x, y, z]) => Ok(Vec3::new(x, y, z)),
             _ => Err(bad()),
         };
-        let direction = Dir3::new(vec(d)?).map_err(|_| format!("`{s}`: the pointer's direction must not be zero"))?;
+        let direction = Dir3::new(vec(d)?).map_err(|_| PoseError::ZeroDirection(s.to_string()))?;
         Ok(ScriptedAim { origin: vec(o)?, direction })
     }
+}
+
+/// A scripted pointer pose that does not parse.
+#[derive(Debug, thiserror::Error)]
+pub enum PoseError {
+    #[error("`{0}` is not a pointer pose: expected origin and direction as `x,y,z:dx,dy,dz`, e.g. `0.2,1.4,0:0,0,-1`")]
+    Malformed(String),
+    #[error("`{0}`: the pointer's direction must not be zero")]
+    ZeroDirection(String),
 }
 
 /// What an `xr` run did, for tests and for the user's log.
@@ -560,7 +569,7 @@ mod tests {
         assert_eq!(aim.origin, Vec3::new(0.1, 1.5, 0.0));
         assert_eq!(aim.direction, Dir3::NEG_Z);
         for bad in ["0,0,0", "0,0:0,0,-1", "a,b,c:0,0,-1", "0,0,0:0,0,0", "0,0,NaN:0,0,-1"] {
-            let e = bad.parse::<ScriptedAim>().unwrap_err();
+            let e = bad.parse::<ScriptedAim>().unwrap_err().to_string();
             assert!(e.contains(bad), "{e}");
         }
     }

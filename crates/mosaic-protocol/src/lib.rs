@@ -14,6 +14,7 @@ pub mod scene;
 pub use answer::Answer;
 pub use messages::{SceneUpdate, TrainingState, ViewRequest};
 pub use payload::{
-    CorrelationMethod, CorrelationTable, DynamicsSeries, HyperView, LandscapeData, NetworkDetails, PathPoint, PathView, SuggestionsView,
+    CorrelationMethod, CorrelationTable, DynamicsSeries, HyperView, InvalidSurface, LandscapeData, NetworkDetails, PathPoint, PathView,
+    SuggestionsView,
 };
 pub use scene::{MetricColumn, Radar, SphereScene, VAL_ACCURACY};

@@ -45,18 +45,30 @@ impl LandscapeData {
     }
 
     /// Checks the shapes agree, so a drawing never indexes out of range.
-    pub fn validate(&self) -> Result<(), String> {
-        if self.x.len() < 2 || self.y.len() < 2 {
-            return Err(format!("a surface needs at least 2x2 grid points, not {}x{}", self.x.len(), self.y.len()));
+    pub fn validate(&self) -> Result<(), InvalidSurface> {
+        let (nx, ny) = (self.x.len(), self.y.len());
+        if nx < 2 || ny < 2 {
+            return Err(InvalidSurface::TooSmall { nx, ny });
         }
-        if self.loss.len() != self.x.len() * self.y.len() {
-            return Err(format!("{} loss values for a {}x{} grid", self.loss.len(), self.x.len(), self.y.len()));
+        if self.loss.len() != nx * ny {
+            return Err(InvalidSurface::WrongCount { values: self.loss.len(), nx, ny });
         }
         if !self.loss.iter().any(|l| l.is_finite()) {
-            return Err("no grid point has a finite loss".into());
+            return Err(InvalidSurface::NoFiniteLoss);
         }
         Ok(())
     }
+}
+
+/// Why a landscape cannot be drawn.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum InvalidSurface {
+    #[error("a surface needs at least 2x2 grid points, not {nx}x{ny}")]
+    TooSmall { nx: usize, ny: usize },
+    #[error("{values} loss values for a {nx}x{ny} grid")]
+    WrongCount { values: usize, nx: usize, ny: usize },
+    #[error("no grid point has a finite loss")]
+    NoFiniteLoss,
 }
 
 /// Which correlation the heatmap shows.
