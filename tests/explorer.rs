@@ -9,15 +9,10 @@ use common::{
     LandscapeShot, Manifest, color_near, count_color, load, mosaic, read_manifest, run_ok, scratch_dir, snapshot, tiny_space, trained_run,
 };
 use mosaic_core::Colormap;
-use mosaic_core::theme::PANEL_WIDTH;
-
-// The view's marker colours (sRGB), as mosaic-app defines them.
-const RING: [u8; 3] = [255, 255, 255];
-const LINK: [u8; 3] = [255, 176, 59];
-const PATH: [u8; 3] = [255, 84, 54];
-const MINIMUM: [u8; 3] = [90, 230, 255];
-/// The inspector's training-curve colour (train).
-const TRAIN_CURVE: [u8; 3] = [120, 170, 255];
+use mosaic_core::theme::{
+    ARCH_PATH, CORRELATION_POSITIVE, DIVERGED, GHOST_RING, HALO, HYPER_RUN, LINK, MINIMUM, PANEL_WIDTH, PATH, RING, TRAIN_CURVE,
+    VALIDATION_CURVE,
+};
 
 /// The selected point wears the white ring; each neighbour (unless a
 /// nearer point hides it) wears the link-coloured ring, and the link from
@@ -144,13 +139,13 @@ fn the_analysis_window_shows_correlations_coordinates_dynamics_and_complexity() 
     let (x0, w) = (1600 - 530, 1600);
     let count = |color: [u8; 3], tolerance: u8| count_color(&img, x0, 0, w, img.height(), color, tolerance);
     // Heatmap: every column correlates perfectly with itself (r = 1: full red).
-    let perfect = count([220, 60, 50], 6);
+    let perfect = count(CORRELATION_POSITIVE, 6);
     assert!(perfect > 8 * 100, "no diagonal of r = 1 in the heatmap ({perfect} px)");
     // Parallel coordinates: the selected network's white line.
-    assert!(count([255, 255, 255], 10) > 300, "no selected line in the parallel coordinates");
+    assert!(count(RING, 10) > 300, "no selected line in the parallel coordinates");
     // Dynamics of validation loss (orange) and accuracy (blue), and the radar's orange outline.
-    assert!(count([255, 176, 59], 20) > 400, "no validation-loss dynamics or radar");
-    assert!(count([120, 170, 255], 20) > 100, "no validation-accuracy dynamics");
+    assert!(count(VALIDATION_CURVE, 20) > 400, "no validation-loss dynamics or radar");
+    assert!(count(TRAIN_CURVE, 20) > 100, "no validation-accuracy dynamics");
 }
 
 #[test]
@@ -178,7 +173,7 @@ fn runs_that_diverged_wear_a_red_ring() {
     let diverged: Vec<_> = m.points.iter().filter(|p| p.diverged).collect();
     assert!(!diverged.is_empty(), "no run diverged at learning rates of 5 to 10");
     for p in diverged {
-        assert!(color_near(&img, p.x, p.y, p.radius_px, [235, 40, 40], 30), "no red ring on diverged {}", p.label);
+        assert!(color_near(&img, p.x, p.y, p.radius_px, DIVERGED, 30), "no red ring on diverged {}", p.label);
     }
 }
 
@@ -194,7 +189,7 @@ fn a_hyper_parameter_surface_stands_beside_the_sphere_with_its_runs() {
     let shot = m.hyper.as_ref().expect("the surface is in the world");
     assert_eq!(shot.path.len(), 200, "every sampled architecture stands on it as a run");
     assert_surface_coloured_by_height(&img, shot, Colormap::Plasma);
-    let runs_shown = shot.path.iter().filter(|p| color_near(&img, p[0], p[1], 3.0, [235, 235, 235], 30)).count();
+    let runs_shown = shot.path.iter().filter(|p| color_near(&img, p[0], p[1], 3.0, HYPER_RUN, 30)).count();
     assert!(runs_shown * 2 >= shot.path.len(), "only {runs_shown} of {} runs drawn", shot.path.len());
     // Left of the sphere.
     let sphere_left = m.points.iter().map(|p| p.x).fold(f32::MAX, f32::min);
@@ -216,10 +211,10 @@ fn the_path_between_two_networks_is_drawn_on_the_sphere() {
     let img = load(&png);
     let m = read_manifest(&json);
     assert_eq!(m.path.len(), 9, "8 steps: 9 architectures");
-    let violet = count_color(&img, PANEL_WIDTH as u32, 0, img.width(), img.height(), [190, 140, 255], 30);
+    let violet = count_color(&img, PANEL_WIDTH as u32, 0, img.width(), img.height(), ARCH_PATH, 30);
     assert!(violet > 40, "the path is not drawn ({violet} violet pixels)");
     // In the panel, the path's heading and its steps.
-    let listed = count_color(&img, 0, 0, PANEL_WIDTH as u32, img.height(), [190, 140, 255], 30);
+    let listed = count_color(&img, 0, 0, PANEL_WIDTH as u32, img.height(), ARCH_PATH, 30);
     assert!(listed > 20, "the panel does not show the path ({listed} px)");
 }
 
@@ -249,7 +244,7 @@ fn clusters_wear_halos_and_labels() {
     assert!(m.clusters.len() >= 2, "DBSCAN found {} clusters among 12 distinct architectures", m.clusters.len());
     assert!(m.clusters.iter().all(|c| c.size >= 4), "a cluster has a core of 4: {:?}", m.clusters);
     // Halos and their labels share one quiet colour, used by nothing else.
-    let halo = count_color(&img, PANEL_WIDTH as u32, 0, img.width(), img.height(), [150, 160, 185], 12);
+    let halo = count_color(&img, PANEL_WIDTH as u32, 0, img.width(), img.height(), HALO, 12);
     assert!(halo > 200, "no halos or labels drawn ({halo} px)");
 }
 
@@ -267,7 +262,7 @@ fn suggestions_stand_as_ghost_points_with_their_predictions() {
     for g in &m.ghosts {
         assert!((0.0..=1.0).contains(&g.mean), "a predicted accuracy outside [0, 1]: {}", g.mean);
         // Each ghost wears the cyan ring, a colour no colour map uses.
-        assert!(color_near(&img, g.x, g.y, 40.0, [70, 225, 235], 40), "no ghost ring near ({}, {})", g.x, g.y);
+        assert!(color_near(&img, g.x, g.y, 40.0, GHOST_RING, 40), "no ghost ring near ({}, {})", g.x, g.y);
     }
     let db = mosaic_store::open(&store).unwrap();
     let sweep = db.sweeps().unwrap().remove(0);

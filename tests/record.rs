@@ -108,7 +108,8 @@ fn the_timeline_shows_a_loaded_tour_and_names_a_broken_one() {
         run_ok(mosaic().args(["snapshot", "--width", "1280", "--height", "1000", "--session"]).arg(&path).arg("--out").arg(&png));
         let img = load(&png);
         let light = common::count_color(&img, 0, 0, mosaic_core::theme::PANEL_WIDTH as u32, img.height(), [210, 210, 210], 45);
-        let errors = common::count_color(&img, 0, 0, mosaic_core::theme::PANEL_WIDTH as u32, img.height(), [255, 110, 90], 30);
+        let errors =
+            common::count_color(&img, 0, 0, mosaic_core::theme::PANEL_WIDTH as u32, img.height(), mosaic_core::theme::ERROR_TEXT, 30);
         (light, errors)
     };
     let (closed, _) = text_in_panel("()", "closed");

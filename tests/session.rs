@@ -7,10 +7,7 @@ mod common;
 
 use common::{color_near, count_color, load, mosaic, read_manifest, run_ok, scratch_dir, snapshot};
 use mosaic_core::Colormap;
-use mosaic_core::theme::PANEL_WIDTH;
-
-/// The panel's colour for problems it reports (sRGB).
-const ERROR_TEXT: [u8; 3] = [255, 110, 90];
+use mosaic_core::theme::{ERROR_TEXT, PANEL_WIDTH};
 
 fn extent(m: &common::Manifest) -> f32 {
     let (lo, hi) = m.points.iter().fold((f32::MAX, f32::MIN), |(lo, hi), p| (lo.min(p.x), hi.max(p.x)));

@@ -11,10 +11,8 @@ use std::process::Command;
 use std::sync::Mutex;
 
 use common::{mosaic, read_manifest, run_ok, scratch_dir, snapshot};
+use mosaic_core::theme::TOOLTIP_FILL;
 use serde::Deserialize;
-
-/// The tooltip's fill (sRGB), as `xr_session` paints it.
-const TOOLTIP_FILL: [u8; 3] = [38, 44, 62];
 
 /// Runs `mosaic xr` expecting a clean failure; returns its stderr.
 fn fails_cleanly(cmd: &mut Command) -> String {

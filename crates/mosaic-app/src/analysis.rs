@@ -7,10 +7,12 @@ use bevy::prelude::*;
 use bevy_egui::EguiContexts;
 use bevy_egui::egui::{self, Color32, Pos2, Rect, Sense, Stroke, Ui, pos2, vec2};
 use egui_plot::{Line, Plot, PlotPoints};
+use mosaic_core::theme::{TRAIN_CURVE, VALIDATION_CURVE};
 
 use crate::bridge::{BridgeSystems, ComputeRequests, Computed, Pending, SceneUpdate, ViewRequest};
 use crate::export::Export;
 use crate::inspect::Inspection;
+use crate::panels::rgb;
 use crate::scene::{ColorMapping, Filters, ShownScene, SphereScene};
 use crate::selection::Selection;
 use crate::ui::{AddPanelSection, PanelSection};
@@ -221,15 +223,14 @@ fn ask_dynamics(
 
 /// Diverging colour for a correlation in [-1, 1]: blue, grey, red.
 pub fn diverging(r: f64) -> Color32 {
-    const NEG: [f32; 3] = [59.0, 110.0, 220.0];
-    const MID: [f32; 3] = [72.0, 72.0, 78.0];
-    const POS: [f32; 3] = [220.0, 60.0, 50.0];
+    use mosaic_core::theme::{CORRELATION_NEGATIVE, CORRELATION_POSITIVE, CORRELATION_ZERO};
+    let [neg, mid, pos] = [CORRELATION_NEGATIVE, CORRELATION_ZERO, CORRELATION_POSITIVE].map(|c| c.map(f32::from));
     if !r.is_finite() {
         return Color32::from_rgb(30, 30, 34);
     }
     let t = r.clamp(-1.0, 1.0) as f32;
-    let (end, t) = if t < 0.0 { (NEG, -t) } else { (POS, t) };
-    let c: [u8; 3] = std::array::from_fn(|k| (MID[k] + (end[k] - MID[k]) * t).round() as u8);
+    let (end, t) = if t < 0.0 { (neg, -t) } else { (pos, t) };
+    let c: [u8; 3] = std::array::from_fn(|k| (mid[k] + (end[k] - mid[k]) * t).round() as u8);
     Color32::from_rgb(c[0], c[1], c[2])
 }
 
@@ -320,7 +321,7 @@ pub fn parallel_coordinates(ui: &mut Ui, scene: &SphereScene, mapping: &ColorMap
 /// The selected network's derivative and momentum of its validation loss
 /// and accuracy, by epoch.
 pub fn dynamics_plot(ui: &mut Ui, series: &[DynamicsSeries]) {
-    let colors = [Color32::from_rgb(255, 176, 59), Color32::from_rgb(120, 170, 255)];
+    let colors = [rgb(VALIDATION_CURVE), rgb(TRAIN_CURVE)];
     for (s, color) in series.iter().zip(colors) {
         ui.colored_label(color, format!("{}: change per epoch (thin), momentum (thick)", s.name));
     }
@@ -351,8 +352,8 @@ pub fn radar(ui: &mut Ui, axes: &[String], values: &[f64], median: &[f64]) {
     let polygon = |v: &[f64]| -> Vec<Pos2> { (0..k).map(|a| corner(a, v.get(a).copied().unwrap_or(0.0))).collect() };
     painter.add(egui::Shape::convex_polygon(
         polygon(values),
-        Color32::from_rgba_unmultiplied(255, 176, 59, 90),
-        Stroke::new(2.0, Color32::from_rgb(255, 176, 59)),
+        Color32::from_rgba_unmultiplied(VALIDATION_CURVE[0], VALIDATION_CURVE[1], VALIDATION_CURVE[2], 90),
+        Stroke::new(2.0, rgb(VALIDATION_CURVE)),
     ));
     painter.add(egui::Shape::closed_line(polygon(median), Stroke::new(1.5, Color32::from_gray(200))));
     // Names last, over the shapes.
@@ -396,7 +397,7 @@ fn hyper_section(ui: &mut Ui, choice: &mut HyperChoice, view: Option<&Result<Hyp
                     let (rect, _) = ui.allocate_exact_size(vec2(120.0, 12.0), Sense::hover());
                     ui.painter().rect_filled(rect, 0.0, Color32::from_gray(50));
                     let bar = Rect::from_min_size(rect.min, vec2(rect.width() * *share as f32, rect.height()));
-                    ui.painter().rect_filled(bar, 0.0, Color32::from_rgb(255, 176, 59));
+                    ui.painter().rect_filled(bar, 0.0, rgb(VALIDATION_CURVE));
                     ui.label(format!("{:.0}% {knob}", 100.0 * share));
                 });
             }
@@ -484,9 +485,11 @@ mod tests {
 
     #[test]
     fn diverging_colours_run_blue_grey_red() {
-        assert_eq!(diverging(0.0), Color32::from_rgb(72, 72, 78));
-        assert_eq!(diverging(1.0), Color32::from_rgb(220, 60, 50));
-        assert_eq!(diverging(-1.0), Color32::from_rgb(59, 110, 220));
+        use mosaic_core::theme::{CORRELATION_NEGATIVE, CORRELATION_POSITIVE, CORRELATION_ZERO};
+        assert_eq!(diverging(0.0), rgb(CORRELATION_ZERO));
+        assert_eq!(diverging(1.0), rgb(CORRELATION_POSITIVE));
+        assert_eq!(diverging(-1.0), rgb(CORRELATION_NEGATIVE));
+        assert_eq!(diverging(0.5), Color32::from_rgb(146, 66, 64), "half-way from grey to red");
         assert_eq!(diverging(f64::NAN), Color32::from_rgb(30, 30, 34));
     }
 

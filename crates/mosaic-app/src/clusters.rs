@@ -14,8 +14,7 @@ use crate::scene::{ColorMapping, ShownScene, SphereScene};
 use crate::sphere_view::point_radius;
 use crate::ui::{AddPanelSection, PanelSection};
 
-/// Halo colour (sRGB): a quiet grey-blue that stays behind the points.
-pub const HALO: [u8; 3] = [150, 160, 185];
+pub use mosaic_core::theme::HALO;
 
 /// The clusters of the current layout.
 #[derive(Resource, Clone, Debug, PartialEq)]

@@ -127,7 +127,7 @@ fn write_charts(analysis: &Analysis, inspection: &Inspection, dir: &Path) -> Res
         let series = |name: &str, color: [u8; 3], f: fn(&mosaic_core::EpochMetrics) -> f64| {
             (name.to_string(), color, details.epochs.iter().map(|e| [e.epoch as f64, f(e)]).collect::<Vec<_>>())
         };
-        let (train, val) = ([120, 170, 255], [255, 176, 59]);
+        let (train, val) = (mosaic_core::theme::TRAIN_CURVE, mosaic_core::theme::VALIDATION_CURVE);
         let loss = [series("train", train, |e| e.train_loss), series("validation", val, |e| e.val_loss)];
         let accuracy = [series("train", train, |e| e.train_accuracy), series("validation", val, |e| e.val_accuracy)];
         charts.push(("neuromosaic-loss", curves_svg(&format!("{}: loss by epoch", details.title), &loss)));

@@ -15,8 +15,7 @@ use crate::points::{PointInstance, Ring};
 /// Where the surface stands, in the camera's frame when it opens: left of
 /// the sphere, mirroring the landscape on the right.
 const OFFSET: Vec3 = Vec3::new(-2.75, -0.6, 0.0);
-/// The runs' points (sRGB).
-pub const RUN: [u8; 3] = [235, 235, 235];
+use mosaic_core::theme::HYPER_RUN;
 /// Runs float this far above the surface.
 const LIFT: f32 = 0.015;
 
@@ -83,7 +82,7 @@ fn show_hyper(
     let targets: Vec<f64> = view.runs.iter().map(|r| r[2]).collect();
     let layout = SurfaceLayout::spanning(&view.surface, settings.log_scale, &targets);
     let runs: Vec<Vec3> = view.runs.iter().map(|r| layout.local(r[0], r[1], layout.height_of(r[2])) + Vec3::Y * LIFT).collect();
-    let color = Color::srgb_u8(RUN[0], RUN[1], RUN[2]).to_linear();
+    let color = Color::srgb_u8(HYPER_RUN[0], HYPER_RUN[1], HYPER_RUN[2]).to_linear();
     let markers: Vec<PointInstance> = runs.iter().map(|&center| PointInstance { center, color, radius: 0.02, ring: Ring::None }).collect();
     let material = SurfaceMaterial::new(&settings);
     let parts = SurfaceParts { transform, layout: &layout, data: &view.surface, material, segments: &[], markers: &markers };

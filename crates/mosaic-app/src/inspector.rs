@@ -7,11 +7,13 @@ use bevy_egui::egui::{self, Color32, RichText, Ui};
 use egui_plot::{Line, Plot, PlotPoints};
 use mosaic_core::Colormap;
 use mosaic_core::run::EpochMetrics;
+use mosaic_core::theme::{TRAIN_CURVE, VALIDATION_CURVE};
 
 use crate::bridge::{BridgeSystems, Computed};
 use crate::camera::FlyToSelection;
 use crate::inspect::{Inspection, LandscapeState};
 use crate::landscape_view::{LandscapeSettings, PATH, Playback};
+use crate::panels::rgb;
 use crate::scene::{ShownScene, SphereScene};
 use crate::selection::{Neighbours, Selection};
 use crate::ui::{AddPanelSection, PanelSection};
@@ -178,7 +180,7 @@ fn curves(ui: &mut Ui, epochs: &[EpochMetrics]) {
     let series = |f: fn(&EpochMetrics) -> f64| -> Vec<[f64; 2]> {
         epochs.iter().filter(|e| f(e).is_finite()).map(|e| [e.epoch as f64, f(e)]).collect()
     };
-    let (train, val) = (Color32::from_rgb(120, 170, 255), Color32::from_rgb(255, 176, 59));
+    let (train, val) = (rgb(TRAIN_CURVE), rgb(VALIDATION_CURVE));
     for (id, title, train_of, val_of) in [
         (
             "loss_curve",

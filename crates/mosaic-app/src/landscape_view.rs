@@ -31,12 +31,7 @@ const LIFT: f32 = 0.015;
 /// to the right of the sphere, its base a little below the sphere's centre.
 const OFFSET: Vec3 = Vec3::new(2.75, -0.6, 0.0);
 
-/// The path's colour (sRGB): a warm red, outside every colour map.
-pub const PATH: [u8; 3] = [255, 84, 54];
-/// The lowest point's marker (sRGB): a light cyan, outside every colour map.
-pub const MINIMUM: [u8; 3] = [90, 230, 255];
-/// The playback marker (sRGB).
-pub const PLAYHEAD: [u8; 3] = [255, 255, 255];
+pub use mosaic_core::theme::{MINIMUM, PATH, PLAYHEAD};
 /// The base frame's lines (sRGB).
 const FRAME: [u8; 3] = [96, 104, 120];
 

@@ -4,8 +4,15 @@
 
 use bevy_egui::egui::{self, Color32, RichText, Ui};
 
+use mosaic_core::theme::ERROR_TEXT;
+
 use crate::scene::{Filters, Notices, RangeFilter, SizeMapping, SphereScene};
 use crate::session::Bookmarks;
+
+/// An egui colour from one of the theme's sRGB triples.
+pub fn rgb([r, g, b]: [u8; 3]) -> Color32 {
+    Color32::from_rgb(r, g, b)
+}
 
 /// What a panel section asks the app to do.
 #[derive(Clone, Debug, PartialEq)]
@@ -22,7 +29,7 @@ pub fn notices(ui: &mut Ui, notices: &mut Notices) {
     let mut dismissed = None;
     for (i, e) in notices.errors.iter().enumerate() {
         ui.horizontal_wrapped(|ui| {
-            ui.colored_label(Color32::from_rgb(255, 110, 90), RichText::new(format!("⚠ {e}")));
+            ui.colored_label(rgb(ERROR_TEXT), RichText::new(format!("⚠ {e}")));
             if ui.small_button("dismiss").clicked() {
                 dismissed = Some(i);
             }

@@ -15,8 +15,7 @@ use crate::selection::Selection;
 use crate::sphere_view::point_radius;
 use crate::ui::{AddPanelSection, PanelSection};
 
-/// The path's colour (sRGB): violet, outside every colour map.
-pub const STEPS: [u8; 3] = [190, 140, 255];
+use mosaic_core::theme::ARCH_PATH;
 
 pub use mosaic_protocol::PathView;
 
@@ -86,7 +85,7 @@ fn path_steps(ui: &mut Ui, scene: &SphereScene, selection: &Selection, path: &Ar
         return;
     };
     let name = scene.labels.get(to).map_or("?", String::as_str);
-    let [r, g, b] = STEPS;
+    let [r, g, b] = ARCH_PATH;
     ui.colored_label(Color32::from_rgb(r, g, b), RichText::new(format!("Path to {name}")).strong());
     match &path.result {
         None => {
@@ -121,7 +120,7 @@ fn draw_path(
         commands.entity(entity).despawn();
     }
     let Some(Ok(view)) = &path.result else { return };
-    let color = Color::srgb_u8(STEPS[0], STEPS[1], STEPS[2]).to_linear();
+    let color = Color::srgb_u8(ARCH_PATH[0], ARCH_PATH[1], ARCH_PATH[2]).to_linear();
     let centers: Vec<Vec3> = view.positions.iter().map(|p| Vec3::from_array(*p)).collect();
     let radius = 0.7 * point_radius(scene.len());
     let markers: Vec<PointInstance> = centers.iter().map(|&center| PointInstance { center, color, radius, ring: Ring::None }).collect();

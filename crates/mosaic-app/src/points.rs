@@ -17,10 +17,7 @@ const ATTR_CORNER: MeshVertexAttribute = MeshVertexAttribute::new("Point_Corner"
 const ATTR_COLOR: MeshVertexAttribute = MeshVertexAttribute::new("Point_Color", 0x6d6f_7361_0003, VertexFormat::Float32x4);
 const ATTR_RADIUS: MeshVertexAttribute = MeshVertexAttribute::new("Point_Radius", 0x6d6f_7361_0004, VertexFormat::Float32);
 
-/// Ring around a selected point (sRGB): white, unlike any colour-map colour.
-pub const RING: [u8; 3] = [255, 255, 255];
-/// Ring around a run that diverged (sRGB): red, unlike any colour-map colour.
-pub const DIVERGED: [u8; 3] = [235, 40, 40];
+pub use mosaic_core::theme::{DIVERGED, RING};
 
 /// Shading of the sphere impostors (see `shaders/points.wgsl`).
 #[derive(Asset, TypePath, AsBindGroup, Debug, Clone)]

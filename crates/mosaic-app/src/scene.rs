@@ -81,9 +81,7 @@ impl ColorMapping {
     }
 }
 
-/// Colour of a point whose mapped value is missing or not finite (a network
-/// not trained yet, say): a dim grey that recedes behind the coloured points.
-pub const MISSING_VALUE: [u8; 3] = [64, 68, 78];
+pub use mosaic_core::theme::MISSING_VALUE;
 
 /// Which column sizes the points (`None`: all the same size).
 #[derive(Resource, Clone, Debug, Default, PartialEq)]

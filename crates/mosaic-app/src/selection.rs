@@ -39,8 +39,7 @@ impl Default for Neighbours {
     }
 }
 
-/// Colour of the links from a selection to its neighbours (sRGB).
-pub const LINK: [u8; 3] = [255, 176, 59];
+pub use mosaic_core::theme::LINK;
 
 /// A click is a press and release this close together (logical pixels);
 /// anything longer is a drag of the orbit camera.

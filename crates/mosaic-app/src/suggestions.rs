@@ -15,8 +15,7 @@ use crate::session::SessionFile;
 use crate::sphere_view::point_radius;
 use crate::ui::{AddPanelSection, PanelSection};
 
-/// The ghosts' ring (sRGB): cyan, outside every colour map.
-pub const GHOST_RING: [u8; 3] = [70, 225, 235];
+pub use mosaic_core::theme::GHOST_RING;
 /// How far a ghost's colour is washed toward white.
 const PALE: f32 = 0.45;
 /// Ghosts stand a little above the sphere and a little larger than the

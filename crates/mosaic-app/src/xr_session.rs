@@ -41,7 +41,7 @@ use bevy_mod_openxr::{add_xr_plugins, openxr_session_running};
 use bevy_mod_xr::camera::XrCamera;
 use bevy_mod_xr::session::{XrFirst, XrRenderSystems, XrSessionCreated, XrState, XrTracker, XrTrackingRoot, session_available};
 use bevy_mod_xr::spaces::XrSpaceLocationFlags;
-use mosaic_core::theme::BACKGROUND;
+use mosaic_core::theme::{BACKGROUND, TOOLTIP_FILL};
 
 use crate::ExplorerOptions;
 use crate::inspector::format_value;
@@ -693,7 +693,6 @@ const TOOLTIP: Vec2 = Vec2::new(0.32, 0.08);
 const TOOLTIP_PX: Vec2 = Vec2::new(256.0, 64.0);
 /// Its width over its distance from the eyes.
 const TOOLTIP_ANGLE: f32 = 0.18;
-const TOOLTIP_FILL: [u8; 3] = [38, 44, 62];
 
 fn spawn_tooltip(
     mut commands: Commands,
