@@ -6,13 +6,12 @@
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
-use mosaic_search::table::{Method, Table, TableTask, evaluations_to_reach, median_evaluations};
+use mosaic_search::table::{Method, Table, evaluations_to_reach, median_evaluations};
 
-use mosaic_compute::suggest::task_features;
-use mosaic_compute::sweeps::sweep_splits;
+use mosaic_compute::benchmark::search_table;
 
 #[derive(Args, Debug)]
 pub struct BenchTableArgs {
@@ -26,33 +25,7 @@ pub struct BenchTableArgs {
 
 pub fn bench_table(args: BenchTableArgs) -> Result<()> {
     let store = mosaic_store::open_existing(&args.store)?;
-    let sweeps = store.sweeps()?;
-    let Some(first) = sweeps.first() else { bail!("{} holds no sweep", args.store.display()) };
-    let first_runs = store.runs(first.id)?;
-    let specs: Vec<_> = first_runs.iter().map(|r| r.spec.clone()).collect();
-    let mut tasks = Vec::new();
-    for sweep in &sweeps {
-        let runs = store.runs(sweep.id)?;
-        if sweep.space != first.space || runs.iter().map(|r| &r.spec).ne(specs.iter()) {
-            bail!(
-                "sweep `{}` trained other specs than `{}`: a table needs the same specs on every task (same --seed, --n, space)",
-                sweep.name,
-                first.name
-            );
-        }
-        if let Some(r) = runs.iter().find(|r| !r.status.is_finished()) {
-            bail!("run {} of sweep `{}` is not trained yet: finish the sweep first", r.id, sweep.name);
-        }
-        let values = runs.iter().map(|r| r.outcome.as_ref().and_then(|o| o.val_accuracy()).filter(|v| v.is_finite())).collect();
-        tasks.push(TableTask { name: sweep.name.clone(), features: task_features(&sweep_splits(sweep)?), values });
-    }
-    let source = format!(
-        "mosaic sweep --seed {} --n {} --dataset <task> (space `{}`), one sweep per task; mosaic bench table",
-        first.seed,
-        specs.len(),
-        first.space.name
-    );
-    let table = Table { source, space: first.space.to_ron(), specs, tasks };
+    let table = search_table(&*store)?;
     let json = table.to_json();
     std::fs::write(&args.out, json).with_context(|| format!("cannot write {}", args.out.display()))?;
     println!("{} specs x {} tasks written to {}", table.specs.len(), table.tasks.len(), args.out.display());

@@ -1,9 +1,12 @@
 //! What the commands share on the command line: flag types that map onto
-//! the compute crate's plain types, and Ctrl-C handling.
+//! the compute crate's plain types, Ctrl-C handling, and checking an output
+//! path before any work starts.
 
+use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use anyhow::{Context, Result, bail};
 use mosaic_compute::live::Layout;
 
 /// How the sphere places networks (see `mosaic_compute::live::Layout`).
@@ -41,4 +44,26 @@ pub fn cancel_on_ctrl_c(message: &'static str) -> Arc<AtomicBool> {
         eprintln!("\n{message}");
     });
     cancel
+}
+
+/// Fails early, before any window opens, if `path` cannot be written.
+pub fn check_writable(path: &Path) -> Result<()> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    if !dir.is_dir() {
+        bail!("cannot write {}: folder {} does not exist; create it or choose another path", path.display(), dir.display());
+    }
+    let existed = path.exists();
+    std::fs::OpenOptions::new()
+        .append(true)
+        .create(true)
+        .open(path)
+        .with_context(|| format!("cannot write {}; choose a writable path", path.display()))?;
+    if !existed {
+        // Leave no empty file behind if the render later fails.
+        let _ = std::fs::remove_file(path);
+    }
+    Ok(())
 }

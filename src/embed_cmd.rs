@@ -133,7 +133,7 @@ pub fn embed(args: EmbedArgs) -> Result<()> {
         started.elapsed().as_secs_f64()
     );
     if args.timings {
-        print_timings(&result);
+        result.timings.iter().for_each(|(step, seconds)| println!("  {step:<32} {seconds:>8.3} s"));
     }
     Ok(())
 }
@@ -168,12 +168,6 @@ fn embed_store(args: &EmbedArgs, config: &PhateConfig) -> Result<()> {
     );
     print!("{}", report.cluster_table);
     Ok(())
-}
-
-fn print_timings(result: &mosaic_manifold::phate::Phate) {
-    for (step, seconds) in &result.timings {
-        println!("  {step:<32} {seconds:>8.3} s");
-    }
 }
 
 /// ", through N landmarks" when landmarks were used.

@@ -15,7 +15,8 @@ use indicatif::{ProgressBar, ProgressStyle};
 use mosaic_app::record::{FrameSink, record};
 use mosaic_app::tour::Tour;
 
-use crate::PopulationArgs;
+use crate::cli::check_writable;
+use crate::population::{PopulationArgs, explorer_options_for_recording};
 
 #[derive(Args, Debug)]
 pub struct RecordArgs {
@@ -36,7 +37,7 @@ pub fn run(args: RecordArgs) -> Result<()> {
     let tour = Tour::load(&args.tour)?;
     let (width, height, fps) = (tour.output.width, tour.output.height, tour.output.fps);
     let frames = tour.frames();
-    let mut options = crate::explorer_options_for_recording(&args.population)?;
+    let mut options = explorer_options_for_recording(&args.population)?;
     options.panel = false;
     mosaic_app::check_gpu()?;
     let sink: FrameSink = match (&args.frames_dir, &args.out) {
@@ -53,7 +54,7 @@ pub fn run(args: RecordArgs) -> Result<()> {
             })
         }
         (None, Some(out)) => {
-            crate::check_writable(out)?;
+            check_writable(out)?;
             let encoder = Encoder::start(out, width, height, fps)?;
             let encoder = Arc::new(std::sync::Mutex::new(Some(encoder)));
             let finishing = encoder.clone();

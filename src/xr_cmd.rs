@@ -8,7 +8,8 @@ use anyhow::{Context, Result};
 use clap::Args;
 use mosaic_app::xr::{ScriptedAim, XrReport};
 
-use crate::PopulationArgs;
+use crate::cli::check_writable;
+use crate::population::PopulationArgs;
 
 #[derive(Args, Debug)]
 pub struct XrArgs {
@@ -46,7 +47,7 @@ pub struct XrArgs {
 
 pub fn xr(args: XrArgs) -> Result<()> {
     for path in [&args.report, &args.eye_png].into_iter().flatten() {
-        crate::check_writable(path)?;
+        check_writable(path)?;
     }
     // The loader reports each failed lookup on stderr; our message says it once, with the fix.
     if std::env::var_os("XR_LOADER_DEBUG").is_none() {
@@ -71,7 +72,7 @@ pub fn xr(args: XrArgs) -> Result<()> {
 
 #[cfg(feature = "xr")]
 fn session(args: &XrArgs, runtime: mosaic_app::xr::RuntimeInfo) -> Result<XrReport> {
-    let options = crate::live_explorer_options(&args.population, args.no_train)?;
+    let options = crate::population::live_explorer_options(&args.population, args.no_train)?;
     // The panel shows these too, but the user may not have the headset on yet.
     for problem in &options.errors {
         eprintln!("warning: {problem}");

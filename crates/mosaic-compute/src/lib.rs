@@ -6,12 +6,14 @@
 //!   one final answer each, superseding older requests of a kind.
 //! - [`sweeps`], [`embed`], [`landscape`], [`suggest`], [`path`], [`design`]:
 //!   planning sweeps and loading their data, embedding them, loss surfaces,
-//!   suggestions, paths between networks, the sampled design sphere. Each
+//!   suggestions, paths between networks, the sampled design sphere; and
+//!   [`benchmark`], the search benchmark's table from a store. Each
 //!   takes a plain request; the command line builds one from its flags.
 //!
 //! No Bevy and no command line here: the explorer, the `mosaic` binary and
 //! tests drive it through the protocol's channels or by direct calls.
 
+pub mod benchmark;
 pub mod design;
 pub mod embed;
 pub mod landscape;

@@ -297,7 +297,6 @@ impl Trainer {
         self.cancel.store(false, Ordering::SeqCst);
         let me = self.clone();
         std::thread::Builder::new().name("demo-sweep".into()).spawn(move || {
-            let _training = lock;
             yield_to_the_view();
             let mut store = store;
             // Runs added while training (trained suggestions) get another round,
@@ -311,6 +310,9 @@ impl Trainer {
                 }
                 left = now;
             }
+            // Let go of the store before saying so: a Resume that follows at
+            // once must find it free.
+            drop((store, lock));
             me.running.store(false, Ordering::SeqCst);
             me.report(false);
         })?;
