@@ -70,3 +70,13 @@ fn no_crate_below_the_view_links_bevy() {
         assert!(!text.lines().any(|l| l.trim_start().starts_with("bevy")), "{name} (layer {layer}) depends on Bevy");
     }
 }
+
+#[test]
+fn the_view_speaks_the_protocol_and_never_links_training_the_store_or_the_service() {
+    let manifest = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("crates/mosaic-app/Cargo.toml")).unwrap();
+    let deps = dependencies(&manifest);
+    for forbidden in ["mosaic-train", "mosaic-store", "mosaic-compute"] {
+        assert!(!deps.iter().any(|d| d == forbidden), "mosaic-app depends on {forbidden}: it must receive SceneUpdates instead");
+    }
+    assert!(deps.iter().any(|d| d == "mosaic-protocol"), "mosaic-app speaks the protocol");
+}

@@ -1,6 +1,6 @@
 //! The bridge between view and compute: the view sends [`ViewRequest`]s
 //! (inspect this network) over one channel; whoever computes (the sweep
-//! thread, the inspection service) sends [`SceneUpdate`]s back over another.
+//! thread, the compute service) sends [`SceneUpdate`]s back over another.
 //! One system drains that channel each frame and re-emits every update as a
 //! [`Computed`] message; each feature's plugin reads those messages in its
 //! own system (in [`BridgeSystems::Apply`], right after the drain, before

@@ -232,9 +232,9 @@ fn request_capture(
 pub fn save_png(frame: &Image, path: &Path) -> Result<(), FileError> {
     let encode = |message: String| FileError::Encode { path: path.display().to_string(), message };
     let rgb = frame.clone().try_into_dynamic().map_err(|e| encode(e.to_string()))?.to_rgb8();
-    let tmp = path.with_extension("png.tmp");
-    rgb.save_with_format(&tmp, image::ImageFormat::Png).map_err(|e| encode(e.to_string()))?;
-    std::fs::rename(&tmp, path).map_err(FileError::write(path))
+    let mut png = Vec::new();
+    rgb.write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png).map_err(|e| encode(e.to_string()))?;
+    mosaic_core::fs::write_atomic(path, &png).map_err(FileError::write(path))
 }
 
 /// What the view shows, as the manifest describes it.

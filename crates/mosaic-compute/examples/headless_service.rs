@@ -13,7 +13,10 @@ use mosaic_protocol::{Answer, SceneUpdate, TrainingState, ViewRequest};
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let store =
         std::env::args().nth(1).map_or_else(|| std::env::temp_dir().join(format!("mosaic-headless-{}", std::process::id())), Into::into);
-    let _ = std::fs::remove_dir_all(&store);
+    // The example removes its store when done: it never takes over a folder that holds anything.
+    if store.read_dir().is_ok_and(|mut entries| entries.next().is_some()) {
+        return Err(format!("{} is not empty: name a new folder", store.display()).into());
+    }
     // Six small networks (1-2 layers of 8-24 units, 4-6 epochs) on 300 two-moons examples.
     let space = mosaic_core::space::DEMO_SPACE_RON
         .replace("depth: (min: 1, max: 6)", "depth: (min: 1, max: 2)")

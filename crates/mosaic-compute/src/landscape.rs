@@ -14,7 +14,7 @@ use mosaic_core::{Activation, RunStatus};
 use mosaic_landscape::directions::{self, DirectionOptions, Normalization};
 use mosaic_landscape::file::{self, DirectionSource, SurfaceInfo, TrajectoryInfo};
 use mosaic_landscape::{Axis, Net, Trajectory, surface, surface_cpu};
-use mosaic_store::{RunFiles, RunRecord, SqliteStore, Store, SweepInfo};
+use mosaic_store::{RunFiles, RunRecord, SweepInfo};
 use mosaic_train::checkpoint::{Arrays, read_safetensors};
 use mosaic_train::data::{Dataset, Splits, load_csv};
 use mosaic_train::sweep::run_seed;
@@ -287,7 +287,7 @@ fn from_store(
     trajectory: bool,
     progress: &(dyn Fn(Progress) + Sync),
 ) -> Result<Loaded> {
-    let store = SqliteStore::open_existing(dir)?;
+    let store = mosaic_store::open_existing(dir)?;
     let sweep = store.sweep(sweep)?;
     let Some(run) = store.run(id)?.filter(|r| r.sweep == sweep.id) else {
         let runs = store.runs(sweep.id)?;

@@ -12,7 +12,7 @@ use crossbeam_channel::{Receiver, Sender, unbounded};
 use mosaic_core::{ArchSpec, Encoder, RunStatus, SearchSpace};
 use mosaic_manifold::phate::{PhateConfig, extend};
 use mosaic_protocol::{MetricColumn, SceneUpdate, SphereScene, TrainingState, VAL_ACCURACY, ViewRequest};
-use mosaic_store::{EmbeddingKind, SqliteStore, Store, SweepInfo};
+use mosaic_store::{EmbeddingKind, Store, SweepInfo};
 use mosaic_train::Device;
 use mosaic_train::data::{Dataset, split};
 use mosaic_train::sweep::{SweepEvent, SweepOptions, run_sweep};
@@ -194,13 +194,13 @@ pub struct Opened {
 pub fn open(p: Population, train: bool) -> Result<Opened> {
     let (store, sweep, data) = if train {
         let data = load_dataset(&p.dataset, p.examples, p.seed)?;
-        let mut store = SqliteStore::open(&p.store)?;
+        let mut store = mosaic_store::open(&p.store)?;
         let request =
             SweepRequest { name: p.sweep.as_deref(), space: p.space.clone(), dataset: &p.dataset, data: &data, n: p.n, seed: p.seed };
-        let sweep = open_or_create_sweep(&mut store, request)?;
+        let sweep = open_or_create_sweep(&mut *store, request)?;
         (store, sweep, Some(data))
     } else {
-        let store = SqliteStore::open_existing(&p.store)?;
+        let store = mosaic_store::open_existing(&p.store)?;
         let sweep = store.sweep(p.sweep.as_deref())?;
         (store, sweep, None)
     };
@@ -215,7 +215,7 @@ pub fn open(p: Population, train: bool) -> Result<Opened> {
     let run_ids: Vec<i64> = runs.iter().map(|r| r.id).collect();
     let placed_runs: Vec<(i64, ArchSpec)> = runs.iter().map(|r| (r.id, r.spec.clone())).collect();
     let mut embedding = None;
-    if let Some((positions, note)) = layout_positions(&store, &sweep, &placed_runs, p.layout, &encoder)? {
+    if let Some((positions, note)) = layout_positions(&*store, &sweep, &placed_runs, p.layout, &encoder)? {
         scene.positions = positions;
         scene.title.push_str(&note);
         embedding = p.layout.embedding();
@@ -283,7 +283,7 @@ impl Trainer {
         if self.running.swap(true, Ordering::SeqCst) {
             return Ok(());
         }
-        let opened = SqliteStore::open(&self.store).map_err(anyhow::Error::from).and_then(|s| {
+        let opened = mosaic_store::open(&self.store).map_err(anyhow::Error::from).and_then(|s| {
             let lock = s.lock_for_training()?;
             Ok((s, lock))
         });
@@ -301,19 +301,25 @@ impl Trainer {
             let mut store = store;
             // Runs added while training (trained suggestions) get another round,
             // as long as each round gets somewhere.
-            let mut left = me.untrained(&store);
-            loop {
-                me.train(&mut store);
-                let now = me.untrained(&store);
+            let mut left = me.untrained(&*store);
+            let last = loop {
+                me.train(&mut *store);
+                let now = me.untrained(&*store);
                 if me.cancel.load(Ordering::SeqCst) || now == 0 || now >= left {
-                    break;
+                    break now;
                 }
                 left = now;
-            }
+            };
             // Let go of the store before saying so: a Resume that follows at
             // once must find it free.
             drop((store, lock));
             me.running.store(false, Ordering::SeqCst);
+            // Runs added after the last count (suggestions sent to train just
+            // then) found training still running: start again for them.
+            if !me.cancel.load(Ordering::SeqCst) && matches!(me.state(), TrainingState::Idle { left } if left > last) && me.start().is_ok()
+            {
+                return;
+            }
             me.report(false);
         })?;
         Ok(())
@@ -330,7 +336,7 @@ impl Trainer {
             (true, false) => TrainingState::Running,
             (true, true) => TrainingState::Stopping,
             (false, _) => {
-                let left = SqliteStore::open(&self.store)
+                let left = mosaic_store::open(&self.store)
                     .and_then(|s| s.runs(self.sweep.id))
                     .map(|runs| runs.iter().filter(|r| !r.status.is_finished()).count())
                     .unwrap_or(0);
@@ -466,7 +472,7 @@ mod tests {
         assert!(left > 0, "stopped straight after starting, yet nothing was left");
         trainer.start().unwrap();
         wait_for(&trainer, "to finish", |s| s == TrainingState::Idle { left: 0 });
-        let store = SqliteStore::open(&dir.join("store")).unwrap();
+        let store = mosaic_store::open(&dir.join("store")).unwrap();
         let runs = store.runs(store.sweeps().unwrap()[0].id).unwrap();
         assert_eq!(runs.len(), 40, "no run was added or lost");
         assert!(runs.iter().all(|r| r.status.is_finished()));

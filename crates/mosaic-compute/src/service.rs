@@ -21,7 +21,7 @@ use mosaic_protocol::{
     Answer, CorrelationMethod, CorrelationTable, DynamicsSeries, HyperView, LandscapeData, NetworkDetails, PathPoint, PathView,
     SceneUpdate, SuggestionsView, TrainingState, ViewRequest,
 };
-use mosaic_store::{EmbeddingKind, RunFiles, RunRecord, SqliteStore, Store, SweepInfo};
+use mosaic_store::{EmbeddingKind, RunFiles, RunRecord, Store, SweepInfo};
 
 use crate::design::scene_from_specs;
 use crate::landscape::{self, LandscapeRequest, Progress};
@@ -42,8 +42,8 @@ pub struct Shown {
 
 impl Shown {
     /// The store and the shown sweep, opened afresh (the service holds no connection between requests).
-    fn open(&self) -> Result<(SqliteStore, SweepInfo)> {
-        let store = SqliteStore::open_existing(&self.store)?;
+    fn open(&self) -> Result<(Box<dyn Store>, SweepInfo)> {
+        let store = mosaic_store::open_existing(&self.store)?;
         let sweep = store.sweep(Some(&self.sweep))?;
         Ok((store, sweep))
     }
@@ -81,7 +81,10 @@ fn serve(shown: Option<&Shown>, trainer: Option<&Arc<Trainer>>, requests: &Recei
         for (request, superseded) in with_superseded(&batch) {
             let answer = match superseded {
                 Some(answer) => answer,
-                None => self::answer(shown, trainer, request, answers),
+                // A bug in one answer must not take the worker down: the
+                // view would wait for this and every later answer.
+                None => std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self::answer(shown, trainer, request, answers)))
+                    .unwrap_or_else(|_| request.failed("an internal error stopped this computation (see the terminal)".into())),
             };
             if answers.send(answer).is_err() {
                 return; // the view has closed
@@ -176,7 +179,7 @@ fn path_view(shown: &Shown, from: usize, to: usize, steps: usize) -> Result<Path
     };
     let id = |i: usize| run_at(shown, i);
     let (store, sweep) = shown.open()?;
-    let steps = path_between(&store, &sweep, id(from)?, id(to)?, steps, kind)?;
+    let steps = path_between(&*store, &sweep, id(from)?, id(to)?, steps, kind)?;
     Ok(PathView {
         labels: steps.iter().map(|(spec, _)| spec_label(spec)).collect(),
         positions: steps.into_iter().map(|(_, p)| p).collect(),
@@ -186,12 +189,12 @@ fn path_view(shown: &Shown, from: usize, to: usize, steps: usize) -> Result<Path
 /// A batch of suggestions for the shown sweep, stored and placed as the scene is laid out.
 fn suggest_view(shown: &Shown, n: usize, scene_positions: &[[f32; 3]]) -> Result<SuggestionsView> {
     let (mut store, sweep) = shown.open()?;
-    let out = suggest_for(&mut store, &sweep, n, &SuggestSettings::default())?;
+    let out = suggest_for(&mut *store, &sweep, n, &SuggestSettings::default())?;
     let specs: Vec<ArchSpec> = out.records.iter().map(|r| r.spec.clone()).collect();
     Ok(SuggestionsView {
         ids: out.records.iter().map(|r| r.id).collect(),
         labels: specs.iter().map(spec_label).collect(),
-        positions: place_specs(&store, &sweep, shown, &specs, scene_positions)?,
+        positions: place_specs(&*store, &sweep, shown, &specs, scene_positions)?,
         mean: out.records.iter().map(|r| r.mean).collect(),
         std: out.records.iter().map(|r| r.std).collect(),
         notes: out.notes,

@@ -5,7 +5,7 @@
 //! checks them against SciPy's numbers.
 
 use serde::Serialize;
-use statrs::function::beta::beta_reg;
+use statrs::function::beta::checked_beta_reg;
 use statrs::function::erf::erfc;
 
 /// Which correlation.
@@ -86,7 +86,8 @@ fn pearson(x: &[f64], y: &[f64]) -> Correlation {
     // df = n - 2; its two-sided tail is I_{df / (df + t²)}(df/2, 1/2), and
     // df / (df + t²) = 1 - r².
     let df = (n - 2) as f64;
-    let p = beta_reg(df / 2.0, 0.5, (1.0 - r * r).clamp(0.0, 1.0));
+    // A NaN r (sums that overflowed) has no p-value; statrs refuses it.
+    let p = checked_beta_reg(df / 2.0, 0.5, (1.0 - r * r).clamp(0.0, 1.0)).unwrap_or(f64::NAN);
     Correlation { r, p, n }
 }
 
@@ -182,5 +183,12 @@ mod tests {
         let gaps = correlation(Method::Pearson, &[1.0, f64::NAN, 3.0, 4.0], &[1.0, 2.0, f64::NAN, 4.0]);
         assert_eq!(gaps.n, 2, "pairs with a missing side are dropped");
         assert!(gaps.r.is_nan());
+    }
+
+    #[test]
+    fn values_too_large_to_square_give_no_correlation_rather_than_a_panic() {
+        // Every product overflows: r is inf / inf.
+        let c = correlation(Method::Pearson, &[1e200, 2e200, 3e200, 4e200], &[1e200, 2e200, 4e200, 3e200]);
+        assert!(c.r.is_nan() && c.p.is_nan() && c.n == 4, "{c:?}");
     }
 }

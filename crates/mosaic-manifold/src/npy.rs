@@ -41,6 +41,11 @@ pub fn read(path: &Path) -> Result<Array2, NpyError> {
     if !bytes.starts_with(b"\x93NUMPY") {
         return Err(bad("it does not start with the .npy magic (save it with numpy.save)".into()));
     }
+    // A corrupt shape must not reach npyz, whose element count does not check for overflow.
+    let body = bytes.len().saturating_sub(data_start(&bytes));
+    if declared_elements(&bytes).is_none_or(|n| n > body as u64) {
+        return Err(bad(format!("the header's shape does not match the {body} bytes of data")));
+    }
     let file = npyz::NpyFile::new(&bytes[..]).map_err(|e| bad(format!("unreadable header: {e}")))?;
     let float_width = match file.dtype() {
         DType::Plain(ty) if ty.type_char() == TypeChar::Float && matches!(ty.size_field(), 4 | 8) => ty.size_field(),
@@ -53,19 +58,39 @@ pub fn read(path: &Path) -> Result<Array2, NpyError> {
         [r, c] => (*r, *c),
         _ => return Err(bad(format!("{}-D array; expected a matrix (n x d)", dims.len()))),
     };
+    // The data must fill the shape exactly: checked before anything is
+    // allocated, so a corrupt header cannot ask for more than the file holds.
+    if rows.checked_mul(cols).and_then(|v| v.checked_mul(float_width as usize)) != Some(body) {
+        return Err(bad(format!("shape ({rows}, {cols}) does not match the {body} bytes of data")));
+    }
     let fortran = file.order() == Order::Fortran;
-    let truncated = |e: std::io::Error| bad(format!("shape ({rows}, {cols}) does not match its data: {e}"));
+    let truncated = |e: std::io::Error| bad(format!("unreadable data: {e}"));
     let data: Vec<f64> = if float_width == 8 {
         file.into_vec::<f64>().map_err(truncated)?
     } else {
         file.into_vec::<f32>().map_err(truncated)?.into_iter().map(f64::from).collect()
     };
-    if data.len() != rows * cols {
-        return Err(bad(format!("shape ({rows}, {cols}) does not match its {} values", data.len())));
-    }
     // Column-major data (np.asfortranarray) is read into our row-major layout.
     let data = if fortran && cols > 1 { (0..rows * cols).map(|k| data[(k % cols) * rows + k / cols]).collect() } else { data };
     Ok(Array2 { rows, cols, data })
+}
+
+/// Where the data starts: after the magic, the version, the header's length
+/// (2 bytes in version 1, 4 after) and the header.
+fn data_start(bytes: &[u8]) -> usize {
+    let at = |i: usize| bytes.get(i).copied().unwrap_or(0);
+    match at(6) {
+        1 => 10 + u16::from_le_bytes([at(8), at(9)]) as usize,
+        _ => 12 + u32::from_le_bytes([at(8), at(9), at(10), at(11)]) as usize,
+    }
+}
+
+/// How many elements the header's `'shape': (..)` declares, if it reads as
+/// one and the count fits a u64.
+fn declared_elements(bytes: &[u8]) -> Option<u64> {
+    let header = String::from_utf8_lossy(bytes.get(..data_start(bytes).min(bytes.len()))?);
+    let shape = header.split("'shape':").nth(1)?.trim_start().strip_prefix('(')?.split(')').next()?;
+    shape.split(',').map(str::trim).filter(|d| !d.is_empty()).try_fold(1u64, |n, d| n.checked_mul(d.parse().ok()?))
 }
 
 /// The bytes of a `.npy` file holding a 2-D `<f8` array.
@@ -140,10 +165,12 @@ mod tests {
     #[test]
     fn files_that_are_not_a_float_matrix_are_refused_with_the_fix() {
         let path = scratch("bad.npy");
-        let cases: [(Vec<u8>, &str); 4] = [
+        let cases: [(Vec<u8>, &str); 6] = [
             (npy_file("<i8", false, "(2,)", &[0; 16]), "astype(np.float64)"),
             (npy_file("<f8", false, "(1, 1, 2)", &[0; 16]), "3-D array"),
             (npy_file("<f8", false, "(4, 4)", &[0; 16]), "does not match"),
+            (npy_file("<f8", false, "(1, 1)", &[0; 16]), "does not match"),
+            (npy_file("<f8", false, "(4611686018427387904, 4)", &[0; 16]), "does not match"),
             (b"col1,col2\n1,2\n".to_vec(), "numpy.save"),
         ];
         for (bytes, fix) in cases {

@@ -132,6 +132,22 @@ impl ViewRequest {
         std::mem::discriminant(self) == std::mem::discriminant(older) && !never(self)
     }
 
+    /// The final answer for this request when computing it failed (a bug
+    /// caught by the service): the view shows `why` where the answer goes.
+    pub fn failed(&self, why: String) -> SceneUpdate {
+        match self {
+            ViewRequest::Inspect { index } => SceneUpdate::Landscape { index: *index, answer: Answer::Failed(why) },
+            ViewRequest::Correlate { .. } => SceneUpdate::Correlations(Answer::Failed(why)),
+            ViewRequest::Dynamics { index, .. } => SceneUpdate::Dynamics { index: *index, answer: Answer::Failed(why) },
+            ViewRequest::HyperSurface { .. } => SceneUpdate::HyperSurface(Answer::Failed(why)),
+            ViewRequest::Path { from, to, .. } => SceneUpdate::Path { from: *from, to: *to, answer: Answer::Failed(why) },
+            ViewRequest::Clusters { .. } => SceneUpdate::Clusters(Answer::Failed(why)),
+            ViewRequest::Suggest { .. } | ViewRequest::TrainSuggestions { .. } => SceneUpdate::Suggestions(Answer::Failed(why)),
+            // Training's answer is where it stands; the status line says why.
+            ViewRequest::Train { .. } => SceneUpdate::Training { state: TrainingState::Idle { left: 0 }, answers: true },
+        }
+    }
+
     /// The final answer for this request when a newer one replaced it;
     /// `None` for the kinds that are never superseded.
     pub fn superseded(&self) -> Option<SceneUpdate> {
@@ -177,6 +193,14 @@ mod tests {
         }
         // Another network's landscape replaces the one asked before.
         assert!(ViewRequest::Inspect { index: 5 }.supersedes(&ViewRequest::Inspect { index: 1 }));
+    }
+
+    #[test]
+    fn a_failed_answer_is_final_for_every_kind() {
+        for request in one_of_each() {
+            let update = request.failed("boom".into());
+            assert!(update.is_final_answer() && !update.is_about_scene(), "{request:?}: {update:?}");
+        }
     }
 
     #[test]

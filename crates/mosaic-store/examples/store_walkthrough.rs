@@ -11,7 +11,10 @@ use mosaic_store::{EmbeddingKind, SqliteStore, Store, SweepPlan};
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let dir =
         std::env::args().nth(1).map_or_else(|| std::env::temp_dir().join(format!("mosaic-store-walk-{}", std::process::id())), Into::into);
-    let _ = std::fs::remove_dir_all(&dir);
+    // The example removes its store when done: it never takes over a folder that holds anything.
+    if dir.read_dir().is_ok_and(|mut entries| entries.next().is_some()) {
+        return Err(format!("{} is not empty: name a new folder", dir.display()).into());
+    }
     let mut store = SqliteStore::open(&dir)?;
 
     // A sweep is fixed when planned: its data, seed and specs, every run pending.

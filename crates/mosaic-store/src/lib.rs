@@ -32,9 +32,6 @@ pub use files::RunFiles;
 pub use sqlite::{SqliteStore, open, open_existing};
 pub use store::{Store, TrainingLock};
 
-/// Kept here so callers from before it moved to `mosaic-core` still compile.
-pub use mosaic_core::fs::write_atomic;
-
 /// The database file inside a store folder.
 pub const DB_FILE: &str = "mosaic.sqlite";
 

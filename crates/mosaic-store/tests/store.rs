@@ -147,8 +147,8 @@ fn atomic_writes_leave_no_temporary_files() {
     let dir = scratch("atomic");
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("weights.safetensors");
-    mosaic_store::write_atomic(&path, b"first").unwrap();
-    mosaic_store::write_atomic(&path, b"second").unwrap();
+    mosaic_core::fs::write_atomic(&path, b"first").unwrap();
+    mosaic_core::fs::write_atomic(&path, b"second").unwrap();
     assert_eq!(std::fs::read(&path).unwrap(), b"second");
     assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 1);
 }

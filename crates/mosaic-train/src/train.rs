@@ -199,7 +199,7 @@ fn save(config: &TrainConfig, name: &str, arrays: &Arrays) -> Result<(), TrainEr
     let path = dir.join(name);
     let io = |source| TrainError::Io { path: path.display().to_string(), source };
     std::fs::create_dir_all(dir).map_err(io)?;
-    mosaic_store::write_atomic(&path, &to_safetensors(arrays)).map_err(io)
+    mosaic_core::fs::write_atomic(&path, &to_safetensors(arrays)).map_err(io)
 }
 
 fn batch_tensors<B: Backend>(data: &Dataset, rows: &[usize], device: &B::Device) -> (Tensor<B, 2>, Tensor<B, 1, Int>) {
