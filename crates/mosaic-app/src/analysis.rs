@@ -226,7 +226,7 @@ pub fn diverging(r: f64) -> Color32 {
     use mosaic_core::theme::{CORRELATION_NEGATIVE, CORRELATION_POSITIVE, CORRELATION_ZERO};
     let [neg, mid, pos] = [CORRELATION_NEGATIVE, CORRELATION_ZERO, CORRELATION_POSITIVE].map(|c| c.map(f32::from));
     if !r.is_finite() {
-        return Color32::from_rgb(30, 30, 34);
+        return rgb(mosaic_core::theme::CORRELATION_UNDEFINED);
     }
     let t = r.clamp(-1.0, 1.0) as f32;
     let (end, t) = if t < 0.0 { (neg, -t) } else { (pos, t) };
@@ -386,7 +386,7 @@ fn hyper_section(ui: &mut Ui, choice: &mut HyperChoice, view: Option<&Result<Hyp
             ui.weak("choose two knobs and a target");
         }
         Some(Err(e)) => {
-            ui.colored_label(Color32::from_rgb(255, 140, 120), e);
+            ui.colored_label(rgb(mosaic_core::theme::WARNING_TEXT), e);
         }
         Some(Ok(h)) => {
             let how = if h.exact { "cell means of a grid sweep" } else { "a smoothing spline through the runs" };
@@ -490,7 +490,7 @@ mod tests {
         assert_eq!(diverging(1.0), rgb(CORRELATION_POSITIVE));
         assert_eq!(diverging(-1.0), rgb(CORRELATION_NEGATIVE));
         assert_eq!(diverging(0.5), Color32::from_rgb(146, 66, 64), "half-way from grey to red");
-        assert_eq!(diverging(f64::NAN), Color32::from_rgb(30, 30, 34));
+        assert_eq!(diverging(f64::NAN), rgb(mosaic_core::theme::CORRELATION_UNDEFINED));
     }
 
     #[test]

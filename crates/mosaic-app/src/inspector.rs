@@ -139,7 +139,7 @@ pub fn inspector(
             });
         }
         LandscapeState::Failed(e) => {
-            ui.colored_label(Color32::from_rgb(255, 140, 120), e);
+            ui.colored_label(rgb(mosaic_core::theme::WARNING_TEXT), e);
         }
         LandscapeState::Ready(data) => {
             ui.label(&data.caption);

@@ -13,6 +13,8 @@ use bevy::render::render_resource::{AsBindGroup, RenderPipelineDescriptor, Speci
 use bevy::shader::ShaderRef;
 use bevy_panorbit_camera::PanOrbitCamera;
 use mosaic_core::Colormap;
+use mosaic_core::theme::LANDSCAPE_FRAME;
+pub use mosaic_core::theme::{MINIMUM, PATH, PLAYHEAD};
 
 use crate::CameraPose;
 use crate::inspect::{Inspection, LandscapeData, LandscapeState};
@@ -30,10 +32,6 @@ const LIFT: f32 = 0.015;
 /// Where the landscape sits, in the camera's frame at the moment it opens:
 /// to the right of the sphere, its base a little below the sphere's centre.
 const OFFSET: Vec3 = Vec3::new(2.75, -0.6, 0.0);
-
-pub use mosaic_core::theme::{MINIMUM, PATH, PLAYHEAD};
-/// The base frame's lines (sRGB).
-const FRAME: [u8; 3] = [96, 104, 120];
 
 /// How surfaces are drawn; the panel edits it.
 #[derive(Resource, Clone, Debug, PartialEq)]
@@ -202,7 +200,7 @@ impl SurfaceLayout {
 
     /// The base frame: the footprint's outline at height 0.
     fn frame(&self) -> Vec<Segment> {
-        let color = srgb(FRAME);
+        let color = srgb(LANDSCAPE_FRAME);
         let (s, y) = (HALF_WIDTH, 0.0);
         let corners = [Vec3::new(-s, y, -s), Vec3::new(s, y, -s), Vec3::new(s, y, s), Vec3::new(-s, y, s), Vec3::new(-s, y, -s)];
         polyline(&corners, color)

@@ -39,7 +39,7 @@ pub fn notices(ui: &mut Ui, notices: &mut Notices) {
         notices.errors.remove(i);
     }
     if let Some(info) = &notices.info {
-        ui.colored_label(Color32::from_rgb(150, 220, 150), info);
+        ui.colored_label(rgb(mosaic_core::theme::INFO_TEXT), info);
     }
 }
 

@@ -92,7 +92,7 @@ fn path_steps(ui: &mut Ui, scene: &SphereScene, selection: &Selection, path: &Ar
             ui.spinner();
         }
         Some(Err(e)) => {
-            ui.colored_label(Color32::from_rgb(255, 140, 120), e);
+            ui.colored_label(crate::panels::rgb(mosaic_core::theme::WARNING_TEXT), e);
         }
         Some(Ok(view)) => {
             for (step, label) in view.labels.iter().enumerate() {

@@ -166,7 +166,7 @@ fn batch(ui: &mut egui::Ui, scene: &SphereScene, suggestions: &mut Suggestions, 
             }
         }
         Some(Err(e)) => {
-            ui.colored_label(egui::Color32::from_rgb(255, 170, 90), e);
+            ui.colored_label(crate::panels::rgb(mosaic_core::theme::SUGGESTION_WARNING), e);
         }
         None => {}
     }

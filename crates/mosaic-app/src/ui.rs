@@ -161,7 +161,7 @@ fn side_panel(world: &mut World, contexts: &mut SystemState<EguiContexts>) -> Re
             let scene = world.resource::<ShownScene>();
             ui.label(&scene.title);
             if !scene.status.is_empty() {
-                ui.label(egui::RichText::new(&scene.status).color(Color32::from_rgb(150, 200, 255)));
+                ui.label(egui::RichText::new(&scene.status).color(crate::panels::rgb(mosaic_core::theme::STATUS_TEXT)));
             }
             for section in sections {
                 if let Err(e) = world.run_system_with(section, ui) {

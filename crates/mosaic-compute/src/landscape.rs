@@ -377,8 +377,8 @@ fn epoch_checkpoints(
     if let Some((epoch, last)) = found.last()
         && *last != net.weights
     {
-        eprintln!(
-            "note: the replay's epoch {epoch} differs from run {}'s stored weights (another machine or version trained it); \
+        tracing::warn!(
+            "the replay's epoch {epoch} differs from run {}'s stored weights (another machine or version trained it); \
              the trajectory and surface are centred on the replay",
             run.id
         );

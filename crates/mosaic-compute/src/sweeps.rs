@@ -44,7 +44,7 @@ pub fn load_dataset(spec: &str, examples: usize, seed: u64) -> Result<Dataset> {
 pub fn sweep_splits(sweep: &SweepInfo) -> Result<Splits> {
     if sweep.data.is_empty() {
         // Sweeps stored before data was recorded used the default example count.
-        eprintln!("note: sweep `{}` does not record its data; assuming {DEFAULT_EXAMPLES} examples of `{}`", sweep.name, sweep.dataset);
+        tracing::warn!("sweep `{}` does not record its data; assuming {DEFAULT_EXAMPLES} examples of `{}`", sweep.name, sweep.dataset);
         let data = load_dataset(&sweep.dataset, DEFAULT_EXAMPLES as usize, sweep.seed)?;
         return Ok(split(&data, sweep.seed, PROBE_SIZE));
     }

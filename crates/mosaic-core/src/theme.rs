@@ -40,9 +40,21 @@ pub const TRAIN_CURVE: [u8; 3] = [120, 170, 255];
 pub const VALIDATION_CURVE: [u8; 3] = [255, 176, 59];
 /// Problems the app worked around, at the top of the panel.
 pub const ERROR_TEXT: [u8; 3] = [255, 110, 90];
+/// Why a section has nothing to show (no landscape, no path, no surface).
+pub const WARNING_TEXT: [u8; 3] = [255, 140, 120];
+/// Why there are no suggestions.
+pub const SUGGESTION_WARNING: [u8; 3] = [255, 170, 90];
+/// The last thing done (a file written).
+pub const INFO_TEXT: [u8; 3] = [150, 220, 150];
+/// The line under the title about work in progress.
+pub const STATUS_TEXT: [u8; 3] = [150, 200, 255];
+/// The landscape's frame and axes.
+pub const LANDSCAPE_FRAME: [u8; 3] = [96, 104, 120];
 /// Correlation heatmap: r = -1, 0 and 1.
 pub const CORRELATION_NEGATIVE: [u8; 3] = [59, 110, 220];
 pub const CORRELATION_ZERO: [u8; 3] = [72, 72, 78];
 pub const CORRELATION_POSITIVE: [u8; 3] = [220, 60, 50];
+/// A heatmap cell with no correlation (a constant column).
+pub const CORRELATION_UNDEFINED: [u8; 3] = [30, 30, 34];
 /// The fill of the headset's tooltip board.
 pub const TOOLTIP_FILL: [u8; 3] = [38, 44, 62];
