@@ -155,7 +155,7 @@ pub fn export(args: ExportArgs) -> Result<()> {
     match &args.out {
         Some(path) => {
             let mut file = std::fs::File::create(path).with_context(|| format!("cannot write {}", path.display()))?;
-            store.export_csv(sweep.id, &mut file)?;
+            store.export_csv(sweep.id, &mut file).with_context(|| format!("exporting to {}", path.display()))?;
         }
         None => store.export_csv(sweep.id, &mut std::io::stdout().lock())?,
     }

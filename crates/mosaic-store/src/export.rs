@@ -10,7 +10,7 @@ use crate::{Result, RunRecord, StoreError};
 /// spec's choices and knobs, then its final metrics (empty where the run has
 /// none, or they are not finite). [`crate::Store::export_csv`] writes a sweep's runs with it.
 pub fn write_csv(runs: &[RunRecord], out: &mut dyn Write) -> Result<()> {
-    let io = |source| StoreError::Io { path: "export".into(), source };
+    let io = StoreError::Export;
     let mut header = vec!["run", "status", "family", "activation", "norm", "skip", "optimizer"];
     header.extend(Knob::ALL.iter().map(|k| k.name()));
     header.extend([

@@ -39,6 +39,9 @@ pub const DB_FILE: &str = "mosaic.sqlite";
 pub enum StoreError {
     #[error("cannot use store folder {path}: {source}")]
     Io { path: String, source: std::io::Error },
+    /// The table could not be written where it was going (the caller names where).
+    #[error("cannot write the table: {0}")]
+    Export(std::io::Error),
     #[error("store {path}: {source} (if the file is damaged, move it away; the run files beside it are kept)")]
     Sql { path: String, source: rusqlite::Error },
     #[error("store {path}: {message}")]
