@@ -9,7 +9,7 @@ use bevy_egui::egui::{self, Color32, Pos2, Rect, Sense, Stroke, Ui, pos2, vec2};
 use egui_plot::{Line, Plot, PlotPoints};
 use mosaic_core::theme::{TRAIN_CURVE, VALIDATION_CURVE};
 
-use crate::bridge::{BridgeSystems, ComputeRequests, Computed, Pending, SceneUpdate, ViewRequest};
+use crate::bridge::{Answer, BridgeSystems, ComputeRequests, Computed, Pending, SceneUpdate, ViewRequest};
 use crate::export::Export;
 use crate::inspect::Inspection;
 use crate::panels::rgb;
@@ -78,15 +78,9 @@ impl Plugin for AnalysisPlugin {
 fn apply_analysis_answers(mut computed: MessageReader<Computed>, mut analysis: ResMut<Analysis>) {
     for Computed(update) in computed.read() {
         match update {
-            SceneUpdate::Correlations(answer) => {
-                if let Some(Ok(table)) = answer.clone().into_result().filter(|r| r.as_ref().is_ok_and(|t| !t.names.is_empty())) {
-                    analysis.correlations = Some(table);
-                }
-            }
-            SceneUpdate::Dynamics { index, answer } => {
-                if let Some(Ok(series)) = answer.clone().into_result().filter(|r| r.as_ref().is_ok_and(|s| !s.is_empty())) {
-                    analysis.dynamics = Some((*index, series));
-                }
+            SceneUpdate::Correlations(Answer::Ready(table)) if !table.names.is_empty() => analysis.correlations = Some(table.clone()),
+            SceneUpdate::Dynamics { index, answer: Answer::Ready(series) } if !series.is_empty() => {
+                analysis.dynamics = Some((*index, series.clone()))
             }
             SceneUpdate::HyperSurface(answer) => {
                 if let Some(result) = answer.clone().into_result() {
