@@ -75,9 +75,14 @@ pub fn polyline(points: &[Vec3], color: LinearRgba) -> Vec<Segment> {
     points.windows(2).map(|w| Segment { start: w[0], end: w[1], color }).collect()
 }
 
-/// One mesh holding every segment as a quad.
+/// One mesh holding every segment as a quad. No segments still make one
+/// quad, of zero length and so zero area (it draws nothing): the renderer
+/// cannot allocate an empty mesh, and logs a use-after-free error for each
+/// empty upload.
 pub fn lines_mesh(segments: &[Segment]) -> Mesh {
     const CORNERS: [[f32; 2]; 4] = [[0.0, -1.0], [1.0, -1.0], [1.0, 1.0], [0.0, 1.0]];
+    const NOTHING: [Segment; 1] = [Segment { start: Vec3::ZERO, end: Vec3::ZERO, color: LinearRgba::NONE }];
+    let segments = if segments.is_empty() { &NOTHING[..] } else { segments };
     let n = segments.len();
     let (mut starts, mut ends, mut corners, mut colors) =
         (Vec::with_capacity(4 * n), Vec::with_capacity(4 * n), Vec::with_capacity(4 * n), Vec::with_capacity(4 * n));
@@ -112,5 +117,23 @@ impl Plugin for LinesPlugin {
     fn build(&self, app: &mut App) {
         crate::points::embed_shader(app, &LINES_SHADER, include_str!("../../../shaders/lines.wgsl"), "shaders/lines.wgsl");
         app.add_plugins(MaterialPlugin::<LinesMaterial>::default());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn no_segments_still_make_a_mesh_the_renderer_can_allocate() {
+        let empty = lines_mesh(&[]);
+        assert_eq!(empty.count_vertices(), 4);
+        assert!(empty.get_vertex_buffer_size() > 0 && empty.get_index_buffer_bytes().is_some_and(|b| !b.is_empty()));
+        // Its one segment has no length: its quad has no area.
+        let Some(bevy::mesh::VertexAttributeValues::Float32x3(starts)) = empty.attribute(ATTR_START) else { panic!("no starts") };
+        let Some(bevy::mesh::VertexAttributeValues::Float32x3(ends)) = empty.attribute(ATTR_END) else { panic!("no ends") };
+        assert_eq!(starts, ends);
+        let one = Segment { start: Vec3::ZERO, end: Vec3::X, color: LinearRgba::WHITE };
+        assert_eq!(lines_mesh(&[one, one]).count_vertices(), 8);
     }
 }

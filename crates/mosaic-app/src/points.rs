@@ -125,6 +125,10 @@ impl PointInstance {
 /// Builds the single mesh holding every point as a quad.
 pub fn point_cloud_mesh(points: &[PointInstance]) -> Mesh {
     const CORNERS: [[f32; 2]; 4] = [[-1.0, -1.0], [1.0, -1.0], [1.0, 1.0], [-1.0, 1.0]];
+    // No points still make one, of radius zero (it draws nothing): the
+    // renderer cannot allocate an empty mesh (see `lines::lines_mesh`).
+    const NOTHING: [PointInstance; 1] = [PointInstance { center: Vec3::ZERO, color: LinearRgba::NONE, radius: 0.0, ring: Ring::None }];
+    let points = if points.is_empty() { &NOTHING[..] } else { points };
     let n = points.len();
     let mut centers = Vec::with_capacity(4 * n);
     let mut corners = Vec::with_capacity(4 * n);
