@@ -97,6 +97,7 @@ pub fn bench_explorer(args: BenchExplorerArgs) -> Result<()> {
                 store: store.clone(),
                 space: None,
                 sweep: None,
+                new_sweep: false,
                 dataset: "spirals".into(),
                 examples: mosaic_compute::sweeps::DEFAULT_EXAMPLES as usize,
                 n: 200,

@@ -8,15 +8,14 @@ use clap::Args;
 use mosaic_app::CaptureRequest;
 
 use crate::cli::check_writable;
-use crate::population::{PopulationArgs, explorer_options, live_explorer_options, open_session};
+use crate::population::{LiveArgs, PopulationArgs, Training, explorer_options, live_explorer_options, open_session};
 
 #[derive(Args, Debug)]
 pub struct ExploreArgs {
     #[command(flatten)]
     pub population: PopulationArgs,
-    /// Show the sampled architectures only; train nothing, touch no store.
-    #[arg(long)]
-    pub no_train: bool,
+    #[command(flatten)]
+    pub live: LiveArgs,
     /// Save a screenshot of the window to this PNG after `--frames` frames, then exit.
     #[arg(long, short, value_name = "PNG")]
     pub out: Option<PathBuf>,
@@ -54,7 +53,7 @@ pub fn explore(args: ExploreArgs) -> Result<()> {
     // Environment first: nothing is trained or stored for a window that cannot open.
     mosaic_app::check_display()?;
     mosaic_app::check_gpu()?;
-    let options = live_explorer_options(&args.population, args.no_train)?;
+    let options = live_explorer_options(&args.population, &args.live)?;
     let capture = args.out.map(|path| CaptureRequest { path, frames: args.frames, manifest: None });
     mosaic_app::run_window(options, capture)
 }
@@ -70,7 +69,7 @@ pub fn snapshot(args: SnapshotArgs) -> Result<()> {
     // is reported in the picture, as the window would show it.
     let lenient = population.store.is_none();
     let store = population.store.clone().or_else(|| session.store());
-    let options = explorer_options(population, !args.no_panel, store, false, session, lenient)?;
+    let options = explorer_options(population, !args.no_panel, store, Training::Off, session, lenient)?;
     mosaic_app::check_gpu()?;
     let capture = CaptureRequest { path: args.out, frames: args.frames, manifest: args.manifest };
     mosaic_app::run_offscreen(options, args.width, args.height, capture)

@@ -25,7 +25,7 @@ pub struct PopulationArgs {
     /// sampled design; for training, the space that suits the data (see `mosaic sweep --help`).
     #[arg(long, value_name = "FILE")]
     space: Option<PathBuf>,
-    /// Number of architectures (networks to train, when training).
+    /// Number of architectures: sampled, or planned for a new sweep.
     #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(u32).range(3..=1_000_000))]
     n: u32,
     /// Seed of the sampler (and of the data and training).
@@ -36,7 +36,7 @@ pub struct PopulationArgs {
     #[arg(long, value_name = "DIR")]
     pub store: Option<PathBuf>,
     /// Which of the store's sweeps to show; default: the store's only sweep
-    /// (or, when the explorer trains, the one named after the plan).
+    /// (the explorer: the newest; with --new-sweep, the one named after the plan).
     #[arg(long, value_name = "NAME")]
     sweep: Option<String>,
     /// Data set the networks learn (see `mosaic sweep --help`).
@@ -105,21 +105,51 @@ pub enum MapName {
     Inferno,
 }
 
+/// What a live view (the window, the headset) trains.
+#[derive(Args, Debug, Clone)]
+pub struct LiveArgs {
+    /// Train nothing: show the store's sweep as it is (with --store or a
+    /// session's store), else the sampled architectures, touching no store.
+    #[arg(long)]
+    pub no_train: bool,
+    /// Plan and train a new sweep (named by --sweep, or after --n, --seed,
+    /// --dataset and --space) even though the store holds others. Without it
+    /// a store's sweep is opened as it is and only its unfinished runs train.
+    #[arg(long, conflicts_with = "no_train")]
+    pub new_sweep: bool,
+}
+
 /// The scene a live view shows (the window, the headset): the session's or
-/// the demo store, trained in the background unless `no_train` (then the
-/// sampled design). The view opens whatever the store: its problems show in the panel.
-pub fn live_explorer_options(p: &PopulationArgs, no_train: bool) -> Result<ExplorerOptions> {
+/// the demo store, training what is left of its sweep in the background
+/// (a store without sweeps gets a new plan); with `no_train`, a named store's
+/// sweep as it is, or the sampled design. The view opens whatever the
+/// store: its problems show in the panel.
+pub fn live_explorer_options(p: &PopulationArgs, live: &LiveArgs) -> Result<ExplorerOptions> {
     let session = open_session(p);
     let store = p.store.clone().or_else(|| session.store());
-    let trained = (!no_train).then(|| store.unwrap_or_else(live::default_store));
-    explorer_options(p, true, trained, true, session, true)
+    if live.no_train {
+        return explorer_options(p, true, store, Training::Off, session, true);
+    }
+    let training = if live.new_sweep { Training::NewSweep } else { Training::Resume };
+    explorer_options(p, true, Some(store.unwrap_or_else(live::default_store)), training, session, true)
+}
+
+/// Whether a view trains the store's sweep while it shows it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Training {
+    /// Show it as it is (the store must hold it).
+    Off,
+    /// Train its unfinished runs (a store without sweeps gets a new plan).
+    Resume,
+    /// Plan a new sweep (or take up the one of that plan) and train it.
+    NewSweep,
 }
 
 /// The scene a recording shows: as a snapshot would (a store must open), never training.
 pub fn explorer_options_for_recording(p: &PopulationArgs) -> Result<ExplorerOptions> {
     let session = open_session(p);
     let store = p.store.clone().or_else(|| session.store());
-    explorer_options(p, false, store, false, session, false)
+    explorer_options(p, false, store, Training::Off, session, false)
 }
 
 /// The session to restore, where saving writes it, and what went wrong reading it.
@@ -160,7 +190,7 @@ pub fn explorer_options(
     p: &PopulationArgs,
     panel: bool,
     store: Option<PathBuf>,
-    train: bool,
+    training: Training,
     session: OpenedSession,
     lenient: bool,
 ) -> Result<ExplorerOptions> {
@@ -172,11 +202,12 @@ pub fn explorer_options(
     if p.colormap.is_some() {
         file.base.colormap = None;
     }
-    match population_options(p, panel, store.clone(), train, &file.base) {
-        Ok(mut options) => {
+    match population_options(p, panel, store.clone(), training, &file.base) {
+        Ok((mut options, sweep)) => {
             // Saving keeps what this session showed.
             if let Some(store) = &store {
                 file.base.store = Some(store.display().to_string());
+                file.base.sweep = sweep;
             }
             options.errors = errors;
             options.session = file;
@@ -184,7 +215,7 @@ pub fn explorer_options(
         }
         Err(e) if lenient && store.is_some() => {
             errors.push(format!("{e:#}. Showing the sampled design space instead"));
-            let mut options = population_options(p, panel, None, false, &file.base)?;
+            let (mut options, _) = population_options(p, panel, None, Training::Off, &file.base)?;
             // The session's store stays in the session: saving must not forget it.
             options.errors = errors;
             options.session = file;
@@ -194,7 +225,14 @@ pub fn explorer_options(
     }
 }
 
-fn population_options(p: &PopulationArgs, panel: bool, store: Option<PathBuf>, train: bool, session: &Session) -> Result<ExplorerOptions> {
+/// The options, and the name of the store's sweep shown (if any).
+fn population_options(
+    p: &PopulationArgs,
+    panel: bool,
+    store: Option<PathBuf>,
+    training: Training,
+    session: &Session,
+) -> Result<(ExplorerOptions, Option<String>)> {
     let space = p.space.as_ref().map(|path| SearchSpace::load(path)).transpose()?;
     let layout = match (p.layout, session.layout.as_deref()) {
         (Some(layout), _) => Layout::from(layout),
@@ -202,7 +240,7 @@ fn population_options(p: &PopulationArgs, panel: bool, store: Option<PathBuf>, t
             .ok_or_else(|| anyhow::anyhow!("the session's layout `{name}` is not one of representation, architecture, design"))?,
         (None, None) => Layout::Representation,
     };
-    let (scene, feed, requests, select, path_to) = match store {
+    let (scene, feed, requests, select, path_to, sweep) = match store {
         Some(store) => {
             let population = live::Population {
                 store,
@@ -213,8 +251,9 @@ fn population_options(p: &PopulationArgs, panel: bool, store: Option<PathBuf>, t
                 n: p.n as usize,
                 seed: p.seed,
                 layout,
+                new_sweep: training == Training::NewSweep,
             };
-            let opened = live::open(population, train)?;
+            let opened = live::open(population, training != Training::Off)?;
             if let Some(trainer) = &opened.trainer {
                 tracing::info!("background training: {:?}", trainer.state());
             }
@@ -226,7 +265,7 @@ fn population_options(p: &PopulationArgs, panel: bool, store: Option<PathBuf>, t
             };
             let select = p.select.map(|id| index_of("select", id)).transpose()?;
             let path_to = p.path_to.map(|id| index_of("path-to", id)).transpose()?;
-            (opened.scene, Some(opened.feed), Some(opened.requests), select, path_to)
+            (opened.scene, Some(opened.feed), Some(opened.requests), select, path_to, Some(opened.sweep))
         }
         None => {
             let scene = design::design_sphere(space.unwrap_or_else(SearchSpace::default_space), p.n as usize, p.seed)?;
@@ -240,7 +279,7 @@ fn population_options(p: &PopulationArgs, panel: bool, store: Option<PathBuf>, t
             };
             let select = p.select.map(|n| index_of("select", n)).transpose()?;
             let path_to = p.path_to.map(|n| index_of("path-to", n)).transpose()?;
-            (scene, Some(rx), Some(requests), select, path_to)
+            (scene, Some(rx), Some(requests), select, path_to, None)
         }
     };
     let has_accuracy = scene.column_index(VAL_ACCURACY).is_some();
@@ -273,9 +312,9 @@ fn population_options(p: &PopulationArgs, panel: bool, store: Option<PathBuf>, t
         Some(MapName::Plasma) => Colormap::Plasma,
         Some(MapName::Inferno) => Colormap::Inferno,
     };
-    Ok(ExplorerOptions {
+    let options = ExplorerOptions {
         scene,
-        mapping: ColorMapping { column, colormap },
+        mapping: ColorMapping::new(column, colormap),
         panel,
         feed,
         requests,
@@ -284,5 +323,6 @@ fn population_options(p: &PopulationArgs, panel: bool, store: Option<PathBuf>, t
         suggest: p.suggest.map(|n| n as usize),
         session: SessionFile { base: Session::default(), path: None },
         errors: Vec::new(),
-    })
+    };
+    Ok((options, sweep))
 }

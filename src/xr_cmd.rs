@@ -15,9 +15,8 @@ use crate::population::PopulationArgs;
 pub struct XrArgs {
     #[command(flatten)]
     pub population: PopulationArgs,
-    /// Show the sampled architectures only; train nothing, touch no store.
-    #[arg(long)]
-    pub no_train: bool,
+    #[command(flatten)]
+    pub live: crate::population::LiveArgs,
     /// Stop after this many frames have been handed to the headset (tests, demos).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     pub frames: Option<u64>,
@@ -72,7 +71,7 @@ pub fn xr(args: XrArgs) -> Result<()> {
 
 #[cfg(feature = "xr")]
 fn session(args: &XrArgs, runtime: mosaic_app::xr::RuntimeInfo) -> Result<XrReport> {
-    let options = crate::population::live_explorer_options(&args.population, args.no_train)?;
+    let options = crate::population::live_explorer_options(&args.population, &args.live)?;
     // The panel shows these too, but the user may not have the headset on yet.
     for problem in &options.errors {
         eprintln!("warning: {problem}");

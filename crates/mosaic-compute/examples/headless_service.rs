@@ -26,6 +26,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         store: store.clone(),
         space: Some(SearchSpace::from_ron(&space, "tiny")?),
         sweep: None,
+        new_sweep: false,
         dataset: "moons".into(),
         examples: 300,
         n: 6,

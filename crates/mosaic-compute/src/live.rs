@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use anyhow::{Result, bail};
+use anyhow::{Context, Result, bail};
 use crossbeam_channel::{Receiver, Sender, unbounded};
 use mosaic_core::{ArchSpec, Encoder, RunStatus, SearchSpace};
 use mosaic_manifold::phate::{PhateConfig, extend};
@@ -21,7 +21,7 @@ use mosaic_train::train::Checkpoints;
 use crate::design::scene_from_specs;
 use crate::embed::{SweepEmbedding, embed_sweep};
 use crate::service::{self, Shown};
-use crate::sweeps::{PROBE_SIZE, SweepRequest, load_dataset, open_or_create_sweep, worker_count};
+use crate::sweeps::{PROBE_SIZE, SweepRequest, load_dataset, open_or_create_sweep, sweep_data, worker_count};
 
 /// Where the explorer keeps its demo sweep unless told otherwise.
 pub fn default_store() -> PathBuf {
@@ -53,9 +53,13 @@ pub struct Population {
     pub store: PathBuf,
     /// The space to sample; default: the one for the data (see `default_space_for`).
     pub space: Option<SearchSpace>,
-    /// Which stored sweep; default: the one named after the plan (training),
-    /// or the store's only sweep (viewing).
+    /// Which stored sweep; default: the store's only (or, training, newest)
+    /// sweep, or the one named after the plan for a new one.
     pub sweep: Option<String>,
+    /// Plan and train a new sweep (`sweep`, or named after the plan) even
+    /// when the store holds others; without it a training view only trains
+    /// a new plan in an empty store.
+    pub new_sweep: bool,
     pub dataset: String,
     pub examples: usize,
     pub n: usize,
@@ -182,6 +186,8 @@ pub struct Opened {
     pub requests: Sender<ViewRequest>,
     /// Scene index of each run, by run id.
     pub runs: Vec<i64>,
+    /// The sweep shown (a session keeps it by name).
+    pub sweep: String,
     /// What trains the sweep in the background (with `train`).
     pub trainer: Option<Arc<Trainer>>,
 }
@@ -192,13 +198,11 @@ pub struct Opened {
 /// trains the rest and feeds the scene; without, the store must hold the
 /// sweep already and nothing is written but landscapes asked for.
 pub fn open(p: Population, train: bool) -> Result<Opened> {
+    let mut notes = Vec::new();
     let (store, sweep, data) = if train {
-        let data = load_dataset(&p.dataset, p.examples, p.seed)?;
         let mut store = mosaic_store::open(&p.store)?;
-        let request =
-            SweepRequest { name: p.sweep.as_deref(), space: p.space.clone(), dataset: &p.dataset, data: &data, n: p.n, seed: p.seed };
-        let sweep = open_or_create_sweep(&mut *store, request)?;
-        (store, sweep, Some(data))
+        let (sweep, data) = sweep_to_train(&mut *store, &p, &mut notes)?;
+        (store, sweep, data)
     } else {
         let store = mosaic_store::open_existing(&p.store)?;
         let sweep = store.sweep(p.sweep.as_deref())?;
@@ -206,7 +210,7 @@ pub fn open(p: Population, train: bool) -> Result<Opened> {
     };
     let runs = store.runs(sweep.id)?;
     let specs: Vec<ArchSpec> = runs.iter().map(|r| r.spec.clone()).collect();
-    let title = format!("{} networks on {} · space `{}`", sweep.runs, sweep.dataset, sweep.space.name);
+    let title = format!("sweep `{}` on {} · space `{}`", sweep.name, sweep.dataset, sweep.space.name);
     let encoder = Encoder::new(sweep.space.clone());
     let mut scene = scene_from_specs(&encoder, &specs, title.clone())?;
     // Networks go by their run ids, as `mosaic export` and `mosaic landscape --run` name them.
@@ -232,6 +236,10 @@ pub fn open(p: Population, train: bool) -> Result<Opened> {
     }
     let done = runs.iter().filter(|r| r.status.is_finished()).count();
     scene.status = format!("{done} of {} trained · store {}", runs.len(), p.store.display());
+    if !notes.is_empty() {
+        scene.status = format!("{} · {}", scene.status, notes.join(" · "));
+    }
+    let sweep_name = sweep.name.clone();
     let shown = Shown { store: p.store.clone(), sweep: sweep.name.clone(), runs: run_ids.clone(), embedding };
     // The trainer (if this view trains) exists before the service that starts and stops it.
     let trainer = data.map(|data| {
@@ -258,7 +266,47 @@ pub fn open(p: Population, train: bool) -> Result<Opened> {
         }
         trainer.report(false);
     }
-    Ok(Opened { scene, feed: rx, requests, runs: run_ids, trainer })
+    Ok(Opened { scene, feed: rx, requests, runs: run_ids, sweep: sweep_name, trainer })
+}
+
+/// The sweep a training view opens, and the data to train it on. A store's
+/// sweeps are opened as they are: the one named, the only one, or the newest
+/// (said in `notes`); their runs left are trained on the data they were
+/// planned with. A new sweep is planned from `p` only in a store with none,
+/// or when `p.new_sweep` asks for it. A sweep whose data cannot be rebuilt
+/// opens untrained (`None`), with the reason in `notes`.
+fn sweep_to_train(store: &mut dyn Store, p: &Population, notes: &mut Vec<String>) -> Result<(SweepInfo, Option<Dataset>)> {
+    let sweeps = store.sweeps()?;
+    if p.new_sweep || sweeps.is_empty() {
+        let data = load_dataset(&p.dataset, p.examples, p.seed)?;
+        let request =
+            SweepRequest { name: p.sweep.as_deref(), space: p.space.clone(), dataset: &p.dataset, data: &data, n: p.n, seed: p.seed };
+        return Ok((open_or_create_sweep(store, request)?, Some(data)));
+    }
+    let sweep = match &p.sweep {
+        Some(name) => sweeps.iter().find(|s| &s.name == name).cloned().with_context(|| {
+            let names: Vec<&str> = sweeps.iter().map(|s| s.name.as_str()).collect();
+            format!(
+                "store {} has no sweep `{name}` (it has {}): pick one with --sweep, or pass --new-sweep to plan and train `{name}`",
+                p.store.display(),
+                names.join(", ")
+            )
+        })?,
+        None => {
+            let newest = sweeps.iter().max_by_key(|s| s.id).cloned().context("a store with sweeps has a newest")?;
+            if sweeps.len() > 1 {
+                notes.push(format!("the newest of {} sweeps (--sweep NAME for another)", sweeps.len()));
+            }
+            newest
+        }
+    };
+    match sweep_data(&sweep) {
+        Ok(data) => Ok((sweep, Some(data))),
+        Err(e) => {
+            notes.push(format!("not training: {e:#}"));
+            Ok((sweep, None))
+        }
+    }
 }
 
 /// Trains the explorer's sweep on a background thread; the panel stops and
@@ -362,15 +410,16 @@ impl Trainer {
     fn train(&self, store: &mut dyn Store) {
         let tx = &self.tx;
         // Runs added since the view opened (trained suggestions) are trained and placed too.
-        let placed_runs: Vec<(i64, ArchSpec)> = match store.runs(self.sweep.id) {
-            Ok(runs) => runs.into_iter().map(|r| (r.id, r.spec)).collect(),
-            Err(_) => self.placed_runs.clone(),
-        };
+        let runs = store.runs(self.sweep.id).unwrap_or_default();
+        let placed_runs: Vec<(i64, ArchSpec)> =
+            if runs.is_empty() { self.placed_runs.clone() } else { runs.iter().map(|r| (r.id, r.spec.clone())).collect() };
         let total = placed_runs.len();
         let splits = split(&self.data, self.seed, PROBE_SIZE);
         let workers = worker_count(None);
         let options = SweepOptions { workers, checkpoints: Checkpoints::Final, device: Device::Cpu };
-        let (mut finished, mut best) = (0, f64::NAN);
+        // The best of the whole sweep, runs trained before this round included.
+        let mut best = runs.iter().filter_map(|r| r.outcome.as_ref().and_then(|o| o.val_accuracy())).fold(f64::NAN, f64::max);
+        let mut finished = 0;
         let _ = tx.send(SceneUpdate::Status(format!("training on {workers} cores…")));
         let result = run_sweep(store, &self.sweep, &splits, &options, &self.cancel, &mut |event| {
             let status = match event {
@@ -451,6 +500,7 @@ mod tests {
             store: dir.join("store"),
             space: Some(SearchSpace::from_ron(&text, "tiny").unwrap()),
             sweep: None,
+            new_sweep: false,
             dataset: dataset.into(),
             examples: 300,
             n,

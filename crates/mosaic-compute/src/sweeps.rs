@@ -41,12 +41,11 @@ pub fn load_dataset(spec: &str, examples: usize, seed: u64) -> Result<Dataset> {
 
 /// The data a stored sweep trained on, rebuilt from its record (data set,
 /// example count, seed) and checked against the fingerprint stored with it.
-pub fn sweep_splits(sweep: &SweepInfo) -> Result<Splits> {
+pub fn sweep_data(sweep: &SweepInfo) -> Result<Dataset> {
     if sweep.data.is_empty() {
         // Sweeps stored before data was recorded used the default example count.
         tracing::warn!("sweep `{}` does not record its data; assuming {DEFAULT_EXAMPLES} examples of `{}`", sweep.name, sweep.dataset);
-        let data = load_dataset(&sweep.dataset, DEFAULT_EXAMPLES as usize, sweep.seed)?;
-        return Ok(split(&data, sweep.seed, PROBE_SIZE));
+        return load_dataset(&sweep.dataset, DEFAULT_EXAMPLES as usize, sweep.seed);
     }
     let examples = sweep
         .examples
@@ -55,7 +54,12 @@ pub fn sweep_splits(sweep: &SweepInfo) -> Result<Splits> {
     if data.fingerprint() != sweep.data {
         bail!("the data of sweep `{}` changed since it was trained: stored `{}`, now `{}`", sweep.name, sweep.data, data.fingerprint());
     }
-    Ok(split(&data, sweep.seed, PROBE_SIZE))
+    Ok(data)
+}
+
+/// [`sweep_data`] split as the sweep split it: training, validation and probe inputs.
+pub fn sweep_splits(sweep: &SweepInfo) -> Result<Splits> {
+    Ok(split(&sweep_data(sweep)?, sweep.seed, PROBE_SIZE))
 }
 
 /// The name a sweep gets when none is given: data set, space, size and seed.
