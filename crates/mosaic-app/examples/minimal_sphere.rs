@@ -34,7 +34,7 @@ fn main() -> anyhow::Result<()> {
     };
     let options = ExplorerOptions {
         scene,
-        mapping: ColorMapping { column: 0, colormap: Colormap::Plasma },
+        mapping: ColorMapping::new(0, Colormap::Plasma),
         panel: true,
         feed: None,
         requests: None,

@@ -1,19 +1,21 @@
-//! Camera moves beyond orbiting: flying smoothly to the selection or a saved
-//! view, and a free-fly mode (WASD, Q/E down and up, drag to look) for
-//! moving through a large population.
+//! Camera moves beyond orbiting: flying smoothly to the selection, a saved
+//! view or home (the whole sphere), and a free-fly mode (Tab; WASD, Q/E down
+//! and up, drag to look) for moving through a large population.
 
 use bevy::input::mouse::AccumulatedMouseMotion;
 use bevy::prelude::*;
 use bevy_egui::egui::{self, Ui};
-use bevy_egui::input::EguiWantsInput;
 use bevy_panorbit_camera::PanOrbitCamera;
+
+use bevy_egui::{EguiContexts, EguiPrimaryContextPass};
+use mosaic_core::theme::{PANEL_WIDTH, RING, TOOLTIP_FILL};
 
 use crate::CameraPose;
 use crate::panels::{self, PanelAction};
 use crate::scene::ShownScene;
-use crate::selection::Selection;
+use crate::selection::{Neighbours, Selection};
 use crate::session::{Bookmark, Bookmarks, SessionFile, current_pose};
-use crate::ui::{AddPanelSection, PanelSection};
+use crate::ui::{AddPanelSection, PanelSection, UiInput};
 
 /// Asks the camera to fly to the selected network (the F key, the
 /// inspector's button).
@@ -27,6 +29,16 @@ pub struct AddBookmark;
 /// Flies to bookmark `n`.
 #[derive(Message, Clone, Copy, Debug)]
 pub struct GoToBookmark(pub usize);
+
+/// Flies back to the whole sphere (the Home key, the panel).
+#[derive(Message, Clone, Copy, Debug)]
+pub struct ResetView;
+
+/// Where the orbit camera is to ease to, once the mode allows it: set by
+/// whatever flies the camera, applied with the mode switch (see
+/// [`apply_camera_mode`]), so leaving free flight cannot undo it.
+#[derive(Resource, Clone, Copy, Debug, Default, PartialEq)]
+struct Destination(Option<CameraPose>);
 
 /// How the mouse and keys move the camera.
 #[derive(Resource, Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -48,8 +60,10 @@ impl Default for FlySpeed {
     }
 }
 
-/// Distance from the camera to a network it flew to, in sphere radii.
+/// Least distance from the camera to a network it flew to, in sphere radii.
 const CLOSE_UP: f32 = 1.4;
+/// How much wider than its neighbours the view around a network is.
+const NEIGHBOURHOOD_MARGIN: f32 = 1.6;
 /// Radians of turn per pixel of mouse drag in fly mode.
 const LOOK_SENSITIVITY: f32 = 0.004;
 
@@ -60,14 +74,18 @@ impl Plugin for CameraMovesPlugin {
         app.add_message::<FlyToSelection>()
             .add_message::<AddBookmark>()
             .add_message::<GoToBookmark>()
+            .add_message::<ResetView>()
             .init_resource::<CameraMode>()
             .init_resource::<FlySpeed>()
-            .add_systems(Update, (camera_keys, switch_mode, fly_to_selection, bookmarks, free_fly).chain())
+            .init_resource::<Destination>()
+            .add_systems(Update, (camera_keys, fly_to_selection, bookmarks, reset_view, apply_camera_mode, free_fly).chain())
+            .add_systems(EguiPrimaryContextPass, fly_badge)
             .add_panel_section(PanelSection::Views, views_section);
     }
 }
 
 /// The panel's camera section: orbit or free flight, its speed, and the saved views.
+#[allow(clippy::too_many_arguments)] // a Bevy system: one parameter per resource it reads
 fn views_section(
     InMut(ui): InMut<Ui>,
     session: Res<SessionFile>,
@@ -76,6 +94,7 @@ fn views_section(
     mut bookmarks: ResMut<Bookmarks>,
     mut add: MessageWriter<AddBookmark>,
     mut go_to: MessageWriter<GoToBookmark>,
+    mut reset: MessageWriter<ResetView>,
 ) {
     ui.separator();
     // Edit copies so resources are only marked changed on a real change.
@@ -88,6 +107,9 @@ fn views_section(
         });
         if edited_mode == CameraMode::Fly {
             ui.add(egui::Slider::new(&mut edited_speed.0, 0.1..=10.0).logarithmic(true).text("speed"));
+        }
+        if ui.button("Reset view").on_hover_text("Home: back to the whole sphere").clicked() {
+            reset.write(ResetView);
         }
         action = panels::views(ui, &mut edited_bookmarks);
     });
@@ -107,16 +129,20 @@ fn views_section(
 
 fn camera_keys(
     keys: Res<ButtonInput<KeyCode>>,
-    egui: Option<Res<EguiWantsInput>>,
+    ui: Res<UiInput>,
     mut mode: ResMut<CameraMode>,
     mut fly: MessageWriter<FlyToSelection>,
     mut bookmark: MessageWriter<AddBookmark>,
+    mut reset: MessageWriter<ResetView>,
 ) {
-    if egui.is_some_and(|e| e.wants_any_keyboard_input()) {
+    if ui.typing {
         return;
     }
     if keys.just_pressed(KeyCode::KeyF) {
         fly.write(FlyToSelection);
+    }
+    if keys.just_pressed(KeyCode::Home) {
+        reset.write(ResetView);
     }
     if keys.just_pressed(KeyCode::KeyB) {
         bookmark.write(AddBookmark);
@@ -129,25 +155,36 @@ fn camera_keys(
     }
 }
 
-/// Hands the camera between the orbit controller and free flight. Back in
-/// orbit mode, the orbit resumes around the point straight ahead, so the
-/// view does not jump.
-fn switch_mode(mode: Res<CameraMode>, mut cameras: Query<(&Transform, &mut PanOrbitCamera)>) {
-    if !mode.is_changed() || mode.is_added() {
-        return;
-    }
+/// Hands the camera between the orbit controller and free flight, then
+/// sends the orbit camera on its way to any [`Destination`]. Back in orbit
+/// mode, the orbit resumes around the point straight ahead, so the view does
+/// not jump.
+fn apply_camera_mode(mode: Res<CameraMode>, mut destination: ResMut<Destination>, mut cameras: Query<(&Transform, &mut PanOrbitCamera)>) {
+    let switched = mode.is_changed() && !mode.is_added();
+    let pose = destination.0.take();
     for (transform, mut orbit) in &mut cameras {
         match *mode {
-            CameraMode::Fly => orbit.enabled = false,
-            CameraMode::Orbit => {
+            CameraMode::Fly if switched => orbit.enabled = false,
+            CameraMode::Orbit if switched => {
                 let radius = orbit.radius.unwrap_or(CLOSE_UP);
                 let focus = transform.translation + transform.forward() * radius;
-                let pose = current_pose(transform, None, focus);
-                set_orbit(&mut orbit, pose, true);
+                set_orbit(&mut orbit, current_pose(transform, None, focus), true);
                 orbit.enabled = true;
             }
+            _ => {}
+        }
+        if let Some(pose) = pose {
+            set_orbit(&mut orbit, pose, false);
         }
     }
+}
+
+/// Asks for the orbit camera to ease to `pose`, leaving free flight first.
+fn fly_orbit_to(pose: CameraPose, mode: &mut CameraMode, destination: &mut Destination) {
+    if *mode != CameraMode::Orbit {
+        *mode = CameraMode::Orbit;
+    }
+    destination.0 = Some(pose);
 }
 
 /// Points the orbit camera at `pose`: at once, or easing there.
@@ -165,26 +202,44 @@ fn set_orbit(orbit: &mut PanOrbitCamera, pose: CameraPose, at_once: bool) {
     }
 }
 
-/// The orbit camera eases its focus onto the selection and closes in; its
-/// angles stay, so the user keeps their bearings.
+/// The orbit camera eases onto the selection, looking at it from outside
+/// the sphere (so no other network stands in front of it), from just far
+/// enough that its neighbours stay in view.
 fn fly_to_selection(
     mut requests: MessageReader<FlyToSelection>,
     selection: Res<Selection>,
+    neighbours: Res<Neighbours>,
     scene: Res<ShownScene>,
     mut mode: ResMut<CameraMode>,
-    mut cameras: Query<&mut PanOrbitCamera>,
+    mut destination: ResMut<Destination>,
+    cameras: Query<(&Camera, &Projection, Option<&PanOrbitCamera>)>,
 ) {
     if requests.read().count() == 0 {
         return;
     }
-    let Some(target) = selection.selected.and_then(|i| scene.positions.get(i)) else { return };
-    if *mode != CameraMode::Orbit {
-        *mode = CameraMode::Orbit;
-    }
-    for mut camera in &mut cameras {
-        camera.target_focus = Vec3::from_array(*target);
-        camera.target_radius = CLOSE_UP;
-    }
+    let Some(target) = selection.selected.and_then(|i| scene.positions.get(i)).map(|p| Vec3::from_array(*p)) else { return };
+    let Ok((camera, projection, orbit)) = cameras.single() else { return };
+    let spread =
+        neighbours.list.iter().filter_map(|&j| scene.positions.get(j)).map(|p| target.distance(Vec3::from_array(*p))).fold(0.0, f32::max);
+    let (fov, aspect) = match projection {
+        Projection::Perspective(p) => (p.fov, camera.logical_viewport_size().map_or(p.aspect_ratio, |s| s.x / s.y.max(1.0))),
+        _ => return,
+    };
+    let current_yaw = orbit.and_then(|o| o.yaw).unwrap_or(0.0);
+    fly_orbit_to(close_up(target, spread, fov, aspect, current_yaw), &mut mode, &mut destination);
+}
+
+/// The pose that looks at `target` (on the sphere) from outside, along its
+/// radius, from far enough that everything within `spread` of it fits a
+/// view of vertical field `fov` and width/height `aspect`; the yaw is the
+/// turn nearest `current_yaw`, so the camera does not spin round.
+pub fn close_up(target: Vec3, spread: f32, fov: f32, aspect: f32, current_yaw: f32) -> CameraPose {
+    let outward = target.try_normalize().unwrap_or(Vec3::Z);
+    let yaw = outward.x.atan2(outward.z);
+    let turns = ((current_yaw - yaw) / std::f32::consts::TAU).round();
+    let half_view = (fov / 2.0).tan() * aspect.min(1.0);
+    let radius = (NEIGHBOURHOOD_MARGIN * spread / half_view).max(CLOSE_UP);
+    CameraPose { focus: target, yaw: yaw + turns * std::f32::consts::TAU, pitch: outward.y.clamp(-1.0, 1.0).asin(), radius }
 }
 
 fn bookmarks(
@@ -192,7 +247,8 @@ fn bookmarks(
     mut go: MessageReader<GoToBookmark>,
     mut saved: ResMut<Bookmarks>,
     mut mode: ResMut<CameraMode>,
-    mut cameras: Query<(&Transform, &mut PanOrbitCamera)>,
+    mut destination: ResMut<Destination>,
+    cameras: Query<(&Transform, &PanOrbitCamera)>,
 ) {
     for _ in add.read() {
         let Ok((transform, orbit)) = cameras.single() else { continue };
@@ -201,14 +257,34 @@ fn bookmarks(
         saved.0.push(Bookmark { name, pose: pose.into() });
     }
     for GoToBookmark(n) in go.read() {
-        let Some(b) = saved.0.get(*n) else { continue };
-        if *mode != CameraMode::Orbit {
-            *mode = CameraMode::Orbit;
-        }
-        for (_, mut orbit) in &mut cameras {
-            set_orbit(&mut orbit, b.pose.into(), false);
+        if let Some(b) = saved.0.get(*n) {
+            fly_orbit_to(b.pose.into(), &mut mode, &mut destination);
         }
     }
+}
+
+/// Home: the whole sphere from the first viewpoint of a new session.
+fn reset_view(mut requests: MessageReader<ResetView>, mut mode: ResMut<CameraMode>, mut destination: ResMut<Destination>) {
+    if requests.read().count() > 0 {
+        fly_orbit_to(CameraPose::default(), &mut mode, &mut destination);
+    }
+}
+
+/// Says so while free flight is on, at the top of the 3-D view, with its keys.
+fn fly_badge(mut contexts: EguiContexts, mode: Res<CameraMode>) -> Result {
+    if *mode != CameraMode::Fly {
+        return Ok(());
+    }
+    let ctx = contexts.ctx_mut()?;
+    let view = ctx.content_rect();
+    let at = egui::pos2((view.left() + PANEL_WIDTH + view.right()) / 2.0, view.top() + 10.0);
+    egui::Area::new("fly_badge".into()).pivot(egui::Align2::CENTER_TOP).fixed_pos(at).interactable(false).show(ctx, |ui| {
+        egui::Frame::popup(ui.style()).fill(panels::rgb(TOOLTIP_FILL)).show(ui, |ui| {
+            ui.label(egui::RichText::new("FREE FLIGHT").strong().color(panels::rgb(RING)));
+            ui.label("W/A/S/D move · Q/E down/up · drag to look · Shift: faster · Tab: orbit · Home: reset view");
+        });
+    });
+    Ok(())
 }
 
 /// Free flight: keys move along the view, a drag turns it.
@@ -220,13 +296,13 @@ fn free_fly(
     keys: Res<ButtonInput<KeyCode>>,
     buttons: Res<ButtonInput<MouseButton>>,
     motion: Res<AccumulatedMouseMotion>,
-    egui: Option<Res<EguiWantsInput>>,
+    ui: Res<UiInput>,
     mut cameras: Query<&mut Transform, With<PanOrbitCamera>>,
 ) {
-    if *mode != CameraMode::Fly || egui.as_ref().is_some_and(|e| e.wants_any_keyboard_input()) {
+    if *mode != CameraMode::Fly || ui.typing {
         return;
     }
-    let over_ui = egui.is_some_and(|e| e.wants_any_pointer_input());
+    let over_ui = ui.pointer;
     for mut t in &mut cameras {
         if buttons.pressed(MouseButton::Left) && !over_ui && motion.delta != Vec2::ZERO {
             let (yaw, pitch, _) = t.rotation.to_euler(EulerRot::YXZ);

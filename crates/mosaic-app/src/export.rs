@@ -7,7 +7,6 @@ use std::path::{Path, PathBuf};
 use bevy::prelude::*;
 use bevy::render::view::screenshot::{Screenshot, ScreenshotCaptured};
 use bevy_egui::egui::{self, Ui};
-use bevy_egui::input::EguiWantsInput;
 
 use crate::analysis::Analysis;
 use crate::capture::save_png;
@@ -17,7 +16,7 @@ use crate::inspect::Inspection;
 use crate::panels::{self, PanelAction};
 use crate::scene::{Notices, ShownScene, SphereScene};
 use crate::session::{SaveSession, SessionFile};
-use crate::ui::{AddPanelSection, PanelSection};
+use crate::ui::{AddPanelSection, PanelSection, UiInput};
 
 /// What to export.
 #[derive(Message, Clone, Copy, Debug, PartialEq, Eq)]
@@ -70,8 +69,8 @@ fn export_section(
     }
 }
 
-fn export_key(keys: Res<ButtonInput<KeyCode>>, egui: Option<Res<EguiWantsInput>>, mut out: MessageWriter<Export>) {
-    let typing = egui.is_some_and(|e| e.wants_any_keyboard_input());
+fn export_key(keys: Res<ButtonInput<KeyCode>>, ui: Res<UiInput>, mut out: MessageWriter<Export>) {
+    let typing = ui.typing;
     if !typing && keys.just_pressed(KeyCode::KeyP) {
         out.write(Export::ViewPng);
     }

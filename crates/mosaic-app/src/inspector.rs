@@ -99,6 +99,11 @@ pub fn inspector(
             action = Some(InspectorAction::Clear);
         }
     });
+    // The curves first: how training went is the first question, and they
+    // stay in view of a 720-pixel window.
+    if let Some(details) = inspection.details.as_ref().filter(|d| !d.epochs.is_empty()) {
+        curves(ui, &details.epochs);
+    }
     egui::Grid::new("facts").num_columns(2).spacing([8.0, 2.0]).show(ui, |ui| {
         let facts: Vec<(String, String)> = match &inspection.details {
             Some(d) => d.facts.clone(),
@@ -113,9 +118,6 @@ pub fn inspector(
             ui.end_row();
         }
     });
-    if let Some(details) = inspection.details.as_ref().filter(|d| !d.epochs.is_empty()) {
-        curves(ui, &details.epochs);
-    }
 
     ui.add_space(4.0);
     ui.label(RichText::new(format!("{} nearest on the sphere", neighbours.list.len())).strong());
@@ -175,32 +177,32 @@ pub fn inspector(
     action
 }
 
-/// Loss and accuracy by epoch, train and validation.
+/// Loss and accuracy by epoch, train and validation, side by side so the
+/// inspector fits a 720-pixel window.
 fn curves(ui: &mut Ui, epochs: &[EpochMetrics]) {
     let series = |f: fn(&EpochMetrics) -> f64| -> Vec<[f64; 2]> {
         epochs.iter().filter(|e| f(e).is_finite()).map(|e| [e.epoch as f64, f(e)]).collect()
     };
     let (train, val) = (rgb(TRAIN_CURVE), rgb(VALIDATION_CURVE));
-    for (id, title, train_of, val_of) in [
-        (
-            "loss_curve",
-            "loss",
-            (|e: &EpochMetrics| e.train_loss) as fn(&EpochMetrics) -> f64,
-            (|e: &EpochMetrics| e.val_loss) as fn(&EpochMetrics) -> f64,
-        ),
-        ("accuracy_curve", "accuracy", |e: &EpochMetrics| e.train_accuracy, |e: &EpochMetrics| e.val_accuracy),
-    ] {
-        ui.horizontal(|ui| {
+    ui.horizontal(|ui| {
+        ui.colored_label(train, "train");
+        ui.colored_label(val, "validation");
+    });
+    type Metric = fn(&EpochMetrics) -> f64;
+    let charts: [(&str, &str, Metric, Metric); 2] = [
+        ("loss_curve", "loss", |e| e.train_loss, |e| e.val_loss),
+        ("accuracy_curve", "accuracy", |e| e.train_accuracy, |e| e.val_accuracy),
+    ];
+    ui.columns(2, |columns| {
+        for (ui, (id, title, train_of, val_of)) in columns.iter_mut().zip(charts) {
             ui.weak(title);
-            ui.colored_label(train, "train");
-            ui.colored_label(val, "validation");
-        });
-        let width = ui.available_width() - 6.0;
-        Plot::new(id).width(width).height(80.0).allow_drag(false).allow_zoom(false).allow_scroll(false).show(ui, |plot| {
-            plot.line(Line::new("train", PlotPoints::from(series(train_of))).color(train));
-            plot.line(Line::new("validation", PlotPoints::from(series(val_of))).color(val));
-        });
-    }
+            let width = ui.available_width() - 4.0;
+            Plot::new(id).width(width).height(80.0).allow_drag(false).allow_zoom(false).allow_scroll(false).show(ui, |plot| {
+                plot.line(Line::new("train", PlotPoints::from(series(train_of))).color(train));
+                plot.line(Line::new("validation", PlotPoints::from(series(val_of))).color(val));
+            });
+        }
+    });
 }
 
 pub fn format_value(v: f64) -> String {

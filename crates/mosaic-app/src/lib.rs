@@ -30,6 +30,7 @@ pub mod tour;
 pub mod tour_editor;
 pub mod training;
 pub mod ui;
+pub mod wake;
 pub mod xr;
 #[cfg(feature = "xr")]
 pub mod xr_session;
@@ -142,6 +143,7 @@ impl Plugin for ExplorerPlugin {
             app.insert_resource(bridge::ComputeRequests(requests.clone()));
         }
         app.insert_resource(ShownScene(self.options.scene.clone()))
+            .init_resource::<ui::UiInput>()
             .insert_resource(self.options.mapping.clone())
             .insert_resource(scene::Notices { errors: self.options.errors.clone(), info: None })
             // What the view knows: the scene and the answers, kept up to date by the bridge's messages.
@@ -175,6 +177,9 @@ fn default_plugins_without_log() -> bevy::app::PluginGroupBuilder {
     DefaultPlugins.build().disable::<LogPlugin>()
 }
 
+/// How long an idle window waits before drawing anyway.
+const IDLE_REDRAW: Duration = Duration::from_secs(10);
+
 /// Opens the explorer window. With `capture`, saves a screenshot of the
 /// window after the requested frames and exits (used under Xvfb in tests).
 pub fn run_window(options: ExplorerOptions, capture: Option<CaptureRequest>) -> Result<()> {
@@ -207,12 +212,14 @@ pub fn run_window(options: ExplorerOptions, capture: Option<CaptureRequest>) -> 
         app.add_systems(PostUpdate, ui::block_orbit_over_panel.before(PanOrbitCameraSystemSet));
     }
     if capture.is_none() {
-        // Interactive: draw on input, while the camera eases, and a few times a
-        // second for live updates; an idle view leaves the cores to training.
+        // Interactive: draw on input, while something moves, and when compute
+        // sends an update (see `wake`); an idle view leaves the cores to
+        // training. The long wait is only a safety net.
         app.insert_resource(WinitSettings {
-            focused_mode: UpdateMode::reactive(Duration::from_millis(100)),
-            unfocused_mode: UpdateMode::reactive_low_power(Duration::from_millis(500)),
+            focused_mode: UpdateMode::reactive(IDLE_REDRAW),
+            unfocused_mode: UpdateMode::reactive_low_power(IDLE_REDRAW),
         })
+        .add_plugins(wake::WakeOnUpdatesPlugin)
         .add_systems(Update, redraw_while_camera_moves);
     }
     let saved = Arc::new(AtomicBool::new(false));

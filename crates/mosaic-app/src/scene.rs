@@ -42,18 +42,38 @@ fn apply_scene_updates(mut computed: MessageReader<Computed>, mut scene: ResMut<
 pub struct ColorMapping {
     pub column: usize,
     pub colormap: Colormap,
+    /// Accuracies on the fixed scale 0–1 rather than stretched over the
+    /// values present: a 66 % network is not bright yellow because only
+    /// four runs have finished, and colours keep their meaning as runs arrive.
+    pub fixed_accuracy_scale: bool,
 }
 
 impl Default for ColorMapping {
     fn default() -> Self {
-        ColorMapping { column: 0, colormap: Colormap::Viridis }
+        ColorMapping { column: 0, colormap: Colormap::Viridis, fixed_accuracy_scale: true }
     }
 }
 
+/// Whether a column holds accuracies (fractions in 0–1).
+pub fn is_accuracy(name: &str) -> bool {
+    name.ends_with("accuracy")
+}
+
 impl ColorMapping {
-    /// The value range of the mapped column, for the legend.
+    /// Colour by `column` through `colormap`, accuracies on the fixed 0–1 scale.
+    pub fn new(column: usize, colormap: Colormap) -> ColorMapping {
+        ColorMapping { column, colormap, ..ColorMapping::default() }
+    }
+
+    /// The value range the colours span, for the points and the legend: the
+    /// mapped column's values, or 0–1 for accuracies on the fixed scale.
     pub fn range(&self, scene: &SphereScene) -> Option<ValueRange> {
-        scene.columns.get(self.column).and_then(|c| ValueRange::of(c.values.iter().copied()))
+        let column = scene.columns.get(self.column)?;
+        let data = ValueRange::of(column.values.iter().copied());
+        if self.fixed_accuracy_scale && is_accuracy(&column.name) && data.is_some_and(|r| r.min >= 0.0 && r.max <= 1.0) {
+            return Some(ValueRange { min: 0.0, max: 1.0 });
+        }
+        data
     }
 
     /// Whether point `i` has a finite value in the mapped column.

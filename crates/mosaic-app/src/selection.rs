@@ -4,13 +4,13 @@
 
 use bevy::prelude::*;
 use bevy::window::PrimaryWindow;
-use bevy_egui::input::EguiWantsInput;
 
 use crate::bridge::{ComputeRequests, Pending, ViewRequest};
 use crate::inspect::{Inspection, LandscapeState};
 use crate::lines::{LinesMaterial, Segment, lines_bundle, lines_mesh};
 use crate::scene::{ShownScene, SphereScene};
 use crate::sphere_view::point_radius;
+use crate::ui::UiInput;
 
 /// The selected network (by index), and the one a path runs to from it
 /// (Shift+click).
@@ -116,7 +116,7 @@ fn pick_with_pointer(
     cameras: Query<(&Camera, &GlobalTransform), With<Camera3d>>,
     buttons: Res<ButtonInput<MouseButton>>,
     keys: Res<ButtonInput<KeyCode>>,
-    egui: Option<Res<EguiWantsInput>>,
+    ui: Res<UiInput>,
     scene: Res<ShownScene>,
     mut pressed: ResMut<PressedAt>,
     mut hovered_now: ResMut<Hovered>,
@@ -125,7 +125,7 @@ fn pick_with_pointer(
     let (Ok(window), Ok((camera, transform))) = (windows.single(), cameras.single()) else {
         return;
     };
-    let over_ui = egui.is_some_and(|e| e.wants_any_pointer_input());
+    let over_ui = ui.pointer;
     let cursor = window.cursor_position().filter(|_| !over_ui);
     let hovered = cursor.and_then(|c| point_under(camera, transform, &scene.positions, point_radius(scene.len()), c));
     if hovered_now.0 != hovered {
@@ -146,8 +146,8 @@ fn pick_with_pointer(
     }
 }
 
-fn clear_with_escape(keys: Res<ButtonInput<KeyCode>>, egui: Option<Res<EguiWantsInput>>, mut selection: ResMut<Selection>) {
-    let typing = egui.is_some_and(|e| e.wants_any_keyboard_input());
+fn clear_with_escape(keys: Res<ButtonInput<KeyCode>>, ui: Res<UiInput>, mut selection: ResMut<Selection>) {
+    let typing = ui.typing;
     if !typing && keys.just_pressed(KeyCode::Escape) && selection.selected.is_some() {
         // First the path, then the selection.
         if selection.path_to.is_some() {

@@ -5,8 +5,8 @@
 
 use std::path::{Path, PathBuf};
 
+use bevy::input::keyboard::KeyboardInput;
 use bevy::prelude::*;
-use bevy_egui::input::EguiWantsInput;
 use bevy_panorbit_camera::PanOrbitCamera;
 use mosaic_core::Colormap;
 use serde::{Deserialize, Serialize};
@@ -18,6 +18,7 @@ use crate::landscape_view::LandscapeSettings;
 use crate::scene::{ColorMapping, Filters, Notices, ShownScene, SizeMapping};
 use crate::selection::Selection;
 use crate::tour_editor::TourDraft;
+use crate::ui::UiInput;
 
 /// A viewpoint: orbit angles and distance around a focus point.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
@@ -243,10 +244,18 @@ fn restore_view(
     *settings = LandscapeSettings { log_scale: s.landscape.log_scale, colormap: s.landscape.colormap, contours: s.landscape.contours };
 }
 
-fn save_key(keys: Res<ButtonInput<KeyCode>>, egui: Option<Res<EguiWantsInput>>, mut save: MessageWriter<SaveSession>) {
-    let typing = egui.is_some_and(|e| e.wants_any_keyboard_input());
-    let ctrl = keys.any_pressed([KeyCode::ControlLeft, KeyCode::ControlRight]);
-    if !typing && ctrl && keys.just_pressed(KeyCode::KeyS) {
+/// Ctrl+S, read from the key events in the order they came: a quick
+/// press, whose Ctrl and S go down and up within one frame, counts too.
+fn save_key(mut events: MessageReader<KeyboardInput>, ui: Res<UiInput>, mut ctrl_down: Local<bool>, mut save: MessageWriter<SaveSession>) {
+    let mut asked = false;
+    for event in events.read() {
+        match event.key_code {
+            KeyCode::ControlLeft | KeyCode::ControlRight => *ctrl_down = event.state.is_pressed(),
+            KeyCode::KeyS if event.state.is_pressed() && !event.repeat => asked |= *ctrl_down,
+            _ => {}
+        }
+    }
+    if asked && !ui.typing {
         save.write(SaveSession);
     }
 }

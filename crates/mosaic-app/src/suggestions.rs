@@ -8,7 +8,7 @@ use bevy::camera::visibility::NoFrustumCulling;
 use bevy::prelude::*;
 use bevy_egui::egui;
 
-use crate::bridge::{BridgeSystems, ComputeRequests, Computed, Pending, SceneUpdate, ViewRequest};
+use crate::bridge::{BridgeSystems, ComputeRequests, Computed, Pending, SceneUpdate, TrainingState, ViewRequest};
 use crate::points::{PointInstance, PointsMaterial, Ring, point_cloud_mesh};
 use crate::scene::{ColorMapping, ShownScene, SphereScene, VAL_ACCURACY};
 use crate::session::SessionFile;
@@ -38,11 +38,14 @@ pub struct Suggestions {
     /// `None` while none was asked for or one is being computed.
     pub result: Option<Result<SuggestionsView, String>>,
     pub waiting: bool,
+    /// A batch was sent to train: its note ("training N suggested
+    /// networks…") goes when training does.
+    pub training: bool,
 }
 
 impl Default for Suggestions {
     fn default() -> Self {
-        Suggestions { count: 8, result: None, waiting: false }
+        Suggestions { count: 8, result: None, waiting: false, training: false }
     }
 }
 
@@ -76,13 +79,23 @@ impl Plugin for SuggestionsPlugin {
     }
 }
 
-/// Keeps the compute side's answer to the last Suggest (or Train these).
+/// Keeps the compute side's answer to the last Suggest (or Train these),
+/// and lets the note of a batch in training go when training stops.
 fn apply_suggestions(mut computed: MessageReader<Computed>, mut suggestions: ResMut<Suggestions>) {
     for Computed(update) in computed.read() {
-        if let SceneUpdate::Suggestions(answer) = update
-            && let Some(result) = answer.clone().into_result()
-        {
-            suggestions.apply(&result);
+        match update {
+            SceneUpdate::Suggestions(answer) => {
+                if let Some(result) = answer.clone().into_result() {
+                    suggestions.apply(&result);
+                }
+            }
+            SceneUpdate::Training { state: TrainingState::Idle { .. }, .. } if suggestions.training && !suggestions.waiting => {
+                suggestions.training = false;
+                if matches!(&suggestions.result, Some(Ok(view)) if view.ids.is_empty()) {
+                    suggestions.result = None;
+                }
+            }
+            _ => {}
         }
     }
 }
@@ -158,6 +171,7 @@ fn batch(ui: &mut egui::Ui, scene: &SphereScene, suggestions: &mut Suggestions, 
             {
                 request = Some(ViewRequest::TrainSuggestions { ids: view.ids.clone(), positions: view.positions.clone() });
                 suggestions.waiting = true;
+                suggestions.training = true;
             }
         }
         Some(Ok(view)) => {

@@ -6,14 +6,13 @@ use std::path::{Path, PathBuf};
 
 use bevy::prelude::*;
 use bevy_egui::egui::{self, Ui};
-use bevy_egui::input::EguiWantsInput;
 use bevy_panorbit_camera::PanOrbitCamera;
 
 use crate::files::FileError;
 use crate::scene::Notices;
 use crate::session::{SessionFile, current_pose};
 use crate::tour::{Ease, Keyframe, Output, Tour};
-use crate::ui::{AddPanelSection, PanelSection};
+use crate::ui::{AddPanelSection, PanelSection, UiInput};
 
 /// The tour being written.
 #[derive(Resource, Clone, Debug, PartialEq)]
@@ -115,11 +114,11 @@ fn tour_section(
 
 fn keyframe_key(
     keys: Res<ButtonInput<KeyCode>>,
-    egui: Option<Res<EguiWantsInput>>,
+    ui: Res<UiInput>,
     cameras: Query<(&Transform, Option<&PanOrbitCamera>, &Projection), With<Camera3d>>,
     mut draft: ResMut<TourDraft>,
 ) {
-    let typing = egui.is_some_and(|e| e.wants_any_keyboard_input());
+    let typing = ui.typing;
     if typing || !keys.just_pressed(KeyCode::KeyK) {
         return;
     }

@@ -11,8 +11,7 @@ use bevy::ecs::system::{SystemId, SystemState};
 use bevy::prelude::*;
 use bevy::render::render_resource::BlendState;
 use bevy_egui::egui::{self, Color32, LayerId, RichText, Ui, UiBuilder};
-use bevy_egui::input::EguiWantsInput;
-use bevy_egui::{EguiContexts, EguiPrimaryContextPass, PrimaryEguiContext};
+use bevy_egui::{EguiContexts, EguiInput, EguiInputSet, EguiPreUpdateSet, EguiPrimaryContextPass, PrimaryEguiContext};
 use bevy_panorbit_camera::PanOrbitCamera;
 use mosaic_core::Colormap;
 
@@ -31,9 +30,61 @@ pub struct PanelPlugin;
 impl Plugin for PanelPlugin {
     fn build(&self, app: &mut App) {
         app.add_panel_section(PanelSection::Colour, colour_section)
+            .add_systems(PreUpdate, drop_unchanged_modifiers.after(EguiInputSet::WriteEguiEvents).before(EguiPreUpdateSet::BeginPass))
+            .add_systems(PreUpdate, judge_ui_input.after(EguiPreUpdateSet::BeginPass))
             .add_systems(EguiPrimaryContextPass, (hover_tooltip, side_panel, analysis_window, cluster_labels).chain())
             .add_systems(Update, fit_view_beside_panel);
     }
+}
+
+/// What the panel takes of this frame's input, for the 3-D view and the
+/// shortcuts to leave alone. Judged once egui has read this frame's events,
+/// at the pointer's place now: bevy_egui's `EguiWantsInput` is last frame's
+/// verdict, and egui does not count its side panel as an area, so a click
+/// on a label or a quick click on a button reached the 3-D view too.
+#[derive(Resource, Clone, Copy, Debug, Default, PartialEq)]
+pub struct UiInput {
+    /// The pointer is over the panel or a window, a drop-down is open, or a
+    /// drag began on a widget: clicks, drags and the wheel are the panel's.
+    pub pointer: bool,
+    /// A text field has the keyboard (the search box): shortcuts wait.
+    pub typing: bool,
+    /// Where the side panel was drawn last (egui points, as logical pixels).
+    panel: Option<egui::Rect>,
+}
+
+/// bevy_egui reports the modifier keys as a new event every frame, and any
+/// event makes egui ask for another frame at once: an idle window would
+/// never rest. Only a real change is passed on.
+fn drop_unchanged_modifiers(mut inputs: Query<&mut EguiInput>, mut last: Local<Option<egui::Modifiers>>) {
+    for mut input in &mut inputs {
+        input.0.events.retain(|event| match event {
+            egui::Event::ModifiersChanged(now) if *last == Some(*now) => false,
+            egui::Event::ModifiersChanged(now) => {
+                *last = Some(*now);
+                true
+            }
+            _ => true,
+        });
+    }
+}
+
+fn judge_ui_input(mut contexts: EguiContexts, keys: Res<ButtonInput<KeyCode>>, mut input: ResMut<UiInput>) -> Result {
+    let ctx = contexts.ctx_mut()?;
+    let over_panel = ctx.input(|i| i.pointer.latest_pos()).zip(input.panel).is_some_and(|(pos, rect)| rect.contains(pos));
+    let pointer = over_panel || ctx.is_pointer_over_egui() || ctx.egui_is_using_pointer() || ctx.any_popup_open();
+    let typing = ctx.text_edit_focused();
+    if keys.just_pressed(KeyCode::Tab) && !typing {
+        // Tab is the view's (free flight), not egui's move to the next widget:
+        // a focused drop-down would otherwise keep the keys from the view.
+        ctx.memory_mut(|m| {
+            m.move_focus(egui::FocusDirection::None);
+            m.stop_text_input();
+        });
+    }
+    let judged = UiInput { pointer, typing, panel: input.panel };
+    input.set_if_neq(judged);
+    Ok(())
 }
 
 /// A camera that draws only the egui panels, over whatever the 3-D camera
@@ -148,7 +199,7 @@ fn side_panel(world: &mut World, contexts: &mut SystemState<EguiContexts>) -> Re
     let sections = world.get_resource::<PanelSections>().map(PanelSections::in_order).unwrap_or_default();
     let mut root =
         Ui::new(ctx.clone(), "mosaic_root".into(), UiBuilder::new().layer_id(LayerId::background()).max_rect(ctx.viewport_rect()));
-    egui::Panel::left("mosaic_side_panel").exact_size(PANEL_WIDTH).resizable(false).show(&mut root, |ui| {
+    let panel = egui::Panel::left("mosaic_side_panel").exact_size(PANEL_WIDTH).resizable(false).show(&mut root, |ui| {
         egui::ScrollArea::vertical().show(ui, |ui| {
             ui.add_space(6.0);
             ui.heading("NeuroMosaic");
@@ -169,9 +220,13 @@ fn side_panel(world: &mut World, contexts: &mut SystemState<EguiContexts>) -> Re
                 }
             }
             ui.add_space(8.0);
-            ui.weak("Click: select · drag: orbit · right-drag: pan · wheel: zoom · F: fly to selection · Esc: clear · Tab: free flight · B: save view · K: tour keyframe · P: PNG · Ctrl+S: save session");
+            ui.weak("Click: select · drag: orbit · right-drag: pan · wheel: zoom · F: fly to selection · Home: reset view · Esc: clear · Tab: free flight · B: save view · K: tour keyframe · P: PNG · Ctrl+S: save session");
         });
     });
+    let rect = Some(panel.response.rect);
+    if world.resource::<UiInput>().panel != rect {
+        world.resource_mut::<UiInput>().panel = rect;
+    }
     Ok(())
 }
 
@@ -199,7 +254,7 @@ fn colour_section(InMut(ui): InMut<Ui>, scene: Res<ShownScene>, mut mapping: Res
     });
 
     ui.add_space(8.0);
-    legend(ui, &scene, &edited);
+    legend(ui, &scene, &mut edited);
     ui.separator();
     let missing = edited.missing(&scene);
     let diverged = scene.diverged.iter().filter(|d| **d).count();
@@ -236,8 +291,9 @@ fn hover_tooltip(mut contexts: EguiContexts, scene: Res<ShownScene>, mapping: Re
     Ok(())
 }
 
-/// A horizontal colour bar with the mapped column's range beneath it.
-fn legend(ui: &mut Ui, scene: &SphereScene, mapping: &ColorMapping) {
+/// A horizontal colour bar with the mapped column's range beneath it and,
+/// for accuracies, the switch between the fixed 0–1 scale and the values present.
+fn legend(ui: &mut Ui, scene: &SphereScene, mapping: &mut ColorMapping) {
     let name = scene.columns.get(mapping.column).map_or("", |c| c.name.as_str());
     ui.label(egui::RichText::new(name).strong());
     let width = ui.available_width() - 8.0;
@@ -254,11 +310,17 @@ fn legend(ui: &mut Ui, scene: &SphereScene, mapping: &ColorMapping) {
         painter.rect_filled(slice, 0.0, Color32::from_rgb(r, g, b));
     }
     if let Some(range) = mapping.range(scene) {
+        let accuracy = scene.columns.get(mapping.column).is_some_and(|c| crate::scene::is_accuracy(&c.name));
         ui.horizontal(|ui| {
             ui.label(format_value(range.min));
             ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
                 ui.add_space(8.0);
                 ui.label(format_value(range.max));
+                if accuracy {
+                    ui.add_space(24.0);
+                    ui.checkbox(&mut mapping.fixed_accuracy_scale, "fixed scale 0–1")
+                        .on_hover_text("off: stretch the colours over the accuracies present");
+                }
             });
         });
     }
@@ -267,11 +329,11 @@ fn legend(ui: &mut Ui, scene: &SphereScene, mapping: &ColorMapping) {
 /// Stops the orbit camera while egui uses the pointer over the 3-D view (an
 /// open drop-down list, a drag that began on a widget). The panel itself lies
 /// outside the 3-D viewport, which the orbit camera already ignores.
-pub fn block_orbit_over_panel(wants: Res<EguiWantsInput>, mode: Res<CameraMode>, mut cameras: Query<&mut PanOrbitCamera>) {
+pub fn block_orbit_over_panel(ui: Res<UiInput>, mode: Res<CameraMode>, mut cameras: Query<&mut PanOrbitCamera>) {
     if *mode != CameraMode::Orbit {
         return; // free flight has switched the orbit camera off
     }
-    let over_panel = wants.wants_any_pointer_input();
+    let over_panel = ui.pointer;
     for mut camera in &mut cameras {
         if camera.enabled == over_panel {
             camera.enabled = !over_panel;
