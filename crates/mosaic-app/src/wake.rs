@@ -5,10 +5,14 @@
 //! for, and at most a few times a second for progress, so a sweep training
 //! beside the window keeps the cores.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use bevy::prelude::*;
-use bevy::winit::{EventLoopProxyWrapper, WinitUserEvent};
+use bevy::render::render_resource::PipelineCache;
+use bevy::render::{Render, RenderApp, RenderSystems};
+use bevy::winit::{EventLoopProxy, EventLoopProxyWrapper, WinitUserEvent};
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, unbounded};
 
 use crate::bridge::{SceneFeed, SceneUpdate};
@@ -21,6 +25,45 @@ pub struct WakeOnUpdatesPlugin;
 impl Plugin for WakeOnUpdatesPlugin {
     fn build(&self, app: &mut App) {
         app.add_systems(Startup, forward_feed);
+        // Pipelines compile in the background: the frame that asked for one
+        // draws without it, and with nothing else to wake the window the view
+        // would stay unfinished (blank at start, a landscape missing) until
+        // the next input. The render world wakes the window until all are ready.
+        let proxy = app.world().get_resource::<EventLoopProxyWrapper>().map(|p| (**p).clone());
+        let compiling = PipelinesCompiling::default();
+        app.insert_resource(compiling.clone());
+        if let (Some(proxy), Some(render)) = (proxy, app.get_sub_app_mut(RenderApp)) {
+            render
+                .insert_resource(WindowWaker { proxy, compiling })
+                .add_systems(Render, wake_while_pipelines_compile.in_set(RenderSystems::Cleanup));
+        }
+    }
+}
+
+/// Whether render pipelines were still compiling at the last frame: until
+/// they are not, what the window shows is unfinished.
+#[derive(Resource, Clone, Default)]
+pub struct PipelinesCompiling(Arc<AtomicBool>);
+
+impl PipelinesCompiling {
+    pub fn get(&self) -> bool {
+        self.0.load(Ordering::Relaxed)
+    }
+}
+
+#[derive(Resource)]
+struct WindowWaker {
+    proxy: EventLoopProxy<WinitUserEvent>,
+    compiling: PipelinesCompiling,
+}
+
+/// Wakes the window for another frame while pipelines compile, and once
+/// more when the last is ready, so that frame draws with it.
+fn wake_while_pipelines_compile(cache: Res<PipelineCache>, waker: Res<WindowWaker>) {
+    let compiling = cache.waiting_pipelines().next().is_some();
+    let was = waker.compiling.0.swap(compiling, Ordering::Relaxed);
+    if compiling || was {
+        let _ = waker.proxy.send_event(WinitUserEvent::WakeUp);
     }
 }
 
