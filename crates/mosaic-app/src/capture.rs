@@ -239,7 +239,7 @@ pub fn save_png(frame: &Image, path: &Path) -> Result<(), FileError> {
 
 /// What the view shows, as the manifest describes it.
 #[derive(bevy::ecs::system::SystemParam)]
-struct ViewState<'w> {
+pub(crate) struct ViewState<'w> {
     scene: Res<'w, ShownScene>,
     styling: Styling<'w>,
     landscape: Option<Res<'w, ShownLandscape>>,
@@ -250,10 +250,17 @@ struct ViewState<'w> {
 }
 
 fn write_manifest(path: &Path, camera: &Camera, transform: &GlobalTransform, view: &ViewState) -> Result<(), FileError> {
+    let encode = |message: String| FileError::Encode { path: path.display().to_string(), message };
+    let manifest = manifest(camera, transform, view).ok_or_else(|| encode("the camera has no target size yet".into()))?;
+    let json = serde_json::to_string_pretty(&manifest).map_err(|e| encode(e.to_string()))?;
+    std::fs::write(path, json).map_err(FileError::write(path))
+}
+
+/// What the view shows, in pixels of its render target; `None` until the
+/// camera has a target.
+pub(crate) fn manifest(camera: &Camera, transform: &GlobalTransform, view: &ViewState) -> Option<CaptureManifest> {
     let (scene, mapping, styling) = (&**view.scene, &*view.styling.mapping, &view.styling);
-    let size = camera
-        .physical_target_size()
-        .ok_or_else(|| FileError::Encode { path: path.display().to_string(), message: "the camera has no target size yet".into() })?;
+    let size = camera.physical_target_size()?;
     let scale = camera.target_scaling_factor().unwrap_or(1.0);
     let instances = styling.instances(scene);
     let right = transform.right();
@@ -338,7 +345,5 @@ fn write_manifest(path: &Path, camera: &Camera, transform: &GlobalTransform, vie
             _ => Vec::new(),
         },
     };
-    let json = serde_json::to_string_pretty(&manifest)
-        .map_err(|e| FileError::Encode { path: path.display().to_string(), message: e.to_string() })?;
-    std::fs::write(path, json).map_err(FileError::write(path))
+    Some(manifest)
 }

@@ -30,6 +30,7 @@ pub mod tour;
 pub mod tour_editor;
 pub mod training;
 pub mod ui;
+pub mod ui_report;
 pub mod wake;
 pub mod xr;
 #[cfg(feature = "xr")]
@@ -221,6 +222,9 @@ pub fn run_window(options: ExplorerOptions, capture: Option<CaptureRequest>) -> 
         })
         .add_plugins(wake::WakeOnUpdatesPlugin)
         .add_systems(Update, redraw_while_camera_moves);
+        if let Some(report) = ui_report::UiReportPlugin::from_env() {
+            app.add_plugins(report);
+        }
     }
     let saved = Arc::new(AtomicBool::new(false));
     let capturing = capture.is_some();
