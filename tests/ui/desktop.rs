@@ -180,14 +180,36 @@ impl Explorer {
         }
     }
 
+    /// Waits until the camera has stopped (two reports 300 ms apart agree).
+    pub fn wait_still(&self) -> Report {
+        let start = Instant::now();
+        loop {
+            let before = self.report().expect("a report");
+            std::thread::sleep(Duration::from_millis(300));
+            let now = self.report().expect("a report");
+            if now.camera_position == before.camera_position {
+                return now;
+            }
+            assert!(start.elapsed() < Duration::from_secs(30), "the camera never came to rest");
+        }
+    }
+
     /// Clicks the control with this role and label, first scrolling the
     /// panel with the wheel (as a person would) until it is in view.
     /// Returns it as it was before the click.
     pub fn click_control(&self, desktop: &Desktop, role: &str, label: &str) -> Control {
-        for _ in 0..40 {
+        let find = || {
             let r = self.report().expect("a report");
-            let control = r.control(role, label).unwrap_or_else(|| panic!("no {role} `{label}` in the panel: {:#?}", r.controls)).clone();
+            r.control(role, label).unwrap_or_else(|| panic!("no {role} `{label}` in the panel: {:#?}", r.controls)).clone()
+        };
+        for _ in 0..40 {
+            let control = find();
             let [_, top, _, bottom] = control.rect;
+            // egui scrolls smoothly: aim only once the control stands still.
+            std::thread::sleep(Duration::from_millis(200));
+            if find().rect != control.rect {
+                continue;
+            }
             if top >= 0.0 && bottom <= HEIGHT as f32 {
                 desktop.click(control.center());
                 return control;
@@ -224,6 +246,7 @@ pub struct Point {
     pub x: f32,
     pub y: f32,
     pub depth: f32,
+    pub world: [f32; 3],
     pub radius_px: f32,
     pub color: [u8; 3],
     /// The mapped value; JSON has no NaN, so a missing one is null.
@@ -250,6 +273,8 @@ pub struct Report {
     pub selected: Option<usize>,
     pub neighbours: Vec<usize>,
     pub path: Vec<[f32; 2]>,
+    /// The meta-learner's suggestions on screen.
+    pub ghosts: Vec<serde_json::Value>,
     pub camera_mode: String,
     pub camera_position: [f32; 3],
     pub camera_forward: [f32; 3],
@@ -259,9 +284,11 @@ pub struct Report {
 }
 
 impl Report {
-    /// The control with this role whose label starts with `label`.
+    /// The control with this role and label, else the first whose label
+    /// starts with `label` ("Train these" for "Train these 8").
     pub fn control(&self, role: &str, label: &str) -> Option<&Control> {
-        self.controls.iter().find(|c| c.role == role && c.label.starts_with(label))
+        let of_role = || self.controls.iter().filter(move |c| c.role == role);
+        of_role().find(|c| c.label == label).or_else(|| of_role().find(|c| c.label.starts_with(label)))
     }
 
     /// Whether some text on screen contains `text`.

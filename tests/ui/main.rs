@@ -139,6 +139,23 @@ fn a_stored_sweep_opens_as_it_is_and_clicks_on_the_panel_keep_the_selection() {
     assert_eq!(saved.selected.as_deref(), Some(selected.label.as_str()));
 
     assert_eq!(done_runs(&store), stored, "opening the store changed its sweeps");
+
+    // Suggest → Train these: the batch trains into the open sweep, and its
+    // note goes when it is done.
+    app.click_control(&desktop, "Button", "Suggest next networks");
+    app.wait_for("the suggestion section to open", SOON, |r| r.control("Button", "Suggest").is_some());
+    app.click_control(&desktop, "Button", "Suggest");
+    app.wait_for("suggestions as ghost points", Duration::from_secs(60), |r| {
+        !r.ghosts.is_empty() && r.control("Button", "Train these").is_some()
+    });
+    app.click_control(&desktop, "Button", "Train these");
+    app.wait_for("the batch to start training", SOON, |r| r.shows("suggested networks"));
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while done_runs(&store).iter().map(|(_, n)| n).sum::<usize>() < 6 + 8 + 8 {
+        assert!(Instant::now() < deadline, "the suggested batch did not train: {:?}", done_runs(&store));
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    app.wait_for("the batch's note to go once it trained", SOON, |r| !r.shows("suggested networks") && r.points.len() == 16);
     assert_no_errors(&app);
 }
 
@@ -184,6 +201,29 @@ fn hover_paths_free_flight_home_and_exports_work_from_mouse_and_keys() {
     let path_shot = app.screenshot(&desktop, &dir.join("path.png"));
     let violet = count_color(&path_shot, PANEL_WIDTH as u32, 0, WIDTH, HEIGHT, ARCH_PATH, 30);
     assert!(violet > 40, "the path is not drawn ({violet} violet pixels)");
+    // F flies to the selection, close enough to see it, far enough to keep its neighbours.
+    desktop.key("f");
+    app.wait_for("F to fly in", SOON, |r| distance(r.camera_position, home.camera_position) > 0.3);
+    let close = app.wait_still();
+    for &n in &close.neighbours {
+        let p = close.point(n);
+        assert!(
+            p.x > PANEL_WIDTH && p.x < WIDTH as f32 && p.y > 0.0 && p.y < HEIGHT as f32,
+            "after F the neighbour {} is out of view at ({}, {})",
+            p.label,
+            p.x,
+            p.y
+        );
+    }
+    // The 3-D view is the window right of the panel; F centres the selection in it.
+    let (centre, at) = ([(PANEL_WIDTH + WIDTH as f32) / 2.0, HEIGHT as f32 / 2.0], close.point(a.index));
+    assert!(
+        (at.x - centre[0]).abs() < 25.0 && (at.y - centre[1]).abs() < 25.0,
+        "after F the selection stands at ({}, {}), not the view's centre {centre:?}",
+        at.x,
+        at.y
+    );
+    assert!(distance(close.camera_position, at.world) <= distance(home.camera_position, [0.0; 3]) + 1e-3, "F flew out past home");
     desktop.key("Escape");
     app.wait_for("Esc to drop the path", SOON, |r| r.path.is_empty() && r.selected == Some(a.index));
     desktop.key("Escape");

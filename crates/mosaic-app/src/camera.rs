@@ -5,7 +5,7 @@
 use bevy::input::mouse::AccumulatedMouseMotion;
 use bevy::prelude::*;
 use bevy_egui::egui::{self, Ui};
-use bevy_panorbit_camera::PanOrbitCamera;
+use bevy_panorbit_camera::{PanOrbitCamera, PanOrbitCameraSystemSet};
 
 use bevy_egui::{EguiContexts, EguiPrimaryContextPass};
 use mosaic_core::theme::{PANEL_WIDTH, RING, TOOLTIP_FILL};
@@ -39,6 +39,12 @@ pub struct ResetView;
 /// [`apply_camera_mode`]), so leaving free flight cannot undo it.
 #[derive(Resource, Clone, Copy, Debug, Default, PartialEq)]
 struct Destination(Option<CameraPose>);
+
+/// The person flew the camera (F, a saved view, Home) since the selection
+/// last changed: views opening later (a landscape that took a while) leave
+/// the camera where it was sent.
+#[derive(Resource, Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CameraFlown(pub bool);
 
 /// How the mouse and keys move the camera.
 #[derive(Resource, Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -78,7 +84,9 @@ impl Plugin for CameraMovesPlugin {
             .init_resource::<CameraMode>()
             .init_resource::<FlySpeed>()
             .init_resource::<Destination>()
-            .add_systems(Update, (camera_keys, fly_to_selection, bookmarks, reset_view, apply_camera_mode, free_fly).chain())
+            .init_resource::<CameraFlown>()
+            .add_systems(Update, (camera_keys, forget_flight, fly_to_selection, bookmarks, reset_view, apply_camera_mode, free_fly).chain())
+            .add_systems(PostUpdate, hold_orbit_in_flight.before(PanOrbitCameraSystemSet))
             .add_systems(EguiPrimaryContextPass, fly_badge)
             .add_panel_section(PanelSection::Views, views_section);
     }
@@ -159,9 +167,17 @@ fn camera_keys(
 /// sends the orbit camera on its way to any [`Destination`]. Back in orbit
 /// mode, the orbit resumes around the point straight ahead, so the view does
 /// not jump.
-fn apply_camera_mode(mode: Res<CameraMode>, mut destination: ResMut<Destination>, mut cameras: Query<(&Transform, &mut PanOrbitCamera)>) {
+fn apply_camera_mode(
+    mode: Res<CameraMode>,
+    mut destination: ResMut<Destination>,
+    mut flown: ResMut<CameraFlown>,
+    mut cameras: Query<(&Transform, &mut PanOrbitCamera)>,
+) {
     let switched = mode.is_changed() && !mode.is_added();
     let pose = destination.0.take();
+    if pose.is_some() {
+        flown.set_if_neq(CameraFlown(true));
+    }
     for (transform, mut orbit) in &mut cameras {
         match *mode {
             CameraMode::Fly if switched => orbit.enabled = false,
@@ -175,6 +191,28 @@ fn apply_camera_mode(mode: Res<CameraMode>, mut destination: ResMut<Destination>
         }
         if let Some(pose) = pose {
             set_orbit(&mut orbit, pose, false);
+        }
+    }
+}
+
+/// A new selection: views opening for it may frame themselves again.
+fn forget_flight(selection: Res<Selection>, mut flown: ResMut<CameraFlown>) {
+    if selection.is_changed() {
+        flown.set_if_neq(CameraFlown(false));
+    }
+}
+
+/// In free flight the orbit camera has nothing to ease to: while it eases
+/// (towards a view framed a moment ago; and its easing never quite reaches
+/// a focus at the origin) it rewrites the transform free flight moves.
+fn hold_orbit_in_flight(mode: Res<CameraMode>, mut cameras: Query<&mut PanOrbitCamera>) {
+    if *mode != CameraMode::Fly {
+        return;
+    }
+    for mut orbit in &mut cameras {
+        let settled = (Some(orbit.target_yaw), Some(orbit.target_pitch), Some(orbit.target_radius), orbit.target_focus);
+        if (orbit.yaw, orbit.pitch, orbit.radius, orbit.focus) != settled {
+            (orbit.yaw, orbit.pitch, orbit.radius, orbit.focus) = settled;
         }
     }
 }
@@ -212,7 +250,7 @@ fn fly_to_selection(
     scene: Res<ShownScene>,
     mut mode: ResMut<CameraMode>,
     mut destination: ResMut<Destination>,
-    cameras: Query<(&Camera, &Projection, Option<&PanOrbitCamera>)>,
+    cameras: Query<(&Camera, &Projection, Option<&PanOrbitCamera>), With<Camera3d>>,
 ) {
     if requests.read().count() == 0 {
         return;
@@ -238,7 +276,8 @@ pub fn close_up(target: Vec3, spread: f32, fov: f32, aspect: f32, current_yaw: f
     let yaw = outward.x.atan2(outward.z);
     let turns = ((current_yaw - yaw) / std::f32::consts::TAU).round();
     let half_view = (fov / 2.0).tan() * aspect.min(1.0);
-    let radius = (NEIGHBOURHOOD_MARGIN * spread / half_view).max(CLOSE_UP);
+    // No farther than home: from there the whole sphere is in view anyway.
+    let radius = (NEIGHBOURHOOD_MARGIN * spread / half_view).clamp(CLOSE_UP, CameraPose::default().radius.max(CLOSE_UP));
     CameraPose { focus: target, yaw: yaw + turns * std::f32::consts::TAU, pitch: outward.y.clamp(-1.0, 1.0).asin(), radius }
 }
 

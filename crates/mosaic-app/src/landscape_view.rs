@@ -399,10 +399,12 @@ fn show_landscape(
 
 /// Frames the sphere with whatever surfaces stand beside it (the selected
 /// network's landscape, the hyper-parameter surface), keeping the camera's
-/// angles; with none, back to the sphere alone.
+/// angles; with none, back to the sphere alone. Not where the person has
+/// flown the camera since selecting (see [`crate::camera::CameraFlown`]).
 fn frame_views(
     landscape: Option<Res<ShownLandscape>>,
     hyper: Option<Res<crate::hyper_view::ShownHyper>>,
+    flown: Option<Res<crate::camera::CameraFlown>>,
     mut last: Local<(bool, bool)>,
     mut cameras: Query<(&mut Transform, Option<&mut PanOrbitCamera>), With<Camera3d>>,
 ) {
@@ -411,6 +413,9 @@ fn frame_views(
         return;
     }
     *last = now;
+    if flown.is_some_and(|f| f.0) {
+        return;
+    }
     let Ok((mut camera, orbit)) = cameras.single_mut() else { return };
     let anchors: Vec<Vec3> =
         landscape.iter().map(|l| l.transform.translation).chain(hyper.iter().map(|h| h.transform.translation)).collect();

@@ -221,7 +221,8 @@ pub fn run_window(options: ExplorerOptions, capture: Option<CaptureRequest>) -> 
             unfocused_mode: UpdateMode::reactive_low_power(IDLE_REDRAW),
         })
         .add_plugins(wake::WakeOnUpdatesPlugin)
-        .add_systems(Update, redraw_while_camera_moves);
+        // After Update: whatever sent the camera moving this frame is seen.
+        .add_systems(PostUpdate, redraw_while_camera_moves);
         if let Some(report) = ui_report::UiReportPlugin::from_env() {
             app.add_plugins(report);
         }

@@ -10,6 +10,7 @@ use bevy::core_pipeline::tonemapping::{DebandDither, Tonemapping};
 use bevy::ecs::system::{SystemId, SystemState};
 use bevy::prelude::*;
 use bevy::render::render_resource::BlendState;
+use bevy::window::PrimaryWindow;
 use bevy_egui::egui::{self, Color32, LayerId, RichText, Ui, UiBuilder};
 use bevy_egui::{EguiContexts, EguiInput, EguiInputSet, EguiPreUpdateSet, EguiPrimaryContextPass, PrimaryEguiContext};
 use bevy_panorbit_camera::PanOrbitCamera;
@@ -69,9 +70,18 @@ fn drop_unchanged_modifiers(mut inputs: Query<&mut EguiInput>, mut last: Local<O
     }
 }
 
-fn judge_ui_input(mut contexts: EguiContexts, keys: Res<ButtonInput<KeyCode>>, mut input: ResMut<UiInput>) -> Result {
+fn judge_ui_input(
+    mut contexts: EguiContexts,
+    windows: Query<&Window, With<PrimaryWindow>>,
+    keys: Res<ButtonInput<KeyCode>>,
+    mut input: ResMut<UiInput>,
+) -> Result {
     let ctx = contexts.ctx_mut()?;
-    let over_panel = ctx.input(|i| i.pointer.latest_pos()).zip(input.panel).is_some_and(|(pos, rect)| rect.contains(pos));
+    // The window's own cursor, as picking reads it: egui's pointer can lag a
+    // warp-and-click that arrives in one batch (seen under xdotool).
+    let cursor = windows.single().ok().and_then(Window::cursor_position).map(|c| egui::pos2(c.x, c.y) / ctx.zoom_factor());
+    let over_panel =
+        [cursor, ctx.input(|i| i.pointer.latest_pos())].into_iter().flatten().any(|pos| input.panel.is_some_and(|rect| rect.contains(pos)));
     let pointer = over_panel || ctx.is_pointer_over_egui() || ctx.egui_is_using_pointer() || ctx.any_popup_open();
     let typing = ctx.text_edit_focused();
     if keys.just_pressed(KeyCode::Tab) && !typing {
