@@ -10,7 +10,7 @@ use common::{
 };
 use mosaic_core::Colormap;
 use mosaic_core::theme::{
-    ARCH_PATH, CORRELATION_POSITIVE, DIVERGED, GHOST_RING, HALO, HYPER_RUN, LINK, MINIMUM, PANEL_WIDTH, PATH, RING, TRAIN_CURVE,
+    ARCH_PATH, AXIS_TEXT, CORRELATION_POSITIVE, DIVERGED, GHOST_RING, HALO, HYPER_RUN, LINK, MINIMUM, PANEL_WIDTH, PATH, RING, TRAIN_CURVE,
     VALIDATION_CURVE,
 };
 
@@ -95,6 +95,10 @@ fn a_selected_network_shows_its_neighbours_details_and_landscape_with_its_path()
     let sphere_right = m.points.iter().map(|p| p.x).fold(f32::MIN, f32::max);
     let surface_left = shot.grid.iter().map(|g| g.x).fold(f32::MAX, f32::min);
     assert!(surface_left > sphere_right, "landscape ({surface_left}) overlaps the sphere ({sphere_right})");
+
+    // The landscape's axes are numbered beside it.
+    let axis_text = count_color(&img, PANEL_WIDTH as u32, 0, img.width(), img.height(), AXIS_TEXT, 12);
+    assert!(axis_text > 30, "the landscape's axes carry no numbers ({axis_text} px)");
 
     // The inspector draws the run's training curves in the panel.
     let curve = count_color(&img, 0, 0, PANEL_WIDTH as u32, img.height(), TRAIN_CURVE, 12);

@@ -228,27 +228,40 @@ pub fn diverging(r: f64) -> Color32 {
     Color32::from_rgb(c[0], c[1], c[2])
 }
 
-/// The correlation heatmap; hovering a cell names the pair, r and p.
+/// The correlation heatmap: rows named and numbered, columns numbered
+/// alike, a colour scale from −1 to +1 beneath; hovering a cell names the
+/// pair, r and p.
 pub fn heatmap(ui: &mut Ui, table: &CorrelationTable) {
     let k = table.names.len();
     if k == 0 {
         ui.weak("no columns");
         return;
     }
-    let label_width = 120.0;
+    let font = egui::FontId::proportional(11.0);
+    let text = ui.visuals().text_color();
+    let rows: Vec<String> = table.names.iter().enumerate().map(|(i, name)| format!("{} {name}", i + 1)).collect();
+    // Row labels as wide as the longest needs, up to half the width (longer ones end in "…").
+    let widest = rows.iter().map(|r| ui.fonts_mut(|f| f.layout_no_wrap(r.clone(), font.clone(), text).size().x)).fold(0.0, f32::max);
+    let label_width = (widest + 8.0).min(ui.available_width() * 0.5);
     let cell = ((ui.available_width() - label_width) / k as f32).clamp(6.0, 22.0);
-    let (rect, response) = ui.allocate_exact_size(vec2(label_width + cell * k as f32, cell * k as f32), Sense::hover());
+    let header = 14.0;
+    let (rect, response) = ui.allocate_exact_size(vec2(label_width + cell * k as f32, header + cell * k as f32), Sense::hover());
     let painter = ui.painter_at(rect);
-    let origin = rect.min + vec2(label_width, 0.0);
-    for (i, name) in table.names.iter().enumerate() {
-        let short: String = name.chars().take(18).collect();
-        painter.text(
-            pos2(rect.min.x, origin.y + (i as f32 + 0.5) * cell),
-            egui::Align2::LEFT_CENTER,
-            short,
-            egui::FontId::proportional(10.0),
-            ui.visuals().text_color(),
-        );
+    let origin = rect.min + vec2(label_width, header);
+    for (i, row) in rows.iter().enumerate() {
+        let mut job = egui::text::LayoutJob::simple_singleline(row.clone(), font.clone(), text);
+        job.wrap = egui::text::TextWrapping::truncate_at_width(label_width - 6.0);
+        let galley = ui.fonts_mut(|f| f.layout_job(job));
+        painter.galley(pos2(rect.min.x, origin.y + (i as f32 + 0.5) * cell - galley.size().y / 2.0), galley, text);
+        if cell >= 12.0 || i % 5 == 4 {
+            painter.text(
+                pos2(origin.x + (i as f32 + 0.5) * cell, rect.min.y + header / 2.0),
+                egui::Align2::CENTER_CENTER,
+                (i + 1).to_string(),
+                egui::FontId::proportional(9.0),
+                text,
+            );
+        }
         for j in 0..k {
             let cell_rect = Rect::from_min_size(origin + vec2(j as f32 * cell, i as f32 * cell), vec2(cell - 1.0, cell - 1.0));
             painter.rect_filled(cell_rect, 0.0, diverging(table.r[i][j]));
@@ -268,6 +281,30 @@ pub fn heatmap(ui: &mut Ui, table: &CorrelationTable) {
             ));
         }
     }
+    correlation_scale(ui, label_width, cell * k as f32);
+}
+
+/// The heatmap's colour scale: −1 (blue) through 0 (grey) to +1 (red).
+fn correlation_scale(ui: &mut Ui, indent: f32, width: f32) {
+    let (rect, _) = ui.allocate_exact_size(vec2(indent + width, 24.0), Sense::hover());
+    let painter = ui.painter_at(rect);
+    let bar = Rect::from_min_size(rect.min + vec2(indent, 2.0), vec2(width, 8.0));
+    const SLICES: usize = 64;
+    for s in 0..SLICES {
+        let t = s as f32 / SLICES as f32;
+        let slice = Rect::from_min_max(
+            pos2(bar.left() + t * bar.width(), bar.top()),
+            pos2(bar.left() + (t + 1.0 / SLICES as f32) * bar.width() + 0.5, bar.bottom()),
+        );
+        painter.rect_filled(slice, 0.0, diverging((2.0 * (t + 0.5 / SLICES as f32) - 1.0) as f64));
+    }
+    let text = ui.visuals().text_color();
+    for (t, label, align) in
+        [(0.0, "−1", egui::Align2::LEFT_TOP), (0.5, "0", egui::Align2::CENTER_TOP), (1.0, "+1", egui::Align2::RIGHT_TOP)]
+    {
+        painter.text(pos2(bar.left() + t * bar.width(), bar.bottom() + 1.0), align, label, egui::FontId::proportional(10.0), text);
+    }
+    painter.text(pos2(rect.left(), bar.center().y), egui::Align2::LEFT_CENTER, "r", egui::FontId::proportional(10.0), text);
 }
 
 /// Parallel coordinates: one vertical axis per column (scaled to its range),

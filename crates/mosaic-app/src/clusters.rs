@@ -10,11 +10,13 @@ use bevy_egui::egui::{self, Color32, LayerId, Ui};
 use crate::bridge::{BridgeSystems, ComputeRequests, Computed, Pending, SceneUpdate, ViewRequest};
 use crate::inspector::format_value;
 use crate::lines::{LinesMaterial, Segment, lines_bundle, lines_mesh};
+use crate::panels::rgb;
 use crate::scene::{ColorMapping, ShownScene, SphereScene};
 use crate::sphere_view::point_radius;
 use crate::ui::{AddPanelSection, PanelSection};
 
 pub use mosaic_core::theme::HALO;
+use mosaic_core::theme::TOOLTIP_FILL;
 
 /// The clusters of the current layout.
 #[derive(Resource, Clone, Debug, PartialEq)]
@@ -160,14 +162,13 @@ pub(crate) fn cluster_labels(
         } else {
             format!("C{} · {}", s.id, s.size)
         };
-        let [r, g, b] = HALO;
-        painter.text(
-            egui::pos2(at.x, at.y),
-            egui::Align2::CENTER_BOTTOM,
-            text,
-            egui::FontId::proportional(12.0),
-            Color32::from_rgb(r, g, b),
-        );
+        // A chip: light text on the tooltip's fill, framed in the halo's
+        // colour, so it reads over points and empty space alike.
+        let galley = painter.layout_no_wrap(text, egui::FontId::proportional(13.0), Color32::from_rgb(235, 238, 245));
+        let chip =
+            egui::Rect::from_center_size(egui::pos2(at.x, at.y - galley.size().y / 2.0 - 3.0), galley.size() + egui::vec2(10.0, 4.0));
+        painter.rect(chip, 4.0, rgb(TOOLTIP_FILL), egui::Stroke::new(1.0, rgb(HALO)), egui::StrokeKind::Outside);
+        painter.galley(chip.center() - galley.size() / 2.0, galley, Color32::WHITE);
     }
     Ok(())
 }

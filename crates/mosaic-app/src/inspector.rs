@@ -11,7 +11,7 @@ use mosaic_core::theme::{TRAIN_CURVE, VALIDATION_CURVE};
 
 use crate::bridge::{BridgeSystems, Computed};
 use crate::camera::FlyToSelection;
-use crate::inspect::{Inspection, LandscapeState};
+use crate::inspect::{Inspection, LandscapeData, LandscapeState};
 use crate::landscape_view::{LandscapeSettings, PATH, Playback};
 use crate::panels::rgb;
 use crate::scene::{ShownScene, SphereScene};
@@ -148,6 +148,7 @@ pub fn inspector(
             if let Some((_, _, loss)) = data.minimum() {
                 ui.label(format!("lowest loss {loss:.4} (cyan marker)"));
             }
+            surface_legend(ui, data, settings);
             if !data.path.is_empty() {
                 let [r, g, b] = PATH;
                 ui.colored_label(Color32::from_rgb(r, g, b), format!("training path: {} checkpoints", data.path.len()));
@@ -175,6 +176,35 @@ pub fn inspector(
         }
     }
     action
+}
+
+/// The surface's colours: its colour map from the lowest to the highest
+/// finite loss (on the log scale when it is shown so).
+fn surface_legend(ui: &mut Ui, data: &LandscapeData, settings: &LandscapeSettings) {
+    let (low, high) =
+        data.loss.iter().filter(|l| l.is_finite()).fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &l| (a.min(l), b.max(l)));
+    if low > high {
+        return;
+    }
+    let (rect, _) = ui.allocate_exact_size(egui::vec2(ui.available_width() - 8.0, 10.0), egui::Sense::hover());
+    const SLICES: usize = 48;
+    for k in 0..SLICES {
+        let (t0, t1) = (k as f32 / SLICES as f32, (k + 1) as f32 / SLICES as f32);
+        let [r, g, b] = settings.colormap.srgb(((t0 + t1) / 2.0) as f64);
+        let slice = egui::Rect::from_min_max(
+            egui::pos2(egui::lerp(rect.left()..=rect.right(), t0), rect.top()),
+            egui::pos2(egui::lerp(rect.left()..=rect.right(), t1), rect.bottom()),
+        );
+        ui.painter().rect_filled(slice, 0.0, Color32::from_rgb(r, g, b));
+    }
+    ui.horizontal(|ui| {
+        ui.weak(format!("{low:.3}"));
+        ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+            ui.add_space(8.0);
+            ui.weak(format!("{high:.3}"));
+            ui.weak(if settings.log_scale { "loss, log scale" } else { "loss" });
+        });
+    });
 }
 
 /// Loss and accuracy by epoch, train and validation, side by side so the

@@ -11,6 +11,7 @@ use bevy::pbr::{MaterialPipeline, MaterialPipelineKey};
 use bevy::prelude::*;
 use bevy::render::render_resource::{AsBindGroup, RenderPipelineDescriptor, SpecializedMeshPipelineError};
 use bevy::shader::ShaderRef;
+use bevy_egui::{EguiContexts, egui};
 use bevy_panorbit_camera::PanOrbitCamera;
 use mosaic_core::Colormap;
 use mosaic_core::theme::LANDSCAPE_FRAME;
@@ -19,6 +20,7 @@ pub use mosaic_core::theme::{MINIMUM, PATH, PLAYHEAD};
 use crate::CameraPose;
 use crate::inspect::{Inspection, LandscapeData, LandscapeState};
 use crate::lines::{LinesMaterial, Segment, lines_bundle, lines_mesh, polyline};
+use crate::panels::rgb;
 use crate::points::{PointInstance, PointsMaterial, Ring, embed_shader, point_cloud_mesh};
 
 pub const SURFACE_SHADER: Handle<Shader> = uuid_handle!("c41f6a09-2d7e-4b85-a3c8-9e5b1f2d7a64");
@@ -29,6 +31,8 @@ pub const HALF_WIDTH: f32 = 1.1;
 pub const HEIGHT: f32 = 1.0;
 /// The path and markers float this far above the surface, so it never hides them.
 const LIFT: f32 = 0.015;
+/// Steps per leg of the training path as it follows the surface.
+const DRAPE_STEPS: usize = 8;
 /// Where the landscape sits, in the camera's frame at the moment it opens:
 /// to the right of the sphere, its base a little below the sphere's centre.
 const OFFSET: Vec3 = Vec3::new(2.75, -0.6, 0.0);
@@ -190,7 +194,46 @@ impl SurfaceLayout {
 
     /// The training path's checkpoints, in local space, just above the surface.
     pub fn path(&self, data: &LandscapeData) -> Vec<Vec3> {
-        data.path.iter().map(|p| self.local(p.x, p.y, self.height_of(p.loss)) + Vec3::Y * LIFT).collect()
+        data.path
+            .iter()
+            .map(|p| self.draped(data, p.x, p.y).unwrap_or_else(|| self.local(p.x, p.y, self.height_of(p.loss)) + Vec3::Y * LIFT))
+            .collect()
+    }
+
+    /// The training path as a line draped over the surface: each leg between
+    /// checkpoints follows the surface in [`DRAPE_STEPS`] steps. (The
+    /// checkpoints lie off the plane the surface is cut through, so their own
+    /// losses would float above it or sink under it.)
+    pub fn path_line(&self, data: &LandscapeData) -> Vec<Vec3> {
+        let marks = self.path(data);
+        let mut line = Vec::with_capacity(marks.len() * DRAPE_STEPS);
+        for (k, pair) in data.path.windows(2).enumerate() {
+            let (a, b) = (&pair[0], &pair[1]);
+            line.push(marks[k]);
+            for step in 1..DRAPE_STEPS {
+                let t = step as f64 / DRAPE_STEPS as f64;
+                let (x, y) = (a.x + (b.x - a.x) * t, a.y + (b.y - a.y) * t);
+                line.extend(self.draped(data, x, y));
+            }
+        }
+        line.extend(marks.last());
+        line
+    }
+
+    /// The point of the surface over `(x, y)`, just above it (bilinear
+    /// between grid points); `None` where a corner's loss is not finite.
+    pub fn draped(&self, data: &LandscapeData, x: f64, y: f64) -> Option<Vec3> {
+        let cell = |axis: &[f64], v: f64| {
+            let i = axis.partition_point(|&a| a <= v).clamp(1, axis.len().max(2) - 1) - 1;
+            let span = axis.get(i + 1).map_or(0.0, |&b| b - axis[i]);
+            let t = if span > 0.0 { ((v - axis[i]) / span).clamp(0.0, 1.0) } else { 0.0 };
+            (i, (i + 1).min(axis.len() - 1), t as f32)
+        };
+        let ((i0, i1, tx), (j0, j1, ty)) = (cell(&data.x, x), cell(&data.y, y));
+        let at = |i: usize, j: usize| self.finite[j * self.nx + i].then(|| self.heights[j * self.nx + i]);
+        let (h00, h10, h01, h11) = (at(i0, j0)?, at(i1, j0)?, at(i0, j1)?, at(i1, j1)?);
+        let h = (h00 * (1.0 - tx) + h10 * tx) * (1.0 - ty) + (h01 * (1.0 - tx) + h11 * tx) * ty;
+        Some(self.local(x, y, h) + Vec3::Y * LIFT)
     }
 
     /// The lowest grid point, in local space, just above the surface.
@@ -369,12 +412,21 @@ fn show_landscape(
     };
     let layout = SurfaceLayout::new(data, settings.log_scale);
     let path = layout.path(data);
-    let mut markers: Vec<PointInstance> =
-        path.iter().map(|&center| PointInstance { center, color: srgb(PATH), radius: 0.022, ring: Ring::None }).collect();
+    // The checkpoints, the start larger and white, the end larger.
+    let last = path.len().saturating_sub(1);
+    let mut markers: Vec<PointInstance> = path
+        .iter()
+        .enumerate()
+        .map(|(k, &center)| match k {
+            0 if last > 0 => PointInstance { center, color: srgb(PLAYHEAD), radius: 0.032, ring: Ring::None },
+            k if k == last => PointInstance { center, color: srgb(PATH), radius: 0.036, ring: Ring::None },
+            _ => PointInstance { center, color: srgb(PATH), radius: 0.022, ring: Ring::None },
+        })
+        .collect();
     if let Some(center) = layout.minimum(data) {
         markers.push(PointInstance { center, color: srgb(MINIMUM), radius: 0.045, ring: Ring::None });
     }
-    let segments = polyline(&path, srgb(PATH));
+    let segments = polyline(&layout.path_line(data), srgb(PATH));
     let material = SurfaceMaterial::new(&settings);
     let playhead: Vec<PointInstance> = along(&path, path.len() as f32)
         .into_iter()
@@ -464,6 +516,63 @@ fn move_playhead(
     }
 }
 
+/// Text on a dark backing, so it reads over the surface's bright colours too.
+fn chip(painter: &egui::Painter, at: egui::Pos2, align: egui::Align2, text: String, color: egui::Color32) {
+    let galley = painter.layout_no_wrap(text, egui::FontId::proportional(11.0), color);
+    let rect = align.anchor_size(at, galley.size());
+    let [r, g, b] = mosaic_core::theme::TOOLTIP_FILL;
+    painter.rect_filled(rect.expand(2.0), 3.0, egui::Color32::from_rgba_unmultiplied(r, g, b, 200));
+    painter.galley(rect.min, galley, color);
+}
+
+/// The shown landscape's axes, over the 3-D view: the two directions'
+/// coordinates along the frame's front and left edges and the loss at the
+/// bottom and top of the height, each tick a short line and a number.
+pub(crate) fn landscape_axes(
+    mut contexts: EguiContexts,
+    shown: Option<Res<ShownLandscape>>,
+    cameras: Query<(&Camera, &GlobalTransform), With<Camera3d>>,
+) -> Result {
+    let (Some(shown), Ok((camera, view))) = (shown, cameras.single()) else { return Ok(()) };
+    let ctx = contexts.ctx_mut()?;
+    let painter = ctx.layer_painter(egui::LayerId::new(egui::Order::Background, egui::Id::new("landscape_axes")));
+    let (text, tick) = (rgb(mosaic_core::theme::AXIS_TEXT), egui::Stroke::new(1.0, rgb(LANDSCAPE_FRAME)));
+    let screen = |local: Vec3| camera.world_to_viewport(view, shown.transform.transform_point(local)).ok().map(|p| egui::pos2(p.x, p.y));
+    let mark = |at: Vec3, out: Vec3, label: String, align: egui::Align2| {
+        if let (Some(a), Some(b)) = (screen(at), screen(at + out * 0.12)) {
+            painter.line_segment([a, b], tick);
+            chip(&painter, b + (b - a).normalized() * 3.0, align, label, text);
+        }
+    };
+    let (data, layout, s) = (&shown.data, &shown.layout, HALF_WIDTH);
+    let (x, y) = (&data.x, &data.y);
+    let ends = |axis: &[f64]| [axis[0], (axis[0] + axis[axis.len() - 1]) / 2.0, axis[axis.len() - 1]];
+    // Direction 1 along the front edge (y at its least), direction 2 along the left edge.
+    for v in ends(x) {
+        mark(layout.local(v, y[0], 0.0), Vec3::Z, format!("{v:.2}"), egui::Align2::CENTER_TOP);
+    }
+    for v in ends(y) {
+        mark(layout.local(x[0], v, 0.0), -Vec3::X, format!("{v:.2}"), egui::Align2::RIGHT_CENTER);
+    }
+    let unscale = |v: f64| if layout.log_scale { v.exp() } else { v };
+    // The loss up the back right corner, clear of the two directions' ticks.
+    for (h, v) in [(0.0, layout.low), (1.0, layout.high)] {
+        mark(Vec3::new(s, h * HEIGHT, -s), Vec3::X, format!("{:.3}", unscale(v)), egui::Align2::LEFT_CENTER);
+    }
+    // The axes' names, beyond their middle ticks' numbers (clear of the surface's markers).
+    let names = [
+        (layout.local(ends(x)[1], y[0], 0.0) + Vec3::Z * 0.4, "direction 1"),
+        (layout.local(x[0], ends(y)[1], 0.0) - Vec3::X * 0.6, "direction 2"),
+        (Vec3::new(s, HEIGHT * 0.5, -s) + Vec3::X * 0.2, if layout.log_scale { "loss (log)" } else { "loss" }),
+    ];
+    for (at, name) in names {
+        if let Some(p) = screen(at) {
+            chip(&painter, p, egui::Align2::CENTER_CENTER, name.to_string(), text);
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -493,6 +602,25 @@ mod tests {
         let linear = SurfaceLayout::new(&data, false);
         // Linear scale: loss 1.1 (x = ±1, y = 0) is a third of the way up from 0.1 to 3.1.
         assert!((linear.heights[2 * 5] - 1.0 / 3.0).abs() < 1e-6);
+    }
+
+    #[test]
+    fn the_path_is_draped_over_the_surface_between_checkpoints() {
+        let data = bowl();
+        let layout = SurfaceLayout::new(&data, false);
+        // On a grid point, the grid's height; half-way between two, their mean.
+        let on_grid = layout.draped(&data, 0.5, -0.5).unwrap();
+        assert!((on_grid.y - LIFT - layout.heights[5 + 3]).abs() < 1e-6);
+        let between = layout.draped(&data, 0.25, -0.5).unwrap();
+        assert!((between.y - LIFT - (layout.heights[5 + 2] + layout.heights[5 + 3]) / 2.0).abs() < 1e-6);
+        // The line walks each leg in steps, every one on the surface.
+        let line = layout.path_line(&data);
+        assert_eq!(line.len(), DRAPE_STEPS + 1);
+        let height_at = |p: Vec3| p.y - LIFT;
+        let (first, last) = (line[0], line[line.len() - 1]);
+        assert!((height_at(first) - layout.height_of(3.1)).abs() < 1e-6 && height_at(last).abs() < 1e-6);
+        // From the far corner to the bowl's bottom, the line only descends.
+        assert!(line.windows(2).all(|w| w[1].y <= w[0].y + 1e-6), "the draped path climbs: {line:?}");
     }
 
     #[test]

@@ -20,6 +20,7 @@ use crate::analysis::analysis_window;
 use crate::camera::CameraMode;
 use crate::clusters::cluster_labels;
 use crate::inspector::format_value;
+use crate::landscape_view::landscape_axes;
 use crate::panels;
 use crate::scene::{ColorMapping, Notices, ShownScene, SphereScene};
 use crate::selection::Hovered;
@@ -33,7 +34,7 @@ impl Plugin for PanelPlugin {
         app.add_panel_section(PanelSection::Colour, colour_section)
             .add_systems(PreUpdate, drop_unchanged_modifiers.after(EguiInputSet::WriteEguiEvents).before(EguiPreUpdateSet::BeginPass))
             .add_systems(PreUpdate, judge_ui_input.after(EguiPreUpdateSet::BeginPass))
-            .add_systems(EguiPrimaryContextPass, (hover_tooltip, side_panel, analysis_window, cluster_labels).chain())
+            .add_systems(EguiPrimaryContextPass, (hover_tooltip, side_panel, analysis_window, cluster_labels, landscape_axes).chain())
             .add_systems(Update, fit_view_beside_panel);
     }
 }
@@ -221,9 +222,7 @@ fn side_panel(world: &mut World, contexts: &mut SystemState<EguiContexts>) -> Re
             }
             let scene = world.resource::<ShownScene>();
             ui.label(&scene.title);
-            if !scene.status.is_empty() {
-                ui.label(egui::RichText::new(&scene.status).color(crate::panels::rgb(mosaic_core::theme::STATUS_TEXT)));
-            }
+            status_area(ui, &scene.status);
             for section in sections {
                 if let Err(e) = world.run_system_with(section, ui) {
                     error!("a panel section failed: {e}");
@@ -238,6 +237,32 @@ fn side_panel(world: &mut World, contexts: &mut SystemState<EguiContexts>) -> Re
         world.resource_mut::<UiInput>().panel = rect;
     }
     Ok(())
+}
+
+/// Lines the status may take; more are cut, the whole shown on hover.
+const STATUS_LINES: usize = 4;
+
+/// The live status in a block of fixed height from its first line on, so
+/// a status that grows or shrinks as training goes never moves the widgets
+/// below it out from under the pointer.
+fn status_area(ui: &mut Ui, status: &str) {
+    let seen = egui::Id::new("status_seen");
+    let shown_before = ui.data(|d| d.get_temp::<bool>(seen).unwrap_or(false));
+    if status.is_empty() && !shown_before {
+        return;
+    }
+    ui.data_mut(|d| d.insert_temp(seen, true));
+    let font = egui::TextStyle::Body.resolve(ui.style());
+    let height = STATUS_LINES as f32 * ui.fonts_mut(|f| f.row_height(&font));
+    let mut job = egui::text::LayoutJob::single_section(
+        status.to_string(),
+        egui::TextFormat::simple(font, crate::panels::rgb(mosaic_core::theme::STATUS_TEXT)),
+    );
+    job.wrap = egui::text::TextWrapping { max_width: ui.available_width(), max_rows: STATUS_LINES, ..Default::default() };
+    ui.allocate_ui(egui::vec2(ui.available_width(), height), |ui| {
+        ui.set_min_height(height);
+        ui.label(job).on_hover_text(status);
+    });
 }
 
 /// Colour by a column through a map, its legend, and how many points show.

@@ -50,6 +50,8 @@ pub const INFO_TEXT: [u8; 3] = [150, 220, 150];
 pub const STATUS_TEXT: [u8; 3] = [150, 200, 255];
 /// The landscape's frame and axes.
 pub const LANDSCAPE_FRAME: [u8; 3] = [96, 104, 120];
+/// Tick labels and axis names over the 3-D view.
+pub const AXIS_TEXT: [u8; 3] = [170, 178, 194];
 /// Correlation heatmap: r = -1, 0 and 1.
 pub const CORRELATION_NEGATIVE: [u8; 3] = [59, 110, 220];
 pub const CORRELATION_ZERO: [u8; 3] = [72, 72, 78];
