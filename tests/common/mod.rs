@@ -42,7 +42,7 @@ pub fn load(path: &Path) -> image::RgbImage {
     image::open(path).unwrap().to_rgb8()
 }
 
-#[derive(Deserialize, Debug)]
+#[derive(Deserialize, Debug, Clone)]
 pub struct ProjectedPoint {
     pub index: usize,
     pub label: String,
@@ -52,8 +52,14 @@ pub struct ProjectedPoint {
     pub world: [f32; 3],
     pub radius_px: f32,
     pub color: [u8; 3],
+    /// The mapped value; NaN where missing (JSON writes it as null).
+    #[serde(deserialize_with = "nan_for_null")]
     pub value: f64,
     pub diverged: bool,
+}
+
+fn nan_for_null<'de, D: serde::Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+    Ok(Option::<f64>::deserialize(d)?.unwrap_or(f64::NAN))
 }
 
 #[derive(Deserialize, Debug)]

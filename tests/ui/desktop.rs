@@ -11,6 +11,8 @@ use std::time::{Duration, Instant};
 
 use serde::Deserialize;
 
+pub use crate::common::ProjectedPoint as Point;
+
 pub const WIDTH: u32 = 1280;
 pub const HEIGHT: u32 = 720;
 
@@ -237,20 +239,6 @@ impl Drop for Explorer {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-}
-
-#[derive(Deserialize, Debug, Clone)]
-pub struct Point {
-    pub index: usize,
-    pub label: String,
-    pub x: f32,
-    pub y: f32,
-    pub depth: f32,
-    pub world: [f32; 3],
-    pub radius_px: f32,
-    pub color: [u8; 3],
-    /// The mapped value; JSON has no NaN, so a missing one is null.
-    pub value: Option<f64>,
 }
 
 #[derive(Deserialize, Debug, Clone)]

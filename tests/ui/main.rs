@@ -82,8 +82,8 @@ fn a_stored_sweep_opens_as_it_is_and_clicks_on_the_panel_keep_the_selection() {
     let desktop = Desktop::start();
     let app = Explorer::launch(&desktop, &dir, &["explore", "--store", store.to_str().unwrap(), "--session", session.to_str().unwrap()]);
     // The store's newest sweep, trained, as it is: no new plan, nothing to train.
-    let r =
-        app.wait_for("the stored sweep's 8 trained networks", SOON, |r| r.points.len() == 8 && r.points.iter().all(|p| p.value.is_some()));
+    let r = app
+        .wait_for("the stored sweep's 8 trained networks", SOON, |r| r.points.len() == 8 && r.points.iter().all(|p| p.value.is_finite()));
     assert!(r.shows("sweep `spirals-demo-n8-s0`"), "the title does not name the sweep");
     assert!(r.shows("the newest of 2 sweeps"), "the status does not say which of the two sweeps opened");
     let opened = app.screenshot(&desktop, &dir.join("opened.png"));
@@ -287,7 +287,7 @@ fn the_default_demo_trains_in_its_first_minute_and_stops_and_resumes() {
     // explorer about 49 (docs/benchmarks.md); an explorer that starves its
     // training (7 a minute before) fails here.
     assert!(done >= 25, "the demo trained only {done} networks in its first minute");
-    let r = app.wait_for("the trained networks coloured", SOON, |r| r.points.iter().filter(|p| p.value.is_some()).count() + 5 >= done);
+    let r = app.wait_for("the trained networks coloured", SOON, |r| r.points.iter().filter(|p| p.value.is_finite()).count() + 5 >= done);
 
     // Stop: the runs in flight stop, nothing more finishes; Resume goes on.
     let stop = r.control("Button", "Stop training").expect("a Stop training button while training").clone();
