@@ -230,8 +230,9 @@ pub fn run_window(options: ExplorerOptions, capture: Option<CaptureRequest>) -> 
             unfocused_mode: UpdateMode::reactive_low_power(IDLE_REDRAW),
         })
         .add_plugins(wake::WakeOnUpdatesPlugin)
-        // After Update: whatever sent the camera moving this frame is seen.
-        .add_systems(PostUpdate, redraw_while_camera_moves);
+        // After the orbit camera's own update: whatever sent the camera
+        // moving this frame (a key in Update, the wheel or a drag there) is seen.
+        .add_systems(PostUpdate, redraw_while_camera_moves.after(PanOrbitCameraSystemSet));
         if let Some(report) = ui_report::UiReportPlugin::from_env() {
             app.add_plugins(report);
         }

@@ -10,6 +10,7 @@ use std::path::PathBuf;
 use bevy::prelude::*;
 use bevy_egui::egui::accesskit::{self, Role};
 use bevy_egui::{EguiContexts, EguiOutput, EguiPostUpdateSet, PrimaryEguiContext};
+use bevy_panorbit_camera::PanOrbitCameraSystemSet;
 use serde::Serialize;
 
 use crate::camera::CameraMode;
@@ -67,7 +68,7 @@ impl Plugin for UiReportPlugin {
     fn build(&self, app: &mut App) {
         app.insert_resource(ReportFile { path: self.path.clone(), last: String::new() })
             .add_systems(PreUpdate, enable_accesskit)
-            .add_systems(PostUpdate, write_report.after(EguiPostUpdateSet::ProcessOutput));
+            .add_systems(PostUpdate, write_report.after(EguiPostUpdateSet::ProcessOutput).after(PanOrbitCameraSystemSet));
     }
 }
 
