@@ -46,6 +46,13 @@ fn done_runs(store: &Path) -> Vec<(String, usize)> {
         .collect()
 }
 
+/// The best validation accuracy among the runs of the sweep named `sweep`.
+fn best_accuracy(store: &Path, sweep: &str) -> f64 {
+    let db = mosaic_store::open(store).unwrap();
+    let sweep = db.sweeps().unwrap().into_iter().find(|s| s.name == sweep).expect("the sweep");
+    db.runs(sweep.id).unwrap().iter().filter_map(|r| r.outcome.as_ref().and_then(|o| o.val_accuracy())).fold(f64::NAN, f64::max)
+}
+
 fn read_session(path: &Path) -> Session {
     let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{} was not written: {e}", path.display()));
     Session::from_ron(&text, &path.display().to_string()).unwrap()
@@ -105,6 +112,10 @@ fn a_stored_sweep_opens_as_it_is_and_clicks_on_the_panel_keep_the_selection() {
     let shot = app.screenshot(&desktop, &dir.join("selected.png"));
     assert!(color_near(&shot, selected.x, selected.y, selected.radius_px + 5.0, RING, 30), "no ring round the selection");
 
+    // Accuracies are coloured on the fixed 0–1 scale: the legend runs 0 to 1.
+    let label = |r: &desktop::Report, text: &str| r.controls.iter().any(|c| c.role == "Label" && c.label == text);
+    assert!(label(&r, "0") && label(&r, "1"), "the legend does not run from 0 to 1");
+
     // Quick clicks on the panel's buttons, checkboxes, labels and headers
     // act on the panel and never reach the 3-D view behind it.
     for (role, label) in [
@@ -126,6 +137,9 @@ fn a_stored_sweep_opens_as_it_is_and_clicks_on_the_panel_keep_the_selection() {
         };
         assert_eq!(after.selected, Some(front.index), "clicking {role} `{label}` cleared the selection");
     }
+    // Unticked, the scale stretches over the accuracies present.
+    let top = format!("{:.3}", best_accuracy(&store, "spirals-demo-n8-s0"));
+    app.wait_for("the legend to span the accuracies present", SOON, |r| label(r, &top));
     app.wait_for("the path to play", SOON, |r| r.control("Button", "Pause").is_some() || r.control("Button", "Play path").is_some());
 
     // Ctrl+S, pressed quickly, saves the session with its sweep and selection.
@@ -156,6 +170,9 @@ fn a_stored_sweep_opens_as_it_is_and_clicks_on_the_panel_keep_the_selection() {
         std::thread::sleep(Duration::from_millis(250));
     }
     app.wait_for("the batch's note to go once it trained", SOON, |r| !r.shows("suggested networks") && r.points.len() == 16);
+    // The status's best is the whole sweep's, the batch and the runs before it.
+    let best = format!("best {:.1}%", 100.0 * best_accuracy(&store, "spirals-demo-n8-s0"));
+    app.wait_for(&format!("the status to say {best}"), SOON, |r| r.shows(&best));
     assert_no_errors(&app);
 }
 
