@@ -305,6 +305,13 @@ fn the_default_demo_trains_in_its_first_minute_and_stops_and_resumes() {
     // training (7 a minute before) fails here.
     assert!(done >= 25, "the demo trained only {done} networks in its first minute");
     let r = app.wait_for("the trained networks coloured", SOON, |r| r.points.iter().filter(|p| p.value.is_finite()).count() + 5 >= done);
+    // The status changes as runs finish; the widgets under it stay put.
+    let colour_by = |r: &desktop::Report| r.control("Label", "Colour by").map(|c| c.rect).expect("the Colour by label");
+    let (status_then, at_then) = (r.controls.iter().find(|c| c.label.contains("trained")).map(|c| c.label.clone()), colour_by(&r));
+    let later = app.wait_for("the status to change", SOON, |r| {
+        r.controls.iter().find(|c| c.label.contains("trained")).map(|c| c.label.clone()) != status_then
+    });
+    assert_eq!(colour_by(&later), at_then, "a changing status moved the widgets below it");
 
     // Stop: the runs in flight stop, nothing more finishes; Resume goes on.
     let stop = r.control("Button", "Stop training").expect("a Stop training button while training").clone();

@@ -253,7 +253,8 @@ fn status_area(ui: &mut Ui, status: &str) {
     }
     ui.data_mut(|d| d.insert_temp(seen, true));
     let font = egui::TextStyle::Body.resolve(ui.style());
-    let height = STATUS_LINES as f32 * ui.fonts_mut(|f| f.row_height(&font));
+    // (A little over the rows: a wrapped label is a fraction taller than its row heights.)
+    let height = STATUS_LINES as f32 * ui.fonts_mut(|f| f.row_height(&font)) + 2.0;
     let mut job = egui::text::LayoutJob::single_section(
         status.to_string(),
         egui::TextFormat::simple(font, crate::panels::rgb(mosaic_core::theme::STATUS_TEXT)),
@@ -373,5 +374,33 @@ pub fn block_orbit_over_panel(ui: Res<UiInput>, mode: Res<CameraMode>, mut camer
         if camera.enabled == over_panel {
             camera.enabled = !over_panel;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Where the widgets under the status start, after a frame with `status`.
+    fn below_status(ctx: &egui::Context, status: &str) -> f32 {
+        let mut below = 0.0;
+        let mut output = ctx.run_ui(egui::RawInput::default(), |ui| {
+            ui.set_max_width(260.0);
+            status_area(ui, status);
+            below = ui.cursor().top();
+        });
+        output.textures_delta.clear(); // nothing draws them here
+        below
+    }
+
+    #[test]
+    fn the_status_keeps_one_height_whatever_it_says() {
+        let ctx = egui::Context::default();
+        let one_line = below_status(&ctx, "training on 2 cores…");
+        let long = "trained 41 of 200 · best 99.7% · the newest of 2 sweeps (--sweep NAME for another) · ".repeat(4);
+        assert_eq!(below_status(&ctx, &long), one_line, "a long status pushed the widgets down");
+        assert_eq!(below_status(&ctx, ""), one_line, "an emptied status pulled them up");
+        // A view that never had a status keeps no room for one.
+        assert!(below_status(&egui::Context::default(), "") < one_line);
     }
 }
