@@ -13,8 +13,10 @@ landmark count, t automatic, and writes one row:
         (with landmarks each point reads its landmark's row),
     time ours (whole process: start, .npy in and out) / phate (fit_transform),
     speed-up, peak resident memory of each (GNU time, each in its own process),
+    without landmarks also the disparity to phate with mds_solver="smacof"
+    (ours is SMACOF: the same algorithm end to end),
     and in the landmark regime phate against itself with another
-    random_state (t and disparity): the spread its own landmarks leave.
+    random_state (t, disparity, potential r): the spread its own landmarks leave.
 
 Data: DLA trees (`phate.tree.gen_dla`, 20-D), S-curves and swiss rolls with
 7 noise dimensions, Gaussian blobs (10-D), uniform noise (5-D), scikit-learn's
@@ -125,7 +127,7 @@ def phate_worker(inp, prefix, params):
 
     p = json.loads(params)
     x = np.load(inp)
-    kwargs = dict(n_components=3, knn=p["knn"], decay=p["decay"], t="auto", random_state=p["seed"], verbose=0)
+    kwargs = dict(n_components=3, knn=p["knn"], decay=p["decay"], t="auto", random_state=p["seed"], verbose=0, mds_solver=p.get("mds", "sgd"))
     kwargs["n_landmark"] = p["landmarks"] if p["landmarks"] > 0 else None
     if p["distances"]:
         kwargs["knn_dist"] = "precomputed_distance"
@@ -134,11 +136,17 @@ def phate_worker(inp, prefix, params):
     y = op.fit_transform(x)
     seconds = time.perf_counter() - t0
     np.save(prefix + "Y.npy", np.asarray(y, dtype=np.float64))
-    np.save(prefix + "pd.npy", squareform(pdist(op.diff_potential)).astype(np.float32))
+    # The potential between landmarks (op.diff_potential would extend it to
+    # every point, n x L), and each point's landmark: its rank among the
+    # cluster labels, since MiniBatchKMeans may leave some empty.
+    np.save(prefix + "pd.npy", squareform(pdist(op._diff_potential)).astype(np.float32))
     import graphtools
 
-    landmarks = isinstance(op.graph, graphtools.graphs.LandmarkGraph)
-    clusters = op.graph.clusters if landmarks else np.arange(y.shape[0])
+    if isinstance(op.graph, graphtools.graphs.LandmarkGraph):
+        labels = np.asarray(op.graph.clusters)
+        clusters = np.searchsorted(np.unique(labels), labels)
+    else:
+        clusters = np.arange(y.shape[0])
     np.save(prefix + "clusters.npy", np.asarray(clusters, dtype=np.int64))
     with open(prefix + "meta.json", "w") as f:
         json.dump({"t": int(op.optimal_t), "seconds": seconds}, f)
@@ -189,10 +197,14 @@ def run_case(case, seed_spread=True):
         params = dict(knn=knn, decay=decay, landmarks=landmarks, distances=distances, seed=0)
         y_ref, pd_ref, cl_ref, t_ref, ref_s, ref_mb = run_phate(xin, d, "phate0", params)
         landmark_regime = landmarks > 0 and n > landmarks
-        spread = None
+        spread, smacof = None, None
         if landmark_regime and seed_spread:
-            y_ref1, _, _, t_ref1, _, _ = run_phate(xin, d, "phate1", dict(params, seed=1))
-            spread = (t_ref1, procrustes(y_ref, y_ref1)[2])
+            y_ref1, pd_ref1, cl_ref1, t_ref1, _, _ = run_phate(xin, d, "phate1", dict(params, seed=1))
+            spread = (t_ref1, procrustes(y_ref, y_ref1)[2], agreement(pd_ref1, cl_ref1, pd_ref, cl_ref, n)[0])
+        if not landmark_regime:
+            # The same algorithm as ours end to end (phate's default metric MDS is SGD).
+            y_smacof = run_phate(xin, d, "phate_smacof", dict(params, mds="smacof"))[0]
+            smacof = procrustes(y_smacof, y)[2]
     disparity = procrustes(y_ref, y)[2]
     r, rel = agreement(pd, cl, pd_ref, cl_ref, n)
     return dict(
@@ -206,6 +218,7 @@ def run_case(case, seed_spread=True):
         t_exact=t_exact,
         t_source=source,
         disparity=round(disparity, 5),
+        disparity_smacof=round(smacof, 5) if smacof is not None else "",
         potential_r=round(r, 5),
         potential_rel=round(rel, 5),
         ours_s=round(ours_s, 3),
@@ -215,6 +228,7 @@ def run_case(case, seed_spread=True):
         phate_mb=round(ref_mb),
         t_phate_seed1=spread[0] if spread else "",
         disparity_phate_seeds=round(spread[1], 5) if spread else "",
+        potential_r_phate_seeds=round(spread[2], 5) if spread else "",
     )
 
 
@@ -231,17 +245,21 @@ def main():
     if not os.path.exists(OURS):
         sys.exit(f"{OURS} is missing: cargo build --release -p mosaic-manifold --example phate_npy")
     rows = []
-    header = "| case | n | knn | decay | regime | t ours / phate / exact | t from | disparity | potential r / rel. diff | ours (s) | phate (s) | speed-up | peak MB ours / phate | phate seed 1: t, disparity |"
+    header = (
+        "| case | n | knn | decay | regime | t ours / phate / exact | t from | disparity (vs phate SGD / SMACOF) "
+        "| potential r / rel. diff | ours (s) | phate (s) | speed-up | peak MB ours / phate | phate seed 1: t, disparity, potential r |"
+    )
     print(header)
     print("|---" * (header.count("|") - 1) + "|")
     writer = None
     for case in cases:
         row = run_case(case, seed_spread=not args.no_seed_spread)
         rows.append(row)
-        spread = f"{row['t_phate_seed1']}, {row['disparity_phate_seeds']:.4f}" if row["t_phate_seed1"] != "" else ""
+        spread = f"{row['t_phate_seed1']}, {row['disparity_phate_seeds']:.4f}, {row['potential_r_phate_seeds']:.4f}" if row["t_phate_seed1"] != "" else ""
+        smacof = f" / {row['disparity_smacof']:.4f}" if row["disparity_smacof"] != "" else ""
         print(
             f"| {row['case']} | {row['n']} | {row['knn']} | {row['decay']} | {row['regime']} | "
-            f"{row['t_ours']} / {row['t_phate']} / {row['t_exact']} | {row['t_source']} | {row['disparity']:.4f} | "
+            f"{row['t_ours']} / {row['t_phate']} / {row['t_exact']} | {row['t_source']} | {row['disparity']:.4f}{smacof} | "
             f"{row['potential_r']:.4f} / {row['potential_rel']:.4f} | {row['ours_s']:.2f} | {row['phate_s']:.2f} | "
             f"{row['speedup']:.1f}x | {row['ours_mb']} / {row['phate_mb']} | {spread} |",
             flush=True,

@@ -8,12 +8,14 @@
 //! `--distances` (IN is an n x n distance matrix), `--knn N`, `--decay X`,
 //! `--landmarks N`, `--t auto|exact|N`, `--seed N`,
 //! `--potential PATH` (potential distances, float32: L x L with landmarks),
-//! `--clusters PATH` (each point's landmark, or its own index).
+//! `--clusters PATH` (each point's landmark, or its own index), `--timings`
+//! (each step's seconds, on stderr).
 //! The last line printed is `t=… source=… seconds=…` (seconds of the PHATE call).
 
 use std::path::Path;
 
 use faer::Mat;
+use mosaic_manifold::diffusion::EntropySource;
 use mosaic_manifold::npy::{self, Array2};
 use mosaic_manifold::phate::{PhateConfig, phate, phate_from_distances};
 
@@ -41,13 +43,14 @@ fn tree() -> Array2 {
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut config = PhateConfig::default();
-    let (mut distances, mut potential, mut clusters) = (false, None, None);
+    let (mut distances, mut potential, mut clusters, mut timings) = (false, None, None, false);
     let mut paths = Vec::new();
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         let mut value = || args.next().ok_or_else(|| format!("{arg} needs a value"));
         match arg.as_str() {
             "--distances" => distances = true,
+            "--timings" => timings = true,
             "--knn" => config.knn = value()?.parse()?,
             "--decay" => config.decay = value()?.parse()?,
             "--landmarks" => config.landmarks = value()?.parse()?,
@@ -75,6 +78,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         phate(&x.to_rows(), &config)?
     };
     let seconds = started.elapsed().as_secs_f64();
+    if timings {
+        result.timings.iter().for_each(|(step, s)| eprintln!("  {step:<32} {s:>8.3} s"));
+    }
     let (rows, cols) = (result.embedding.len(), result.embedding.first().map_or(0, Vec::len));
     let y = Array2 { rows, cols, data: result.embedding.iter().flatten().copied().collect() };
     std::fs::write(&out, npy::to_bytes(&y))?;
@@ -93,7 +99,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         std::fs::write(path, npy::to_bytes(&Array2 { rows, cols: 1, data }))?;
     }
     println!("{} points x {} features -> {rows} x {cols} (t = {}) in {out}", x.rows, x.cols, result.t);
-    let source = result.t_source.map_or("given".to_string(), |s| format!("{s:?}").replace(' ', ""));
+    let source = match result.t_source {
+        None => "given".to_string(),
+        Some(EntropySource::Exact) => "exact".to_string(),
+        Some(EntropySource::Estimated { probes }) => format!("estimated({probes})"),
+        Some(EntropySource::ExactFallback { probes, margin }) => format!("exact-fallback({probes},{margin:.1}se)"),
+    };
     assert_eq!(npy::read(Path::new(&out))?, y, "what was written reads back");
     println!("t={} source={source} seconds={seconds:.4}", result.t);
     Ok(())
