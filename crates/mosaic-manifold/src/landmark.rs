@@ -90,7 +90,8 @@ pub fn spectral_coordinates(kernel: &Sparse, p: &Sparse, dims: usize, seed: u64)
 }
 
 /// K-means (Lloyd) into at most `k` groups, started from `k` distinct rows
-/// drawn with `seed`; stops when under 1 % of points move or after
+/// drawn with `seed` by k-means++ on a sample of at most 3 k rows (as
+/// scikit-learn's `MiniBatchKMeans` in graphtools); stops when under 1 % of points move or after
 /// `iterations`. Empty groups are dropped; groups are renumbered 0.. in order
 /// of their first point. The first pass measures every centre; later ones
 /// only those the triangle inequality leaves in reach, with the same result.
@@ -98,19 +99,14 @@ pub fn kmeans(x: &Mat<f64>, k: usize, iterations: usize, seed: u64) -> Vec<usize
     let (n, d) = (x.nrows(), x.ncols());
     let k = k.min(n).max(1);
     // A seeded partial Fisher-Yates shuffle picks the starting rows.
-    let mut order: Vec<usize> = (0..n).collect();
-    let mut rng = SplitMix(seed ^ 0x5EED);
-    for i in 0..k {
-        let j = i + (rng.next() % (n - i) as u64) as usize;
-        order.swap(i, j);
-    }
     // Distances in single precision (the nearest centre is all that is
     // asked), sums in double.
     let xs = Mat::<f32>::from_fn(n, d, |i, j| x[(i, j)] as f32);
     let by_row: Vec<f64> = (0..n).flat_map(|i| (0..d).map(move |j| x[(i, j)])).collect();
-    let mut centres = Mat::<f32>::from_fn(k, d, |c, j| xs[(order[c], j)]);
-    let mut label = vec![usize::MAX; n];
     let rows: Vec<f32> = by_row.iter().map(|&v| v as f32).collect();
+    let starts = plus_plus_starts(&rows, n, d, k, seed);
+    let mut centres = Mat::<f32>::from_fn(k, d, |c, j| xs[(starts[c], j)]);
+    let mut label = vec![usize::MAX; n];
     for iteration in 0..iterations.max(1) {
         let centre_norms: Vec<f32> = (0..k).map(|c| (0..d).map(|j| centres[(c, j)].powi(2)).sum()).collect();
         let nearest = if iteration == 0 {
@@ -149,6 +145,58 @@ pub fn kmeans(x: &Mat<f64>, k: usize, iterations: usize, seed: u64) -> Vec<usize
         *l = renumber[*l];
     }
     label
+}
+
+/// `k` distinct starting rows by k-means++ (Arthur & Vassilvitskii 2007)
+/// on a seeded sample of at most `3 k` rows, as scikit-learn's
+/// `MiniBatchKMeans` (`init_size = 3 * n_landmark`) that graphtools runs:
+/// the first uniformly, each next one with probability proportional to its
+/// squared distance to the nearest chosen so far. `rows` holds the points
+/// row by row.
+fn plus_plus_starts(rows: &[f32], n: usize, d: usize, k: usize, seed: u64) -> Vec<usize> {
+    let mut rng = SplitMix(seed ^ 0x5EED);
+    let m = (3 * k).min(n);
+    let mut sample: Vec<usize> = (0..n).collect();
+    for i in 0..m {
+        let j = i + (rng.next() % (n - i) as u64) as usize;
+        sample.swap(i, j);
+    }
+    sample.truncate(m);
+    let point = |i: usize| &rows[i * d..(i + 1) * d];
+    let uniform = |rng: &mut SplitMix| (rng.next() >> 11) as f64 / (1u64 << 53) as f64;
+    let mut chosen = vec![sample[(rng.next() % m as u64) as usize]];
+    let mut nearest = vec![f32::INFINITY; m];
+    while chosen.len() < k {
+        let last = point(chosen[chosen.len() - 1]);
+        nearest.par_iter_mut().zip(&sample).for_each(|(best, &i)| *best = best.min(squared_distance(point(i), last)));
+        let total: f64 = nearest.iter().map(|&v| v as f64).sum();
+        let next = if total > 0.0 {
+            let mut target = uniform(&mut rng) * total;
+            let mut pick = m - 1;
+            for (s, &v) in nearest.iter().enumerate() {
+                target -= v as f64;
+                if target < 0.0 && v > 0.0 {
+                    pick = s;
+                    break;
+                }
+            }
+            sample[pick]
+        } else {
+            // Every sampled row is a chosen one: any other row will do.
+            match (0..n).find(|i| !chosen.contains(i)) {
+                Some(i) => i,
+                None => break,
+            }
+        };
+        if chosen.contains(&next) {
+            // Only rounding can pick a chosen row (its distance is 0): take the farthest instead.
+            let far = (0..m).max_by(|&a, &b| nearest[a].total_cmp(&nearest[b])).expect("a sample");
+            chosen.push(sample[far]);
+        } else {
+            chosen.push(next);
+        }
+    }
+    chosen
 }
 
 /// Each point's nearest centre among all, a block of points at a time
