@@ -91,14 +91,13 @@ pub fn spectral_coordinates(kernel: &Sparse, p: &Sparse, dims: usize, seed: u64)
 
 /// K-means (Lloyd) into at most `k` groups, started from `k` distinct rows
 /// drawn with `seed` by k-means++ on a sample of at most 3 k rows (as
-/// scikit-learn's `MiniBatchKMeans` in graphtools); stops when under 1 % of points move or after
-/// `iterations`. Empty groups are dropped; groups are renumbered 0.. in order
+/// scikit-learn's `MiniBatchKMeans` in graphtools); stops when under 1 % of
+/// points move or after `iterations`. Empty groups are dropped; groups are renumbered 0.. in order
 /// of their first point. The first pass measures every centre; later ones
 /// only those the triangle inequality leaves in reach, with the same result.
 pub fn kmeans(x: &Mat<f64>, k: usize, iterations: usize, seed: u64) -> Vec<usize> {
     let (n, d) = (x.nrows(), x.ncols());
     let k = k.min(n).max(1);
-    // A seeded partial Fisher-Yates shuffle picks the starting rows.
     // Distances in single precision (the nearest centre is all that is
     // asked), sums in double.
     let xs = Mat::<f32>::from_fn(n, d, |i, j| x[(i, j)] as f32);
