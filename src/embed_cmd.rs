@@ -45,9 +45,14 @@ pub struct EmbedArgs {
     /// Alpha-decay exponent of the kernel.
     #[arg(long, default_value_t = 40.0)]
     pub decay: f64,
-    /// Diffusion time: `auto` (knee of the von Neumann entropy; above 1,000
-    /// points of an estimated entropy curve), `exact` (the knee of the curve
-    /// from every singular value, as the Python package computes it; slower)
+    /// Diffusion time: `auto` (knee of the von Neumann entropy curve of the
+    /// diffusion operator, P or, above --landmarks points, the landmark
+    /// operator: from every singular value up to 1,000 points; above, an
+    /// estimated curve whose knee is kept only when it beats every other
+    /// break by 3 jackknife standard errors, else the exact curve up to
+    /// 4,000 points (so always with the default 2,000 landmarks) and more
+    /// probes beyond), `exact` (the curve from every singular value at any
+    /// size, as the Python package computes it; slower above 4,000 points)
     /// or a number.
     #[arg(long, default_value = "auto")]
     pub t: String,

@@ -71,42 +71,54 @@ impl Diffusion {
     }
 
     /// The von Neumann entropy of `P^(k+1)` for k in 0..t_max (see the
-    /// module): exact up to [`EXACT_LIMIT`] or when asked, else estimated.
+    /// module): exact up to [`EXACT_LIMIT`] or when asked, else estimated
+    /// with [`PROBES`] probes.
     pub fn entropy(&self, t_max: usize, exact: bool, seed: u64) -> Result<Vec<f64>, ManifoldError> {
-        let spectrum = if exact || self.dim() <= EXACT_LIMIT {
-            singular_values(&self.to_dense())?.into_iter().map(|s| (s, 1.0)).collect()
-        } else {
-            self.estimated_spectrum(seed)?
-        };
-        Ok(weighted_entropy(&spectrum, t_max))
+        if exact || self.dim() <= EXACT_LIMIT {
+            return self.exact_entropy(t_max);
+        }
+        Ok(weighted_entropy(&SpectrumEstimate::new(self, seed)?.spectrum(None), t_max))
     }
 
-    /// Singular values of P with the number of singular values each stands
-    /// for: the converged leading ones exactly (weight 1), then quadrature
-    /// nodes of the rest, weighted by the probes' estimate of their share.
-    fn estimated_spectrum(&self, seed: u64) -> Result<Vec<(f64, f64)>, ManifoldError> {
-        let n = self.dim();
-        let gram = |x: &Mat<f64>| self.p.mul_dense(&self.transposed.mul_dense(x));
-        let mut rng = SplitMix(seed ^ 0x1A9C_2E05);
-        let start = Mat::from_fn(n, 1, |_, _| rng.symmetric());
-        let leading = lanczos(&gram, start, LEADING_STEPS.min(n), None)?.pop().expect("one run");
-        let largest = leading.values.iter().copied().fold(0.0, f64::max);
-        let converged: Vec<usize> = (0..leading.values.len()).filter(|&j| leading.residuals[j] <= CONVERGED * largest).collect();
-        let vectors = Mat::from_fn(leading.basis.ncols(), converged.len(), |i, c| leading.vectors[(i, converged[c])]);
-        let deflation = &leading.basis * &vectors;
-        let mut spectrum: Vec<(f64, f64)> = converged.iter().map(|&j| (leading.values[j].max(0.0).sqrt(), 1.0)).collect();
-        let rest = n - converged.len();
-        if rest == 0 {
-            return Ok(spectrum);
+    /// The entropy curve from every singular value.
+    pub fn exact_entropy(&self, t_max: usize) -> Result<Vec<f64>, ManifoldError> {
+        Ok(weighted_entropy(&singular_values(&self.to_dense())?.into_iter().map(|s| (s, 1.0)).collect::<Vec<_>>(), t_max))
+    }
+
+    /// The automatic t: the knee of the entropy curve. Exact up to
+    /// [`EXACT_LIMIT`] or when asked; above, the estimated curve's knee is
+    /// kept only when every other break fits worse by [`KNEE_CONFIDENCE`]
+    /// jackknife standard errors (one probe left out at a time). An unclear
+    /// knee is settled by the exact curve up to `exact_fallback_limit`
+    /// points (PHATE passes [`EXACT_FALLBACK_LIMIT`], which every landmark
+    /// operator of the default 2,000 lies under), above it by doubling the
+    /// probes until the knee is clear or [`MAX_PROBES`] are spent.
+    pub fn choose_t(&self, t_max: usize, exact: bool, seed: u64, exact_fallback_limit: usize) -> Result<TChoice, ManifoldError> {
+        let exact_choice = |source| -> Result<TChoice, ManifoldError> {
+            let entropy = self.exact_entropy(t_max)?;
+            Ok(TChoice { t: crate::phate::find_knee(&entropy), entropy, source, margin: f64::INFINITY })
+        };
+        if exact || self.dim() <= EXACT_LIMIT {
+            return exact_choice(EntropySource::Exact);
         }
-        // Rademacher probes; each run's quadrature estimates z^T f(M) z over the rest.
-        let mut rng = SplitMix(seed.wrapping_mul(0x9E37_79B9).wrapping_add(1));
-        let probes = Mat::from_fn(n, PROBES, |_, _| if rng.next() & 1 == 0 { -1.0 } else { 1.0 });
-        for run in lanczos(&gram, probes, PROBE_STEPS.min(rest), Some(deflation.as_ref()))? {
-            let scale = run.start_norm * run.start_norm / PROBES as f64;
-            spectrum.extend((0..run.values.len()).map(|j| (run.values[j].max(0.0).sqrt(), scale * run.first[j] * run.first[j])));
+        let mut estimate = SpectrumEstimate::new(self, seed)?;
+        loop {
+            let entropy = weighted_entropy(&estimate.spectrum(None), t_max);
+            let replicates: Vec<Vec<f64>> =
+                (0..estimate.probes.len()).into_par_iter().map(|r| weighted_entropy(&estimate.spectrum(Some(r)), t_max)).collect();
+            let (t, margin) = knee_margin(&entropy, &replicates);
+            let probes = estimate.probes.len();
+            if margin >= KNEE_CONFIDENCE {
+                return Ok(TChoice { t, entropy, source: EntropySource::Estimated { probes }, margin });
+            }
+            if self.dim() <= exact_fallback_limit {
+                return exact_choice(EntropySource::ExactFallback { probes, margin });
+            }
+            if probes >= MAX_PROBES {
+                return Ok(TChoice { t, entropy, source: EntropySource::Estimated { probes }, margin });
+            }
+            estimate.add_probes(self, probes.min(MAX_PROBES - probes))?;
         }
-        Ok(spectrum)
     }
 
     /// `P^t` as a dense matrix (see the module).
@@ -156,6 +168,136 @@ impl Diffusion {
         let mut out = Mat::<f64>::zeros(n, n);
         par_update(&mut out, |i, j, _| x[(i, j)] as f64 * (r[j] * inverse[i]));
         out
+    }
+}
+
+/// Up to this size an unclear estimated knee is settled by the exact curve.
+pub const EXACT_FALLBACK_LIMIT: usize = 4000;
+/// An estimated knee is kept when every other break of the two-line fit
+/// fits worse by this many jackknife standard errors.
+pub const KNEE_CONFIDENCE: f64 = 3.0;
+/// Most probes an unclear knee gets above the exact fallback.
+pub const MAX_PROBES: usize = 320;
+
+/// Where the automatic t's entropy curve came from.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum EntropySource {
+    /// Every singular value.
+    Exact,
+    /// Estimated with this many probes, the knee clear of the estimate's
+    /// noise (or, above the exact fallback, the most probes allowed).
+    Estimated { probes: usize },
+    /// Every singular value, since the knee estimated with `probes` probes
+    /// beat another break by only `margin` standard errors.
+    ExactFallback { probes: usize, margin: f64 },
+}
+
+/// The automatic t and how it was found.
+#[derive(Clone, Debug)]
+pub struct TChoice {
+    pub t: usize,
+    /// The entropy of `P^(k+1)` for k in 0..t_max that t is the knee of.
+    pub entropy: Vec<f64>,
+    pub source: EntropySource,
+    /// By how many jackknife standard errors the estimated knee beat the
+    /// nearest other break (infinite for an exact curve).
+    pub margin: f64,
+}
+
+/// The knee of `curve` (as [`crate::phate::find_knee`]) and by how many
+/// jackknife standard errors it beats every other break: for each other
+/// break b, the difference of two-line fit errors `e(b) - e(knee)` over the
+/// jackknife standard error of that difference across `replicates` (the
+/// curve recomputed with one probe left out each). Infinite with fewer than
+/// two replicates; a difference that does not vary counts as infinitely
+/// sure when positive, not at all when zero.
+pub fn knee_margin(curve: &[f64], replicates: &[Vec<f64>]) -> (usize, f64) {
+    let knee = crate::phate::find_knee(curve);
+    if replicates.len() < 2 {
+        return (knee, f64::INFINITY);
+    }
+    let errors = crate::phate::knee_errors(curve);
+    let replicate_errors: Vec<Vec<f64>> = replicates.iter().map(|r| crate::phate::knee_errors(r)).collect();
+    let m = replicates.len() as f64;
+    let k = knee - 1;
+    let mut margin = f64::INFINITY;
+    for b in (0..errors.len()).filter(|&b| b != k) {
+        let gap = errors[b] - errors[k];
+        let gaps: Vec<f64> = replicate_errors.iter().map(|e| e[b] - e[k]).collect();
+        let mean = gaps.iter().sum::<f64>() / m;
+        let se = ((m - 1.0) / m * gaps.iter().map(|g| (g - mean).powi(2)).sum::<f64>()).sqrt();
+        let z = if se > 0.0 {
+            gap / se
+        } else if gap > 0.0 {
+            f64::INFINITY
+        } else {
+            0.0
+        };
+        margin = margin.min(z);
+    }
+    (knee, margin)
+}
+
+/// The estimated spectrum of P: the converged leading singular values
+/// exactly, and each probe's quadrature nodes of the rest.
+struct SpectrumEstimate {
+    leading: Vec<(f64, f64)>,
+    /// Orthonormal basis of the leading singular vectors, kept out of the probes.
+    deflation: Mat<f64>,
+    /// Each probe's (node, weight): weight `|z|^2 e1_j^2`, so the count of
+    /// singular values a node stands for is its weight over the probe count.
+    probes: Vec<Vec<(f64, f64)>>,
+    rng: SplitMix,
+}
+
+impl SpectrumEstimate {
+    /// The leading Lanczos run and the first [`PROBES`] probes.
+    fn new(op: &Diffusion, seed: u64) -> Result<SpectrumEstimate, ManifoldError> {
+        let n = op.dim();
+        let gram = |x: &Mat<f64>| op.p.mul_dense(&op.transposed.mul_dense(x));
+        let mut rng = SplitMix(seed ^ 0x1A9C_2E05);
+        let start = Mat::from_fn(n, 1, |_, _| rng.symmetric());
+        let leading = lanczos(&gram, start, LEADING_STEPS.min(n), None)?.pop().expect("one run");
+        let largest = leading.values.iter().copied().fold(0.0, f64::max);
+        let converged: Vec<usize> = (0..leading.values.len()).filter(|&j| leading.residuals[j] <= CONVERGED * largest).collect();
+        let vectors = Mat::from_fn(leading.basis.ncols(), converged.len(), |i, c| leading.vectors[(i, converged[c])]);
+        let deflation = &leading.basis * &vectors;
+        let leading = converged.iter().map(|&j| (leading.values[j].max(0.0).sqrt(), 1.0)).collect();
+        let rng = SplitMix(seed.wrapping_mul(0x9E37_79B9).wrapping_add(1));
+        let mut estimate = SpectrumEstimate { leading, deflation, probes: Vec::new(), rng };
+        estimate.add_probes(op, PROBES)?;
+        Ok(estimate)
+    }
+
+    /// `count` more Rademacher probes; each run's quadrature estimates
+    /// z^T f(M) z over the rest of the spectrum.
+    fn add_probes(&mut self, op: &Diffusion, count: usize) -> Result<(), ManifoldError> {
+        let n = op.dim();
+        let rest = n - self.leading.len();
+        if rest == 0 || count == 0 {
+            return Ok(());
+        }
+        let gram = |x: &Mat<f64>| op.p.mul_dense(&op.transposed.mul_dense(x));
+        let rng = &mut self.rng;
+        let probes = Mat::from_fn(n, count, |_, _| if rng.next() & 1 == 0 { -1.0 } else { 1.0 });
+        for run in lanczos(&gram, probes, PROBE_STEPS.min(rest), Some(self.deflation.as_ref()))? {
+            let norm2 = run.start_norm * run.start_norm;
+            self.probes.push((0..run.values.len()).map(|j| (run.values[j].max(0.0).sqrt(), norm2 * run.first[j] * run.first[j])).collect());
+        }
+        Ok(())
+    }
+
+    /// Singular values with the number of singular values each stands for,
+    /// from every probe or from all but one.
+    fn spectrum(&self, leave_out: Option<usize>) -> Vec<(f64, f64)> {
+        let used = self.probes.len() - usize::from(leave_out.is_some());
+        let mut spectrum = self.leading.clone();
+        for (r, probe) in self.probes.iter().enumerate() {
+            if Some(r) != leave_out {
+                spectrum.extend(probe.iter().map(|&(s, w)| (s, w / used as f64)));
+            }
+        }
+        spectrum
     }
 }
 

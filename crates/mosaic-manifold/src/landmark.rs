@@ -1,7 +1,10 @@
-//! Landmarks for large n, as graphtools builds them for PHATE: points are
-//! grouped by k-means on the leading singular vectors of the diffusion
-//! operator P (spectral clustering), each group becomes a landmark, and
-//! diffusion runs between landmarks through
+//! Landmarks for large n, as graphtools (`LandmarkGraph.build_landmark_op`)
+//! builds them for PHATE: the leading singular vectors V of the symmetric
+//! diffusion affinity `A = D^-1/2 K D^-1/2` (graphtools' `diff_aff`; A is
+//! symmetric, so they are its eigenvectors of largest |eigenvalue|) give
+//! every point the coordinates `P V` (its `diff_op @ VT.T`); k-means on
+//! them groups the points (spectral clustering), each group becomes a
+//! landmark, and diffusion runs between landmarks through
 //! `P_landmark = P_mn P_nm` (landmark -> points -> landmark). Every point's
 //! coordinates are then its transitions to the landmarks times theirs.
 
@@ -45,62 +48,64 @@ impl SplitMix {
     }
 }
 
-/// Rows of `P` in the space of its `dims` leading left singular vectors,
-/// scaled by the singular values (`P V = U S`), by randomized subspace
-/// iteration (Halko et al. 2011) with sparse products only.
-pub fn spectral_coordinates(p: &Sparse, dims: usize, seed: u64) -> Result<Mat<f64>, ManifoldError> {
+/// Every point's spectral coordinates as graphtools computes them: `P V`,
+/// V the `dims` leading eigenvectors (by |eigenvalue|, which for a
+/// symmetric matrix are its leading singular vectors) of the symmetric
+/// diffusion affinity `A = D^-1/2 K D^-1/2`, D the kernel's degrees. V comes
+/// from randomized subspace iteration (Halko et al. 2011) with sparse
+/// products only, as scikit-learn's `randomized_svd` that graphtools calls:
+/// 10 extra directions, 7 rounds of `A A` (4 when `dims` is at least a tenth
+/// of the points).
+pub fn spectral_coordinates(kernel: &Sparse, p: &Sparse, dims: usize, seed: u64) -> Result<Mat<f64>, ManifoldError> {
     let n = p.rows;
     let width = (dims + 10).min(n);
-    let pt = p.transpose();
+    let inverse_root: Vec<f64> = kernel.row_sums().iter().map(|d| d.sqrt().recip()).collect();
+    let a = kernel.scaled(|i, j, v| v * inverse_root[i] * inverse_root[j]);
     let mut rng = SplitMix(seed);
     // The subspace is found in single precision (these products are bound by
     // memory, and k-means, their only user, measures in single precision);
     // the Rayleigh-Ritz step below is in double.
     let omega = Mat::from_fn(n, width, |_, _| rng.symmetric() as f32);
-    // Each round multiplies by P P^T; only the span matters, and squared
-    // singular values of P under 1 keep one round's conditioning mild, so one
-    // orthonormalisation per round suffices.
-    let mut q = orthonormalise(p.mul_dense(&omega));
-    for _ in 0..4 {
-        q = orthonormalise(p.mul_dense(&pt.mul_dense(&q)));
+    let rounds = if dims * 10 < n { 7 } else { 4 };
+    // Eigenvalues of A lie in [-1, 1], so a round's conditioning stays mild
+    // and one orthonormalisation per round suffices.
+    let mut q = orthonormalise(a.mul_dense(&omega));
+    for _ in 0..rounds {
+        q = orthonormalise(a.mul_dense(&a.mul_dense(&q)));
     }
     let q = Mat::from_fn(n, width, |i, j| q[(i, j)] as f64);
-    // B = Q^T P; B B^T = W S^2 W^T, and P V = Q W S on the captured range.
-    let bt = pt.mul_dense(&q);
-    let bbt = bt.transpose() * &bt;
-    let eig = bbt.self_adjoint_eigen(Side::Lower).map_err(|e| ManifoldError::Numerics(format!("{e:?}")))?;
-    let (w, s2) = (eig.U(), eig.S().column_vector());
+    // Rayleigh-Ritz: A on the captured range is Q (Q^T A Q) Q^T.
+    let aq = a.mul_dense(&q);
+    let small = q.transpose() * &aq;
+    settle_vector_state();
+    let small = Mat::from_fn(width, width, |i, j| 0.5 * (small[(i, j)] + small[(j, i)]));
+    let eig = small.self_adjoint_eigen(Side::Lower).map_err(|e| ManifoldError::Numerics(format!("{e:?}")))?;
+    let (w, values) = (eig.U(), eig.S().column_vector());
+    let mut order: Vec<usize> = (0..width).collect();
+    order.sort_by(|&x, &y| values[y].abs().total_cmp(&values[x].abs()));
     let keep = dims.min(width);
-    // Eigenvalues ascend: the leading ones are last.
     let qw = &q * w;
-    Ok(Mat::from_fn(n, keep, |i, k| {
-        let c = width - 1 - k;
-        qw[(i, c)] * s2[c].max(0.0).sqrt()
-    }))
+    let v = Mat::from_fn(n, keep, |i, k| qw[(i, order[k])]);
+    Ok(p.mul_dense(&v))
 }
 
 /// K-means (Lloyd) into at most `k` groups, started from `k` distinct rows
-/// drawn with `seed`; stops when under 1 % of points move or after
-/// `iterations`. Empty groups are dropped; groups are renumbered 0.. in order
+/// drawn with `seed` by k-means++ on a sample of at most 3 k rows (as
+/// scikit-learn's `MiniBatchKMeans` in graphtools); stops when under 1 % of
+/// points move or after `iterations`. Empty groups are dropped; groups are renumbered 0.. in order
 /// of their first point. The first pass measures every centre; later ones
 /// only those the triangle inequality leaves in reach, with the same result.
 pub fn kmeans(x: &Mat<f64>, k: usize, iterations: usize, seed: u64) -> Vec<usize> {
     let (n, d) = (x.nrows(), x.ncols());
     let k = k.min(n).max(1);
-    // A seeded partial Fisher-Yates shuffle picks the starting rows.
-    let mut order: Vec<usize> = (0..n).collect();
-    let mut rng = SplitMix(seed ^ 0x5EED);
-    for i in 0..k {
-        let j = i + (rng.next() % (n - i) as u64) as usize;
-        order.swap(i, j);
-    }
     // Distances in single precision (the nearest centre is all that is
     // asked), sums in double.
     let xs = Mat::<f32>::from_fn(n, d, |i, j| x[(i, j)] as f32);
     let by_row: Vec<f64> = (0..n).flat_map(|i| (0..d).map(move |j| x[(i, j)])).collect();
-    let mut centres = Mat::<f32>::from_fn(k, d, |c, j| xs[(order[c], j)]);
-    let mut label = vec![usize::MAX; n];
     let rows: Vec<f32> = by_row.iter().map(|&v| v as f32).collect();
+    let starts = plus_plus_starts(&rows, n, d, k, seed);
+    let mut centres = Mat::<f32>::from_fn(k, d, |c, j| xs[(starts[c], j)]);
+    let mut label = vec![usize::MAX; n];
     for iteration in 0..iterations.max(1) {
         let centre_norms: Vec<f32> = (0..k).map(|c| (0..d).map(|j| centres[(c, j)].powi(2)).sum()).collect();
         let nearest = if iteration == 0 {
@@ -139,6 +144,58 @@ pub fn kmeans(x: &Mat<f64>, k: usize, iterations: usize, seed: u64) -> Vec<usize
         *l = renumber[*l];
     }
     label
+}
+
+/// `k` distinct starting rows by k-means++ (Arthur & Vassilvitskii 2007)
+/// on a seeded sample of at most `3 k` rows, as scikit-learn's
+/// `MiniBatchKMeans` (`init_size = 3 * n_landmark`) that graphtools runs:
+/// the first uniformly, each next one with probability proportional to its
+/// squared distance to the nearest chosen so far. `rows` holds the points
+/// row by row.
+fn plus_plus_starts(rows: &[f32], n: usize, d: usize, k: usize, seed: u64) -> Vec<usize> {
+    let mut rng = SplitMix(seed ^ 0x5EED);
+    let m = (3 * k).min(n);
+    let mut sample: Vec<usize> = (0..n).collect();
+    for i in 0..m {
+        let j = i + (rng.next() % (n - i) as u64) as usize;
+        sample.swap(i, j);
+    }
+    sample.truncate(m);
+    let point = |i: usize| &rows[i * d..(i + 1) * d];
+    let uniform = |rng: &mut SplitMix| (rng.next() >> 11) as f64 / (1u64 << 53) as f64;
+    let mut chosen = vec![sample[(rng.next() % m as u64) as usize]];
+    let mut nearest = vec![f32::INFINITY; m];
+    while chosen.len() < k {
+        let last = point(chosen[chosen.len() - 1]);
+        nearest.par_iter_mut().zip(&sample).for_each(|(best, &i)| *best = best.min(squared_distance(point(i), last)));
+        let total: f64 = nearest.iter().map(|&v| v as f64).sum();
+        let next = if total > 0.0 {
+            let mut target = uniform(&mut rng) * total;
+            let mut pick = m - 1;
+            for (s, &v) in nearest.iter().enumerate() {
+                target -= v as f64;
+                if target < 0.0 && v > 0.0 {
+                    pick = s;
+                    break;
+                }
+            }
+            sample[pick]
+        } else {
+            // Every sampled row is a chosen one: any other row will do.
+            match (0..n).find(|i| !chosen.contains(i)) {
+                Some(i) => i,
+                None => break,
+            }
+        };
+        if chosen.contains(&next) {
+            // Only rounding can pick a chosen row (its distance is 0): take the farthest instead.
+            let far = (0..m).max_by(|&a, &b| nearest[a].total_cmp(&nearest[b])).expect("a sample");
+            chosen.push(sample[far]);
+        } else {
+            chosen.push(next);
+        }
+    }
+    chosen
 }
 
 /// Each point's nearest centre among all, a block of points at a time
@@ -247,7 +304,7 @@ pub fn landmarks(
     seed: u64,
     step_done: &mut dyn FnMut(&'static str),
 ) -> Result<Landmarks, ManifoldError> {
-    let coords = spectral_coordinates(p, SPECTRAL_DIMS.min(p.rows), seed)?;
+    let coords = spectral_coordinates(kernel, p, SPECTRAL_DIMS.min(p.rows), seed)?;
     step_done("landmarks: spectral coordinates");
     let cluster = kmeans(&coords, count, KMEANS_ITERATIONS, seed);
     drop(coords);
@@ -260,8 +317,11 @@ pub fn landmarks(
 /// Lloyd iterations of the landmark clustering at most.
 const KMEANS_ITERATIONS: usize = 8;
 
-/// The landmark structure for a given grouping of the points (labels `0..L`).
-fn from_clusters(kernel: &Sparse, p: &Sparse, cluster: Vec<usize>) -> Landmarks {
+/// The landmark structure for a given grouping of the points (labels `0..L`),
+/// as graphtools builds it: `P_nm` the row-normalised transposed group sums
+/// of K (each point's transitions to the groups), `P_mn` the row-normalised
+/// group sums of K, `P_landmark = P_mn P_nm`.
+pub fn from_clusters(kernel: &Sparse, p: &Sparse, cluster: Vec<usize>) -> Landmarks {
     let n = p.rows;
     let l = cluster.iter().max().map_or(0, |m| m + 1);
     // Point -> landmark: P's row mass on each group.

@@ -9,7 +9,9 @@
 //! 2. above `landmarks` points, diffusion runs between landmarks instead
 //!    (see [`crate::landmark`]), as the reference does above 2,000 points;
 //! 3. t: the knee of the von Neumann entropy of P's singular values (above
-//!    1,000 points of an estimate of it, see [`crate::diffusion`]);
+//!    1,000 points of an estimate of it, kept only where its knee is clear
+//!    of the estimate's noise, else the exact curve up to 4,000 points; see
+//!    [`crate::diffusion::Diffusion::choose_t`]);
 //! 4. potential `-ln(P^t + 1e-7)` and Euclidean distances between its rows;
 //! 5. classical MDS (as the reference computes it), then metric MDS by
 //!    SMACOF (the reference's `mds_solver="smacof"`; its default is an SGD
@@ -28,7 +30,7 @@ use faer::{Mat, Side};
 
 use crate::ManifoldError;
 use crate::dense::{par_update, settle_vector_state};
-use crate::diffusion::{Diffusion, weighted_entropy};
+use crate::diffusion::{Diffusion, EXACT_FALLBACK_LIMIT, EntropySource, weighted_entropy};
 use crate::distance::row_distances;
 use crate::graph::{self, Sparse};
 use crate::landmark;
@@ -110,6 +112,8 @@ pub struct Phate {
     /// Von Neumann entropy of P^(k+1) for k = 0..t_max (what t was picked
     /// from); empty when t was given.
     pub entropy: Vec<f64>,
+    /// Where that entropy curve came from; `None` when t was given.
+    pub t_source: Option<EntropySource>,
     /// Euclidean distances between rows of the potential, n x n (between
     /// landmarks, L x L, when landmarks were used).
     pub potential_distances: Mat<f64>,
@@ -432,12 +436,14 @@ fn run(kernel: Sparse, config: &PhateConfig, kernel_time: (&'static str, f64)) -
         (Diffusion::new(p, degrees), None)
     };
     drop(kernel);
+    let mut t_source = None;
     let (t, entropy) = match config.t {
         Some(t) => (t, Vec::new()),
         None => {
-            let entropy = operator.entropy(config.t_max.max(3), config.exact_entropy, config.seed)?;
+            let choice = operator.choose_t(config.t_max.max(3), config.exact_entropy, config.seed, EXACT_FALLBACK_LIMIT)?;
             lap("entropy (automatic t)", &mut timings);
-            (find_knee(&entropy), entropy)
+            t_source = Some(choice.source);
+            (choice.t, choice.entropy)
         }
     };
     let pt = operator.power(t);
@@ -460,6 +466,7 @@ fn run(kernel: Sparse, config: &PhateConfig, kernel_time: (&'static str, f64)) -
     Ok(Phate {
         t,
         entropy,
+        t_source,
         potential_distances,
         embedding,
         mds_iterations: iterations,

@@ -5,7 +5,9 @@ mod common;
 
 use common::branches;
 use faer::Mat;
-use mosaic_manifold::diffusion::{Diffusion, EXACT_LIMIT, PowerChain, singular_values};
+use mosaic_manifold::diffusion::{
+    Diffusion, EXACT_FALLBACK_LIMIT, EXACT_LIMIT, EntropySource, KNEE_CONFIDENCE, PowerChain, knee_margin, singular_values,
+};
 use mosaic_manifold::graph::kernel_from_features;
 use mosaic_manifold::landmark::landmarks;
 use mosaic_manifold::phate::{find_knee, knee_errors, von_neumann_entropy};
@@ -124,6 +126,61 @@ fn the_estimated_entropy_has_the_knee_of_the_exact_one() {
         assert_knee_agrees(&estimated, &exact);
         assert_knee_agrees(&operator.entropy(100, false, 7).unwrap(), &exact);
     }
+}
+
+#[test]
+fn the_automatic_t_is_the_exact_knee() {
+    for seed in [6, 8, 9] {
+        let n = EXACT_LIMIT + 500;
+        let kernel = kernel_of(n, seed);
+        let operator = Diffusion::new(kernel.row_normalised(), kernel.row_sums());
+        let exact_curve = von_neumann_entropy(&singular_values(&operator.to_dense()).unwrap(), 100);
+        let exact = find_knee(&exact_curve);
+        // As PHATE asks: the estimate where its knee is clear, else the exact curve.
+        let choice = operator.choose_t(100, false, 0, EXACT_FALLBACK_LIMIT).unwrap();
+        eprintln!("data {seed}: exact knee {exact}, chosen {} ({:?}, margin {:.1})", choice.t, choice.source, choice.margin);
+        assert_eq!(choice.t, exact, "data {seed}: {:?}", choice.source);
+        match choice.source {
+            EntropySource::Estimated { probes } => {
+                assert_eq!(probes, 40);
+                assert!(choice.margin >= KNEE_CONFIDENCE);
+            }
+            EntropySource::ExactFallback { margin, .. } => {
+                assert!(margin < KNEE_CONFIDENCE);
+                assert_eq!(choice.entropy, exact_curve);
+            }
+            EntropySource::Exact => panic!("{n} points are estimated first"),
+        }
+        // Without the exact fallback, more probes until the knee is clear.
+        let probed = operator.choose_t(100, false, 0, 0).unwrap();
+        eprintln!("  without the fallback: {} ({:?}, margin {:.1})", probed.t, probed.source, probed.margin);
+        assert!(matches!(probed.source, EntropySource::Estimated { .. }));
+        assert_knee_agrees(&probed.entropy, &exact_curve);
+        if probed.margin >= KNEE_CONFIDENCE {
+            assert_eq!(probed.t, exact, "a clear estimated knee is the exact one");
+        }
+        // Exact when asked, or small.
+        let asked = operator.choose_t(100, true, 0, 0).unwrap();
+        assert_eq!((asked.t, asked.source, asked.entropy), (exact, EntropySource::Exact, exact_curve));
+    }
+}
+
+#[test]
+fn a_knee_is_clear_only_beyond_the_noise_of_its_replicates() {
+    // Two lines meeting at x = 10, and replicates that move it a little or a lot.
+    let curve: Vec<f64> = (0..40).map(|x| if x <= 10 { 10.0 - x as f64 } else { 0.05 * (10 - x) as f64 }).collect();
+    let shaken = |size: f64| -> Vec<Vec<f64>> {
+        (0..20).map(|r| curve.iter().enumerate().map(|(x, y)| y + size * (((r * 31 + x * 17) % 13) as f64 / 6.0 - 1.0)).collect()).collect()
+    };
+    let (knee, margin) = knee_margin(&curve, &vec![curve.clone(); 20]);
+    assert_eq!(knee, find_knee(&curve));
+    assert!(margin > 1e6, "replicates that agree leave no doubt: margin {margin}");
+    assert_eq!(knee, 10);
+    let (_, small) = knee_margin(&curve, &shaken(1e-4));
+    let (_, large) = knee_margin(&curve, &shaken(0.5));
+    assert!(small >= KNEE_CONFIDENCE, "tiny noise: margin {small}");
+    assert!(large < KNEE_CONFIDENCE, "noise as large as the bend: margin {large}");
+    assert_eq!(knee_margin(&curve, &[]).1, f64::INFINITY, "no replicates, no doubt to measure");
 }
 
 #[test]

@@ -6,7 +6,8 @@ use common::{branches, normal, procrustes_disparity as disparity};
 use faer::Mat;
 use mosaic_manifold::graph::{Sparse, kernel_from_distances, kernel_from_features};
 use mosaic_manifold::kdtree::KdTree;
-use mosaic_manifold::landmark::kmeans;
+use mosaic_manifold::landmark::{from_clusters, kmeans, spectral_coordinates};
+use mosaic_manifold::npy;
 use mosaic_manifold::phate::{PhateConfig, extend, phate};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -93,6 +94,68 @@ fn kmeans_separates_distant_groups_and_repeats_with_its_seed() {
             assert_eq!(labels[i] == labels[j], i % 4 == j % 4, "points {i} and {j}");
         }
     }
+}
+
+/// Relative Frobenius distance between `a a^T` and `b b^T`: equal when the
+/// rows of `a` and `b` are the same points up to a rotation (so up to the
+/// signs of singular vectors, and any basis of a repeated singular value).
+fn gram_gap(a: &Mat<f64>, b: &Mat<f64>) -> f64 {
+    let (ga, gb) = (a * a.transpose(), b * b.transpose());
+    (&ga - &gb).norm_l2() / gb.norm_l2()
+}
+
+#[test]
+fn landmarks_are_built_as_graphtools_builds_them() {
+    // Written by benches/landmark_reference.py from graphtools 2.1.0.
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/landmark_tree");
+    let x = npy::read(&dir.join("X.npy")).unwrap();
+    let clusters: Vec<usize> = npy::read(&dir.join("clusters.npy")).unwrap().data.iter().map(|&c| c as usize).collect();
+    let want_op = npy::read(&dir.join("landmark_op.npy")).unwrap();
+    let want_coords = npy::read(&dir.join("coords.npy")).unwrap();
+    let n = x.rows;
+    let kernel = kernel_from_features(&Mat::from_fn(n, x.cols, |i, k| x.row(i)[k]), 5, 40.0);
+    let p = kernel.row_normalised();
+
+    // From graphtools' clusters, graphtools' landmark operator.
+    let built = from_clusters(&kernel, &p, clusters);
+    let got = built.operator.to_dense();
+    let l = want_op.rows;
+    assert_eq!((got.nrows(), got.ncols()), (l, l));
+    let worst =
+        (0..l).flat_map(|i| (0..l).map(move |j| (i, j))).map(|(i, j)| (got[(i, j)] - want_op.data[i * l + j]).abs()).fold(0.0, f64::max);
+    assert!(worst < 1e-12, "landmark operators differ by {worst:e}");
+
+    // The spectral coordinates are P V with V the leading singular vectors of
+    // the symmetric affinity D^-1/2 K D^-1/2, not of P: the same points as
+    // graphtools' diff_op @ VT.T, and as an exact eigendecomposition's.
+    let ours = spectral_coordinates(&kernel, &p, 100, 0).unwrap();
+    assert_eq!((ours.nrows(), ours.ncols()), (n, 100));
+    let theirs = Mat::from_fn(n, 100, |i, k| want_coords.data[i * 100 + k]);
+    let degrees = kernel.row_sums();
+    let k_dense = kernel.to_dense();
+    let a = Mat::from_fn(n, n, |i, j| k_dense[(i, j)] / (degrees[i] * degrees[j]).sqrt());
+    let eig = a.self_adjoint_eigen(faer::Side::Lower).unwrap();
+    let (u, s) = (eig.U(), eig.S().column_vector());
+    let mut order: Vec<usize> = (0..n).collect();
+    order.sort_by(|&x, &y| s[y].abs().total_cmp(&s[x].abs()));
+    let v = Mat::from_fn(n, 100, |i, k| u[(i, order[k])]);
+    let exact = p.to_dense() * &v;
+    // The leading 20 directions, where randomized iteration has converged
+    // (both ours and graphtools' are approximate near the 100th).
+    let lead = |m: &Mat<f64>| m.subcols(0, 20).to_owned();
+    let (ours, theirs, exact) = (lead(&ours), lead(&theirs), lead(&exact));
+    let (to_exact, to_theirs, theirs_to_exact) = (gram_gap(&ours, &exact), gram_gap(&ours, &theirs), gram_gap(&theirs, &exact));
+    eprintln!(
+        "spectral coordinates: ours vs exact {to_exact:.2e}, ours vs graphtools {to_theirs:.2e}, graphtools vs exact {theirs_to_exact:.2e}"
+    );
+    assert!(to_exact < 2e-2, "ours depart from the exact coordinates by {to_exact:e}");
+    assert!(to_theirs < 2e-2, "ours depart from graphtools' coordinates by {to_theirs:e}");
+    // The singular vectors of P itself (the old mistake) give other points.
+    let svd = p.to_dense().svd().unwrap();
+    let of_p = p.to_dense() * svd.V().subcols(0, 20);
+    let wrong = gram_gap(&of_p, &exact);
+    eprintln!("P's own singular vectors vs exact {wrong:.2e}");
+    assert!(wrong > 10.0 * to_exact, "P's own singular vectors would pass too: the test cannot tell");
 }
 
 #[test]
