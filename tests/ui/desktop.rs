@@ -151,6 +151,15 @@ impl Explorer {
         explorer
     }
 
+    /// CPU time the explorer has used so far, in seconds (Linux's /proc).
+    pub fn cpu_seconds(&self) -> f64 {
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.child.id())).expect("the explorer is running");
+        // Fields after the command's closing parenthesis: utime and stime are the 12th and 13th.
+        let fields: Vec<&str> = stat.rsplit_once(')').expect("a stat line").1.split_whitespace().collect();
+        let ticks: f64 = fields[11].parse::<f64>().unwrap() + fields[12].parse::<f64>().unwrap();
+        ticks / 100.0 // USER_HZ, 100 on Linux
+    }
+
     /// The latest report (after a frame has drawn it).
     pub fn report(&self) -> Option<Report> {
         serde_json::from_str(&std::fs::read_to_string(&self.report).ok()?).ok()
