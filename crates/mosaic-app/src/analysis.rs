@@ -289,15 +289,7 @@ fn correlation_scale(ui: &mut Ui, indent: f32, width: f32) {
     let (rect, _) = ui.allocate_exact_size(vec2(indent + width, 24.0), Sense::hover());
     let painter = ui.painter_at(rect);
     let bar = Rect::from_min_size(rect.min + vec2(indent, 2.0), vec2(width, 8.0));
-    const SLICES: usize = 64;
-    for s in 0..SLICES {
-        let t = s as f32 / SLICES as f32;
-        let slice = Rect::from_min_max(
-            pos2(bar.left() + t * bar.width(), bar.top()),
-            pos2(bar.left() + (t + 1.0 / SLICES as f32) * bar.width() + 0.5, bar.bottom()),
-        );
-        painter.rect_filled(slice, 0.0, diverging((2.0 * (t + 0.5 / SLICES as f32) - 1.0) as f64));
-    }
+    crate::panels::colour_bar(&painter, bar, |t| diverging((2.0 * t - 1.0) as f64));
     let text = ui.visuals().text_color();
     for (t, label, align) in
         [(0.0, "−1", egui::Align2::LEFT_TOP), (0.5, "0", egui::Align2::CENTER_TOP), (1.0, "+1", egui::Align2::RIGHT_TOP)]

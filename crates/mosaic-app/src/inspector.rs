@@ -187,16 +187,7 @@ fn surface_legend(ui: &mut Ui, data: &LandscapeData, settings: &LandscapeSetting
         return;
     }
     let (rect, _) = ui.allocate_exact_size(egui::vec2(ui.available_width() - 8.0, 10.0), egui::Sense::hover());
-    const SLICES: usize = 48;
-    for k in 0..SLICES {
-        let (t0, t1) = (k as f32 / SLICES as f32, (k + 1) as f32 / SLICES as f32);
-        let [r, g, b] = settings.colormap.srgb(((t0 + t1) / 2.0) as f64);
-        let slice = egui::Rect::from_min_max(
-            egui::pos2(egui::lerp(rect.left()..=rect.right(), t0), rect.top()),
-            egui::pos2(egui::lerp(rect.left()..=rect.right(), t1), rect.bottom()),
-        );
-        ui.painter().rect_filled(slice, 0.0, Color32::from_rgb(r, g, b));
-    }
+    crate::panels::colour_bar(ui.painter(), rect, |t| rgb(settings.colormap.srgb(t as f64)));
     ui.horizontal(|ui| {
         ui.weak(format!("{low:.3}"));
         ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {

@@ -200,12 +200,12 @@ impl SurfaceLayout {
             .collect()
     }
 
-    /// The training path as a line draped over the surface: each leg between
-    /// checkpoints follows the surface in [`DRAPE_STEPS`] steps. (The
-    /// checkpoints lie off the plane the surface is cut through, so their own
-    /// losses would float above it or sink under it.)
-    pub fn path_line(&self, data: &LandscapeData) -> Vec<Vec3> {
-        let marks = self.path(data);
+    /// The training path as a line draped over the surface through its
+    /// checkpoints `marks` (from [`SurfaceLayout::path`]): each leg follows
+    /// the surface in [`DRAPE_STEPS`] steps. (The checkpoints lie off the
+    /// plane the surface is cut through, so their own losses would float
+    /// above it or sink under it.)
+    pub fn path_line(&self, data: &LandscapeData, marks: &[Vec3]) -> Vec<Vec3> {
         let mut line = Vec::with_capacity(marks.len() * DRAPE_STEPS);
         for (k, pair) in data.path.windows(2).enumerate() {
             let (a, b) = (&pair[0], &pair[1]);
@@ -426,7 +426,7 @@ fn show_landscape(
     if let Some(center) = layout.minimum(data) {
         markers.push(PointInstance { center, color: srgb(MINIMUM), radius: 0.045, ring: Ring::None });
     }
-    let segments = polyline(&layout.path_line(data), srgb(PATH));
+    let segments = polyline(&layout.path_line(data, &path), srgb(PATH));
     let material = SurfaceMaterial::new(&settings);
     let playhead: Vec<PointInstance> = along(&path, path.len() as f32)
         .into_iter()
@@ -614,7 +614,7 @@ mod tests {
         let between = layout.draped(&data, 0.25, -0.5).unwrap();
         assert!((between.y - LIFT - (layout.heights[5 + 2] + layout.heights[5 + 3]) / 2.0).abs() < 1e-6);
         // The line walks each leg in steps, every one on the surface.
-        let line = layout.path_line(&data);
+        let line = layout.path_line(&data, &layout.path(&data));
         assert_eq!(line.len(), DRAPE_STEPS + 1);
         let height_at = |p: Vec3| p.y - LIFT;
         let (first, last) = (line[0], line[line.len() - 1]);

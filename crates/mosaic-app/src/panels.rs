@@ -14,6 +14,20 @@ pub fn rgb([r, g, b]: [u8; 3]) -> Color32 {
     Color32::from_rgb(r, g, b)
 }
 
+/// A horizontal colour bar filling `rect`: `colour_at(t)` for t from 0 at
+/// its left to 1 at its right, sampled at the middle of each slice.
+pub fn colour_bar(painter: &egui::Painter, rect: egui::Rect, colour_at: impl Fn(f32) -> Color32) {
+    const SLICES: usize = 96;
+    for i in 0..SLICES {
+        let (t0, t1) = (i as f32 / SLICES as f32, (i + 1) as f32 / SLICES as f32);
+        let slice = egui::Rect::from_min_max(
+            egui::pos2(egui::lerp(rect.left()..=rect.right(), t0), rect.top()),
+            egui::pos2(egui::lerp(rect.left()..=rect.right(), t1), rect.bottom()),
+        );
+        painter.rect_filled(slice, 0.0, colour_at((t0 + t1) / 2.0));
+    }
+}
+
 /// What a panel section asks the app to do.
 #[derive(Clone, Debug, PartialEq)]
 pub enum PanelAction {

@@ -334,17 +334,7 @@ fn legend(ui: &mut Ui, scene: &SphereScene, mapping: &mut ColorMapping) {
     ui.label(egui::RichText::new(name).strong());
     let width = ui.available_width() - 8.0;
     let (rect, _) = ui.allocate_exact_size(egui::vec2(width, 18.0), egui::Sense::hover());
-    let painter = ui.painter();
-    const SLICES: usize = 96;
-    for i in 0..SLICES {
-        let (t0, t1) = (i as f32 / SLICES as f32, (i + 1) as f32 / SLICES as f32);
-        let [r, g, b] = mapping.colormap.srgb(((t0 + t1) * 0.5) as f64);
-        let slice = egui::Rect::from_min_max(
-            egui::pos2(egui::lerp(rect.left()..=rect.right(), t0), rect.top()),
-            egui::pos2(egui::lerp(rect.left()..=rect.right(), t1), rect.bottom()),
-        );
-        painter.rect_filled(slice, 0.0, Color32::from_rgb(r, g, b));
-    }
+    panels::colour_bar(ui.painter(), rect, |t| panels::rgb(mapping.colormap.srgb(t as f64)));
     if let Some(range) = mapping.range(scene) {
         let accuracy = scene.columns.get(mapping.column).is_some_and(|c| crate::scene::is_accuracy(&c.name));
         ui.horizontal(|ui| {
