@@ -6,6 +6,7 @@
 pub mod colormap;
 pub mod encoding;
 pub mod fs;
+pub mod params;
 pub mod run;
 pub mod sample;
 pub mod space;
@@ -14,6 +15,7 @@ pub mod theme;
 
 pub use colormap::{Colormap, ValueRange};
 pub use encoding::{Choice, Encoder, Knob};
+pub use params::{ParamError, ParamSpace, Params};
 pub use run::{EpochMetrics, RunOutcome, RunStatus};
 pub use space::{Bounds, SearchSpace, SpaceError};
 pub use spec::{Activation, ArchSpec, Family, Norm, Optimizer, TaskShape};
