@@ -114,7 +114,7 @@ pub struct Gp {
 }
 
 /// A prediction in the targets' units: the latent function's mean and standard deviation.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Prediction {
     pub mean: f64,
     pub std: f64,

@@ -18,6 +18,7 @@ pub mod gp;
 pub mod guided;
 mod lbfgs;
 pub mod model;
+pub mod study;
 pub mod suggest;
 pub mod table;
 pub mod tpe;
@@ -27,6 +28,7 @@ pub use acquisition::Acquisition;
 pub use adapt::{AdaptOptions, AdaptedSpace};
 pub use gp::{Gp, Layout, Prediction};
 pub use model::Model;
+pub use study::{Direction, Study, StudyOptions, Trial, TrialState};
 pub use suggest::{Strategy, SuggestOptions, Suggestion, suggest};
 pub use transfer::{PastTask, Prior, TaskFeatures};
 

@@ -1,0 +1,344 @@
+//! Ask/tell over a user's own [`ParamSpace`], as Optuna's studies work:
+//! `ask` hands out trials (parameters to evaluate), `tell` records how each
+//! went. The first trials come from a Latin hypercube; after that the
+//! meta-learner picks them: a Gaussian process over the space's encoding
+//! (Matérn on the numeric columns, overlap kernel per categorical block),
+//! expected improvement over random and local candidates, and the kriging
+//! believer across a batch and across trials still running, so parallel
+//! workers are sent to different places.
+
+use mosaic_core::params::{ParamSpace, Params};
+use mosaic_core::sample::latin_hypercube_unit;
+use rand::{RngExt, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
+
+use crate::SearchError;
+use crate::acquisition::{Acquisition, select_batch};
+use crate::gp::{Layout, Prediction};
+use crate::model::Model;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Direction {
+    Minimize,
+    Maximize,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum TrialState {
+    /// Asked for and not yet told.
+    Running,
+    Complete,
+    /// Told a failure, or a value that is not a finite number.
+    Failed,
+}
+
+/// One evaluation: its parameters, and once told its value.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Trial {
+    /// 0-based, in the order trials were asked for or added.
+    pub number: usize,
+    pub params: Params,
+    pub state: TrialState,
+    pub value: Option<f64>,
+    /// What the model expected of it when it was asked for, in the study's
+    /// units (none for the initial design and for added trials).
+    pub predicted: Option<Prediction>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct StudyOptions {
+    pub direction: Direction,
+    pub seed: u64,
+    /// Trials drawn from a Latin hypercube before the model takes over.
+    pub startup_trials: usize,
+    /// Random candidates scored per ask (local ones around the best come on top).
+    pub candidates: usize,
+}
+
+impl Default for StudyOptions {
+    fn default() -> Self {
+        StudyOptions { direction: Direction::Maximize, seed: 0, startup_trials: 10, candidates: 1000 }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Study {
+    space: ParamSpace,
+    options: StudyOptions,
+    layout: Layout,
+    trials: Vec<Trial>,
+    /// The initial design, drawn once.
+    design: Vec<Vec<f64>>,
+}
+
+/// Runs around which local candidates are drawn, and how many around each.
+const LOCAL_PARENTS: usize = 5;
+const LOCAL_PER_PARENT: usize = 60;
+
+impl Study {
+    pub fn new(space: ParamSpace, options: StudyOptions) -> Result<Study, SearchError> {
+        space.validate().map_err(|e| SearchError::Invalid(e.to_string()))?;
+        let layout = Layout { numeric: (0..space.numeric_len()).collect(), blocks: space.blocks() };
+        let design = latin_hypercube_unit(options.startup_trials, space.params.len(), options.seed);
+        Ok(Study { space, options, layout, trials: Vec::new(), design })
+    }
+
+    pub fn space(&self) -> &ParamSpace {
+        &self.space
+    }
+
+    pub fn options(&self) -> &StudyOptions {
+        &self.options
+    }
+
+    pub fn trials(&self) -> &[Trial] {
+        &self.trials
+    }
+
+    pub fn trial(&self, number: usize) -> Option<&Trial> {
+        self.trials.get(number)
+    }
+
+    /// The best complete trial (ties: the earliest).
+    pub fn best(&self) -> Option<&Trial> {
+        let sign = self.sign();
+        self.trials.iter().filter(|t| t.state == TrialState::Complete).fold(None, |best: Option<&Trial>, t| match best {
+            Some(b) if sign * b.value.unwrap_or(f64::NAN) >= sign * t.value.unwrap_or(f64::NAN) => Some(b),
+            _ => Some(t),
+        })
+    }
+
+    /// +1 when larger values are better.
+    fn sign(&self) -> f64 {
+        match self.options.direction {
+            Direction::Maximize => 1.0,
+            Direction::Minimize => -1.0,
+        }
+    }
+
+    /// Records a trial evaluated elsewhere (an imported study, a user's own
+    /// guess): checked against the space; a value that is not finite makes it failed.
+    pub fn add(&mut self, params: Params, value: Option<f64>) -> Result<&Trial, SearchError> {
+        self.space.check(&params).map_err(|e| SearchError::Invalid(e.to_string()))?;
+        let number = self.trials.len();
+        let state = match value {
+            Some(v) if v.is_finite() => TrialState::Complete,
+            _ => TrialState::Failed,
+        };
+        self.trials.push(Trial { number, params, state, value: value.filter(|v| v.is_finite()), predicted: None });
+        Ok(&self.trials[number])
+    }
+
+    /// Records how trial `number` went: a value, or `None` for a failure. A
+    /// value that is not finite (a diverged loss) marks it failed, and the model never sees it.
+    pub fn tell(&mut self, number: usize, value: Option<f64>) -> Result<&Trial, SearchError> {
+        let count = self.trials.len();
+        let trial = self.trials.get_mut(number).ok_or_else(|| SearchError::Invalid(format!("no trial {number}: the study has {count}")))?;
+        if trial.state != TrialState::Running {
+            return Err(SearchError::Invalid(format!("trial {number} was already told ({:?})", trial.state)));
+        }
+        match value {
+            Some(v) if v.is_finite() => {
+                trial.state = TrialState::Complete;
+                trial.value = Some(v);
+            }
+            _ => trial.state = TrialState::Failed,
+        }
+        Ok(&self.trials[number])
+    }
+
+    /// `n` new trials to evaluate (in parallel if you like), now running.
+    pub fn ask(&mut self, n: usize) -> Result<Vec<Trial>, SearchError> {
+        let complete: Vec<&Trial> = self.trials.iter().filter(|t| t.state == TrialState::Complete).collect();
+        let picks: Vec<(Params, Option<Prediction>)> =
+            if complete.len() < self.options.startup_trials.max(2) { self.initial(n) } else { self.model_picks(n)? };
+        let first = self.trials.len();
+        for (i, (params, predicted)) in picks.into_iter().enumerate() {
+            self.trials.push(Trial { number: first + i, params, state: TrialState::Running, value: None, predicted });
+        }
+        Ok(self.trials[first..].to_vec())
+    }
+
+    /// The next points of the Latin hypercube, then uniform draws.
+    fn initial(&self, n: usize) -> Vec<(Params, Option<Prediction>)> {
+        let mut rng = ChaCha8Rng::seed_from_u64(self.options.seed ^ (self.trials.len() as u64).wrapping_mul(0x9E37_79B9));
+        (self.trials.len()..self.trials.len() + n)
+            .map(|k| {
+                let u = self.design.get(k).cloned().unwrap_or_else(|| (0..self.space.params.len()).map(|_| rng.random::<f64>()).collect());
+                (self.space.from_design(&u), None)
+            })
+            .collect()
+    }
+
+    fn model_picks(&self, n: usize) -> Result<Vec<(Params, Option<Prediction>)>, SearchError> {
+        let sign = self.sign();
+        let complete: Vec<&Trial> = self.trials.iter().filter(|t| t.state == TrialState::Complete).collect();
+        let x: Vec<Vec<f64>> = complete.iter().map(|t| self.space.encode(&t.params)).collect();
+        let y: Vec<f64> = complete.iter().map(|t| sign * t.value.expect("complete trials have values")).collect();
+        let seed = self.options.seed.wrapping_add(self.trials.len() as u64);
+        let mut model = Model::fit(&self.layout, &x, &y, None, seed)?;
+        let mut best = y.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        // Trials still running count as if they returned what the model expects there.
+        for t in self.trials.iter().filter(|t| t.state == TrialState::Running) {
+            let e = self.space.encode(&t.params);
+            let mean = model.predict(&e).mean;
+            model = model.believe(&e, mean)?;
+            best = best.max(mean);
+        }
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        let taken: Vec<Vec<f64>> = self.trials.iter().map(|t| self.space.encode(&t.params)).collect();
+        let mut candidates = self.random_candidates(&mut rng);
+        let mut order: Vec<usize> = (0..complete.len()).collect();
+        order.sort_by(|&a, &b| y[b].total_cmp(&y[a]));
+        for &parent in order.iter().take(LOCAL_PARENTS) {
+            candidates.extend((0..LOCAL_PER_PARENT).map(|_| self.perturb(&x[parent], 0.1, &mut rng)));
+        }
+        // A second, finer round around the most promising candidates.
+        let acquisition = Acquisition::ExpectedImprovement { xi: 0.0 };
+        let mut scored: Vec<(f64, usize)> =
+            candidates.iter().enumerate().map(|(i, c)| (acquisition.score(model.predict(c), Some(best)), i)).collect();
+        scored.sort_by(|a, b| b.0.total_cmp(&a.0));
+        let leaders: Vec<Vec<f64>> = scored.iter().take(LOCAL_PARENTS).map(|&(_, i)| candidates[i].clone()).collect();
+        for leader in &leaders {
+            candidates.extend((0..LOCAL_PER_PARENT).map(|_| self.perturb(leader, 0.02, &mut rng)));
+        }
+        candidates.retain(|c| !taken.contains(c));
+        candidates.sort_by(|a, b| a.iter().zip(b).map(|(p, q)| p.total_cmp(q)).find(|o| o.is_ne()).unwrap_or(std::cmp::Ordering::Equal));
+        candidates.dedup();
+        if candidates.is_empty() {
+            // A small discrete space fully tried: hand out random points again.
+            return Ok(self.initial(n));
+        }
+        let picks = select_batch(&model, &candidates, Some(best), acquisition, n)?;
+        let mut out: Vec<(Params, Option<Prediction>)> = picks
+            .iter()
+            .map(|p| {
+                let prediction = Prediction { mean: sign * p.prediction.mean, std: p.prediction.std };
+                (self.space.decode(&candidates[p.index]), Some(prediction))
+            })
+            .collect();
+        if out.len() < n {
+            out.extend(self.initial(n - out.len()));
+        }
+        Ok(out)
+    }
+
+    /// Uniform draws over the space, as valid encodings.
+    fn random_candidates(&self, rng: &mut ChaCha8Rng) -> Vec<Vec<f64>> {
+        let dims = self.space.params.len();
+        (0..self.options.candidates)
+            .map(|_| {
+                let u: Vec<f64> = (0..dims).map(|_| rng.random::<f64>()).collect();
+                self.space.encode(&self.space.from_design(&u))
+            })
+            .collect()
+    }
+
+    /// A valid point near `x`: numeric columns moved by Gaussian steps of
+    /// `scale`, each categorical parameter redrawn with probability 1 / parameters.
+    fn perturb(&self, x: &[f64], scale: f64, rng: &mut ChaCha8Rng) -> Vec<f64> {
+        let mut v = x.to_vec();
+        for value in v.iter_mut().take(self.space.numeric_len()) {
+            *value = (*value + scale * gaussian(rng)).clamp(0.0, 1.0);
+        }
+        let flip = 1.0 / self.space.params.len() as f64;
+        for block in self.space.blocks() {
+            if rng.random::<f64>() < flip {
+                let pick = block.start + rng.random_range(0..block.len());
+                for i in block {
+                    v[i] = if i == pick { 1.0 } else { 0.0 };
+                }
+            }
+        }
+        self.space.encode(&self.space.decode(&v))
+    }
+}
+
+/// A standard normal draw (Box–Muller).
+fn gaussian(rng: &mut ChaCha8Rng) -> f64 {
+    let u: f64 = rng.random::<f64>().max(f64::MIN_POSITIVE);
+    let v: f64 = rng.random();
+    (-2.0 * u.ln()).sqrt() * (std::f64::consts::TAU * v).cos()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use mosaic_core::params::Value;
+
+    fn space() -> ParamSpace {
+        ParamSpace::from_ron(
+            r#"(params: [
+                (name: "x", kind: Float(low: -2.0, high: 2.0)),
+                (name: "y", kind: Float(low: -2.0, high: 2.0)),
+                (name: "k", kind: Int(low: 1, high: 8)),
+                (name: "c", kind: Categorical(choices: ["a", "b", "c"])),
+            ])"#,
+        )
+        .unwrap()
+    }
+
+    fn f(p: &Params) -> f64 {
+        let num = |k: &str| p[k].as_f64().unwrap();
+        let penalty = match &p["c"] {
+            Value::Str(s) if s == "b" => 0.0,
+            _ => 1.0,
+        };
+        (num("x") - 0.7).powi(2) + (num("y") + 0.4).powi(2) + 0.1 * (num("k") - 5.0).powi(2) + penalty
+    }
+
+    #[test]
+    fn the_first_trials_are_a_latin_hypercube_then_the_model_finds_the_minimum() {
+        let mut study = Study::new(space(), StudyOptions { direction: Direction::Minimize, ..Default::default() }).unwrap();
+        for _ in 0..30 {
+            let trial = study.ask(1).unwrap().remove(0);
+            study.space().check(&trial.params).unwrap();
+            assert_eq!(trial.predicted.is_some(), trial.number >= 10, "trial {}", trial.number);
+            study.tell(trial.number, Some(f(&trial.params))).unwrap();
+        }
+        let best = study.best().unwrap();
+        assert!(best.value.unwrap() < 0.1, "best after 30 trials: {best:?}");
+        assert_eq!(best.params["c"], Value::Str("b".into()));
+    }
+
+    #[test]
+    fn a_batch_and_running_trials_are_spread_out() {
+        let mut study = Study::new(space(), StudyOptions { direction: Direction::Minimize, seed: 3, ..Default::default() }).unwrap();
+        for t in study.ask(10).unwrap() {
+            study.tell(t.number, Some(f(&t.params))).unwrap();
+        }
+        let batch = study.ask(4).unwrap();
+        let more = study.ask(2).unwrap();
+        let all: Vec<&Params> = batch.iter().chain(&more).map(|t| &t.params).collect();
+        for i in 0..all.len() {
+            for j in 0..i {
+                assert_ne!(all[i], all[j], "trials {i} and {j} are the same point");
+            }
+        }
+    }
+
+    #[test]
+    fn failures_and_nan_values_are_recorded_but_not_modelled() {
+        let mut study = Study::new(space(), StudyOptions::default()).unwrap();
+        let trials = study.ask(12).unwrap();
+        for t in &trials {
+            let value = if t.number % 3 == 0 { f64::NAN } else { f(&t.params) };
+            assert_eq!(study.tell(t.number, Some(value)).unwrap().state == TrialState::Failed, value.is_nan());
+        }
+        assert!(study.tell(0, Some(1.0)).unwrap_err().to_string().contains("already told"));
+        assert!(study.tell(99, Some(1.0)).unwrap_err().to_string().contains("no trial 99"));
+        // 8 complete: still the initial design; the next ask must still work.
+        let next = study.ask(3).unwrap();
+        assert_eq!(next.len(), 3);
+    }
+
+    #[test]
+    fn added_trials_are_checked_against_the_space() {
+        let mut study = Study::new(space(), StudyOptions::default()).unwrap();
+        let mut p = Params::new();
+        p.insert("x".into(), Value::Float(9.0));
+        let err = study.add(p, Some(1.0)).unwrap_err().to_string();
+        assert!(err.contains("`x` = 9 is outside the space"), "{err}");
+    }
+}
