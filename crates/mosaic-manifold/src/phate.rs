@@ -12,7 +12,7 @@
 //!    1,000 points of an estimate of it, kept only where its knee is clear
 //!    of the estimate's noise, else the exact curve up to 4,000 points; see
 //!    [`crate::diffusion::Diffusion::choose_t`]);
-//! 4. potential `-ln(P^t + 1e-7)` and Euclidean distances between its rows;
+//! 4. potential `-ln(P^t + 1e-7)` (for `gamma` 1; see [`PhateConfig::gamma`]) and Euclidean distances between its rows;
 //! 5. classical MDS (as the reference computes it), then metric MDS by
 //!    SMACOF (the reference's `mds_solver="smacof"`; its default is an SGD
 //!    solver), aligned onto the classical solution as the reference does;
@@ -41,6 +41,10 @@ pub struct PhateConfig {
     pub knn: usize,
     /// Alpha-decay exponent.
     pub decay: f64,
+    /// Informational distance of the potential (the reference's `gamma`):
+    /// 1 is the log potential, -1 the transitions themselves, anything
+    /// between `P^c / c` with `c = (1 - gamma) / 2`.
+    pub gamma: f64,
     /// Diffusion time; `None` picks it from the entropy knee.
     pub t: Option<usize>,
     /// Largest t considered by the automatic choice.
@@ -63,6 +67,7 @@ impl Default for PhateConfig {
         PhateConfig {
             knn: 5,
             decay: 40.0,
+            gamma: 1.0,
             t: None,
             t_max: 100,
             exact_entropy: false,
@@ -86,6 +91,9 @@ impl PhateConfig {
         }
         if !(self.decay > 0.0 && self.decay.is_finite()) {
             return bad(format!("decay must be a positive number, got {}", self.decay));
+        }
+        if !(-1.0..=1.0).contains(&self.gamma) {
+            return bad(format!("gamma must lie in [-1, 1], got {}", self.gamma));
         }
         if let Some(t) = self.t
             && !(1..=MAX_T).contains(&t)
@@ -450,7 +458,13 @@ fn run(kernel: Sparse, config: &PhateConfig, kernel_time: (&'static str, f64)) -
     drop(operator);
     lap("diffusion P^t", &mut timings);
     let mut potential = pt;
-    par_update(&mut potential, |_, _, x| -(x.max(0.0) + POTENTIAL_EPS).ln());
+    let gamma = config.gamma;
+    if gamma == 1.0 {
+        par_update(&mut potential, |_, _, x| -(x.max(0.0) + POTENTIAL_EPS).ln());
+    } else if gamma != -1.0 {
+        let c = (1.0 - gamma) / 2.0;
+        par_update(&mut potential, |_, _, x| x.max(0.0).powf(c) / c);
+    }
     let potential_distances = row_distances(potential);
     lap("potential distances", &mut timings);
     let classic = classical_mds(&potential_distances, config.dims)?;

@@ -97,6 +97,7 @@ fn settings_are_checked() {
         (PhateConfig { t: Some(0), ..PhateConfig::default() }, "t must"),
         (PhateConfig { t: Some(1_000_000), ..PhateConfig::default() }, "t must"),
         (PhateConfig { landmarks: 2, ..PhateConfig::default() }, "landmarks must"),
+        (PhateConfig { gamma: 1.5, ..PhateConfig::default() }, "gamma must"),
     ] {
         let err = phate(&x, &config).unwrap_err().to_string();
         assert!(err.contains(what), "{err}");
