@@ -4,8 +4,9 @@
 # and the VR session against Monado's simulated headset (scripts/test-xr.sh;
 # needs root; MOSAIC_SKIP_XR=1 leaves it out). The house rules come first:
 # rustfmt and clippy (warnings are errors); after the tests every crate's
-# examples run (scripts/run-examples.sh). Arguments go to the first
-# `cargo test` (the workspace's).
+# examples run (scripts/run-examples.sh), then the Python package's tests
+# (scripts/test-python.sh: the wheel built and installed beside phate and
+# optuna). Arguments go to the first `cargo test` (the workspace's).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/check-rust.sh
@@ -15,6 +16,7 @@ cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
 cargo test --workspace --locked "$@"
 scripts/run-examples.sh
+scripts/test-python.sh
 if [ "${MOSAIC_SKIP_XR:-0}" = 1 ]; then
   echo "skipping the VR session test (MOSAIC_SKIP_XR=1)" >&2
 else

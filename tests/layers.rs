@@ -16,6 +16,8 @@ const LAYERS: &[(&str, u32, &[&str])] = &[
     ("mosaic-landscape", 2, &["mosaic-train", "mosaic-manifold"]),
     ("mosaic-compute", 3, &[]),
     ("mosaic-app", 4, &[]),
+    // The Python bindings sit beside the view: anything below, never Bevy.
+    ("mosaic-py", 4, &[]),
 ];
 
 fn layer_of(name: &str) -> (u32, &'static [&'static str]) {
