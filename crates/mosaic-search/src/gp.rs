@@ -166,6 +166,19 @@ impl Gp {
         Gp::with_hyper(layout, x, y, Hyper::from_vec(layout, &v), Some((y_mean, y_scale)))
     }
 
+    /// Fits from `start` (say, the hyper-parameters of a fit to fewer of the
+    /// same runs) with one short L-BFGS run instead of several long ones:
+    /// the hyper-parameters follow the data as runs arrive at a tenth of the cost.
+    pub fn refit(layout: &Layout, x: &[Vec<f64>], y: &[f64], start: &Hyper, iterations: usize) -> Result<Gp, SearchError> {
+        check_data(layout, x, y)?;
+        let (y_mean, y_scale) = standardisation(y);
+        let z: Vec<f64> = y.iter().map(|v| (v - y_mean) / y_scale).collect();
+        let objective = |v: &[f64]| negative_log_posterior(layout, x, &z, v);
+        let (v, f) = minimize(objective, start.to_vec(), iterations);
+        let hyper = if f.is_finite() { Hyper::from_vec(layout, &v) } else { start.clone() };
+        Gp::with_hyper(layout, x, y, hyper, Some((y_mean, y_scale)))
+    }
+
     /// Conditions on `(x, y)` with given hyper-parameters (no fitting).
     /// `scale` fixes the standardisation (mean, scale); `None` takes it from `y`.
     pub fn with_hyper(layout: &Layout, x: &[Vec<f64>], y: &[f64], hyper: Hyper, scale: Option<(f64, f64)>) -> Result<Gp, SearchError> {
@@ -222,6 +235,13 @@ impl Gp {
     /// Log marginal likelihood of the standardised targets.
     pub fn log_evidence(&self) -> f64 {
         self.log_evidence
+    }
+
+    /// Log marginal likelihood of the targets in their own units (the
+    /// standardisation's Jacobian included): comparable between processes
+    /// fitted to differently transformed targets, once each adds its transform's Jacobian.
+    pub fn log_likelihood(&self) -> f64 {
+        self.log_evidence - self.x.len() as f64 * self.y_scale.ln()
     }
 
     /// Mean and standard deviation of the latent function at `x`.

@@ -36,6 +36,29 @@ impl Model {
         Ok(Model { layout: layout.clone(), gp, prior: Some(prior), offset, slope })
     }
 
+    /// A model (no prior) fitted from hyper-parameters found before
+    /// ([`Gp::refit`]): for asks between full fits.
+    pub fn refit(layout: &Layout, x: &[Vec<f64>], y: &[f64], start: &Hyper, iterations: usize) -> Result<Model, SearchError> {
+        let gp = Gp::refit(layout, x, y, start, iterations)?;
+        Ok(Model { layout: layout.clone(), gp: Some(gp), prior: None, offset: 0.0, slope: 0.0 })
+    }
+
+    /// A model (no prior) on `(x, y)` with these hyper-parameters: one factorisation, no fit.
+    pub fn with_hyper(layout: &Layout, x: &[Vec<f64>], y: &[f64], hyper: Hyper) -> Result<Model, SearchError> {
+        let gp = Gp::with_hyper(layout, x, y, hyper, None)?;
+        Ok(Model { layout: layout.clone(), gp: Some(gp), prior: None, offset: 0.0, slope: 0.0 })
+    }
+
+    /// The process's log marginal likelihood of its targets (see [`Gp::log_likelihood`]).
+    pub fn log_likelihood(&self) -> Option<f64> {
+        self.gp.as_ref().map(Gp::log_likelihood)
+    }
+
+    /// The process's hyper-parameters (none when only a prior ranks).
+    pub fn hyper(&self) -> Option<&Hyper> {
+        self.gp.as_ref().map(Gp::hyper)
+    }
+
     fn prior_mean(&self, x: &[f64]) -> f64 {
         self.prior.as_ref().map_or(0.0, |p| self.offset + self.slope * p.z(x))
     }

@@ -11,11 +11,12 @@ use mosaic_core::params::{ParamSpace, Params};
 use mosaic_core::sample::latin_hypercube_unit;
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::SearchError;
 use crate::acquisition::{Acquisition, select_batch};
-use crate::gp::{Layout, Prediction};
+use crate::gp::{Hyper, Layout, Prediction};
 use crate::model::Model;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -70,18 +71,42 @@ pub struct Study {
     trials: Vec<Trial>,
     /// The initial design, drawn once.
     design: Vec<Vec<f64>>,
+    /// The latest fit, reused between full fits.
+    fitted: Option<Fitted>,
+}
+
+/// What a full fit settled and the asks after it reuse.
+#[derive(Clone, Debug)]
+struct Fitted {
+    /// Complete trials the last full fit saw, and the last refit.
+    seen: usize,
+    tuned: usize,
+    hyper: Hyper,
+    warp: Warp,
 }
 
 /// Runs around which local candidates are drawn, and how many around each.
 const LOCAL_PARENTS: usize = 5;
 const LOCAL_PER_PARENT: usize = 60;
+/// Up to this many complete trials every ask fits the process afresh
+/// (several L-BFGS starts; tens of milliseconds at this size). Above, where a
+/// full fit costs seconds, it is fitted afresh once they have grown by
+/// `REFIT_GROWTH` since the last full fit; in between, the hyper-parameters
+/// are refined with a few iterations once they have grown by `RETUNE_GROWTH`
+/// since, and kept as they are (one factorisation) otherwise.
+const ALWAYS_FIT_UP_TO: usize = 64;
+const REFIT_GROWTH: f64 = 1.2;
+const RETUNE_GROWTH: f64 = 1.05;
+const WARM_ITERATIONS: usize = 4;
+/// Candidates the kriging believer chooses a batch from (the best by expected improvement).
+const BATCH_POOL: usize = 256;
 
 impl Study {
     pub fn new(space: ParamSpace, options: StudyOptions) -> Result<Study, SearchError> {
         space.validate().map_err(|e| SearchError::Invalid(e.to_string()))?;
         let layout = Layout { numeric: (0..space.numeric_len()).collect(), blocks: space.blocks() };
         let design = latin_hypercube_unit(options.startup_trials, space.params.len(), options.seed);
-        Ok(Study { space, options, layout, trials: Vec::new(), design })
+        Ok(Study { space, options, layout, trials: Vec::new(), design, fitted: None })
     }
 
     pub fn space(&self) -> &ParamSpace {
@@ -171,13 +196,38 @@ impl Study {
             .collect()
     }
 
-    fn model_picks(&self, n: usize) -> Result<Vec<(Params, Option<Prediction>)>, SearchError> {
+    fn model_picks(&mut self, n: usize) -> Result<Vec<(Params, Option<Prediction>)>, SearchError> {
         let sign = self.sign();
         let complete: Vec<&Trial> = self.trials.iter().filter(|t| t.state == TrialState::Complete).collect();
         let x: Vec<Vec<f64>> = complete.iter().map(|t| self.space.encode(&t.params)).collect();
-        let y: Vec<f64> = complete.iter().map(|t| sign * t.value.expect("complete trials have values")).collect();
+        let values: Vec<f64> = complete.iter().map(|t| sign * t.value.expect("complete trials have values")).collect();
         let seed = self.options.seed.wrapping_add(self.trials.len() as u64);
-        let mut model = Model::fit(&self.layout, &x, &y, None, seed)?;
+        let (fit, mut model) = match &self.fitted {
+            Some(fit) if x.len() > ALWAYS_FIT_UP_TO && (x.len() as f64) < REFIT_GROWTH * fit.seen as f64 => {
+                let y = fit.warp.apply(&values);
+                if (x.len() as f64) < RETUNE_GROWTH * fit.tuned as f64 {
+                    (fit.clone(), Model::with_hyper(&self.layout, &x, &y, fit.hyper.clone())?)
+                } else {
+                    (Fitted { tuned: x.len(), ..fit.clone() }, Model::refit(&self.layout, &x, &y, &fit.hyper, WARM_ITERATIONS)?)
+                }
+            }
+            _ => {
+                // Each way of seeing the values gets its own fit; the likelier one (Jacobian included) wins.
+                let mut chosen: Option<(f64, Warp, Model)> = None;
+                for warp in Warp::candidates(&values, sign) {
+                    let model = Model::fit(&self.layout, &x, &warp.apply(&values), None, seed)?;
+                    let score = model.log_likelihood().unwrap_or(f64::NEG_INFINITY) + warp.log_jacobian(&values);
+                    if chosen.as_ref().is_none_or(|(best, _, _)| score > *best) {
+                        chosen = Some((score, warp, model));
+                    }
+                }
+                let (_, warp, model) = chosen.expect("the identity is always a candidate");
+                (Fitted { seen: x.len(), tuned: x.len(), hyper: Hyper::prior_mean(&self.layout), warp }, model)
+            }
+        };
+        let warp = fit.warp;
+        let y = warp.apply(&values);
+        self.fitted = model.hyper().map(|h| Fitted { hyper: h.clone(), ..fit });
         let mut best = y.iter().copied().fold(f64::NEG_INFINITY, f64::max);
         // Trials still running count as if they returned what the model expects there.
         for t in self.trials.iter().filter(|t| t.state == TrialState::Running) {
@@ -194,27 +244,35 @@ impl Study {
         for &parent in order.iter().take(LOCAL_PARENTS) {
             candidates.extend((0..LOCAL_PER_PARENT).map(|_| self.perturb(&x[parent], 0.1, &mut rng)));
         }
-        // A second, finer round around the most promising candidates.
+        // A second, finer round around the most promising candidates. Each
+        // candidate is scored once, on every core.
         let acquisition = Acquisition::ExpectedImprovement { xi: 0.0 };
-        let mut scored: Vec<(f64, usize)> =
-            candidates.iter().enumerate().map(|(i, c)| (acquisition.score(model.predict(c), Some(best)), i)).collect();
+        let score = |c: &Vec<f64>| acquisition.score(model.predict(c), Some(best));
+        let mut scored: Vec<(f64, Vec<f64>)> = candidates.into_par_iter().map(|c| (score(&c), c)).collect();
         scored.sort_by(|a, b| b.0.total_cmp(&a.0));
-        let leaders: Vec<Vec<f64>> = scored.iter().take(LOCAL_PARENTS).map(|&(_, i)| candidates[i].clone()).collect();
-        for leader in &leaders {
-            candidates.extend((0..LOCAL_PER_PARENT).map(|_| self.perturb(leader, 0.02, &mut rng)));
-        }
-        candidates.retain(|c| !taken.contains(c));
-        candidates.sort_by(|a, b| a.iter().zip(b).map(|(p, q)| p.total_cmp(q)).find(|o| o.is_ne()).unwrap_or(std::cmp::Ordering::Equal));
-        candidates.dedup();
-        if candidates.is_empty() {
+        let fine: Vec<Vec<f64>> = scored
+            .iter()
+            .take(LOCAL_PARENTS)
+            .flat_map(|(_, leader)| (0..LOCAL_PER_PARENT).map(|_| self.perturb(leader, 0.02, &mut rng)).collect::<Vec<_>>())
+            .collect();
+        scored.par_extend(fine.into_par_iter().map(|c| (score(&c), c)));
+        scored.retain(|(_, c)| !taken.contains(c));
+        scored.sort_by(|a, b| {
+            b.0.total_cmp(&a.0)
+                .then_with(|| a.1.iter().zip(&b.1).map(|(p, q)| p.total_cmp(q)).find(|o| o.is_ne()).unwrap_or(std::cmp::Ordering::Equal))
+        });
+        scored.dedup_by(|a, b| a.1 == b.1);
+        if scored.is_empty() {
             // A small discrete space fully tried: hand out random points again.
             return Ok(self.initial(n));
         }
+        // The batch is chosen among the best by expected improvement alone; one pick is the best.
+        let candidates: Vec<Vec<f64>> = scored.into_iter().take(BATCH_POOL.max(n)).map(|(_, c)| c).collect();
         let picks = select_batch(&model, &candidates, Some(best), acquisition, n)?;
         let mut out: Vec<(Params, Option<Prediction>)> = picks
             .iter()
             .map(|p| {
-                let prediction = Prediction { mean: sign * p.prediction.mean, std: p.prediction.std };
+                let prediction = warp.back(p.prediction, sign);
                 (self.space.decode(&candidates[p.index]), Some(prediction))
             })
             .collect();
@@ -252,6 +310,64 @@ impl Study {
             }
         }
         self.space.encode(&self.space.decode(&v))
+    }
+}
+
+/// How the process sees the values: as they are, or, for values that are
+/// all positive, on log scale, which suits losses spanning orders of
+/// magnitude (a validation MSE from 1e-5 to 1: on a linear scale the largest
+/// few swamp the process). Each full fit tries both and keeps the one under
+/// which the values are likelier (marginal likelihood with the transform's
+/// Jacobian, as Box–Cox chooses its power). Values arrive oriented so that
+/// larger is better (`sign` times the study's values).
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Warp {
+    Identity,
+    /// `-ln(loss)` for a minimised study, `ln(value)` for a maximised one.
+    Log,
+}
+
+impl Warp {
+    /// The ways the values may be seen: as they are, and on log scale when
+    /// all are positive.
+    fn candidates(oriented: &[f64], sign: f64) -> Vec<Warp> {
+        let positive = oriented.iter().all(|v| sign * v > 0.0);
+        if positive { vec![Warp::Identity, Warp::Log] } else { vec![Warp::Identity] }
+    }
+
+    fn apply(self, oriented: &[f64]) -> Vec<f64> {
+        oriented.iter().map(|&v| self.forward(v)).collect()
+    }
+
+    /// `ln |d forward / d value|` summed over the values: what makes the
+    /// likelihoods of differently warped targets comparable.
+    fn log_jacobian(self, oriented: &[f64]) -> f64 {
+        match self {
+            Warp::Identity => 0.0,
+            Warp::Log => -oriented.iter().map(|v| v.abs().ln()).sum::<f64>(),
+        }
+    }
+
+    /// An oriented value (larger is better) as the process sees it.
+    fn forward(self, oriented: f64) -> f64 {
+        match self {
+            Warp::Identity => oriented,
+            // oriented = sign * raw, raw > 0: ln(raw), negated when smaller is better.
+            Warp::Log => oriented.signum() * oriented.abs().ln(),
+        }
+    }
+
+    /// A prediction as the study's values: the mean mapped back, and half
+    /// the spread between one deviation either side.
+    fn back(self, p: Prediction, sign: f64) -> Prediction {
+        match self {
+            Warp::Identity => Prediction { mean: sign * p.mean, std: p.std },
+            Warp::Log => {
+                // forward(oriented) = sign·ln(raw) (see `candidates`): raw = exp(sign · f).
+                let raw = |f: f64| (sign * f).exp();
+                Prediction { mean: raw(p.mean), std: (raw(p.mean + p.std) - raw(p.mean - p.std)).abs() / 2.0 }
+            }
+        }
     }
 }
 
@@ -331,6 +447,37 @@ mod tests {
         // 8 complete: still the initial design; the next ask must still work.
         let next = study.ask(3).unwrap();
         assert_eq!(next.len(), 3);
+    }
+
+    #[test]
+    fn positive_values_spanning_decades_are_modelled_on_log_scale_and_mapped_back() {
+        let losses = [3e-5, 0.2, 1.0, 0.004];
+        let oriented: Vec<f64> = losses.iter().map(|v| -v).collect();
+        assert_eq!(Warp::candidates(&oriented, -1.0), vec![Warp::Identity, Warp::Log]);
+        let warp = Warp::Log;
+        // Larger is better after the warp, and a prediction maps back to a loss.
+        assert!(warp.forward(-3e-5) > warp.forward(-0.004));
+        let back = warp.back(Prediction { mean: warp.forward(-0.01), std: 0.0 }, -1.0);
+        assert!((back.mean - 0.01).abs() < 1e-12, "{back:?}");
+        assert!((warp.log_jacobian(&oriented) - losses.iter().map(|v: &f64| -v.ln()).sum::<f64>()).abs() < 1e-9);
+        // Not all positive: only as they are.
+        assert_eq!(Warp::candidates(&[0.5, -1.0, 20.0], 1.0), vec![Warp::Identity]);
+        assert_eq!(Warp::candidates(&[1.0, 0.5], -1.0), vec![Warp::Identity]);
+        assert!((Warp::Log.back(Prediction { mean: Warp::Log.forward(0.5), std: 0.0 }, 1.0).mean - 0.5).abs() < 1e-12);
+    }
+
+    #[test]
+    fn losses_spanning_orders_of_magnitude_are_still_minimised() {
+        // exp of a quadratic: values from 1 to e^40; untransformed, the largest swamp the process.
+        let mut study = Study::new(space(), StudyOptions { direction: Direction::Minimize, seed: 5, ..Default::default() }).unwrap();
+        for _ in 0..35 {
+            let t = study.ask(1).unwrap().remove(0);
+            study.tell(t.number, Some((4.0 * f(&t.params)).exp())).unwrap();
+        }
+        let best = study.best().unwrap().value.unwrap();
+        assert!(best < (4.0 * 0.1_f64).exp(), "best {best}");
+        let last = study.trials().last().unwrap().predicted.unwrap();
+        assert!(last.mean.is_finite() && last.std >= 0.0, "{last:?}");
     }
 
     #[test]
