@@ -26,4 +26,6 @@ trap 'rm -rf "$wheels"' EXIT
 cd python
 "$venv/bin/maturin" build --quiet --profile dev --interpreter "$venv/bin/python" --out "$wheels"
 "$venv/bin/python" -m pip install -q --disable-pip-version-check --force-reinstall --no-deps "$wheels"/neuromosaic-*.whl
-"$venv/bin/python" -m pytest -q "$@"
+# Not `python -m pytest`: that would put python/ first on sys.path, and the
+# source folder (no native module) would shadow the installed package.
+"$venv/bin/pytest" -q "$@"
