@@ -21,7 +21,8 @@ run train_one
 run phate_npy "$scratch/phate.npy"
 run surface_of_a_network
 run suggest_next
+run ask_tell 60
 run headless_service "$scratch/headless"
 run minimal_sphere "$scratch/sphere.png"
 test -s "$scratch/sphere.png" || { echo "minimal_sphere wrote no picture" >&2; exit 1; }
-echo "examples: 9 passed, 0 failed"
+echo "examples: 10 passed, 0 failed"
