@@ -9,6 +9,10 @@ safetensors and CSV), so their surfaces must agree point by point.
 
   fixture   writes the small fixture the Rust tests compare against
             (crates/mosaic-landscape/tests/fixtures/torch_mlp/)
+  biased-fixture
+            directions with non-zero bias components for the same MLP
+            (dirs_biased.safetensors, loss_biased.npy beside it): given
+            directions are applied as written, biases included
   conv-fixture
             the same for a small CNN, in a NeuroMosaic checkpoint's names
             (crates/mosaic-landscape/tests/fixtures/torch_cnn/)
@@ -20,6 +24,7 @@ safetensors and CSV), so their surfaces must agree point by point.
     python3 -m venv .venv && .venv/bin/pip install torch numpy safetensors
     cargo build --release
     .venv/bin/python benches/landscape_vs_pytorch.py fixture
+    .venv/bin/python benches/landscape_vs_pytorch.py biased-fixture
     .venv/bin/python benches/landscape_vs_pytorch.py conv-fixture
     .venv/bin/python benches/landscape_vs_pytorch.py bench [--grid 51] [--model mlp|cnn]
 """
@@ -168,6 +173,32 @@ def fixture(args):
     write_fixture("torch_mlp", model, x, y, np.linspace(-1, 1, 9), np.linspace(-0.5, 1.5, 9), write_inputs)
 
 
+def biased_fixture(args):
+    """Directions whose bias components are not zero (as the loss-landscape
+    repository's directions are with its `--xignore`/`--yignore` off), over the
+    torch_mlp fixture's own model and data; PyTorch's surface over them."""
+    from safetensors.torch import load_file
+
+    folder = os.path.join(ROOT, "crates/mosaic-landscape/tests/fixtures/torch_mlp")
+    state = load_file(os.path.join(folder, "model.safetensors"))
+    model = mlp([3, 16, 16, 3], torch.nn.Tanh)
+    model.load_state_dict(state)
+    rows = np.loadtxt(os.path.join(folder, "data.csv"), delimiter=",", skiprows=1)
+    x, y = torch.from_numpy(rows[:, :-1].astype(np.float32)), torch.from_numpy(rows[:, -1].astype(np.int64))
+    g = torch.Generator().manual_seed(11)
+    d1, d2 = filter_normalized(model, 3), filter_normalized(model, 4)
+    for d in (d1, d2):
+        for name, v in d.items():
+            if v.dim() == 1:
+                v.copy_(0.5 * torch.randn(v.shape, generator=g))
+    loss, _ = torch_surface(model, d1, d2, np.linspace(-1, 1, 9), np.linspace(-0.5, 1.5, 9), x, y)
+    dirs = {f"d1.{k}": v.contiguous() for k, v in d1.items()}
+    dirs.update({f"d2.{k}": v.contiguous() for k, v in d2.items()})
+    save_file(dirs, os.path.join(folder, "dirs_biased.safetensors"))
+    np.save(os.path.join(folder, "loss_biased.npy"), loss)
+    print(f"wrote {folder}/dirs_biased.safetensors, loss_biased.npy: loss {loss.min():.4f}..{loss.max():.4f}, torch {torch.__version__}")
+
+
 def write_fixture(name, model, x, y, xs, ys, write):
     """Directions for `model`, PyTorch's surface over them, and everything
     `write` writes, into tests/fixtures/`name`/."""
@@ -299,6 +330,7 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("fixture")
+    sub.add_parser("biased-fixture")
     sub.add_parser("conv-fixture")
     b = sub.add_parser("bench")
     b.add_argument("--grid", type=int, default=51)
@@ -307,4 +339,4 @@ if __name__ == "__main__":
     if args.command == "bench" and args.model == "cnn":
         bench_cnn(args)
     else:
-        {"fixture": fixture, "conv-fixture": conv_fixture, "bench": bench}[args.command](args)
+        {"fixture": fixture, "biased-fixture": biased_fixture, "conv-fixture": conv_fixture, "bench": bench}[args.command](args)

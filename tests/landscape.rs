@@ -74,6 +74,25 @@ fn a_pytorch_mlp_surface_matches_pytorch_and_carries_its_sidecar() {
 }
 
 #[test]
+fn given_directions_are_applied_as_written_biases_included() {
+    // The loss-landscape repository's directions may move the biases; zeroing
+    // them (as drawn directions are) would move this surface by up to 73 %.
+    let dir = scratch_dir("landscape_torch_biased");
+    let out = dir.join("surface.npy");
+    let mut args = torch_args(&out);
+    let d = args.iter().position(|a| a == "--directions").unwrap();
+    args[d + 1] = fixture("dirs_biased.safetensors").display().to_string();
+    let run = mosaic().args(&args).output().unwrap();
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let (surface, _) = file::read(&out).unwrap();
+    let torch = mosaic_manifold::npy::read(&fixture("loss_biased.npy")).unwrap();
+    assert_eq!(surface.loss.len(), torch.data.len());
+    for (ours, theirs) in surface.loss.iter().zip(&torch.data) {
+        assert!((ours - theirs).abs() <= 1e-4 * theirs, "{ours} vs PyTorch's {theirs}");
+    }
+}
+
+#[test]
 fn bad_weights_directions_and_data_are_named_with_the_problem() {
     let dir = scratch_dir("landscape_errors");
     let out = dir.join("s.npy");
