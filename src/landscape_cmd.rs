@@ -61,7 +61,9 @@ pub struct LandscapeArgs {
     /// random directions; given directions are used as they are).
     #[arg(long, value_enum)]
     pub normalize: Option<NormalizeArg>,
-    /// Move biases and norm parameters too (by default their direction is zero).
+    /// Move biases and norm parameters too in drawn or --normalize'd
+    /// directions (by default their direction is zero there); given
+    /// directions without --normalize move them as written.
     #[arg(long)]
     pub keep_bias_norm: bool,
     /// Make the second random direction orthogonal to the first.
