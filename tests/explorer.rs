@@ -85,7 +85,7 @@ fn a_selected_network_shows_its_neighbours_details_and_landscape_with_its_path()
 
     assert_selection_and_neighbours(&img, &m, 2);
     let shot = m.landscape.as_ref().expect("the landscape opened");
-    assert_eq!(shot.path.len(), done.spec.epochs as usize, "one checkpoint per epoch");
+    assert_eq!(shot.path.len(), done.arch().unwrap().epochs as usize, "one checkpoint per epoch");
     let on_path = shot.path.iter().filter(|p| color_near(&img, p[0], p[1], 4.0, PATH, 30)).count();
     assert!(on_path * 10 >= shot.path.len() * 8, "the path shows at {on_path} of {} checkpoints", shot.path.len());
     let [x, y] = shot.minimum.expect("a lowest point");

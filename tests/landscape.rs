@@ -163,7 +163,7 @@ fn a_stored_run_gets_its_surface_and_its_replayed_trajectory() {
     assert!(!stderr.contains("differs"), "the replay reproduced the stored weights: {stderr}");
     let (path_surface, info) = file::read(&store.join("runs").join(&id).join("trajectory.npy")).unwrap();
     let t = info.trajectory.expect("a trajectory");
-    assert_eq!(t.epochs, (1..=done.spec.epochs).collect::<Vec<_>>());
+    assert_eq!(t.epochs, (1..=done.arch().unwrap().epochs).collect::<Vec<_>>());
     assert_eq!(*t.coords.last().unwrap(), [0.0, 0.0], "the final weights are the origin");
     assert!(t.explained[0] >= t.explained[1] && t.explained[0] + t.explained[1] <= 1.0 + 1e-9, "{:?}", t.explained);
     // The axes hold the whole path.
@@ -195,7 +195,7 @@ fn a_sweep_that_kept_every_epoch_needs_no_replay() {
     assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
     assert!(!folder.join("trajectory").exists(), "the kept checkpoints were used, nothing replayed");
     let (_, info) = file::read(&folder.join("trajectory.npy")).unwrap();
-    assert_eq!(info.trajectory.unwrap().epochs.len(), done.spec.epochs as usize);
+    assert_eq!(info.trajectory.unwrap().epochs.len(), done.arch().unwrap().epochs as usize);
 }
 
 #[test]
@@ -211,7 +211,7 @@ fn a_stored_cnn_on_images_gets_its_surface_and_trajectory() {
         .replace("epochs: (min: 5, max: 40)", "epochs: (min: 4, max: 4)");
     std::fs::write(&space, text).unwrap();
     let (store, done) = trained_sweep(&dir, &space, &["--dataset", "shapes", "--examples", "200", "--n", "2", "--checkpoints", "all"]);
-    assert_eq!(done.spec.family, mosaic_core::Family::Cnn);
+    assert_eq!(done.arch().unwrap().family, mosaic_core::Family::Cnn);
     let id = done.id.to_string();
 
     let run = mosaic()

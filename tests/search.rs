@@ -39,7 +39,7 @@ fn suggest_prints_stores_adapts_and_transfers() {
     assert_eq!(stored.len(), 4);
     let trained: Vec<_> = db.runs(moons.id).unwrap().into_iter().map(|r| r.encoding).collect();
     for s in &stored {
-        assert!(moons.space.contains(&s.spec), "a suggestion outside the space");
+        assert!(moons.architectures("").unwrap().contains(&s.spec), "a suggestion outside the space");
         assert!(!trained.contains(&s.encoding), "a trained network suggested again");
         assert!((0.0..=1.0).contains(&s.mean) && s.std >= 0.0, "{s:?}");
     }

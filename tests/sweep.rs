@@ -64,7 +64,7 @@ fn a_killed_sweep_resumes_with_no_run_lost_or_repeated() {
     for r in &runs {
         let o = r.outcome.as_ref().unwrap_or_else(|| panic!("run {} was lost", r.index));
         if o.status == RunStatus::Done {
-            assert_eq!(o.epochs.len(), r.spec.epochs as usize, "run {} has a partial record", r.index);
+            assert_eq!(o.epochs.len(), r.arch().unwrap().epochs as usize, "run {} has a partial record", r.index);
         }
     }
     // The resume trained exactly what the kill left: "N trained, N diverged, N failed".

@@ -14,11 +14,13 @@ pub fn search_table(store: &dyn Store) -> Result<Table> {
     let sweeps = store.sweeps()?;
     let Some(first) = sweeps.first() else { bail!("{} holds no sweep", store.root().display()) };
     let first_runs = store.runs(first.id)?;
-    let specs: Vec<_> = first_runs.iter().map(|r| r.spec.clone()).collect();
+    const NEEDS: &str = "a search table replays architectures";
+    let space = first.architectures(NEEDS)?;
+    let specs: Vec<_> = first_runs.iter().map(|r| r.spec(NEEDS).cloned()).collect::<Result<_, _>>()?;
     let mut tasks = Vec::new();
     for sweep in &sweeps {
         let runs = store.runs(sweep.id)?;
-        if sweep.space != first.space || runs.iter().map(|r| &r.spec).ne(specs.iter()) {
+        if sweep.space != first.space || runs.iter().map(|r| r.arch()).ne(specs.iter().map(Some)) {
             bail!(
                 "sweep `{}` trained other specs than `{}`: a table needs the same specs on every task (same --seed, --n, space)",
                 sweep.name,
@@ -35,7 +37,7 @@ pub fn search_table(store: &dyn Store) -> Result<Table> {
         "mosaic sweep --seed {} --n {} --dataset <task> (space `{}`), one sweep per task; mosaic bench table",
         first.seed,
         specs.len(),
-        first.space.name
+        space.name
     );
-    Ok(Table { source, space: first.space.to_ron(), specs, tasks })
+    Ok(Table { source, space: space.to_ron(), specs, tasks })
 }

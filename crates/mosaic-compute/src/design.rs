@@ -5,10 +5,12 @@
 //! networks, replaces it as the population and manifold land.
 
 use anyhow::{Context, Result};
+use mosaic_core::params::{Kind, ParamSpace, Value};
 use mosaic_core::sample::latin_hypercube;
 use mosaic_core::{ArchSpec, Encoder, Knob, SearchSpace, TaskShape};
 use mosaic_landscape::complexity::{Complexity, complexity};
 use mosaic_protocol::{MetricColumn, Radar, SphereScene};
+use mosaic_store::{RunConfig, RunRecord};
 
 /// Names of the colourable columns, in panel order; the first is the default.
 pub const COLUMNS: [&str; 9] = [
@@ -33,6 +35,47 @@ pub fn design_sphere(space: SearchSpace, n: usize, seed: u64) -> Result<SphereSc
     let specs = latin_hypercube(&encoder, n, seed);
     let title = format!("{n} sampled architectures · space `{}`", encoder.space().name);
     scene_from_specs(&encoder, &specs, title)
+}
+
+/// A scene of runs of the user's own parameters: placed on the sphere by
+/// their encodings (each parameter weighing the same, as knobs do for
+/// architectures), a column per numeric parameter (log10 where its scale is
+/// log). Labels and metrics are the caller's.
+pub fn scene_from_params(space: &ParamSpace, runs: &[RunRecord], title: String) -> Result<SphereScene> {
+    let encodings: Vec<Vec<f64>> = runs.iter().map(|r| r.encoding.clone()).collect();
+    let mut blocks: Vec<std::ops::Range<usize>> = (0..space.numeric_len()).map(|i| i..i + 1).collect();
+    blocks.extend(space.blocks());
+    let features = mosaic_manifold::balance_blocks(&encodings, &blocks);
+    let positions = mosaic_manifold::sphere_layout(&features, 1.0).context("placing the runs on the sphere by their parameters")?;
+    let columns = space
+        .params
+        .iter()
+        .filter_map(|param| {
+            let log = match param.kind {
+                Kind::Float { log, .. } | Kind::Int { log, .. } => log,
+                _ => return None,
+            };
+            let values = runs
+                .iter()
+                .map(|r| match &r.config {
+                    RunConfig::Parameters(p) => {
+                        p.get(&param.name).and_then(Value::as_f64).map_or(f64::NAN, |v| if log { v.log10() } else { v })
+                    }
+                    RunConfig::Architecture(_) => f64::NAN,
+                })
+                .collect();
+            Some(MetricColumn { name: if log { format!("log10 {}", param.name) } else { param.name.clone() }, values })
+        })
+        .collect();
+    Ok(SphereScene {
+        title,
+        status: String::new(),
+        labels: runs.iter().map(RunRecord::label).collect(),
+        positions: positions.iter().map(|p| p.map(|x| x as f32)).collect(),
+        columns,
+        radar: Radar { axes: Vec::new(), values: Vec::new() },
+        diverged: Vec::new(),
+    })
 }
 
 /// The sphere for given specs: positions from their encodings, one colour

@@ -7,14 +7,14 @@ use std::path::Path;
 
 use anyhow::{Result, bail};
 use faer::Mat;
-use mosaic_core::{Encoder, RunStatus};
+use mosaic_core::{ArchSpec, Encoder, RunStatus};
 use mosaic_manifold::cluster::{auto_eps, average_linkage, clusters_at_largest_gap, dbscan};
 use mosaic_manifold::distance::{median_nonzero, operator_distances, representation_operator, squared_distances};
 use mosaic_manifold::features::{class_separation, diffusion_spectral_entropy};
 use mosaic_manifold::phate::{PhateConfig, extend, phate_from_distances};
 use mosaic_manifold::topology::rips_barcode;
 use mosaic_manifold::xyz;
-use mosaic_store::{EmbeddingKind, RunFiles, RunRecord, Store, SweepInfo};
+use mosaic_store::{EmbeddingKind, RunFiles, RunRecord, Store, SweepInfo, SweepSpace};
 
 /// What to embed a stored sweep by, and how.
 #[derive(Clone, Debug)]
@@ -53,8 +53,18 @@ pub fn embed_sweep(store: &mut dyn Store, sweep: &SweepInfo, request: &SweepEmbe
     let (ids, distances, skipped) = match request.mode {
         EmbeddingKind::Representation => representation_distances(&layers, runs.len(), request.probe_points)?,
         EmbeddingKind::Architecture => {
-            let encoder = Encoder::new(sweep.space.clone());
-            let d = Mat::from_fn(runs.len(), runs.len(), |i, j| encoder.distance(&runs[i].spec, &runs[j].spec));
+            let d = match &sweep.space {
+                SweepSpace::Architectures(space) => {
+                    let encoder = Encoder::new(space.clone());
+                    let specs: Vec<&ArchSpec> = runs.iter().map(|r| r.spec("an architecture embedding")).collect::<Result<_, _>>()?;
+                    Mat::from_fn(runs.len(), runs.len(), |i, j| encoder.distance(specs[i], specs[j]))
+                }
+                // The user's own parameters: Euclidean between their encodings
+                // (numbers scaled to [0, 1], one-hot choices).
+                SweepSpace::Parameters(_) => Mat::from_fn(runs.len(), runs.len(), |i, j| {
+                    runs[i].encoding.iter().zip(&runs[j].encoding).map(|(a, b)| (a - b).powi(2)).sum::<f64>().sqrt()
+                }),
+            };
             (runs.iter().map(|r| r.id).collect(), d, 0)
         }
     };

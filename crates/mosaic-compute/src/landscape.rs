@@ -294,6 +294,7 @@ fn from_store(
         let (lo, hi) = (runs.iter().map(|r| r.id).min().unwrap_or(0), runs.iter().map(|r| r.id).max().unwrap_or(0));
         bail!("sweep `{}` has no run {id}: its runs are {lo}..={hi}", sweep.name);
     };
+    let spec = run.spec("this landscape rebuilds the network from its architecture")?.clone();
     match run.status {
         RunStatus::Done => {}
         RunStatus::Diverged => bail!(
@@ -321,7 +322,7 @@ fn from_store(
             ),
         }
     };
-    let mut net = Net::from_checkpoint(&run.spec, weights).with_context(|| format!("run {id}'s weights in {}", folder.display()))?;
+    let mut net = Net::from_checkpoint(&spec, weights).with_context(|| format!("run {id}'s weights in {}", folder.display()))?;
     let checkpoints = if trajectory { epoch_checkpoints(&sweep, &run, kept, &files, &splits, &mut net, progress)? } else { Vec::new() };
     let (name, data) = match split {
         Split::Train => ("train", splits.train),
@@ -358,8 +359,9 @@ fn epoch_checkpoints(
     }
     let replay = files.replay();
     let mut found = read_epochs(&replay)?;
-    if found.len() < run.spec.epochs as usize {
-        let epochs = run.spec.epochs;
+    let spec = run.spec("a replay")?;
+    if found.len() < spec.epochs as usize {
+        let epochs = spec.epochs;
         progress(Progress::Replay { run: run.id, epoch: 0, epochs });
         let config = TrainConfig {
             seed: run_seed(sweep.seed, run.index),
@@ -367,7 +369,7 @@ fn epoch_checkpoints(
             out_dir: Some(replay.dir().to_path_buf()),
         };
         let mut epoch = 0;
-        train::<CpuBackend>(&run.spec, splits, &config, &AtomicBool::new(false), &cpu_device(), &mut |_| {
+        train::<CpuBackend>(spec, splits, &config, &AtomicBool::new(false), &cpu_device(), &mut |_| {
             epoch += 1;
             progress(Progress::Replay { run: run.id, epoch, epochs });
         })

@@ -9,16 +9,17 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::{Context, Result, bail};
 use crossbeam_channel::{Receiver, Sender, unbounded};
+use mosaic_core::params::ParamSpace;
 use mosaic_core::{ArchSpec, Encoder, RunStatus, SearchSpace};
 use mosaic_manifold::phate::{PhateConfig, extend};
 use mosaic_protocol::{MetricColumn, SceneUpdate, SphereScene, TrainingState, VAL_ACCURACY, ViewRequest};
-use mosaic_store::{EmbeddingKind, Store, SweepInfo};
+use mosaic_store::{EmbeddingKind, RunRecord, Store, SweepInfo, SweepSpace};
 use mosaic_train::Device;
 use mosaic_train::data::{Dataset, split};
 use mosaic_train::sweep::{SweepEvent, SweepOptions, run_sweep};
 use mosaic_train::train::Checkpoints;
 
-use crate::design::scene_from_specs;
+use crate::design::{scene_from_params, scene_from_specs};
 use crate::embed::{SweepEmbedding, embed_sweep};
 use crate::service::{self, Shown};
 use crate::sweeps::{PROBE_SIZE, SweepRequest, load_dataset, open_or_create_sweep, sweep_data, worker_count};
@@ -114,8 +115,8 @@ impl Layout {
 }
 
 /// A network's name in the view: its run id and the gist of its spec.
-pub fn run_label(id: i64, spec: &ArchSpec) -> String {
-    format!("run {id} · {}", spec.label())
+pub fn run_label(run: &RunRecord) -> String {
+    format!("run {} · {}", run.id, run.label())
 }
 
 /// Sphere positions from a stored embedding. Networks it lacks (diverged,
@@ -124,16 +125,21 @@ pub fn run_label(id: i64, spec: &ArchSpec) -> String {
 /// to the embedded networks, so nothing embedded moves; one whose
 /// architecture is embedded already takes that network's place.
 pub fn place_runs(specs: &[(i64, ArchSpec)], coords: &[(i64, [f64; 3])], encoder: &Encoder) -> Vec<[f32; 3]> {
+    place_by(specs, coords, &|a, b| encoder.distance(a, b))
+}
+
+/// [`place_runs`] for any kind of run: `distance` between two runs' descriptions
+/// (architectures, or the encodings of a sweep's own parameters).
+pub fn place_by<T>(runs: &[(i64, T)], coords: &[(i64, [f64; 3])], distance: &dyn Fn(&T, &T) -> f64) -> Vec<[f32; 3]> {
     let embedded: Vec<Vec<f64>> = coords.iter().map(|(_, c)| c.to_vec()).collect();
-    let embedded_specs: Vec<Option<&ArchSpec>> =
-        coords.iter().map(|(run, _)| specs.iter().find(|(id, _)| id == run).map(|(_, s)| s)).collect();
-    let placed: Vec<[f64; 3]> = specs
+    let embedded_specs: Vec<Option<&T>> = coords.iter().map(|(run, _)| runs.iter().find(|(id, _)| id == run).map(|(_, s)| s)).collect();
+    let placed: Vec<[f64; 3]> = runs
         .iter()
         .map(|(id, spec)| {
             if let Some((_, c)) = coords.iter().find(|(run, _)| run == id) {
                 return *c;
             }
-            let d: Vec<f64> = embedded_specs.iter().map(|s| s.map_or(f64::MAX, |s| encoder.distance(spec, s))).collect();
+            let d: Vec<f64> = embedded_specs.iter().map(|s| s.map_or(f64::MAX, |s| distance(spec, s))).collect();
             // An architecture already embedded sits where it is.
             if let Some(same) = d.iter().position(|&d| d == 0.0) {
                 return coords[same].1;
@@ -208,16 +214,20 @@ pub fn open(p: Population, train: bool) -> Result<Opened> {
         let sweep = store.sweep(p.sweep.as_deref())?;
         (store, sweep, None)
     };
+    if let SweepSpace::Parameters(space) = &sweep.space {
+        return open_parameters(&*store, &sweep, space, &p);
+    }
+    let space = sweep.architectures("the explorer")?;
     let runs = store.runs(sweep.id)?;
-    let specs: Vec<ArchSpec> = runs.iter().map(|r| r.spec.clone()).collect();
-    let title = format!("sweep `{}` on {} · space `{}`", sweep.name, sweep.dataset, sweep.space.name);
-    let encoder = Encoder::new(sweep.space.clone());
+    let specs: Vec<ArchSpec> = runs.iter().map(|r| r.spec("the explorer").cloned()).collect::<Result<_, _>>()?;
+    let title = format!("sweep `{}` on {} · space `{}`", sweep.name, sweep.dataset, space.name);
+    let encoder = Encoder::new(space.clone());
     let mut scene = scene_from_specs(&encoder, &specs, title.clone())?;
     // Networks go by their run ids, as `mosaic export` and `mosaic landscape --run` name them.
-    scene.labels = runs.iter().map(|r| run_label(r.id, &r.spec)).collect();
+    scene.labels = runs.iter().map(run_label).collect();
     let (tx, rx) = unbounded();
     let run_ids: Vec<i64> = runs.iter().map(|r| r.id).collect();
-    let placed_runs: Vec<(i64, ArchSpec)> = runs.iter().map(|r| (r.id, r.spec.clone())).collect();
+    let placed_runs: Vec<(i64, ArchSpec)> = runs.iter().zip(&specs).map(|(r, s)| (r.id, s.clone())).collect();
     let mut embedding = None;
     if let Some((positions, note)) = layout_positions(&*store, &sweep, &placed_runs, p.layout, &encoder)? {
         scene.positions = positions;
@@ -267,6 +277,45 @@ pub fn open(p: Population, train: bool) -> Result<Opened> {
         trainer.report(false);
     }
     Ok(Opened { scene, feed: rx, requests, runs: run_ids, sweep: sweep_name, trainer })
+}
+
+/// A sweep of the user's own parameters, as the explorer shows it: placed
+/// by PHATE of the representations where `mosaic embed` made one (runs it
+/// lacks join by their parameters), else by the parameters themselves; a
+/// column per numeric parameter beside the metrics. Nothing trains it: its
+/// runs are trained where they are logged from.
+fn open_parameters(store: &dyn Store, sweep: &SweepInfo, space: &ParamSpace, p: &Population) -> Result<Opened> {
+    let runs = store.runs(sweep.id)?;
+    if runs.is_empty() {
+        bail!("sweep `{}` has no runs yet: log some (neuromosaic.Store) and open it again", sweep.name);
+    }
+    let title = format!("sweep `{}` on {} · {}", sweep.name, sweep.dataset, sweep.space_name());
+    let mut scene = scene_from_params(space, &runs, title)?;
+    let encoded: Vec<(i64, Vec<f64>)> = runs.iter().map(|r| (r.id, r.encoding.clone())).collect();
+    let euclid = |a: &Vec<f64>, b: &Vec<f64>| a.iter().zip(b).map(|(x, y)| (x - y).powi(2)).sum::<f64>().sqrt();
+    let mut embedding = None;
+    if let Some(kind) = p.layout.embedding()
+        && let Some((t, coords)) = store.embedding(sweep.id, kind)?.filter(|(_, c)| !c.is_empty())
+    {
+        scene.positions = place_by(&encoded, &coords, &euclid);
+        scene.title.push_str(&format!(" · placed by PHATE of {} (t = {t})", p.layout.words()));
+        embedding = Some(kind);
+    }
+    scene.labels = runs.iter().map(run_label).collect();
+    scene.diverged = runs.iter().map(|r| r.status == RunStatus::Diverged).collect();
+    let accuracy = runs.iter().map(|r| r.outcome.as_ref().and_then(|o| o.val_accuracy()).unwrap_or(f64::NAN)).collect();
+    scene.columns.insert(0, MetricColumn { name: VAL_ACCURACY.into(), values: accuracy });
+    for (name, values) in store.features(sweep.id)? {
+        let by_run: std::collections::HashMap<i64, f64> = values.into_iter().collect();
+        scene.columns.push(MetricColumn { name, values: runs.iter().map(|r| by_run.get(&r.id).copied().unwrap_or(f64::NAN)).collect() });
+    }
+    let done = runs.iter().filter(|r| r.status.is_finished()).count();
+    scene.status = format!("{done} of {} finished · logged elsewhere · store {}", runs.len(), p.store.display());
+    let run_ids: Vec<i64> = runs.iter().map(|r| r.id).collect();
+    let (tx, rx) = unbounded();
+    let shown = Shown { store: p.store.clone(), sweep: sweep.name.clone(), runs: run_ids.clone(), embedding };
+    let requests = service::spawn(Some(shown), None, tx)?;
+    Ok(Opened { scene, feed: rx, requests, runs: run_ids, sweep: sweep.name.clone(), trainer: None })
 }
 
 /// The sweep a training view opens, and the data to train it on. A store's
@@ -412,7 +461,7 @@ impl Trainer {
         // Runs added since the view opened (trained suggestions) are trained and placed too.
         let runs = store.runs(self.sweep.id).unwrap_or_default();
         let placed_runs: Vec<(i64, ArchSpec)> =
-            if runs.is_empty() { self.placed_runs.clone() } else { runs.iter().map(|r| (r.id, r.spec.clone())).collect() };
+            if runs.is_empty() { self.placed_runs.clone() } else { runs.iter().filter_map(|r| Some((r.id, r.arch()?.clone()))).collect() };
         let total = placed_runs.len();
         let splits = split(&self.data, self.seed, PROBE_SIZE);
         let workers = worker_count(None);

@@ -29,7 +29,7 @@ pub fn path_between(
     })?;
     let runs = store.runs(sweep.id)?;
     let spec_of = |id: i64| {
-        runs.iter().find(|r| r.id == id).map(|r| r.spec.clone()).with_context(|| {
+        runs.iter().find(|r| r.id == id).map(|r| r.spec("a path between networks").cloned()).with_context(|| {
             format!(
                 "sweep `{}` has no run {id} (its runs are {}..={})",
                 sweep.name,
@@ -38,11 +38,11 @@ pub fn path_between(
             )
         })
     };
-    let (a, b) = (spec_of(from)?, spec_of(to)?);
-    let encoder = Encoder::new(sweep.space.clone());
+    let (a, b) = (spec_of(from)??, spec_of(to)??);
+    let encoder = Encoder::new(sweep.architectures("a path between networks needs one")?.clone());
     let specs = encoder.interpolate(&a, &b, steps);
     // The path's steps join the embedded networks as new points.
-    let known = runs.iter().filter(|r| coords.iter().any(|(id, _)| *id == r.id)).map(|r| (r.id, r.spec.clone())).collect();
+    let known = runs.iter().filter(|r| coords.iter().any(|(id, _)| *id == r.id)).filter_map(|r| Some((r.id, r.arch()?.clone()))).collect();
     let positions = place_beside(known, &coords, &encoder, &specs);
     Ok(specs.into_iter().zip(positions).collect())
 }

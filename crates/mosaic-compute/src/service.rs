@@ -21,7 +21,7 @@ use mosaic_protocol::{
     Answer, CorrelationMethod, CorrelationTable, DynamicsSeries, HyperView, LandscapeData, NetworkDetails, PathPoint, PathView,
     SceneUpdate, SuggestionsView, TrainingState, ViewRequest,
 };
-use mosaic_store::{EmbeddingKind, RunFiles, RunRecord, Store, SweepInfo};
+use mosaic_store::{EmbeddingKind, RunConfig, RunFiles, RunRecord, Store, SweepInfo};
 
 use crate::design::scene_from_specs;
 use crate::landscape::{self, LandscapeRequest, Progress};
@@ -213,15 +213,15 @@ fn place_specs(
     scene_positions: &[[f32; 3]],
 ) -> Result<Vec<[f32; 3]>> {
     let runs = store.runs(sweep.id)?;
-    let encoder = Encoder::new(sweep.space.clone());
+    let encoder = Encoder::new(sweep.architectures("suggestions are architectures")?.clone());
     if let Some(kind) = shown.embedding
         && let Some((_, coords)) = store.embedding(sweep.id, kind)?.filter(|(_, c)| !c.is_empty())
     {
-        let known = runs.iter().map(|r| (r.id, r.spec.clone())).collect();
+        let known = runs.iter().filter_map(|r| Some((r.id, r.arch()?.clone()))).collect();
         return Ok(place_beside(known, &coords, &encoder, specs));
     }
     // Scene point i is the sweep's run of index i.
-    let shown_runs: Vec<(&ArchSpec, [f32; 3])> = runs.iter().zip(scene_positions).map(|(r, p)| (&r.spec, *p)).collect();
+    let shown_runs: Vec<(&ArchSpec, [f32; 3])> = runs.iter().zip(scene_positions).filter_map(|(r, p)| Some((r.arch()?, *p))).collect();
     if shown_runs.is_empty() {
         bail!("the scene has no points to place suggestions beside");
     }
@@ -258,12 +258,12 @@ fn train_suggestions(
     if accepted.is_empty() {
         bail!("these suggestions were trained already; ask for new ones");
     }
-    let encoder = Encoder::new(sweep.space.clone());
-    let specs: Vec<ArchSpec> = accepted.iter().map(|(_, r)| r.spec.clone()).collect();
+    let encoder = Encoder::new(sweep.architectures("suggestions are architectures")?.clone());
+    let specs: Vec<ArchSpec> = accepted.iter().filter_map(|(_, r)| r.arch().cloned()).collect();
     let design = scene_from_specs(&encoder, &specs, String::new())?;
     let at = |id: i64| ids.iter().position(|i| *i == id).and_then(|k| positions.get(k)).copied().unwrap_or([0.0, 1.0, 0.0]);
     let update = SceneUpdate::AddPoints {
-        labels: accepted.iter().map(|(_, r)| run_label(r.id, &r.spec)).collect(),
+        labels: accepted.iter().map(|(_, r)| run_label(r)).collect(),
         positions: accepted.iter().map(|(id, _)| at(*id)).collect(),
         columns: design.columns.into_iter().map(|c| (c.name, c.values)).collect(),
     };
@@ -369,7 +369,7 @@ fn inspect(shown: &Shown, index: usize, answers: &Sender<SceneUpdate>) -> Result
     }
     match run.status {
         RunStatus::Done => {}
-        RunStatus::Pending => bail!("not trained yet: it gets a landscape once its run finishes"),
+        RunStatus::Pending | RunStatus::Running => bail!("not trained yet: it gets a landscape once its run finishes"),
         RunStatus::Diverged | RunStatus::Failed => bail!("run {id} {}: no finite weights to map", run.status.as_str()),
     }
     let progress = |step: Progress| {
@@ -416,7 +416,6 @@ fn read_landscape(npy: &Path) -> Result<LandscapeData> {
 
 /// The inspector's facts about a run.
 fn details(run: &RunRecord) -> NetworkDetails {
-    let s = &run.spec;
     let mut facts = vec![("status".to_string(), run.status.as_str().to_string())];
     if let Some(o) = &run.outcome {
         if let Some(acc) = o.val_accuracy() {
@@ -432,18 +431,21 @@ fn details(run: &RunRecord) -> NetworkDetails {
             facts.push(("note".into(), note.clone()));
         }
     }
-    facts.extend([
-        ("layers".into(), format!("{} x {} (taper {:.2})", s.depth, s.width, s.taper)),
-        ("activation".into(), format!("{:?}", s.activation)),
-        ("norm".into(), format!("{:?}", s.norm)),
-        ("skip".into(), s.skip.to_string()),
-        ("dropout".into(), format!("{:.2}", s.dropout)),
-        ("optimizer".into(), format!("{:?}", s.optimizer)),
-        ("learning rate".into(), format!("{:.2e}", s.learning_rate)),
-        ("weight decay".into(), format!("{:.1e}", s.weight_decay)),
-        ("batch, epochs".into(), format!("{}, {}", s.batch_size, s.epochs)),
-    ]);
-    NetworkDetails { title: run_label(run.id, s), facts, epochs: run.outcome.as_ref().map_or_else(Vec::new, |o| o.epochs.clone()) }
+    match &run.config {
+        RunConfig::Architecture(s) => facts.extend([
+            ("layers".into(), format!("{} x {} (taper {:.2})", s.depth, s.width, s.taper)),
+            ("activation".into(), format!("{:?}", s.activation)),
+            ("norm".into(), format!("{:?}", s.norm)),
+            ("skip".into(), s.skip.to_string()),
+            ("dropout".into(), format!("{:.2}", s.dropout)),
+            ("optimizer".into(), format!("{:?}", s.optimizer)),
+            ("learning rate".into(), format!("{:.2e}", s.learning_rate)),
+            ("weight decay".into(), format!("{:.1e}", s.weight_decay)),
+            ("batch, epochs".into(), format!("{}, {}", s.batch_size, s.epochs)),
+        ]),
+        RunConfig::Parameters(params) => facts.extend(params.iter().map(|(k, v)| (k.clone(), v.to_string()))),
+    }
+    NetworkDetails { title: run_label(run), facts, epochs: run.outcome.as_ref().map_or_else(Vec::new, |o| o.epochs.clone()) }
 }
 
 #[cfg(test)]

@@ -76,11 +76,16 @@ pub fn accuracy_of(run: &mosaic_store::RunRecord) -> f64 {
     run.outcome.as_ref().and_then(|o| o.val_accuracy()).filter(|v| v.is_finite()).unwrap_or(f64::NAN)
 }
 
+/// Why a sweep of parameters gets no architecture suggestions, and what to use.
+const SUGGESTS_ARCHITECTURES: &str =
+    "suggestions here are architectures; ask a sweep of your own parameters with neuromosaic.Study (ask/tell)";
+
 /// Suggests `n` specs for a sweep and stores them (replacing pending ones).
 pub fn suggest_for(store: &mut dyn Store, sweep: &SweepInfo, n: usize, settings: &SuggestSettings) -> Result<Suggested> {
-    let encoder = Encoder::new(sweep.space.clone());
+    let encoder = Encoder::new(sweep.architectures(SUGGESTS_ARCHITECTURES)?.clone());
     let runs = store.runs(sweep.id)?;
-    let history: Vec<(ArchSpec, f64)> = runs.iter().filter(|r| r.status.is_finished()).map(|r| (r.spec.clone(), accuracy_of(r))).collect();
+    let history: Vec<(ArchSpec, f64)> =
+        runs.iter().filter(|r| r.status.is_finished()).filter_map(|r| Some((r.arch()?.clone(), accuracy_of(r)))).collect();
     let mut notes = vec![format!(
         "learnt from {} finished runs of `{}` ({} with an accuracy)",
         history.len(),
@@ -88,7 +93,8 @@ pub fn suggest_for(store: &mut dyn Store, sweep: &SweepInfo, n: usize, settings:
         history.iter().filter(|(_, v)| v.is_finite()).count()
     )];
     // Runs not finished yet are not suggested again either.
-    let pending: Vec<(ArchSpec, f64)> = runs.iter().filter(|r| !r.status.is_finished()).map(|r| (r.spec.clone(), f64::NAN)).collect();
+    let pending: Vec<(ArchSpec, f64)> =
+        runs.iter().filter(|r| !r.status.is_finished()).filter_map(|r| Some((r.arch()?.clone(), f64::NAN))).collect();
     let space = match (&settings.adapt, &settings.space_from) {
         (Some(out), _) => {
             let adapted = AdaptedSpace::learn(&encoder, &history, AdaptOptions::default())?;
@@ -143,7 +149,7 @@ fn transfer_prior(store: &dyn Store, sweep: &SweepInfo, from: &[String], notes: 
         return Ok(None);
     }
     let target = task_features(&sweep_splits(sweep)?);
-    let encoder = Encoder::new(sweep.space.clone());
+    let encoder = Encoder::new(sweep.architectures(SUGGESTS_ARCHITECTURES)?.clone());
     let layout = Layout::of(&encoder);
     let mut past = Vec::new();
     for name in from {
@@ -154,8 +160,8 @@ fn transfer_prior(store: &dyn Store, sweep: &SweepInfo, from: &[String], notes: 
         if other.space != sweep.space {
             bail!(
                 "--transfer-from {name}: it searched space `{}`, this sweep searches `{}`; transfer needs the same space",
-                other.space.name,
-                sweep.space.name
+                other.space_name(),
+                sweep.space_name()
             );
         }
         let runs = store.runs(other.id)?;
@@ -163,7 +169,7 @@ fn transfer_prior(store: &dyn Store, sweep: &SweepInfo, from: &[String], notes: 
         if learnt.len() < 3 {
             bail!("--transfer-from {name}: it has {} finished runs with an accuracy; train it first (at least 3)", learnt.len());
         }
-        let x: Vec<Vec<f64>> = learnt.iter().map(|r| encoder.encode(&r.spec)).collect();
+        let x: Vec<Vec<f64>> = learnt.iter().map(|r| r.spec("transfer").map(|s| encoder.encode(s))).collect::<Result<_, _>>()?;
         let y: Vec<f64> = learnt.iter().map(|r| share_to_logit(accuracy_of(r))).collect();
         let surrogate = Gp::fit(&layout, &x, &y, 0)?;
         past.push(PastTask { name: name.clone(), features: task_features(&sweep_splits(&other)?), surrogate });
@@ -196,7 +202,7 @@ fn guided_candidates(
         .iter()
         .filter_map(|(id, c)| {
             let run = runs.iter().find(|r| r.id == *id)?;
-            Some(PlacedRun { spec: run.spec.clone(), position: *c, value: accuracy_of(run) })
+            Some(PlacedRun { spec: run.arch()?.clone(), position: *c, value: accuracy_of(run) })
         })
         .collect();
     let drawn = near_good_region(encoder, &placed, 200, seed);

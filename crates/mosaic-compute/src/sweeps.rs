@@ -7,7 +7,7 @@ use std::path::Path;
 use anyhow::{Context, Result, bail};
 use mosaic_core::sample::latin_hypercube;
 use mosaic_core::{Encoder, SearchSpace};
-use mosaic_store::{Store, SweepInfo, SweepPlan};
+use mosaic_store::{Store, SweepInfo, SweepPlan, SweepSpace};
 use mosaic_train::data::{BuiltIn, Dataset, Splits, load_csv, load_idx, split};
 
 /// Examples generated for a built-in task unless the user says otherwise.
@@ -95,7 +95,11 @@ pub fn open_or_create_sweep(store: &mut dyn Store, request: SweepRequest) -> Res
             existing.data = fingerprint.clone();
             existing.examples = Some(data.len());
         }
-        if existing.data != fingerprint || existing.seed != seed || existing.runs != n || existing.space != space {
+        if existing.data != fingerprint
+            || existing.seed != seed
+            || existing.runs != n
+            || existing.space != SweepSpace::Architectures(space.clone())
+        {
             bail!(
                 "store {} already has a sweep `{name}` with another plan ({} runs, seed {}, data {}): pass --sweep with a new name to start a new one",
                 store.root().display(),

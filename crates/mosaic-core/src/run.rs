@@ -7,6 +7,9 @@ use serde::{Deserialize, Serialize};
 pub enum RunStatus {
     /// Planned, not trained yet (or interrupted: it is trained again on resume).
     Pending,
+    /// Being trained outside NeuroMosaic (a run logged from Python): its
+    /// epochs so far are stored; NeuroMosaic never trains it.
+    Running,
     /// Trained to the end.
     Done,
     /// Stopped because its loss became NaN or exploded; its metrics so far are kept.
@@ -19,6 +22,7 @@ impl RunStatus {
     pub fn as_str(self) -> &'static str {
         match self {
             RunStatus::Pending => "pending",
+            RunStatus::Running => "running",
             RunStatus::Done => "done",
             RunStatus::Diverged => "diverged",
             RunStatus::Failed => "failed",
@@ -28,6 +32,7 @@ impl RunStatus {
     pub fn parse(s: &str) -> Option<RunStatus> {
         match s {
             "pending" => Some(RunStatus::Pending),
+            "running" => Some(RunStatus::Running),
             "done" => Some(RunStatus::Done),
             "diverged" => Some(RunStatus::Diverged),
             "failed" => Some(RunStatus::Failed),
@@ -37,7 +42,7 @@ impl RunStatus {
 
     /// Finished runs are never trained again.
     pub fn is_finished(self) -> bool {
-        self != RunStatus::Pending
+        !matches!(self, RunStatus::Pending | RunStatus::Running)
     }
 }
 

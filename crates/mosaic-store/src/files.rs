@@ -30,6 +30,10 @@ impl RunFiles {
     pub const LANDSCAPE_JSON: &str = "landscape.json";
     pub const TRAJECTORY_NPY: &str = "trajectory.npy";
     pub const TRAJECTORY_JSON: &str = "trajectory.json";
+    /// In the activations file: the probe's labels (f32, one per probe point);
+    /// beside them each hidden layer's output, `layer0`, `layer1`, … (f32,
+    /// probe points x width), the last one what embeddings compare.
+    pub const PROBE_LABELS: &str = "probe_labels";
     const EPOCH_PREFIX: &str = "checkpoint-";
     const EPOCH_SUFFIX: &str = ".safetensors";
 
@@ -56,6 +60,11 @@ impl RunFiles {
     /// The probe activations: `activations.safetensors`.
     pub fn activations(&self) -> PathBuf {
         self.dir.join(Self::ACTIVATIONS)
+    }
+
+    /// The name of hidden layer `index` (0-based) in the activations file.
+    pub fn layer_name(index: usize) -> String {
+        format!("layer{index}")
     }
 
     /// The trained weights: `final.safetensors`.

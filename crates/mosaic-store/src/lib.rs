@@ -24,6 +24,7 @@ mod store;
 mod suggestions;
 mod sweeps;
 
+use mosaic_core::params::{ParamSpace, Params};
 use mosaic_core::{ArchSpec, RunOutcome, RunStatus, SearchSpace};
 
 pub use embeddings::EmbeddingKind;
@@ -58,6 +59,13 @@ pub enum StoreError {
     /// [`Store::sweep`] with a name the store does not hold.
     #[error("no sweep `{name}` in {path}; it has: {names}")]
     UnknownSweep { path: String, name: String, names: String },
+    /// An architecture step (training, a landscape, a path) asked of a sweep
+    /// or run of the user's own parameters.
+    #[error("{what} holds the user's own parameters (logged from Python or imported), not NeuroMosaic architectures: {needs}")]
+    NotArchitectures { what: String, needs: String },
+    /// A run's parameters that do not belong to its sweep's space.
+    #[error("sweep `{sweep}`: {message}")]
+    BadParams { sweep: String, message: String },
     /// [`EmbeddingKind`]'s `from_str` with another name.
     #[error("unknown embedding kind `{kind}`: use representation or architecture")]
     UnknownEmbeddingKind { kind: String },
@@ -100,9 +108,48 @@ pub struct SweepInfo {
     /// before it was recorded (an empty `data`, or one it could not be read out of).
     pub examples: Option<usize>,
     pub seed: u64,
-    pub space: SearchSpace,
+    /// What the sweep explores: architectures or the user's own parameters.
+    pub space: SweepSpace,
     /// Runs of the plan (runs added from suggestions are not counted).
     pub runs: usize,
+}
+
+/// What a sweep explores: NeuroMosaic's architecture families, which it can
+/// train, replay and rebuild; or a user's own named parameters, for runs
+/// trained elsewhere (logged from Python, imported from Optuna or MLflow).
+// One per sweep and rarely moved: the size of the architecture space costs nothing.
+#[allow(clippy::large_enum_variant)]
+#[derive(Clone, Debug, PartialEq)]
+pub enum SweepSpace {
+    Architectures(SearchSpace),
+    Parameters(ParamSpace),
+}
+
+impl SweepInfo {
+    /// The architecture space, or why this sweep has none (`needs`: what asked, e.g. "training needs one").
+    pub fn architectures(&self, needs: &str) -> Result<&SearchSpace> {
+        match &self.space {
+            SweepSpace::Architectures(space) => Ok(space),
+            SweepSpace::Parameters(_) => {
+                Err(StoreError::NotArchitectures { what: format!("sweep `{}`", self.name), needs: needs.to_string() })
+            }
+        }
+    }
+
+    /// The space's name: the architecture space's, or `parameters (N)`.
+    pub fn space_name(&self) -> String {
+        match &self.space {
+            SweepSpace::Architectures(space) => space.name.clone(),
+            SweepSpace::Parameters(space) => format!("parameters ({})", space.params.len()),
+        }
+    }
+}
+
+/// What one run is: a NeuroMosaic architecture, or a point of the user's own space.
+#[derive(Clone, Debug, PartialEq)]
+pub enum RunConfig {
+    Architecture(ArchSpec),
+    Parameters(Params),
 }
 
 /// A spec the meta-learner suggested, with what it predicted; `run` is set
@@ -125,9 +172,36 @@ pub struct RunRecord {
     pub sweep: i64,
     /// Position in the sweep's plan, 0-based.
     pub index: usize,
-    pub spec: ArchSpec,
+    pub config: RunConfig,
     pub encoding: Vec<f64>,
     pub status: RunStatus,
     /// Present once the run finished (done, diverged or failed).
     pub outcome: Option<RunOutcome>,
+}
+
+impl RunRecord {
+    /// The run's architecture, or why it has none (`needs`: what asked for it).
+    pub fn spec(&self, needs: &str) -> Result<&ArchSpec> {
+        match &self.config {
+            RunConfig::Architecture(spec) => Ok(spec),
+            RunConfig::Parameters(_) => Err(StoreError::NotArchitectures { what: format!("run {}", self.id), needs: needs.to_string() }),
+        }
+    }
+
+    /// The run's architecture, if it is one.
+    pub fn arch(&self) -> Option<&ArchSpec> {
+        match &self.config {
+            RunConfig::Architecture(spec) => Some(spec),
+            RunConfig::Parameters(_) => None,
+        }
+    }
+
+    /// How views and commands name the run: the architecture's gist
+    /// (`Mlp 3x64 Relu`), or its parameters (`lr=0.01 layers=3`).
+    pub fn label(&self) -> String {
+        match &self.config {
+            RunConfig::Architecture(spec) => spec.label(),
+            RunConfig::Parameters(params) => params.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(" "),
+        }
+    }
 }

@@ -1,10 +1,11 @@
 //! The `runs` and `epochs` tables: each run's spec, status and outcome, and its metrics epoch by epoch.
 
+use mosaic_core::params::Params;
 use mosaic_core::{ArchSpec, EpochMetrics, RunOutcome, RunStatus};
 use rusqlite::params;
 
-use crate::sqlite::{SqliteStore, decode_f64s, sql_error};
-use crate::{Result, RunRecord, StoreError};
+use crate::sqlite::{SqliteStore, decode_f64s, encode_f64s, sql_error};
+use crate::{Result, RunConfig, RunRecord, StoreError, SweepInfo, SweepSpace};
 
 /// Every run of a sweep, in plan order, with outcomes for finished ones.
 pub(crate) fn of_sweep(store: &SqliteStore, sweep: i64) -> Result<Vec<RunRecord>> {
@@ -21,7 +22,7 @@ fn select(store: &SqliteStore, filter: &str, arg: i64) -> Result<Vec<RunRecord>>
     let mut stmt = store
         .conn
         .prepare(&format!(
-            "SELECT id, sweep, idx, spec, encoding, status, parameters, test_loss, test_accuracy, seconds, note
+            "SELECT id, sweep, idx, spec, encoding, status, parameters, test_loss, test_accuracy, seconds, note, params
              FROM runs {filter}"
         ))
         .map_err(store.sql())?;
@@ -35,13 +36,22 @@ fn select(store: &SqliteStore, filter: &str, arg: i64) -> Result<Vec<RunRecord>>
                 r.get::<_, Option<f64>>(8)?,
                 r.get::<_, Option<f64>>(9)?,
                 r.get::<_, Option<String>>(10)?,
+                r.get::<_, Option<String>>(11)?,
             ))
         })
         .map_err(store.sql())?;
     let mut out = Vec::new();
     for row in rows {
-        let ((id, sweep, idx), (spec, encoding, status), parameters, test_loss, test_accuracy, seconds, note) = row.map_err(store.sql())?;
-        let spec: ArchSpec = ron::from_str(&spec).map_err(|e| store.invalid(format!("run {id}: unreadable spec: {e}")))?;
+        let ((id, sweep, idx), (spec, encoding, status), parameters, test_loss, test_accuracy, seconds, note, params) =
+            row.map_err(store.sql())?;
+        let config = match params {
+            Some(json) => RunConfig::Parameters(
+                serde_json::from_str::<Params>(&json).map_err(|e| store.invalid(format!("run {id}: unreadable parameters: {e}")))?,
+            ),
+            None => RunConfig::Architecture(
+                ron::from_str::<ArchSpec>(&spec).map_err(|e| store.invalid(format!("run {id}: unreadable spec: {e}")))?,
+            ),
+        };
         let status = RunStatus::parse(&status).ok_or_else(|| store.invalid(format!("run {id}: unknown status `{status}`")))?;
         let outcome = if status.is_finished() {
             Some(RunOutcome {
@@ -56,7 +66,7 @@ fn select(store: &SqliteStore, filter: &str, arg: i64) -> Result<Vec<RunRecord>>
         } else {
             None
         };
-        out.push(RunRecord { id, sweep, index: idx as usize, spec, encoding: decode_f64s(&encoding), status, outcome });
+        out.push(RunRecord { id, sweep, index: idx as usize, config, encoding: decode_f64s(&encoding), status, outcome });
     }
     Ok(out)
 }
@@ -86,6 +96,72 @@ fn epochs(store: &SqliteStore, run: i64) -> Result<Vec<EpochMetrics>> {
         })
         .map_err(store.sql())?;
     rows.collect::<std::result::Result<_, _>>().map_err(store.sql())
+}
+
+/// Adds a run of a sweep of parameters, `running`, after the sweep's last run.
+pub(crate) fn add_with_params(store: &mut SqliteStore, sweep: &SweepInfo, params: &Params) -> Result<RunRecord> {
+    let SweepSpace::Parameters(space) = &sweep.space else {
+        return Err(store.invalid(format!(
+            "sweep `{}` is a sweep of architectures: its runs come from its plan (mosaic sweep), not from parameters",
+            sweep.name
+        )));
+    };
+    space.check(params).map_err(|e| StoreError::BadParams { sweep: sweep.name.clone(), message: e.to_string() })?;
+    let encoding = space.encode(params);
+    let json = serde_json::to_string(params).expect("parameters always serialise");
+    let sql = sql_error(&store.db);
+    let tx = store.conn.transaction().map_err(&sql)?;
+    let index: i64 = tx.query_row("SELECT COALESCE(MAX(idx) + 1, 0) FROM runs WHERE sweep = ?1", [sweep.id], |r| r.get(0)).map_err(&sql)?;
+    tx.execute(
+        "INSERT INTO runs (sweep, idx, spec, encoding, status, params) VALUES (?1, ?2, '', ?3, 'running', ?4)",
+        params![sweep.id, index, encode_f64s(&encoding), json],
+    )
+    .map_err(&sql)?;
+    let id = tx.last_insert_rowid();
+    tx.commit().map_err(&sql)?;
+    Ok(RunRecord {
+        id,
+        sweep: sweep.id,
+        index: index as usize,
+        config: RunConfig::Parameters(params.clone()),
+        encoding,
+        status: RunStatus::Running,
+        outcome: None,
+    })
+}
+
+/// Records (or replaces) one epoch of a run still in progress.
+pub(crate) fn record_epoch(store: &mut SqliteStore, run: i64, e: &EpochMetrics) -> Result<()> {
+    let finite = |v: f64| v.is_finite().then_some(v);
+    let changed = store
+        .conn
+        .execute(
+            "INSERT OR REPLACE INTO epochs (run, epoch, train_loss, train_accuracy, val_loss, val_accuracy, grad_norm,
+             weight_norm, learning_rate, seconds)
+             SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10 FROM runs WHERE id = ?1 AND status IN ('running', 'pending')",
+            params![
+                run,
+                e.epoch,
+                finite(e.train_loss),
+                finite(e.train_accuracy),
+                finite(e.val_loss),
+                finite(e.val_accuracy),
+                finite(e.grad_norm),
+                finite(e.weight_norm),
+                e.learning_rate,
+                e.seconds
+            ],
+        )
+        .map_err(store.sql())?;
+    if changed != 1 {
+        return Err(store.invalid(format!("run {run} does not exist or has finished: its epochs can no longer change")));
+    }
+    Ok(())
+}
+
+/// A run's epochs so far (also for runs still in progress).
+pub(crate) fn epochs_of(store: &SqliteStore, run: i64) -> Result<Vec<EpochMetrics>> {
+    epochs(store, run)
 }
 
 /// Records how a run ended, with all its epochs, in one transaction.

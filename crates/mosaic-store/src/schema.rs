@@ -9,7 +9,8 @@ use crate::{Result, StoreError};
 
 /// 1: sweeps, runs, epochs. 2: sweeps.data (what was trained on), embeddings.
 /// 3: sweeps.examples (how many examples were generated or read; NULL: not recorded).
-pub(crate) const SCHEMA_VERSION: i64 = 3;
+/// 4: sweeps.params and runs.params (JSON): sweeps of the user's own parameters.
+pub(crate) const SCHEMA_VERSION: i64 = 4;
 
 /// Opens the database file `file` (named `db` in errors), creating it if
 /// needed, and migrates it to [`SCHEMA_VERSION`].
@@ -74,6 +75,15 @@ fn migrate(conn: &Connection, from: i64) -> rusqlite::Result<()> {
             }
         }
     }
+    if from < 4 {
+        // Sweeps of the user's own parameters: their space and each run's point
+        // (NULL for architecture sweeps, whose `space` and `spec` stay as they were).
+        for table in ["sweeps", "runs"] {
+            if !has_column(conn, table, "params")? {
+                conn.execute_batch(&format!("ALTER TABLE {table} ADD COLUMN params TEXT"))?;
+            }
+        }
+    }
     Ok(())
 }
 
@@ -99,14 +109,20 @@ CREATE TABLE IF NOT EXISTS sweeps (
     data    TEXT NOT NULL,
     examples INTEGER,
     seed    INTEGER NOT NULL,
+    -- the architecture space (RON), or '' for a sweep of parameters
     space   TEXT NOT NULL,
+    -- the user's own parameter space (JSON), NULL for architecture sweeps
+    params  TEXT,
     created TEXT NOT NULL DEFAULT (datetime('now'))
 );
 CREATE TABLE IF NOT EXISTS runs (
     id            INTEGER PRIMARY KEY,
     sweep         INTEGER NOT NULL REFERENCES sweeps(id),
     idx           INTEGER NOT NULL,
+    -- the architecture (RON), or '' for a run of parameters
     spec          TEXT NOT NULL,
+    -- the run's point of its sweep's parameter space (JSON), NULL for architectures
+    params        TEXT,
     encoding      BLOB NOT NULL,
     status        TEXT NOT NULL,
     parameters    INTEGER,

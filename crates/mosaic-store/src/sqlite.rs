@@ -4,7 +4,8 @@
 
 use std::path::{Path, PathBuf};
 
-use mosaic_core::{ArchSpec, RunOutcome};
+use mosaic_core::params::{ParamSpace, Params};
+use mosaic_core::{ArchSpec, EpochMetrics, RunOutcome};
 use rusqlite::Connection;
 
 use crate::store::{Store, TrainingLock};
@@ -145,6 +146,22 @@ impl Store for SqliteStore {
 
     fn features(&self, sweep: i64) -> Result<Vec<Feature>> {
         features::of_sweep(self, sweep)
+    }
+
+    fn create_param_sweep(&mut self, name: &str, dataset: &str, space: &ParamSpace) -> Result<SweepInfo> {
+        sweeps::create_for_params(self, name, dataset, space)
+    }
+
+    fn add_run(&mut self, sweep: &SweepInfo, params: &Params) -> Result<RunRecord> {
+        runs::add_with_params(self, sweep, params)
+    }
+
+    fn record_epoch(&mut self, run: i64, epoch: &EpochMetrics) -> Result<()> {
+        runs::record_epoch(self, run, epoch)
+    }
+
+    fn epochs(&self, run: i64) -> Result<Vec<EpochMetrics>> {
+        runs::epochs_of(self, run)
     }
 }
 

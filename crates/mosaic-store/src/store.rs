@@ -5,7 +5,8 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use mosaic_core::RunOutcome;
+use mosaic_core::params::{ParamSpace, Params};
+use mosaic_core::{EpochMetrics, RunOutcome};
 
 use crate::{Embedding, EmbeddingKind, Feature, Result, RunFiles, RunRecord, StoreError, SuggestionRecord, SweepInfo, SweepPlan};
 
@@ -38,6 +39,21 @@ pub trait Store: Send {
 
     /// Records a sweep and all its runs as pending, in one transaction.
     fn create_sweep(&mut self, plan: &SweepPlan) -> Result<SweepInfo>;
+
+    /// Records a sweep of the user's own parameters (`dataset`: what its runs
+    /// train on, in the user's words), with no runs yet. Refused if the name is taken.
+    fn create_param_sweep(&mut self, name: &str, dataset: &str, space: &ParamSpace) -> Result<SweepInfo>;
+
+    /// Adds a run of a sweep of parameters, `running`, after its last run;
+    /// the parameters are checked against the sweep's space.
+    fn add_run(&mut self, sweep: &SweepInfo, params: &Params) -> Result<RunRecord>;
+
+    /// Records (or replaces) one epoch of a run still in progress, at once
+    /// visible to every reader (the explorer shows a sweep as it is logged).
+    fn record_epoch(&mut self, run: i64, epoch: &EpochMetrics) -> Result<()>;
+
+    /// A run's epochs so far, in order (also while it is in progress).
+    fn epochs(&self, run: i64) -> Result<Vec<EpochMetrics>>;
 
     /// Every sweep, oldest first.
     fn sweeps(&self) -> Result<Vec<SweepInfo>>;

@@ -4,7 +4,7 @@ use mosaic_core::{ArchSpec, RunStatus};
 use rusqlite::params;
 
 use crate::sqlite::{SqliteStore, decode_f64s, encode_f64s, spec_to_ron, sql_error};
-use crate::{Result, RunRecord, StoreError, SuggestionRecord};
+use crate::{Result, RunConfig, RunRecord, StoreError, SuggestionRecord};
 
 /// Stores new suggestions for a sweep (replacing any not yet accepted) and returns them with their ids.
 pub(crate) fn save(store: &mut SqliteStore, sweep: i64, suggestions: &[SuggestionRecord]) -> Result<Vec<SuggestionRecord>> {
@@ -86,7 +86,7 @@ pub(crate) fn accept(store: &mut SqliteStore, sweep: i64, ids: &[i64]) -> Result
                 id,
                 sweep,
                 index: next as usize,
-                spec: s.spec.clone(),
+                config: RunConfig::Architecture(s.spec.clone()),
                 encoding: s.encoding.clone(),
                 status: RunStatus::Pending,
                 outcome: None,

@@ -68,7 +68,7 @@ fn sweeps_and_runs_survive_reopening() {
     let runs = store.runs(sweep.id).unwrap();
     assert_eq!(runs[0].id, first_run);
     for (r, spec) in runs.iter().zip(&p.specs) {
-        assert_eq!(&r.spec, spec);
+        assert_eq!(r.arch(), Some(spec));
     }
     assert_eq!(runs[0].encoding, p.encodings[0]);
     assert_eq!(runs[0].outcome.as_ref().unwrap(), &outcome(RunStatus::Done, 4, 0.1));
@@ -256,7 +256,7 @@ fn suggestions_are_stored_replaced_and_accepted_as_new_runs() {
     let runs = store.accept_suggestions(sweep.id, &[saved[1].id]).unwrap();
     assert_eq!(runs.len(), 1);
     let (from, run) = &runs[0];
-    assert_eq!((*from, run.index, run.status, &run.spec), (saved[1].id, 4, RunStatus::Pending, &p.specs[2]));
+    assert_eq!((*from, run.index, run.status, run.arch()), (saved[1].id, 4, RunStatus::Pending, Some(&p.specs[2])));
     // Accepted suggestions keep their run; the plan still counts 4 runs, the sweep holds 5.
     let all = store.suggestions(sweep.id, false).unwrap();
     assert_eq!(all.iter().find(|s| s.id == saved[1].id).unwrap().run, Some(run.id));
@@ -447,7 +447,7 @@ fn a_store_from_schema_2_gains_the_example_count_read_out_of_its_fingerprints() 
         .unwrap()
         .pragma_query_value(None, "user_version", |r| r.get(0))
         .unwrap();
-    assert_eq!(version, 3);
+    assert_eq!(version, 4, "migrated to the current schema");
     drop(store);
     // Migrated once: opening again reads the same.
     assert_eq!(SqliteStore::open(&dir).unwrap().sweeps().unwrap(), sweeps);
@@ -467,4 +467,117 @@ fn a_store_from_a_newer_mosaic_is_refused_and_left_alone() {
         .unwrap();
     assert_eq!(tables, 0, "nothing was created in it");
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+fn param_space() -> mosaic_core::ParamSpace {
+    mosaic_core::ParamSpace::from_ron(
+        r#"(params: [
+            (name: "lr", kind: Float(low: 1e-5, high: 0.1, log: true)),
+            (name: "optimizer", kind: Categorical(choices: ["sgd", "adam"])),
+            (name: "momentum", kind: Float(low: 0.0, high: 0.99), when: Some((param: "optimizer", values: ["sgd"]))),
+        ])"#,
+    )
+    .unwrap()
+}
+
+fn params(pairs: &[(&str, mosaic_core::params::Value)]) -> mosaic_core::Params {
+    pairs.iter().map(|(k, v)| (k.to_string(), v.clone())).collect()
+}
+
+#[test]
+fn a_sweep_of_parameters_keeps_its_space_its_runs_and_their_epochs_as_they_are_logged() {
+    use mosaic_core::params::Value;
+    use mosaic_store::{RunConfig, SweepSpace};
+    let dir = scratch("params");
+    let mut store = SqliteStore::open(&dir).unwrap();
+    let sweep = store.create_param_sweep("mlps", "digits", &param_space()).unwrap();
+    assert!(store.create_param_sweep("mlps", "digits", &param_space()).unwrap_err().to_string().contains("exists already"));
+    let p = params(&[("lr", Value::Float(1e-3)), ("optimizer", Value::Str("sgd".into())), ("momentum", Value::Float(0.9))]);
+    let run = store.add_run(&sweep, &p).unwrap();
+    assert_eq!((run.index, run.status, run.encoding.len()), (0, RunStatus::Running, 4));
+    let second = store.add_run(&sweep, &params(&[("lr", Value::Float(0.01)), ("optimizer", Value::Str("adam".into()))])).unwrap();
+    assert_eq!(second.index, 1);
+
+    // Epochs are visible as they are logged, to another connection too.
+    let epochs = outcome(RunStatus::Done, 3, 0.1).epochs;
+    for e in &epochs[..2] {
+        store.record_epoch(run.id, e).unwrap();
+    }
+    let reader = SqliteStore::open_existing(&dir).unwrap();
+    assert_eq!(reader.epochs(run.id).unwrap(), epochs[..2].to_vec());
+    let sweeps = reader.sweeps().unwrap();
+    assert_eq!(sweeps[0].space, SweepSpace::Parameters(param_space()));
+    assert_eq!(sweeps[0].space_name(), "parameters (3)");
+    assert!(sweeps[0].architectures("training needs one").unwrap_err().to_string().contains("holds the user's own parameters"));
+    let runs = reader.runs(sweep.id).unwrap();
+    assert_eq!(runs[0].config, RunConfig::Parameters(p.clone()));
+    assert_eq!(runs[0].label(), "lr=0.001 momentum=0.9 optimizer=\"sgd\"");
+    assert!(runs[0].spec("a landscape replay needs one").is_err());
+
+    // Finishing keeps what the outcome says; a finished run takes no more epochs.
+    store.finish_run(run.id, &outcome(RunStatus::Done, 3, 0.1)).unwrap();
+    let err = store.record_epoch(run.id, &epochs[2]).unwrap_err().to_string();
+    assert!(err.contains("has finished"), "{err}");
+    assert_eq!(store.run(run.id).unwrap().unwrap().outcome.unwrap().epochs.len(), 3);
+
+    // The CSV has a column per parameter, empty where inactive.
+    let mut csv = Vec::new();
+    store.export_csv(sweep.id, &mut csv).unwrap();
+    let csv = String::from_utf8(csv).unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert!(lines[0].starts_with("run,status,lr,momentum,optimizer,parameters,"), "{}", lines[0]);
+    assert!(lines[1].starts_with("0,done,0.001,0.9,sgd,1234,"), "{}", lines[1]);
+    assert!(lines[2].starts_with("1,running,0.01,,adam,,"), "{}", lines[2]);
+}
+
+#[test]
+fn parameters_outside_the_space_are_refused_by_name_and_nothing_is_stored() {
+    use mosaic_core::params::Value;
+    let dir = scratch("params-bad");
+    let mut store = SqliteStore::open(&dir).unwrap();
+    let sweep = store.create_param_sweep("s", "digits", &param_space()).unwrap();
+    let bad = [
+        (
+            params(&[("lr", Value::Float(1e-3)), ("optimizer", Value::Str("adam".into())), ("dropout", Value::Float(0.1))]),
+            "unknown parameter `dropout`",
+        ),
+        (params(&[("lr", Value::Float(5.0)), ("optimizer", Value::Str("adam".into()))]), "`lr` = 5 is outside the space"),
+        (
+            params(&[("lr", Value::Float(1e-3)), ("optimizer", Value::Str("adam".into())), ("momentum", Value::Float(0.5))]),
+            "is given but inactive",
+        ),
+    ];
+    for (p, want) in bad {
+        let err = store.add_run(&sweep, &p).unwrap_err().to_string();
+        assert!(err.contains(want) && err.contains("sweep `s`"), "{err}");
+    }
+    assert!(store.runs(sweep.id).unwrap().is_empty());
+    // An architecture sweep takes no runs of parameters.
+    let arch = store.create_sweep(&plan(2)).unwrap();
+    let err = store.add_run(&arch, &params(&[("lr", Value::Float(1e-3))])).unwrap_err().to_string();
+    assert!(err.contains("sweep of architectures"), "{err}");
+}
+
+#[test]
+fn a_store_from_schema_3_gains_the_parameter_columns_and_keeps_its_runs() {
+    let dir = scratch("schema3");
+    {
+        let mut store = SqliteStore::open(&dir).unwrap();
+        store.create_sweep(&plan(3)).unwrap();
+    }
+    {
+        // Undo schema 4 as a store written by the previous release holds it.
+        let conn = rusqlite::Connection::open(dir.join(mosaic_store::DB_FILE)).unwrap();
+        conn.execute_batch("ALTER TABLE runs DROP COLUMN params; ALTER TABLE sweeps DROP COLUMN params; PRAGMA user_version = 3;").unwrap();
+    }
+    let mut store = SqliteStore::open(&dir).unwrap();
+    let sweep = store.sweeps().unwrap().remove(0);
+    assert_eq!(store.runs(sweep.id).unwrap().len(), 3);
+    assert!(store.runs(sweep.id).unwrap().iter().all(|r| r.arch().is_some()));
+    store.create_param_sweep("later", "digits", &param_space()).unwrap();
+    let version: i64 = rusqlite::Connection::open(dir.join(mosaic_store::DB_FILE))
+        .unwrap()
+        .pragma_query_value(None, "user_version", |r| r.get(0))
+        .unwrap();
+    assert_eq!(version, 4);
 }

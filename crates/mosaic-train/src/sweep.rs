@@ -67,6 +67,7 @@ pub fn run_seed(sweep_seed: u64, index: usize) -> u64 {
 }
 
 struct Job {
+    spec: ArchSpec,
     run: RunRecord,
     seed: u64,
     dir: PathBuf,
@@ -82,15 +83,17 @@ pub fn run_sweep(
     cancel: &AtomicBool,
     on_event: &mut dyn FnMut(&SweepEvent),
 ) -> Result<SweepSummary, StoreError> {
+    sweep.architectures("NeuroMosaic trains architectures; runs of parameters are trained where they are logged from")?;
     let runs = store.runs(sweep.id)?;
-    let pending: Vec<RunRecord> = runs.iter().filter(|r| !r.status.is_finished()).cloned().collect();
+    let pending: Vec<RunRecord> = runs.iter().filter(|r| r.status == RunStatus::Pending && r.arch().is_some()).cloned().collect();
     on_event(&SweepEvent::Plan { finished: runs.len() - pending.len(), pending: pending.len() });
     let mut summary = SweepSummary::default();
     let (jobs_tx, jobs_rx) = unbounded::<Job>();
     let (done_tx, done_rx) = unbounded::<(RunRecord, Result<RunOutcome, TrainError>, f64)>();
     for run in pending {
         let dir = store.run_files(run.id).dir().to_path_buf();
-        jobs_tx.send(Job { seed: run_seed(sweep.seed, run.index), run, dir }).expect("receiver alive");
+        let spec = run.arch().expect("filtered to architecture runs").clone();
+        jobs_tx.send(Job { spec, seed: run_seed(sweep.seed, run.index), run, dir }).expect("receiver alive");
     }
     drop(jobs_tx);
     // The GPU trains one run at a time: parallel runs would only queue on it.
@@ -110,7 +113,7 @@ pub fn run_sweep(
                     }
                     let started = Instant::now();
                     let config = TrainConfig { seed: job.seed, checkpoints: options.checkpoints, out_dir: Some(job.dir) };
-                    let result = train_guarded(&job.run.spec, data, &config, cancel, options.device);
+                    let result = train_guarded(&job.spec, data, &config, cancel, options.device);
                     if done.send((job.run, result, started.elapsed().as_secs_f64())).is_err() {
                         return;
                     }
@@ -132,7 +135,7 @@ pub fn run_sweep(
                     halt.store(true, Ordering::Relaxed);
                     continue;
                 }
-                Err(e) => failed(&run.spec, e.to_string(), seconds),
+                Err(e) => failed(&run.label(), e.to_string(), seconds),
             };
             store.finish_run(run.id, &outcome)?;
             match outcome.status {
@@ -180,7 +183,7 @@ fn train_guarded(
     }
 }
 
-fn failed(spec: &ArchSpec, why: String, seconds: f64) -> RunOutcome {
+fn failed(label: &str, why: String, seconds: f64) -> RunOutcome {
     RunOutcome {
         status: RunStatus::Failed,
         epochs: Vec::new(),
@@ -188,6 +191,6 @@ fn failed(spec: &ArchSpec, why: String, seconds: f64) -> RunOutcome {
         test_accuracy: None,
         parameters: 0,
         seconds,
-        note: Some(format!("{why} ({:?} depth {} width {})", spec.family, spec.depth, spec.width)),
+        note: Some(format!("{why} ({label})")),
     }
 }

@@ -243,7 +243,7 @@ pub fn probe_activations<B: Backend>(model: &Network<B>, probe: &Dataset, device
     for (i, h) in hidden.into_iter().enumerate() {
         let shape = h.dims().to_vec();
         let data = h.into_data().convert::<f32>().to_vec::<f32>().expect("converted to f32");
-        out.insert(format!("layer{i}"), (shape, data));
+        out.insert(mosaic_store::RunFiles::layer_name(i), (shape, data));
     }
     // The probe's classes travel with the representations, so features such
     // as class separation need nothing else.
@@ -252,7 +252,7 @@ pub fn probe_activations<B: Backend>(model: &Network<B>, probe: &Dataset, device
 }
 
 /// Name of the probe labels in an activations file.
-pub const PROBE_LABELS: &str = "probe_labels";
+pub const PROBE_LABELS: &str = mosaic_store::RunFiles::PROBE_LABELS;
 
 /// Global L2 norms over trainable parameters: of the gradients (if given)
 /// and of the weights.
