@@ -18,7 +18,8 @@ if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c 'import sys' 2>/dev/nu
 fi
 # Pinned to what the tests were written against; pip skips what is already there.
 "$venv/bin/python" -m pip install -q --disable-pip-version-check \
-  "maturin==1.16.0" "pytest>=8,<10" "numpy>=1.24,<3" "phate==2.0.0" "optuna>=4,<6" "scikit-learn>=1.3,<2"
+  "maturin==1.16.0" "pytest>=8,<10" "numpy>=1.24,<3" "phate==2.0.0" "optuna>=4,<6" "scikit-learn>=1.3,<2" \
+  "torch>=2.4,<3"
 # The dev profile: its dependencies are optimised (Cargo.toml), and it shares
 # the compiled crates with `cargo test`. Release wheels: `pip install ./python`.
 wheels=$(mktemp -d)
@@ -26,6 +27,11 @@ trap 'rm -rf "$wheels"' EXIT
 cd python
 "$venv/bin/maturin" build --quiet --profile dev --interpreter "$venv/bin/python" --out "$wheels"
 "$venv/bin/python" -m pip install -q --disable-pip-version-check --force-reinstall --no-deps "$wheels"/neuromosaic-*.whl
+# The store client's tests run `mosaic` on what they logged: the debug build
+# `cargo test` made (MOSAIC_BIN overrides).
+target=${CARGO_TARGET_DIR:-target}
+case $target in /*) ;; *) target=$(cd .. && pwd)/$target ;; esac
+export MOSAIC_BIN=${MOSAIC_BIN:-$target/debug/mosaic}
 # Not `python -m pytest`: that would put python/ first on sys.path, and the
 # source folder (no native module) would shadow the installed package.
 "$venv/bin/pytest" -q "$@"

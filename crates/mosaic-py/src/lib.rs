@@ -17,6 +17,8 @@ use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 use rayon::prelude::*;
 
+mod store;
+
 fn value_error(e: impl std::fmt::Display) -> PyErr {
     PyValueError::new_err(e.to_string())
 }
@@ -215,5 +217,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(cross_distances, m)?)?;
     m.add_function(wrap_pyfunction!(check_space, m)?)?;
     m.add_class::<NativeStudy>()?;
+    m.add_class::<store::NativeStore>()?;
     Ok(())
 }

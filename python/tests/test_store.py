@@ -1,0 +1,183 @@
+"""The store client: a PyTorch sweep logged from a training loop, read back by `mosaic`."""
+
+import json
+import math
+import os
+import sqlite3
+import subprocess
+
+import numpy as np
+import pytest
+import torch
+
+import neuromosaic
+from neuromosaic import Categorical, Float, Int
+
+SPACE = {
+    "width": Int(8, 64, log=True),
+    "depth": Int(1, 3),
+    "lr": Float(1e-3, 3e-1, log=True),
+    "activation": Categorical(["relu", "tanh"]),
+}
+
+
+def mosaic_binary() -> str:
+    path = os.environ.get("MOSAIC_BIN")
+    if not path or not os.path.exists(path):
+        pytest.fail("set MOSAIC_BIN to the mosaic binary (scripts/test-python.sh does)")
+    return path
+
+
+def mlp(p: dict) -> torch.nn.Sequential:
+    act = {"relu": torch.nn.ReLU, "tanh": torch.nn.Tanh}[p["activation"]]
+    layers, width_in = [], 64
+    for _ in range(p["depth"]):
+        layers += [torch.nn.Linear(width_in, p["width"]), act()]
+        width_in = p["width"]
+    layers.append(torch.nn.Linear(width_in, 10))
+    return torch.nn.Sequential(*layers)
+
+
+@pytest.fixture()
+def store(tmp_path):
+    with neuromosaic.Store(tmp_path / "store") as s:
+        yield s
+
+
+def test_a_pytorch_sweep_logged_through_the_client_is_embedded_by_mosaic(digits, store, tmp_path):
+    from sklearn.datasets import load_digits
+
+    y = load_digits().target
+    x = (digits / 16.0).astype(np.float32)
+    rng = np.random.default_rng(0)
+    order = rng.permutation(len(x))
+    train, val, probe = order[:1000], order[1000:1400], order[1400:1700]
+    xt, yt = torch.from_numpy(x[train]), torch.from_numpy(y[train])
+    xv, yv = torch.from_numpy(x[val]), torch.from_numpy(y[val])
+    sweep = store.sweep("digits-mlps", space=SPACE, dataset="sklearn digits")
+    sweep.set_probe(x[probe], y[probe])
+    study = neuromosaic.Study(SPACE, seed=0, startup_trials=12)
+    for trial in study.ask(12):
+        torch.manual_seed(trial.number)
+        model = mlp(trial.params)
+        opt = torch.optim.SGD(model.parameters(), lr=trial.params["lr"], momentum=0.9)
+        with sweep.start_run(trial.params) as run:
+            for epoch in range(1, 6):
+                for i in range(0, len(xt), 100):
+                    opt.zero_grad()
+                    loss = torch.nn.functional.cross_entropy(model(xt[i : i + 100]), yt[i : i + 100])
+                    loss.backward()
+                    opt.step()
+                with torch.no_grad():
+                    out = model(xv)
+                    val_loss = torch.nn.functional.cross_entropy(out, yv).item()
+                    acc = (out.argmax(1) == yv).float().mean().item()
+                run.log(epoch, train_loss=loss.item(), val_loss=val_loss, val_accuracy=acc, learning_rate=trial.params["lr"])
+            modules = [str(2 * k) for k in range(trial.params["depth"])]  # the Linear layers' outputs
+            run.record_representations(model, modules)
+            run.save_weights(model.state_dict())
+        study.tell(trial, acc)
+    runs = sweep.runs()
+    assert [r["status"] for r in runs] == ["done"] * 12
+    assert all(len(r["epochs"]) == 5 for r in runs)
+    assert runs[3]["params"] == study.trials[3].params
+
+    # `mosaic embed --store` places the 12 networks by their representations.
+    out = subprocess.run(
+        [mosaic_binary(), "embed", "--store", store.path, "--sweep", "digits-mlps"], capture_output=True, text=True, timeout=300
+    )
+    assert out.returncode == 0, out.stderr
+    db = sqlite3.connect(os.path.join(store.path, "mosaic.sqlite"))
+    rows = db.execute("SELECT kind, COUNT(*) FROM embeddings GROUP BY kind").fetchall()
+    assert ("representation", 12) in rows, rows
+    # `mosaic export` writes one row per run, a column per parameter.
+    csv = subprocess.run([mosaic_binary(), "export", "--store", store.path, "--sweep", "digits-mlps"], capture_output=True, text=True)
+    assert csv.returncode == 0, csv.stderr
+    lines = csv.stdout.strip().splitlines()
+    assert lines[0].startswith("run,status,activation,depth,lr,width,"), lines[0]
+    assert len(lines) == 13
+
+    # The explorer shows the 12 networks where PHATE put them, coloured by accuracy.
+    png, manifest = tmp_path / "sweep.png", tmp_path / "sweep.json"
+    shot = subprocess.run(
+        [mosaic_binary(), "snapshot", "--store", store.path, "--sweep", "digits-mlps", "--out", png, "--manifest", manifest],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert shot.returncode == 0, shot.stderr
+    m = json.loads(manifest.read_text())
+    points = m["points"]
+    assert len(points) == 12 and sorted(p["label"].split(" · ")[0] for p in points) == sorted(f"run {r['id']}" for r in runs)
+    from PIL import Image
+
+    img = np.asarray(Image.open(png).convert("RGB")).astype(int)
+    seen = 0
+    for p in points:
+        x, y, r = int(p["x"]), int(p["y"]), max(2, int(p["radius_px"]))
+        patch = img[max(0, y - r) : y + r + 1, max(0, x - r) : x + r + 1]
+        if (np.abs(patch - np.array(p["color"])).max(axis=2) <= 12).any():
+            seen += 1
+    assert seen >= 11, f"only {seen} of 12 points drawn in their colour"
+    # Coloured by accuracy: more than one colour among them, none the grey of a missing value.
+    assert len({tuple(p["color"]) for p in points}) > 3
+    assert all(math.isfinite(p["value"]) for p in points)
+
+
+def test_a_nan_loss_marks_the_run_diverged_and_keeps_its_epochs(store):
+    sweep = store.sweep("s", space=SPACE)
+    run = sweep.start_run({"width": 16, "depth": 1, "lr": 0.01, "activation": "relu"})
+    assert run.log(train_loss=1.0) is True
+    assert run.log(train_loss=float("nan")) is False
+    assert run.status == "diverged"
+    stored = sweep.runs()[0]
+    assert stored["status"] == "diverged" and "train_loss became nan at epoch 2" in stored["note"]
+    assert [e["train_loss"] for e in stored["epochs"]] == [1.0, None]
+    with pytest.raises(ValueError, match="has finished \\(diverged\\)"):
+        run.log(train_loss=0.5)
+
+
+def test_a_run_that_raises_is_kept_as_failed(store):
+    sweep = store.sweep("s", space=SPACE)
+    with pytest.raises(ZeroDivisionError):
+        with sweep.start_run({"width": 16, "depth": 1, "lr": 0.01, "activation": "relu"}) as run:
+            run.log(train_loss=1.0)
+            1 / 0
+    assert sweep.runs()[0]["status"] == "failed"
+    assert "ZeroDivisionError" in sweep.runs()[0]["note"]
+
+
+def test_bad_input_is_named_and_never_crashes_the_process(store, tmp_path):
+    sweep = store.sweep("s", space=SPACE)
+    good = {"width": 16, "depth": 1, "lr": 0.01, "activation": "relu"}
+    with pytest.raises(ValueError, match="unknown parameter `dropout`"):
+        sweep.start_run({**good, "dropout": 0.1})
+    with pytest.raises(ValueError, match="`lr` = 5 is outside the space"):
+        sweep.start_run({**good, "lr": 5.0})
+    with pytest.raises(ValueError, match="another space"):
+        store.sweep("s", space={"x": Float(0, 1)})
+    run = sweep.start_run(good)
+    with pytest.raises(ValueError, match="unknown metric accuracy"):
+        run.log(accuracy=0.5)
+    model = mlp(good)
+    with pytest.raises(ValueError, match="has no probe"):
+        run.record_representations(model, ["0"])
+    sweep.set_probe(np.zeros((20, 64)), np.zeros(20))
+    with pytest.raises(ValueError, match="no module 'fc1'; its modules are: 0, 1, 2"):
+        run.record_representations(model, ["fc1"])
+    with pytest.raises(ValueError, match="cannot run on the probe"):
+        run.record_representations(model, ["0"], probe=np.zeros((5, 3)))
+    with pytest.raises(ValueError, match="20 inputs but 3 labels"):
+        sweep.set_probe(np.zeros((20, 64)), np.zeros(3))
+    store.close()
+    with pytest.raises(ValueError, match="is closed"):
+        sweep.start_run(good)
+
+
+def test_a_store_written_by_a_newer_neuromosaic_is_refused(tmp_path):
+    folder = tmp_path / "newer"
+    neuromosaic.Store(folder).close()
+    db = sqlite3.connect(folder / "mosaic.sqlite")
+    db.execute("PRAGMA user_version = 99")
+    db.commit()
+    db.close()
+    with pytest.raises(ValueError, match="made by a newer NeuroMosaic \\(schema 99"):
+        neuromosaic.Store(folder)
