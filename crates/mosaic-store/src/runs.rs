@@ -132,31 +132,42 @@ pub(crate) fn add_with_params(store: &mut SqliteStore, sweep: &SweepInfo, params
 
 /// Records (or replaces) one epoch of a run still in progress.
 pub(crate) fn record_epoch(store: &mut SqliteStore, run: i64, e: &EpochMetrics) -> Result<()> {
-    let finite = |v: f64| v.is_finite().then_some(v);
-    let changed = store
-        .conn
-        .execute(
-            "INSERT OR REPLACE INTO epochs (run, epoch, train_loss, train_accuracy, val_loss, val_accuracy, grad_norm,
-             weight_norm, learning_rate, seconds)
-             SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10 FROM runs WHERE id = ?1 AND status IN ('running', 'pending')",
-            params![
-                run,
-                e.epoch,
-                finite(e.train_loss),
-                finite(e.train_accuracy),
-                finite(e.val_loss),
-                finite(e.val_accuracy),
-                finite(e.grad_norm),
-                finite(e.weight_norm),
-                e.learning_rate,
-                e.seconds
-            ],
-        )
-        .map_err(store.sql())?;
-    if changed != 1 {
-        return Err(store.invalid(format!("run {run} does not exist or has finished: its epochs can no longer change")));
+    let sql = sql_error(&store.db);
+    let tx = store.conn.transaction().map_err(&sql)?;
+    let open: bool = tx
+        .prepare("SELECT 1 FROM runs WHERE id = ?1 AND status IN ('running', 'pending')")
+        .and_then(|mut stmt| stmt.exists([run]))
+        .map_err(&sql)?;
+    if !open {
+        return Err(StoreError::Invalid {
+            path: store.db.clone(),
+            message: format!("run {run} does not exist or has finished: its epochs can no longer change"),
+        });
     }
-    Ok(())
+    insert_epoch(&tx, run, e).map_err(&sql)?;
+    tx.commit().map_err(&sql)
+}
+
+/// Writes one epoch's row (replacing one of the same number). Non-finite
+/// numbers (a diverged loss) are stored as NULL and read back as NaN.
+fn insert_epoch(conn: &rusqlite::Connection, run: i64, e: &EpochMetrics) -> rusqlite::Result<usize> {
+    let finite = |v: f64| v.is_finite().then_some(v);
+    conn.prepare_cached(
+        "INSERT OR REPLACE INTO epochs (run, epoch, train_loss, train_accuracy, val_loss, val_accuracy, grad_norm,
+         weight_norm, learning_rate, seconds) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+    )?
+    .execute(params![
+        run,
+        e.epoch,
+        finite(e.train_loss),
+        finite(e.train_accuracy),
+        finite(e.val_loss),
+        finite(e.val_accuracy),
+        finite(e.grad_norm),
+        finite(e.weight_norm),
+        e.learning_rate,
+        e.seconds
+    ])
 }
 
 /// A run's epochs so far (also for runs still in progress).
@@ -171,29 +182,8 @@ pub(crate) fn finish(store: &mut SqliteStore, run: i64, outcome: &RunOutcome) ->
     let finite = |v: f64| v.is_finite().then_some(v);
     let tx = store.conn.transaction().map_err(&sql)?;
     tx.execute("DELETE FROM epochs WHERE run = ?1", [run]).map_err(&sql)?;
-    {
-        let mut insert = tx
-            .prepare(
-                "INSERT INTO epochs (run, epoch, train_loss, train_accuracy, val_loss, val_accuracy, grad_norm,
-                 weight_norm, learning_rate, seconds) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-            )
-            .map_err(&sql)?;
-        for e in &outcome.epochs {
-            insert
-                .execute(params![
-                    run,
-                    e.epoch,
-                    finite(e.train_loss),
-                    finite(e.train_accuracy),
-                    finite(e.val_loss),
-                    finite(e.val_accuracy),
-                    finite(e.grad_norm),
-                    finite(e.weight_norm),
-                    e.learning_rate,
-                    e.seconds
-                ])
-                .map_err(&sql)?;
-        }
+    for e in &outcome.epochs {
+        insert_epoch(&tx, run, e).map_err(&sql)?;
     }
     let changed = tx
         .execute(
