@@ -230,6 +230,34 @@ class Run:
         arrays["probe_labels"] = np.asarray(labels, dtype=np.float32).reshape(-1)
         return self._native.write_run_file(self.id, "activations.safetensors", arrays)
 
+    def landscape(
+        self,
+        model: Any,
+        loss_fn: Any,
+        inputs: Any,
+        targets: Any,
+        x: tuple = (-1.0, 1.0, 21),
+        y: Optional[tuple] = (-1.0, 1.0, 21),
+        seed: int = 0,
+        normalization: str = "filter",
+        ignore_bias_and_norm: bool = True,
+        data: str = "",
+    ) -> str:
+        """Computes the model's loss landscape around its weights on
+        ``(inputs, targets)`` (see :func:`neuromosaic.landscape.loss_surface`)
+        and writes it into the run's folder, where the explorer shows it when
+        the run is selected. Returns the surface's ``.npy`` path."""
+        from .landscape import loss_surface, write_surface
+
+        started = time.perf_counter()
+        loss, acc = loss_surface(model, loss_fn, inputs, targets, x=x, y=y, seed=seed, normalization=normalization, ignore_bias_and_norm=ignore_bias_and_norm)
+        folder = os.path.join(self.sweep._store._native.root(), "runs", str(self.id))
+        return write_surface(
+            folder, loss, acc, x, y, source=f"PyTorch {type(model).__name__} (neuromosaic)", run=self.id,
+            data=data or self.sweep.dataset, examples=len(inputs), seed=seed, normalization=normalization,
+            ignore_bias_and_norm=ignore_bias_and_norm, seconds=time.perf_counter() - started,
+        )
+
     def finish(self, status: str = "done", test_loss: Optional[float] = None, test_accuracy: Optional[float] = None, note: Optional[str] = None) -> None:
         """Ends the run: ``done``, ``diverged`` or ``failed``; its epochs are kept."""
         self._check_running()

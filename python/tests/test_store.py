@@ -77,6 +77,10 @@ def test_a_pytorch_sweep_logged_through_the_client_is_embedded_by_mosaic(digits,
             run.record_representations(model, modules)
             run.save_weights(model.state_dict())
         study.tell(trial, acc)
+        if trial.number == 0:
+            first = run
+            # A landscape computed in PyTorch (vectorised with torch.func), kept in the run's folder.
+            run.landscape(model, torch.nn.functional.cross_entropy, xv, yv, x=(-1, 1, 9), y=(-1, 1, 9))
     runs = sweep.runs()
     assert [r["status"] for r in runs] == ["done"] * 12
     assert all(len(r["epochs"]) == 5 for r in runs)
@@ -120,6 +124,16 @@ def test_a_pytorch_sweep_logged_through_the_client_is_embedded_by_mosaic(digits,
     # Coloured by accuracy: more than one colour among them, none the grey of a missing value.
     assert len({tuple(p["color"]) for p in points}) > 3
     assert all(math.isfinite(p["value"]) for p in points)
+
+    # Selecting the first run opens the landscape the client wrote.
+    selected = subprocess.run(
+        [mosaic_binary(), "snapshot", "--store", store.path, "--sweep", "digits-mlps", "--select", str(first.id),
+         "--out", tmp_path / "selected.png", "--manifest", tmp_path / "selected.json"],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert selected.returncode == 0, selected.stderr
+    shot = json.loads((tmp_path / "selected.json").read_text())["landscape"]
+    assert shot is not None and len(shot["grid"]) > 0, "the landscape opened"
 
 
 def test_a_nan_loss_marks_the_run_diverged_and_keeps_its_epochs(store):
@@ -181,3 +195,34 @@ def test_a_store_written_by_a_newer_neuromosaic_is_refused(tmp_path):
     db.close()
     with pytest.raises(ValueError, match="made by a newer NeuroMosaic \\(schema 99"):
         neuromosaic.Store(folder)
+
+
+def test_a_vectorised_landscape_equals_the_loop_over_grid_points():
+    from neuromosaic.landscape import loss_surface, random_direction
+
+    torch.manual_seed(0)
+    model = mlp({"width": 16, "depth": 2, "lr": 0.1, "activation": "tanh"})
+    x = torch.randn(50, 64)
+    y = torch.randint(0, 10, (50,))
+    params = {k: v.detach() for k, v in model.named_parameters()}
+    d1, d2 = random_direction(params, 1), random_direction(params, 2)
+    # Filter-normalised: each row of a weight has its weight row's norm; biases do not move.
+    w = params["0.weight"]
+    assert torch.allclose(d1["0.weight"].norm(dim=1), w.norm(dim=1), rtol=1e-4)
+    assert d1["0.bias"].abs().max() == 0
+    loss, acc = loss_surface(model, torch.nn.functional.cross_entropy, x, y, x=(-1, 1, 5), y=(-0.5, 0.5, 3), directions=(d1, d2), chunk=4)
+    assert loss.shape == (3, 5) and acc.shape == (3, 5)
+    for j, b in enumerate(np.linspace(-0.5, 0.5, 3)):
+        for i, a in enumerate(np.linspace(-1, 1, 5)):
+            probe = mlp({"width": 16, "depth": 2, "lr": 0.1, "activation": "tanh"})
+            probe.load_state_dict({k: params[k] + a * d1[k] + b * d2[k] for k in params})
+            with torch.no_grad():
+                out = probe(x)
+                want = torch.nn.functional.cross_entropy(out, y).item()
+                want_acc = (out.argmax(1) == y).float().mean().item()
+            assert abs(loss[j, i] - want) <= 1e-5 * max(1.0, want), (a, b, loss[j, i], want)
+            assert abs(acc[j, i] - want_acc) < 1e-9
+    # The trained weights sit at the centre of the grid.
+    with torch.no_grad():
+        centre = torch.nn.functional.cross_entropy(model(x), y).item()
+    assert abs(loss[1, 2] - centre) < 1e-5

@@ -443,7 +443,7 @@ fn details(run: &RunRecord) -> NetworkDetails {
             ("weight decay".into(), format!("{:.1e}", s.weight_decay)),
             ("batch, epochs".into(), format!("{}, {}", s.batch_size, s.epochs)),
         ]),
-        RunConfig::Parameters(params) => facts.extend(params.iter().map(|(k, v)| (k.clone(), v.to_string()))),
+        RunConfig::Parameters(params) => facts.extend(params.iter().map(|(k, v)| (k.clone(), v.short()))),
     }
     NetworkDetails { title: run_label(run), facts, epochs: run.outcome.as_ref().map_or_else(Vec::new, |o| o.epochs.clone()) }
 }

@@ -36,6 +36,20 @@ impl Value {
         }
     }
 
+    /// The value for a label: floats to four significant digits (`0.02776`,
+    /// `3.162e-5`), anything else as [`fmt::Display`] writes it.
+    pub fn short(&self) -> String {
+        match *self {
+            Value::Float(x) if x != 0.0 && x.is_finite() && !(1e-3..1e4).contains(&x.abs()) => format!("{x:.3e}"),
+            Value::Float(x) if x.is_finite() => {
+                let digits = (3 - x.abs().max(f64::MIN_POSITIVE).log10().floor() as i32).clamp(0, 6) as usize;
+                let text = format!("{x:.digits$}");
+                if text.contains('.') { text.trim_end_matches('0').trim_end_matches('.').to_string() } else { text }
+            }
+            _ => self.to_string(),
+        }
+    }
+
     /// Equality as a user means it: `1` and `1.0` are the same choice.
     fn same(&self, other: &Value) -> bool {
         match (self, other) {
@@ -541,6 +555,17 @@ mod tests {
             let noisy: Vec<f64> = e.iter().zip(&u).map(|(a, b)| a + 0.3 * (b - 0.5)).collect();
             s.check(&s.decode(&noisy)).unwrap();
         }
+    }
+
+    #[test]
+    fn labels_show_four_significant_digits() {
+        let short = |x: f64| Value::Float(x).short();
+        assert_eq!(short(0.027760388881424892), "0.02776");
+        assert_eq!(short(3.0), "3");
+        assert_eq!(short(123.456), "123.5");
+        assert_eq!(short(3.1623e-5), "3.162e-5");
+        assert_eq!(short(0.0), "0");
+        assert_eq!(Value::Str("relu".into()).short(), "\"relu\"");
     }
 
     #[test]

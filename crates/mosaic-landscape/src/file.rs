@@ -48,7 +48,9 @@ pub struct SurfaceInfo {
     pub options: DirectionOptions,
     /// The `.npy` holding the loss grid, next to this file.
     pub loss_file: String,
-    /// Accuracy at each grid point, row-major like the loss.
+    /// Accuracy at each grid point, row-major like the loss (NaN, written
+    /// `null`, where there is none: a regression, a diverged point).
+    #[serde(deserialize_with = "nulls_as_nan")]
     pub accuracy: Vec<f64>,
     /// `[x, y, loss]` of the lowest finite loss on the grid.
     pub minimum: Option<[f64; 3]>,
@@ -57,6 +59,11 @@ pub struct SurfaceInfo {
     pub trajectory: Option<TrajectoryInfo>,
     /// Time spent evaluating the grid.
     pub seconds: f64,
+}
+
+/// JSON has no NaN: serde writes it as `null`, and reads `null` back as NaN here.
+fn nulls_as_nan<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<f64>, D::Error> {
+    Ok(Vec::<Option<f64>>::deserialize(d)?.into_iter().map(|v| v.unwrap_or(f64::NAN)).collect())
 }
 
 impl SurfaceInfo {
@@ -105,4 +112,22 @@ pub fn read(npy: &Path) -> Result<(Surface, SurfaceInfo), LandscapeError> {
         )));
     }
     Ok((Surface { x, y, loss: grid.data, accuracy: info.accuracy.clone() }, info))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_sidecar_with_missing_accuracies_reads_them_as_nan() {
+        let json = r#"{"source": "python", "run": 3, "data": "digits", "examples": 10,
+            "x": {"min": -1.0, "max": 1.0, "num": 2}, "y": null, "directions": "random",
+            "options": {"normalization": "filter", "ignore_bias_and_norm": true, "orthogonalize": false, "seed": 0},
+            "loss_file": "landscape.npy", "accuracy": [0.5, null], "minimum": null, "non_finite": 0,
+            "trajectory": null, "seconds": 0.1}"#;
+        let info: SurfaceInfo = serde_json::from_str(json).unwrap();
+        assert_eq!(info.accuracy[0], 0.5);
+        assert!(info.accuracy[1].is_nan());
+        assert_eq!(info.directions, DirectionSource::Random);
+    }
 }

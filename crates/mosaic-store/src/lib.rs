@@ -201,7 +201,7 @@ impl RunRecord {
     pub fn label(&self) -> String {
         match &self.config {
             RunConfig::Architecture(spec) => spec.label(),
-            RunConfig::Parameters(params) => params.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(" "),
+            RunConfig::Parameters(params) => params.iter().map(|(k, v)| format!("{k}={}", v.short())).collect::<Vec<_>>().join(" "),
         }
     }
 }
