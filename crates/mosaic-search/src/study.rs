@@ -203,7 +203,12 @@ impl Study {
         let values: Vec<f64> = complete.iter().map(|t| sign * t.value.expect("complete trials have values")).collect();
         let seed = self.options.seed.wrapping_add(self.trials.len() as u64);
         let (fit, mut model) = match &self.fitted {
-            Some(fit) if x.len() > ALWAYS_FIT_UP_TO && (x.len() as f64) < REFIT_GROWTH * fit.seen as f64 => {
+            // Between full fits, unless a value arrived that the warp cannot see (log of a value ≤ 0).
+            Some(fit)
+                if x.len() > ALWAYS_FIT_UP_TO
+                    && (x.len() as f64) < REFIT_GROWTH * fit.seen as f64
+                    && Warp::candidates(&values, sign).contains(&fit.warp) =>
+            {
                 let y = fit.warp.apply(&values);
                 if (x.len() as f64) < RETUNE_GROWTH * fit.tuned as f64 {
                     (fit.clone(), Model::with_hyper(&self.layout, &x, &y, fit.hyper.clone())?)
@@ -478,6 +483,28 @@ mod tests {
         assert!(best < (4.0 * 0.1_f64).exp(), "best {best}");
         let last = study.trials().last().unwrap().predicted.unwrap();
         assert!(last.mean.is_finite() && last.std >= 0.0, "{last:?}");
+    }
+
+    #[test]
+    fn a_value_the_log_scale_cannot_see_forces_a_full_fit_on_the_identity() {
+        let space = ParamSpace::from_ron(r#"(params: [(name: "x", kind: Float(low: 0.0, high: 1.0))])"#).unwrap();
+        let mut study =
+            Study::new(space, StudyOptions { direction: Direction::Minimize, startup_trials: 5, ..Default::default() }).unwrap();
+        let loss = |p: &Params| {
+            // Linear on log scale, five decades on a linear one.
+            1e-4 * (11.5 * p["x"].as_f64().unwrap()).exp()
+        };
+        for _ in 0..70 {
+            let t = study.ask(1).unwrap().remove(0);
+            study.tell(t.number, Some(loss(&t.params))).unwrap();
+        }
+        assert_eq!(study.fitted.as_ref().unwrap().warp, Warp::Log, "positive losses spanning decades: log scale");
+        // A negative value: the log cannot see it, so the next ask refits on the identity.
+        let t = study.ask(1).unwrap().remove(0);
+        study.tell(t.number, Some(-5.0)).unwrap();
+        let next = study.ask(1).unwrap().remove(0);
+        assert_eq!(study.fitted.as_ref().unwrap().warp, Warp::Identity);
+        assert!(next.predicted.unwrap().mean.is_finite());
     }
 
     #[test]
