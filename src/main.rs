@@ -5,6 +5,7 @@ mod bench_search;
 mod cli;
 mod embed_cmd;
 mod explore_cmd;
+mod import_cmd;
 mod landscape_cmd;
 mod path_cmd;
 mod population;
@@ -41,6 +42,9 @@ enum Command {
     Sweep(sweep_cmd::SweepArgs),
     /// Write a stored sweep as a table (one row per run) for other tools.
     Export(sweep_cmd::ExportArgs),
+    /// Bring a study made elsewhere into a store as a sweep of parameters.
+    #[command(subcommand)]
+    Import(import_cmd::ImportCommand),
     /// Embed points with PHATE: features or a distance matrix (.npy) in, coordinates (.npy) out.
     Embed(embed_cmd::EmbedArgs),
     /// The architectures between two trained networks, placed on the sphere.
@@ -146,6 +150,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Snapshot(args) => explore_cmd::snapshot(args),
         Command::Sweep(args) => sweep_cmd::sweep(args),
         Command::Export(args) => sweep_cmd::export(args),
+        Command::Import(command) => import_cmd::import(command),
         Command::Embed(args) => embed_cmd::embed(args),
         Command::Path(args) => path_cmd::path(args),
         Command::Landscape(args) => landscape_cmd::landscape(args),

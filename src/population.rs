@@ -14,7 +14,7 @@ use mosaic_compute::live::{self, Layout};
 use mosaic_compute::sweeps::DEFAULT_EXAMPLES;
 use mosaic_compute::{design, service};
 use mosaic_core::{Colormap, SearchSpace};
-use mosaic_protocol::VAL_ACCURACY;
+use mosaic_protocol::{OBJECTIVE, VAL_ACCURACY};
 
 use crate::cli::LayoutArg;
 
@@ -78,6 +78,8 @@ pub struct PopulationArgs {
 #[derive(ValueEnum, Clone, Copy, Debug)]
 pub enum ColorBy {
     Accuracy,
+    /// The objective a study reported (a sweep of parameters: imported from Optuna, or `Run.finish(value=...)`).
+    Objective,
     /// How well each network's last hidden layer separates the classes (after `mosaic embed --store`).
     ClassSeparation,
     /// Diffusion spectral entropy of the last hidden layer (after `mosaic embed --store`).
@@ -288,7 +290,19 @@ fn population_options(
         Some(_) => Ok(name),
         None => Err(anyhow::anyhow!("--color-by {flag} needs the store's features: run `mosaic embed --store DIR` first")),
     };
-    let column_name = match p.color_by.unwrap_or(if has_accuracy { ColorBy::Accuracy } else { ColorBy::Parameters }) {
+    let has_objective = scene.column_index(OBJECTIVE).is_some();
+    let default = if has_accuracy {
+        ColorBy::Accuracy
+    } else if has_objective {
+        ColorBy::Objective
+    } else {
+        ColorBy::Parameters
+    };
+    let column_name = match p.color_by.unwrap_or(default) {
+        ColorBy::Objective if !has_objective => {
+            bail!("--color-by objective needs a sweep of parameters whose runs have values (mosaic import optuna)")
+        }
+        ColorBy::Objective => OBJECTIVE,
         ColorBy::Accuracy if !has_accuracy => {
             bail!("--color-by accuracy needs trained networks: pass --store with a sweep (or drop --no-train)")
         }
@@ -306,7 +320,15 @@ fn population_options(
         ColorBy::Epochs => design::COLUMNS[5],
         ColorBy::Flops => design::COLUMNS[7],
     };
-    let column = scene.column_index(column_name).context("colour column missing from the scene")?;
+    // A sweep of parameters has none of the architecture columns: its first column stands in.
+    let column = match scene.column_index(column_name) {
+        Some(c) => c,
+        None if p.color_by.is_none() && !scene.columns.is_empty() => 0,
+        None => bail!(
+            "--color-by: this sweep has no `{column_name}` column; it has {}",
+            scene.columns.iter().map(|c| c.name.as_str()).collect::<Vec<_>>().join(", ")
+        ),
+    };
     let colormap = match p.colormap {
         None | Some(MapName::Viridis) => Colormap::Viridis,
         Some(MapName::Plasma) => Colormap::Plasma,

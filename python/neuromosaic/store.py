@@ -258,12 +258,21 @@ class Run:
             ignore_bias_and_norm=ignore_bias_and_norm, seconds=time.perf_counter() - started,
         )
 
-    def finish(self, status: str = "done", test_loss: Optional[float] = None, test_accuracy: Optional[float] = None, note: Optional[str] = None) -> None:
-        """Ends the run: ``done``, ``diverged`` or ``failed``; its epochs are kept."""
+    def finish(
+        self,
+        status: str = "done",
+        test_loss: Optional[float] = None,
+        test_accuracy: Optional[float] = None,
+        note: Optional[str] = None,
+        value: Optional[float] = None,
+    ) -> None:
+        """Ends the run: ``done``, ``diverged`` or ``failed``; its epochs are
+        kept. ``value`` is its objective, what a :class:`Study` continuing the
+        sweep (``Study.from_sweep``) learns from."""
         self._check_running()
         self._native.finish(
             self.id, status, time.perf_counter() - self._started, self.parameters,
-            test_loss, test_accuracy, note,
+            test_loss, test_accuracy, note, None if value is None else float(value),
         )
         self.status = status
 

@@ -76,6 +76,36 @@ class Study:
             candidates=int(candidates),
         )
 
+    @classmethod
+    def from_sweep(cls, sweep: Any, direction: str = "maximize", **options: Any) -> "Study":
+        """A study that continues a stored sweep of parameters (one logged with
+        :class:`neuromosaic.Store`, or imported with ``mosaic import optuna``):
+        its space; its runs that finished with a value (``run.finish(value=...)``,
+        an Optuna trial's value) as complete trials, its failed and diverged
+        runs as failed ones."""
+        space = {"params": sweep.space["params"]} if isinstance(sweep.space, dict) else None
+        if space is None:
+            raise ValueError(f"sweep `{sweep.name}` is a sweep of architectures: use mosaic suggest for it")
+        study = cls.__new__(cls)
+        if direction not in ("maximize", "minimize"):
+            raise ValueError(f"direction must be 'maximize' or 'minimize', got {direction!r}")
+        study.direction = direction
+        study._native = _core.NativeStudy(
+            json.dumps(space),
+            minimize=direction == "minimize",
+            seed=int(options.get("seed", 0)),
+            startup_trials=int(options.get("startup_trials", 10)),
+            candidates=int(options.get("candidates", 1000)),
+        )
+        for run in sweep.runs():
+            if not isinstance(run["params"], dict):
+                continue
+            if run["status"] == "done" and run.get("value") is not None:
+                study.add_trial(run["params"], run["value"])
+            elif run["status"] in ("failed", "diverged"):
+                study.add_trial(run["params"], None)
+        return study
+
     def ask(self, n: Optional[int] = None) -> Union[Trial, List[Trial]]:
         """One trial, or with ``n`` a list of ``n`` trials for parallel workers."""
         count = 1 if n is None else int(n)

@@ -16,6 +16,7 @@
 pub mod benchmark;
 pub mod design;
 pub mod embed;
+pub mod import;
 pub mod landscape;
 pub mod live;
 pub mod path;

@@ -12,7 +12,7 @@ use crossbeam_channel::{Receiver, Sender, unbounded};
 use mosaic_core::params::ParamSpace;
 use mosaic_core::{ArchSpec, Encoder, RunStatus, SearchSpace};
 use mosaic_manifold::phate::{PhateConfig, extend};
-use mosaic_protocol::{MetricColumn, SceneUpdate, SphereScene, TrainingState, VAL_ACCURACY, ViewRequest};
+use mosaic_protocol::{MetricColumn, OBJECTIVE, SceneUpdate, SphereScene, TrainingState, VAL_ACCURACY, ViewRequest};
 use mosaic_store::{EmbeddingKind, RunRecord, Store, SweepInfo, SweepSpace};
 use mosaic_train::Device;
 use mosaic_train::data::{Dataset, split};
@@ -303,8 +303,15 @@ fn open_parameters(store: &dyn Store, sweep: &SweepInfo, space: &ParamSpace, p: 
     }
     scene.labels = runs.iter().map(run_label).collect();
     scene.diverged = runs.iter().map(|r| r.status == RunStatus::Diverged).collect();
-    let accuracy = runs.iter().map(|r| r.outcome.as_ref().and_then(|o| o.val_accuracy()).unwrap_or(f64::NAN)).collect();
-    scene.columns.insert(0, MetricColumn { name: VAL_ACCURACY.into(), values: accuracy });
+    // The objective a study reported (imported Optuna trials have no epochs, only this).
+    if runs.iter().any(|r| r.value.is_some()) {
+        let values = runs.iter().map(|r| r.value.unwrap_or(f64::NAN)).collect();
+        scene.columns.insert(0, MetricColumn { name: OBJECTIVE.into(), values });
+    }
+    let accuracy: Vec<f64> = runs.iter().map(|r| r.outcome.as_ref().and_then(|o| o.val_accuracy()).unwrap_or(f64::NAN)).collect();
+    if accuracy.iter().any(|a| a.is_finite()) {
+        scene.columns.insert(0, MetricColumn { name: VAL_ACCURACY.into(), values: accuracy });
+    }
     for (name, values) in store.features(sweep.id)? {
         let by_run: std::collections::HashMap<i64, f64> = values.into_iter().collect();
         scene.columns.push(MetricColumn { name, values: runs.iter().map(|r| by_run.get(&r.id).copied().unwrap_or(f64::NAN)).collect() });
@@ -575,9 +582,15 @@ mod tests {
         let runs = store.runs(store.sweeps().unwrap()[0].id).unwrap();
         assert_eq!(runs.len(), 40, "no run was added or lost");
         assert!(runs.iter().all(|r| r.status.is_finished()));
-        // The view heard where training stood, ending idle with nothing left.
-        let states: Vec<TrainingState> =
-            opened.feed.try_iter().filter_map(|u| if let SceneUpdate::Training { state, .. } = u { Some(state) } else { None }).collect();
+        // The view heard where training stood, ending idle with nothing left
+        // (that last word may still be on its way when the trainer's state has turned).
+        let mut states: Vec<TrainingState> = Vec::new();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while states.last() != Some(&TrainingState::Idle { left: 0 }) && std::time::Instant::now() < deadline {
+            if let Ok(SceneUpdate::Training { state, .. }) = opened.feed.recv_timeout(std::time::Duration::from_millis(50)) {
+                states.push(state);
+            }
+        }
         assert_eq!(states.last(), Some(&TrainingState::Idle { left: 0 }), "{states:?}");
         drop(store);
         let _ = std::fs::remove_dir_all(&dir);

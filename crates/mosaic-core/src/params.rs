@@ -114,6 +114,10 @@ pub struct Param {
     pub kind: Kind,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub when: Option<Condition>,
+    /// May be absent from a point even while active: a parameter that only
+    /// some trials of a dynamic space (Optuna's define-by-run) asked for.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub optional: bool,
 }
 
 /// Named parameters, in the order they are declared.
@@ -342,7 +346,8 @@ impl ParamSpace {
         for p in &self.params {
             let given = params.get(&p.name);
             match (self.active(p, params), given) {
-                (true, None) => return Err(ParamError::Missing { name: p.name.clone() }),
+                (true, None) if !p.optional => return Err(ParamError::Missing { name: p.name.clone() }),
+                (true, None) => {}
                 (true, Some(v)) => {
                     if let Some(reason) = p.kind.outside(v) {
                         return Err(ParamError::Outside { name: p.name.clone(), value: v.to_string(), reason });
@@ -535,6 +540,11 @@ mod tests {
         assert!(matches!(s.check(&missing), Err(ParamError::Missing { .. })));
         // Integers given as whole floats are accepted, as Python users write them.
         s.check(&with("layers", Value::Float(3.0))).unwrap();
+        // An optional parameter (a dynamic space's) may be left out.
+        let mut dynamic = s.clone();
+        dynamic.params[0].optional = true;
+        dynamic.check(&missing).unwrap();
+        assert!(dynamic.to_ron().contains("optional: true"), "written only where set");
     }
 
     #[test]

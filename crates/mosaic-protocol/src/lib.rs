@@ -17,4 +17,4 @@ pub use payload::{
     CorrelationMethod, CorrelationTable, DynamicsSeries, HyperView, InvalidSurface, LandscapeData, NetworkDetails, PathPoint, PathView,
     SuggestionsView,
 };
-pub use scene::{MetricColumn, Radar, SphereScene, VAL_ACCURACY};
+pub use scene::{MetricColumn, OBJECTIVE, Radar, SphereScene, VAL_ACCURACY};

@@ -12,6 +12,8 @@ pub struct MetricColumn {
 
 /// The column of each network's final validation accuracy (what the meta-learner predicts).
 pub const VAL_ACCURACY: &str = "val accuracy";
+/// The column of the objective a study reported (a sweep of parameters: imported, or told by `Run.finish(value=...)`).
+pub const OBJECTIVE: &str = "objective";
 
 /// The population on the sphere.
 #[derive(Clone, Debug, Default, PartialEq)]

@@ -149,7 +149,7 @@ impl NativeStore {
     }
 
     /// Ends a run: `status` done, diverged or failed; its logged epochs are kept.
-    #[pyo3(signature = (run, status, seconds, parameters=0, test_loss=None, test_accuracy=None, note=None))]
+    #[pyo3(signature = (run, status, seconds, parameters=0, test_loss=None, test_accuracy=None, note=None, value=None))]
     #[allow(clippy::too_many_arguments)]
     fn finish(
         &self,
@@ -160,6 +160,7 @@ impl NativeStore {
         test_loss: Option<f64>,
         test_accuracy: Option<f64>,
         note: Option<String>,
+        value: Option<f64>,
     ) -> PyResult<()> {
         let status = match RunStatus::parse(status) {
             Some(s) if s.is_finished() => s,
@@ -167,7 +168,8 @@ impl NativeStore {
         };
         self.with(|store| {
             let epochs = store.epochs(run)?;
-            store.finish_run(run, &RunOutcome { status, epochs, test_loss, test_accuracy, parameters, seconds, note })
+            store.finish_run(run, &RunOutcome { status, epochs, test_loss, test_accuracy, parameters, seconds, note })?;
+            store.set_run_value(run, value)
         })
     }
 
@@ -184,7 +186,7 @@ impl NativeStore {
                         mosaic_store::RunConfig::Architecture(s) => serde_json::Value::String(s.label()),
                     };
                     Ok(serde_json::json!({
-                        "id": r.id, "index": r.index, "status": r.status.as_str(), "params": params,
+                        "id": r.id, "index": r.index, "status": r.status.as_str(), "params": params, "value": r.value,
                         "epochs": epochs.iter().map(|e| serde_json::json!({
                             "epoch": e.epoch, "train_loss": e.train_loss, "val_loss": e.val_loss,
                             "train_accuracy": e.train_accuracy, "val_accuracy": e.val_accuracy,

@@ -177,6 +177,8 @@ pub struct RunRecord {
     pub status: RunStatus,
     /// Present once the run finished (done, diverged or failed).
     pub outcome: Option<RunOutcome>,
+    /// The objective a study reported for it (an imported Optuna trial's value).
+    pub value: Option<f64>,
 }
 
 impl RunRecord {

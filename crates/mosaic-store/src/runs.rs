@@ -22,7 +22,7 @@ fn select(store: &SqliteStore, filter: &str, arg: i64) -> Result<Vec<RunRecord>>
     let mut stmt = store
         .conn
         .prepare(&format!(
-            "SELECT id, sweep, idx, spec, encoding, status, parameters, test_loss, test_accuracy, seconds, note, params
+            "SELECT id, sweep, idx, spec, encoding, status, parameters, test_loss, test_accuracy, seconds, note, params, value
              FROM runs {filter}"
         ))
         .map_err(store.sql())?;
@@ -37,12 +37,13 @@ fn select(store: &SqliteStore, filter: &str, arg: i64) -> Result<Vec<RunRecord>>
                 r.get::<_, Option<f64>>(9)?,
                 r.get::<_, Option<String>>(10)?,
                 r.get::<_, Option<String>>(11)?,
+                r.get::<_, Option<f64>>(12)?,
             ))
         })
         .map_err(store.sql())?;
     let mut out = Vec::new();
     for row in rows {
-        let ((id, sweep, idx), (spec, encoding, status), parameters, test_loss, test_accuracy, seconds, note, params) =
+        let ((id, sweep, idx), (spec, encoding, status), parameters, test_loss, test_accuracy, seconds, note, params, value) =
             row.map_err(store.sql())?;
         let config = match params {
             Some(json) => RunConfig::Parameters(
@@ -66,7 +67,7 @@ fn select(store: &SqliteStore, filter: &str, arg: i64) -> Result<Vec<RunRecord>>
         } else {
             None
         };
-        out.push(RunRecord { id, sweep, index: idx as usize, config, encoding: decode_f64s(&encoding), status, outcome });
+        out.push(RunRecord { id, sweep, index: idx as usize, config, encoding: decode_f64s(&encoding), status, outcome, value });
     }
     Ok(out)
 }
@@ -127,6 +128,7 @@ pub(crate) fn add_with_params(store: &mut SqliteStore, sweep: &SweepInfo, params
         encoding,
         status: RunStatus::Running,
         outcome: None,
+        value: None,
     })
 }
 
@@ -168,6 +170,41 @@ fn insert_epoch(conn: &rusqlite::Connection, run: i64, e: &EpochMetrics) -> rusq
         e.learning_rate,
         e.seconds
     ])
+}
+
+/// Records the objective a study reported for a run (`None`: none).
+pub(crate) fn set_value(store: &mut SqliteStore, run: i64, value: Option<f64>) -> Result<()> {
+    let changed = store
+        .conn
+        .execute("UPDATE runs SET value = ?2 WHERE id = ?1", params![run, value.filter(|v| v.is_finite())])
+        .map_err(store.sql())?;
+    if changed != 1 {
+        return Err(store.invalid(format!("no run with id {run}")));
+    }
+    Ok(())
+}
+
+/// Records (or replaces) named per-step values of a run, in one transaction.
+pub(crate) fn record_metrics(store: &mut SqliteStore, run: i64, name: &str, values: &[(u32, f64)]) -> Result<()> {
+    let sql = sql_error(&store.db);
+    let tx = store.conn.transaction().map_err(&sql)?;
+    {
+        let mut insert = tx.prepare("INSERT OR REPLACE INTO metrics (run, name, step, value) VALUES (?1, ?2, ?3, ?4)").map_err(&sql)?;
+        for (step, v) in values {
+            insert.execute(params![run, name, step, v.is_finite().then_some(*v)]).map_err(&sql)?;
+        }
+    }
+    tx.commit().map_err(&sql)
+}
+
+/// A run's named per-step values: (name, step, value), by name then step; NULL reads as NaN.
+pub(crate) fn metrics(store: &SqliteStore, run: i64) -> Result<Vec<(String, u32, f64)>> {
+    let mut stmt =
+        store.conn.prepare_cached("SELECT name, step, value FROM metrics WHERE run = ?1 ORDER BY name, step").map_err(store.sql())?;
+    let rows = stmt
+        .query_map([run], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)? as u32, r.get::<_, Option<f64>>(2)?.unwrap_or(f64::NAN))))
+        .map_err(store.sql())?;
+    rows.collect::<std::result::Result<_, _>>().map_err(store.sql())
 }
 
 /// A run's epochs so far (also for runs still in progress).

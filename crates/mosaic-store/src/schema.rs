@@ -9,7 +9,8 @@ use crate::{Result, StoreError};
 
 /// 1: sweeps, runs, epochs. 2: sweeps.data (what was trained on), embeddings.
 /// 3: sweeps.examples (how many examples were generated or read; NULL: not recorded).
-/// 4: sweeps.params and runs.params (JSON): sweeps of the user's own parameters.
+/// 4: sweeps.params and runs.params (JSON): sweeps of the user's own parameters;
+/// runs.value (the objective a study reported) and the `metrics` table (named per-step values).
 pub(crate) const SCHEMA_VERSION: i64 = 4;
 
 /// Opens the database file `file` (named `db` in errors), creating it if
@@ -83,6 +84,9 @@ fn migrate(conn: &Connection, from: i64) -> rusqlite::Result<()> {
                 conn.execute_batch(&format!("ALTER TABLE {table} ADD COLUMN params TEXT"))?;
             }
         }
+        if !has_column(conn, "runs", "value")? {
+            conn.execute_batch("ALTER TABLE runs ADD COLUMN value REAL")?;
+        }
     }
     Ok(())
 }
@@ -123,6 +127,8 @@ CREATE TABLE IF NOT EXISTS runs (
     spec          TEXT NOT NULL,
     -- the run's point of its sweep's parameter space (JSON), NULL for architectures
     params        TEXT,
+    -- the objective value a study reported for the run (Optuna's trial value), if any
+    value         REAL,
     encoding      BLOB NOT NULL,
     status        TEXT NOT NULL,
     parameters    INTEGER,
@@ -145,6 +151,14 @@ CREATE TABLE IF NOT EXISTS suggestions (
     strategy TEXT NOT NULL,
     run      INTEGER REFERENCES runs(id),
     created  TEXT NOT NULL DEFAULT (datetime('now'))
+);
+CREATE TABLE IF NOT EXISTS metrics (
+    -- named values by step beyond the epochs' fixed columns (Optuna's intermediate values)
+    run   INTEGER NOT NULL REFERENCES runs(id),
+    name  TEXT NOT NULL,
+    step  INTEGER NOT NULL,
+    value REAL,
+    PRIMARY KEY (run, name, step)
 );
 CREATE TABLE IF NOT EXISTS epochs (
     run            INTEGER NOT NULL REFERENCES runs(id),

@@ -163,6 +163,18 @@ impl Store for SqliteStore {
     fn epochs(&self, run: i64) -> Result<Vec<EpochMetrics>> {
         runs::epochs_of(self, run)
     }
+
+    fn set_run_value(&mut self, run: i64, value: Option<f64>) -> Result<()> {
+        runs::set_value(self, run, value)
+    }
+
+    fn record_metrics(&mut self, run: i64, name: &str, values: &[(u32, f64)]) -> Result<()> {
+        runs::record_metrics(self, run, name, values)
+    }
+
+    fn metrics(&self, run: i64) -> Result<Vec<(String, u32, f64)>> {
+        runs::metrics(self, run)
+    }
 }
 
 pub(crate) fn spec_to_ron(spec: &ArchSpec) -> String {

@@ -55,6 +55,16 @@ pub trait Store: Send {
     /// A run's epochs so far, in order (also while it is in progress).
     fn epochs(&self, run: i64) -> Result<Vec<EpochMetrics>>;
 
+    /// Records the objective a study reported for a run (an Optuna trial's value; `None`: none).
+    fn set_run_value(&mut self, run: i64, value: Option<f64>) -> Result<()>;
+
+    /// Records (or replaces) named per-step values of a run beyond its epochs'
+    /// columns (an Optuna trial's intermediate values), in one transaction.
+    fn record_metrics(&mut self, run: i64, name: &str, values: &[(u32, f64)]) -> Result<()>;
+
+    /// A run's named per-step values: (name, step, value), by name then step.
+    fn metrics(&self, run: i64) -> Result<Vec<(String, u32, f64)>>;
+
     /// Every sweep, oldest first.
     fn sweeps(&self) -> Result<Vec<SweepInfo>>;
 

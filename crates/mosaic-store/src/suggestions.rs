@@ -90,6 +90,7 @@ pub(crate) fn accept(store: &mut SqliteStore, sweep: i64, ids: &[i64]) -> Result
                 encoding: s.encoding.clone(),
                 status: RunStatus::Pending,
                 outcome: None,
+                value: None,
             },
         ));
     }

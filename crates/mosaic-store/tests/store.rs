@@ -581,3 +581,20 @@ fn a_store_from_schema_3_gains_the_parameter_columns_and_keeps_its_runs() {
         .unwrap();
     assert_eq!(version, 4);
 }
+
+#[test]
+fn a_runs_value_and_named_metrics_are_kept_and_read_back() {
+    use mosaic_core::params::Value;
+    let dir = scratch("values");
+    let mut store = SqliteStore::open(&dir).unwrap();
+    let sweep = store.create_param_sweep("s", "optuna", &param_space()).unwrap();
+    let run = store.add_run(&sweep, &params(&[("lr", Value::Float(1e-3)), ("optimizer", Value::Str("adam".into()))])).unwrap();
+    store.set_run_value(run.id, Some(0.25)).unwrap();
+    store.record_metrics(run.id, "intermediate", &[(0, 1.0), (1, f64::NAN), (2, 0.5)]).unwrap();
+    let reopened = SqliteStore::open_existing(&dir).unwrap();
+    assert_eq!(reopened.run(run.id).unwrap().unwrap().value, Some(0.25));
+    let m = reopened.metrics(run.id).unwrap();
+    assert_eq!((m.len(), m[0].clone(), m[2].clone()), (3, ("intermediate".to_string(), 0, 1.0), ("intermediate".to_string(), 2, 0.5)));
+    assert!(m[1].2.is_nan(), "a missing value reads back as NaN");
+    assert!(store.set_run_value(999, Some(1.0)).unwrap_err().to_string().contains("no run with id 999"));
+}

@@ -1,0 +1,58 @@
+//! `mosaic import optuna`: a study made elsewhere, as a sweep of parameters.
+
+use std::path::PathBuf;
+
+use anyhow::{Result, bail};
+use clap::{Args, Subcommand};
+
+#[derive(Subcommand, Debug)]
+pub enum ImportCommand {
+    /// An Optuna study from its RDB storage (SQLite): trials, parameters with their distributions, values, states,
+    /// intermediate values. It opens in the explorer like a native sweep; continue it with neuromosaic.Study.from_sweep.
+    Optuna(OptunaArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct OptunaArgs {
+    /// The storage: `sqlite:///FILE` (as given to optuna.create_study) or the file itself.
+    pub storage: String,
+    /// Which study; default: the storage's only one.
+    #[arg(long)]
+    pub study: Option<String>,
+    /// The store to import into (created if needed).
+    #[arg(long, value_name = "DIR")]
+    pub store: PathBuf,
+    /// The sweep's name; default: the study's.
+    #[arg(long)]
+    pub sweep: Option<String>,
+}
+
+pub fn import(command: ImportCommand) -> Result<()> {
+    match command {
+        ImportCommand::Optuna(args) => optuna(args),
+    }
+}
+
+fn optuna(args: OptunaArgs) -> Result<()> {
+    let file = match args.storage.split_once("://") {
+        Some(("sqlite", rest)) => PathBuf::from(rest.strip_prefix('/').unwrap_or(rest)),
+        Some((scheme, _)) => bail!(
+            "only SQLite storages (sqlite:///FILE) can be imported so far, not `{scheme}`: copy the study into one with optuna.copy_study"
+        ),
+        None => PathBuf::from(&args.storage),
+    };
+    let mut store = mosaic_store::open(&args.store)?;
+    let done = mosaic_compute::import::import_optuna(&mut *store, &file, args.study.as_deref(), args.sweep.as_deref())?;
+    println!(
+        "imported Optuna study into sweep `{}` of {} ({}): {} complete, {} pruned, {} failed, {} running",
+        done.sweep.name,
+        args.store.display(),
+        done.direction,
+        done.complete,
+        done.pruned,
+        done.failed,
+        done.running
+    );
+    println!("see it: mosaic explore --store {} --sweep {} --no-train", args.store.display(), done.sweep.name);
+    Ok(())
+}
