@@ -164,16 +164,21 @@ fn spawn_point_cloud(
 /// Keeps the cloud in step. A new layout glides the points there (see
 /// [`Glide`]); a new value, mapping, filter or selection rewrites only the
 /// colour and radius attributes. Startup already built the first mesh, so
-/// the resources' insertion is not a change here.
+/// the resources' insertion is not a change here; but the first run restyles
+/// once, since to a system's first run every resource counts as added, and a
+/// selection's neighbours found earlier in that frame (`--select`, a session)
+/// would otherwise never get their rings.
 fn update_point_cloud(
     scene: Res<ShownScene>,
     styling: Styling,
     clouds: Query<&Mesh3d, With<PointCloud>>,
     mut meshes: ResMut<Assets<Mesh>>,
     mut glide: ResMut<Glide>,
+    mut ran: Local<bool>,
 ) {
+    let first_run = !std::mem::replace(&mut *ran, true);
     let data_changed = scene.is_changed() && !scene.is_added();
-    if !data_changed && !styling.changed() {
+    if !data_changed && !styling.changed() && !first_run {
         return;
     }
     // A new value (a run finished) changes the scene but not where points
