@@ -19,7 +19,7 @@ fi
 # Pinned to what the tests were written against; pip skips what is already there.
 "$venv/bin/python" -m pip install -q --disable-pip-version-check \
   "maturin==1.16.0" "pytest>=8,<10" "numpy>=1.24,<3" "phate==2.0.0" "optuna>=4,<6" "scikit-learn>=1.3,<2" \
-  "torch>=2.4,<3"
+  "torch>=2.4,<3" "mlflow-skinny>=2,<4"
 # The dev profile: its dependencies are optimised (Cargo.toml), and it shares
 # the compiled crates with `cargo test`. Release wheels: `pip install ./python`.
 wheels=$(mktemp -d)

@@ -10,6 +10,27 @@ pub enum ImportCommand {
     /// An Optuna study from its RDB storage (SQLite): trials, parameters with their distributions, values, states,
     /// intermediate values. It opens in the explorer like a native sweep; continue it with neuromosaic.Study.from_sweep.
     Optuna(OptunaArgs),
+    /// An MLflow experiment from a file store (`mlruns/`): params (their space inferred), metrics with steps, tags,
+    /// statuses; artifacts are left in place. Continue it with neuromosaic.Study.from_sweep.
+    Mlflow(MlflowArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct MlflowArgs {
+    /// The file store: the `mlruns` folder (or `file:///…/mlruns`).
+    pub mlruns: String,
+    /// Which experiment; default: the only one with runs.
+    #[arg(long)]
+    pub experiment: Option<String>,
+    /// The metric whose last value is each run's objective; default: the only metric logged.
+    #[arg(long)]
+    pub metric: Option<String>,
+    /// The store to import into (created if needed).
+    #[arg(long, value_name = "DIR")]
+    pub store: PathBuf,
+    /// The sweep's name; default: the experiment's.
+    #[arg(long)]
+    pub sweep: Option<String>,
 }
 
 #[derive(Args, Debug)]
@@ -30,6 +51,7 @@ pub struct OptunaArgs {
 pub fn import(command: ImportCommand) -> Result<()> {
     match command {
         ImportCommand::Optuna(args) => optuna(args),
+        ImportCommand::Mlflow(args) => mlflow(args),
     }
 }
 
@@ -50,6 +72,29 @@ fn optuna(args: OptunaArgs) -> Result<()> {
         done.direction,
         done.complete,
         done.pruned,
+        done.failed,
+        done.running
+    );
+    println!("see it: mosaic explore --store {} --sweep {} --no-train", args.store.display(), done.sweep.name);
+    Ok(())
+}
+
+fn mlflow(args: MlflowArgs) -> Result<()> {
+    let dir = PathBuf::from(args.mlruns.strip_prefix("file://").unwrap_or(&args.mlruns));
+    let mut store = mosaic_store::open(&args.store)?;
+    let done = mosaic_compute::import::import_mlflow(
+        &mut *store,
+        &dir,
+        args.experiment.as_deref(),
+        args.sweep.as_deref(),
+        args.metric.as_deref(),
+    )?;
+    println!(
+        "imported MLflow experiment into sweep `{}` of {} ({}): {} finished, {} failed, {} running",
+        done.sweep.name,
+        args.store.display(),
+        done.direction,
+        done.complete,
         done.failed,
         done.running
     );

@@ -112,3 +112,57 @@ def test_a_database_that_is_not_an_optuna_storage_is_named_as_such(tmp_path):
     assert out.returncode != 0 and ("not a database" in out.stderr or "is not an Optuna storage" in out.stderr), out.stderr
     out = subprocess.run([mosaic_binary(), "import", "optuna", "postgresql://db/x", "--store", tmp_path / "s"], capture_output=True, text=True)
     assert out.returncode != 0 and "only SQLite storages" in out.stderr
+
+
+def test_an_mlflow_file_store_imports_with_params_metrics_and_statuses(tmp_path, monkeypatch):
+    # MLflow 3 keeps the file store in maintenance mode: it asks for this to write one.
+    monkeypatch.setenv("MLFLOW_ALLOW_FILE_STORE", "true")
+    import mlflow
+
+    mlruns = tmp_path / "mlruns"
+    mlflow.set_tracking_uri(mlruns.as_uri())
+    mlflow.set_experiment("cnn-sweep")
+    logged = []
+    for i in range(6):
+        with mlflow.start_run(run_name=f"run-{i}") as active:
+            params = {"lr": 10 ** (-4 + i * 0.6), "layers": 1 + i % 3, "act": ["relu", "gelu"][i % 2]}
+            mlflow.log_params(params)
+            losses = [1.0 / (s + 1 + i) for s in range(4)]
+            for s, v in enumerate(losses):
+                mlflow.log_metric("val_loss", v, step=s)
+            mlflow.set_tag("owner", "me")
+            logged.append((active.info.run_name, params, losses[-1]))
+            if i == 5:
+                mlflow.end_run(status="FAILED")
+    store_dir = tmp_path / "store"
+    out = subprocess.run([mosaic_binary(), "import", "mlflow", mlruns, "--store", store_dir], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert "5 finished, 1 failed, 0 running" in out.stdout and "value: last `val_loss`" in out.stdout, out.stdout
+
+    sweep = neuromosaic.Store(store_dir).sweep("cnn-sweep")
+    runs = sweep.runs()
+    assert len(runs) == 6
+    for run, (name, params, last) in zip(runs, logged):
+        assert f"MLflow run `{name}`" in run["note"] and "owner=me" in run["note"] and "artifacts: file://" in run["note"]
+        assert run["params"]["lr"] == pytest.approx(params["lr"]) and run["params"]["layers"] == params["layers"]
+        assert run["params"]["act"] == params["act"]
+        assert run["value"] == pytest.approx(last)
+    assert [r["status"] for r in runs] == ["done"] * 5 + ["failed"]
+    space = {p["name"]: p["kind"] for p in sweep.space["params"]}
+    assert space["lr"]["Float"]["log"] is True and space["lr"]["Float"]["low"] == pytest.approx(1e-4)
+    assert space["layers"] == {"Int": {"low": 1, "high": 3, "log": False, "step": 1}}
+    assert space["act"] == {"Categorical": {"choices": ["relu", "gelu"]}}
+    con = sqlite3.connect(store_dir / "mosaic.sqlite")
+    steps = con.execute("SELECT step FROM metrics WHERE run = ? AND name = 'val_loss' ORDER BY step", (runs[0]["id"],)).fetchall()
+    assert [s for (s,) in steps] == [0, 1, 2, 3]
+    # Continued with ask/tell, minimising the imported loss.
+    study = neuromosaic.Study.from_sweep(sweep, direction="minimize", startup_trials=3)
+    assert study.best_value == pytest.approx(min(last for _, _, last in logged[:5]))
+    assert study.ask().predicted is not None
+
+    bad = tmp_path / "empty"
+    bad.mkdir()
+    out = subprocess.run([mosaic_binary(), "import", "mlflow", bad, "--store", store_dir], capture_output=True, text=True)
+    assert out.returncode != 0 and "is not an MLflow file store" in out.stderr, out.stderr
+    out = subprocess.run([mosaic_binary(), "import", "mlflow", mlruns, "--store", store_dir, "--sweep", "x", "--metric", "acc"], capture_output=True, text=True)
+    assert out.returncode != 0 and "no run of experiment `cnn-sweep` logged the metric `acc`" in out.stderr, out.stderr

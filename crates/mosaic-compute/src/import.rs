@@ -7,6 +7,9 @@
 //! and its state (complete: done; pruned or failed: failed, with a note; running
 //! or waiting: running). The space is the union of the trials' distributions;
 //! a parameter some trials never asked for (a define-by-run space) is optional.
+//!
+//! [`import_mlflow`] reads an MLflow file store (`mlruns/`): params (strings,
+//! their space inferred), metrics with their steps, tags and statuses.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -247,6 +250,255 @@ fn merge(name: &str, a: &Kind, b: &Kind) -> Result<Kind> {
         }
         _ => bail!("parameter `{name}` has different kinds of distribution in different trials"),
     })
+}
+
+/// What an MLflow run directory holds that the import needs.
+struct MlflowRun {
+    name: String,
+    status: String,
+    seconds: Option<f64>,
+    params: BTreeMap<String, String>,
+    metrics: BTreeMap<String, Vec<(u32, f64)>>,
+    tags: Vec<String>,
+    artifacts: String,
+}
+
+/// `key: value` lines of an MLflow `meta.yaml` (flat: all the import reads).
+fn meta_yaml(path: &Path) -> Result<BTreeMap<String, String>> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    Ok(text
+        .lines()
+        .filter_map(|l| l.split_once(": "))
+        .map(|(k, v)| (k.trim().to_string(), v.trim().trim_matches('\'').trim_matches('"').to_string()))
+        .collect())
+}
+
+fn files_in(dir: &Path) -> Vec<(String, std::path::PathBuf)> {
+    let mut out: Vec<(String, std::path::PathBuf)> = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter(|e| e.path().is_file())
+        .map(|e| (e.file_name().to_string_lossy().into_owned(), e.path()))
+        .collect();
+    out.sort();
+    out
+}
+
+/// Imports experiment `experiment` (or the only one with runs) of an MLflow
+/// file store (`mlruns/`) into `store` as the sweep `sweep` (default: the
+/// experiment's name). Params become the space (numbers as int or float
+/// ranges, log where positive and spanning two decades, `True`/`False` as
+/// bool, anything else categorical; optional where some run lacks one);
+/// metrics keep their steps (the `metrics` table); `metric` (or the only
+/// metric logged) is each run's value, its last step's; tags and where the
+/// artifacts are go into the run's note; the artifacts stay where they are.
+pub fn import_mlflow(
+    store: &mut dyn Store,
+    mlruns: &Path,
+    experiment: Option<&str>,
+    sweep: Option<&str>,
+    metric: Option<&str>,
+) -> Result<Imported> {
+    let not_mlruns =
+        || format!("{} is not an MLflow file store: pass the `mlruns` folder (its experiments hold meta.yaml files)", mlruns.display());
+    if !mlruns.is_dir() {
+        bail!("{}", not_mlruns());
+    }
+    let mut experiments: Vec<(String, std::path::PathBuf)> = Vec::new();
+    for entry in std::fs::read_dir(mlruns)?.flatten() {
+        let meta = entry.path().join("meta.yaml");
+        if entry.path().is_dir() && meta.is_file() {
+            let m = meta_yaml(&meta)?;
+            if m.get("lifecycle_stage").is_some_and(|s| s == "deleted") {
+                continue;
+            }
+            let has_runs = std::fs::read_dir(entry.path())?.flatten().any(|r| r.path().join("meta.yaml").is_file());
+            if has_runs || experiment.is_some() {
+                experiments.push((m.get("name").cloned().unwrap_or_default(), entry.path()));
+            }
+        }
+    }
+    experiments.sort();
+    let names = || experiments.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>().join(", ");
+    let (exp_name, exp_dir) = match (experiment, experiments.as_slice()) {
+        (Some(name), _) => experiments
+            .iter()
+            .find(|(n, _)| n == name)
+            .cloned()
+            .with_context(|| format!("{} has no experiment `{name}`; it has: {}", mlruns.display(), names()))?,
+        (None, [one]) => one.clone(),
+        (None, []) => bail!("{} (no experiment with runs)", not_mlruns()),
+        (None, _) => bail!("{} holds {} experiments with runs: pass --experiment NAME ({})", mlruns.display(), experiments.len(), names()),
+    };
+    let mut runs: Vec<(i64, MlflowRun)> = Vec::new();
+    for entry in std::fs::read_dir(&exp_dir)?.flatten() {
+        let meta = entry.path().join("meta.yaml");
+        if !entry.path().is_dir() || !meta.is_file() {
+            continue;
+        }
+        let m = meta_yaml(&meta)?;
+        if m.get("lifecycle_stage").is_some_and(|s| s == "deleted") {
+            continue;
+        }
+        let start: i64 = m.get("start_time").and_then(|v| v.parse().ok()).unwrap_or(0);
+        let end: Option<i64> = m.get("end_time").and_then(|v| v.parse().ok());
+        let params = files_in(&entry.path().join("params"))
+            .into_iter()
+            .map(|(k, p)| Ok((k, std::fs::read_to_string(&p)?.trim().to_string())))
+            .collect::<std::io::Result<_>>()?;
+        let mut metrics = BTreeMap::new();
+        for (name, path) in files_in(&entry.path().join("metrics")) {
+            let mut by_step: BTreeMap<u32, f64> = BTreeMap::new();
+            for line in std::fs::read_to_string(&path)?.lines() {
+                let parts: Vec<&str> = line.split_whitespace().collect();
+                if let [_, value, step, ..] = parts[..] {
+                    by_step.insert(step.parse().unwrap_or(0), value.parse().unwrap_or(f64::NAN));
+                }
+            }
+            metrics.insert(name, by_step.into_iter().collect());
+        }
+        let tags = files_in(&entry.path().join("tags"))
+            .into_iter()
+            .filter(|(k, _)| !k.starts_with("mlflow."))
+            .map(|(k, p)| Ok(format!("{k}={}", std::fs::read_to_string(&p)?.trim())))
+            .collect::<std::io::Result<_>>()?;
+        runs.push((
+            start,
+            MlflowRun {
+                name: m.get("run_name").cloned().unwrap_or_default(),
+                status: m.get("status").cloned().unwrap_or_default(),
+                seconds: end.map(|e| (e - start) as f64 / 1000.0),
+                params,
+                metrics,
+                tags,
+                artifacts: m.get("artifact_uri").cloned().unwrap_or_default(),
+            },
+        ));
+    }
+    if runs.is_empty() {
+        bail!("experiment `{exp_name}` in {} has no runs", mlruns.display());
+    }
+    runs.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.name.cmp(&b.1.name)));
+    let runs: Vec<MlflowRun> = runs.into_iter().map(|(_, r)| r).collect();
+    let space = inferred_space(&runs)?;
+    let metric_names: std::collections::BTreeSet<&String> = runs.iter().flat_map(|r| r.metrics.keys()).collect();
+    let objective = match metric {
+        Some(m) if metric_names.contains(&m.to_string()) => Some(m.to_string()),
+        Some(m) => bail!(
+            "no run of experiment `{exp_name}` logged the metric `{m}`; they logged: {}",
+            metric_names.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
+        ),
+        None if metric_names.len() == 1 => metric_names.iter().next().map(|s| s.to_string()),
+        None => None,
+    };
+    let name = sweep.unwrap_or(&exp_name);
+    if store.sweep_by_name(name)?.is_some() {
+        bail!("{} already holds a sweep `{name}`: pass --sweep with another name", store.root().display());
+    }
+    let info = store.create_param_sweep(name, &format!("MLflow experiment `{exp_name}` ({})", mlruns.display()), &space)?;
+    let mut out = Imported {
+        sweep: info.clone(),
+        direction: objective.clone().map_or("no objective".into(), |m| format!("value: last `{m}`")),
+        complete: 0,
+        pruned: 0,
+        failed: 0,
+        running: 0,
+    };
+    for r in &runs {
+        let point: Params = r.params.iter().map(|(k, v)| (k.clone(), parse_value(&space, k, v))).collect();
+        let run = store.add_run(&info, &point).with_context(|| format!("MLflow run `{}`", r.name))?;
+        for (metric_name, steps) in &r.metrics {
+            store.record_metrics(run.id, metric_name, steps)?;
+        }
+        let value = objective.as_ref().and_then(|m| r.metrics.get(m)).and_then(|s| s.last()).map(|(_, v)| *v);
+        store.set_run_value(run.id, value)?;
+        let mut note: Vec<String> = vec![format!("MLflow run `{}`", r.name)];
+        note.extend(r.tags.iter().cloned());
+        note.push(format!("artifacts: {}", r.artifacts));
+        let status = match r.status.as_str() {
+            "3" | "FINISHED" => {
+                out.complete += 1;
+                RunStatus::Done
+            }
+            "4" | "FAILED" | "5" | "KILLED" => {
+                out.failed += 1;
+                note.push(if matches!(r.status.as_str(), "5" | "KILLED") { "killed in MLflow".into() } else { "failed in MLflow".into() });
+                RunStatus::Failed
+            }
+            _ => {
+                out.running += 1;
+                continue;
+            }
+        };
+        let outcome = RunOutcome {
+            status,
+            epochs: Vec::new(),
+            test_loss: None,
+            test_accuracy: None,
+            parameters: 0,
+            seconds: r.seconds.unwrap_or(0.0),
+            note: Some(note.join("; ")),
+        };
+        store.finish_run(run.id, &outcome)?;
+    }
+    Ok(out)
+}
+
+/// The space MLflow's string params span (MLflow keeps no distributions).
+fn inferred_space(runs: &[MlflowRun]) -> Result<ParamSpace> {
+    let mut order: Vec<&String> = Vec::new();
+    for r in runs {
+        for k in r.params.keys() {
+            if !order.contains(&k) {
+                order.push(k);
+            }
+        }
+    }
+    if order.is_empty() {
+        bail!("the experiment's runs logged no params");
+    }
+    let params = order
+        .into_iter()
+        .map(|name| {
+            let values: Vec<&str> = runs.iter().filter_map(|r| r.params.get(name).map(String::as_str)).collect();
+            let ints: Option<Vec<i64>> = values.iter().map(|v| v.parse().ok()).collect();
+            let floats: Option<Vec<f64>> = values.iter().map(|v| v.parse().ok().filter(|x: &f64| x.is_finite())).collect();
+            let spans_decades = |lo: f64, hi: f64| lo > 0.0 && hi / lo >= 100.0;
+            let kind = if values.iter().all(|v| matches!(*v, "True" | "False" | "true" | "false")) {
+                Kind::Bool
+            } else if let Some(ints) = ints {
+                let (lo, hi) = (*ints.iter().min().expect("some"), *ints.iter().max().expect("some"));
+                Kind::Int { low: lo, high: hi, log: lo >= 1 && spans_decades(lo as f64, hi as f64), step: 1 }
+            } else if let Some(fl) = floats {
+                let (lo, hi) = fl.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &x| (a.min(x), b.max(x)));
+                Kind::Float { low: lo, high: hi, log: spans_decades(lo, hi) }
+            } else {
+                let mut choices: Vec<Value> = Vec::new();
+                for v in &values {
+                    let c = Value::Str(v.to_string());
+                    if !choices.contains(&c) {
+                        choices.push(c);
+                    }
+                }
+                Kind::Categorical { choices }
+            };
+            Param { name: name.clone(), kind, when: None, optional: values.len() < runs.len() }
+        })
+        .collect();
+    let space = ParamSpace { params };
+    space.validate()?;
+    Ok(space)
+}
+
+/// An MLflow param's string as a value of its inferred kind.
+fn parse_value(space: &ParamSpace, name: &str, text: &str) -> Value {
+    match space.param(name).map(|p| &p.kind) {
+        Some(Kind::Bool) => Value::Bool(text.eq_ignore_ascii_case("true")),
+        Some(Kind::Int { .. }) => text.parse().map_or(Value::Str(text.into()), Value::Int),
+        Some(Kind::Float { .. }) => text.parse().map_or(Value::Str(text.into()), Value::Float),
+        _ => Value::Str(text.to_string()),
+    }
 }
 
 #[cfg(test)]
