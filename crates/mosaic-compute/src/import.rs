@@ -142,18 +142,23 @@ pub fn import_optuna(store: &mut dyn Store, db: &Path, study: Option<&str>, swee
                 continue;
             }
         };
-        let outcome = RunOutcome {
-            status,
-            epochs: Vec::new(),
-            test_loss: None,
-            test_accuracy: None,
-            parameters: 0,
-            seconds: t.seconds.unwrap_or(0.0),
-            note,
-        };
-        store.finish_run(run.id, &outcome)?;
+        finish_imported(store, run.id, status, t.seconds, note)?;
     }
     Ok(out)
+}
+
+/// Ends an imported run as its source recorded it (no epochs: its metrics are in the `metrics` table).
+fn finish_imported(store: &mut dyn Store, run: i64, status: RunStatus, seconds: Option<f64>, note: Option<String>) -> Result<()> {
+    let outcome = RunOutcome {
+        status,
+        epochs: Vec::new(),
+        test_loss: None,
+        test_accuracy: None,
+        parameters: 0,
+        seconds: seconds.unwrap_or(0.0),
+        note,
+    };
+    Ok(store.finish_run(run, &outcome)?)
 }
 
 /// An Optuna distribution (`{"name": ..., "attributes": {...}}`) as a parameter kind.
@@ -431,16 +436,7 @@ pub fn import_mlflow(
                 continue;
             }
         };
-        let outcome = RunOutcome {
-            status,
-            epochs: Vec::new(),
-            test_loss: None,
-            test_accuracy: None,
-            parameters: 0,
-            seconds: r.seconds.unwrap_or(0.0),
-            note: Some(note.join("; ")),
-        };
-        store.finish_run(run.id, &outcome)?;
+        finish_imported(store, run.id, status, r.seconds, Some(note.join("; ")))?;
     }
     Ok(out)
 }
