@@ -9,7 +9,7 @@ use anyhow::{Result, bail};
 use faer::Mat;
 use mosaic_core::{ArchSpec, Encoder, RunStatus};
 use mosaic_manifold::cluster::{auto_eps, average_linkage, clusters_at_largest_gap, dbscan};
-use mosaic_manifold::distance::{median_nonzero, operator_distances, representation_operator, squared_distances};
+use mosaic_manifold::distance::{euclidean, median_nonzero, operator_distances, representation_operator, squared_distances};
 use mosaic_manifold::features::{class_separation, diffusion_spectral_entropy};
 use mosaic_manifold::phate::{PhateConfig, extend, phate_from_distances};
 use mosaic_manifold::topology::rips_barcode;
@@ -61,9 +61,7 @@ pub fn embed_sweep(store: &mut dyn Store, sweep: &SweepInfo, request: &SweepEmbe
                 }
                 // The user's own parameters: Euclidean between their encodings
                 // (numbers scaled to [0, 1], one-hot choices).
-                SweepSpace::Parameters(_) => Mat::from_fn(runs.len(), runs.len(), |i, j| {
-                    runs[i].encoding.iter().zip(&runs[j].encoding).map(|(a, b)| (a - b).powi(2)).sum::<f64>().sqrt()
-                }),
+                SweepSpace::Parameters(_) => Mat::from_fn(runs.len(), runs.len(), |i, j| euclidean(&runs[i].encoding, &runs[j].encoding)),
             };
             (runs.iter().map(|r| r.id).collect(), d, 0)
         }

@@ -58,21 +58,14 @@ pub fn import_optuna(store: &mut dyn Store, db: &Path, study: Option<&str>, swee
     {
         bail!("{} (it has no `{missing}` table)", not_optuna());
     }
-    let studies: Vec<(i64, String)> = conn
-        .prepare("SELECT study_id, study_name FROM studies ORDER BY study_id")?
+    let studies: Vec<(String, i64)> = conn
+        .prepare("SELECT study_name, study_id FROM studies ORDER BY study_id")?
         .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
         .collect::<Result<_, _>>()?;
-    let names = || studies.iter().map(|(_, n)| n.as_str()).collect::<Vec<_>>().join(", ");
-    let (study_id, study_name) = match (study, studies.as_slice()) {
-        (Some(name), _) => studies
-            .iter()
-            .find(|(_, n)| n == name)
-            .cloned()
-            .with_context(|| format!("{} has no study `{name}`; it has: {}", db.display(), names()))?,
-        (None, [one]) => one.clone(),
-        (None, []) => bail!("{} holds no study", db.display()),
-        (None, _) => bail!("{} holds {} studies: pass --study NAME ({})", db.display(), studies.len(), names()),
-    };
+    if studies.is_empty() {
+        bail!("{} holds no study", db.display());
+    }
+    let (study_name, study_id) = named_or_only(studies, study, &db.display().to_string(), "study", "studies")?;
     let directions: Vec<String> = conn
         .prepare("SELECT direction FROM study_directions WHERE study_id = ?1 ORDER BY objective")?
         .query_map([study_id], |r| r.get(0))?
@@ -145,6 +138,20 @@ pub fn import_optuna(store: &mut dyn Store, db: &Path, study: Option<&str>, swee
         finish_imported(store, run.id, status, t.seconds, note)?;
     }
     Ok(out)
+}
+
+/// The item called `name`, or with no name the only one; otherwise an error
+/// listing the names and the flag `--{what}` that picks one. `items` is not empty.
+fn named_or_only<T>(items: Vec<(String, T)>, name: Option<&str>, place: &str, what: &str, plural: &str) -> Result<(String, T)> {
+    let names = items.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>().join(", ");
+    let count = items.len();
+    match name {
+        Some(name) => {
+            items.into_iter().find(|(n, _)| n == name).with_context(|| format!("{place} has no {what} `{name}`; it has: {names}"))
+        }
+        None if count == 1 => Ok(items.into_iter().next().expect("one item")),
+        None => bail!("{place} holds {count} {plural}: pass --{what} NAME ({names})"),
+    }
 }
 
 /// Ends an imported run as its source recorded it (no epochs: its metrics are in the `metrics` table).
@@ -325,17 +332,10 @@ pub fn import_mlflow(
         }
     }
     experiments.sort();
-    let names = || experiments.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>().join(", ");
-    let (exp_name, exp_dir) = match (experiment, experiments.as_slice()) {
-        (Some(name), _) => experiments
-            .iter()
-            .find(|(n, _)| n == name)
-            .cloned()
-            .with_context(|| format!("{} has no experiment `{name}`; it has: {}", mlruns.display(), names()))?,
-        (None, [one]) => one.clone(),
-        (None, []) => bail!("{} (no experiment with runs)", not_mlruns()),
-        (None, _) => bail!("{} holds {} experiments with runs: pass --experiment NAME ({})", mlruns.display(), experiments.len(), names()),
-    };
+    if experiments.is_empty() {
+        bail!("{} (no experiment with runs)", not_mlruns());
+    }
+    let (exp_name, exp_dir) = named_or_only(experiments, experiment, &mlruns.display().to_string(), "experiment", "experiments with runs")?;
     let mut runs: Vec<(i64, MlflowRun)> = Vec::new();
     for entry in std::fs::read_dir(&exp_dir)?.flatten() {
         let meta = entry.path().join("meta.yaml");

@@ -11,6 +11,7 @@ use anyhow::{Context, Result, bail};
 use crossbeam_channel::{Receiver, Sender, unbounded};
 use mosaic_core::params::ParamSpace;
 use mosaic_core::{ArchSpec, Encoder, RunStatus, SearchSpace};
+use mosaic_manifold::distance::euclidean;
 use mosaic_manifold::phate::{PhateConfig, extend};
 use mosaic_protocol::{MetricColumn, OBJECTIVE, SceneUpdate, SphereScene, TrainingState, VAL_ACCURACY, ViewRequest};
 use mosaic_store::{EmbeddingKind, RunRecord, Store, SweepInfo, SweepSpace};
@@ -22,6 +23,7 @@ use mosaic_train::train::Checkpoints;
 use crate::design::{scene_from_params, scene_from_specs};
 use crate::embed::{SweepEmbedding, embed_sweep};
 use crate::service::{self, Shown};
+use crate::suggest::accuracy_of;
 use crate::sweeps::{PROBE_SIZE, SweepRequest, load_dataset, open_or_create_sweep, sweep_data, worker_count};
 
 /// Where the explorer keeps its demo sweep unless told otherwise.
@@ -236,14 +238,9 @@ pub fn open(p: Population, train: bool) -> Result<Opened> {
     }
     scene.diverged = runs.iter().map(|r| r.status == RunStatus::Diverged).collect();
     // Runs not trained yet have no accuracy: they show grey until they do.
-    let accuracy = runs.iter().map(|r| r.outcome.as_ref().and_then(|o| o.val_accuracy()).unwrap_or(f64::NAN)).collect();
-    scene.columns.insert(0, MetricColumn { name: VAL_ACCURACY.into(), values: accuracy });
+    scene.columns.insert(0, MetricColumn { name: VAL_ACCURACY.into(), values: runs.iter().map(accuracy_of).collect() });
     // Features of the networks' representations (from `mosaic embed --store`).
-    for (name, values) in store.features(sweep.id)? {
-        let by_run: std::collections::HashMap<i64, f64> = values.into_iter().collect();
-        let values = runs.iter().map(|r| by_run.get(&r.id).copied().unwrap_or(f64::NAN)).collect();
-        scene.columns.push(MetricColumn { name, values });
-    }
+    scene.columns.extend(feature_columns(&*store, &sweep, &runs)?);
     let done = runs.iter().filter(|r| r.status.is_finished()).count();
     scene.status = format!("{done} of {} trained · store {}", runs.len(), p.store.display());
     if !notes.is_empty() {
@@ -292,12 +289,11 @@ fn open_parameters(store: &dyn Store, sweep: &SweepInfo, space: &ParamSpace, p: 
     let title = format!("sweep `{}` on {} · {}", sweep.name, sweep.dataset, sweep.space_name());
     let mut scene = scene_from_params(space, &runs, title)?;
     let encoded: Vec<(i64, Vec<f64>)> = runs.iter().map(|r| (r.id, r.encoding.clone())).collect();
-    let euclid = |a: &Vec<f64>, b: &Vec<f64>| a.iter().zip(b).map(|(x, y)| (x - y).powi(2)).sum::<f64>().sqrt();
     let mut embedding = None;
     if let Some(kind) = p.layout.embedding()
         && let Some((t, coords)) = store.embedding(sweep.id, kind)?.filter(|(_, c)| !c.is_empty())
     {
-        scene.positions = place_by(&encoded, &coords, &euclid);
+        scene.positions = place_by(&encoded, &coords, &|a: &Vec<f64>, b: &Vec<f64>| euclidean(a, b));
         scene.title.push_str(&format!(" · placed by PHATE of {} (t = {t})", p.layout.words()));
         embedding = Some(kind);
     }
@@ -308,14 +304,11 @@ fn open_parameters(store: &dyn Store, sweep: &SweepInfo, space: &ParamSpace, p: 
         let values = runs.iter().map(|r| r.value.unwrap_or(f64::NAN)).collect();
         scene.columns.insert(0, MetricColumn { name: OBJECTIVE.into(), values });
     }
-    let accuracy: Vec<f64> = runs.iter().map(|r| r.outcome.as_ref().and_then(|o| o.val_accuracy()).unwrap_or(f64::NAN)).collect();
+    let accuracy: Vec<f64> = runs.iter().map(accuracy_of).collect();
     if accuracy.iter().any(|a| a.is_finite()) {
         scene.columns.insert(0, MetricColumn { name: VAL_ACCURACY.into(), values: accuracy });
     }
-    for (name, values) in store.features(sweep.id)? {
-        let by_run: std::collections::HashMap<i64, f64> = values.into_iter().collect();
-        scene.columns.push(MetricColumn { name, values: runs.iter().map(|r| by_run.get(&r.id).copied().unwrap_or(f64::NAN)).collect() });
-    }
+    scene.columns.extend(feature_columns(store, sweep, &runs)?);
     let done = runs.iter().filter(|r| r.status.is_finished()).count();
     scene.status = format!("{done} of {} finished · logged elsewhere · store {}", runs.len(), p.store.display());
     let run_ids: Vec<i64> = runs.iter().map(|r| r.id).collect();
@@ -323,6 +316,19 @@ fn open_parameters(store: &dyn Store, sweep: &SweepInfo, space: &ParamSpace, p: 
     let shown = Shown { store: p.store.clone(), sweep: sweep.name.clone(), runs: run_ids.clone(), embedding };
     let requests = service::spawn(Some(shown), None, tx)?;
     Ok(Opened { scene, feed: rx, requests, runs: run_ids, sweep: sweep.name.clone(), trainer: None })
+}
+
+/// A column per stored feature of the networks' representations (from
+/// `mosaic embed --store`), in the order of `runs` (NaN where a run has none).
+fn feature_columns(store: &dyn Store, sweep: &SweepInfo, runs: &[RunRecord]) -> Result<Vec<MetricColumn>> {
+    Ok(store
+        .features(sweep.id)?
+        .into_iter()
+        .map(|(name, values)| {
+            let by_run: std::collections::HashMap<i64, f64> = values.into_iter().collect();
+            MetricColumn { name, values: runs.iter().map(|r| by_run.get(&r.id).copied().unwrap_or(f64::NAN)).collect() }
+        })
+        .collect())
 }
 
 /// The sweep a training view opens, and the data to train it on. A store's

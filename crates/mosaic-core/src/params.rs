@@ -15,6 +15,8 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use crate::space::Bounds;
+
 /// A parameter's value. Untagged: `0.1`, `3`, `"relu"`, `true` in JSON and RON.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
@@ -159,11 +161,11 @@ impl Kind {
         }
     }
 
-    /// `(low, high, log)` of a numeric parameter.
-    fn range(&self) -> Option<(f64, f64, bool)> {
+    /// The range of a numeric parameter, as the architecture knobs' bounds are kept.
+    fn range(&self) -> Option<Bounds> {
         match *self {
-            Kind::Float { low, high, log } => Some((low, high, log)),
-            Kind::Int { low, high, log, .. } => Some((low as f64, high as f64, log)),
+            Kind::Float { low, high, log } => Some(Bounds { min: low, max: high, log }),
+            Kind::Int { low, high, log, .. } => Some(Bounds { min: low as f64, max: high as f64, log }),
             _ => None,
         }
     }
@@ -208,25 +210,24 @@ impl Kind {
         Ok(())
     }
 
-    /// Maps a numeric value to [0, 1].
+    /// Maps a numeric value to [0, 1] (a range of one value: 0).
     fn to_unit(&self, v: f64) -> f64 {
-        let Some((lo, hi, log)) = self.range() else { return 0.0 };
-        let (lo, hi, v) = if log { (lo.ln(), hi.ln(), v.max(lo).ln()) } else { (lo, hi, v) };
-        if hi <= lo { 0.5 } else { ((v - lo) / (hi - lo)).clamp(0.0, 1.0) }
+        self.range().map_or(0.0, |b| b.to_unit(v))
     }
 
-    /// Maps [0, 1] to a valid numeric value (integers on their step grid).
+    /// Maps [0, 1] to a valid numeric value (integers on their step grid);
+    /// a missing coordinate (NaN) takes the middle.
     fn at_unit(&self, u: f64) -> Value {
-        let u = if u.is_nan() { 0.5 } else { u.clamp(0.0, 1.0) };
-        let Some((lo, hi, log)) = self.range() else { return Value::Float(u) };
-        let x = if log { (lo.ln() + u * (hi.ln() - lo.ln())).exp() } else { lo + u * (hi - lo) };
+        let u = if u.is_nan() { 0.5 } else { u };
+        let Some(bounds) = self.range() else { return Value::Float(u.clamp(0.0, 1.0)) };
+        let x = bounds.from_unit(u);
         match *self {
             Kind::Int { low, high, step, .. } => {
                 let k = ((x - low as f64) / step as f64).round() as i64;
                 let top = (high - low) / step;
                 Value::Int(low + k.clamp(0, top) * step)
             }
-            _ => Value::Float(x.clamp(lo, hi)),
+            _ => Value::Float(x),
         }
     }
 

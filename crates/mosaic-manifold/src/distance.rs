@@ -13,6 +13,11 @@ use faer::Mat;
 
 use crate::ManifoldError;
 
+/// Euclidean distance between two vectors of the same length.
+pub fn euclidean(a: &[f64], b: &[f64]) -> f64 {
+    a.iter().zip(b).map(|(x, y)| (x - y) * (x - y)).sum::<f64>().sqrt()
+}
+
 /// The diffusion operator of one representation, row-major n x n: the
 /// rows of [`representation_kernel`] normalised to sum to 1.
 pub fn representation_operator(activations: &[f32], points: usize, width: usize) -> Result<Vec<f32>, ManifoldError> {

@@ -10,6 +10,7 @@
 use faer::Mat;
 use mosaic_core::params::{ParamSpace, Params};
 use mosaic_manifold::ManifoldError;
+use mosaic_manifold::distance::euclidean;
 use mosaic_manifold::phate::{PhateConfig, extend, phate, phate_from_distances};
 use mosaic_search::{Direction, SearchError, Study, StudyOptions};
 use numpy::{PyArray2, PyReadonlyArray2};
@@ -114,11 +115,7 @@ fn cross_distances<'py>(
     {
         return Err(PyValueError::new_err(format!("new points have {} features, the fitted data {}", x.len(), y.len())));
     }
-    let d = py.detach(|| {
-        a.par_iter()
-            .map(|x| b.iter().map(|y| x.iter().zip(y).map(|(p, q)| (p - q) * (p - q)).sum::<f64>().sqrt()).collect())
-            .collect::<Vec<Vec<f64>>>()
-    });
+    let d = py.detach(|| a.par_iter().map(|x| b.iter().map(|y| euclidean(x, y)).collect()).collect::<Vec<Vec<f64>>>());
     to_array(py, &d)
 }
 
