@@ -83,20 +83,11 @@ class Study:
         its space; its runs that finished with a value (``run.finish(value=...)``,
         an Optuna trial's value) as complete trials, its failed and diverged
         runs as failed ones."""
-        space = {"params": sweep.space["params"]} if isinstance(sweep.space, dict) else None
-        if space is None:
+        if not isinstance(sweep.space, dict):
             raise ValueError(f"sweep `{sweep.name}` is a sweep of architectures: use mosaic suggest for it")
-        study = cls.__new__(cls)
-        if direction not in ("maximize", "minimize"):
-            raise ValueError(f"direction must be 'maximize' or 'minimize', got {direction!r}")
-        study.direction = direction
-        study._native = _core.NativeStudy(
-            json.dumps(space),
-            minimize=direction == "minimize",
-            seed=int(options.get("seed", 0)),
-            startup_trials=int(options.get("startup_trials", 10)),
-            candidates=int(options.get("candidates", 1000)),
-        )
+        # The stored space as the dict the constructor takes (its JSON form per name).
+        space = {p["name"]: {k: v for k, v in p.items() if k != "name"} for p in sweep.space["params"]}
+        study = cls(space, direction=direction, **options)
         for run in sweep.runs():
             if not isinstance(run["params"], dict):
                 continue
