@@ -107,7 +107,9 @@ fn a_stored_sweep_opens_as_it_is_and_clicks_on_the_panel_keep_the_selection() {
     app.wait_for("the clicked network selected, its neighbours linked", SOON, |r| {
         r.selected == Some(front.index) && r.neighbours.len() == 5
     });
-    let r = app.wait_for("its loss landscape", Duration::from_secs(60), |r| r.control("Button", "Play path").is_some());
+    app.wait_for("its loss landscape", Duration::from_secs(60), |r| r.control("Button", "Play path").is_some());
+    // The camera glides to frame the landscape beside the sphere: aim once it has stopped.
+    let r = app.wait_still();
     let selected = r.point(front.index).clone();
     let shot = app.screenshot(&desktop, &dir.join("selected.png"));
     assert!(color_near(&shot, selected.x, selected.y, selected.radius_px + 5.0, RING, 30), "no ring round the selection");
