@@ -2,14 +2,15 @@
 # Installs the Debian packages NeuroMosaic needs, if any are missing.
 #   scripts/install-deps.sh run    window + Vulkan (Mesa's software renderer where no GPU)
 #   scripts/install-deps.sh test   the above + Xvfb and xdotool for headless window tests, ffmpeg for recorded tours,
-#                                  the OpenXR loader (no runtime) for `mosaic xr`'s fallback tests
+#                                  the OpenXR loader (no runtime) for `mosaic xr`'s fallback tests,
+#                                  PostgreSQL's server for the shared store's tests
 set -euo pipefail
 
 mode=${1:-run}
 # gcc + libc6-dev: the linker and C runtime rustc needs (gcc alone only recommends libc6-dev).
 packages=(libvulkan1 mesa-vulkan-drivers libx11-6 libxcursor1 libxrandr2 libxi6 libxkbcommon-x11-0 gcc libc6-dev)
 if [ "$mode" = test ]; then
-  packages+=(xvfb xauth xdotool ffmpeg libopenxr-loader1 libopenxr-dev)
+  packages+=(xvfb xauth xdotool ffmpeg libopenxr-loader1 libopenxr-dev postgresql)
 fi
 
 missing=()

@@ -6,12 +6,16 @@
 # rustfmt and clippy (warnings are errors); after the tests every crate's
 # examples run (scripts/run-examples.sh), then the Python package's tests
 # (scripts/test-python.sh: the wheel built and installed beside phate and
-# optuna). Arguments go to the first `cargo test` (the workspace's).
+# optuna). The tests of the shared store run against a throwaway PostgreSQL
+# cluster (scripts/test-postgres.sh), started here and stopped whatever
+# happens. Arguments go to the first `cargo test` (the workspace's).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/check-rust.sh
 scripts/install-deps.sh test
 source scripts/test-env.sh
+eval "$(scripts/test-postgres.sh start)"
+trap 'scripts/test-postgres.sh stop "$MOSAIC_TEST_PG_DIR"' EXIT
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
 cargo test --workspace --locked "$@"

@@ -6,7 +6,7 @@
 
 use mosaic_core::sample::latin_hypercube;
 use mosaic_core::{Encoder, EpochMetrics, RunOutcome, RunStatus, SearchSpace};
-use mosaic_store::{EmbeddingKind, SqliteStore, Store, SweepPlan};
+use mosaic_store::{EmbeddingKind, SqlStore, Store, SweepPlan};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let dir =
@@ -15,7 +15,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     if dir.read_dir().is_ok_and(|mut entries| entries.next().is_some()) {
         return Err(format!("{} is not empty: name a new folder", dir.display()).into());
     }
-    let mut store = SqliteStore::open(&dir)?;
+    let mut store = SqlStore::open(&dir)?;
 
     // A sweep is fixed when planned: its data, seed and specs, every run pending.
     let space = SearchSpace::from_ron(mosaic_core::space::DEMO_SPACE_RON, "demo")?;
@@ -71,7 +71,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     store.export_csv(sweep.id, &mut csv)?;
     print!("{}", String::from_utf8(csv)?);
     // Reopening finds the same sweep; `sweep(None)` picks a store's only one.
-    let reopened = SqliteStore::open_existing(&dir)?;
+    let reopened = SqlStore::open_existing(&dir)?;
     assert_eq!(reopened.sweep(None)?.name, "walkthrough");
     std::fs::remove_dir_all(&dir)?;
     Ok(())

@@ -1,8 +1,7 @@
 //! The `embeddings` table: a sweep's networks placed in 3-D, one set per kind.
 
-use rusqlite::params;
-
-use crate::sqlite::{SqliteStore, sql_error};
+use crate::db::{Val, args, transaction};
+use crate::sql_store::SqlStore;
 use crate::{Embedding, Result, StoreError};
 
 /// What an embedding places networks by. Stored as [`EmbeddingKind::as_str`]
@@ -43,39 +42,33 @@ impl std::str::FromStr for EmbeddingKind {
 
 /// Replaces a sweep's embedding of one kind with `coords`, in one transaction;
 /// refused whole if a coordinate is not finite.
-pub(crate) fn save(store: &mut SqliteStore, sweep: i64, kind: EmbeddingKind, t: usize, coords: &[(i64, [f64; 3])]) -> Result<()> {
+pub(crate) fn save(store: &mut SqlStore, sweep: i64, kind: EmbeddingKind, t: usize, coords: &[(i64, [f64; 3])]) -> Result<()> {
     if let Some((run, _)) = coords.iter().find(|(_, c)| c.iter().any(|v| !v.is_finite())) {
-        return Err(StoreError::Invalid {
-            path: store.db.clone(),
-            message: format!("embedding of run {run} is not finite; nothing was stored"),
-        });
+        return Err(store.invalid(format!("embedding of run {run} is not finite; nothing was stored")));
     }
-    let (sql, kind) = (sql_error(&store.db), kind.as_str());
-    let tx = store.conn.transaction().map_err(&sql)?;
-    tx.execute("DELETE FROM embeddings WHERE sweep = ?1 AND kind = ?2", params![sweep, kind]).map_err(&sql)?;
-    {
-        let mut insert =
-            tx.prepare("INSERT INTO embeddings (sweep, kind, run, t, x, y, z) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)").map_err(&sql)?;
+    let (db, kind) = (store.db.as_ref(), kind.as_str());
+    transaction(db, || {
+        db.exec("DELETE FROM embeddings WHERE sweep = ?1 AND kind = ?2", args![sweep, kind])?;
         for (run, c) in coords {
-            insert.execute(params![sweep, kind, run, t as i64, c[0], c[1], c[2]]).map_err(&sql)?;
+            db.exec(
+                "INSERT INTO embeddings (sweep, kind, run, t, x, y, z) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                &[Val::Int(sweep), kind.into(), Val::Int(*run), Val::Int(t as i64), Val::Real(c[0]), Val::Real(c[1]), Val::Real(c[2])],
+            )?;
         }
-    }
-    tx.commit().map_err(&sql)
+        Ok(())
+    })
 }
 
 /// A sweep's stored embedding of one kind: the t used, and run ids with coordinates.
-pub(crate) fn load(store: &SqliteStore, sweep: i64, kind: EmbeddingKind) -> Result<Option<Embedding>> {
-    let mut stmt =
-        store.conn.prepare("SELECT run, t, x, y, z FROM embeddings WHERE sweep = ?1 AND kind = ?2 ORDER BY run").map_err(store.sql())?;
-    let rows = stmt
-        .query_map(params![sweep, kind.as_str()], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?, [r.get(2)?, r.get(3)?, r.get(4)?])))
-        .map_err(store.sql())?;
+pub(crate) fn load(store: &SqlStore, sweep: i64, kind: EmbeddingKind) -> Result<Option<Embedding>> {
+    let rows = store
+        .db
+        .query("SELECT run, t, x, y, z FROM embeddings WHERE sweep = ?1 AND kind = ?2 ORDER BY run", args![sweep, kind.as_str()])?;
     let mut t = 0;
-    let mut coords = Vec::new();
-    for row in rows {
-        let (run, rt, c) = row.map_err(store.sql())?;
-        t = rt as usize;
-        coords.push((run, c));
+    let mut coords = Vec::with_capacity(rows.len());
+    for r in &rows {
+        t = r.int(1)? as usize;
+        coords.push((r.int(0)?, [r.real(2)?, r.real(3)?, r.real(4)?]));
     }
     Ok((!coords.is_empty()).then_some((t, coords)))
 }

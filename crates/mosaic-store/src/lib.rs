@@ -1,36 +1,49 @@
-//! The experiment store: one folder holding `mosaic.sqlite` (sweeps, runs,
-//! specs, encodings, per-epoch metrics, status) and, beside it, the files of
+//! The experiment store: the records (sweeps, runs, specs, encodings,
+//! per-epoch metrics, status) in a database, and beside them the files of
 //! each run (`runs/<id>/…`: checkpoints and probe activations).
 //!
-//! Every change is one SQLite transaction (WAL journal), and run files are
-//! written to a temporary name and renamed before the transaction that
-//! records them: killing the process at any moment loses at most the runs in
-//! flight, which stay `pending` and are trained again on resume.
+//! A store is named by a folder (SQLite: `mosaic.sqlite` inside, the run
+//! files beside it) or by a `postgres://` URL (a store shared by a cluster's
+//! machines; its run files in a shared folder it names). Both backends hold
+//! the same tables and answer the same queries ([`SqlStore`] over `db::Db`).
+//!
+//! Every change is one transaction, and run files are written to a
+//! temporary name and renamed before the transaction that records them:
+//! killing the process at any moment loses at most the runs in flight,
+//! which stay `pending` (or whose leases run out) and are trained again.
 //!
 //! Callers use the [`Store`] trait (`&dyn Store`, `&mut dyn Store`,
-//! `Box<dyn Store>`); [`SqliteStore`] is the one backend today. The SQLite
-//! code is split by table: `sweeps`, `runs`, `embeddings`, `suggestions`,
-//! `features`, with `schema` (tables, migrations) and `export` (CSV) beside.
+//! `Box<dyn Store>`). The queries are split by table: `sweeps`, `runs`,
+//! `leases`, `embeddings`, `suggestions`, `features`, with `schema` (tables,
+//! migrations), `copy` (between stores) and `export` (CSV) beside.
 //! [`RunFiles`] names the files of a run's folder.
 
+mod copy;
+mod db;
 mod embeddings;
 mod export;
 mod features;
 mod files;
+mod leases;
+mod postgres;
 mod runs;
 mod schema;
+mod sql_store;
 mod sqlite;
 mod store;
 mod suggestions;
 mod sweeps;
+pub mod testing;
 
 use mosaic_core::params::{ParamSpace, Params};
 use mosaic_core::{ArchSpec, RunOutcome, RunStatus, SearchSpace};
 
+pub use copy::{CopySummary, copy_store};
 pub use embeddings::EmbeddingKind;
 pub use export::write_csv;
 pub use files::RunFiles;
-pub use sqlite::{SqliteStore, open, open_existing};
+pub use postgres::{is_postgres, redact, split_password};
+pub use sql_store::{SqlStore, open, open_existing};
 pub use store::{Store, TrainingLock};
 
 /// The database file inside a store folder.
@@ -45,6 +58,14 @@ pub enum StoreError {
     Export(std::io::Error),
     #[error("store {path}: {source} (if the file is damaged, move it away; the run files beside it are kept)")]
     Sql { path: String, source: rusqlite::Error },
+    /// A shared store's database said no, or could not be reached (`url`: without its password).
+    #[error("store {url}: {message}")]
+    Postgres { url: String, message: String },
+    /// [`open_existing`] on a PostgreSQL database without a store's tables.
+    #[error(
+        "{url} holds no NeuroMosaic store yet: create one with `mosaic sweep --store URL`, or copy one in with `mosaic store copy DIR URL`"
+    )]
+    EmptyDatabase { url: String },
     #[error("store {path}: {message}")]
     Invalid { path: String, message: String },
     /// [`open_existing`] on a folder without a database.
@@ -72,6 +93,11 @@ pub enum StoreError {
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// An architecture as the `spec` columns hold it (RON).
+pub(crate) fn spec_to_ron(spec: &ArchSpec) -> String {
+    ron::to_string(spec).expect("a spec always serialises")
+}
 
 /// A stored embedding: the diffusion time `t` it was made with, and each run's
 /// id with its position, by run id.

@@ -1,22 +1,71 @@
-//! The tables, and bringing a database made by an older NeuroMosaic up to date.
+//! The tables on both backends, and bringing a database made by an older
+//! NeuroMosaic up to date.
 
 use std::path::Path;
 
 use rusqlite::{Connection, TransactionBehavior};
 
-use crate::sqlite::sql_error;
 use crate::{Result, StoreError};
 
 /// 1: sweeps, runs, epochs. 2: sweeps.data (what was trained on), embeddings.
 /// 3: sweeps.examples (how many examples were generated or read; NULL: not recorded).
 /// 4: sweeps.params and runs.params (JSON): sweeps of the user's own parameters;
 /// runs.value (the objective a study reported) and the `metrics` table (named per-step values).
-pub(crate) const SCHEMA_VERSION: i64 = 4;
+/// 5: runs.worker, runs.lease_until, runs.claims (pull workers' leases) and the `settings` table.
+pub(crate) const SCHEMA_VERSION: i64 = 5;
+
+/// Every table and its columns, parents before children: what `store copy`
+/// moves, column by column, between any two stores.
+pub(crate) const TABLES: &[(&str, &[&str])] = &[
+    ("settings", &["key", "value"]),
+    ("sweeps", &["id", "name", "dataset", "data", "examples", "seed", "space", "params", "created"]),
+    (
+        "runs",
+        &[
+            "id",
+            "sweep",
+            "idx",
+            "spec",
+            "params",
+            "value",
+            "encoding",
+            "status",
+            "parameters",
+            "val_accuracy",
+            "test_loss",
+            "test_accuracy",
+            "seconds",
+            "note",
+            "worker",
+            "lease_until",
+            "claims",
+        ],
+    ),
+    ("suggestions", &["id", "sweep", "spec", "encoding", "mean", "std", "score", "strategy", "run", "created"]),
+    ("metrics", &["run", "name", "step", "value"]),
+    (
+        "epochs",
+        &[
+            "run",
+            "epoch",
+            "train_loss",
+            "train_accuracy",
+            "val_loss",
+            "val_accuracy",
+            "grad_norm",
+            "weight_norm",
+            "learning_rate",
+            "seconds",
+        ],
+    ),
+    ("embeddings", &["sweep", "kind", "run", "t", "x", "y", "z"]),
+    ("features", &["sweep", "name", "run", "value"]),
+];
 
 /// Opens the database file `file` (named `db` in errors), creating it if
 /// needed, and migrates it to [`SCHEMA_VERSION`].
 pub(crate) fn connect(file: &Path, db: &str) -> Result<Connection> {
-    let sql = sql_error(db);
+    let sql = |source| StoreError::Sql { path: db.to_string(), source };
     let mut conn = Connection::open(file).map_err(&sql)?;
     conn.busy_timeout(std::time::Duration::from_secs(10)).map_err(&sql)?;
     // A file that is not a database fails here, before anything is written.
@@ -88,6 +137,14 @@ fn migrate(conn: &Connection, from: i64) -> rusqlite::Result<()> {
             conn.execute_batch("ALTER TABLE runs ADD COLUMN value REAL")?;
         }
     }
+    if from < 5 {
+        // Leases of pull workers: none held on an older store's runs.
+        for (column, ty) in [("worker", "TEXT"), ("lease_until", "REAL"), ("claims", "INTEGER NOT NULL DEFAULT 0")] {
+            if !has_column(conn, "runs", column)? {
+                conn.execute_batch(&format!("ALTER TABLE runs ADD COLUMN {column} {ty}"))?;
+            }
+        }
+    }
     Ok(())
 }
 
@@ -137,7 +194,17 @@ CREATE TABLE IF NOT EXISTS runs (
     test_accuracy REAL,
     seconds       REAL,
     note          TEXT,
+    -- the worker holding (or that last held) the run's lease, until when (seconds since 1970,
+    -- the database's clock), and how many times it was claimed
+    worker        TEXT,
+    lease_until   REAL,
+    claims        INTEGER NOT NULL DEFAULT 0,
     UNIQUE (sweep, idx)
+);
+CREATE TABLE IF NOT EXISTS settings (
+    -- the store's own facts (a shared store's folder for run files: `files`)
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS suggestions (
     -- AUTOINCREMENT: an id never comes back, so a replaced batch's ids stay unknown.
@@ -188,6 +255,115 @@ CREATE TABLE IF NOT EXISTS features (
     name  TEXT NOT NULL,
     run   INTEGER NOT NULL REFERENCES runs(id),
     value REAL,
+    PRIMARY KEY (sweep, name, run)
+);
+";
+
+/// Creates the tables in a new PostgreSQL database, or checks an existing
+/// one's version. Schema changes from here on add a step for both backends.
+/// An advisory lock makes the workers that open a new store at once create it once.
+pub(crate) fn connect_postgres(client: &mut postgres::Client, url: &str) -> Result<()> {
+    let err = |e: postgres::Error| StoreError::Postgres {
+        url: url.to_string(),
+        message: e.as_db_error().map_or_else(|| e.to_string(), |db| db.message().to_string()),
+    };
+    let mut tx = client.transaction().map_err(err)?;
+    tx.batch_execute("SELECT pg_advisory_xact_lock(7366755)").map_err(err)?;
+    tx.batch_execute(PG_SCHEMA).map_err(err)?;
+    let version: Option<i64> = tx.query_opt("SELECT version FROM mosaic_schema", &[]).map_err(err)?.map(|r| r.get(0));
+    match version {
+        None => {
+            tx.execute("INSERT INTO mosaic_schema (version) VALUES ($1)", &[&SCHEMA_VERSION]).map_err(err)?;
+        }
+        Some(v) => refuse_newer(v, url)?,
+    }
+    tx.commit().map_err(err)
+}
+
+/// [`SCHEMA`] in PostgreSQL's types: 64-bit ids and counts, double-precision
+/// numbers, bytes for encodings; the same tables, columns and keys.
+const PG_SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS mosaic_schema (version BIGINT NOT NULL);
+CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS sweeps (
+    id       BIGSERIAL PRIMARY KEY,
+    name     TEXT NOT NULL UNIQUE,
+    dataset  TEXT NOT NULL,
+    data     TEXT NOT NULL,
+    examples BIGINT,
+    seed     BIGINT NOT NULL,
+    space    TEXT NOT NULL,
+    params   TEXT,
+    created  TEXT NOT NULL DEFAULT to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS')
+);
+CREATE TABLE IF NOT EXISTS runs (
+    id            BIGSERIAL PRIMARY KEY,
+    sweep         BIGINT NOT NULL REFERENCES sweeps(id),
+    idx           BIGINT NOT NULL,
+    spec          TEXT NOT NULL,
+    params        TEXT,
+    value         DOUBLE PRECISION,
+    encoding      BYTEA NOT NULL,
+    status        TEXT NOT NULL,
+    parameters    BIGINT,
+    val_accuracy  DOUBLE PRECISION,
+    test_loss     DOUBLE PRECISION,
+    test_accuracy DOUBLE PRECISION,
+    seconds       DOUBLE PRECISION,
+    note          TEXT,
+    worker        TEXT,
+    lease_until   DOUBLE PRECISION,
+    claims        BIGINT NOT NULL DEFAULT 0,
+    UNIQUE (sweep, idx)
+);
+CREATE INDEX IF NOT EXISTS runs_claimable ON runs (sweep, status, idx);
+CREATE TABLE IF NOT EXISTS suggestions (
+    id       BIGSERIAL PRIMARY KEY,
+    sweep    BIGINT NOT NULL REFERENCES sweeps(id),
+    spec     TEXT NOT NULL,
+    encoding BYTEA NOT NULL,
+    mean     DOUBLE PRECISION NOT NULL,
+    std      DOUBLE PRECISION NOT NULL,
+    score    DOUBLE PRECISION NOT NULL,
+    strategy TEXT NOT NULL,
+    run      BIGINT REFERENCES runs(id),
+    created  TEXT NOT NULL DEFAULT to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS')
+);
+CREATE TABLE IF NOT EXISTS metrics (
+    run   BIGINT NOT NULL REFERENCES runs(id),
+    name  TEXT NOT NULL,
+    step  BIGINT NOT NULL,
+    value DOUBLE PRECISION,
+    PRIMARY KEY (run, name, step)
+);
+CREATE TABLE IF NOT EXISTS epochs (
+    run            BIGINT NOT NULL REFERENCES runs(id),
+    epoch          BIGINT NOT NULL,
+    train_loss     DOUBLE PRECISION,
+    train_accuracy DOUBLE PRECISION,
+    val_loss       DOUBLE PRECISION,
+    val_accuracy   DOUBLE PRECISION,
+    grad_norm      DOUBLE PRECISION,
+    weight_norm    DOUBLE PRECISION,
+    learning_rate  DOUBLE PRECISION NOT NULL,
+    seconds        DOUBLE PRECISION NOT NULL,
+    PRIMARY KEY (run, epoch)
+);
+CREATE TABLE IF NOT EXISTS embeddings (
+    sweep BIGINT NOT NULL REFERENCES sweeps(id),
+    kind  TEXT NOT NULL,
+    run   BIGINT NOT NULL REFERENCES runs(id),
+    t     BIGINT NOT NULL,
+    x     DOUBLE PRECISION NOT NULL,
+    y     DOUBLE PRECISION NOT NULL,
+    z     DOUBLE PRECISION NOT NULL,
+    PRIMARY KEY (sweep, kind, run)
+);
+CREATE TABLE IF NOT EXISTS features (
+    sweep BIGINT NOT NULL REFERENCES sweeps(id),
+    name  TEXT NOT NULL,
+    run   BIGINT NOT NULL REFERENCES runs(id),
+    value DOUBLE PRECISION,
     PRIMARY KEY (sweep, name, run)
 );
 ";

@@ -1,6 +1,5 @@
-//! The store's operations, as the rest of NeuroMosaic uses them: a trait, so
-//! a second backend (a shared PostgreSQL store, say) slots in without
-//! touching callers.
+//! The store's operations, as the rest of NeuroMosaic uses them: a trait,
+//! so callers hold any backend (a folder's SQLite, a shared PostgreSQL) alike.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -17,8 +16,13 @@ use crate::{Embedding, EmbeddingKind, Feature, Result, RunFiles, RunRecord, Stor
 /// handed to the thread that trains into it). Each method that changes
 /// something is atomic: it happens whole or not at all.
 pub trait Store: Send {
-    /// The store's folder: the run files live under it (`runs/<id>/`).
+    /// The folder of the run files (`runs/<id>/`): the store's folder, or a shared store's files folder.
     fn root(&self) -> &Path;
+
+    /// How messages name the store: its folder, or its URL without the password.
+    fn location(&self) -> String {
+        self.root().display().to_string()
+    }
 
     /// Claims the store for training: one process trains into a store at a
     /// time (two would train the same pending runs). Held until dropped; the
@@ -75,7 +79,7 @@ pub trait Store: Send {
     /// error says what the store holds: no sweep, the names to pick from
     /// (`pass --sweep NAME`), or the names beside an unknown one.
     fn sweep(&self, name: Option<&str>) -> Result<SweepInfo> {
-        let path = self.root().display().to_string();
+        let path = self.location();
         let sweeps = self.sweeps()?;
         let names = || sweeps.iter().map(|s| s.name.as_str()).collect::<Vec<_>>().join(", ");
         match name {
@@ -135,6 +139,23 @@ pub trait Store: Send {
 
     /// Every stored feature of a sweep: name, then (run, value) pairs, by name and run.
     fn features(&self, sweep: i64) -> Result<Vec<Feature>>;
+
+    /// Claims the sweep's next run for `worker` (a pending one, or one whose
+    /// lease ran out because its worker died), leased for `lease_seconds` of
+    /// the database's clock; `None` when every run is finished or leased.
+    /// Concurrent claimers never get the same run.
+    fn claim_run(&mut self, sweep: i64, worker: &str, lease_seconds: f64) -> Result<Option<RunRecord>>;
+
+    /// Extends `worker`'s lease on `run`; `false` if the lease was lost (it
+    /// ran out and another worker claimed the run).
+    fn renew_lease(&mut self, run: i64, worker: &str, lease_seconds: f64) -> Result<bool>;
+
+    /// [`Store::finish_run`], only while `worker` holds the run's lease;
+    /// `false` (nothing stored) if it lost it: a run is finished once.
+    fn finish_leased_run(&mut self, run: i64, worker: &str, outcome: &RunOutcome) -> Result<bool>;
+
+    /// Gives a claimed run back, pending, if `worker` holds it (a worker that stops cleanly).
+    fn release_run(&mut self, run: i64, worker: &str) -> Result<bool>;
 }
 
 /// Proof that this process may train into a store (see [`Store::lock_for_training`]).

@@ -5,7 +5,7 @@ use std::sync::atomic::AtomicBool;
 
 use mosaic_core::sample::latin_hypercube;
 use mosaic_core::{Activation, Encoder, Family, Norm, Optimizer, RunStatus, SearchSpace};
-use mosaic_store::{SqliteStore, Store, SweepPlan};
+use mosaic_store::{SqlStore, Store, SweepPlan};
 use mosaic_train::Device;
 use mosaic_train::data::{BuiltIn, split};
 use mosaic_train::sweep::{SweepEvent, SweepOptions, run_seed, run_sweep};
@@ -38,7 +38,7 @@ fn results_do_not_depend_on_the_number_of_workers() {
     let data = split(&BuiltIn::Moons.generate(300, 5), 5, 40);
     let outcomes = |workers: usize| {
         let dir = scratch(&format!("workers{workers}"));
-        let mut store = SqliteStore::open(&dir).unwrap();
+        let mut store = SqlStore::open(&dir).unwrap();
         let sweep = store.create_sweep(&plan(6, "w")).unwrap();
         let options = SweepOptions { workers, checkpoints: Checkpoints::None, device: Device::Cpu };
         let mut finished = 0;
@@ -72,7 +72,7 @@ fn a_diverging_run_is_recorded_and_the_sweep_goes_on() {
     (s.family, s.activation, s.norm, s.skip, s.dropout) = (Family::Mlp, Activation::Relu, Norm::None, false, 0.0);
     (s.optimizer, s.learning_rate, s.width, s.depth, s.taper, s.epochs) = (Optimizer::SgdMomentum, 9.0, 64, 3, 1.0, 20);
     let dir = scratch("diverge");
-    let mut store = SqliteStore::open(&dir).unwrap();
+    let mut store = SqlStore::open(&dir).unwrap();
     let sweep = store.create_sweep(&p).unwrap();
     let options = SweepOptions { workers: 2, checkpoints: Checkpoints::Final, device: Device::Cpu };
     let summary = run_sweep(&mut store, &sweep, &data, &options, &AtomicBool::new(false), &mut |_| {}).unwrap();
@@ -91,7 +91,7 @@ fn a_diverging_run_is_recorded_and_the_sweep_goes_on() {
 fn a_cancelled_sweep_leaves_runs_pending_and_resumes() {
     let data = split(&BuiltIn::Moons.generate(300, 2), 2, 40);
     let dir = scratch("cancel");
-    let mut store = SqliteStore::open(&dir).unwrap();
+    let mut store = SqlStore::open(&dir).unwrap();
     let sweep = store.create_sweep(&plan(4, "c")).unwrap();
     let options = SweepOptions { workers: 1, checkpoints: Checkpoints::None, device: Device::Cpu };
     let summary = run_sweep(&mut store, &sweep, &data, &options, &AtomicBool::new(true), &mut |_| {}).unwrap();
@@ -112,7 +112,7 @@ fn a_cancelled_sweep_leaves_runs_pending_and_resumes() {
 fn cancelling_mid_sweep_keeps_the_rest_pending() {
     let data = split(&BuiltIn::Moons.generate(300, 3), 3, 40);
     let dir = scratch("cancel_mid");
-    let mut store = SqliteStore::open(&dir).unwrap();
+    let mut store = SqlStore::open(&dir).unwrap();
     let sweep = store.create_sweep(&plan(6, "m")).unwrap();
     let options = SweepOptions { workers: 1, checkpoints: Checkpoints::None, device: Device::Cpu };
     let cancel = AtomicBool::new(false);
@@ -133,7 +133,7 @@ fn an_environment_error_stops_the_sweep_and_leaves_runs_pending() {
     // A file where the runs' folder should be: no run can write its files.
     let data = split(&BuiltIn::Moons.generate(300, 3), 3, 40);
     let dir = scratch("env_error");
-    let mut store = SqliteStore::open(&dir).unwrap();
+    let mut store = SqlStore::open(&dir).unwrap();
     let sweep = store.create_sweep(&plan(4, "e")).unwrap();
     std::fs::write(dir.join("runs"), b"not a folder").unwrap();
     let options = SweepOptions { workers: 1, checkpoints: Checkpoints::Final, device: Device::Cpu };

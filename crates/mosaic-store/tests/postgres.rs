@@ -1,0 +1,105 @@
+//! Faults of a shared store, on the test cluster (scripts/test.sh starts
+//! one): each is one clear line naming the problem and the fix, with no
+//! password in it, and nothing stored is lost.
+
+use std::path::{Path, PathBuf};
+
+use mosaic_store::{SqlStore, Store, StoreError, testing};
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("mosaic-pg-test-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+/// The cluster's password: no error may show it.
+fn password(cluster: &str) -> String {
+    cluster.rsplit_once('@').unwrap().0.rsplit_once(':').unwrap().1.to_string()
+}
+
+fn open_err(url: &str) -> String {
+    let err = SqlStore::open(Path::new(url)).err().expect("refused").to_string();
+    assert_eq!(err.lines().count(), 1, "one line: {err}");
+    err
+}
+
+#[test]
+fn a_wrong_password_an_unreachable_server_and_a_missing_database_are_named_with_the_fix() {
+    let Some(cluster) = testing::postgres_cluster() else { return };
+    let secret = password(&cluster);
+    let wrong = cluster.replace(&format!(":{secret}@"), ":not-the-password@");
+    let err = open_err(&format!("{wrong}/postgres?files=/tmp/x"));
+    assert!(err.contains("refused user `mosaic`") && err.contains("PGPASSWORD or ~/.pgpass"), "{err}");
+    assert!(!err.contains("not-the-password") && err.contains(":***@"), "{err}");
+
+    let (host, _port) = cluster.rsplit_once(':').unwrap();
+    let err = open_err(&format!("{host}:1/postgres?files=/tmp/x"));
+    assert!(err.contains("cannot reach the server") && err.contains("running and listening"), "{err}");
+    assert!(!err.contains(&secret), "{err}");
+
+    let err = open_err(&format!("{cluster}/no_such_database?files=/tmp/x"));
+    assert!(err.contains("no_such_database") && err.contains("createdb"), "{err}");
+    assert!(!err.contains(&secret), "{err}");
+}
+
+#[test]
+fn the_password_may_come_from_pgpassword_instead_of_the_url() {
+    let Some(url) = testing::scratch_postgres("pgpassword", &scratch("pgpassword-files")) else { return };
+    let cluster = testing::postgres_cluster().unwrap();
+    let secret = password(&cluster);
+    let bare = url.display().to_string().replace(&format!(":{secret}@"), "@");
+    // SAFETY: this test binary's only environment change, made before the store reads it.
+    unsafe { std::env::set_var("PGPASSWORD", &secret) };
+    let store = SqlStore::open(Path::new(&bare)).unwrap();
+    unsafe { std::env::remove_var("PGPASSWORD") };
+    assert!(store.sweeps().unwrap().is_empty());
+    assert!(!store.location().contains(&secret));
+}
+
+#[test]
+fn the_shared_files_folder_is_named_once_checked_and_never_silently_changed() {
+    let files = scratch("files");
+    let Some(url) = testing::scratch_postgres("files", &files) else { return };
+    let url = url.display().to_string();
+    let bare = url.split_once("?files=").unwrap().0.to_string();
+    let secret = password(&testing::postgres_cluster().unwrap());
+
+    let err = open_err(&bare);
+    assert!(err.contains("add ?files=/shared/dir to the URL"), "{err}");
+    let err = open_err(&format!("{bare}?files=relative/dir"));
+    assert!(err.contains("not an absolute path"), "{err}");
+    let err = open_err(&format!("{bare}?files=/proc/mosaic-runs"));
+    assert!(err.contains("/proc/mosaic-runs") && err.contains("mount the shared file system"), "{err}");
+
+    let store = SqlStore::open(Path::new(&url)).unwrap();
+    assert_eq!(store.root(), files.as_path());
+    assert!(files.is_dir());
+    // Named once: later opens find it without files=, and another folder is refused.
+    assert_eq!(SqlStore::open(Path::new(&bare)).unwrap().root(), files.as_path());
+    let err = open_err(&format!("{bare}?files=/tmp/elsewhere"));
+    assert!(err.contains(&files.display().to_string()) && err.contains("not /tmp/elsewhere"), "{err}");
+    assert!(!err.contains(&secret), "{err}");
+}
+
+#[test]
+fn reading_an_empty_database_says_how_to_make_a_store_and_creates_nothing() {
+    let Some(url) = testing::scratch_postgres("empty", &scratch("empty-files")) else { return };
+    let err = SqlStore::open_existing(&url).err().expect("no store there");
+    assert!(matches!(err, StoreError::EmptyDatabase { .. }), "{err:?}");
+    assert!(err.to_string().contains("mosaic store copy DIR URL"), "{err}");
+    let err = SqlStore::open_existing(&url).err().expect("still none: reading created nothing");
+    assert!(matches!(err, StoreError::EmptyDatabase { .. }), "{err:?}");
+}
+
+#[test]
+fn a_store_from_a_newer_mosaic_is_refused_and_left_alone() {
+    let Some(url) = testing::scratch_postgres("newer", &scratch("newer-files")) else { return };
+    SqlStore::open(&url).unwrap();
+    let cluster = testing::postgres_cluster().unwrap();
+    let mut admin = postgres::Client::connect(&format!("{cluster}/mosaic_test_newer"), postgres::NoTls).unwrap();
+    admin.batch_execute("UPDATE mosaic_schema SET version = 99").unwrap();
+    let err = SqlStore::open(&url).err().expect("refused").to_string();
+    assert!(err.contains("schema 99") && err.contains("upgrade mosaic"), "{err}");
+    let version: i64 = admin.query_one("SELECT version FROM mosaic_schema", &[]).unwrap().get(0);
+    assert_eq!(version, 99, "left alone");
+}
