@@ -68,14 +68,14 @@ fn optuna(args: OptunaArgs) -> Result<()> {
     println!(
         "imported Optuna study into sweep `{}` of {} ({}): {} complete, {} pruned, {} failed, {} running",
         done.sweep.name,
-        args.store.display(),
+        mosaic_store::redact(&args.store),
         done.direction,
         done.complete,
         done.pruned,
         done.failed,
         done.running
     );
-    println!("see it: mosaic explore --store {} --sweep {} --no-train", args.store.display(), done.sweep.name);
+    println!("see it: mosaic explore --store {} --sweep {} --no-train", mosaic_store::redact(&args.store), done.sweep.name);
     Ok(())
 }
 
@@ -92,12 +92,12 @@ fn mlflow(args: MlflowArgs) -> Result<()> {
     println!(
         "imported MLflow experiment into sweep `{}` of {} ({}): {} finished, {} failed, {} running",
         done.sweep.name,
-        args.store.display(),
+        mosaic_store::redact(&args.store),
         done.direction,
         done.complete,
         done.failed,
         done.running
     );
-    println!("see it: mosaic explore --store {} --sweep {} --no-train", args.store.display(), done.sweep.name);
+    println!("see it: mosaic explore --store {} --sweep {} --no-train", mosaic_store::redact(&args.store), done.sweep.name);
     Ok(())
 }

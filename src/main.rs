@@ -7,11 +7,13 @@ mod embed_cmd;
 mod explore_cmd;
 mod import_cmd;
 mod landscape_cmd;
+mod launch;
 mod path_cmd;
 mod population;
 mod record_cmd;
 mod search_cmd;
 mod sweep_cmd;
+mod worker_cmd;
 mod xr_cmd;
 
 use std::process::ExitCode;
@@ -40,6 +42,11 @@ enum Command {
     Snapshot(SnapshotArgs),
     /// Train a population of networks from a search space into a store.
     Sweep(sweep_cmd::SweepArgs),
+    /// Train a shared store's sweep beside other workers: claim a run, train it under a lease, repeat.
+    Worker(worker_cmd::WorkerArgs),
+    /// Manage stores: copy one between backends.
+    #[command(subcommand)]
+    Store(worker_cmd::StoreCommand),
     /// Write a stored sweep as a table (one row per run) for other tools.
     Export(sweep_cmd::ExportArgs),
     /// Bring a study made elsewhere into a store as a sweep of parameters.
@@ -150,6 +157,8 @@ fn run(cli: Cli) -> Result<()> {
         Command::Snapshot(args) => explore_cmd::snapshot(args),
         Command::Sweep(args) => sweep_cmd::sweep(args),
         Command::Export(args) => sweep_cmd::export(args),
+        Command::Worker(args) => worker_cmd::worker(args),
+        Command::Store(command) => worker_cmd::store(command),
         Command::Import(command) => import_cmd::import(command),
         Command::Embed(args) => embed_cmd::embed(args),
         Command::Path(args) => path_cmd::path(args),

@@ -206,9 +206,10 @@ pub fn explorer_options(
     }
     match population_options(p, panel, store.clone(), training, &file.base) {
         Ok((mut options, sweep)) => {
-            // Saving keeps what this session showed.
+            // Saving keeps what this session showed; a shared store's password
+            // stays out of the file (reopening reads it from PGPASSWORD or ~/.pgpass).
             if let Some(store) = &store {
-                file.base.store = Some(store.display().to_string());
+                file.base.store = Some(mosaic_store::split_password(store).0);
                 file.base.sweep = sweep;
             }
             options.errors = errors;

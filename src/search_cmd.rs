@@ -104,7 +104,7 @@ pub fn suggest(args: SuggestArgs) -> Result<()> {
     println!(
         "stored as the pending suggestions of `{}`: the explorer shows them as ghost points; `mosaic search --store {} --budget {}` trains them",
         sweep.name,
-        args.store.display(),
+        mosaic_store::redact(&args.store),
         out.records.len()
     );
     Ok(())
@@ -213,7 +213,7 @@ pub fn search(args: SearchArgs) -> Result<()> {
     println!(
         "search on `{}` in {}: {trained} networks trained; best validation accuracy {}",
         sweep.name,
-        args.store.display(),
+        mosaic_store::redact(&args.store),
         best.map_or("—".into(), |b| format!("{:.2}%", 100.0 * b))
     );
     if cancel.load(Ordering::Relaxed) {

@@ -28,8 +28,9 @@ pub struct SweepArgs {
     /// Number of networks to train.
     #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
     pub n: u32,
-    /// The experiment store (a folder; created if missing).
-    #[arg(long, value_name = "DIR")]
+    /// The experiment store: a folder (created if missing), or a shared
+    /// PostgreSQL store, postgres://USER@HOST/DB?files=/shared/dir.
+    #[arg(long, value_name = "DIR|URL")]
     pub store: PathBuf,
     /// Sweep name in the store; default: derived from data set, space, n and seed.
     #[arg(long, value_name = "NAME")]
@@ -40,9 +41,24 @@ pub struct SweepArgs {
     /// Examples generated for a built-in task.
     #[arg(long, default_value_t = DEFAULT_EXAMPLES, value_parser = clap::value_parser!(u32).range(20..=10_000_000))]
     pub examples: u32,
-    /// Parallel trainings; default: one per core.
+    /// Parallel trainings; default: one per core. With a cluster launcher:
+    /// how many workers to start (default 4).
     #[arg(long)]
     pub workers: Option<usize>,
+    /// Who trains: this process (local); nobody yet (none: start `mosaic
+    /// worker`s yourself); a Slurm array of workers (slurm); a Kubernetes
+    /// Indexed Job of workers (kubernetes, written for `kubectl apply`).
+    #[arg(long, value_enum, default_value_t = Launcher::Local)]
+    pub launcher: Launcher,
+    /// With --launcher slurm: an extra `#SBATCH` line for the array script (repeatable), e.g. --sbatch "--partition=gpu".
+    #[arg(long, value_name = "OPTION", allow_hyphen_values = true)]
+    pub sbatch: Vec<String>,
+    /// With a cluster launcher: print the script or manifest instead of submitting or writing it.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// With --launcher kubernetes: the container image that holds `mosaic`.
+    #[arg(long, default_value = "neuromosaic/mosaic:latest")]
+    pub image: String,
     /// Which checkpoints to keep per run.
     #[arg(long, value_enum, default_value_t = CheckpointArg::Final)]
     pub checkpoints: CheckpointArg,
@@ -51,10 +67,32 @@ pub struct SweepArgs {
     pub device: DeviceArg,
 }
 
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq)]
+pub enum Launcher {
+    Local,
+    None,
+    Slurm,
+    Kubernetes,
+}
+
 #[derive(ValueEnum, Clone, Copy, Debug)]
 pub enum DeviceArg {
     Cpu,
     Gpu,
+}
+
+impl DeviceArg {
+    /// The device, or why this build cannot train there.
+    pub fn device(self) -> Result<Device> {
+        let device = match self {
+            DeviceArg::Cpu => Device::Cpu,
+            DeviceArg::Gpu => Device::Gpu,
+        };
+        if !device.available() {
+            bail!("this mosaic was built without GPU training: rebuild with `cargo build --release --features wgpu`, or use --device cpu");
+        }
+        Ok(device)
+    }
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug)]
@@ -79,21 +117,18 @@ pub fn sweep(args: SweepArgs) -> Result<()> {
     let space = args.space.as_deref().map(SearchSpace::load).transpose()?;
     let splits = split(&data, args.seed, PROBE_SIZE);
     let mut store = mosaic_store::open(&args.store)?;
-    let _training = store.lock_for_training()?;
+    let _training = if args.launcher == Launcher::Local { Some(store.lock_for_training()?) } else { None };
     let request =
         SweepRequest { name: args.sweep.as_deref(), space, dataset: &args.dataset, data: &data, n: args.n as usize, seed: args.seed };
     let sweep = open_or_create_sweep(&mut *store, request)?;
     let name = &sweep.name;
+    if args.launcher != Launcher::Local {
+        return crate::launch::launch(&args, &*store, &sweep);
+    }
 
     let cancel = cancel_on_ctrl_c("stopping: runs in flight will be trained again on resume (Ctrl-C again to quit now)");
     let workers = worker_count(args.workers);
-    let device = match args.device {
-        DeviceArg::Cpu => Device::Cpu,
-        DeviceArg::Gpu => Device::Gpu,
-    };
-    if !device.available() {
-        bail!("this mosaic was built without GPU training: rebuild with `cargo build --release --features wgpu`, or use --device cpu");
-    }
+    let device = args.device.device()?;
     let options = SweepOptions { workers, checkpoints: args.checkpoints.policy(), device };
     let bar = ProgressBar::new(sweep.runs as u64);
     bar.set_style(
@@ -121,7 +156,7 @@ pub fn sweep(args: SweepArgs) -> Result<()> {
     }
     println!(
         "sweep `{name}` in {}: {} trained, {} diverged, {} failed{}",
-        args.store.display(),
+        mosaic_store::redact(&args.store),
         summary.trained,
         summary.diverged,
         summary.failed,

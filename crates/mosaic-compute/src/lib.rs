@@ -18,6 +18,7 @@ pub mod design;
 pub mod embed;
 pub mod import;
 pub mod landscape;
+pub mod launch;
 pub mod live;
 pub mod path;
 pub mod service;

@@ -242,7 +242,7 @@ pub fn open(p: Population, train: bool) -> Result<Opened> {
     // Features of the networks' representations (from `mosaic embed --store`).
     scene.columns.extend(feature_columns(&*store, &sweep, &runs)?);
     let done = runs.iter().filter(|r| r.status.is_finished()).count();
-    scene.status = format!("{done} of {} trained · store {}", runs.len(), p.store.display());
+    scene.status = format!("{done} of {} trained · store {}", runs.len(), mosaic_store::redact(&p.store));
     if !notes.is_empty() {
         scene.status = format!("{} · {}", scene.status, notes.join(" · "));
     }
@@ -310,7 +310,7 @@ fn open_parameters(store: &dyn Store, sweep: &SweepInfo, space: &ParamSpace, p: 
     }
     scene.columns.extend(feature_columns(store, sweep, &runs)?);
     let done = runs.iter().filter(|r| r.status.is_finished()).count();
-    scene.status = format!("{done} of {} finished · logged elsewhere · store {}", runs.len(), p.store.display());
+    scene.status = format!("{done} of {} finished · logged elsewhere · store {}", runs.len(), mosaic_store::redact(&p.store));
     let run_ids: Vec<i64> = runs.iter().map(|r| r.id).collect();
     let (tx, rx) = unbounded();
     let shown = Shown { store: p.store.clone(), sweep: sweep.name.clone(), runs: run_ids.clone(), embedding };
@@ -350,7 +350,7 @@ fn sweep_to_train(store: &mut dyn Store, p: &Population, notes: &mut Vec<String>
             let names: Vec<&str> = sweeps.iter().map(|s| s.name.as_str()).collect();
             format!(
                 "store {} has no sweep `{name}` (it has {}): pick one with --sweep, or pass --new-sweep to plan and train `{name}`",
-                p.store.display(),
+                mosaic_store::redact(&p.store),
                 names.join(", ")
             )
         })?,

@@ -10,6 +10,7 @@ pub mod data;
 pub mod model;
 pub mod sweep;
 pub mod train;
+pub mod worker;
 
 /// The default search space for a data set: all families for images; no
 /// CNNs for plain feature vectors, where a 3x3 convolution has nothing to

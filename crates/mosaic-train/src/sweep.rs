@@ -154,7 +154,7 @@ pub fn run_sweep(
 
 /// Trains on the chosen backend; a panic inside burn (a shape the spec cannot
 /// build, say) becomes an error for this run instead of ending the sweep.
-fn train_guarded(
+pub(crate) fn train_guarded(
     spec: &ArchSpec,
     data: &Splits,
     config: &TrainConfig,
@@ -183,7 +183,7 @@ fn train_guarded(
     }
 }
 
-fn failed(label: &str, why: String, seconds: f64) -> RunOutcome {
+pub(crate) fn failed(label: &str, why: String, seconds: f64) -> RunOutcome {
     RunOutcome {
         status: RunStatus::Failed,
         epochs: Vec::new(),
