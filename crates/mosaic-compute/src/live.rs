@@ -246,7 +246,7 @@ pub fn open(p: Population, train: bool) -> Result<Opened> {
     if !notes.is_empty() {
         scene.status = format!("{} · {}", scene.status, notes.join(" · "));
     }
-    let sweep_name = sweep.name.clone();
+    let (sweep_name, sweep_id) = (sweep.name.clone(), sweep.id);
     let shown = Shown { store: p.store.clone(), sweep: sweep.name.clone(), runs: run_ids.clone(), embedding };
     // The trainer (if this view trains) exists before the service that starts and stops it.
     let trainer = data.map(|data| {
@@ -264,6 +264,7 @@ pub fn open(p: Population, train: bool) -> Result<Opened> {
             running: Arc::new(AtomicBool::new(false)),
         })
     });
+    hear_of_finished_runs(&p.store, sweep_id, run_ids.clone(), done, tx.clone())?;
     let requests = service::spawn(Some(shown), trainer.clone(), tx)?;
     if let Some(trainer) = &trainer {
         if done < runs.len()
@@ -314,8 +315,49 @@ fn open_parameters(store: &dyn Store, sweep: &SweepInfo, space: &ParamSpace, p: 
     let run_ids: Vec<i64> = runs.iter().map(|r| r.id).collect();
     let (tx, rx) = unbounded();
     let shown = Shown { store: p.store.clone(), sweep: sweep.name.clone(), runs: run_ids.clone(), embedding };
+    hear_of_finished_runs(&p.store, sweep.id, run_ids.clone(), done, tx.clone())?;
     let requests = service::spawn(Some(shown), None, tx)?;
     Ok(Opened { scene, feed: rx, requests, runs: run_ids, sweep: sweep.name.clone(), trainer: None })
+}
+
+/// On a shared store, runs that other processes finish (workers on other
+/// machines, the Python client) reach the view as they finish: a thread
+/// listens for the store's announcements (no reading of the whole table)
+/// and sends each run's accuracy, objective and divergence. `done`: runs
+/// finished when the view opened.
+fn hear_of_finished_runs(location: &Path, sweep: i64, runs: Vec<i64>, done: usize, tx: Sender<SceneUpdate>) -> Result<()> {
+    if !mosaic_store::is_postgres(location) {
+        return Ok(());
+    }
+    let store = mosaic_store::SqlStore::open_existing(location)?;
+    let Some(mut feed) = store.finished_runs(sweep)? else { return Ok(()) };
+    let shown = mosaic_store::redact(location);
+    std::thread::Builder::new().name("finished-runs".into()).spawn(move || {
+        let mut finished: std::collections::HashSet<i64> = std::collections::HashSet::new();
+        let heard = (|| -> Result<()> {
+            loop {
+                for id in feed.next(std::time::Duration::from_secs(5))? {
+                    let (Some(index), Some(run)) = (runs.iter().position(|&r| r == id), store.run(id)?) else { continue };
+                    finished.insert(id);
+                    let mut updates = vec![SceneUpdate::SetValue { column: VAL_ACCURACY.into(), index, value: accuracy_of(&run) }];
+                    updates.extend(run.value.map(|value| SceneUpdate::SetValue { column: OBJECTIVE.into(), index, value }));
+                    if run.status == RunStatus::Diverged {
+                        updates.push(SceneUpdate::Diverged { index });
+                    }
+                    let now = (done + finished.len()).min(runs.len());
+                    updates.push(SceneUpdate::Status(format!("{now} of {} finished · run {id} just now · store {shown}", runs.len())));
+                    if updates.into_iter().any(|u| tx.send(u).is_err()) {
+                        // The view is closed.
+                        return Ok(());
+                    }
+                }
+            }
+        })();
+        if let Err(e) = heard {
+            let _ = tx.send(SceneUpdate::Status(format!("no longer hearing of runs finished elsewhere: {e:#}")));
+        }
+    })?;
+    Ok(())
 }
 
 /// A column per stored feature of the networks' representations (from

@@ -42,7 +42,7 @@ pub use copy::{CopySummary, copy_store};
 pub use embeddings::EmbeddingKind;
 pub use export::write_csv;
 pub use files::RunFiles;
-pub use postgres::{is_postgres, redact, split_password};
+pub use postgres::{FinishedRuns, is_postgres, redact, split_password};
 pub use sql_store::{SqlStore, open, open_existing};
 pub use store::{Store, TrainingLock};
 

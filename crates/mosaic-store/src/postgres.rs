@@ -16,6 +16,7 @@ use std::time::Duration;
 
 use bytes::BytesMut;
 use postgres::config::{Host, SslMode};
+use postgres::fallible_iterator::FallibleIterator;
 use postgres::types::{FromSql, IsNull, ToSql, Type, to_sql_checked};
 use postgres::{Client, Config, NoTls, Statement};
 
@@ -273,6 +274,47 @@ pub(crate) fn lock_for_training(location: &PgLocation) -> Result<TrainingLock> {
         });
     }
     Ok(TrainingLock::new(std::sync::Mutex::new(client)))
+}
+
+/// Runs finished in a shared store, as the server announces them (LISTEN on
+/// `mosaic_runs`, fed by a trigger on `runs`): a viewer learns of each run
+/// that any process finishes without reading the table again.
+pub struct FinishedRuns {
+    client: Client,
+    sweep: i64,
+    shown: String,
+}
+
+impl FinishedRuns {
+    pub(crate) fn listen(location: &PgLocation, sweep: i64) -> Result<FinishedRuns> {
+        let mut client = location.connect()?;
+        let shown = location.shown.clone();
+        client.batch_execute("LISTEN mosaic_runs").map_err(|e| StoreError::Postgres { url: shown.clone(), message: e.to_string() })?;
+        Ok(FinishedRuns { client, sweep, shown })
+    }
+
+    /// The sweep's runs finished since the last call, waiting up to `timeout`
+    /// for the first; empty if none finished in that time.
+    pub fn next(&mut self, timeout: Duration) -> Result<Vec<i64>> {
+        let sweep = self.sweep.to_string();
+        let mut runs = Vec::new();
+        let mut notifications = self.client.notifications();
+        let mut wait = timeout;
+        loop {
+            let mut batch = notifications.timeout_iter(wait);
+            let Some(note) = batch.next().map_err(|e| StoreError::Postgres { url: self.shown.clone(), message: e.to_string() })? else {
+                return Ok(runs);
+            };
+            if let Some((s, run)) = note.payload().split_once(' ')
+                && s == sweep
+                && let Ok(run) = run.parse()
+            {
+                runs.push(run);
+            }
+            // The first arrived: take what else is queued, without waiting again.
+            wait = Duration::ZERO;
+        }
+    }
 }
 
 impl ToSql for Val {

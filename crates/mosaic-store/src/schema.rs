@@ -366,6 +366,16 @@ CREATE TABLE IF NOT EXISTS features (
     value DOUBLE PRECISION,
     PRIMARY KEY (sweep, name, run)
 );
+-- Every run that finishes, whoever finished it (a worker, the Python client), is announced on
+-- the channel `mosaic_runs` as 'SWEEP RUN': viewers listen instead of reading the table again.
+CREATE OR REPLACE FUNCTION mosaic_run_finished() RETURNS trigger AS $$
+BEGIN
+    IF NEW.status IN ('done', 'diverged', 'failed') AND NEW.status IS DISTINCT FROM OLD.status THEN
+        PERFORM pg_notify('mosaic_runs', NEW.sweep || ' ' || NEW.id);
+    END IF;
+    RETURN NEW;
+END $$ LANGUAGE plpgsql;
+CREATE OR REPLACE TRIGGER runs_finished AFTER UPDATE OF status ON runs FOR EACH ROW EXECUTE FUNCTION mosaic_run_finished();
 ";
 
 #[cfg(test)]

@@ -8,7 +8,7 @@ use mosaic_core::params::{ParamSpace, Params};
 use mosaic_core::{EpochMetrics, RunOutcome};
 
 use crate::db::{Db, args};
-use crate::postgres::{PgLocation, PostgresDb, is_postgres};
+use crate::postgres::{FinishedRuns, PgLocation, PostgresDb, is_postgres};
 use crate::sqlite::SqliteDb;
 use crate::store::{Store, TrainingLock};
 use crate::{DB_FILE, Embedding, EmbeddingKind, Feature, Result, RunRecord, StoreError, SuggestionRecord, SweepInfo, SweepPlan};
@@ -85,6 +85,12 @@ impl SqlStore {
     /// Whether this store is shared through PostgreSQL.
     pub fn is_shared(&self) -> bool {
         self.postgres.is_some()
+    }
+
+    /// A shared store's announcements of the sweep's runs finished by any
+    /// process from now on; `None` for a folder store (one process trains it).
+    pub fn finished_runs(&self, sweep: i64) -> Result<Option<FinishedRuns>> {
+        self.postgres.as_ref().map(|loc| FinishedRuns::listen(loc, sweep)).transpose()
     }
 }
 

@@ -103,3 +103,51 @@ fn a_store_from_a_newer_mosaic_is_refused_and_left_alone() {
     let version: i64 = admin.query_one("SELECT version FROM mosaic_schema", &[]).unwrap().get(0);
     assert_eq!(version, 99, "left alone");
 }
+
+#[test]
+fn runs_finished_by_any_process_are_announced_to_listeners_of_their_sweep() {
+    use mosaic_core::params::Value;
+    use mosaic_core::{RunOutcome, RunStatus};
+    let Some(url) = testing::scratch_postgres("announced", &scratch("announced-files")) else { return };
+    let mut writer = SqlStore::open(&url).unwrap();
+    let space = mosaic_core::ParamSpace::from_ron(r#"(params: [(name: "lr", kind: Float(low: 1e-5, high: 0.1, log: true))])"#).unwrap();
+    let (watched, other) =
+        (writer.create_param_sweep("watched", "d", &space).unwrap(), writer.create_param_sweep("other", "d", &space).unwrap());
+    let point: mosaic_core::Params = [("lr".to_string(), Value::Float(1e-3))].into_iter().collect();
+    let runs: Vec<i64> = (0..3).map(|_| writer.add_run(&watched, &point).unwrap().id).collect();
+    let elsewhere = writer.add_run(&other, &point).unwrap().id;
+
+    let reader = SqlStore::open_existing(&url).unwrap();
+    let mut finished = reader.finished_runs(watched.id).unwrap().expect("a shared store announces");
+    assert_eq!(finished.next(std::time::Duration::from_millis(100)).unwrap(), Vec::<i64>::new(), "nothing yet");
+    let outcome =
+        |status| RunOutcome { status, epochs: vec![], test_loss: None, test_accuracy: None, parameters: 0, seconds: 1.0, note: None };
+    writer.finish_run(runs[2], &outcome(RunStatus::Done)).unwrap();
+    writer.finish_run(elsewhere, &outcome(RunStatus::Done)).unwrap();
+    writer.finish_run(runs[0], &outcome(RunStatus::Diverged)).unwrap();
+    writer
+        .record_epoch(
+            runs[1],
+            &mosaic_core::EpochMetrics {
+                epoch: 1,
+                train_loss: 1.0,
+                train_accuracy: 0.5,
+                val_loss: 1.0,
+                val_accuracy: 0.5,
+                grad_norm: 0.1,
+                weight_norm: 1.0,
+                learning_rate: 0.1,
+                seconds: 0.1,
+            },
+        )
+        .unwrap();
+    let mut seen = Vec::new();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while seen.len() < 2 && std::time::Instant::now() < deadline {
+        seen.extend(finished.next(std::time::Duration::from_secs(1)).unwrap());
+    }
+    assert_eq!(seen, [runs[2], runs[0]], "the watched sweep's finished runs, in order; not other sweeps', not epochs");
+    // A folder store has one trainer and nothing to announce.
+    let folder = SqlStore::open(&scratch("announced-folder")).unwrap();
+    assert!(folder.finished_runs(1).unwrap().is_none());
+}
