@@ -1,5 +1,6 @@
 //! `mosaic`: the NeuroMosaic command line. With no subcommand it opens the explorer.
 
+mod bench_claims;
 mod bench_cmd;
 mod bench_search;
 mod cli;
@@ -81,6 +82,8 @@ enum BenchCommand {
     Table(bench_search::BenchTableArgs),
     /// Replay search strategies on the table over many seeds (no training).
     Search(bench_search::BenchSearchArgs),
+    /// Claims per second and latency of many workers claiming one sweep's runs at once (dummy runs).
+    Claims(bench_claims::BenchClaimsArgs),
     /// Time a CNN's loss surface from files (benches/landscape_vs_pytorch.py bench --model cnn).
     CnnLandscape(bench_cmd::BenchCnnLandscapeArgs),
 }
@@ -168,6 +171,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Search(args) => search_cmd::search(args),
         Command::Xr(args) => xr_cmd::xr(args),
         Command::Bench(BenchCommand::Train(args)) => bench_cmd::bench_train(args),
+        Command::Bench(BenchCommand::Claims(args)) => bench_claims::bench_claims(args),
         Command::Bench(BenchCommand::Explorer(args)) => bench_cmd::bench_explorer(args),
         Command::Bench(BenchCommand::CnnLandscape(args)) => bench_cmd::bench_cnn_landscape(args),
         Command::Bench(BenchCommand::Table(args)) => bench_search::bench_table(args),

@@ -43,6 +43,17 @@ fn worker(url: &str, lease: &str) -> Command {
     cmd
 }
 
+/// The runs a worker finished, by its summary: "worker HOST:PID: N trained, N diverged, N failed".
+fn finished_by(output: &str) -> usize {
+    let summary = output.lines().find(|l| l.contains(" trained, ")).unwrap_or_else(|| panic!("no summary in\n{output}"));
+    let counts = summary.rsplit(": ").next().unwrap().split(", ");
+    counts
+        .filter_map(|part| {
+            part.split_once(' ').filter(|(_, what)| ["trained", "diverged", "failed"].contains(what))?.0.parse::<usize>().ok()
+        })
+        .sum()
+}
+
 /// How many times each run was claimed, by run id (read from the database itself).
 fn claims(url: &str) -> Vec<(i64, String, i64)> {
     let (base, _) = url.split_once("?files=").unwrap();
@@ -60,9 +71,7 @@ fn four_workers_train_a_sixteen_run_sweep_each_run_once() {
     for w in workers {
         let out = ok(w.wait_with_output().unwrap());
         // "worker HOST:PID: N trained, N diverged, N failed"
-        let summary = out.lines().find(|l| l.contains(" trained, ")).unwrap_or_else(|| panic!("no summary in\n{out}"));
-        let counts = summary.rsplit(": ").next().unwrap().to_string();
-        trained += counts.split(", ").filter_map(|part| part.split(' ').next()?.parse::<usize>().ok()).sum::<usize>();
+        trained += finished_by(&out);
         printed += &out;
     }
     assert_eq!(trained, 16, "the workers' own counts add up to the sweep\n{printed}");
@@ -203,4 +212,61 @@ fn a_headless_snapshot_of_the_shared_store_shows_every_network() {
     let image = common::load(&png);
     let lit = image.pixels().filter(|p| p.0.iter().map(|&c| c as u32).sum::<u32>() > 120).count();
     assert!(lit > 200, "the points are drawn ({lit} bright pixels)");
+}
+
+/// The test Slurm cluster's configuration (scripts/test.sh starts one with
+/// scripts/test-slurm.sh), or why this machine has none: missing only fails
+/// under CI=true, where Slurm runs.
+fn slurm() -> Option<String> {
+    match std::env::var("SLURM_CONF") {
+        Ok(conf) if Path::new(&conf).is_file() => Some(conf),
+        _ if std::env::var("CI").is_ok_and(|v| v == "true") => {
+            panic!("CI=true but no test Slurm cluster (SLURM_CONF unset): scripts/test.sh starts one with scripts/test-slurm.sh")
+        }
+        _ => {
+            eprintln!("no SLURM_CONF: the Slurm array test is left out (scripts/test.sh starts a single-node cluster)");
+            None
+        }
+    }
+}
+
+#[test]
+fn a_slurm_array_of_three_workers_finishes_a_sweep() {
+    let dir = scratch_dir("workers_slurm");
+    let Some(_conf) = slurm() else { return };
+    let Some((url, password)) = shared_store("slurm", &dir) else { return };
+    let printed = ok(mosaic()
+        .args(["sweep", "--launcher", "slurm", "--workers", "3", "--sweep", "shared", "--dataset", "moons", "--n", "9"])
+        .args(["--examples", "300", "--sbatch", "--time=0:10:00", "--store", &url, "--space"])
+        .arg(tiny_space(&dir))
+        .output()
+        .unwrap());
+    let job = printed
+        .split("submitted Slurm job ")
+        .nth(1)
+        .and_then(|rest| rest.split(':').next())
+        .unwrap_or_else(|| panic!("no job id in\n{printed}"))
+        .to_string();
+    assert!(!printed.contains(&password), "{printed}");
+    let deadline = Instant::now() + Duration::from_secs(300);
+    let rows = loop {
+        let rows = claims(&url);
+        let queued = Command::new("squeue").args(["-h", "-j", &job]).output().map(|o| o.stdout).unwrap_or_default();
+        if rows.iter().all(|(_, status, _)| status == "done") && queued.is_empty() {
+            break rows;
+        }
+        assert!(Instant::now() < deadline, "the Slurm array did not finish the sweep: {rows:?}");
+        std::thread::sleep(Duration::from_millis(500));
+    };
+    assert_eq!(rows.len(), 9);
+    assert!(rows.iter().all(|(_, _, claimed)| *claimed == 1), "each run trained once: {rows:?}");
+    // Each array task was a worker, and wrote its log to the shared folder.
+    let logs: Vec<String> =
+        std::fs::read_dir(dir.join("files").join("logs")).unwrap().map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap()).collect();
+    assert_eq!(logs.len(), 3, "one log per array task");
+    let trained: usize = logs.iter().map(|log| finished_by(log)).sum();
+    assert_eq!(trained, 9, "the tasks' own counts add up to the sweep: {logs:?}");
+    assert!(logs.iter().all(|log| !log.contains(&password)));
+    let script = std::fs::read_to_string(dir.join("files").join("mosaic-shared.sbatch")).unwrap();
+    assert!(!script.contains(&password), "the script holds no password:\n{script}");
 }

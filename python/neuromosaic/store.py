@@ -73,7 +73,8 @@ class Store:
         self.close()
 
     def __repr__(self) -> str:
-        return f"neuromosaic.Store({self.path!r})"
+        # A shared store's password stays out of notebooks and logs.
+        return f"neuromosaic.Store({self._native.location()!r})"
 
 
 class Sweep:

@@ -226,3 +226,38 @@ def test_a_vectorised_landscape_equals_the_loop_over_grid_points():
     with torch.no_grad():
         centre = torch.nn.functional.cross_entropy(model(x), y).item()
     assert abs(loss[1, 2] - centre) < 1e-5
+
+
+@pytest.fixture()
+def shared_store_url(tmp_path):
+    """A fresh database on the test PostgreSQL cluster (scripts/test.sh starts one), as a store URL."""
+    cluster = os.environ.get("MOSAIC_TEST_PG")
+    if not cluster:
+        if os.environ.get("CI") == "true":
+            pytest.fail("CI=true but MOSAIC_TEST_PG is not set: scripts/test.sh starts the test PostgreSQL cluster")
+        pytest.skip("no MOSAIC_TEST_PG: scripts/test.sh starts a PostgreSQL cluster for this test")
+    db = "mosaic_test_python"
+    subprocess.run(["psql", f"{cluster}/postgres", "-q", "-c", f"DROP DATABASE IF EXISTS {db} WITH (FORCE)", "-c", f"CREATE DATABASE {db}"],
+                   check=True, capture_output=True)
+    return f"{cluster}/{db}?files={tmp_path / 'shared-files'}"
+
+
+def test_a_shared_store_takes_runs_from_python_and_mosaic_reads_them(shared_store_url, tmp_path):
+    password = os.environ["MOSAIC_TEST_PG"].rsplit("@", 1)[0].rsplit(":", 1)[1]
+    with neuromosaic.Store(shared_store_url) as store:
+        assert password not in repr(store) and ":***@" in repr(store), repr(store)
+        sweep = store.sweep("shared", space=SPACE, dataset="toy")
+        for i in range(3):
+            params = {"width": 8 * (i + 1), "depth": 1, "lr": 0.01, "activation": "relu"}
+            with sweep.start_run(params) as run:
+                run.log(1, train_loss=1.0, val_loss=1.1, val_accuracy=0.5 + 0.1 * i, learning_rate=0.01)
+                weights = run.save_weights({"w": torch.zeros(2, 2)})
+            # Run files go to the shared folder the store names, not beside a database file.
+            assert weights == str(tmp_path / "shared-files" / "runs" / str(run.id) / "final.safetensors"), weights
+            assert os.path.isfile(weights)
+        assert [r["status"] for r in sweep.runs()] == ["done"] * 3
+    out = subprocess.run([mosaic_binary(), "export", "--store", shared_store_url, "--sweep", "shared"], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.strip().splitlines()
+    assert len(lines) == 4 and lines[0].startswith("run,status,activation,depth,lr,width,"), lines
+    assert password not in out.stdout + out.stderr

@@ -64,7 +64,10 @@ fn as_f32(arrays: BTreeMap<String, PyReadonlyArrayDyn<'_, f32>>) -> BTreeMap<Str
 /// A store opened from Python (see `neuromosaic.Store`).
 #[pyclass(name = "NativeStore", module = "neuromosaic._core")]
 pub struct NativeStore {
+    /// The folder of the run files (a shared store's files folder).
     root: PathBuf,
+    /// How messages name the store (a URL without its password).
+    location: String,
     store: Mutex<Option<Box<dyn Store>>>,
 }
 
@@ -72,8 +75,7 @@ impl NativeStore {
     fn with<T>(&self, f: impl FnOnce(&mut dyn Store) -> Result<T, StoreError>) -> PyResult<T> {
         let mut guard =
             self.store.lock().map_err(|_| PyRuntimeError::new_err("the store was left inconsistent by a crash in another thread"))?;
-        let store =
-            guard.as_mut().ok_or_else(|| PyValueError::new_err(format!("the store {} is closed: open it again", self.root.display())))?;
+        let store = guard.as_mut().ok_or_else(|| PyValueError::new_err(format!("the store {} is closed: open it again", self.location)))?;
         f(&mut **store).map_err(store_error)
     }
 }
@@ -83,7 +85,8 @@ impl NativeStore {
     #[new]
     fn open(path: PathBuf) -> PyResult<Self> {
         let store = mosaic_store::open(&path).map_err(store_error)?;
-        Ok(NativeStore { root: path, store: Mutex::new(Some(store)) })
+        let (root, location) = (store.root().to_path_buf(), store.location());
+        Ok(NativeStore { root, location, store: Mutex::new(Some(store)) })
     }
 
     /// The sweep `name` (JSON). With a space (JSON): created if new, and
@@ -263,6 +266,11 @@ impl NativeStore {
 
     fn root(&self) -> String {
         self.root.display().to_string()
+    }
+
+    /// The store as messages name it: a folder, or a URL without its password.
+    fn location(&self) -> String {
+        self.location.clone()
     }
 
     /// Closes the store; every later call says so.
