@@ -75,7 +75,7 @@ fn optuna(args: OptunaArgs) -> Result<()> {
         done.failed,
         done.running
     );
-    println!("see it: mosaic explore --store {} --sweep {} --no-train", mosaic_store::redact(&args.store), done.sweep.name);
+    println!("see it: mosaic explore --store {} --sweep {} --no-train", mosaic_store::split_password(&args.store).0, done.sweep.name);
     Ok(())
 }
 
@@ -98,6 +98,6 @@ fn mlflow(args: MlflowArgs) -> Result<()> {
         done.failed,
         done.running
     );
-    println!("see it: mosaic explore --store {} --sweep {} --no-train", mosaic_store::redact(&args.store), done.sweep.name);
+    println!("see it: mosaic explore --store {} --sweep {} --no-train", mosaic_store::split_password(&args.store).0, done.sweep.name);
     Ok(())
 }

@@ -104,7 +104,7 @@ pub fn suggest(args: SuggestArgs) -> Result<()> {
     println!(
         "stored as the pending suggestions of `{}`: the explorer shows them as ghost points; `mosaic search --store {} --budget {}` trains them",
         sweep.name,
-        mosaic_store::redact(&args.store),
+        mosaic_store::split_password(&args.store).0,
         out.records.len()
     );
     Ok(())

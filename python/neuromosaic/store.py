@@ -24,8 +24,9 @@ from __future__ import annotations
 import json
 import math
 import os
+import socket
 import time
-from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -112,6 +113,28 @@ class Sweep:
         run_id, index = self._store._native.start_run(self.name, params_to_json(params))
         return Run(self, run_id, index, dict(params))
 
+    def enqueue(self, params: Mapping[str, Any]) -> int:
+        """Queues a run with ``params`` (checked against the space) for a worker
+        to claim with :meth:`claim`; returns its id. Hand a study's suggestions
+        to workers on other machines this way (a shared store: ``postgres://…``)."""
+        return self._store._native.queue_run(self.name, params_to_json(params))
+
+    def claim(self, lease: float = 60.0, worker: Optional[str] = None) -> Optional["Run"]:
+        """Claims the next queued run for this process, or None when none is left.
+
+        The run is leased for ``lease`` seconds, renewed as it logs its epochs:
+        a worker that dies stops renewing, and another claims the run once the
+        lease runs out. Its result is stored only while the lease holds, so
+        every run is finished once (an error says when this worker lost it)."""
+        if not lease > 0:
+            raise ValueError(f"the lease must be a positive number of seconds, got {lease!r}")
+        worker = worker or f"{socket.gethostname()}:{os.getpid()}"
+        claimed = self._store._native.claim_run(self.name, worker, float(lease))
+        if claimed is None:
+            return None
+        run_id, index, params = claimed
+        return Run(self, run_id, index, json.loads(params), lease=(worker, float(lease)))
+
     def runs(self) -> List[dict]:
         """Every run so far: id, index, status, params, epochs (missing metrics are None)."""
         return json.loads(self._store._native.runs(self.name))
@@ -123,8 +146,13 @@ class Sweep:
 class Run:
     """One training run being logged. Use it as a context manager, or call :meth:`finish`."""
 
-    def __init__(self, sweep: Sweep, run_id: int, index: int, params: Dict[str, Any]) -> None:
+    def __init__(
+        self, sweep: Sweep, run_id: int, index: int, params: Dict[str, Any], lease: Optional[Tuple[str, float]] = None
+    ) -> None:
         self.sweep = sweep
+        # (worker, seconds) for a run claimed from the queue: renewed as epochs are logged.
+        self._lease = lease
+        self._renewed = time.perf_counter()
         self.id = run_id
         self.index = index
         self.params = params
@@ -139,6 +167,8 @@ class Run:
         return self.sweep._store._native
 
     def _check_running(self) -> None:
+        if self.status == "lost":
+            raise RuntimeError(f"run {self.id}'s lease was lost: another worker has it")
         if self.status != "running":
             raise ValueError(f"run {self.id} has finished ({self.status}): start a new run")
 
@@ -165,6 +195,7 @@ class Run:
         took = now - self._last if seconds is None else float(seconds)
         self._last, self._epoch = now, epoch
         lr = values["learning_rate"]
+        self._renew()
         self._native.log_epoch(
             self.id, epoch, values["train_loss"], values["train_accuracy"], values["val_loss"], values["val_accuracy"],
             0.0 if math.isnan(lr) else lr, took, values["grad_norm"], values["weight_norm"],
@@ -174,6 +205,21 @@ class Run:
             self.finish("diverged", note=f"{bad[0]} became {values[bad[0]]} at epoch {epoch}")
             return False
         return True
+
+    def _renew(self) -> None:
+        """Renews a claimed run's lease once a third of it has passed; raises if another worker has the run now."""
+        if self._lease is None:
+            return
+        worker, seconds = self._lease
+        if time.perf_counter() - self._renewed < seconds / 3:
+            return
+        if not self._native.renew_lease(self.id, worker, seconds):
+            self.status = "lost"
+            raise RuntimeError(
+                f"run {self.id}'s lease ran out (this process stalled longer than the {seconds:g} s lease?) "
+                "and another worker has it: stop training it"
+            )
+        self._renewed = time.perf_counter()
 
     def save_weights(self, state_dict: Mapping[str, Any]) -> str:
         """Saves the weights (a PyTorch ``state_dict`` or a dict of arrays) as
@@ -271,10 +317,16 @@ class Run:
         kept. ``value`` is its objective, what a :class:`Study` continuing the
         sweep (``Study.from_sweep``) learns from."""
         self._check_running()
-        self._native.finish(
-            self.id, status, time.perf_counter() - self._started, self.parameters,
-            test_loss, test_accuracy, note, None if value is None else float(value),
-        )
+        try:
+            self._native.finish(
+                self.id, status, time.perf_counter() - self._started, self.parameters,
+                test_loss, test_accuracy, note, None if value is None else float(value),
+                None if self._lease is None else self._lease[0],
+            )
+        except RuntimeError:
+            if self._lease is not None:
+                self.status = "lost"
+            raise
         self.status = status
 
     def __enter__(self) -> "Run":

@@ -5,6 +5,7 @@ import math
 import os
 import sqlite3
 import subprocess
+import time
 
 import numpy as np
 import pytest
@@ -261,3 +262,32 @@ def test_a_shared_store_takes_runs_from_python_and_mosaic_reads_them(shared_stor
     lines = out.stdout.strip().splitlines()
     assert len(lines) == 4 and lines[0].startswith("run,status,activation,depth,lr,width,"), lines
     assert password not in out.stdout + out.stderr
+
+
+def test_workers_claim_queued_runs_each_once_and_a_stalled_worker_loses_its_run(tmp_path):
+    path = tmp_path / "queue"
+    study = neuromosaic.Study(SPACE, seed=1, startup_trials=6)
+    with neuromosaic.Store(path) as coordinator:
+        sweep = coordinator.sweep("queued", space=SPACE, dataset="toy")
+        queued = [sweep.enqueue(trial.params) for trial in study.ask(6)]
+    # Two workers, each its own session with the store, take turns at the queue.
+    a, b = neuromosaic.Store(path).sweep("queued"), neuromosaic.Store(path).sweep("queued")
+    stalled = a.claim(lease=0.5, worker="a")
+    assert stalled is not None and stalled.params == study.trials[0].params
+    trained = []
+    while (run := b.claim(lease=30, worker="b")) is not None:
+        with run:
+            run.log(1, train_loss=0.5, val_accuracy=0.8)
+        trained.append(run.id)
+        if len(trained) == 2:
+            time.sleep(0.8)  # a's lease runs out: its run is claimed again, next in order
+    assert sorted(trained) == sorted(queued), "every queued run trained once, the stalled one by b"
+    with pytest.raises(RuntimeError, match="lease ran out"):
+        stalled.log(2, train_loss=0.4)
+    with pytest.raises(RuntimeError, match="lease was lost"):
+        stalled.finish()
+    runs = a.runs()
+    assert [r["status"] for r in runs] == ["done"] * 6 and all(len(r["epochs"]) == 1 for r in runs)
+    assert a.claim() is None
+    with pytest.raises(ValueError, match="positive"):
+        a.claim(lease=0)

@@ -251,7 +251,7 @@ fn train_suggestions(
 ) -> Result<SuggestionsView> {
     let Some(shown) = shown else { bail!("suggestions train into a store: open one (`mosaic --store DIR`)") };
     let Some(trainer) = trainer else {
-        bail!("this view does not train: run `mosaic search --store {}` to train suggestions", mosaic_store::redact(&shown.store))
+        bail!("this view does not train: run `mosaic search --store {}` to train suggestions", mosaic_store::split_password(&shown.store).0)
     };
     let (mut store, sweep) = shown.open()?;
     let accepted = store.accept_suggestions(sweep.id, ids)?;

@@ -17,7 +17,7 @@ use safetensors::tensor::{Dtype, TensorView};
 
 fn store_error(e: StoreError) -> PyErr {
     match e {
-        StoreError::Io { .. } | StoreError::Sql { .. } => PyRuntimeError::new_err(e.to_string()),
+        StoreError::Io { .. } | StoreError::Sql { .. } | StoreError::Postgres { .. } => PyRuntimeError::new_err(e.to_string()),
         other => PyValueError::new_err(other.to_string()),
     }
 }
@@ -25,6 +25,15 @@ fn store_error(e: StoreError) -> PyErr {
 /// Where a sweep of parameters keeps its shared probe inputs: `probes/<sweep id>.safetensors`.
 fn probe_path(root: &std::path::Path, sweep: i64) -> PathBuf {
     root.join("probes").join(format!("{sweep}.safetensors"))
+}
+
+/// Why a leased run may no longer be recorded by this process.
+fn lease_lost(run: i64) -> String {
+    format!("run {run}'s lease ran out (this process stalled longer than the lease?) and another worker has it: stop training it")
+}
+
+fn parse_params(json: &str) -> PyResult<Params> {
+    serde_json::from_str(json).map_err(|e| PyValueError::new_err(format!("parameters must map names to numbers, strings or booleans: {e}")))
 }
 
 fn sweep_json(sweep: &SweepInfo) -> String {
@@ -121,13 +130,41 @@ impl NativeStore {
 
     /// Starts a run of sweep `name` with parameters (JSON); returns `(run id, index)`.
     fn start_run(&self, name: &str, params_json: &str) -> PyResult<(i64, usize)> {
-        let params: Params = serde_json::from_str(params_json)
-            .map_err(|e| PyValueError::new_err(format!("parameters must map names to numbers, strings or booleans: {e}")))?;
+        let params = parse_params(params_json)?;
         self.with(|store| {
             let sweep = store.sweep(Some(name))?;
             let run = store.add_run(&sweep, &params)?;
             Ok((run.id, run.index))
         })
+    }
+
+    /// Queues a run of sweep `name` (parameters as JSON), pending, for a worker to claim; returns its id.
+    fn queue_run(&self, name: &str, params_json: &str) -> PyResult<i64> {
+        let params = parse_params(params_json)?;
+        self.with(|store| {
+            let sweep = store.sweep(Some(name))?;
+            Ok(store.queue_run(&sweep, &params)?.id)
+        })
+    }
+
+    /// Claims sweep `name`'s next queued run for `worker`, leased for
+    /// `lease` seconds: `(run id, index, parameters as JSON)`, or None.
+    fn claim_run(&self, name: &str, worker: &str, lease: f64) -> PyResult<Option<(i64, usize, String)>> {
+        self.with(|store| {
+            let sweep = store.sweep(Some(name))?;
+            Ok(store.claim_run(sweep.id, worker, lease)?.map(|run| {
+                let params = match &run.config {
+                    mosaic_store::RunConfig::Parameters(p) => serde_json::to_string(p).expect("parameters serialise"),
+                    mosaic_store::RunConfig::Architecture(s) => serde_json::to_string(&s.label()).expect("a label serialises"),
+                };
+                (run.id, run.index, params)
+            }))
+        })
+    }
+
+    /// Extends `worker`'s lease on `run`; False if another worker has it now.
+    fn renew_lease(&self, run: i64, worker: &str, lease: f64) -> PyResult<bool> {
+        self.with(|store| store.renew_lease(run, worker, lease))
     }
 
     /// Records one epoch of a running run (missing metrics are NaN).
@@ -151,8 +188,10 @@ impl NativeStore {
         self.with(|store| store.record_epoch(run, &metrics))
     }
 
-    /// Ends a run: `status` done, diverged or failed; its logged epochs are kept.
-    #[pyo3(signature = (run, status, seconds, parameters=0, test_loss=None, test_accuracy=None, note=None, value=None))]
+    /// Ends a run: `status` done, diverged or failed; its logged epochs are
+    /// kept. With `worker`, only while that worker holds the run's lease
+    /// (an error says when another worker has it now).
+    #[pyo3(signature = (run, status, seconds, parameters=0, test_loss=None, test_accuracy=None, note=None, value=None, worker=None))]
     #[allow(clippy::too_many_arguments)]
     fn finish(
         &self,
@@ -164,16 +203,28 @@ impl NativeStore {
         test_accuracy: Option<f64>,
         note: Option<String>,
         value: Option<f64>,
+        worker: Option<&str>,
     ) -> PyResult<()> {
         let status = match RunStatus::parse(status) {
             Some(s) if s.is_finished() => s,
             _ => return Err(PyValueError::new_err(format!("a run finishes as done, diverged or failed, not `{status}`"))),
         };
-        self.with(|store| {
+        let kept = self.with(|store| {
             let epochs = store.epochs(run)?;
-            store.finish_run(run, &RunOutcome { status, epochs, test_loss, test_accuracy, parameters, seconds, note })?;
-            store.set_run_value(run, value)
-        })
+            let outcome = RunOutcome { status, epochs, test_loss, test_accuracy, parameters, seconds, note };
+            let kept = match worker {
+                Some(worker) => store.finish_leased_run(run, worker, &outcome)?,
+                None => store.finish_run(run, &outcome).map(|()| true)?,
+            };
+            if kept {
+                store.set_run_value(run, value)?;
+            }
+            Ok(kept)
+        })?;
+        if !kept {
+            return Err(PyRuntimeError::new_err(lease_lost(run)));
+        }
+        Ok(())
     }
 
     /// Every run of sweep `name` (JSON: id, index, status, params, epochs).

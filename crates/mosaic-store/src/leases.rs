@@ -8,19 +8,19 @@ use crate::db::{Val, args, transaction};
 use crate::sql_store::SqlStore;
 use crate::{Result, RunRecord, runs};
 
-/// Claims the sweep's first claimable architecture run for `worker`, leased
-/// for `lease_seconds`; `None` when every run is finished or leased.
+/// Claims the sweep's first claimable run for `worker`, leased for
+/// `lease_seconds`; `None` when every run is finished or leased.
 pub(crate) fn claim(store: &mut SqlStore, sweep: i64, worker: &str, lease_seconds: f64) -> Result<Option<RunRecord>> {
     let db = store.db.as_ref();
     let backend = db.backend();
     let (now, skip_locked) = (backend.now(), backend.skip_locked());
-    // Runs of parameters are `running` without a lease (they train where they
-    // are logged from): `lease_until < now` is never true for them.
+    // Runs logged as they train are `running` without a lease: `lease_until < now`
+    // is never true for them. Queued runs of parameters are claimed like architectures.
     let claimed = transaction(db, || {
         db.query(
             &format!(
                 "UPDATE runs SET status = 'running', worker = ?2, lease_until = {now} + ?3, claims = claims + 1
-                 WHERE id = (SELECT id FROM runs WHERE sweep = ?1 AND params IS NULL
+                 WHERE id = (SELECT id FROM runs WHERE sweep = ?1
                              AND (status = 'pending' OR (status = 'running' AND lease_until < {now}))
                              ORDER BY idx LIMIT 1 {skip_locked})
                  RETURNING id"

@@ -35,8 +35,9 @@ pub fn redact(location: &Path) -> String {
     rewrite_password(location, Some("***")).0
 }
 
-/// A location without its password (for scripts and manifests, which get
-/// the password through the environment), and the password it held.
+/// A location without its password (for scripts, manifests and the commands
+/// messages suggest, which get the password from the environment or
+/// `~/.pgpass`), and the password it held.
 pub fn split_password(location: &Path) -> (String, Option<String>) {
     rewrite_password(location, None)
 }

@@ -111,8 +111,9 @@ pub(crate) fn insert_next(
     Ok((id, index))
 }
 
-/// Adds a run of a sweep of parameters, `running`, after the sweep's last run.
-pub(crate) fn add_with_params(store: &mut SqlStore, sweep: &SweepInfo, params: &Params) -> Result<RunRecord> {
+/// Adds a run of a sweep of parameters after the sweep's last run: `running`
+/// (logged as it trains), or `pending` (queued for a worker to claim).
+pub(crate) fn add_with_params(store: &mut SqlStore, sweep: &SweepInfo, params: &Params, status: RunStatus) -> Result<RunRecord> {
     let SweepSpace::Parameters(space) = &sweep.space else {
         return Err(store.invalid(format!(
             "sweep `{}` is a sweep of architectures: its runs come from its plan (mosaic sweep), not from parameters",
@@ -123,14 +124,14 @@ pub(crate) fn add_with_params(store: &mut SqlStore, sweep: &SweepInfo, params: &
     let encoding = space.encode(params);
     let json = serde_json::to_string(params).expect("parameters always serialise");
     let db = store.db.as_ref();
-    let (id, index) = transaction(db, || insert_next(db, sweep.id, "", &encoding, "running", Some(json)))?;
+    let (id, index) = transaction(db, || insert_next(db, sweep.id, "", &encoding, status.as_str(), Some(json)))?;
     Ok(RunRecord {
         id,
         sweep: sweep.id,
         index: index as usize,
         config: RunConfig::Parameters(params.clone()),
         encoding,
-        status: RunStatus::Running,
+        status,
         outcome: None,
         value: None,
     })

@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use mosaic_core::params::{ParamSpace, Params};
-use mosaic_core::{EpochMetrics, RunOutcome};
+use mosaic_core::{EpochMetrics, RunOutcome, RunStatus};
 
 use crate::db::{Db, args};
 use crate::postgres::{FinishedRuns, PgLocation, PostgresDb, is_postgres};
@@ -229,7 +229,11 @@ impl Store for SqlStore {
     }
 
     fn add_run(&mut self, sweep: &SweepInfo, params: &Params) -> Result<RunRecord> {
-        runs::add_with_params(self, sweep, params)
+        runs::add_with_params(self, sweep, params, RunStatus::Running)
+    }
+
+    fn queue_run(&mut self, sweep: &SweepInfo, params: &Params) -> Result<RunRecord> {
+        runs::add_with_params(self, sweep, params, RunStatus::Pending)
     }
 
     fn record_epoch(&mut self, run: i64, epoch: &EpochMetrics) -> Result<()> {

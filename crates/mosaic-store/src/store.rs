@@ -52,6 +52,11 @@ pub trait Store: Send {
     /// the parameters are checked against the sweep's space.
     fn add_run(&mut self, sweep: &SweepInfo, params: &Params) -> Result<RunRecord>;
 
+    /// Queues a run of a sweep of parameters, `pending`, for a worker to
+    /// claim ([`Store::claim_run`]): a study's suggestions handed to workers
+    /// that train them (the Python client's `Sweep.enqueue`).
+    fn queue_run(&mut self, sweep: &SweepInfo, params: &Params) -> Result<RunRecord>;
+
     /// Records (or replaces) one epoch of a run still in progress, at once
     /// visible to every reader (the explorer shows a sweep as it is logged).
     fn record_epoch(&mut self, run: i64, epoch: &EpochMetrics) -> Result<()>;
@@ -143,7 +148,8 @@ pub trait Store: Send {
     /// Claims the sweep's next run for `worker` (a pending one, or one whose
     /// lease ran out because its worker died), leased for `lease_seconds` of
     /// the database's clock; `None` when every run is finished or leased.
-    /// Concurrent claimers never get the same run.
+    /// Concurrent claimers never get the same run. Runs logged as they train
+    /// ([`Store::add_run`]) hold no lease and are never claimed.
     fn claim_run(&mut self, sweep: i64, worker: &str, lease_seconds: f64) -> Result<Option<RunRecord>>;
 
     /// Extends `worker`'s lease on `run`; `false` if the lease was lost (it

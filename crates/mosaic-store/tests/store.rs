@@ -654,7 +654,7 @@ fn claims_hand_each_run_to_one_worker_and_a_lease_that_ran_out_goes_to_another()
         assert_eq!(a.run(first.id).unwrap().unwrap().status, RunStatus::Pending);
         let claimed: Vec<usize> = std::iter::from_fn(|| b.claim_run(sweep.id, "b", 60.0).unwrap()).map(|r| r.index).collect();
         assert_eq!(claimed, [0, 2]);
-        // Runs of parameters train where they are logged from: never claimed.
+        // Runs of parameters logged as they train hold no lease: never claimed; queued ones are.
         let params_sweep = a.create_param_sweep("logged", "digits", &param_space()).unwrap();
         a.add_run(
             &params_sweep,
@@ -662,6 +662,13 @@ fn claims_hand_each_run_to_one_worker_and_a_lease_that_ran_out_goes_to_another()
         )
         .unwrap();
         assert_eq!(a.claim_run(params_sweep.id, "a", 0.0).unwrap(), None);
+        let point =
+            params(&[("lr", mosaic_core::params::Value::Float(0.01)), ("optimizer", mosaic_core::params::Value::Str("adam".into()))]);
+        let queued = a.queue_run(&params_sweep, &point).unwrap();
+        assert_eq!((queued.index, queued.status), (1, RunStatus::Pending));
+        let claimed = b.claim_run(params_sweep.id, "b", 60.0).unwrap().expect("a queued run is claimed");
+        assert_eq!((claimed.id, claimed.config), (queued.id, mosaic_store::RunConfig::Parameters(point)));
+        assert!(b.finish_leased_run(claimed.id, "b", &outcome(RunStatus::Done, 2, 0.2)).unwrap());
     }
 }
 
