@@ -160,12 +160,30 @@ fn explain(e: &postgres::Error, config: &Config) -> String {
             _ => db.message().to_string(),
         };
     }
-    let text = e.to_string();
+    let text = describe(e);
+    if text.contains("password missing") {
+        return format!("the server asks user `{user}` for a password and none was given: put it in the URL, PGPASSWORD or ~/.pgpass");
+    }
     if e.is_closed() || text.contains("connect") || text.contains("timed out") {
         format!("cannot reach the server ({text}): is it running and listening at this host and port?")
     } else {
         text
     }
+}
+
+/// What the server said, or the client's own words with the causes it
+/// chains ("error connecting to server: Connection refused").
+pub(crate) fn describe(e: &postgres::Error) -> String {
+    if let Some(db) = e.as_db_error() {
+        return db.message().to_string();
+    }
+    let mut text = e.to_string();
+    let mut cause = std::error::Error::source(e);
+    while let Some(c) = cause {
+        text = format!("{text}: {c}");
+        cause = c.source();
+    }
+    text
 }
 
 /// The password `~/.pgpass` (or `PGPASSFILE`) holds for this host, port,
@@ -242,10 +260,7 @@ impl PostgresDb {
     }
 
     fn error(&self, e: postgres::Error) -> StoreError {
-        StoreError::Postgres {
-            url: self.shown.clone(),
-            message: e.as_db_error().map_or_else(|| e.to_string(), |db| db.message().to_string()),
-        }
+        StoreError::Postgres { url: self.shown.clone(), message: describe(&e) }
     }
 
     fn statement(&self, sql: &str) -> Result<Statement> {
@@ -266,7 +281,7 @@ pub(crate) fn lock_for_training(location: &PgLocation) -> Result<TrainingLock> {
     let held: bool = client
         .query_one("SELECT pg_try_advisory_lock(7366756)", &[])
         .and_then(|row| row.try_get(0))
-        .map_err(|e| StoreError::Postgres { url: location.shown.clone(), message: e.to_string() })?;
+        .map_err(|e| StoreError::Postgres { url: location.shown.clone(), message: describe(&e) })?;
     if !held {
         return Err(StoreError::Invalid {
             path: location.shown.clone(),
@@ -290,7 +305,7 @@ impl FinishedRuns {
     pub(crate) fn listen(location: &PgLocation, sweep: i64) -> Result<FinishedRuns> {
         let mut client = location.connect()?;
         let shown = location.shown.clone();
-        client.batch_execute("LISTEN mosaic_runs").map_err(|e| StoreError::Postgres { url: shown.clone(), message: e.to_string() })?;
+        client.batch_execute("LISTEN mosaic_runs").map_err(|e| StoreError::Postgres { url: shown.clone(), message: describe(&e) })?;
         Ok(FinishedRuns { client, sweep, shown })
     }
 
@@ -303,7 +318,7 @@ impl FinishedRuns {
         let mut wait = timeout;
         loop {
             let mut batch = notifications.timeout_iter(wait);
-            let Some(note) = batch.next().map_err(|e| StoreError::Postgres { url: self.shown.clone(), message: e.to_string() })? else {
+            let Some(note) = batch.next().map_err(|e| StoreError::Postgres { url: self.shown.clone(), message: describe(&e) })? else {
                 return Ok(runs);
             };
             if let Some((s, run)) = note.payload().split_once(' ')

@@ -263,10 +263,7 @@ CREATE TABLE IF NOT EXISTS features (
 /// one's version. Schema changes from here on add a step for both backends.
 /// An advisory lock makes the workers that open a new store at once create it once.
 pub(crate) fn connect_postgres(client: &mut postgres::Client, url: &str) -> Result<()> {
-    let err = |e: postgres::Error| StoreError::Postgres {
-        url: url.to_string(),
-        message: e.as_db_error().map_or_else(|| e.to_string(), |db| db.message().to_string()),
-    };
+    let err = |e: postgres::Error| StoreError::Postgres { url: url.to_string(), message: crate::postgres::describe(&e) };
     let mut tx = client.transaction().map_err(err)?;
     tx.batch_execute("SELECT pg_advisory_xact_lock(7366755)").map_err(err)?;
     tx.batch_execute(PG_SCHEMA).map_err(err)?;

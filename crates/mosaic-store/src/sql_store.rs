@@ -67,7 +67,7 @@ impl SqlStore {
             let exists: bool = client
                 .query_one("SELECT to_regclass('mosaic_schema') IS NOT NULL", &[])
                 .and_then(|r| r.try_get(0))
-                .map_err(|e| StoreError::Postgres { url: loc.shown.clone(), message: e.to_string() })?;
+                .map_err(|e| StoreError::Postgres { url: loc.shown.clone(), message: crate::postgres::describe(&e) })?;
             if !exists {
                 return Err(StoreError::EmptyDatabase { url: loc.shown.clone() });
             }

@@ -42,18 +42,38 @@ fn a_wrong_password_an_unreachable_server_and_a_missing_database_are_named_with_
     assert!(!err.contains(&secret), "{err}");
 }
 
+/// Both ways without a password in the URL, in one test: they change this
+/// process's environment, which tests running at once would share.
 #[test]
-fn the_password_may_come_from_pgpassword_instead_of_the_url() {
+fn the_password_may_come_from_pgpassword_or_pgpass_instead_of_the_url() {
     let Some(url) = testing::scratch_postgres("pgpassword", &scratch("pgpassword-files")) else { return };
     let cluster = testing::postgres_cluster().unwrap();
     let secret = password(&cluster);
     let bare = url.display().to_string().replace(&format!(":{secret}@"), "@");
-    // SAFETY: this test binary's only environment change, made before the store reads it.
+    let port = cluster.rsplit_once(':').unwrap().1;
+    let pgpass = scratch("pgpass");
+    std::fs::create_dir_all(&pgpass).unwrap();
+    let file = pgpass.join("pgpass");
+    std::fs::write(&file, format!("# host:port:database:user:password\notherhost:*:*:*:wrong\n127.0.0.1:{port}:*:mosaic:{secret}\n"))
+        .unwrap();
+    // SAFETY: these are the only environment changes of this test binary, and no other test reads them.
     unsafe { std::env::set_var("PGPASSWORD", &secret) };
-    let store = SqlStore::open(Path::new(&bare)).unwrap();
-    unsafe { std::env::remove_var("PGPASSWORD") };
-    assert!(store.sweeps().unwrap().is_empty());
-    assert!(!store.location().contains(&secret));
+    let from_env = SqlStore::open(Path::new(&bare));
+    unsafe {
+        std::env::remove_var("PGPASSWORD");
+        std::env::set_var("PGPASSFILE", &file);
+    }
+    let from_file = SqlStore::open(Path::new(&bare));
+    unsafe { std::env::remove_var("PGPASSFILE") };
+    let without = SqlStore::open(Path::new(&bare)).err().expect("no password anywhere").to_string();
+    for store in [from_env.unwrap(), from_file.unwrap()] {
+        assert!(store.sweeps().unwrap().is_empty());
+        assert!(!store.location().contains(&secret));
+    }
+    assert!(
+        without.contains("asks user `mosaic` for a password and none was given") && without.contains("PGPASSWORD or ~/.pgpass"),
+        "{without}"
+    );
 }
 
 #[test]
