@@ -34,6 +34,7 @@ mod store;
 mod suggestions;
 mod sweeps;
 pub mod testing;
+mod tls;
 
 use mosaic_core::params::{ParamSpace, Params};
 use mosaic_core::{ArchSpec, RunOutcome, RunStatus, SearchSpace};

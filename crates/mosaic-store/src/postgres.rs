@@ -15,13 +15,14 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use bytes::BytesMut;
-use postgres::config::{Host, SslMode};
+use postgres::config::Host;
 use postgres::fallible_iterator::FallibleIterator;
 use postgres::types::{FromSql, IsNull, ToSql, Type, to_sql_checked};
 use postgres::{Client, Config, NoTls, Statement};
 
 use crate::db::{Backend, Db, Row, Val, numbered_dollars};
 use crate::store::TrainingLock;
+use crate::tls::{Mode, Tls};
 use crate::{Result, StoreError, schema};
 
 /// Whether `location` names a PostgreSQL store (`postgres://…` or `postgresql://…`).
@@ -88,6 +89,8 @@ fn rewrite_password(location: &Path, mask: Option<&str>) -> (String, Option<Stri
 /// and NeuroMosaic's own option (`files=`: the shared folder for run files).
 pub(crate) struct PgLocation {
     config: Config,
+    /// `sslmode` and `sslrootcert`, read here (the client knows only three modes).
+    tls: Tls,
     /// The URL as errors show it (no password).
     pub(crate) shown: String,
     pub(crate) files: Option<PathBuf>,
@@ -100,11 +103,19 @@ impl PgLocation {
         let bad = |message: String| StoreError::Postgres { url: shown.clone(), message };
         let (base, query) = raw.split_once('?').unwrap_or((raw, ""));
         let mut files = None;
+        let mut tls = Tls { mode: Mode::Prefer, root: None };
         let mut kept = Vec::new();
         for kv in query.split('&').filter(|kv| !kv.is_empty()) {
-            match kv.strip_prefix("files=") {
-                Some(dir) => files = Some(PathBuf::from(percent_decode(dir))),
-                None => kept.push(kv),
+            let (key, value) = kv.split_once('=').unwrap_or((kv, ""));
+            match key {
+                "files" => files = Some(PathBuf::from(percent_decode(value))),
+                "sslmode" => {
+                    tls.mode = Mode::parse(value).ok_or_else(|| {
+                        bad(format!("sslmode={value} is not one of disable, allow, prefer, require, verify-ca, verify-full"))
+                    })?
+                }
+                "sslrootcert" => tls.root = Some(PathBuf::from(percent_decode(value))),
+                _ => kept.push(kv),
             }
         }
         let url = if kept.is_empty() { base.to_string() } else { format!("{base}?{}", kept.join("&")) };
@@ -131,27 +142,31 @@ impl PgLocation {
         {
             config.password(password);
         }
-        if config.get_ssl_mode() == SslMode::Require {
-            return Err(bad(
-                "sslmode=require asks for TLS, which this build of mosaic cannot speak yet: reach the server through a TLS tunnel \
-                 (ssh -L, stunnel) with sslmode=disable, or on a trusted network leave sslmode out"
-                    .into(),
-            ));
-        }
-        Ok(PgLocation { config, shown, files })
+        config.ssl_mode(tls.mode.negotiation());
+        Ok(PgLocation { config, tls, shown, files })
     }
 
     /// A new session with the server; errors say what to check.
     pub(crate) fn connect(&self) -> Result<Client> {
-        self.config.connect(NoTls).map_err(|e| StoreError::Postgres { url: self.shown.clone(), message: explain(&e, &self.config) })
+        let failed = |message| StoreError::Postgres { url: self.shown.clone(), message };
+        let connected = match self.tls.mode {
+            Mode::Disable => self.config.connect(NoTls),
+            _ => self.config.connect(self.tls.connector().map_err(failed)?),
+        };
+        connected.map_err(|e| failed(explain(&e, &self.config, &self.tls)))
     }
 }
 
 /// What went wrong talking to the server, and what to do about it.
-fn explain(e: &postgres::Error, config: &Config) -> String {
+fn explain(e: &postgres::Error, config: &Config, tls: &Tls) -> String {
     let user = config.get_user().unwrap_or("?");
     if let Some(db) = e.as_db_error() {
         return match db.code().code() {
+            "28000" if db.message().contains("pg_hba.conf") => format!(
+                "the server turns this connection away ({}): connect as its pg_hba.conf allows (sslmode=require where it wants \
+                 encryption), or ask its administrator to let this host and user in",
+                db.message()
+            ),
             "28P01" | "28000" => {
                 format!("the server refused user `{user}` ({}): check the password in the URL, PGPASSWORD or ~/.pgpass", db.message())
             }
@@ -161,6 +176,13 @@ fn explain(e: &postgres::Error, config: &Config) -> String {
         };
     }
     let text = describe(e);
+    if text.contains("TLS") {
+        return format!(
+            "{text}: with sslmode={}, check that the server speaks TLS and that sslrootcert is its certificate authority \
+             (verify-full: that its certificate names this host)",
+            tls.mode.as_str()
+        );
+    }
     if text.contains("password missing") {
         return format!("the server asks user `{user}` for a password and none was given: put it in the URL, PGPASSWORD or ~/.pgpass");
     }
@@ -452,8 +474,17 @@ mod tests {
     }
 
     #[test]
-    fn tls_required_is_refused_with_the_way_round_it() {
-        let Err(e) = PgLocation::parse(Path::new("postgres://ada@db/m?sslmode=require")) else { panic!("accepted") };
-        assert!(e.to_string().contains("tunnel"), "{e}");
+    fn tls_options_are_read_with_libpqs_meanings() {
+        let loc = PgLocation::parse(Path::new("postgres://ada@db/m?sslmode=verify-full&sslrootcert=/etc/ca%20root.pem&files=/x")).unwrap();
+        assert_eq!((loc.tls.mode, loc.tls.root.as_deref()), (Mode::VerifyFull, Some(Path::new("/etc/ca root.pem"))));
+        assert_eq!(loc.config.get_ssl_mode(), postgres::config::SslMode::Require);
+        let loc = PgLocation::parse(Path::new("postgres://ada@db/m")).unwrap();
+        assert_eq!((loc.tls.mode, loc.config.get_ssl_mode()), (Mode::Prefer, postgres::config::SslMode::Prefer));
+        let Err(e) = PgLocation::parse(Path::new("postgres://ada@db/m?sslmode=always")) else { panic!("accepted") };
+        assert!(e.to_string().contains("not one of disable, allow, prefer, require, verify-ca, verify-full"), "{e}");
+        let Err(e) = Tls { mode: Mode::VerifyCa, root: Some("/no/such/ca.pem".into()) }.connector() else {
+            panic!("no root, no connector")
+        };
+        assert!(e.contains("/no/such/ca.pem"), "{e}");
     }
 }

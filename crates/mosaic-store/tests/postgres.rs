@@ -171,3 +171,48 @@ fn runs_finished_by_any_process_are_announced_to_listeners_of_their_sweep() {
     let folder = SqlStore::open(&scratch("announced-folder")).unwrap();
     assert!(folder.finished_runs(1).unwrap().is_none());
 }
+
+/// The test cluster takes the role `tls_only` over TLS only
+/// (scripts/test-postgres.sh), so a session it accepts is encrypted.
+#[test]
+fn tls_follows_libpqs_sslmode_and_checks_the_server_as_asked() {
+    let Some(url) = testing::scratch_postgres("tls", &scratch("tls-files")) else { return };
+    let ca = std::env::var("MOSAIC_TEST_PG_CA").expect("scripts/test-postgres.sh exports the test certificate authority");
+    let url = url.display().to_string().replacen("postgres://mosaic:", "postgres://tls_only:", 1);
+    let open = |options: &str| SqlStore::open(Path::new(&format!("{url}&{options}"))).map(|_| ()).map_err(|e| e.to_string());
+    let secret = password(&testing::postgres_cluster().unwrap());
+
+    let plain = open("sslmode=disable").unwrap_err();
+    assert!(plain.contains("no encryption") && plain.contains("sslmode=require"), "the server refuses tls_only in the clear: {plain}");
+    for options in [
+        "sslmode=prefer",
+        "sslmode=require",
+        &format!("sslmode=verify-ca&sslrootcert={ca}"),
+        &format!("sslmode=verify-full&sslrootcert={ca}"),
+    ] {
+        open(options).unwrap_or_else(|e| panic!("{options}: {e}"));
+    }
+    open("").expect("TLS when offered is the default");
+
+    // A certificate authority that did not sign the server's certificate.
+    let dir = scratch("tls-other-ca");
+    std::fs::create_dir_all(&dir).unwrap();
+    let other = dir.join("other.crt");
+    let made = std::process::Command::new("openssl")
+        .args(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=somebody else"])
+        .arg("-keyout")
+        .arg(dir.join("other.key"))
+        .arg("-out")
+        .arg(&other)
+        .output()
+        .unwrap();
+    assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
+    let wrong = open(&format!("sslmode=verify-ca&sslrootcert={}", other.display())).unwrap_err();
+    assert!(wrong.contains("TLS") && wrong.contains("sslrootcert is its certificate authority"), "{wrong}");
+    // Without a root certificate, the modes that check the server say what they need.
+    let missing = open("sslmode=verify-full").unwrap_err();
+    assert!(missing.contains("sslrootcert=FILE"), "{missing}");
+    for e in [plain, wrong, missing] {
+        assert!(!e.contains(&secret) && e.lines().count() == 1, "{e}");
+    }
+}
