@@ -2,16 +2,21 @@
 //! hand it to other tools.
 
 use std::path::PathBuf;
+use std::sync::atomic::AtomicBool;
+use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use mosaic_compute::sweeps::{DEFAULT_EXAMPLES, PROBE_SIZE, SweepRequest, load_dataset, open_or_create_sweep, worker_count};
 use mosaic_core::SearchSpace;
+use mosaic_store::SweepInfo;
 use mosaic_train::Device;
+use mosaic_train::data::Splits;
 use mosaic_train::data::split;
 use mosaic_train::sweep::{SweepEvent, SweepOptions, run_sweep};
 use mosaic_train::train::Checkpoints;
+use mosaic_train::worker::{WorkerEvent, WorkerOptions, run_workers};
 
 use crate::cli::cancel_on_ctrl_c;
 
@@ -117,7 +122,9 @@ pub fn sweep(args: SweepArgs) -> Result<()> {
     let space = args.space.as_deref().map(SearchSpace::load).transpose()?;
     let splits = split(&data, args.seed, PROBE_SIZE);
     let mut store = mosaic_store::open(&args.store)?;
-    let _training = if args.launcher == Launcher::Local { Some(store.lock_for_training()?) } else { None };
+    let shared = mosaic_store::is_postgres(&args.store);
+    // A folder store is trained by one process; a shared one by workers, this one among them.
+    let _training = if args.launcher == Launcher::Local && !shared { Some(store.lock_for_training()?) } else { None };
     let request =
         SweepRequest { name: args.sweep.as_deref(), space, dataset: &args.dataset, data: &data, n: args.n as usize, seed: args.seed };
     let sweep = open_or_create_sweep(&mut *store, request)?;
@@ -129,6 +136,10 @@ pub fn sweep(args: SweepArgs) -> Result<()> {
     let cancel = cancel_on_ctrl_c("stopping: runs in flight will be trained again on resume (Ctrl-C again to quit now)");
     let workers = worker_count(args.workers);
     let device = args.device.device()?;
+    if shared {
+        drop(store);
+        return train_as_workers(&args, &sweep, &splits, workers, device, &cancel);
+    }
     let options = SweepOptions { workers, checkpoints: args.checkpoints.policy(), device };
     let bar = ProgressBar::new(sweep.runs as u64);
     bar.set_style(
@@ -161,6 +172,54 @@ pub fn sweep(args: SweepArgs) -> Result<()> {
         summary.diverged,
         summary.failed,
         if summary.left > 0 { format!(", {} left (run the same command to resume)", summary.left) } else { String::new() }
+    );
+    Ok(())
+}
+
+/// A shared store's sweep trained here by `workers` pull workers (threads),
+/// beside any other machine's: each run is claimed under a lease, so none is
+/// trained twice, whoever else trains the sweep.
+fn train_as_workers(
+    args: &SweepArgs,
+    sweep: &SweepInfo,
+    splits: &Splits,
+    workers: usize,
+    device: Device,
+    cancel: &AtomicBool,
+) -> Result<()> {
+    let runs = sweep.runs as u64;
+    let bar = ProgressBar::new(runs);
+    bar.set_style(ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} runs · {msg}").expect("valid template"));
+    bar.set_message(format!("{workers} workers here, beside any elsewhere"));
+    let options = WorkerOptions {
+        lease: Duration::from_secs(60),
+        max_runs: None,
+        idle_exit: Duration::from_secs(60),
+        poll: Duration::from_secs(1),
+        checkpoints: args.checkpoints.policy(),
+        device,
+    };
+    let location = args.store.clone();
+    let open = move || mosaic_store::open_existing(&location);
+    let finished = open()?.runs(sweep.id)?.iter().filter(|r| r.status.is_finished()).count();
+    bar.set_position(finished as u64);
+    let summary = run_workers(&open, sweep, splits, &crate::worker_cmd::worker_name(), workers, &options, cancel, &|event| {
+        if let WorkerEvent::Finished { .. } = event {
+            bar.inc(1);
+        }
+    })?;
+    bar.finish();
+    if let Some(why) = &summary.stopped {
+        bail!("sweep `{}` stopped here: {why}; its runs went back to the sweep (fix that, then run the same command)", sweep.name);
+    }
+    println!(
+        "sweep `{}` in {}: {} trained, {} diverged, {} failed here{}",
+        sweep.name,
+        mosaic_store::redact(&args.store),
+        summary.trained,
+        summary.diverged,
+        summary.failed,
+        if summary.lost > 0 { format!(", {} lost to other workers", summary.lost) } else { String::new() }
     );
     Ok(())
 }

@@ -39,7 +39,7 @@ pub struct WorkerArgs {
 }
 
 /// This worker's name in the store: host and process.
-fn worker_name() -> String {
+pub(crate) fn worker_name() -> String {
     let host = std::fs::read_to_string("/proc/sys/kernel/hostname").map(|h| h.trim().to_string()).unwrap_or_else(|_| "host".into());
     format!("{host}:{}", std::process::id())
 }

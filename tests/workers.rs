@@ -271,3 +271,36 @@ fn a_slurm_array_of_three_workers_finishes_a_sweep() {
     let script = std::fs::read_to_string(dir.join("files").join("mosaic-shared.sbatch")).unwrap();
     assert!(!script.contains(&password), "the script holds no password:\n{script}");
 }
+
+#[test]
+fn mosaic_sweep_on_a_shared_store_trains_beside_other_workers_without_training_a_run_twice() {
+    let dir = scratch_dir("workers_beside");
+    let Some((url, _)) = shared_store("beside", &dir) else { return };
+    let space = tiny_space(&dir);
+    plan(&url, &space, 12, 300);
+    let elsewhere = worker(&url, "10").stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    let here = ok(mosaic()
+        .args([
+            "sweep",
+            "--sweep",
+            "shared",
+            "--dataset",
+            "moons",
+            "--n",
+            "12",
+            "--examples",
+            "300",
+            "--workers",
+            "2",
+            "--store",
+            &url,
+            "--space",
+        ])
+        .arg(&space)
+        .output()
+        .unwrap());
+    let there = ok(elsewhere.wait_with_output().unwrap());
+    assert_eq!(finished_by(&here) + finished_by(&there), 12, "{here}\n{there}");
+    let rows = claims(&url);
+    assert!(rows.iter().all(|(_, status, claimed)| status == "done" && *claimed == 1), "{rows:?}");
+}

@@ -19,6 +19,7 @@ use mosaic_train::Device;
 use mosaic_train::data::{Dataset, split};
 use mosaic_train::sweep::{SweepEvent, SweepOptions, run_sweep};
 use mosaic_train::train::Checkpoints;
+use mosaic_train::worker::{WorkerEvent, WorkerOptions, run_workers};
 
 use crate::design::{scene_from_params, scene_from_specs};
 use crate::embed::{SweepEmbedding, embed_sweep};
@@ -435,8 +436,9 @@ impl Trainer {
         if self.running.swap(true, Ordering::SeqCst) {
             return Ok(());
         }
+        // A folder store is trained by one process; a shared one by leases, beside other workers.
         let opened = mosaic_store::open(&self.store).map_err(anyhow::Error::from).and_then(|s| {
-            let lock = s.lock_for_training()?;
+            let lock = if mosaic_store::is_postgres(&self.store) { None } else { Some(s.lock_for_training()?) };
             Ok((s, lock))
         });
         let (store, lock) = match opened {
@@ -520,35 +522,59 @@ impl Trainer {
         let total = placed_runs.len();
         let splits = split(&self.data, self.seed, PROBE_SIZE);
         let workers = worker_count(None);
-        let options = SweepOptions { workers, checkpoints: Checkpoints::Final, device: Device::Cpu };
         // The best of the whole sweep, runs trained before this round included.
-        let mut best = runs.iter().filter_map(|r| r.outcome.as_ref().and_then(|o| o.val_accuracy())).fold(f64::NAN, f64::max);
-        let mut finished = 0;
+        let best = runs.iter().filter_map(|r| r.outcome.as_ref().and_then(|o| o.val_accuracy())).fold(f64::NAN, f64::max);
+        let progress = std::sync::Mutex::new((0usize, best));
+        // Each finished run: its colour (or its divergence) and the sweep's progress.
+        let on_finished = |run: &RunRecord| {
+            let mut progress = progress.lock().unwrap_or_else(|e| e.into_inner());
+            progress.0 += 1;
+            if run.status == RunStatus::Diverged {
+                let _ = tx.send(SceneUpdate::Diverged { index: run.index });
+            }
+            if let Some(acc) = run.outcome.as_ref().and_then(|o| o.val_accuracy()) {
+                progress.1 = if progress.1.is_nan() { acc } else { progress.1.max(acc) };
+                let _ = tx.send(SceneUpdate::SetValue { column: VAL_ACCURACY.into(), index: run.index, value: acc });
+            }
+            let _ = tx.send(SceneUpdate::Status(format!("trained {} of {total} · best {:.1}%", progress.0, 100.0 * progress.1)));
+        };
         let _ = tx.send(SceneUpdate::Status(format!("training on {workers} cores…")));
-        let result = run_sweep(store, &self.sweep, &splits, &options, &self.cancel, &mut |event| {
-            let status = match event {
-                SweepEvent::Plan { pending, finished: before } => {
-                    finished = *before;
-                    format!("training {pending} networks on {workers} cores…")
-                }
-                SweepEvent::Finished { run, .. } => {
-                    finished += 1;
-                    if run.status == RunStatus::Diverged {
-                        let _ = tx.send(SceneUpdate::Diverged { index: run.index });
-                    }
-                    if let Some(acc) = run.outcome.as_ref().and_then(|o| o.val_accuracy()) {
-                        best = if best.is_nan() { acc } else { best.max(acc) };
-                        let _ = tx.send(SceneUpdate::SetValue { column: VAL_ACCURACY.into(), index: run.index, value: acc });
-                    }
-                    format!("trained {finished} of {total} · best {:.1}%", 100.0 * best)
-                }
+        // A shared store is trained by pull workers (these among any elsewhere); a folder by one sweep.
+        let stopped = if mosaic_store::is_postgres(&self.store) {
+            let location = self.store.clone();
+            let open = move || mosaic_store::open_existing(&location);
+            let options = WorkerOptions {
+                lease: std::time::Duration::from_secs(60),
+                max_runs: None,
+                // Runs other workers hold reach the view through the store's announcements.
+                idle_exit: std::time::Duration::ZERO,
+                poll: std::time::Duration::from_secs(1),
+                checkpoints: Checkpoints::Final,
+                device: Device::Cpu,
             };
-            let _ = tx.send(SceneUpdate::Status(status));
-        });
-        let last = match result {
-            Ok(summary) if summary.stopped.is_some() => format!("training stopped: {}", summary.stopped.unwrap_or_default()),
-            Ok(_) if self.cancel.load(Ordering::SeqCst) => format!("training paused at {finished} of {total}"),
-            Ok(_) => format!("{total} networks trained · best {:.1}%", 100.0 * best),
+            let name = format!("explorer:{}", std::process::id());
+            run_workers(&open, &self.sweep, &splits, &name, workers, &options, &self.cancel, &|event| {
+                if let WorkerEvent::Finished { run, .. } = event {
+                    on_finished(run);
+                }
+            })
+            .map(|summary| summary.stopped)
+        } else {
+            let options = SweepOptions { workers, checkpoints: Checkpoints::Final, device: Device::Cpu };
+            run_sweep(store, &self.sweep, &splits, &options, &self.cancel, &mut |event| match event {
+                SweepEvent::Plan { pending, finished: before } => {
+                    progress.lock().unwrap_or_else(|e| e.into_inner()).0 = *before;
+                    let _ = tx.send(SceneUpdate::Status(format!("training {pending} networks on {workers} cores…")));
+                }
+                SweepEvent::Finished { run, .. } => on_finished(run),
+            })
+            .map(|summary| summary.stopped)
+        };
+        let (finished, best) = *progress.lock().unwrap_or_else(|e| e.into_inner());
+        let last = match stopped {
+            Ok(Some(why)) => format!("training stopped: {why}"),
+            Ok(None) if self.cancel.load(Ordering::SeqCst) => format!("training paused at {finished} of {total}"),
+            Ok(None) => format!("{total} networks trained · best {:.1}%", 100.0 * best),
             Err(e) => format!("training stopped: {e}"),
         };
         let _ = tx.send(SceneUpdate::Status(last.clone()));

@@ -82,3 +82,41 @@ fn the_view_of_a_shared_store_hears_of_runs_finished_elsewhere() {
     }
     assert!(status.starts_with("2 of 4 finished") && status.contains(":***@"), "{status}");
 }
+
+#[test]
+fn the_explorer_trains_a_shared_sweep_as_workers_so_no_run_is_trained_twice() {
+    let files = std::env::temp_dir().join(format!("mosaic-live-train-{}", std::process::id()));
+    let Some(url) = testing::scratch_postgres("live_train", &files) else { return };
+    let text = mosaic_core::space::DEMO_SPACE_RON
+        .replace("depth: (min: 1, max: 6)", "depth: (min: 1, max: 2)")
+        .replace("width: (min: 8, max: 256, log: true)", "width: (min: 8, max: 16, log: true)")
+        .replace("epochs: (min: 5, max: 40)", "epochs: (min: 3, max: 4)");
+    let population = Population {
+        store: url.clone(),
+        space: Some(SearchSpace::from_ron(&text, "tiny").unwrap()),
+        sweep: Some("shared".into()),
+        new_sweep: true,
+        dataset: "moons".into(),
+        examples: 200,
+        n: 6,
+        seed: 0,
+        layout: Layout::Design,
+    };
+    let opened = open(population, true).unwrap();
+    let mut coloured = std::collections::BTreeSet::new();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while coloured.len() < 6 && Instant::now() < deadline {
+        if let Ok(SceneUpdate::SetValue { column, index, value }) = opened.feed.recv_timeout(Duration::from_millis(200))
+            && column == VAL_ACCURACY
+            && value.is_finite()
+        {
+            coloured.insert(index);
+        }
+    }
+    assert_eq!(coloured.len(), 6, "every network was trained and coloured");
+    let (base, _) = url.to_str().unwrap().split_once("?files=").unwrap();
+    let mut db = postgres::Client::connect(base, postgres::NoTls).unwrap();
+    let claims: Vec<(String, i64)> =
+        db.query("SELECT status, claims FROM runs ORDER BY id", &[]).unwrap().iter().map(|r| (r.get(0), r.get(1))).collect();
+    assert!(claims.iter().all(|(status, claimed)| status == "done" && *claimed == 1), "each run claimed once: {claims:?}");
+}

@@ -148,6 +148,41 @@ pub fn run_worker(
     Ok(summary)
 }
 
+/// [`run_worker`] on `threads` threads of this process (`{worker}/1`, `/2`, …),
+/// each with its own session: how a machine trains a shared sweep beside the
+/// workers of other machines. Their summaries are added up.
+#[allow(clippy::too_many_arguments)]
+pub fn run_workers(
+    open: OpenStore<'_>,
+    sweep: &SweepInfo,
+    data: &Splits,
+    worker: &str,
+    threads: usize,
+    options: &WorkerOptions,
+    cancel: &AtomicBool,
+    on_event: &(dyn Fn(&WorkerEvent) + Sync),
+) -> Result<WorkerSummary, StoreError> {
+    let summaries: Vec<Result<WorkerSummary, StoreError>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (1..=threads.max(1))
+            .map(|i| {
+                let name = format!("{worker}/{i}");
+                scope.spawn(move || run_worker(open, sweep, data, &name, options, cancel, &mut |e| on_event(e)))
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().expect("a worker thread does not panic")).collect()
+    });
+    let mut total = WorkerSummary::default();
+    for summary in summaries {
+        let s = summary?;
+        total.trained += s.trained;
+        total.diverged += s.diverged;
+        total.failed += s.failed;
+        total.lost += s.lost;
+        total.stopped = total.stopped.or(s.stopped);
+    }
+    Ok(total)
+}
+
 /// Renews the lease on `run` every third of `lease` until `stop` is set;
 /// sets `stop` (ending the training) when `cancel` is set or the lease is
 /// lost. Returns whether it was lost. A renewal that fails (the database
