@@ -29,11 +29,11 @@ echo "## claims under contention (dummy runs)"
 "$MOSAIC" bench claims --store "$work/claims-folder" --claimers 64 --runs 6400
 "$MOSAIC" bench claims --store "$(newdb claims1)" --claimers 1 --runs 2000
 
-echo "## sweep throughput: 32 networks of the demo space on moons (1,200 examples)"
+echo "## sweep throughput: 32 networks of the demo space (1-3 layers of 8-64, 20-40 epochs) on moons (4,000 examples)"
 space=$work/space.ron
 sed -e 's/depth: (min: 1, max: 6)/depth: (min: 1, max: 3)/' -e 's/width: (min: 8, max: 256, log: true)/width: (min: 8, max: 64, log: true)/' \
-  -e 's/epochs: (min: 5, max: 40)/epochs: (min: 10, max: 20)/' scenes/spaces/demo.ron >"$space"
-sweep=(--dataset moons --examples 1200 --n 32 --seed 3 --space "$space" --sweep bench)
+  -e 's/epochs: (min: 5, max: 40)/epochs: (min: 20, max: 40)/' scenes/spaces/demo.ron >"$space"
+sweep=(--dataset moons --examples 4000 --n 32 --seed 3 --space "$space" --sweep bench)
 seconds() { local t0; t0=$(date +%s.%N); "$@" >/dev/null; echo "$(date +%s.%N) - $t0" | bc; }
 for workers in 1 2; do
   folder=$(seconds "$MOSAIC" sweep "${sweep[@]}" --workers "$workers" --store "$work/folder-$workers")

@@ -195,7 +195,7 @@ fn train_as_workers(
         lease: Duration::from_secs(60),
         max_runs: None,
         idle_exit: Duration::from_secs(60),
-        poll: Duration::from_secs(1),
+        poll: Duration::from_millis(250),
         checkpoints: args.checkpoints.policy(),
         device,
     };

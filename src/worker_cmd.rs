@@ -68,7 +68,7 @@ pub fn worker(args: WorkerArgs) -> Result<()> {
         lease: Duration::from_secs_f64(args.lease),
         max_runs: args.runs,
         idle_exit: Duration::from_secs_f64(args.idle_exit.max(0.0)),
-        poll: Duration::from_secs(1).min(Duration::from_secs_f64(args.lease / 3.0)),
+        poll: Duration::from_millis(250).min(Duration::from_secs_f64(args.lease / 3.0)),
         checkpoints: args.checkpoints.policy(),
         device,
     };

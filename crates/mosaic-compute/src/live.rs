@@ -548,7 +548,7 @@ impl Trainer {
                 max_runs: None,
                 // Runs other workers hold reach the view through the store's announcements.
                 idle_exit: std::time::Duration::ZERO,
-                poll: std::time::Duration::from_secs(1),
+                poll: std::time::Duration::from_millis(250),
                 checkpoints: Checkpoints::Final,
                 device: Device::Cpu,
             };

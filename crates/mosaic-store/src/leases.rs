@@ -17,12 +17,15 @@ pub(crate) fn claim(store: &mut SqlStore, sweep: i64, worker: &str, lease_second
     // Runs logged as they train are `running` without a lease: `lease_until < now`
     // is never true for them. Queued runs of parameters are claimed like architectures.
     let claimed = transaction(db, || {
+        // Two probes, each an index range (sweep, status, idx): a run whose lease ran out
+        // first (its worker died: it has waited longest), else the first pending one.
         db.query(
             &format!(
                 "UPDATE runs SET status = 'running', worker = ?2, lease_until = {now} + ?3, claims = claims + 1
-                 WHERE id = (SELECT id FROM runs WHERE sweep = ?1
-                             AND (status = 'pending' OR (status = 'running' AND lease_until < {now}))
-                             ORDER BY idx LIMIT 1 {skip_locked})
+                 WHERE id = COALESCE(
+                     (SELECT id FROM runs WHERE sweep = ?1 AND status = 'running' AND lease_until < {now}
+                      ORDER BY idx LIMIT 1 {skip_locked}),
+                     (SELECT id FROM runs WHERE sweep = ?1 AND status = 'pending' ORDER BY idx LIMIT 1 {skip_locked}))
                  RETURNING id"
             ),
             &[Val::Int(sweep), worker.into(), Val::Real(lease_seconds)],
@@ -32,6 +35,15 @@ pub(crate) fn claim(store: &mut SqlStore, sweep: i64, worker: &str, lease_second
         Some(row) => runs::by_id(store, row.int(0)?),
         None => Ok(None),
     }
+}
+
+/// How many of the sweep's runs are leased to a worker now (being trained, or
+/// whose worker died and whose lease has yet to run out).
+pub(crate) fn leased(store: &SqlStore, sweep: i64) -> Result<usize> {
+    let row = store
+        .db
+        .query_one("SELECT COUNT(*) FROM runs WHERE sweep = ?1 AND status = 'running' AND lease_until IS NOT NULL", args![sweep])?;
+    Ok(row.int(0)? as usize)
 }
 
 /// Extends `worker`'s lease on `run`; `false` if it no longer holds it.

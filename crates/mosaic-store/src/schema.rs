@@ -201,6 +201,8 @@ CREATE TABLE IF NOT EXISTS runs (
     claims        INTEGER NOT NULL DEFAULT 0,
     UNIQUE (sweep, idx)
 );
+-- What claims look up: a sweep's runs of one status in order.
+CREATE INDEX IF NOT EXISTS runs_claimable ON runs (sweep, status, idx);
 CREATE TABLE IF NOT EXISTS settings (
     -- the store's own facts (a shared store's folder for run files: `files`)
     key   TEXT PRIMARY KEY,

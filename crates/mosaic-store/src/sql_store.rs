@@ -260,6 +260,10 @@ impl Store for SqlStore {
         leases::claim(self, sweep, worker, lease_seconds)
     }
 
+    fn leased_runs(&self, sweep: i64) -> Result<usize> {
+        leases::leased(self, sweep)
+    }
+
     fn renew_lease(&mut self, run: i64, worker: &str, lease_seconds: f64) -> Result<bool> {
         leases::renew(self, run, worker, lease_seconds)
     }

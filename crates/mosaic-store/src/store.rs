@@ -152,6 +152,10 @@ pub trait Store: Send {
     /// ([`Store::add_run`]) hold no lease and are never claimed.
     fn claim_run(&mut self, sweep: i64, worker: &str, lease_seconds: f64) -> Result<Option<RunRecord>>;
 
+    /// How many of the sweep's runs are leased to a worker now (in training,
+    /// or held by a dead worker until its lease runs out): what an idle worker waits for.
+    fn leased_runs(&self, sweep: i64) -> Result<usize>;
+
     /// Extends `worker`'s lease on `run`; `false` if the lease was lost (it
     /// ran out and another worker claimed the run).
     fn renew_lease(&mut self, run: i64, worker: &str, lease_seconds: f64) -> Result<bool>;

@@ -84,7 +84,7 @@ pub fn run_worker(
     let mut idle_since: Option<Instant> = None;
     while !cancel.load(Ordering::Relaxed) && options.max_runs.is_none_or(|n| summary.trained + summary.diverged + summary.failed < n) {
         let Some(run) = store.claim_run(sweep.id, worker, lease)? else {
-            let held_elsewhere = store.runs(sweep.id)?.iter().filter(|r| r.status == RunStatus::Running && r.arch().is_some()).count();
+            let held_elsewhere = store.leased_runs(sweep.id)?;
             let waited = idle_since.get_or_insert_with(Instant::now).elapsed();
             if held_elsewhere == 0 || waited >= options.idle_exit {
                 break;
@@ -97,8 +97,10 @@ pub fn run_worker(
         on_event(&WorkerEvent::Claimed { run: Box::new(run.clone()) });
         let started = Instant::now();
         let stop = AtomicBool::new(false);
+        // Dropped when training ends: the heartbeat stops at once, not at its next look.
+        let (trained, ended) = std::sync::mpsc::channel::<()>();
         let result = std::thread::scope(|scope| {
-            let beat = scope.spawn(|| heartbeat(open, run.id, worker, options.lease, cancel, &stop));
+            let beat = scope.spawn(|| heartbeat(open, run.id, worker, options.lease, cancel, &stop, ended));
             let spec = run.spec("workers train architectures").expect("claims only take architecture runs");
             let config = TrainConfig {
                 seed: run_seed(sweep.seed, run.index),
@@ -107,6 +109,7 @@ pub fn run_worker(
             };
             let result = train_guarded(spec, data, &config, &stop, options.device);
             stop.store(true, Ordering::Relaxed);
+            drop(trained);
             let lost = beat.join().expect("the heartbeat does not panic");
             (result, lost)
         });
@@ -183,24 +186,37 @@ pub fn run_workers(
     Ok(total)
 }
 
-/// Renews the lease on `run` every third of `lease` until `stop` is set;
-/// sets `stop` (ending the training) when `cancel` is set or the lease is
-/// lost. Returns whether it was lost. A renewal that fails (the database
-/// is unreachable for a moment) is tried again at the next beat.
-fn heartbeat(open: OpenStore<'_>, run: i64, worker: &str, lease: Duration, cancel: &AtomicBool, stop: &AtomicBool) -> bool {
+/// Renews the lease on `run` every third of `lease` until training ends
+/// (`ended` disconnects); sets `stop` (ending the training) when `cancel` is
+/// set or the lease is lost. Returns whether it was lost. A renewal that
+/// fails (the database unreachable for a moment) is tried again at the next beat.
+fn heartbeat(
+    open: OpenStore<'_>,
+    run: i64,
+    worker: &str,
+    lease: Duration,
+    cancel: &AtomicBool,
+    stop: &AtomicBool,
+    ended: std::sync::mpsc::Receiver<()>,
+) -> bool {
     let beat = lease / 3;
     let mut store = None;
-    let mut last = Instant::now();
-    while !stop.load(Ordering::Relaxed) {
+    let mut next = Instant::now() + beat;
+    loop {
+        // Looks at `cancel` every 100 ms at most; wakes at once when training ends.
+        let wait = next.saturating_duration_since(Instant::now()).min(Duration::from_millis(100));
+        match ended.recv_timeout(wait) {
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
+            _ => return false,
+        }
         if cancel.load(Ordering::Relaxed) {
             stop.store(true, Ordering::Relaxed);
             return false;
         }
-        std::thread::sleep(Duration::from_millis(50).min(beat));
-        if last.elapsed() < beat {
+        if Instant::now() < next {
             continue;
         }
-        last = Instant::now();
+        next = Instant::now() + beat;
         if store.is_none() {
             store = open().ok();
         }
@@ -214,5 +230,4 @@ fn heartbeat(open: OpenStore<'_>, run: i64, worker: &str, lease: Duration, cance
             Some(Err(_)) | None => store = None,
         }
     }
-    false
 }
