@@ -263,9 +263,21 @@ CREATE TABLE IF NOT EXISTS features (
 
 /// Creates the tables in a new PostgreSQL database, or checks an existing
 /// one's version. Schema changes from here on add a step for both backends.
-/// An advisory lock makes the workers that open a new store at once create it once.
+/// An advisory lock makes the workers that open a new store at once create
+/// it once; an existing store is only read (its trigger is not replaced on
+/// every open, which would lock `runs` against the workers' claims).
 pub(crate) fn connect_postgres(client: &mut postgres::Client, url: &str) -> Result<()> {
     let err = |e: postgres::Error| StoreError::Postgres { url: url.to_string(), message: crate::postgres::describe(&e) };
+    let version = |client: &mut postgres::Client| -> Result<Option<i64>> {
+        let exists: bool = client.query_one("SELECT to_regclass('mosaic_schema') IS NOT NULL", &[]).map_err(err)?.get(0);
+        if !exists {
+            return Ok(None);
+        }
+        Ok(client.query_opt("SELECT version FROM mosaic_schema", &[]).map_err(err)?.map(|r| r.get(0)))
+    };
+    if let Some(v) = version(client)? {
+        return refuse_newer(v, url);
+    }
     let mut tx = client.transaction().map_err(err)?;
     tx.batch_execute("SELECT pg_advisory_xact_lock(7366755)").map_err(err)?;
     tx.batch_execute(PG_SCHEMA).map_err(err)?;

@@ -101,7 +101,7 @@ pub fn run_worker(
         let (trained, ended) = std::sync::mpsc::channel::<()>();
         let result = std::thread::scope(|scope| {
             let beat = scope.spawn(|| heartbeat(open, run.id, worker, options.lease, cancel, &stop, ended));
-            let spec = run.spec("workers train architectures").expect("claims only take architecture runs");
+            let spec = run.spec("workers train architectures").expect("an architecture sweep's runs are architectures");
             let config = TrainConfig {
                 seed: run_seed(sweep.seed, run.index),
                 checkpoints: options.checkpoints,
