@@ -57,8 +57,16 @@ pub enum StoreError {
     /// The table could not be written where it was going (the caller names where).
     #[error("cannot write the table: {0}")]
     Export(std::io::Error),
-    #[error("store {path}: {source} (if the file is damaged, move it away; the run files beside it are kept)")]
+    #[error(
+        "store {path}: {source} (if the file is damaged, restore it from a backup, or move it and the runs folder beside it away together)"
+    )]
     Sql { path: String, source: rusqlite::Error },
+    /// A new run's id already has files: the database that knew them was replaced or lost.
+    #[error(
+        "{dir} holds files of a run this store's database does not know (was the database replaced?); nothing was created, \
+         so they are not overwritten: put the old database back, or move {runs} aside (e.g. mv {runs} {runs}.old)"
+    )]
+    UnknownRunFiles { dir: String, runs: String },
     /// A shared store's database said no, or could not be reached (`url`: without its password).
     #[error("store {url}: {message}")]
     Postgres { url: String, message: String },

@@ -6,7 +6,9 @@ use mosaic_core::{ArchSpec, EpochMetrics, RunOutcome, RunStatus};
 
 use crate::db::{Db, Row, Val, args, decode_f64s, encode_f64s, finite, transaction};
 use crate::sql_store::SqlStore;
-use crate::{Result, RunConfig, RunRecord, StoreError, SweepInfo, SweepSpace};
+use std::path::Path;
+
+use crate::{Result, RunConfig, RunFiles, RunRecord, StoreError, SweepInfo, SweepSpace};
 
 /// Every run of a sweep, in plan order, with outcomes for finished ones.
 pub(crate) fn of_sweep(store: &SqlStore, sweep: i64) -> Result<Vec<RunRecord>> {
@@ -92,9 +94,24 @@ pub(crate) fn epochs(store: &SqlStore, run: i64) -> Result<Vec<EpochMetrics>> {
         .collect()
 }
 
-/// Inserts a run after the sweep's last one and returns its id and index.
+/// Refuses a new run whose id already has files: the database that knew
+/// them was replaced or lost, and training would write over them. Called
+/// inside the transaction that creates the run, so nothing is created.
+pub(crate) fn refuse_unknown_files(files: &Path, run: i64) -> Result<()> {
+    let dir = RunFiles::new(files, run).dir().to_path_buf();
+    let holds_files = std::fs::read_dir(&dir).is_ok_and(|mut entries| entries.next().is_some());
+    if holds_files {
+        let runs = files.join("runs");
+        return Err(StoreError::UnknownRunFiles { dir: dir.display().to_string(), runs: runs.display().to_string() });
+    }
+    Ok(())
+}
+
+/// Inserts a run after the sweep's last one (refused if files of an unknown
+/// run already hold its id) and returns its id and index.
 pub(crate) fn insert_next(
     db: &dyn Db,
+    files: &Path,
     sweep: i64,
     spec: &str,
     encoding: &[f64],
@@ -108,6 +125,7 @@ pub(crate) fn insert_next(
             args![sweep, index, spec, encode_f64s(encoding), status, params],
         )?
         .int(0)?;
+    refuse_unknown_files(files, id)?;
     Ok((id, index))
 }
 
@@ -124,7 +142,7 @@ pub(crate) fn add_with_params(store: &mut SqlStore, sweep: &SweepInfo, params: &
     let encoding = space.encode(params);
     let json = serde_json::to_string(params).expect("parameters always serialise");
     let db = store.db.as_ref();
-    let (id, index) = transaction(db, || insert_next(db, sweep.id, "", &encoding, status.as_str(), Some(json)))?;
+    let (id, index) = transaction(db, || insert_next(db, &store.root, sweep.id, "", &encoding, status.as_str(), Some(json)))?;
     Ok(RunRecord {
         id,
         sweep: sweep.id,

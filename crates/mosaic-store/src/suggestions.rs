@@ -71,7 +71,7 @@ pub(crate) fn accept(store: &mut SqlStore, sweep: i64, ids: &[i64]) -> Result<Ve
     transaction(db, || {
         let mut accepted = Vec::new();
         for s in pending.iter().filter(|s| ids.contains(&s.id)) {
-            let (id, index) = runs::insert_next(db, sweep, &spec_to_ron(&s.spec), &s.encoding, "pending", None)?;
+            let (id, index) = runs::insert_next(db, &store.root, sweep, &spec_to_ron(&s.spec), &s.encoding, "pending", None)?;
             db.exec("UPDATE suggestions SET run = ?2 WHERE id = ?1", args![s.id, id])?;
             let run = RunRecord {
                 id,

@@ -30,10 +30,13 @@ pub(crate) fn create(store: &mut SqlStore, plan: &SweepPlan) -> Result<SweepInfo
             )?
             .int(0)?;
         for (i, (spec, enc)) in plan.specs.iter().zip(&plan.encodings).enumerate() {
-            db.exec(
-                "INSERT INTO runs (sweep, idx, spec, encoding, status) VALUES (?1, ?2, ?3, ?4, 'pending')",
-                args![sweep, i as i64, spec_to_ron(spec), encode_f64s(enc)],
-            )?;
+            let run = db
+                .query_one(
+                    "INSERT INTO runs (sweep, idx, spec, encoding, status) VALUES (?1, ?2, ?3, ?4, 'pending') RETURNING id",
+                    args![sweep, i as i64, spec_to_ron(spec), encode_f64s(enc)],
+                )?
+                .int(0)?;
+            crate::runs::refuse_unknown_files(&store.root, run)?;
         }
         Ok(sweep)
     })?;

@@ -767,3 +767,38 @@ fn a_store_copied_to_another_backend_and_back_is_the_same_store() {
         assert!(err.contains("holds sweeps already"), "{err}");
     }
 }
+
+#[test]
+fn a_replaced_database_never_lets_new_runs_write_over_the_old_runs_files() {
+    let dir = scratch("replaced_db");
+    let weights = {
+        let mut store = SqlStore::open(&dir).unwrap();
+        let sweep = store.create_sweep(&plan(3)).unwrap();
+        let run = store.runs(sweep.id).unwrap()[1].id;
+        store.run_dir(run).unwrap();
+        let weights = store.run_files(run).final_weights();
+        mosaic_core::fs::write_atomic(&weights, b"trained weights").unwrap();
+        weights
+    };
+    // The database is moved away (or lost); its runs' files stay.
+    for file in ["mosaic.sqlite", "mosaic.sqlite-wal", "mosaic.sqlite-shm"] {
+        let _ = std::fs::remove_file(dir.join(file));
+    }
+    let mut store = SqlStore::open(&dir).unwrap();
+    let err = store.create_sweep(&plan(3)).unwrap_err().to_string();
+    let runs = dir.join("runs");
+    assert!(err.contains("does not know") && err.contains(&format!("mv {} {}.old", runs.display(), runs.display())), "{err}");
+    assert!(store.sweeps().unwrap().is_empty(), "nothing was created");
+    assert_eq!(std::fs::read(&weights).unwrap(), b"trained weights", "the old weights are untouched");
+    // Runs of parameters and accepted suggestions are refused the same way.
+    let logged = store.create_param_sweep("logged", "digits", &param_space());
+    let point = params(&[("lr", mosaic_core::params::Value::Float(0.01)), ("optimizer", mosaic_core::params::Value::Str("adam".into()))]);
+    let first = store.add_run(&logged.unwrap(), &point).unwrap();
+    assert_eq!(first.id, 1, "run 1 had no files");
+    let err = store.add_run(&store.sweep_by_name("logged").unwrap().unwrap(), &point).unwrap_err().to_string();
+    assert!(err.contains("does not know"), "{err}");
+    // Moved aside as the message says, the new sweep is created.
+    std::fs::rename(&runs, dir.join("runs.old")).unwrap();
+    assert_eq!(store.create_sweep(&plan(3)).unwrap().runs, 3);
+    assert_eq!(std::fs::read(dir.join("runs.old").join("2").join("final.safetensors")).unwrap(), b"trained weights");
+}
