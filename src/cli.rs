@@ -67,3 +67,41 @@ pub fn check_writable(path: &Path) -> Result<()> {
     }
     Ok(())
 }
+
+/// Refuses an output path that would destroy what the command reads or the
+/// store keeps: one of `inputs`, the store's database (`mosaic.sqlite` and
+/// its journal files), or a run's weights or activations (`runs/**/*.safetensors`).
+/// A shared store's run files live elsewhere (its `files=` folder) and are not checked here.
+pub fn refuse_overwriting(out: &Path, store: Option<&Path>, inputs: &[&Path]) -> Result<()> {
+    let target = resolved(out);
+    if let Some(input) = inputs.iter().find(|input| resolved(input) == target) {
+        bail!("{} is this command's input {}: write the output elsewhere", out.display(), input.display());
+    }
+    let Some(root) = store.filter(|s| !mosaic_store::is_postgres(s)).and_then(|s| s.canonicalize().ok()) else { return Ok(()) };
+    let name = target.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    if target.parent() == Some(root.as_path()) && name.starts_with(mosaic_store::DB_FILE) {
+        bail!(
+            "{} is the database of the store {}: writing there would destroy the store; choose a path outside it",
+            out.display(),
+            root.display()
+        );
+    }
+    if target.starts_with(root.join("runs")) && name.ends_with(".safetensors") {
+        bail!(
+            "{} holds a run's weights or activations in the store {}: choose a path outside its runs folder",
+            out.display(),
+            root.display()
+        );
+    }
+    Ok(())
+}
+
+/// `path` with its folder resolved (symbolic links, `..`), whether or not the file exists yet.
+fn resolved(path: &Path) -> std::path::PathBuf {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let dir = dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf());
+    path.file_name().map_or(dir.clone(), |name| dir.join(name))
+}

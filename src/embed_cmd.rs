@@ -128,7 +128,9 @@ pub fn embed(args: EmbedArgs) -> Result<()> {
     let cols = result.embedding.first().map_or(0, Vec::len);
     let out = Array2 { rows, cols, data: result.embedding.iter().flatten().copied().collect() };
     let path = args.out.as_ref().context("--out is required")?;
-    std::fs::write(path, npy::to_bytes(&out)).with_context(|| format!("cannot write {}", path.display()))?;
+    let inputs: Vec<&std::path::Path> = args.features.iter().chain(&args.distances).map(|p| p.as_path()).collect();
+    crate::cli::refuse_overwriting(path, None, &inputs)?;
+    mosaic_core::fs::write_atomic(path, &npy::to_bytes(&out)).with_context(|| format!("cannot write {}", path.display()))?;
     println!(
         "t = {}{} · {rows} points{} -> {} ({:.2} s)",
         result.t,

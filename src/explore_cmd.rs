@@ -7,7 +7,7 @@ use anyhow::Result;
 use clap::Args;
 use mosaic_app::CaptureRequest;
 
-use crate::cli::check_writable;
+use crate::cli::{check_writable, refuse_overwriting};
 use crate::population::{LiveArgs, PopulationArgs, Training, explorer_options, live_explorer_options, open_session};
 
 #[derive(Args, Debug)]
@@ -49,6 +49,7 @@ pub struct SnapshotArgs {
 pub fn explore(args: ExploreArgs) -> Result<()> {
     if let Some(path) = &args.out {
         check_writable(path)?;
+        refuse_overwriting(path, args.population.store.as_deref(), &[])?;
     }
     // Environment first: nothing is trained or stored for a window that cannot open.
     mosaic_app::check_display()?;
@@ -69,6 +70,9 @@ pub fn snapshot(args: SnapshotArgs) -> Result<()> {
     // is reported in the picture, as the window would show it.
     let lenient = population.store.is_none();
     let store = population.store.clone().or_else(|| session.store());
+    for path in std::iter::once(&args.out).chain(&args.manifest) {
+        refuse_overwriting(path, store.as_deref(), &[])?;
+    }
     let options = explorer_options(population, !args.no_panel, store, Training::Off, session, lenient)?;
     mosaic_app::check_gpu()?;
     let capture = CaptureRequest { path: args.out, frames: args.frames, manifest: args.manifest };

@@ -160,6 +160,13 @@ pub fn landscape(args: LandscapeArgs) -> Result<()> {
 
 /// The request the flags describe (clap has checked which go together).
 fn request(args: LandscapeArgs) -> Result<LandscapeRequest> {
+    if let Some(out) = &args.out {
+        // The grid and its JSON sidecar beside it.
+        let inputs: Vec<&std::path::Path> = args.weights.iter().chain(&args.data).chain(&args.directions).map(|p| p.as_path()).collect();
+        for path in [out.clone(), out.with_extension("json")] {
+            crate::cli::refuse_overwriting(&path, args.store.as_deref(), &inputs)?;
+        }
+    }
     let subject = match (args.store, args.run, args.weights, args.activation, args.data) {
         (Some(store), Some(run), _, _, _) => {
             let split = match args.split {

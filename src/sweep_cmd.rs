@@ -244,12 +244,17 @@ pub enum ExportFormat {
 }
 
 pub fn export(args: ExportArgs) -> Result<()> {
+    if let Some(path) = &args.out {
+        crate::cli::refuse_overwriting(path, Some(&args.store), &[])?;
+    }
     let store = mosaic_store::open_existing(&args.store)?;
     let sweep = store.sweep(args.sweep.as_deref())?;
     match &args.out {
         Some(path) => {
-            let mut file = std::fs::File::create(path).with_context(|| format!("cannot write {}", path.display()))?;
-            store.export_csv(sweep.id, &mut file).with_context(|| format!("exporting to {}", path.display()))?;
+            // Whole or not at all: a failed export leaves the previous file as it was.
+            let mut table = Vec::new();
+            store.export_csv(sweep.id, &mut table).with_context(|| format!("exporting to {}", path.display()))?;
+            mosaic_core::fs::write_atomic(path, &table).with_context(|| format!("cannot write {}", path.display()))?;
         }
         None => store.export_csv(sweep.id, &mut std::io::stdout().lock())?,
     }

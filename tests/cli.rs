@@ -137,3 +137,41 @@ fn every_command_speaks_one_vocabulary() {
         }
     }
 }
+
+/// Problem 3 of issue 28: outputs written over the store's database, a run's
+/// weights or the command's own input destroyed them. Each is refused now,
+/// before any work, and what was there is left as it was.
+#[test]
+fn outputs_never_overwrite_the_store_or_the_commands_own_input() {
+    let dir = common::scratch_dir("cli_outputs");
+    let (store, run) = common::trained_run(&dir, "200", "final");
+    let db = store.join(mosaic_store::DB_FILE);
+    let weights = mosaic_store::RunFiles::new(&store, run.id).final_weights();
+    let (db_bytes, weight_bytes) = (std::fs::read(&db).unwrap(), std::fs::read(&weights).unwrap());
+    let refused = |args: &[&std::ffi::OsStr], says: &str| {
+        let out = mosaic().args(args).output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success() && err.contains(says), "{args:?}: {err}");
+    };
+    let s = store.as_os_str();
+    refused(&["export".as_ref(), "--store".as_ref(), s, "-o".as_ref(), db.as_os_str()], "the database of the store");
+    refused(&["snapshot".as_ref(), "--store".as_ref(), s, "--out".as_ref(), db.as_os_str()], "the database of the store");
+    let id = run.id.to_string();
+    let landscape = ["landscape".as_ref(), "--store".as_ref(), s, "--run".as_ref(), id.as_ref(), "--out".as_ref(), weights.as_os_str()];
+    refused(&landscape, "weights or activations");
+    assert_eq!(std::fs::read(&db).unwrap(), db_bytes, "the database is untouched");
+    assert_eq!(std::fs::read(&weights).unwrap(), weight_bytes, "the weights are untouched");
+    assert_eq!(mosaic_store::open_existing(&store).unwrap().sweeps().unwrap().len(), 1);
+
+    // A command's input is not its output, even named another way.
+    let features = dir.join("features.npy");
+    let a = mosaic_manifold::npy::Array2 { rows: 30, cols: 2, data: (0..60).map(|i| (i as f64 * 0.37).sin()).collect() };
+    std::fs::write(&features, mosaic_manifold::npy::to_bytes(&a)).unwrap();
+    let before = std::fs::read(&features).unwrap();
+    let sneaky = dir.join(".").join("features.npy");
+    refused(&["embed".as_ref(), "--features".as_ref(), features.as_os_str(), "--out".as_ref(), sneaky.as_os_str()], "this command's input");
+    assert_eq!(std::fs::read(&features).unwrap(), before);
+    // Outputs elsewhere still work.
+    let out = mosaic().args(["export", "--store"]).arg(&store).arg("-o").arg(dir.join("runs.csv")).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+}
