@@ -32,6 +32,24 @@ impl From<LayoutArg> for Layout {
     }
 }
 
+/// A command stopped by Ctrl-C after saying where it stopped: the process
+/// exits with 130 (as a shell reports an interrupt), printing nothing more.
+#[derive(Debug)]
+pub struct Interrupted;
+
+impl std::fmt::Display for Interrupted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("interrupted")
+    }
+}
+
+impl std::error::Error for Interrupted {}
+
+/// `Err(Interrupted)` if `cancel` was set, after the command has reported.
+pub fn unless_interrupted(cancel: &AtomicBool) -> Result<()> {
+    if cancel.load(Ordering::SeqCst) { Err(Interrupted.into()) } else { Ok(()) }
+}
+
 /// A flag the first Ctrl-C sets (after saying `message`), so work can
 /// finish cleanly; a second Ctrl-C exits at once.
 pub fn cancel_on_ctrl_c(message: &'static str) -> Arc<AtomicBool> {

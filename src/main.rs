@@ -94,6 +94,8 @@ fn main() -> ExitCode {
     install_friendly_panic_hook();
     match run(Cli::parse()) {
         Ok(()) => ExitCode::SUCCESS,
+        // A command stopped by Ctrl-C has said where it stopped.
+        Err(e) if e.downcast_ref::<cli::Interrupted>().is_some() => ExitCode::from(130),
         Err(e) => {
             eprintln!("error: {e:#}");
             ExitCode::FAILURE

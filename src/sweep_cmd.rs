@@ -173,7 +173,7 @@ pub fn sweep(args: SweepArgs) -> Result<()> {
         summary.failed,
         if summary.left > 0 { format!(", {} left (run the same command to resume)", summary.left) } else { String::new() }
     );
-    Ok(())
+    crate::cli::unless_interrupted(&cancel)
 }
 
 /// A shared store's sweep trained here by `workers` pull workers (threads),
@@ -221,7 +221,7 @@ fn train_as_workers(
         summary.failed,
         if summary.lost > 0 { format!(", {} lost to other workers", summary.lost) } else { String::new() }
     );
-    Ok(())
+    crate::cli::unless_interrupted(cancel)
 }
 
 #[derive(Args, Debug)]
@@ -256,7 +256,11 @@ pub fn export(args: ExportArgs) -> Result<()> {
             store.export_csv(sweep.id, &mut table).with_context(|| format!("exporting to {}", path.display()))?;
             mosaic_core::fs::write_atomic(path, &table).with_context(|| format!("cannot write {}", path.display()))?;
         }
-        None => store.export_csv(sweep.id, &mut std::io::stdout().lock())?,
+        None => match store.export_csv(sweep.id, &mut std::io::stdout().lock()) {
+            // The reader had enough (`mosaic export | head`): not an error.
+            Err(mosaic_store::StoreError::Export(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
+            other => other?,
+        },
     }
     Ok(())
 }

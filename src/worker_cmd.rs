@@ -102,7 +102,7 @@ pub fn worker(args: WorkerArgs) -> Result<()> {
         summary.failed,
         if summary.lost > 0 { format!(", {} lost to other workers", summary.lost) } else { String::new() }
     );
-    Ok(())
+    crate::cli::unless_interrupted(&cancel)
 }
 
 #[derive(Subcommand, Debug)]

@@ -192,3 +192,55 @@ fn resuming_with_other_data_is_refused() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("another plan") && err.contains("200 examples"), "{err}");
 }
+
+/// Issue 28, problems 8 and 9: a sweep stopped by Ctrl-C says where it
+/// stopped and exits 130 (not 0); `mosaic export | head` is no error.
+#[test]
+fn ctrl_c_stops_a_sweep_with_exit_130_and_a_closed_pipe_ends_an_export_quietly() {
+    let dir = scratch_dir("sweep_interrupt");
+    let space = small_space(&dir);
+    let store = dir.join("store");
+    let mut child = mosaic()
+        .args(["sweep", "--dataset", "moons", "--examples", "1200", "--n", "16", "--workers", "1", "--store"])
+        .arg(&store)
+        .arg("--space")
+        .arg(&space)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while finished(&store) < 1 {
+        assert!(Instant::now() < deadline, "the sweep made no progress");
+        assert!(child.try_wait().unwrap().is_none(), "the sweep ended before it could be interrupted");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let sent = std::process::Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    assert!(sent.success());
+    let out = child.wait_with_output().unwrap();
+    let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert_eq!(out.status.code(), Some(130), "{stdout}{stderr}");
+    assert!(stdout.contains("left (run the same command to resume)") || finished(&store) == 16, "{stdout}");
+    assert!(!stderr.contains("error:"), "{stderr}");
+
+    // A table longer than a pipe holds, read one line at a time and closed early.
+    let plan = mosaic()
+        .args(["sweep", "--launcher", "none", "--sweep", "big", "--n", "3000", "--dataset", "moons", "--examples", "200", "--store"])
+        .arg(&store)
+        .output()
+        .unwrap();
+    assert!(plan.status.success(), "{}", String::from_utf8_lossy(&plan.stderr));
+    let mut export = mosaic()
+        .args(["export", "--sweep", "big", "--store"])
+        .arg(&store)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    std::io::BufRead::read_line(&mut std::io::BufReader::new(export.stdout.take().unwrap()), &mut first).unwrap();
+    assert!(first.starts_with("run,status,"), "{first}");
+    let out = export.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success() && !stderr.contains("Broken pipe"), "{stderr}");
+}
