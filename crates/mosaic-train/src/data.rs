@@ -346,15 +346,25 @@ pub fn load_idx(images: &Path, labels: &Path) -> Result<Dataset, DataError> {
     let idx_err = |path: &str, message: String| DataError::Idx { path: path.to_string(), message };
     let be = |b: &[u8], at: usize| u32::from_be_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]]) as usize;
 
+    for (bytes, path) in [(&img_bytes, &img_path), (&lbl_bytes, &lbl_path)] {
+        if bytes.starts_with(&[0x1f, 0x8b]) {
+            return Err(idx_err(path, format!("is gzip-compressed: unpack it first (gunzip -k {path}) and name the unpacked file")));
+        }
+    }
     if img_bytes.len() < 16 || be(&img_bytes, 0) != 0x0803 {
         return Err(idx_err(&img_path, "not an IDX image file (expected magic 0x00000803, unsigned bytes, 3 dimensions)".into()));
     }
     let (n, rows, cols) = (be(&img_bytes, 4), be(&img_bytes, 8), be(&img_bytes, 12));
     let expected = n.checked_mul(rows).and_then(|v| v.checked_mul(cols)).and_then(|v| v.checked_add(16));
     if expected != Some(img_bytes.len()) {
+        // Shorter than the header promises is a cut-off file; longer is something else appended.
+        let what = match expected {
+            Some(e) if img_bytes.len() > e => format!("{} bytes more than that: not one IDX file?", img_bytes.len() - e),
+            _ => "truncated?".to_string(),
+        };
         return Err(idx_err(
             &img_path,
-            format!("header says {n} images of {rows}x{cols} but the file has {} bytes (truncated?)", img_bytes.len()),
+            format!("header says {n} images of {rows}x{cols} but the file has {} bytes ({what})", img_bytes.len()),
         ));
     }
     if lbl_bytes.len() < 8 || be(&lbl_bytes, 0) != 0x0801 {

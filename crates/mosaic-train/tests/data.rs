@@ -143,6 +143,16 @@ fn malformed_idx_files_say_what_is_wrong() {
     let err = load_idx(&img, &lbl).unwrap_err().to_string();
     assert!(err.contains("img.idx") && err.contains("truncated"), "{err}");
 
+    // Issue 28, problem 9: extra bytes are not called truncation, and gzip is named.
+    let mut longer = idx_images(3, 2, 2);
+    longer.extend([1, 2, 3]);
+    std::fs::write(&img, &longer).unwrap();
+    let err = load_idx(&img, &lbl).unwrap_err().to_string();
+    assert!(err.contains("3 bytes more than that") && !err.contains("truncated"), "{err}");
+    std::fs::write(&img, [0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3, 1, 2, 3, 4, 5, 6, 7, 8]).unwrap();
+    let err = load_idx(&img, &lbl).unwrap_err().to_string();
+    assert!(err.contains("gzip-compressed") && err.contains("gunzip -k"), "{err}");
+
     std::fs::write(&img, b"PNG not idx at all").unwrap();
     let err = load_idx(&img, &lbl).unwrap_err().to_string();
     assert!(err.contains("img.idx") && err.contains("0x00000803"), "{err}");
