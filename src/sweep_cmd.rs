@@ -201,7 +201,7 @@ fn train_as_workers(
     };
     let location = args.store.clone();
     let open = move || mosaic_store::open_existing(&location);
-    let finished = open()?.runs(sweep.id)?.iter().filter(|r| r.status.is_finished()).count();
+    let finished = open()?.run_counts(sweep.id)?.finished;
     bar.set_position(finished as u64);
     let summary = run_workers(&open, sweep, splits, &crate::worker_cmd::worker_name(), workers, &options, cancel, &|event| {
         if let WorkerEvent::Finished { .. } = event {

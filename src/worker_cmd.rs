@@ -51,13 +51,14 @@ pub fn worker(args: WorkerArgs) -> Result<()> {
     let shown = redact(&args.store);
     let store = SqlStore::open_existing(&args.store)?;
     let sweep = store.sweep(args.sweep.as_deref())?;
-    let runs = store.runs(sweep.id)?;
-    let open_runs = runs.iter().filter(|r| r.arch().is_some() && !r.status.is_finished()).count();
+    sweep.architectures("workers train architectures; runs of parameters are trained where they are logged from")?;
+    let counts = store.run_counts(sweep.id)?;
+    let open_runs = counts.open();
     if open_runs == 0 {
         eprintln!(
             "sweep `{}` in {shown} is finished ({} runs): nothing to train; add runs with `mosaic suggest --accept`, or start another sweep",
             sweep.name,
-            runs.len()
+            counts.total()
         );
         return Ok(());
     }

@@ -6,7 +6,7 @@
 
 use crate::db::{Val, args, transaction};
 use crate::sql_store::SqlStore;
-use crate::{Result, RunRecord, runs};
+use crate::{Result, RunCounts, RunRecord, runs};
 
 /// Claims the sweep's first claimable run for `worker`, leased for
 /// `lease_seconds`; `None` when every run is finished or leased.
@@ -37,13 +37,23 @@ pub(crate) fn claim(store: &mut SqlStore, sweep: i64, worker: &str, lease_second
     }
 }
 
-/// How many of the sweep's runs are leased to a worker now (being trained, or
-/// whose worker died and whose lease has yet to run out).
-pub(crate) fn leased(store: &SqlStore, sweep: i64) -> Result<usize> {
-    let row = store
-        .db
-        .query_one("SELECT COUNT(*) FROM runs WHERE sweep = ?1 AND status = 'running' AND lease_until IS NOT NULL", args![sweep])?;
-    Ok(row.int(0)? as usize)
+/// How the sweep's runs stand, counted by the database in one query (no run is read).
+pub(crate) fn counts(store: &SqlStore, sweep: i64) -> Result<RunCounts> {
+    let rows = store.db.query(
+        "SELECT status, CASE WHEN lease_until IS NULL THEN 0 ELSE 1 END, COUNT(*) FROM runs WHERE sweep = ?1 GROUP BY 1, 2",
+        args![sweep],
+    )?;
+    let mut counts = RunCounts::default();
+    for r in &rows {
+        let n = r.int(2)? as usize;
+        match (r.text(0)?.as_str(), r.int(1)? == 1) {
+            ("pending", _) => counts.pending += n,
+            ("running", true) => counts.leased += n,
+            ("running", false) => counts.logging += n,
+            _ => counts.finished += n,
+        }
+    }
+    Ok(counts)
 }
 
 /// Extends `worker`'s lease on `run`; `false` if it no longer holds it.

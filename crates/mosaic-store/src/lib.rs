@@ -187,6 +187,29 @@ pub enum RunConfig {
     Parameters(Params),
 }
 
+/// How a sweep's runs stand ([`Store::run_counts`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RunCounts {
+    pub pending: usize,
+    /// Running under a worker's lease (in training, or its worker died and the lease has yet to run out).
+    pub leased: usize,
+    /// Running without a lease: logged as they train elsewhere (the Python client).
+    pub logging: usize,
+    /// Done, diverged or failed.
+    pub finished: usize,
+}
+
+impl RunCounts {
+    /// Runs still to finish.
+    pub fn open(&self) -> usize {
+        self.pending + self.leased + self.logging
+    }
+
+    pub fn total(&self) -> usize {
+        self.open() + self.finished
+    }
+}
+
 /// A spec the meta-learner suggested, with what it predicted; `run` is set
 /// once the suggestion was accepted into the sweep for training.
 #[derive(Clone, Debug, PartialEq)]

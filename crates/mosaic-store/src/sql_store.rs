@@ -11,7 +11,7 @@ use crate::db::{Db, args};
 use crate::postgres::{FinishedRuns, PgLocation, PostgresDb, is_postgres};
 use crate::sqlite::SqliteDb;
 use crate::store::{Store, TrainingLock};
-use crate::{DB_FILE, Embedding, EmbeddingKind, Feature, Result, RunRecord, StoreError, SuggestionRecord, SweepInfo, SweepPlan};
+use crate::{DB_FILE, Embedding, EmbeddingKind, Feature, Result, RunCounts, RunRecord, StoreError, SuggestionRecord, SweepInfo, SweepPlan};
 use crate::{embeddings, features, leases, runs, suggestions, sweeps};
 
 /// An experiment store: the records in SQLite (a folder's `mosaic.sqlite`) or
@@ -80,11 +80,6 @@ impl SqlStore {
     /// A data problem in the store (an unreadable spec, an unknown status).
     pub(crate) fn invalid(&self, message: String) -> StoreError {
         StoreError::Invalid { path: self.db.shown().to_string(), message }
-    }
-
-    /// Whether this store is shared through PostgreSQL.
-    pub fn is_shared(&self) -> bool {
-        self.postgres.is_some()
     }
 
     /// A shared store's announcements of the sweep's runs finished by any
@@ -260,8 +255,8 @@ impl Store for SqlStore {
         leases::claim(self, sweep, worker, lease_seconds)
     }
 
-    fn leased_runs(&self, sweep: i64) -> Result<usize> {
-        leases::leased(self, sweep)
+    fn run_counts(&self, sweep: i64) -> Result<RunCounts> {
+        leases::counts(self, sweep)
     }
 
     fn renew_lease(&mut self, run: i64, worker: &str, lease_seconds: f64) -> Result<bool> {

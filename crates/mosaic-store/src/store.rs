@@ -7,7 +7,9 @@ use std::path::{Path, PathBuf};
 use mosaic_core::params::{ParamSpace, Params};
 use mosaic_core::{EpochMetrics, RunOutcome};
 
-use crate::{Embedding, EmbeddingKind, Feature, Result, RunFiles, RunRecord, StoreError, SuggestionRecord, SweepInfo, SweepPlan};
+use crate::{
+    Embedding, EmbeddingKind, Feature, Result, RunCounts, RunFiles, RunRecord, StoreError, SuggestionRecord, SweepInfo, SweepPlan,
+};
 
 /// An experiment store: sweeps, their runs and epochs, embeddings,
 /// suggestions and features, and a folder for the runs' files.
@@ -152,9 +154,10 @@ pub trait Store: Send {
     /// ([`Store::add_run`]) hold no lease and are never claimed.
     fn claim_run(&mut self, sweep: i64, worker: &str, lease_seconds: f64) -> Result<Option<RunRecord>>;
 
-    /// How many of the sweep's runs are leased to a worker now (in training,
-    /// or held by a dead worker until its lease runs out): what an idle worker waits for.
-    fn leased_runs(&self, sweep: i64) -> Result<usize>;
+    /// How the sweep's runs stand (pending, leased, logged elsewhere,
+    /// finished), counted without reading them: what a worker starting or
+    /// waiting looks at.
+    fn run_counts(&self, sweep: i64) -> Result<RunCounts>;
 
     /// Extends `worker`'s lease on `run`; `false` if the lease was lost (it
     /// ran out and another worker claimed the run).

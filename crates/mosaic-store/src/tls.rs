@@ -94,15 +94,18 @@ impl Tls {
             }
             None => None,
         };
-        let verifier: Arc<dyn ServerCertVerifier> = match roots {
-            Some(roots) => {
-                let webpki = WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider.clone())
+        let chain = roots
+            .map(|roots| {
+                WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider.clone())
                     .build()
-                    .map_err(|e| format!("the root certificate cannot be used: {e}"))?;
-                Arc::new(Chained { webpki, check_name: self.mode == Mode::VerifyFull })
-            }
-            None => Arc::new(Unchecked { algorithms: provider.signature_verification_algorithms }),
-        };
+                    .map_err(|e| format!("the root certificate cannot be used: {e}"))
+            })
+            .transpose()?;
+        let verifier = Arc::new(ServerCheck {
+            chain,
+            check_name: self.mode == Mode::VerifyFull,
+            algorithms: provider.signature_verification_algorithms,
+        });
         let config = ClientConfig::builder_with_provider(provider)
             .with_safe_default_protocol_versions()
             .map_err(|e| format!("no TLS version to offer: {e}"))?
@@ -125,14 +128,18 @@ fn read_roots(file: &Path) -> Result<RootCertStore, String> {
     Ok(roots)
 }
 
-/// The certificate must chain to the roots; its name is checked only for `verify-full`.
+/// The server's certificate, checked as the mode asks: against the roots
+/// (its name only for `verify-full`), or, for `require` without a root
+/// certificate as libpq does, not at all (whoever answers is believed). The
+/// handshake's signatures are checked either way.
 #[derive(Debug)]
-struct Chained {
-    webpki: Arc<WebPkiServerVerifier>,
+struct ServerCheck {
+    chain: Option<Arc<WebPkiServerVerifier>>,
     check_name: bool,
+    algorithms: WebPkiSupportedAlgorithms,
 }
 
-impl ServerCertVerifier for Chained {
+impl ServerCertVerifier for ServerCheck {
     fn verify_server_cert(
         &self,
         end_entity: &CertificateDer<'_>,
@@ -141,7 +148,8 @@ impl ServerCertVerifier for Chained {
         ocsp: &[u8],
         now: UnixTime,
     ) -> Result<ServerCertVerified, Error> {
-        match self.webpki.verify_server_cert(end_entity, intermediates, server_name, ocsp, now) {
+        let Some(chain) = &self.chain else { return Ok(ServerCertVerified::assertion()) };
+        match chain.verify_server_cert(end_entity, intermediates, server_name, ocsp, now) {
             Err(Error::InvalidCertificate(CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. }))
                 if !self.check_name =>
             {
@@ -149,48 +157,6 @@ impl ServerCertVerifier for Chained {
             }
             other => other,
         }
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, Error> {
-        self.webpki.verify_tls12_signature(message, cert, dss)
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, Error> {
-        self.webpki.verify_tls13_signature(message, cert, dss)
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.webpki.supported_verify_schemes()
-    }
-}
-
-/// `require` without a root certificate, as libpq: encrypted, but whoever
-/// answers is believed (the handshake's signatures are still checked).
-#[derive(Debug)]
-struct Unchecked {
-    algorithms: WebPkiSupportedAlgorithms,
-}
-
-impl ServerCertVerifier for Unchecked {
-    fn verify_server_cert(
-        &self,
-        _end_entity: &CertificateDer<'_>,
-        _intermediates: &[CertificateDer<'_>],
-        _server_name: &ServerName<'_>,
-        _ocsp: &[u8],
-        _now: UnixTime,
-    ) -> Result<ServerCertVerified, Error> {
-        Ok(ServerCertVerified::assertion())
     }
 
     fn verify_tls12_signature(

@@ -638,6 +638,8 @@ fn claims_hand_each_run_to_one_worker_and_a_lease_that_ran_out_goes_to_another()
         let second = b.claim_run(sweep.id, "b", 0.3).unwrap().expect("another pending run");
         assert_eq!((first.index, second.index, first.status), (0, 1, RunStatus::Running));
         assert!(b.renew_lease(second.id, "b", 0.3).unwrap(), "b holds its lease");
+        let counts = a.run_counts(sweep.id).unwrap();
+        assert_eq!((counts.pending, counts.leased, counts.logging, counts.finished, counts.total()), (1, 2, 0, 0, 3));
         // b dies: its lease runs out, and its run is the next one claimed.
         std::thread::sleep(std::time::Duration::from_millis(700));
         let again = a.claim_run(sweep.id, "a", 60.0).unwrap().unwrap();
@@ -662,6 +664,9 @@ fn claims_hand_each_run_to_one_worker_and_a_lease_that_ran_out_goes_to_another()
         )
         .unwrap();
         assert_eq!(a.claim_run(params_sweep.id, "a", 0.0).unwrap(), None);
+        let counts = a.run_counts(params_sweep.id).unwrap();
+        assert_eq!((counts.logging, counts.leased, counts.open()), (1, 0, 1), "logged runs hold no lease");
+        assert_eq!(a.run_counts(sweep.id).unwrap().finished, 1);
         let point =
             params(&[("lr", mosaic_core::params::Value::Float(0.01)), ("optimizer", mosaic_core::params::Value::Str("adam".into()))]);
         let queued = a.queue_run(&params_sweep, &point).unwrap();

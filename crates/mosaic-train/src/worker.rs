@@ -84,7 +84,7 @@ pub fn run_worker(
     let mut idle_since: Option<Instant> = None;
     while !cancel.load(Ordering::Relaxed) && options.max_runs.is_none_or(|n| summary.trained + summary.diverged + summary.failed < n) {
         let Some(run) = store.claim_run(sweep.id, worker, lease)? else {
-            let held_elsewhere = store.leased_runs(sweep.id)?;
+            let held_elsewhere = store.run_counts(sweep.id)?.leased;
             let waited = idle_since.get_or_insert_with(Instant::now).elapsed();
             if held_elsewhere == 0 || waited >= options.idle_exit {
                 break;
