@@ -4,14 +4,15 @@
 #   scripts/install-deps.sh test   the above + Xvfb and xdotool for headless window tests, ffmpeg for recorded tours,
 #                                  the OpenXR loader (no runtime) for `mosaic xr`'s fallback tests,
 #                                  PostgreSQL's server for the shared store's tests,
-#                                  Slurm (controller, node daemon, munge) for the Slurm launcher's tests
+#                                  Slurm (controller, node daemon, munge) for the Slurm launcher's tests,
+#                                  Fashion-MNIST (dataset-fashion-mnist) for the real-data sweep and report tests
 set -euo pipefail
 
 mode=${1:-run}
 # gcc + libc6-dev: the linker and C runtime rustc needs (gcc alone only recommends libc6-dev).
 packages=(libvulkan1 mesa-vulkan-drivers libx11-6 libxcursor1 libxrandr2 libxi6 libxkbcommon-x11-0 gcc libc6-dev)
 if [ "$mode" = test ]; then
-  packages+=(xvfb xauth xdotool ffmpeg libopenxr-loader1 libopenxr-dev postgresql slurmctld slurmd munge)
+  packages+=(xvfb xauth xdotool ffmpeg libopenxr-loader1 libopenxr-dev postgresql slurmctld slurmd munge dataset-fashion-mnist)
 fi
 
 missing=()

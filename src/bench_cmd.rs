@@ -9,17 +9,34 @@ use std::sync::atomic::AtomicBool;
 use anyhow::{Context, Result};
 use clap::Args;
 use mosaic_core::{ArchSpec, Family};
-use mosaic_train::data::{BuiltIn, Dataset, Splits};
+use mosaic_train::data::{BuiltIn, Dataset, Splits, split};
 use mosaic_train::train::{Checkpoints, TrainConfig, train};
 use mosaic_train::{CpuBackend, cpu_device};
 
 #[derive(Args, Debug)]
 pub struct BenchTrainArgs {
-    /// Folder for the data (train.csv, val.csv) and the timings (rust.json).
+    /// Folder for the data and the timings (rust.json).
     #[arg(long, value_name = "DIR")]
     pub out_dir: PathBuf,
     #[arg(long, default_value_t = 20)]
     pub epochs: u32,
+    /// spirals: the reference MLP on 2,000 two-spiral points (train.csv,
+    /// val.csv); images: the image space's reference MLPs and CNNs on a
+    /// Fashion-MNIST subset (train_x.npy, train_y.npy, val_x.npy, val_y.npy).
+    #[arg(long, value_enum, default_value_t = BenchTask::Spirals)]
+    pub task: BenchTask,
+    /// With --task images: examples of Fashion-MNIST (split as a sweep splits them).
+    #[arg(long, default_value_t = 6000)]
+    pub examples: u32,
+    /// With --task images: Fashion-MNIST's folder [default: Debian's].
+    #[arg(long, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BenchTask {
+    Spirals,
+    Images,
 }
 
 fn write_csv(data: &Dataset, path: &std::path::Path) -> Result<()> {
@@ -31,28 +48,65 @@ fn write_csv(data: &Dataset, path: &std::path::Path) -> Result<()> {
     Ok(())
 }
 
+fn write_npy(data: &Dataset, dir: &std::path::Path, part: &str) -> Result<()> {
+    use mosaic_manifold::npy::shaped_bytes;
+    let features: Vec<f64> = data.features.iter().map(|&v| v as f64).collect();
+    let labels: Vec<f64> = data.labels.iter().map(|&l| l as f64).collect();
+    for (name, bytes) in [
+        (format!("{part}_x.npy"), shaped_bytes(&[data.len(), data.dim], &features)),
+        (format!("{part}_y.npy"), shaped_bytes(&[data.len()], &labels)),
+    ] {
+        std::fs::write(dir.join(&name), bytes).with_context(|| format!("cannot write {name} in {}", dir.display()))?;
+    }
+    Ok(())
+}
+
+/// Trains `spec` once, single-threaded, timing each epoch.
+fn time_epochs(spec: &ArchSpec, splits: &Splits) -> Result<serde_json::Value> {
+    let config = TrainConfig { seed: 1, checkpoints: Checkpoints::None, out_dir: None };
+    let run = train::<CpuBackend>(spec, splits, &config, &AtomicBool::new(false), &cpu_device(), &mut |_| {})?;
+    // JSON has no NaN: a missing or broken number is null.
+    let finite = |v: Option<f64>| v.filter(|x| x.is_finite());
+    Ok(serde_json::json!({
+        "epoch_seconds": run.outcome.epochs.iter().map(|e| e.seconds).collect::<Vec<_>>(),
+        "final_val_accuracy": finite(run.outcome.val_accuracy()),
+        "final_train_loss": finite(run.outcome.last().map(|e| e.train_loss)),
+    }))
+}
+
 pub fn bench_train(args: BenchTrainArgs) -> Result<()> {
     std::fs::create_dir_all(&args.out_dir).with_context(|| format!("cannot create {}", args.out_dir.display()))?;
-    // 2,000 training points, as the benchmark promises, and 500 to validate on each epoch.
-    let train_set = BuiltIn::Spirals.generate(2000, 1);
-    let validation = BuiltIn::Spirals.generate(500, 2);
-    write_csv(&train_set, &args.out_dir.join("train.csv"))?;
-    write_csv(&validation, &args.out_dir.join("val.csv"))?;
-    let splits = Splits { train: train_set, test: validation.clone(), probe: validation.subset(&[]), validation };
-    let spec = mosaic_train::reference_spec(args.epochs);
-    let config = TrainConfig { seed: 1, checkpoints: Checkpoints::None, out_dir: None };
-    let run = train::<CpuBackend>(&spec, &splits, &config, &AtomicBool::new(false), &cpu_device(), &mut |_| {})?;
-    let seconds: Vec<f64> = run.outcome.epochs.iter().map(|e| e.seconds).collect();
-    // JSON has no NaN: a missing or broken number is null.
-    let number = |v: Option<f64>| v.filter(|x| x.is_finite()).map_or("null".to_string(), |x| x.to_string());
-    let json = format!(
-        "{{\"epoch_seconds\": {:?}, \"final_val_accuracy\": {}, \"final_train_loss\": {}}}",
-        seconds,
-        number(run.outcome.val_accuracy()),
-        number(run.outcome.last().map(|e| e.train_loss))
-    );
-    std::fs::write(args.out_dir.join("rust.json"), &json)?;
-    println!("{json}");
+    let json = match args.task {
+        BenchTask::Spirals => {
+            // 2,000 training points, as the benchmark promises, and 500 to validate on each epoch.
+            let train_set = BuiltIn::Spirals.generate(2000, 1);
+            let validation = BuiltIn::Spirals.generate(500, 2);
+            write_csv(&train_set, &args.out_dir.join("train.csv"))?;
+            write_csv(&validation, &args.out_dir.join("val.csv"))?;
+            let splits = Splits { train: train_set, test: validation.clone(), probe: validation.subset(&[]), validation };
+            time_epochs(&mosaic_train::reference_spec(args.epochs), &splits)?
+        }
+        BenchTask::Images => {
+            let spec = mosaic_compute::sweeps::dataset_spec("fashion-mnist", args.data_dir.as_deref())?;
+            let data = mosaic_compute::sweeps::load_dataset(&spec, Some(args.examples as usize), 1)?;
+            let splits = split(&data, 1, 0);
+            write_npy(&splits.train, &args.out_dir, "train")?;
+            write_npy(&splits.validation, &args.out_dir, "val")?;
+            let mut networks = Vec::new();
+            for (name, spec) in mosaic_train::image_reference_specs(args.epochs) {
+                eprintln!("training {name}");
+                let mut timing = time_epochs(&spec, &splits)?;
+                timing["name"] = name.into();
+                timing["spec"] = serde_json::to_value(&spec)?;
+                timing["hidden_widths"] = spec.hidden_widths().into();
+                networks.push(timing);
+            }
+            serde_json::json!({ "networks": networks })
+        }
+    };
+    let text = json.to_string();
+    std::fs::write(args.out_dir.join("rust.json"), &text)?;
+    println!("{text}");
     Ok(())
 }
 
@@ -99,7 +153,7 @@ pub fn bench_explorer(args: BenchExplorerArgs) -> Result<()> {
                 sweep: None,
                 new_sweep: false,
                 dataset: "spirals".into(),
-                examples: mosaic_compute::sweeps::DEFAULT_EXAMPLES as usize,
+                examples: None,
                 n: 200,
                 seed: 0,
                 layout: mosaic_compute::live::Layout::Design,
@@ -181,6 +235,7 @@ pub fn bench_cnn_landscape(args: BenchCnnLandscapeArgs) -> Result<()> {
         dim: c * h * w,
         classes: net.classes(),
         image: Some((c, h, w)),
+        held_out: 0,
     };
     let axis = Axis { min: -1.0, max: 1.0, num: args.grid };
     let started = std::time::Instant::now();

@@ -2,7 +2,7 @@
 //! the compute crate's plain types, Ctrl-C handling, and checking an output
 //! path before any work starts.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -29,6 +29,34 @@ impl From<LayoutArg> for Layout {
             LayoutArg::Architecture => Layout::Architecture,
             LayoutArg::Design => Layout::Design,
         }
+    }
+}
+
+/// The data a new sweep trains on, as `sweep`, `search` and the explorer take it.
+#[derive(clap::Args, Clone, Debug)]
+pub struct DataArgs {
+    /// Data set: a built-in task (spirals, moons, circles, blobs, blobsK,
+    /// checkerboard, shapes), an image set of the MNIST family (fashion-mnist,
+    /// mnist, kmnist: its four IDX files, plain or .gz, with the official
+    /// test split), `csv:PATH[:LABEL_COLUMN]`, or `idx:IMAGES,LABELS`.
+    #[arg(long, default_value = "spirals")]
+    pub dataset: String,
+    /// Folder of fashion-mnist's, mnist's or kmnist's files [default:
+    /// /usr/share/datasets/NAME, where Debian's dataset-fashion-mnist puts them].
+    #[arg(long, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Examples generated for a built-in task [default: 2000], or a
+    /// stratified subset of a data set read from files [default: all].
+    #[arg(long, value_parser = clap::value_parser!(u32).range(20..=10_000_000))]
+    pub examples: Option<u32>,
+}
+
+impl DataArgs {
+    /// The data set's name as the sweep stores it, and its examples.
+    pub fn load(&self, seed: u64) -> Result<(String, mosaic_train::data::Dataset)> {
+        let spec = mosaic_compute::sweeps::dataset_spec(&self.dataset, self.data_dir.as_deref())?;
+        let data = mosaic_compute::sweeps::load_dataset(&spec, self.examples.map(|n| n as usize), seed)?;
+        Ok((spec, data))
     }
 }
 

@@ -11,12 +11,11 @@ use mosaic_app::scene::ColorMapping;
 use mosaic_app::session::{Session, SessionFile};
 use mosaic_compute::embed::{CLASS_SEPARATION, H0_PERSISTENCE, H1_PERSISTENCE, HIERARCHY_CLUSTERS, SPECTRAL_ENTROPY};
 use mosaic_compute::live::{self, Layout};
-use mosaic_compute::sweeps::DEFAULT_EXAMPLES;
 use mosaic_compute::{design, service};
 use mosaic_core::{Colormap, SearchSpace};
 use mosaic_protocol::{OBJECTIVE, VAL_ACCURACY};
 
-use crate::cli::LayoutArg;
+use crate::cli::{DataArgs, LayoutArg};
 
 /// Which architectures are shown and how they are coloured.
 #[derive(Args, Debug, Clone)]
@@ -39,12 +38,9 @@ pub struct PopulationArgs {
     /// (the explorer: the newest; with --new-sweep, the one named after the plan).
     #[arg(long, value_name = "NAME")]
     sweep: Option<String>,
-    /// Data set the networks learn (see `mosaic sweep --help`).
-    #[arg(long, default_value = "spirals")]
-    dataset: String,
-    /// Examples generated for a built-in data set.
-    #[arg(long, default_value_t = DEFAULT_EXAMPLES, value_parser = clap::value_parser!(u32).range(20..=10_000_000))]
-    examples: u32,
+    /// The data a new sweep trains on (see `mosaic sweep --help`).
+    #[command(flatten)]
+    data: DataArgs,
     /// Quantity that colours the points; default: validation accuracy when
     /// networks are trained, parameter count otherwise.
     #[arg(long, value_enum)]
@@ -249,8 +245,8 @@ fn population_options(
                 store,
                 space,
                 sweep: p.sweep.clone().or_else(|| session.sweep.clone()),
-                dataset: p.dataset.clone(),
-                examples: p.examples as usize,
+                dataset: mosaic_compute::sweeps::dataset_spec(&p.data.dataset, p.data.data_dir.as_deref())?,
+                examples: p.data.examples.map(|n| n as usize),
                 n: p.n as usize,
                 seed: p.seed,
                 layout,

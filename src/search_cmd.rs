@@ -10,14 +10,14 @@ use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use mosaic_compute::path::spec_label;
 use mosaic_compute::suggest::{Ranking, SuggestSettings, accuracy_of, suggest_for};
-use mosaic_compute::sweeps::{DEFAULT_EXAMPLES, SweepRequest, load_dataset, open_or_create_sweep, sweep_splits, worker_count};
+use mosaic_compute::sweeps::{SweepRequest, open_or_create_sweep, sweep_splits, worker_count};
 use mosaic_core::SearchSpace;
 use mosaic_store::{Store, SuggestionRecord};
 use mosaic_train::Device;
 use mosaic_train::sweep::{SweepEvent, SweepOptions, run_sweep};
 use mosaic_train::train::Checkpoints;
 
-use crate::cli::cancel_on_ctrl_c;
+use crate::cli::{DataArgs, cancel_on_ctrl_c};
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum StrategyArg {
@@ -123,17 +123,15 @@ pub struct SearchArgs {
     /// Networks suggested (and trained in parallel) per round.
     #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u32).range(1..=256))]
     pub batch: u32,
-    /// For a new sweep: the built-in task or data (as `mosaic sweep --dataset`).
-    #[arg(long, default_value = "spirals")]
-    pub dataset: String,
+    /// For a new sweep: its data (as `mosaic sweep`).
+    #[command(flatten)]
+    pub data: DataArgs,
     /// For a new sweep: random (Latin hypercube) runs before the model takes over.
     #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(2..=10_000))]
     pub init: u32,
     /// For a new sweep: its search space (default: the one that suits the data).
     #[arg(long, value_name = "FILE")]
     pub space: Option<PathBuf>,
-    #[arg(long, default_value_t = DEFAULT_EXAMPLES)]
-    pub examples: u32,
     #[arg(long)]
     pub workers: Option<usize>,
     #[command(flatten)]
@@ -151,17 +149,11 @@ pub fn search(args: SearchArgs) -> Result<()> {
     let sweep = match existing {
         Some(s) => s,
         None => {
-            let data = load_dataset(&args.dataset, args.examples as usize, args.settings.seed)?;
+            let (dataset, data) = args.data.load(args.settings.seed)?;
             let space = args.space.as_deref().map(SearchSpace::load).transpose()?;
-            let name = args.sweep.clone().unwrap_or_else(|| format!("{}-search-s{}", args.dataset, args.settings.seed));
-            let request = SweepRequest {
-                name: Some(&name),
-                space,
-                dataset: &args.dataset,
-                data: &data,
-                n: args.init as usize,
-                seed: args.settings.seed,
-            };
+            let name = args.sweep.clone().unwrap_or_else(|| format!("{}-search-s{}", args.data.dataset, args.settings.seed));
+            let request =
+                SweepRequest { name: Some(&name), space, dataset: &dataset, data: &data, n: args.init as usize, seed: args.settings.seed };
             open_or_create_sweep(&mut *store, request)?
         }
     };

@@ -8,7 +8,7 @@ use std::time::Duration;
 use anyhow::{Context, Result, bail};
 use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
-use mosaic_compute::sweeps::{DEFAULT_EXAMPLES, PROBE_SIZE, SweepRequest, load_dataset, open_or_create_sweep, worker_count};
+use mosaic_compute::sweeps::{PROBE_SIZE, SweepRequest, open_or_create_sweep, worker_count};
 use mosaic_core::SearchSpace;
 use mosaic_store::SweepInfo;
 use mosaic_train::Device;
@@ -18,7 +18,7 @@ use mosaic_train::sweep::{SweepEvent, SweepOptions, run_sweep};
 use mosaic_train::train::Checkpoints;
 use mosaic_train::worker::{WorkerEvent, WorkerOptions, run_workers};
 
-use crate::cli::cancel_on_ctrl_c;
+use crate::cli::{DataArgs, cancel_on_ctrl_c};
 
 #[derive(Args, Debug)]
 pub struct SweepArgs {
@@ -26,10 +26,8 @@ pub struct SweepArgs {
     /// feature data, scenes/spaces/default.ron for images.
     #[arg(long, value_name = "FILE")]
     pub space: Option<PathBuf>,
-    /// Built-in task (spirals, moons, circles, blobs, blobsK, checkerboard, shapes),
-    /// `csv:PATH[:LABEL_COLUMN]`, or `idx:IMAGES,LABELS` (MNIST format).
-    #[arg(long, default_value = "spirals")]
-    pub dataset: String,
+    #[command(flatten)]
+    pub data: DataArgs,
     /// Number of networks to train.
     #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
     pub n: u32,
@@ -43,9 +41,6 @@ pub struct SweepArgs {
     /// Seeds the sampler, the data and every run.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
-    /// Examples generated for a built-in task.
-    #[arg(long, default_value_t = DEFAULT_EXAMPLES, value_parser = clap::value_parser!(u32).range(20..=10_000_000))]
-    pub examples: u32,
     /// Parallel trainings; default: one per core. With a cluster launcher:
     /// how many workers to start (default 4).
     #[arg(long)]
@@ -118,15 +113,14 @@ impl CheckpointArg {
 }
 
 pub fn sweep(args: SweepArgs) -> Result<()> {
-    let data = load_dataset(&args.dataset, args.examples as usize, args.seed)?;
+    let (dataset, data) = args.data.load(args.seed)?;
     let space = args.space.as_deref().map(SearchSpace::load).transpose()?;
     let splits = split(&data, args.seed, PROBE_SIZE);
     let mut store = mosaic_store::open(&args.store)?;
     let shared = mosaic_store::is_postgres(&args.store);
     // A folder store is trained by one process; a shared one by workers, this one among them.
     let _training = if args.launcher == Launcher::Local && !shared { Some(store.lock_for_training()?) } else { None };
-    let request =
-        SweepRequest { name: args.sweep.as_deref(), space, dataset: &args.dataset, data: &data, n: args.n as usize, seed: args.seed };
+    let request = SweepRequest { name: args.sweep.as_deref(), space, dataset: &dataset, data: &data, n: args.n as usize, seed: args.seed };
     let sweep = open_or_create_sweep(&mut *store, request)?;
     let name = &sweep.name;
     if args.launcher != Launcher::Local {

@@ -28,7 +28,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         sweep: None,
         new_sweep: false,
         dataset: "moons".into(),
-        examples: 300,
+        examples: Some(300),
         n: 6,
         seed: 1,
         layout: Layout::Design,

@@ -65,7 +65,8 @@ pub struct Population {
     /// a new plan in an empty store.
     pub new_sweep: bool,
     pub dataset: String,
-    pub examples: usize,
+    /// Examples: generated for a built-in task, or a subset of files (None: the default / all).
+    pub examples: Option<usize>,
     pub n: usize,
     pub seed: u64,
     pub layout: Layout,
@@ -632,7 +633,7 @@ mod tests {
             sweep: None,
             new_sweep: false,
             dataset: dataset.into(),
-            examples: 300,
+            examples: Some(300),
             n,
             seed,
             layout: Layout::Design,

@@ -8,7 +8,7 @@ use anyhow::{Context, Result, bail};
 use mosaic_core::sample::latin_hypercube;
 use mosaic_core::{Encoder, SearchSpace};
 use mosaic_store::{Store, SweepInfo, SweepPlan, SweepSpace};
-use mosaic_train::data::{BuiltIn, Dataset, Splits, load_csv, load_idx, split};
+use mosaic_train::data::{BuiltIn, Dataset, Named, Splits, load_csv, load_idx, load_named, split};
 
 /// Examples generated for a built-in task unless the user says otherwise.
 pub const DEFAULT_EXAMPLES: u32 = 2000;
@@ -17,26 +17,49 @@ pub const DEFAULT_EXAMPLES: u32 = 2000;
 pub const PROBE_SIZE: usize = 500;
 
 /// A data set by its name on the command line: a built-in task (`examples`
-/// generated from `seed`), `csv:PATH[:LABEL_COLUMN]` or `idx:IMAGES,LABELS`.
-pub fn load_dataset(spec: &str, examples: usize, seed: u64) -> Result<Dataset> {
-    if let Some(rest) = spec.strip_prefix("csv:") {
+/// generated from `seed`, default [`DEFAULT_EXAMPLES`]), one of the MNIST
+/// family (`fashion-mnist`, `mnist`, `kmnist`, each `[:DIR]`),
+/// `csv:PATH[:LABEL_COLUMN]` or `idx:IMAGES,LABELS`. Files are used whole
+/// unless `examples` asks for a stratified subset (drawn with `seed`).
+pub fn load_dataset(spec: &str, examples: Option<usize>, seed: u64) -> Result<Dataset> {
+    let data = if let Some(rest) = spec.strip_prefix("csv:") {
         let (path, label) = match rest.rsplit_once(':') {
             Some((p, l)) if !l.contains('/') && !l.ends_with(".csv") => (p, Some(l)),
             _ => (rest, None),
         };
-        return Ok(load_csv(Path::new(path), label)?);
-    }
-    if let Some(rest) = spec.strip_prefix("idx:") {
+        load_csv(Path::new(path), label)?
+    } else if let Some(rest) = spec.strip_prefix("idx:") {
         let (images, labels) = rest.split_once(',').context("idx data needs `idx:IMAGES,LABELS`")?;
-        return Ok(load_idx(Path::new(images), Path::new(labels))?);
-    }
-    let Some(kind) = BuiltIn::parse(spec) else {
-        bail!(
-            "unknown data set `{spec}`: use spirals, moons, circles, blobs, blobsK (K classes), checkerboard, shapes, \
-             csv:PATH[:LABEL] or idx:IMAGES,LABELS"
-        );
+        load_idx(Path::new(images), Path::new(labels))?
+    } else if let Some(set) = Named::parse(spec.split_once(':').map_or(spec, |(name, _)| name)) {
+        load_named(set, spec.split_once(':').map(|(_, dir)| Path::new(dir)))?
+    } else {
+        let Some(kind) = BuiltIn::parse(spec) else {
+            bail!(
+                "unknown data set `{spec}`: use spirals, moons, circles, blobs, blobsK (K classes), checkerboard, shapes, \
+                 fashion-mnist, mnist, kmnist (each [:DIR]), csv:PATH[:LABEL] or idx:IMAGES,LABELS"
+            );
+        };
+        return Ok(kind.generate(examples.unwrap_or(DEFAULT_EXAMPLES as usize), seed));
     };
-    Ok(kind.generate(examples, seed))
+    match examples {
+        Some(n) => data.sample(n, seed).map_err(anyhow::Error::msg),
+        None => Ok(data),
+    }
+}
+
+/// The data set name a command stores: `name` itself, or, for the MNIST
+/// family with `--data-dir DIR`, `name:DIR` (so the sweep's data can be
+/// found again without the flag).
+pub fn dataset_spec(name: &str, data_dir: Option<&Path>) -> Result<String> {
+    match data_dir {
+        None => Ok(name.to_string()),
+        Some(dir) if Named::parse(name).is_some() => {
+            let dir = std::path::absolute(dir).with_context(|| format!("cannot resolve --data-dir {}", dir.display()))?;
+            Ok(format!("{name}:{}", dir.display()))
+        }
+        Some(_) => bail!("--data-dir is for fashion-mnist, mnist and kmnist; `{name}` names its own files"),
+    }
 }
 
 /// The data a stored sweep trained on, rebuilt from its record (data set,
@@ -45,12 +68,12 @@ pub fn sweep_data(sweep: &SweepInfo) -> Result<Dataset> {
     if sweep.data.is_empty() {
         // Sweeps stored before data was recorded used the default example count.
         tracing::warn!("sweep `{}` does not record its data; assuming {DEFAULT_EXAMPLES} examples of `{}`", sweep.name, sweep.dataset);
-        return load_dataset(&sweep.dataset, DEFAULT_EXAMPLES as usize, sweep.seed);
+        return load_dataset(&sweep.dataset, None, sweep.seed);
     }
     let examples = sweep
         .examples
         .with_context(|| format!("sweep `{}` does not record its data (`{}`): retrain it with this version", sweep.name, sweep.data))?;
-    let data = load_dataset(&sweep.dataset, examples, sweep.seed)?;
+    let data = load_dataset(&sweep.dataset, Some(examples), sweep.seed)?;
     if data.fingerprint() != sweep.data {
         bail!("the data of sweep `{}` changed since it was trained: stored `{}`, now `{}`", sweep.name, sweep.data, data.fingerprint());
     }

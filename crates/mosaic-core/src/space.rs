@@ -102,6 +102,8 @@ pub enum SpaceError {
 pub const DEFAULT_SPACE_RON: &str = include_str!("../../../scenes/spaces/default.ron");
 /// The space the explorer's demo sweep trains on the 2-D spirals task (no CNNs).
 pub const DEMO_SPACE_RON: &str = include_str!("../../../scenes/spaces/demo.ron");
+/// MLPs and CNNs sized for 28x28 images (the MNIST family).
+pub const IMAGES_SPACE_RON: &str = include_str!("../../../scenes/spaces/images.ron");
 
 impl SearchSpace {
     /// The space shipped as `scenes/spaces/default.ron`.
@@ -113,6 +115,12 @@ impl SearchSpace {
     /// The space shipped as `scenes/spaces/demo.ron`.
     pub fn demo_space() -> SearchSpace {
         SearchSpace::from_ron(DEMO_SPACE_RON, "scenes/spaces/demo.ron").expect("the embedded demo search space is valid (checked by tests)")
+    }
+
+    /// The space shipped as `scenes/spaces/images.ron`.
+    pub fn images_space() -> SearchSpace {
+        SearchSpace::from_ron(IMAGES_SPACE_RON, "scenes/spaces/images.ron")
+            .expect("the embedded images search space is valid (checked by tests)")
     }
 
     /// Parses and validates a space; `origin` names the source in errors.

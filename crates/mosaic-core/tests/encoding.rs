@@ -170,6 +170,11 @@ fn default_space_file_parses_and_round_trips_through_ron() {
     let demo = SearchSpace::demo_space();
     assert_eq!(demo.families, vec![Family::Mlp, Family::ResidualMlp]);
     assert_eq!(SearchSpace { name: space.name.clone(), families: space.families.clone(), ..demo }, space);
+    // The image space keeps every family, with CNNs no deeper than 28x28 pools allow.
+    let images = SearchSpace::images_space();
+    assert_eq!(images.families, space.families);
+    assert!(images.depth.max <= 4.0 && images.width.max <= 256.0, "{images:?}");
+    assert_eq!(SearchSpace::from_ron(&images.to_ron(), "round-trip").unwrap(), images);
 }
 
 #[test]

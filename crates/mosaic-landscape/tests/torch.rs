@@ -76,6 +76,7 @@ fn a_cnn_surface_equals_pytorch_within_1e_4_relative_at_every_grid_point() {
         dim: 64,
         classes: 4,
         image: Some((1, 8, 8)),
+        held_out: 0,
     };
     let axis = Axis::parse("-1:1:7").unwrap();
     let never = AtomicBool::new(false);

@@ -20,6 +20,9 @@ pub struct Dataset {
     pub classes: usize,
     /// `(channels, height, width)` for image tasks; rows are then C*H*W, channel-major.
     pub image: Option<(usize, usize, usize)>,
+    /// The last `held_out` examples are the data set's official test set
+    /// (Fashion-MNIST's `t10k` files); 0: none, and [`split`] cuts its own.
+    pub held_out: usize,
 }
 
 impl Dataset {
@@ -51,10 +54,12 @@ impl Dataset {
         };
         self.features.iter().for_each(|v| eat(&v.to_bits().to_le_bytes()));
         self.labels.iter().for_each(|l| eat(&l.to_le_bytes()));
-        format!("{}: {} examples x {} features, {} classes, hash {h:016x}", self.name, self.len(), self.dim, self.classes)
+        // Data without an official test set keeps the fingerprints it always had.
+        let held_out = if self.held_out > 0 { format!(" ({} held out for testing)", self.held_out) } else { String::new() };
+        format!("{}: {} examples x {} features, {} classes{held_out}, hash {h:016x}", self.name, self.len(), self.dim, self.classes)
     }
 
-    /// The examples at `indices`, in that order.
+    /// The examples at `indices`, in that order (no official test part).
     pub fn subset(&self, indices: &[usize]) -> Dataset {
         Dataset {
             name: self.name.clone(),
@@ -63,8 +68,67 @@ impl Dataset {
             dim: self.dim,
             classes: self.classes,
             image: self.image,
+            held_out: 0,
         }
     }
+
+    /// `n` examples drawn with `seed`, each class in the share it has here;
+    /// an official test part gives its share of `n` and stays at the end.
+    /// All of them when `n` is the whole set; more is an error.
+    pub fn sample(&self, n: usize, seed: u64) -> Result<Dataset, String> {
+        if n > self.len() {
+            return Err(format!("asked for {n} examples but `{}` has {}: pass --examples {} or fewer", self.name, self.len(), self.len()));
+        }
+        if n == self.len() {
+            return Ok(self.clone());
+        }
+        if n < 2 * self.classes {
+            return Err(format!(
+                "{n} examples cannot hold `{}`'s {} classes: pass --examples {} or more",
+                self.name,
+                self.classes,
+                2 * self.classes
+            ));
+        }
+        let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x5a3b_1e5a);
+        let boundary = self.len() - self.held_out;
+        // The test part's share, rounded, and never empty when there is one.
+        let n_test = if self.held_out == 0 { 0 } else { (n * self.held_out).div_ceil(self.len()).clamp(self.classes.min(n / 2), n / 2) };
+        let mut picked = stratified(&self.labels, 0..boundary, n - n_test, &mut rng);
+        picked.extend(stratified(&self.labels, boundary..self.len(), n_test, &mut rng));
+        Ok(Dataset { held_out: n_test, ..self.subset(&picked) })
+    }
+}
+
+/// `m` of the examples in `range`, each class's count in proportion to its
+/// count there (largest remainders), chosen at random within the class and
+/// returned in their original order.
+fn stratified(labels: &[u32], range: std::ops::Range<usize>, m: usize, rng: &mut ChaCha8Rng) -> Vec<usize> {
+    let total = range.len();
+    if m == 0 || total == 0 {
+        return Vec::new();
+    }
+    let mut by_class: std::collections::BTreeMap<u32, Vec<usize>> = Default::default();
+    for i in range {
+        by_class.entry(labels[i]).or_default().push(i);
+    }
+    let mut quotas: Vec<(u32, usize, usize)> =
+        by_class.iter().map(|(&c, members)| (c, members.len() * m / total, members.len() * m % total)).collect();
+    let short = m - quotas.iter().map(|q| q.1).sum::<usize>();
+    // Largest remainders first; ties to the smaller class label.
+    let mut order: Vec<usize> = (0..quotas.len()).collect();
+    order.sort_by_key(|&k| (std::cmp::Reverse(quotas[k].2), quotas[k].0));
+    for &k in order.iter().take(short) {
+        quotas[k].1 += 1;
+    }
+    let mut picked = Vec::with_capacity(m);
+    for (class, quota, _) in quotas {
+        let members = by_class.get_mut(&class).expect("class seen");
+        members.shuffle(rng);
+        picked.extend_from_slice(&members[..quota]);
+    }
+    picked.sort_unstable();
+    picked
 }
 
 /// Train / validation / test parts of a data set, and the probe inputs
@@ -79,12 +143,17 @@ pub struct Splits {
 }
 
 /// Shuffles with `seed` and cuts 70 / 15 / 15; the probe set is the first
-/// `probe_size` test examples (or all of them, if fewer).
+/// `probe_size` test examples (or all of them, if fewer). A data set with an
+/// official test part tests on exactly that part and cuts validation from
+/// the rest in the same 70 : 15 proportion.
 pub fn split(data: &Dataset, seed: u64, probe_size: usize) -> Splits {
-    let mut order: Vec<usize> = (0..data.len()).collect();
+    let pool = data.len() - data.held_out;
+    let mut order: Vec<usize> = (0..pool).collect();
     order.shuffle(&mut ChaCha8Rng::seed_from_u64(seed ^ 0x5917_5917));
-    let n_train = data.len() * 70 / 100;
-    let n_val = data.len() * 15 / 100;
+    let (n_train, n_val) = if data.held_out > 0 { (pool * 70 / 85, pool - pool * 70 / 85) } else { (pool * 70 / 100, pool * 15 / 100) };
+    if data.held_out > 0 {
+        order.extend(pool..data.len());
+    }
     let test = data.subset(&order[n_train + n_val..]);
     let probe_idx: Vec<usize> = (0..probe_size.min(test.len())).collect();
     Splits {
@@ -163,7 +232,7 @@ impl BuiltIn {
             BuiltIn::Shapes => (SHAPE_SIDE * SHAPE_SIDE, Some((1, SHAPE_SIDE, SHAPE_SIDE))),
             _ => (2, None),
         };
-        Dataset { name: self.name(), features, labels, dim, classes, image }
+        Dataset { name: self.name(), features, labels, dim, classes, image, held_out: 0 }
     }
 }
 
@@ -330,27 +399,44 @@ fn finish_user_data(
             message: format!("label {l} (example {}) implies {classes} classes; at most {MAX_CLASSES} are supported", i + 1),
         });
     }
-    if classes < 2 {
-        return Err(DataError::Invalid { path, message: "every label is 0: need at least two classes".into() });
+    // One label everywhere (all 0, or all 7) is no classification task.
+    if labels.iter().all(|&l| l == labels[0]) {
+        return Err(DataError::Invalid { path, message: format!("every label is {}: need at least two classes", labels[0]) });
     }
     let name = Path::new(&path).file_stem().map_or("data".into(), |s| s.to_string_lossy().into_owned());
-    Ok(Dataset { name, features, labels, dim, classes, image })
+    Ok(Dataset { name, features, labels, dim, classes, image, held_out: 0 })
 }
 
-/// Reads MNIST-format IDX files: images (magic 0x00000803, u8, n x rows x
-/// cols) scaled to [0, 1], and labels (magic 0x00000801, u8, n).
-pub fn load_idx(images: &Path, labels: &Path) -> Result<Dataset, DataError> {
-    let (img_bytes, lbl_bytes) = (read(images)?, read(labels)?);
+/// The bytes of a file, unpacked if it is gzip-compressed (as the MNIST
+/// family's files are distributed).
+fn read_maybe_gz(path: &Path) -> Result<Vec<u8>, DataError> {
+    let bytes = read(path)?;
+    if !bytes.starts_with(&[0x1f, 0x8b]) {
+        return Ok(bytes);
+    }
+    let mut unpacked = Vec::with_capacity(bytes.len() * 4);
+    std::io::Read::read_to_end(&mut flate2::read::MultiGzDecoder::new(&bytes[..]), &mut unpacked).map_err(|e| DataError::Idx {
+        path: path.display().to_string(),
+        message: format!("a gzip file that does not unpack ({e}): it is damaged or cut off; fetch it again"),
+    })?;
+    Ok(unpacked)
+}
+
+/// Images and labels of one IDX pair, checked against each other.
+struct IdxPair {
+    pixels: Vec<u8>,
+    labels: Vec<u8>,
+    rows: usize,
+    cols: usize,
+}
+
+fn read_idx_pair(images: &Path, labels: &Path) -> Result<IdxPair, DataError> {
+    let (img_bytes, lbl_bytes) = (read_maybe_gz(images)?, read_maybe_gz(labels)?);
     let img_path = images.display().to_string();
     let lbl_path = labels.display().to_string();
     let idx_err = |path: &str, message: String| DataError::Idx { path: path.to_string(), message };
     let be = |b: &[u8], at: usize| u32::from_be_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]]) as usize;
 
-    for (bytes, path) in [(&img_bytes, &img_path), (&lbl_bytes, &lbl_path)] {
-        if bytes.starts_with(&[0x1f, 0x8b]) {
-            return Err(idx_err(path, format!("is gzip-compressed: unpack it first (gunzip -k {path}) and name the unpacked file")));
-        }
-    }
     if img_bytes.len() < 16 || be(&img_bytes, 0) != 0x0803 {
         return Err(idx_err(&img_path, "not an IDX image file (expected magic 0x00000803, unsigned bytes, 3 dimensions)".into()));
     }
@@ -377,7 +463,85 @@ pub fn load_idx(images: &Path, labels: &Path) -> Result<Dataset, DataError> {
     if n_labels != n {
         return Err(idx_err(&lbl_path, format!("{n_labels} labels for {n} images in {img_path}")));
     }
-    let features = img_bytes[16..].iter().map(|&b| b as f32 / 255.0).collect();
-    let labels = lbl_bytes[8..].iter().map(|&b| b as u32).collect();
-    finish_user_data(img_path, features, labels, rows * cols, Some((1, rows, cols)))
+    Ok(IdxPair { pixels: img_bytes[16..].to_vec(), labels: lbl_bytes[8..].to_vec(), rows, cols })
+}
+
+fn scaled(pixels: &[u8]) -> impl Iterator<Item = f32> + '_ {
+    pixels.iter().map(|&b| b as f32 / 255.0)
+}
+
+/// Reads MNIST-format IDX files, plain or gzip-compressed: images (magic
+/// 0x00000803, u8, n x rows x cols) scaled to [0, 1], and labels (magic
+/// 0x00000801, u8, n).
+pub fn load_idx(images: &Path, labels: &Path) -> Result<Dataset, DataError> {
+    let pair = read_idx_pair(images, labels)?;
+    let features = scaled(&pair.pixels).collect();
+    let labels = pair.labels.iter().map(|&b| b as u32).collect();
+    finish_user_data(images.display().to_string(), features, labels, pair.rows * pair.cols, Some((1, pair.rows, pair.cols)))
+}
+
+/// The image sets of the MNIST family, read from their four standard files.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Named {
+    FashionMnist,
+    Mnist,
+    Kmnist,
+}
+
+impl Named {
+    pub const ALL: [Named; 3] = [Named::FashionMnist, Named::Mnist, Named::Kmnist];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Named::FashionMnist => "fashion-mnist",
+            Named::Mnist => "mnist",
+            Named::Kmnist => "kmnist",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Named> {
+        Named::ALL.into_iter().find(|n| n.name() == name)
+    }
+
+    /// Where the files are when no folder is named: Debian's
+    /// `dataset-fashion-mnist` package installs Fashion-MNIST there.
+    pub fn default_dir(self) -> std::path::PathBuf {
+        Path::new("/usr/share/datasets").join(self.name())
+    }
+
+    fn how_to_get(self) -> &'static str {
+        match self {
+            Named::FashionMnist => "install Debian's package (sudo apt install dataset-fashion-mnist) or pass --data-dir DIR",
+            Named::Mnist | Named::Kmnist => {
+                "download its four IDX files (train-images-idx3-ubyte.gz and the rest) into a folder and pass --data-dir DIR"
+            }
+        }
+    }
+}
+
+/// One of the MNIST family from `dir` (default: [`Named::default_dir`]):
+/// `train-images-idx3-ubyte`, `train-labels-idx1-ubyte`, `t10k-images-idx3-ubyte`
+/// and `t10k-labels-idx1-ubyte`, each plain or `.gz`. The training files
+/// come first and the `t10k` ones are its official test part (`held_out`).
+pub fn load_named(set: Named, dir: Option<&Path>) -> Result<Dataset, DataError> {
+    let dir = dir.map_or_else(|| set.default_dir(), Path::to_path_buf);
+    let find = |stem: &str| -> Result<std::path::PathBuf, DataError> {
+        [stem.to_string(), format!("{stem}.gz")].iter().map(|f| dir.join(f)).find(|p| p.is_file()).ok_or_else(|| DataError::Invalid {
+            path: dir.display().to_string(),
+            message: format!("no {stem} or {stem}.gz for {}: {}", set.name(), set.how_to_get()),
+        })
+    };
+    let train = read_idx_pair(&find("train-images-idx3-ubyte")?, &find("train-labels-idx1-ubyte")?)?;
+    let test_images = find("t10k-images-idx3-ubyte")?;
+    let test = read_idx_pair(&test_images, &find("t10k-labels-idx1-ubyte")?)?;
+    if (test.rows, test.cols) != (train.rows, train.cols) {
+        return Err(DataError::Invalid {
+            path: test_images.display().to_string(),
+            message: format!("{}x{} test images but {}x{} training images", test.rows, test.cols, train.rows, train.cols),
+        });
+    }
+    let features = scaled(&train.pixels).chain(scaled(&test.pixels)).collect();
+    let labels = train.labels.iter().chain(&test.labels).map(|&b| b as u32).collect();
+    let data = finish_user_data(dir.display().to_string(), features, labels, train.rows * train.cols, Some((1, train.rows, train.cols)))?;
+    Ok(Dataset { name: set.name().to_string(), held_out: test.labels.len(), ..data })
 }

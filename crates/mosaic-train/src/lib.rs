@@ -12,11 +12,17 @@ pub mod sweep;
 pub mod train;
 pub mod worker;
 
-/// The default search space for a data set: all families for images; no
-/// CNNs for plain feature vectors, where a 3x3 convolution has nothing to
-/// convolve (and CNNs took 85% of the demo sweep's time).
+/// The default search space for a data set: MLPs and CNNs sized for 28x28
+/// images for images of side 24 or more (the MNIST family), all families on
+/// the small built-in images; no CNNs for plain feature vectors, where a 3x3
+/// convolution has nothing to convolve (and CNNs took 85% of the demo
+/// sweep's time).
 pub fn default_space_for(data: &data::Dataset) -> mosaic_core::SearchSpace {
-    if data.image.is_some() { mosaic_core::SearchSpace::default_space() } else { mosaic_core::SearchSpace::demo_space() }
+    match data.image {
+        Some((_, h, w)) if h.min(w) >= 24 => mosaic_core::SearchSpace::images_space(),
+        Some(_) => mosaic_core::SearchSpace::default_space(),
+        None => mosaic_core::SearchSpace::demo_space(),
+    }
 }
 
 /// The backend runs train on by default: pure-Rust CPU, with autodiff.
@@ -72,4 +78,24 @@ pub fn reference_spec(epochs: u32) -> mosaic_core::ArchSpec {
         weight_decay: 0.0,
         epochs,
     }
+}
+
+/// The image benchmark's reference networks for 28x28 grey images (`mosaic
+/// bench train --task images`; `benches/train_vs_pytorch.py --task images`
+/// builds the same ones in PyTorch): two MLPs on the 784 pixels and three
+/// CNNs of the image space's kinds (3x3 conv blocks, each ending in a 2x2
+/// max-pool; batch norm; a skip), all with Adam at 1e-3 and batch 64.
+pub fn image_reference_specs(epochs: u32) -> Vec<(&'static str, mosaic_core::ArchSpec)> {
+    use mosaic_core::{Activation, ArchSpec, Family, Norm};
+    let base = ArchSpec { learning_rate: 1e-3, ..reference_spec(epochs) };
+    vec![
+        ("mlp 256-128 relu", ArchSpec { depth: 2, width: 256, taper: 0.5, ..base.clone() }),
+        (
+            "residual mlp 3x128 batch-norm gelu",
+            ArchSpec { family: Family::ResidualMlp, depth: 3, width: 128, norm: Norm::Batch, activation: Activation::Gelu, ..base.clone() },
+        ),
+        ("cnn 1x32 relu", ArchSpec { family: Family::Cnn, depth: 1, width: 32, ..base.clone() }),
+        ("cnn 2x32 batch-norm relu", ArchSpec { family: Family::Cnn, depth: 2, width: 32, norm: Norm::Batch, ..base.clone() }),
+        ("cnn 3x32 batch-norm relu skip", ArchSpec { family: Family::Cnn, depth: 3, width: 32, norm: Norm::Batch, skip: true, ..base }),
+    ]
 }

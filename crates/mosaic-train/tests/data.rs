@@ -1,7 +1,9 @@
 //! Data sets: generated deterministically, split reproducibly, and user files
 //! read with errors that name the file, line or field.
 
-use mosaic_train::data::{BuiltIn, DataError, load_csv, load_idx, split};
+use std::io::Write;
+
+use mosaic_train::data::{BuiltIn, DataError, Named, load_csv, load_idx, load_named, split};
 
 fn scratch(name: &str) -> std::path::PathBuf {
     let dir = std::env::temp_dir().join(format!("mosaic-data-test-{name}-{}", std::process::id()));
@@ -149,9 +151,14 @@ fn malformed_idx_files_say_what_is_wrong() {
     std::fs::write(&img, &longer).unwrap();
     let err = load_idx(&img, &lbl).unwrap_err().to_string();
     assert!(err.contains("3 bytes more than that") && !err.contains("truncated"), "{err}");
+    // A damaged or cut-off .gz says so (issue 24: gzip is read, not refused).
     std::fs::write(&img, [0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3, 1, 2, 3, 4, 5, 6, 7, 8]).unwrap();
     let err = load_idx(&img, &lbl).unwrap_err().to_string();
-    assert!(err.contains("gzip-compressed") && err.contains("gunzip -k"), "{err}");
+    assert!(err.contains("img.idx") && err.contains("gzip") && err.contains("damaged or cut off"), "{err}");
+    let whole = gzip(&idx_images(3, 2, 2));
+    std::fs::write(&img, &whole[..whole.len() / 2]).unwrap();
+    let err = load_idx(&img, &lbl).unwrap_err().to_string();
+    assert!(err.contains("damaged or cut off"), "{err}");
 
     std::fs::write(&img, b"PNG not idx at all").unwrap();
     let err = load_idx(&img, &lbl).unwrap_err().to_string();
@@ -164,4 +171,106 @@ fn malformed_idx_files_say_what_is_wrong() {
     std::fs::write(&lbl, idx_images(2, 2, 2)).unwrap();
     let err = load_idx(&img, &lbl).unwrap_err().to_string();
     assert!(err.contains("lbl.idx") && err.contains("0x00000801"), "{err}");
+}
+
+fn gzip(bytes: &[u8]) -> Vec<u8> {
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    encoder.write_all(bytes).unwrap();
+    encoder.finish().unwrap()
+}
+
+/// Images whose pixel (0, 0) is the label's value; labels cycle through `classes`.
+fn labelled_images(n: u32, classes: u32) -> (Vec<u8>, Vec<u8>) {
+    let mut images = vec![0, 0, 8, 3];
+    for v in [n, 2, 2] {
+        images.extend(v.to_be_bytes());
+    }
+    let labels: Vec<u8> = (0..n).map(|i| (i % classes) as u8).collect();
+    for l in &labels {
+        images.extend([*l, 9, 9, 9]);
+    }
+    (images, idx_labels(&labels))
+}
+
+#[test]
+fn gzipped_idx_files_read_as_the_plain_ones() {
+    let dir = scratch("gzidx");
+    let (img, lbl) = (dir.join("img.idx"), dir.join("lbl.idx"));
+    std::fs::write(&img, idx_images(3, 2, 2)).unwrap();
+    std::fs::write(&lbl, idx_labels(&[0, 2, 1])).unwrap();
+    let plain = load_idx(&img, &lbl).unwrap();
+    let (img_gz, lbl_gz) = (dir.join("img.idx.gz"), dir.join("lbl.idx.gz"));
+    std::fs::write(&img_gz, gzip(&idx_images(3, 2, 2))).unwrap();
+    std::fs::write(&lbl_gz, gzip(&idx_labels(&[0, 2, 1]))).unwrap();
+    let unpacked = load_idx(&img_gz, &lbl_gz).unwrap();
+    assert_eq!((unpacked.features, unpacked.labels, unpacked.image), (plain.features, plain.labels, plain.image));
+}
+
+#[test]
+fn the_mnist_family_loads_its_four_files_with_the_official_test_split() {
+    let dir = scratch("named");
+    let (train_img, train_lbl) = labelled_images(60, 3);
+    let (test_img, test_lbl) = labelled_images(12, 3);
+    // Compressed and plain files mix, as a user may have unpacked some.
+    std::fs::write(dir.join("train-images-idx3-ubyte.gz"), gzip(&train_img)).unwrap();
+    std::fs::write(dir.join("train-labels-idx1-ubyte"), &train_lbl).unwrap();
+    std::fs::write(dir.join("t10k-images-idx3-ubyte.gz"), gzip(&test_img)).unwrap();
+    std::fs::write(dir.join("t10k-labels-idx1-ubyte.gz"), gzip(&test_lbl)).unwrap();
+    let data = load_named(Named::Kmnist, Some(&dir)).unwrap();
+    assert_eq!((data.name.as_str(), data.len(), data.held_out, data.classes, data.image), ("kmnist", 72, 12, 3, Some((1, 2, 2))));
+    assert!(data.fingerprint().contains("12 held out for testing"), "{}", data.fingerprint());
+
+    // The test part is exactly the t10k files; validation comes from the training files.
+    let s = split(&data, 3, 5);
+    assert_eq!((s.train.len(), s.validation.len(), s.test.len(), s.probe.len()), (49, 11, 12, 5));
+    assert_eq!(s.test.features, data.features[60 * 4..]);
+
+    // A stratified subset keeps the class shares and the official test part's share.
+    let sub = data.sample(36, 1).unwrap();
+    assert_eq!((sub.len(), sub.held_out), (36, 6));
+    for c in 0..3 {
+        assert_eq!(sub.labels.iter().filter(|&&l| l == c).count(), 12, "class {c}");
+        assert_eq!(sub.labels[30..].iter().filter(|&&l| l == c).count(), 2, "class {c} in the test part");
+    }
+    // Every example is still its own image (pixel (0, 0) is its label).
+    assert!((0..sub.len()).all(|i| sub.row(i)[0] == sub.labels[i] as f32 / 255.0));
+    assert_eq!(sub, data.sample(36, 1).unwrap(), "same seed, same subset");
+    assert_ne!(sub.features, data.sample(36, 2).unwrap().features);
+    assert_eq!(data.sample(72, 1).unwrap(), data);
+    let err = data.sample(100, 1).unwrap_err();
+    assert!(err.contains("asked for 100 examples") && err.contains("has 72") && err.contains("--examples 72"), "{err}");
+
+    // A missing file names the folder, the file and how to get the set.
+    std::fs::remove_file(dir.join("t10k-images-idx3-ubyte.gz")).unwrap();
+    let err = load_named(Named::FashionMnist, Some(&dir)).unwrap_err().to_string();
+    assert!(
+        err.contains("t10k-images-idx3-ubyte")
+            && err.contains(&dir.display().to_string())
+            && err.contains("apt install dataset-fashion-mnist"),
+        "{err}"
+    );
+    assert_eq!(Named::parse("fashion-mnist"), Some(Named::FashionMnist));
+    assert_eq!(Named::FashionMnist.default_dir(), std::path::Path::new("/usr/share/datasets/fashion-mnist"));
+}
+
+#[test]
+fn subsets_of_generated_and_csv_data_are_stratified() {
+    let data = BuiltIn::Blobs(4).generate(400, 2);
+    let sub = data.sample(100, 5).unwrap();
+    assert_eq!((sub.len(), sub.held_out), (100, 0));
+    for c in 0..4 {
+        assert_eq!(sub.labels.iter().filter(|&&l| l == c).count(), 25);
+    }
+    let err = data.sample(5, 5).unwrap_err();
+    assert!(err.contains("cannot hold") && err.contains("4 classes"), "{err}");
+}
+
+#[test]
+fn one_label_everywhere_is_refused_whatever_the_label() {
+    // Issue 28, problem 5: all-7 labels trained an 8-class task to 100 %.
+    let dir = scratch("onelabel");
+    let path = dir.join("sevens.csv");
+    std::fs::write(&path, "x,label\n1,7\n2,7\n3,7\n").unwrap();
+    let err = load_csv(&path, None).unwrap_err().to_string();
+    assert!(err.contains("every label is 7") && err.contains("at least two classes"), "{err}");
 }
