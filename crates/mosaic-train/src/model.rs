@@ -187,9 +187,8 @@ impl<B: Backend> Network<B> {
         let mut h = conv2d(x.clone(), layer.weight.val(), Some(layer.bias.val()), same);
         h = match &block.norm {
             None => h,
-            // Layer norm over channels at each position (channels-last).
-            Some(NormLayer::Layer(n)) => n.forward(h.permute([0, 2, 3, 1])).permute([0, 3, 1, 2]),
-            Some(NormLayer::Batch(n)) => n.forward(h),
+            Some(NormLayer::Layer(n)) => layer_norm_images(n, h),
+            Some(NormLayer::Batch(n)) => batch_norm_images(n, h),
         };
         h = self.activate(h);
         if block.skip {
@@ -203,6 +202,44 @@ impl<B: Backend> Network<B> {
         let [_, _, height, width] = h.dims();
         if height >= 2 && width >= 2 { max_pool2d(h, [2, 2], [2, 2], [0, 0], [1, 1], false) } else { h }
     }
+}
+
+/// Batch norm of `[n, c, h, w]` images, as burn's `BatchNorm` computes it
+/// (biased batch variance; running statistics updated with its momentum
+/// while training), with every broadcast shaped as one scalar per row of
+/// `[n * c, h * w]`: burn Flex runs that shape on its SIMD path, while
+/// `BatchNorm::forward`'s `[1, c, 1, 1]` broadcasts walk the tensor an
+/// element at a time (4x the epoch time of the whole CNN; docs/benchmarks.md).
+fn batch_norm_images<B: Backend>(norm: &BatchNorm<B>, x: Tensor<B, 4>) -> Tensor<B, 4> {
+    let [n, c, h, w] = x.dims();
+    let rows = x.reshape([n * c, h * w]);
+    // A `[c]` vector as one value per row of `rows`.
+    let per_row = |v: Tensor<B, 1>| v.reshape([1, c]).expand([n, c]).reshape([n * c, 1]);
+    let channel_mean = |t: Tensor<B, 2>| t.mean_dim(1).reshape([n, c]).mean_dim(0).reshape([c]);
+    let (mean, var) = if B::ad_enabled(&rows.device()) {
+        let mean = channel_mean(rows.clone());
+        let var = channel_mean((rows.clone() - per_row(mean.clone())).square());
+        let m = norm.momentum;
+        let running_mean = norm.running_mean.value_sync().mul_scalar(1.0 - m).add(mean.clone().detach().mul_scalar(m));
+        let running_var = norm.running_var.value_sync().mul_scalar(1.0 - m).add(var.clone().detach().mul_scalar(m));
+        norm.running_mean.update(running_mean.detach());
+        norm.running_var.update(running_var.detach());
+        (mean, var)
+    } else {
+        (norm.running_mean.value(), norm.running_var.value())
+    };
+    let scale = norm.gamma.val() / var.add_scalar(norm.epsilon).sqrt();
+    let shift = norm.beta.val() - mean * scale.clone();
+    (rows * per_row(scale) + per_row(shift)).reshape([n, c, h, w])
+}
+
+/// Layer norm over the channels at each position of `[n, c, h, w]` images,
+/// on one channels-last `[n * h * w, c]` copy: burn Flex normalises rows of
+/// a contiguous matrix on its SIMD path, and a permuted view element by element.
+fn layer_norm_images<B: Backend>(norm: &LayerNorm<B>, x: Tensor<B, 4>) -> Tensor<B, 4> {
+    let [n, c, h, w] = x.dims();
+    let rows = x.permute([0, 2, 3, 1]).reshape([n * h * w, c]);
+    norm.forward(rows).reshape([n, h, w, c]).permute([0, 3, 1, 2])
 }
 
 fn dense<B: Backend>(layer: &Dense<B>, x: Tensor<B, 2>) -> Tensor<B, 2> {
@@ -224,4 +261,65 @@ fn apply_dropout<B: Backend, const D: usize>(x: Tensor<B, D>, p: f64, rng: Optio
     let mask: Vec<f32> = (0..n).map(|_| if rng.random::<f64>() < keep { scale } else { 0.0 }).collect();
     let mask = Tensor::<B, D>::from_data(TensorData::new(mask, shape), &x.device());
     x * mask
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use burn::backend::{Autodiff, Flex};
+    use burn::module::AutodiffModule;
+    use rand::SeedableRng;
+
+    type Ad = Autodiff<Flex>;
+
+    fn random<B: Backend, const D: usize>(shape: [usize; D], seed: u64) -> Tensor<B, D> {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        let n = shape.iter().product();
+        let values: Vec<f32> = (0..n).map(|_| rng.random_range(-2.0..3.0)).collect();
+        Tensor::from_data(TensorData::new(values, shape), &Default::default())
+    }
+
+    fn close<B: Backend, const D: usize>(a: Tensor<B, D>, b: Tensor<B, D>, what: &str) {
+        let (a, b) = (a.into_data().to_vec::<f32>().unwrap(), b.into_data().to_vec::<f32>().unwrap());
+        let worst = a.iter().zip(&b).map(|(x, y)| (x - y).abs() / (1.0 + y.abs())).fold(0.0f32, f32::max);
+        assert!(worst < 1e-5, "{what}: relative difference {worst}");
+    }
+
+    #[test]
+    fn image_norms_equal_burns_modules_in_values_gradients_and_running_statistics() {
+        let device = Default::default();
+        let mut batch = BatchNormConfig::new(4).init::<Ad>(&device);
+        batch.gamma = Param::from_tensor(random([4], 7).require_grad());
+        batch.beta = Param::from_tensor(random([4], 8).require_grad());
+        let weights = random::<Ad, 4>([3, 4, 5, 5], 2);
+        for step in 0..2 {
+            let (ours, theirs) = (batch.clone(), batch.clone());
+            // Separate leaves: each backward pass consumes its graph.
+            let (x_ours, x_theirs) = (random::<Ad, 4>([3, 4, 5, 5], step).require_grad(), random([3, 4, 5, 5], step).require_grad());
+            let y_ours = batch_norm_images(&ours, x_ours.clone());
+            let y_theirs = theirs.forward(x_theirs.clone());
+            close(y_ours.clone(), y_theirs.clone(), "batch norm output");
+            let g_ours = (y_ours * weights.clone()).sum().backward();
+            let g_theirs = (y_theirs * weights.clone()).sum().backward();
+            close(x_ours.grad(&g_ours).unwrap(), x_theirs.grad(&g_theirs).unwrap(), "gradient by the input");
+            close(ours.gamma.grad(&g_ours).unwrap(), theirs.gamma.grad(&g_theirs).unwrap(), "gradient by gamma");
+            close(ours.running_mean.value(), theirs.running_mean.value(), "running mean");
+            close(ours.running_var.value(), theirs.running_var.value(), "running variance");
+            batch = ours;
+        }
+        // Evaluation uses the running statistics.
+        let eval = batch.valid();
+        let x = random::<Flex, 4>([2, 4, 3, 3], 5);
+        close(batch_norm_images(&eval, x.clone()), eval.forward(x), "batch norm in evaluation");
+
+        let mut layer = LayerNormConfig::new(4).init::<Ad>(&device);
+        layer.gamma = Param::from_tensor(random([4], 9).require_grad());
+        let (x_ours, x_theirs) = (random::<Ad, 4>([3, 4, 5, 5], 3).require_grad(), random([3, 4, 5, 5], 3).require_grad());
+        let y_ours = layer_norm_images(&layer, x_ours.clone());
+        let y_theirs = layer.forward(x_theirs.clone().permute([0, 2, 3, 1])).permute([0, 3, 1, 2]);
+        close(y_ours.clone(), y_theirs.clone(), "layer norm output");
+        let g_ours = (y_ours * weights.clone()).sum().backward();
+        let g_theirs = (y_theirs * weights).sum().backward();
+        close(x_ours.grad(&g_ours).unwrap(), x_theirs.grad(&g_theirs).unwrap(), "layer norm gradient by the input");
+    }
 }
