@@ -12,6 +12,7 @@ mod launch;
 mod path_cmd;
 mod population;
 mod record_cmd;
+mod report_cmd;
 mod search_cmd;
 mod sweep_cmd;
 mod worker_cmd;
@@ -61,6 +62,8 @@ enum Command {
     Landscape(landscape_cmd::LandscapeArgs),
     /// Render a tour (camera path and actions, RON) offline to MP4 or PNG frames.
     Record(record_cmd::RecordArgs),
+    /// Measure Abel et al.'s findings on a trained sweep: Markdown with tables, SVG charts and PNG renders.
+    Report(report_cmd::ReportArgs),
     /// Suggest the next networks to train from a sweep's runs (Bayesian optimisation); stored for the explorer.
     Suggest(search_cmd::SuggestArgs),
     /// Run the loop suggest -> train -> learn for a budget of networks.
@@ -169,6 +172,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Path(args) => path_cmd::path(args),
         Command::Landscape(args) => landscape_cmd::landscape(args),
         Command::Record(args) => record_cmd::run(args),
+        Command::Report(args) => report_cmd::report(args),
         Command::Suggest(args) => search_cmd::suggest(args),
         Command::Search(args) => search_cmd::search(args),
         Command::Xr(args) => xr_cmd::xr(args),

@@ -67,49 +67,115 @@ pub fn heatmap_svg(table: &CorrelationTable) -> String {
 /// One line of a chart: its name, colour (sRGB) and points.
 pub type Series = (String, [u8; 3], Vec<[f64; 2]>);
 
+/// A chart's frame: its title, box, extreme ticks, optional axis names,
+/// and the map from data to page coordinates.
+struct Axes {
+    w: f64,
+    h: f64,
+    left: f64,
+    top: f64,
+    right: f64,
+    bottom: f64,
+    x: (f64, f64),
+    y: (f64, f64),
+}
+
+impl Axes {
+    /// Axes spanning the finite `points`, drawn into `body`.
+    fn draw(body: &mut String, title: &str, names: [&str; 2], points: &[[f64; 2]]) -> Axes {
+        let points: Vec<[f64; 2]> = points.iter().copied().filter(|p| p[0].is_finite() && p[1].is_finite()).collect();
+        let span = |k: usize| {
+            let (lo, hi) = points.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), p| (l.min(p[k]), h.max(p[k])));
+            if hi > lo { (lo, hi) } else { (lo - 0.5, lo + 0.5) }
+        };
+        let (x, y) = if points.is_empty() { ((0.0, 1.0), (0.0, 1.0)) } else { (span(0), span(1)) };
+        let a = Axes { w: 520.0, h: 300.0, left: 60.0, top: 40.0, right: 20.0, bottom: 40.0, x, y };
+        let (left, top, w, h, right, bottom) = (a.left, a.top, a.w, a.h, a.right, a.bottom);
+        let _ = writeln!(body, "<text x=\"{left}\" y=\"20\" {FONT} font-weight=\"bold\">{}</text>", escape(title));
+        let _ = writeln!(
+            body,
+            "<rect x=\"{left}\" y=\"{top}\" width=\"{}\" height=\"{}\" fill=\"none\" stroke=\"#888\"/>",
+            w - left - right,
+            h - top - bottom
+        );
+        for (v, py) in [(y.0, h - bottom), (y.1, top)] {
+            let _ = writeln!(
+                body,
+                "<text x=\"{}\" y=\"{py}\" {FONT} text-anchor=\"end\" dominant-baseline=\"middle\">{v:.3}</text>",
+                left - 4.0
+            );
+        }
+        // Whole-number ends (epochs, evaluations) print as such.
+        let digits = if x.0.fract() == 0.0 && x.1.fract() == 0.0 { 0 } else { 2 };
+        for (v, px) in [(x.0, left), (x.1, w - right)] {
+            let _ = writeln!(body, "<text x=\"{px}\" y=\"{}\" {FONT} text-anchor=\"middle\">{v:.digits$}</text>", h - bottom + 14.0);
+        }
+        if !names[0].is_empty() {
+            let _ = writeln!(
+                body,
+                "<text x=\"{}\" y=\"{}\" {FONT} text-anchor=\"middle\">{}</text>",
+                (left + w - right) / 2.0,
+                h - 8.0,
+                escape(names[0])
+            );
+        }
+        if !names[1].is_empty() {
+            let (cx, cy) = (14.0, (top + h - bottom) / 2.0);
+            let _ = writeln!(
+                body,
+                "<text x=\"{cx}\" y=\"{cy}\" {FONT} text-anchor=\"middle\" transform=\"rotate(-90 {cx} {cy})\">{}</text>",
+                escape(names[1])
+            );
+        }
+        a
+    }
+
+    fn page(&self, p: [f64; 2]) -> (f64, f64) {
+        let px = self.left + (p[0] - self.x.0) / (self.x.1 - self.x.0) * (self.w - self.left - self.right);
+        let py = self.h - self.bottom - (p[1] - self.y.0) / (self.y.1 - self.y.0) * (self.h - self.top - self.bottom);
+        (px, py)
+    }
+}
+
 /// Line series on shared axes.
 pub fn curves_svg(title: &str, series: &[Series]) -> String {
-    let (w, h, left, top, right, bottom) = (520.0, 300.0, 60.0, 40.0, 20.0, 40.0);
-    let points: Vec<[f64; 2]> = series.iter().flat_map(|s| s.2.iter().copied()).filter(|p| p[0].is_finite() && p[1].is_finite()).collect();
-    let span = |k: usize| {
-        let (lo, hi) = points.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), p| (l.min(p[k]), h.max(p[k])));
-        if hi > lo { (lo, hi) } else { (lo - 0.5, lo + 0.5) }
-    };
-    let ((x0, x1), (y0, y1)) = if points.is_empty() { ((0.0, 1.0), (0.0, 1.0)) } else { (span(0), span(1)) };
-    let sx = |x: f64| left + (x - x0) / (x1 - x0) * (w - left - right);
-    let sy = |y: f64| h - bottom - (y - y0) / (y1 - y0) * (h - top - bottom);
+    let points: Vec<[f64; 2]> = series.iter().flat_map(|s| s.2.iter().copied()).collect();
     let mut body = String::new();
-    let _ = writeln!(body, "<text x=\"{left}\" y=\"20\" {FONT} font-weight=\"bold\">{}</text>", escape(title));
-    let _ = writeln!(
-        body,
-        "<rect x=\"{left}\" y=\"{top}\" width=\"{}\" height=\"{}\" fill=\"none\" stroke=\"#888\"/>",
-        w - left - right,
-        h - top - bottom
-    );
-    for (v, y) in [(y0, h - bottom), (y1, top)] {
-        let _ =
-            writeln!(body, "<text x=\"{}\" y=\"{y}\" {FONT} text-anchor=\"end\" dominant-baseline=\"middle\">{v:.3}</text>", left - 4.0);
-    }
-    for (v, x) in [(x0, left), (x1, w - right)] {
-        let _ = writeln!(body, "<text x=\"{x}\" y=\"{}\" {FONT} text-anchor=\"middle\">{v:.0}</text>", h - bottom + 14.0);
-    }
+    let axes = Axes::draw(&mut body, title, ["", ""], &points);
     for (k, (name, [r, g, b], pts)) in series.iter().enumerate() {
-        let coords: Vec<String> =
-            pts.iter().filter(|p| p[0].is_finite() && p[1].is_finite()).map(|p| format!("{:.2},{:.2}", sx(p[0]), sy(p[1]))).collect();
+        let coords: Vec<String> = pts
+            .iter()
+            .filter(|p| p[0].is_finite() && p[1].is_finite())
+            .map(|&p| {
+                let (x, y) = axes.page(p);
+                format!("{x:.2},{y:.2}")
+            })
+            .collect();
         let _ = writeln!(
             body,
             "<polyline points=\"{}\" fill=\"none\" stroke=\"#{r:02x}{g:02x}{b:02x}\" stroke-width=\"2\"/>",
             coords.join(" ")
         );
-        let ly = top + 14.0 + 14.0 * k as f64;
+        let ly = axes.top + 14.0 + 14.0 * k as f64;
         let _ = writeln!(
             body,
             "<text x=\"{}\" y=\"{ly}\" {FONT} fill=\"#{r:02x}{g:02x}{b:02x}\" text-anchor=\"end\">{}</text>",
-            w - right - 6.0,
+            axes.w - axes.right - 6.0,
             escape(name)
         );
     }
-    svg(w, h, &body)
+    svg(axes.w, axes.h, &body)
+}
+
+/// Points on named axes, one dot each (a feature against accuracy, say).
+pub fn scatter_svg(title: &str, x_name: &str, y_name: &str, points: &[[f64; 2]], [r, g, b]: [u8; 3]) -> String {
+    let mut body = String::new();
+    let axes = Axes::draw(&mut body, title, [x_name, y_name], points);
+    for &p in points.iter().filter(|p| p[0].is_finite() && p[1].is_finite()) {
+        let (x, y) = axes.page(p);
+        let _ = writeln!(body, "<circle cx=\"{x:.2}\" cy=\"{y:.2}\" r=\"2.5\" fill=\"#{r:02x}{g:02x}{b:02x}\" fill-opacity=\"0.7\"/>");
+    }
+    svg(axes.w, axes.h, &body)
 }
 
 /// The knobs' importance for a target, as horizontal bars.
@@ -172,5 +238,20 @@ mod tests {
         };
         let svg = importance_svg(&view);
         assert!(svg.contains("width=\"150.00\"") && svg.contains("width=\"75.00\""), "bars scale with the shares");
+    }
+
+    #[test]
+    fn scatter_places_each_point_within_its_named_axes() {
+        let svg = scatter_svg(
+            "entropy vs accuracy",
+            "spectral entropy",
+            "test accuracy",
+            &[[0.5, 0.7], [1.5, 0.9], [f64::NAN, 0.8]],
+            [200, 80, 40],
+        );
+        assert_eq!(svg.matches("<circle").count(), 2, "the NaN point is left out");
+        // The extremes sit on the box's corners: (60, 260) and (500, 40).
+        assert!(svg.contains("cx=\"60.00\" cy=\"260.00\"") && svg.contains("cx=\"500.00\" cy=\"40.00\""), "{svg}");
+        assert!(svg.contains(">spectral entropy<") && svg.contains("rotate(-90") && svg.contains(">0.50<"), "{svg}");
     }
 }

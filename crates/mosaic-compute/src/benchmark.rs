@@ -39,5 +39,5 @@ pub fn search_table(store: &dyn Store) -> Result<Table> {
         specs.len(),
         space.name
     );
-    Ok(Table { source, space: space.to_ron(), specs, tasks })
+    Ok(Table { source, space: space.to_ron(), specs, tasks, positions: Vec::new() })
 }

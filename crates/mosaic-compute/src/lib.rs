@@ -21,6 +21,7 @@ pub mod landscape;
 pub mod launch;
 pub mod live;
 pub mod path;
+pub mod report;
 pub mod service;
 pub mod suggest;
 pub mod sweeps;

@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use crate::SearchError;
 use crate::acquisition::{Acquisition, select_batch};
 use crate::gp::{Gp, Layout, share_to_logit};
+use crate::guided::{PlacedRun, near_good_region};
 use crate::model::Model;
 use crate::tpe::{DEFAULT_GAMMA, Tpe};
 use crate::transfer::{PastTask, Prior, TaskFeatures};
@@ -26,6 +27,10 @@ pub struct Table {
     pub space: String,
     pub specs: Vec<ArchSpec>,
     pub tasks: Vec<TableTask>,
+    /// Where each spec's network sits on the sphere (its sweep's
+    /// representation embedding), for manifold-guided search; empty: unknown.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub positions: Vec<[f64; 3]>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -46,6 +51,10 @@ pub enum Method {
         from: usize,
     },
     Tpe,
+    /// Manifold-guided draws between neighbouring good networks on the
+    /// sphere ([`crate::guided::near_good_region`]), each snapped to the
+    /// nearest untried spec; needs the table's positions.
+    Guided,
 }
 
 impl Method {
@@ -55,6 +64,7 @@ impl Method {
             Method::GpEi => "gp-ei".into(),
             Method::GpEiTransfer { from } => format!("gp-ei+transfer({})", table.tasks[from].name),
             Method::Tpe => "tpe (ours)".into(),
+            Method::Guided => "manifold-guided".into(),
         }
     }
 }
@@ -70,6 +80,9 @@ impl Table {
         let n = table.specs.len();
         if let Some(t) = table.tasks.iter().find(|t| t.values.len() != n) {
             return Err(SearchError::Invalid(format!("task `{}` has {} values for {n} specs", t.name, t.values.len())));
+        }
+        if !table.positions.is_empty() && table.positions.len() != n {
+            return Err(SearchError::Invalid(format!("{} positions for {n} specs", table.positions.len())));
         }
         table.search_space()?;
         Ok(table)
@@ -104,6 +117,9 @@ impl Table {
             Method::GpEiTransfer { from } => self.prior(&layout, &pool, target, from, seed)?,
             _ => None,
         };
+        if method == Method::Guided && self.positions.len() != pool.len() {
+            return Err(SearchError::Invalid("manifold-guided search needs every spec's position on the sphere".into()));
+        }
         let initial = if prior.is_some() { 0 } else { INITIAL_RANDOM };
         let mut tried = vec![false; pool.len()];
         let mut taken: Vec<usize> = Vec::new();
@@ -122,6 +138,20 @@ impl Table {
                 let open: Vec<usize> = (0..pool.len()).filter(|&i| !tried[i]).collect();
                 let candidates: Vec<Vec<f64>> = open.iter().map(|&i| pool[i].clone()).collect();
                 match method {
+                    Method::Guided => {
+                        let placed: Vec<PlacedRun> = learnt
+                            .iter()
+                            .map(|&i| PlacedRun { spec: self.specs[i].clone(), position: self.positions[i], value: values[i] })
+                            .collect();
+                        match near_good_region(&encoder, &placed, 1, seed ^ (step as u64).wrapping_mul(0x9e37_79b9)).first() {
+                            Some(draw) => {
+                                let target = encoder.encode(draw);
+                                let gap = |i: usize| pool[i].iter().zip(&target).map(|(a, b)| (a - b).powi(2)).sum::<f64>();
+                                *open.iter().min_by(|&&a, &&b| gap(a).total_cmp(&gap(b))).expect("open specs remain")
+                            }
+                            None => random(&tried),
+                        }
+                    }
                     Method::Tpe => match Tpe::fit(&layout, &x, &y, DEFAULT_GAMMA) {
                         Some(tpe) => {
                             let scores: Vec<f64> = candidates.iter().map(|c| tpe.score(c)).collect();
@@ -186,5 +216,51 @@ mod tests {
         assert_eq!(median_evaluations(&[Some(3), None, None]), None);
         assert_eq!(evaluations_to_reach(&[f64::NAN, 0.5, 0.9], 0.8), Some(3));
         assert_eq!(evaluations_to_reach(&[0.5], 0.8), None);
+    }
+
+    /// 200 specs whose value falls with their encoding's distance from one
+    /// hidden best design, placed on the sphere by that value (as when what
+    /// a network computes follows its design).
+    fn placed_table() -> Table {
+        let space = SearchSpace::demo_space();
+        let encoder = Encoder::new(space.clone());
+        let specs = mosaic_core::sample::random(&encoder, 200, 3);
+        let best = encoder.encode(&mosaic_core::sample::random(&encoder, 1, 99)[0]);
+        let value = |s: &ArchSpec| 0.9 - 0.02 * encoder.encode(s).iter().zip(&best).map(|(a, b)| (a - b).powi(2)).sum::<f64>();
+        let values: Vec<Option<f64>> = specs.iter().map(|s| Some(value(s))).collect();
+        let positions = specs
+            .iter()
+            .map(|s| {
+                let e = encoder.encode(s);
+                [value(s) * 10.0, e[4], e[2]]
+            })
+            .collect();
+        let features = TaskFeatures::compute(&[0.0, 1.0, 1.0, 0.0], 2, &[0, 1], 2);
+        Table {
+            source: "test".into(),
+            space: space.to_ron(),
+            specs,
+            tasks: vec![TableTask { name: "x".into(), features, values }],
+            positions,
+        }
+    }
+
+    #[test]
+    fn guided_search_climbs_the_sphere_where_position_means_value() {
+        let table = placed_table();
+        // The best 5 % of the table.
+        let mut sorted: Vec<f64> = table.tasks[0].values.iter().map(|v| v.unwrap()).collect();
+        sorted.sort_by(f64::total_cmp);
+        let goal = sorted[190];
+        let median = |method| {
+            let counts: Vec<Option<usize>> =
+                (0..9).map(|seed| evaluations_to_reach(&table.run(0, method, 100, seed).unwrap(), goal)).collect();
+            median_evaluations(&counts)
+        };
+        let (guided, random) = (median(Method::Guided), median(Method::Random));
+        assert!(guided.unwrap() < random.unwrap_or(usize::MAX), "guided {guided:?} vs random {random:?}");
+        // Without positions there is nothing to guide by.
+        let unplaced = Table { positions: vec![], ..table };
+        assert!(unplaced.run(0, Method::Guided, 10, 0).unwrap_err().to_string().contains("position"));
     }
 }
