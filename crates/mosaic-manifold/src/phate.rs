@@ -144,6 +144,12 @@ pub fn check_rows(rows: &[Vec<f64>]) -> Result<(), ManifoldError> {
     if let Some(row) = rows.iter().position(|r| r.iter().any(|x| !x.is_finite())) {
         return Err(ManifoldError::NonFinite { row });
     }
+    if !rows.is_empty() && d == 0 {
+        return Err(ManifoldError::Degenerate(format!("the {} rows have no columns", rows.len())));
+    }
+    if rows.len() > 1 && rows.iter().all(|r| r == &rows[0]) {
+        return Err(ManifoldError::Degenerate(format!("all {} rows are the same point", rows.len())));
+    }
     Ok(())
 }
 
@@ -159,6 +165,18 @@ pub fn check_distances(d: &Mat<f64>) -> Result<(), ManifoldError> {
                 return Err(ManifoldError::BadDistance { row: i, col: j, value: v });
             }
         }
+    }
+    // Rounding may differ between the triangles; a real asymmetry does not hide in the last bits.
+    for i in 0..d.nrows() {
+        for j in i + 1..d.ncols() {
+            let (upper, lower) = (d[(i, j)], d[(j, i)]);
+            if (upper - lower).abs() > 1e-9 * upper.max(lower) {
+                return Err(ManifoldError::Asymmetric { row: i, col: j, upper, lower });
+            }
+        }
+    }
+    if d.nrows() > 1 && (0..d.nrows()).all(|i| (0..d.ncols()).all(|j| d[(i, j)] == 0.0)) {
+        return Err(ManifoldError::Degenerate(format!("all {} points are at distance 0 from each other", d.nrows())));
     }
     Ok(())
 }

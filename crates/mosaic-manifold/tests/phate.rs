@@ -85,6 +85,28 @@ fn bad_distance_matrices_are_refused_with_the_place() {
     assert_eq!(phate_from_distances(&wide, &PhateConfig::default()).unwrap_err(), ManifoldError::NotSquare { rows: 3, cols: 4 });
     let tiny = Mat::from_fn(3, 3, |i, j| (i as f64 - j as f64).abs());
     assert_eq!(phate_from_distances(&tiny, &PhateConfig::default()).unwrap_err(), ManifoldError::TooFewPoints { needed: 4, got: 3 });
+    // Issue 28, problem 5: an asymmetric matrix was embedded as if it were one.
+    let mut skew = square.clone();
+    skew[(3, 1)] = 2.5;
+    let err = phate_from_distances(&skew, &PhateConfig::default()).unwrap_err();
+    assert_eq!(err, ManifoldError::Asymmetric { row: 1, col: 3, upper: 2.0, lower: 2.5 });
+    assert!(err.to_string().contains("(D + D.T) / 2"), "{err}");
+    let mut rounded = square.clone();
+    rounded[(3, 1)] = 2.0 * (1.0 + 1e-15);
+    assert!(phate_from_distances(&rounded, &PhateConfig::default()).is_ok(), "rounding in the last bits is not asymmetry");
+    let zero = Mat::<f64>::zeros(6, 6);
+    assert!(matches!(phate_from_distances(&zero, &PhateConfig::default()), Err(ManifoldError::Degenerate(_))));
+}
+
+#[test]
+fn rows_with_nothing_to_embed_are_refused() {
+    // Issue 28, problem 5: identical rows or no columns gave an all-zero embedding without a word.
+    let same = vec![vec![1.0, 2.0]; 10];
+    let err = phate(&same, &PhateConfig::default()).unwrap_err().to_string();
+    assert!(err.contains("all 10 rows are the same point") && err.contains("nothing to embed"), "{err}");
+    let empty = vec![Vec::<f64>::new(); 10];
+    let err = phate(&empty, &PhateConfig::default()).unwrap_err().to_string();
+    assert!(err.contains("no columns"), "{err}");
 }
 
 #[test]
