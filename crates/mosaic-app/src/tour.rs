@@ -192,6 +192,14 @@ impl Tour {
                     format!("field `time`: keyframe {} at {} s is outside the tour's 0..{} s", i + 1, k.time, self.duration),
                 ));
             }
+            let c = &k.camera;
+            if !c.focus.iter().chain([&c.yaw, &c.pitch, &c.radius]).all(|v| v.is_finite()) {
+                // A NaN camera rendered blank frames and exited 0 (issue 28, problem 5).
+                return Err(TourError::Keyframe(
+                    i,
+                    format!("field `camera`: keyframe {} has a number that is not finite (NaN or inf) in {c:?}", i + 1),
+                ));
+            }
             if !(1.0..=170.0).contains(&k.fov) || k.camera.radius <= 0.0 {
                 return Err(TourError::Keyframe(
                     i,
@@ -363,5 +371,13 @@ mod tests {
         let odd = TOUR.replace("width: 640", "width: 641");
         let err = Tour::from_ron(&odd, "t.ron").unwrap_err().to_string();
         assert!(err.contains("line 2") && err.contains("output"), "{err}");
+        for bad in ["yaw: NaN", "yaw: inf"] {
+            let blank = TOUR.replace("yaw: 1.0", bad);
+            let err = Tour::from_ron(&blank, "t.ron").unwrap_err().to_string();
+            assert!(err.contains("line 6") && err.contains("not finite"), "{bad}: {err}");
+        }
+        let nan_radius = TOUR.replace("radius: 4.0", "radius: NaN");
+        let err = Tour::from_ron(&nan_radius, "t.ron").unwrap_err().to_string();
+        assert!(err.contains("line 7") && err.contains("not finite"), "{err}");
     }
 }

@@ -31,7 +31,9 @@ pub enum ManifoldError {
     NotSquare { rows: usize, cols: usize },
     #[error("entry ({row}, {col}) = {value} is not a distance (finite, non-negative, zero on the diagonal)")]
     BadDistance { row: usize, col: usize, value: f64 },
-    #[error("the distance matrix is not symmetric: ({row}, {col}) = {upper} but ({col}, {row}) = {lower}; symmetrise it, e.g. (D + D.T) / 2")]
+    #[error(
+        "the distance matrix is not symmetric: ({row}, {col}) = {upper} but ({col}, {row}) = {lower}; symmetrise it, e.g. (D + D.T) / 2"
+    )]
     Asymmetric { row: usize, col: usize, upper: f64, lower: f64 },
     #[error("{0}: nothing to embed")]
     Degenerate(String),
