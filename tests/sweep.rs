@@ -99,6 +99,11 @@ fn export_writes_one_csv_row_per_run() {
         let v: f64 = row.split(',').nth(acc).unwrap().parse().unwrap();
         assert!((0.0..=1.0).contains(&v), "{row}");
     }
+    // The `run` column is the id that --select, --run and the Python client take (it was the index in the sweep).
+    let opened = mosaic_store::open_existing(&store).unwrap();
+    let ids: Vec<String> = opened.runs(opened.sweep(None).unwrap().id).unwrap().iter().map(|r| r.id.to_string()).collect();
+    let listed: Vec<&str> = lines[1..].iter().map(|row| row.split(',').next().unwrap()).collect();
+    assert_eq!(listed, ids);
 }
 
 #[test]

@@ -46,7 +46,8 @@ pub fn write_csv(runs: &[RunRecord], out: &mut dyn Write) -> Result<()> {
     writeln!(out, "{}", header.join(",")).map_err(io)?;
     let num = |v: Option<f64>| v.filter(|x| x.is_finite()).map_or(String::new(), |x| format!("{x}"));
     for r in runs {
-        let mut row = vec![r.index.to_string(), r.status.as_str().to_string()];
+        // The id every command takes (`--select`, `--run`), not the index in the sweep.
+        let mut row = vec![r.id.to_string(), r.status.as_str().to_string()];
         match &r.config {
             RunConfig::Architecture(s) => {
                 row.extend([

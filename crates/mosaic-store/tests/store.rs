@@ -546,8 +546,10 @@ fn a_sweep_of_parameters_keeps_its_space_its_runs_and_their_epochs_as_they_are_l
         let csv = String::from_utf8(csv).unwrap();
         let lines: Vec<&str> = csv.lines().collect();
         assert!(lines[0].starts_with("run,status,lr,momentum,optimizer,parameters,"), "{}", lines[0]);
-        assert!(lines[1].starts_with("0,done,0.001,0.9,sgd,1234,"), "{}", lines[1]);
-        assert!(lines[2].starts_with("1,running,0.01,,adam,,"), "{}", lines[2]);
+        // Each row starts with the run's id, the one every command takes.
+        let ids: Vec<i64> = store.runs(sweep.id).unwrap().iter().map(|r| r.id).collect();
+        assert!(lines[1].starts_with(&format!("{},done,0.001,0.9,sgd,1234,", ids[0])), "{}", lines[1]);
+        assert!(lines[2].starts_with(&format!("{},running,0.01,,adam,,", ids[1])), "{}", lines[2]);
     }
 }
 
