@@ -131,6 +131,14 @@ fn render(args: &ReportArgs, found: &Findings) -> Result<Vec<(String, String)>> 
     let (w, h) = (args.render_width.to_string(), args.render_height.to_string());
     let sweep = &found.population.sweep;
     let mut renders = Vec::new();
+    // One snapshot of the sweep, without the panel, into `file` (relative to the report).
+    let snapshot = |file: &str, view: &[&str]| -> Result<()> {
+        let out = args.out.join(file);
+        std::fs::remove_file(&out).ok();
+        let out = out.to_string_lossy().into_owned();
+        let common = ["snapshot", "--store", &store, "--sweep", sweep, "--no-panel", "--width", &w, "--height", &h, "--out", &out];
+        mosaic(&[&common[..], view].concat())
+    };
     let colourings = [
         ("accuracy", "validation accuracy"),
         ("class-separation", "class separation"),
@@ -142,27 +150,7 @@ fn render(args: &ReportArgs, found: &Findings) -> Result<Vec<(String, String)>> 
     for (i, (flag, caption)) in colourings.iter().enumerate() {
         eprintln!("render {}/{}: the sphere by {caption}", i + 1, colourings.len() + 2);
         let file = format!("figures/sphere-{flag}.png");
-        let out = args.out.join(&file);
-        std::fs::remove_file(&out).ok();
-        let out = out.to_string_lossy().into_owned();
-        mosaic(&[
-            "snapshot",
-            "--store",
-            &store,
-            "--sweep",
-            sweep,
-            "--layout",
-            "representation",
-            "--color-by",
-            flag,
-            "--no-panel",
-            "--width",
-            &w,
-            "--height",
-            &h,
-            "--out",
-            &out,
-        ])?;
+        snapshot(&file, &["--layout", "representation", "--color-by", flag])?;
         renders.push((format!("the sphere (representation layout) coloured by {caption}"), file));
     }
     let p = &found.population;
@@ -173,25 +161,7 @@ fn render(args: &ReportArgs, found: &Findings) -> Result<Vec<(String, String)>> 
         eprintln!("render {}/{}: the {which} network's loss landscape (run {id})", colourings.len() + k + 1, colourings.len() + 2);
         mosaic(&["landscape", "--store", &store, "--sweep", sweep, "--run", &id, "--x", "-1:1:25", "--y", "-1:1:25"])?;
         let file = format!("figures/landscape-{which}.png");
-        let out = args.out.join(&file);
-        std::fs::remove_file(&out).ok();
-        let out = out.to_string_lossy().into_owned();
-        mosaic(&[
-            "snapshot",
-            "--store",
-            &store,
-            "--sweep",
-            sweep,
-            "--select",
-            &id,
-            "--no-panel",
-            "--width",
-            &w,
-            "--height",
-            &h,
-            "--out",
-            &out,
-        ])?;
+        snapshot(&file, &["--select", &id])?;
         renders.push((format!("the {which} network (run {id}, test accuracy {:.3}) and its loss landscape", p.test_accuracy[i]), file));
     }
     Ok(renders)
