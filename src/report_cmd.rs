@@ -154,8 +154,8 @@ fn render(args: &ReportArgs, found: &Findings) -> Result<Vec<(String, String)>> 
         renders.push((format!("the sphere (representation layout) coloured by {caption}"), file));
     }
     let p = &found.population;
-    let best = (0..p.networks).max_by(|&a, &b| p.test_accuracy[a].total_cmp(&p.test_accuracy[b])).expect("networks");
-    let worst = (0..p.networks).min_by(|&a, &b| p.test_accuracy[a].total_cmp(&p.test_accuracy[b])).expect("networks");
+    let best = (0..p.run_ids.len()).max_by(|&a, &b| p.test_accuracy[a].total_cmp(&p.test_accuracy[b])).expect("networks");
+    let worst = (0..p.run_ids.len()).min_by(|&a, &b| p.test_accuracy[a].total_cmp(&p.test_accuracy[b])).expect("networks");
     for (k, (which, i)) in [("best", best), ("poorest", worst)].into_iter().enumerate() {
         let id = p.run_ids[i].to_string();
         eprintln!("render {}/{}: the {which} network's loss landscape (run {id})", colourings.len() + k + 1, colourings.len() + 2);
@@ -182,7 +182,7 @@ fn markdown(args: &ReportArgs, found: &Findings, renders: &[(String, String)]) -
         "Data set `{}`; {} trained networks; test accuracy from {:.3} to {:.3} (median {:.3}). Layouts: PHATE of the \
          networks' hidden representations (t = {}) and of their architecture encodings (t = {}).\n",
         p.dataset,
-        p.networks,
+        p.run_ids.len(),
         sorted[0],
         sorted[sorted.len() - 1],
         sorted[(sorted.len() - 1) / 2],

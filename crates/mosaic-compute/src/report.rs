@@ -102,9 +102,9 @@ pub struct SearchReplay {
 pub struct Population {
     pub sweep: String,
     pub dataset: String,
-    /// Trained networks with a test accuracy.
-    pub networks: usize,
+    /// The trained networks with a test accuracy: their run ids…
     pub run_ids: Vec<i64>,
+    /// …and that accuracy, in the same order.
     pub test_accuracy: Vec<f64>,
     /// Diffusion time of the representation and architecture embeddings.
     pub t: [usize; 2],
@@ -189,7 +189,6 @@ pub fn findings(store: &mut dyn Store, sweep: &SweepInfo, settings: &ReportSetti
     let population = Population {
         sweep: sweep.name.clone(),
         dataset: sweep.dataset.clone(),
-        networks: runs.len(),
         run_ids: runs.iter().map(|r| r.id).collect(),
         test_accuracy: accuracy,
         t,
