@@ -3,13 +3,12 @@
 //! tasks into a fixture; `search` replays strategies on it over many seeds
 //! (no training), the way `benches/search_optuna.py` replays Optuna's TPE.
 
-use std::fmt::Write as _;
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
-use mosaic_search::table::{Method, Table, evaluations_to_reach, median_evaluations};
+use mosaic_search::table::{Method, Table, curves_csv, evaluations_to_reach, median_at, median_evaluations, random_search_goal};
 
 use mosaic_compute::benchmark::search_table;
 
@@ -78,9 +77,7 @@ pub fn bench_search(args: BenchSearchArgs) -> Result<()> {
     bar.finish_and_clear();
     // The goal: the best value random search finds in 100 trials (median over seeds).
     let at = args.budget.min(100) - 1;
-    let mut random_best: Vec<f64> = curves[0].1.iter().map(|c| c[at]).collect();
-    random_best.sort_by(f64::total_cmp);
-    let goal = random_best[(random_best.len() - 1) / 2];
+    let goal = random_search_goal(&curves[0].1, args.budget);
     println!(
         "task `{}` ({} specs): goal = random search's best after {} trials, median over {} seeds = {:.4}",
         args.target,
@@ -90,32 +87,23 @@ pub fn bench_search(args: BenchSearchArgs) -> Result<()> {
         goal
     );
     println!("{:<34} {:>26} {:>14} {:>12}", "method", "evaluations to reach goal", "best at 20/40", "s / search");
-    let mut csv = String::from("method,seed,evaluation,best\n");
     for (method, per_seed, seconds) in &curves {
         let counts: Vec<Option<usize>> = per_seed.iter().map(|c| evaluations_to_reach(c, goal)).collect();
         let reached = counts.iter().filter(|c| c.is_some()).count();
-        let median_at = |i: usize| {
-            let mut v: Vec<f64> = per_seed.iter().map(|c| c[i.min(c.len() - 1)]).collect();
-            v.sort_by(f64::total_cmp);
-            v[(v.len() - 1) / 2]
-        };
         println!(
             "{:<34} {:>14} ({:>2}/{} hit) {:>6.4}/{:.4} {:>12.2}",
             method.name(&table),
             median_evaluations(&counts).map_or("never".into(), |m| format!("median {m}")),
             reached,
             per_seed.len(),
-            median_at(19),
-            median_at(39),
+            median_at(per_seed, 19),
+            median_at(per_seed, 39),
             seconds
         );
-        for (seed, curve) in per_seed.iter().enumerate() {
-            for (i, v) in curve.iter().enumerate() {
-                let _ = writeln!(csv, "{},{seed},{},{v}", method.name(&table), i + 1);
-            }
-        }
     }
     if let Some(out) = &args.out {
+        let names: Vec<String> = curves.iter().map(|(method, _, _)| method.name(&table)).collect();
+        let csv = curves_csv(names.iter().zip(&curves).map(|(name, (_, per_seed, _))| (name.as_str(), &per_seed[..])));
         std::fs::write(out, csv).with_context(|| format!("cannot write {}", out.display()))?;
     }
     Ok(())

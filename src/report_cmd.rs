@@ -10,6 +10,7 @@ use anyhow::{Context, Result, bail};
 use clap::Args;
 use mosaic_app::charts::{Series, curves_svg, scatter_svg};
 use mosaic_compute::report::{Findings, Interval, ReportSettings, findings};
+use mosaic_search::table::{curves_csv, median_at};
 
 #[derive(Args, Debug)]
 pub struct ReportArgs {
@@ -64,7 +65,7 @@ pub fn report(args: ReportArgs) -> Result<()> {
     }
     write("figures/search.svg", &search_chart(&found))?;
     write("search_table.json", &found.search.table.to_json())?;
-    write("search_curves.csv", &curves_csv(&found))?;
+    write("search_curves.csv", &curves_csv(found.search.results.iter().map(|r| (r.method.as_str(), &r.curves[..]))))?;
 
     let renders = if args.no_renders { Vec::new() } else { render(&args, &found)? };
     let markdown = markdown(&args, &found, &renders);
@@ -87,30 +88,10 @@ fn search_chart(found: &Findings) -> String {
         .zip(COLOURS)
         .map(|(r, colour)| {
             let steps = r.curves.iter().map(Vec::len).min().unwrap_or(0);
-            let median = (0..steps)
-                .map(|i| {
-                    let mut v: Vec<f64> = r.curves.iter().map(|c| c[i]).collect();
-                    v.sort_by(f64::total_cmp);
-                    [(i + 1) as f64, v[(v.len() - 1) / 2]]
-                })
-                .collect();
-            (r.method.clone(), colour, median)
+            (r.method.clone(), colour, (0..steps).map(|i| [(i + 1) as f64, median_at(&r.curves, i)]).collect())
         })
         .collect();
     curves_svg("best validation accuracy so far (median over seeds)", &series)
-}
-
-/// Every replayed curve, as `mosaic bench search --out` writes them (for `benches/search_optuna.py`).
-fn curves_csv(found: &Findings) -> String {
-    let mut csv = String::from("method,seed,evaluation,best\n");
-    for r in &found.search.results {
-        for (seed, curve) in r.curves.iter().enumerate() {
-            for (i, v) in curve.iter().enumerate() {
-                let _ = writeln!(csv, "{},{seed},{},{v}", r.method, i + 1);
-            }
-        }
-    }
-    csv
 }
 
 /// One PNG: `mosaic snapshot` (and, for landscapes, `mosaic landscape` first) in its own process.

@@ -15,7 +15,7 @@ use anyhow::{Result, bail};
 use mosaic_core::RunStatus;
 use mosaic_landscape::stats::{Method as Correlation, correlation};
 use mosaic_manifold::phate::PhateConfig;
-use mosaic_search::table::{Method, Table, TableTask, evaluations_to_reach, median_evaluations};
+use mosaic_search::table::{Method, Table, TableTask, evaluations_to_reach, median_at, median_evaluations, random_search_goal};
 use mosaic_store::{EmbeddingKind, Store, SweepInfo};
 use rand::SeedableRng;
 use rand::seq::SliceRandom;
@@ -345,18 +345,12 @@ fn replay(
         let curves = (0..settings.seeds).map(|seed| table.run(0, method, budget, seed)).collect::<Result<Vec<_>, _>>()?;
         results.push(SearchResult { method: method.name(&table), median_evaluations: None, hits: 0, best_at_20: f64::NAN, curves });
     }
-    let median = |mut v: Vec<f64>| {
-        v.sort_by(f64::total_cmp);
-        v[(v.len() - 1) / 2]
-    };
-    // The goal: random search's best after 100 trials (or the whole budget), median over seeds.
-    let at = budget.min(100) - 1;
-    let goal = median(results[0].curves.iter().map(|c| c[at]).collect());
+    let goal = random_search_goal(&results[0].curves, budget);
     for result in &mut results {
         let counts: Vec<Option<usize>> = result.curves.iter().map(|c| evaluations_to_reach(c, goal)).collect();
         result.hits = counts.iter().filter(|c| c.is_some()).count();
         result.median_evaluations = median_evaluations(&counts);
-        result.best_at_20 = median(result.curves.iter().map(|c| c[19.min(c.len() - 1)]).collect());
+        result.best_at_20 = median_at(&result.curves, 19);
     }
     Ok(SearchReplay { goal, budget, results, table })
 }

@@ -206,6 +206,35 @@ pub fn median_evaluations(counts: &[Option<usize>]) -> Option<usize> {
     (m != usize::MAX).then_some(m)
 }
 
+/// The median over seeds of the best value after evaluation `i + 1` (a
+/// shorter curve counts with its last value).
+pub fn median_at(curves: &[Vec<f64>], i: usize) -> f64 {
+    let mut v: Vec<f64> = curves.iter().map(|c| c[i.min(c.len() - 1)]).collect();
+    v.sort_by(f64::total_cmp);
+    v[(v.len() - 1) / 2]
+}
+
+/// What a replay is scored against: random search's best after 100
+/// evaluations (or the whole budget, if smaller), median over seeds.
+pub fn random_search_goal(random: &[Vec<f64>], budget: usize) -> f64 {
+    median_at(random, budget.min(100) - 1)
+}
+
+/// Every strategy's curves as CSV (method, seed, evaluation, best so far),
+/// as `benches/search_optuna.py` reads them.
+pub fn curves_csv<'a>(strategies: impl IntoIterator<Item = (&'a str, &'a [Vec<f64>])>) -> String {
+    use std::fmt::Write as _;
+    let mut csv = String::from("method,seed,evaluation,best\n");
+    for (method, curves) in strategies {
+        for (seed, curve) in curves.iter().enumerate() {
+            for (i, v) in curve.iter().enumerate() {
+                let _ = writeln!(csv, "{method},{seed},{},{v}", i + 1);
+            }
+        }
+    }
+    csv
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -216,6 +245,11 @@ mod tests {
         assert_eq!(median_evaluations(&[Some(3), None, None]), None);
         assert_eq!(evaluations_to_reach(&[f64::NAN, 0.5, 0.9], 0.8), Some(3));
         assert_eq!(evaluations_to_reach(&[0.5], 0.8), None);
+        let curves = vec![vec![0.1, 0.5, 0.9], vec![0.2, 0.3, 0.4], vec![0.6, 0.7]];
+        assert_eq!((median_at(&curves, 0), median_at(&curves, 2)), (0.2, 0.7));
+        assert_eq!(random_search_goal(&curves, 150), 0.7);
+        let csv = curves_csv([("random", &curves[..1])]);
+        assert_eq!(csv, "method,seed,evaluation,best\nrandom,0,1,0.1\nrandom,0,2,0.5\nrandom,0,3,0.9\n");
     }
 
     /// 200 specs whose value falls with their encoding's distance from one
